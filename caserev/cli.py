@@ -1,0 +1,155 @@
+"""`caserev`: the operator's command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import date
+
+from services.kernel import calendar
+from services.kernel.config import get_settings
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def _count(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of days (0 or more)")
+    return int(value)
+
+
+def cmd_deadline(args: argparse.Namespace) -> int:
+    if args.months is not None:
+        print(calendar.add_calendar_months(args.from_date, args.months).isoformat())
+    elif args.days is not None:
+        print(calendar.add_working_days(args.from_date, args.days).isoformat())
+    else:
+        print("caserev deadline: give N working days, or --months N", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from caserev.operations import migrate
+
+    migrate(get_settings(), declare_broker=not args.skip_broker)
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from caserev.demo import seed_demo
+
+    seed_demo(get_settings())
+    return 0
+
+
+def cmd_outbox_status(args: argparse.Namespace) -> int:
+    from caserev.operations import outbox_status
+
+    rows = outbox_status(get_settings())
+    print(f"{'service':<14} {'unpublished':>11} {'oldest (s)':>10} {'published':>10}")
+    for row in rows:
+        print(f"{row.service:<14} {row.unpublished:>11} {row.oldest_age_s:>10.1f} {row.published:>10}")
+    return 0
+
+
+def cmd_dead_letters(args: argparse.Namespace) -> int:
+    from caserev.dead_letters import list_dead_letters, replay_dead_letters
+
+    uri = get_settings().amqp_uri
+    if args.action == "replay":
+        if not args.all and not args.message_id:
+            print("caserev dead-letters replay: name a MESSAGE_ID, or --all", file=sys.stderr)
+            return 2
+        replayed = replay_dead_letters(uri, None if args.all else args.message_id)
+        for letter in replayed:
+            print(f"replayed {letter.message_id} {letter.event_type} -> {letter.queue}")
+        print(f"{len(replayed)} replayed")
+        return 0 if replayed or args.all else 1
+    letters = list_dead_letters(uri)
+    for letter in letters:
+        print(
+            f"{letter.message_id}  {letter.event_type:<28} {letter.queue:<60} "
+            f"attempts={letter.attempts} failed_at={letter.failed_at}\n    {letter.error}"
+        )
+    print(f"{len(letters)} dead letters")
+    return 0
+
+
+def cmd_smtp_catcher(args: argparse.Namespace) -> int:
+    from caserev.smtp_catcher import serve
+
+    serve(args.host, args.port, args.maildir or get_settings().maildir)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from caserev.supervisor import run
+
+    return run(get_settings(), seed=not args.no_demo)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="caserev", description="Operate Case Review.")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    deadline = commands.add_parser(
+        "deadline",
+        help="the date N England-and-Wales working days (or --months N calendar months) after a date",
+    )
+    deadline.add_argument("from_date", type=_date, metavar="FROM_DATE")
+    deadline.add_argument("days", type=_count, nargs="?", metavar="N")
+    deadline.add_argument("--months", type=_count, metavar="N")
+    deadline.set_defaults(func=cmd_deadline)
+
+    migrate = commands.add_parser(
+        "migrate", help="create the database, schemas and roles; migrate; declare queues"
+    )
+    migrate.add_argument("--skip-broker", action="store_true", help="do not declare the RabbitMQ topology")
+    migrate.set_defaults(func=cmd_migrate)
+
+    commands.add_parser(
+        "seed-demo", help="load the synthetic demo partnership (services must be running)"
+    ).set_defaults(func=cmd_seed_demo)
+    commands.add_parser("outbox-status", help="events waiting in each service's outbox").set_defaults(
+        func=cmd_outbox_status
+    )
+
+    dead = commands.add_parser("dead-letters", help="list, or replay, events that kept failing")
+    dead.add_argument("action", choices=["list", "replay"], nargs="?", default="list")
+    dead.add_argument("message_id", nargs="?", metavar="MESSAGE_ID")
+    dead.add_argument("--all", action="store_true", help="replay every dead letter")
+    dead.set_defaults(func=cmd_dead_letters)
+
+    catcher = commands.add_parser(
+        "smtp-catcher", help="a local SMTP server that keeps every message in a maildir"
+    )
+    catcher.add_argument("--host", default="127.0.0.1")
+    catcher.add_argument("--port", type=int, default=1025)
+    catcher.add_argument("--maildir")
+    catcher.set_defaults(func=cmd_smtp_catcher)
+
+    run = commands.add_parser("run", help="migrate, start every process, load the demo, print the address")
+    run.add_argument("--no-demo", action="store_true")
+    run.set_defaults(func=cmd_run)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ValueError as exc:
+        print(f"caserev {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Operator tasks: bringing the database and broker to the current version, and looking at outboxes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from kombu import Connection
+from sqlalchemy import text
+
+from caserev.topology import MIGRATIONS, service_classes
+from services.kernel import bootstrap, migrations
+from services.kernel.broker import declare_topology
+from services.kernel.config import SERVICE_NAMES, Settings
+from services.kernel.db import create_schema_engine
+
+log = logging.getLogger(__name__)
+
+
+def migrate(settings: Settings, *, declare_broker: bool = True) -> None:
+    """Database, schemas and roles; every schema's migrations as its own role; the broker's queues."""
+    bootstrap.create_database(settings)
+    bootstrap.create_schemas(settings, MIGRATIONS)
+    for schema, folder in MIGRATIONS.items():
+        if (folder / "env.py").exists():
+            migrations.upgrade(folder, settings.schema_url(schema))
+    if declare_broker:
+        with Connection(settings.amqp_uri, connect_timeout=10) as connection:
+            declared = declare_topology(connection, service_classes())
+        log.info("declared %d queues", len(declared))
+
+
+@dataclass
+class OutboxStatus:
+    """One service's outbox."""
+
+    service: str
+    unpublished: int
+    oldest_age_s: float
+    published: int
+
+
+def outbox_status(settings: Settings) -> list[OutboxStatus]:
+    """Each service's outbox: what waits, how long the oldest has waited, what went out."""
+    rows = []
+    for service in SERVICE_NAMES:
+        engine = create_schema_engine(service, settings, pool_size=1)
+        try:
+            with engine.connect() as connection:
+                unpublished, oldest, published = connection.execute(
+                    text(
+                        "SELECT count(*) FILTER (WHERE published_at IS NULL),"
+                        " coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE published_at IS NULL)), 0),"
+                        " count(*) FILTER (WHERE published_at IS NOT NULL) FROM outbox"
+                    )
+                ).one()
+            rows.append(OutboxStatus(service, int(unpublished), float(oldest), int(published)))
+        finally:
+            engine.dispose()
+    return rows

@@ -1,0 +1,36 @@
+"""Where each schema's migrations live and which service classes run: the operator's map of the system."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# schema -> migrations folder (the gateway owns identity and audit)
+MIGRATIONS = {
+    "forms": ROOT / "services/forms/migrations",
+    "meetings": ROOT / "services/meetings/migrations",
+    "actions": ROOT / "services/actions/migrations",
+    "notifications": ROOT / "services/notifications/migrations",
+    "analytics": ROOT / "services/analytics/migrations",
+    "identity": ROOT / "gateway/migrations/identity",
+    "audit": ROOT / "gateway/migrations/audit",
+}
+
+SERVICE_MODULES = {
+    "forms": "services.forms.service:FormsService",
+    "meetings": "services.meetings.service:MeetingsService",
+    "actions": "services.actions.service:ActionsService",
+    "notifications": "services.notifications.service:NotificationsService",
+    "analytics": "services.analytics.service:AnalyticsService",
+}
+
+
+def service_classes() -> list[type]:
+    """Every nameko service class, imported by path (the operator's tool stands outside the services)."""
+    classes = []
+    for target in SERVICE_MODULES.values():
+        module, _, name = target.partition(":")
+        classes.append(getattr(importlib.import_module(module), name))
+    return classes

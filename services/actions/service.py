@@ -1,0 +1,26 @@
+"""The actions service: lessons, recommendations and the action plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.actions.contract import SERVICE
+from services.actions.models import Base
+from services.kernel.entrypoints import rpc
+from services.kernel.health import health_report
+from services.kernel.metrics import Metrics
+from services.kernel.unit_of_work import Database, UnitOfWork
+
+
+class ActionsService:
+    """On the bus with its schema, outbox and metrics; its domain arrives with later issues."""
+
+    name = SERVICE
+
+    uow: UnitOfWork = Database(Base.metadata)  # type: ignore[assignment]
+    metrics = Metrics()
+
+    @rpc
+    def health(self) -> dict[str, Any]:
+        """Whether the service reaches its schema; its outbox backlog."""
+        return health_report(self.name, self.uow)

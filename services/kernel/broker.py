@@ -1,0 +1,191 @@
+"""RabbitMQ topology and confirmed, persistent publishing (kombu).
+
+Queues of event handlers are named as nameko names them, so that declaring them ahead of the
+first publish (at migration time) and nameko's own declaration at start agree exactly.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from kombu import Connection, Exchange, Queue
+
+from services.kernel.config import get_settings
+
+log = logging.getLogger(__name__)
+
+RETRY_EXCHANGE = "caserev.retry"
+RETRY_QUEUE = "caserev.retry"
+DEAD_LETTER_QUEUE = "caserev.dead-letters"
+RPC_EXCHANGE = "nameko-rpc"
+
+
+def event_exchange(source_service: str) -> Exchange:
+    """The topic exchange a service's events are published on, as nameko declares it."""
+    return Exchange(f"{source_service}.events", type="topic", durable=True, delivery_mode=2)
+
+
+def queue_arguments() -> dict[str, Any]:
+    """Arguments of every durable work queue: quorum queues where enabled (replicated, safe on restart)."""
+    return {"x-queue-type": "quorum"} if get_settings().quorum_queues else {}
+
+
+def handler_queue(source_service: str, event_type: str, service_name: str, method_name: str) -> Queue:
+    """The durable queue of one service-pool event handler, named as nameko names it."""
+    return Queue(
+        f"evt-{source_service}-{event_type}--{service_name}.{method_name}",
+        exchange=event_exchange(source_service),
+        routing_key=event_type,
+        durable=True,
+        auto_delete=False,
+        queue_arguments=queue_arguments(),
+    )
+
+
+def retry_queue() -> Queue:
+    """Where a failed event waits out its back-off; on expiry it returns to its own queue.
+
+    Messages go in through a fanout exchange keeping their routing key (the handler queue's name),
+    and are dead-lettered on expiry to the default exchange, which routes by queue name.
+    """
+    return Queue(
+        RETRY_QUEUE,
+        exchange=Exchange(RETRY_EXCHANGE, type="fanout", durable=True),
+        durable=True,
+        queue_arguments={"x-dead-letter-exchange": ""},
+    )
+
+
+def dead_letter_queue() -> Queue:
+    """Messages that kept failing, kept for an operator to see and replay."""
+    return Queue(DEAD_LETTER_QUEUE, durable=True, queue_arguments=queue_arguments())
+
+
+def event_handler_queues(service_cls: type) -> list[Queue]:
+    """Every event-handler queue a nameko service class will consume from."""
+    from services.kernel.entrypoints import EventHandler
+
+    queues = []
+    for method_name, method in inspect.getmembers(service_cls, inspect.isfunction):
+        for entrypoint in getattr(method, "nameko_entrypoints", ()):
+            if isinstance(entrypoint, EventHandler):
+                queues.append(
+                    handler_queue(
+                        entrypoint.source_service, entrypoint.event_type, service_cls.name, method_name
+                    )
+                )
+    return queues
+
+
+def declare_topology(connection: Connection, service_classes: Iterable[type]) -> list[str]:
+    """Declare exchanges and handler queues before anything is published, so no event is dropped."""
+    declared = []
+    with connection.channel() as channel:
+        for queue in (retry_queue(), dead_letter_queue()):
+            queue.bind(channel).declare()
+            declared.append(queue.name)
+        for service_cls in service_classes:
+            event_exchange(service_cls.name).bind(channel).declare()
+            for queue in event_handler_queues(service_cls):
+                queue.bind(channel).declare()
+                declared.append(queue.name)
+    return declared
+
+
+class ConfirmedPublisher:
+    """Publishes persistent messages and waits for the broker's confirm; one connection per process."""
+
+    def __init__(self, amqp_uri: str) -> None:
+        self.amqp_uri = amqp_uri
+        self._lock = threading.Lock()
+        self._connection: Connection | None = None
+        self._declared: set[str] = set()
+
+    def _connect(self) -> Connection:
+        if self._connection is None:
+            self._connection = Connection(
+                self.amqp_uri, transport_options={"confirm_publish": True}, connect_timeout=5
+            )
+            self._connection.ensure_connection(max_retries=1)
+        return self._connection
+
+    @contextmanager
+    def producer(self) -> Iterator[Any]:
+        """A producer on the process's connection; a broken connection is dropped for the next call."""
+        with self._lock:
+            try:
+                connection = self._connect()
+                yield connection.Producer()
+            except Exception:
+                self.close()
+                raise
+
+    def publish_event(self, producer: Any, envelope_json: dict[str, Any], source: str, name: str) -> None:
+        """Publish one envelope on its source's exchange, persistent, confirmed by the broker."""
+        exchange = event_exchange(source)
+        if exchange.name not in self._declared:
+            exchange.bind(producer.channel).declare()
+            self._declared.add(exchange.name)
+        producer.publish(
+            envelope_json,
+            exchange=exchange,
+            routing_key=name,
+            serializer="json",
+            delivery_mode=2,
+            message_id=str(envelope_json["event_id"]),
+            type=envelope_json["type"],
+            retry=False,
+        )
+
+    def publish_raw(
+        self,
+        body: bytes,
+        *,
+        exchange: str,
+        routing_key: str,
+        headers: dict[str, Any],
+        properties: dict[str, Any],
+        expiration: float | None = None,
+    ) -> None:
+        """Publish a message as it came (a retry, a dead letter, a replay), persistent and confirmed."""
+        with self.producer() as producer:
+            producer.publish(
+                body,
+                exchange=exchange,
+                routing_key=routing_key,
+                headers=headers,
+                delivery_mode=2,
+                content_type=properties.get("content_type", "application/json"),
+                content_encoding=properties.get("content_encoding", "utf-8"),
+                message_id=properties.get("message_id"),
+                type=properties.get("type"),
+                expiration=expiration,
+                retry=False,
+            )
+
+    def close(self) -> None:
+        """Drop the connection (it is opened again when next needed)."""
+        if self._connection is not None:
+            try:
+                self._connection.release()
+            except Exception:  # noqa: S110 - closing a broken connection may fail; it is gone either way
+                pass
+        self._connection = None
+        self._declared.clear()
+
+
+_publishers: dict[str, ConfirmedPublisher] = {}
+_publishers_lock = threading.Lock()
+
+
+def publisher_for(amqp_uri: str) -> ConfirmedPublisher:
+    """The process's publisher for a broker URI."""
+    with _publishers_lock:
+        if amqp_uri not in _publishers:
+            _publishers[amqp_uri] = ConfirmedPublisher(amqp_uri)
+        return _publishers[amqp_uri]

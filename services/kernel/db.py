@@ -1,0 +1,137 @@
+"""Each service's own schema: the engine, cooperative psycopg2 under eventlet, and the tables of messaging."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import psycopg2
+from psycopg2 import extensions
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from services.kernel.config import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _eventlet_wait(conn: Any, timeout: float | None = None) -> None:
+    """psycopg2 wait callback that yields to eventlet's hub instead of blocking the process."""
+    from eventlet.hubs import trampoline
+
+    while True:
+        state = conn.poll()
+        if state == extensions.POLL_OK:
+            return
+        if state == extensions.POLL_READ:
+            trampoline(conn.fileno(), read=True)
+        elif state == extensions.POLL_WRITE:
+            trampoline(conn.fileno(), write=True)
+        else:
+            raise psycopg2.OperationalError(f"unexpected state from poll: {state}")
+
+
+def make_psycopg2_cooperative() -> None:
+    """Under eventlet, let other green threads run while a query waits on the database.
+
+    eventlet's monkey-patching does not reach psycopg2's C code: without this, one slow query
+    stalls every worker of the process.
+    """
+    extensions.set_wait_callback(_eventlet_wait)
+
+
+def schema_metadata(schema: str) -> MetaData:
+    """A MetaData bound to one service's schema, with the tables every service has for messaging."""
+    metadata = MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+    messaging_tables(metadata)
+    return metadata
+
+
+def messaging_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
+    """The outbox, the inbox and the RPC idempotency keys, in the metadata's own schema."""
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        Column("event_type", String(100), nullable=False),
+        Column("envelope", JSONB().with_variant(JSON(), "sqlite"), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+    )
+    # The relay reads only what is unpublished: a partial index keeps that cheap as the table grows.
+    Index("ix_outbox_unpublished", outbox.c.id, postgresql_where=outbox.c.published_at.is_(None))
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("event_id", UUID(as_uuid=True), primary_key=True),
+        Column("handler", String(200), primary_key=True),
+        Column("event_type", String(100), nullable=False),
+        Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    idempotency = Table(
+        "idempotency_key",
+        metadata,
+        Column("key", String(200), primary_key=True),
+        Column("method", String(200), nullable=False),
+        Column("result", JSONB().with_variant(JSON(), "sqlite"), nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    return outbox, inbox, idempotency
+
+
+def messaging_table(metadata: MetaData, name: str) -> Table:
+    """One of the messaging tables of a schema's metadata."""
+    return metadata.tables[f"{metadata.schema}.{name}"]
+
+
+def create_schema_engine(schema: str, settings: Settings | None = None, **options: Any) -> Engine:
+    """An engine that logs in as the schema's own role, which may touch that schema only."""
+    settings = settings or get_settings()
+    return create_engine(
+        settings.schema_url(schema),
+        pool_size=options.pop("pool_size", settings.db_pool_size),
+        max_overflow=options.pop("max_overflow", 5),
+        pool_pre_ping=True,
+        connect_args={"options": f"-c search_path={schema}", "application_name": f"caserev-{schema}"},
+        **options,
+    )
+
+
+def messaging_migration(op: Any, schema: str) -> None:
+    """Create the outbox, inbox and idempotency tables in an Alembic migration of `schema`."""
+    for table in messaging_tables(MetaData(schema=schema, naming_convention=NAMING_CONVENTION)):
+        table.create(op.get_bind())
+
+
+__all__ = [
+    "Text",
+    "create_schema_engine",
+    "make_psycopg2_cooperative",
+    "messaging_migration",
+    "messaging_table",
+    "schema_metadata",
+]

@@ -1,0 +1,210 @@
+"""The nameko dependency that gives each worker a unit of work on its service's schema.
+
+A unit of work is one transaction: the state change, the events it causes (outbox) and the record
+that an event was handled (inbox) commit together or not at all. The kernel's entrypoints commit it
+*before* they acknowledge a message or reply to an RPC: nameko acknowledges before dependencies see
+the result, so a commit left to `worker_result` could follow an ack and be lost in a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+from uuid import UUID
+
+from nameko.extensions import DependencyProvider
+from prometheus_client import REGISTRY
+from sqlalchemy import Engine, MetaData, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.kernel.broker import ConfirmedPublisher
+from services.kernel.config import get_settings
+from services.kernel.db import create_schema_engine, make_psycopg2_cooperative, messaging_table
+from services.kernel.events import Envelope, EventData
+from services.kernel.metrics import INBOX_DUPLICATES, CallbackGauges
+from services.kernel.outbox import OutboxRelay, add_to_outbox, outbox_backlog
+
+log = logging.getLogger(__name__)
+
+
+class UnitOfWork:
+    """One worker's transaction on its service's schema."""
+
+    def __init__(self, database: Database, worker_ctx: Any) -> None:
+        self._database = database
+        self._worker_ctx = worker_ctx
+        self._session: Session | None = None
+        self.emitted: list[Envelope] = []
+        self.finished = False
+
+    @property
+    def session(self) -> Session:
+        """The SQLAlchemy session, opened on first use."""
+        if self._session is None:
+            self._session = self._database.sessions()
+        return self._session
+
+    def emit(
+        self,
+        payload: EventData,
+        *,
+        partnership_id: UUID | None = None,
+        review_id: UUID | None = None,
+        actor_id: str | None = None,
+    ) -> Envelope:
+        """Record an event in this transaction's outbox; it is published after commit."""
+        envelope = Envelope.wrap(
+            payload, partnership_id=partnership_id, review_id=review_id, actor_id=actor_id
+        )
+        add_to_outbox(self.session, self._database.table("outbox"), envelope)
+        self.emitted.append(envelope)
+        return envelope
+
+    def first_delivery(self, envelope: Envelope) -> bool:
+        """Record in the inbox that this handler has this event; False if it had it before (skip it)."""
+        handler = f"{self._database.container.service_name}.{self._worker_ctx.entrypoint.method_name}"
+        inbox = self._database.table("inbox")
+        inserted = self.session.execute(
+            insert(inbox)
+            .values(event_id=envelope.event_id, handler=handler, event_type=envelope.type)
+            .on_conflict_do_nothing()
+            .returning(inbox.c.event_id)
+        ).first()
+        if inserted is None:
+            INBOX_DUPLICATES.labels(self._database.container.service_name, handler).inc()
+            log.info("skipped duplicate event %s in %s", envelope.event_id, handler)
+            return False
+        return True
+
+    def replay(self, key: str | None, method: str) -> tuple[bool, Any]:
+        """For an RPC command with an idempotency key: (True, earlier result) if it already ran."""
+        if not key:
+            return False, None
+        table = self._database.table("idempotency_key")
+        row = self.session.execute(select(table.c.result).where(table.c.key == f"{method}:{key}")).first()
+        return (True, row.result) if row else (False, None)
+
+    def remember(self, key: str | None, method: str, result: Any) -> None:
+        """Store an RPC command's result under its idempotency key, in this transaction."""
+        if key:
+            table = self._database.table("idempotency_key")
+            self.session.execute(insert(table).values(key=f"{method}:{key}", method=method, result=result))
+
+    def finish(self, exc_info: Any) -> Any:
+        """Commit (or roll back after an error); return the exc_info of a failed commit, else None."""
+        if self.finished:
+            return None
+        self.finished = True
+        if self._session is None:
+            return None
+        try:
+            if exc_info is None:
+                self._session.commit()
+                if self.emitted:
+                    self._database.wake_relay()
+            else:
+                self._session.rollback()
+        except Exception:
+            log.exception("commit failed")
+            self._session.rollback()
+            return sys.exc_info()
+        finally:
+            self._session.close()
+        return None
+
+
+class Database(DependencyProvider):
+    """Gives each worker a UnitOfWork on `metadata.schema`, and relays that schema's outbox."""
+
+    def __init__(self, metadata: MetaData, *, relay: bool = True) -> None:
+        self.metadata = metadata
+        self.schema = str(metadata.schema)
+        self.relay_enabled = relay
+        self.engine: Engine | None = None
+        self.sessions: sessionmaker[Session]
+        self.relay: OutboxRelay | None = None
+        self._units: dict[Any, UnitOfWork] = {}
+        self._gauges: CallbackGauges | None = None
+
+    def table(self, name: str) -> Any:
+        """A messaging table (outbox, inbox, idempotency_key) of this schema."""
+        return messaging_table(self.metadata, name)
+
+    def setup(self) -> None:
+        make_psycopg2_cooperative()
+        settings = get_settings()
+        self.engine = create_schema_engine(self.schema, settings)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        amqp_uri = self.container.config.get("AMQP_URI", settings.amqp_uri)
+        if self.relay_enabled:
+            self.relay = OutboxRelay(
+                self.container.service_name,
+                self.engine,
+                self.table("outbox"),
+                ConfirmedPublisher(amqp_uri),
+                batch=settings.outbox_batch,
+                sweep_seconds=settings.outbox_sweep_s,
+            )
+        service, engine, outbox = self.container.service_name, self.engine, self.table("outbox")
+
+        def read_backlog() -> list[tuple[tuple[str, str], float]]:
+            count, age = outbox_backlog(engine, outbox)
+            return [((service, "events"), float(count)), ((service, "oldest_age_seconds"), age)]
+
+        self._gauges = CallbackGauges(
+            "caserev_outbox_backlog",
+            "Unpublished outbox events and the age of the oldest",
+            ["service", "measure"],
+            read_backlog,
+        )
+        REGISTRY.register(self._gauges)
+
+    def start(self) -> None:
+        if self.relay is not None:
+            self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
+
+    def stop(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+        if self._gauges is not None:
+            REGISTRY.unregister(self._gauges)
+            self._gauges = None
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def wake_relay(self) -> None:
+        """Publish newly committed events now rather than at the next sweep."""
+        if self.relay is not None:
+            self.relay.wake()
+
+    def get_dependency(self, worker_ctx: Any) -> UnitOfWork:
+        unit = UnitOfWork(self, worker_ctx)
+        self._units[worker_ctx] = unit
+        return unit
+
+    def finish(self, worker_ctx: Any, exc_info: Any) -> Any:
+        """Called by the kernel's entrypoints before they ack or reply."""
+        unit = self._units.get(worker_ctx)
+        return unit.finish(exc_info) if unit is not None else None
+
+    def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
+        # Entrypoints that are not the kernel's (timers) commit here.
+        self.finish(worker_ctx, exc_info)
+
+    def worker_teardown(self, worker_ctx: Any) -> None:
+        self._units.pop(worker_ctx, None)
+
+
+def finish_units_of_work(worker_ctx: Any, exc_info: Any) -> Any:
+    """Commit every Database dependency of a worker; a failed commit becomes the worker's error."""
+    for dependency in worker_ctx.container.dependencies:
+        if isinstance(dependency, Database):
+            failure = dependency.finish(worker_ctx, exc_info)
+            if failure is not None and exc_info is None:
+                exc_info = failure
+    return exc_info

@@ -33,13 +33,20 @@ class OpenReview(BaseModel):
         return value
 
 
+class StageInfo(BaseModel):
+    """A stage of a review type."""
+
+    code: str
+    label: str
+
+
 class ReviewTypeInfo(BaseModel):
     """A kind of review the partnership can open, as the forms service defines it."""
 
     code: str
     label: str
     hint: str
-    first_stage: str
+    stages: list[StageInfo]
 
 
 class ReviewSummary(BaseModel):

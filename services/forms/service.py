@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from services.forms import domain
-from services.forms.contract import SERVICE, OpenReview, ReviewSummary, ReviewTypeInfo
+from services.forms.contract import SERVICE, OpenReview, ReviewSummary, ReviewTypeInfo, StageInfo
 from services.forms.models import Base, ReviewRecord
 from services.kernel.entrypoints import rpc
 from services.kernel.errors import InvalidRequest, NotFound
@@ -61,7 +61,12 @@ class FormsService:
     def review_types(self) -> list[dict[str, Any]]:
         """The review types a partnership can open."""
         return [
-            ReviewTypeInfo(code=t.code, label=t.label, hint=t.hint, first_stage=t.stages[0].code).model_dump()
+            ReviewTypeInfo(
+                code=t.code,
+                label=t.label,
+                hint=t.hint,
+                stages=[StageInfo(code=stage.code, label=stage.label) for stage in t.stages],
+            ).model_dump()
             for t in domain.REVIEW_TYPES.values()
         ]
 

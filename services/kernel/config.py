@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     maildir: str = "var/mail"
 
     public_url: str = "http://127.0.0.1:8000"
+    # Pages that only make sense locally (the caught e-mail); off in production.
+    demo_pages: bool = True
+    max_body_bytes: int = 2_000_000
 
     def role(self, schema: str) -> str:
         """The database login role that owns a schema."""

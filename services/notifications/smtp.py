@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
+from email.utils import formatdate
 
 from services.kernel.config import Settings
 
@@ -14,6 +15,7 @@ def send_email(settings: Settings, *, to: str, subject: str, body: str, message_
     message["From"] = settings.smtp_from
     message["To"] = to
     message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = f"<{message_key}@caserev.localhost>"
     message.set_content(body)
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:

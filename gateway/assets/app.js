@@ -1,0 +1,144 @@
+// Case Review browser bundle. Built by build.mjs into gateway/static/dist/app.js and loaded as
+// <script type="module">, so it runs after the document is parsed. The Content-Security-Policy
+// allows no inline script or style, so everything a page needs at start-up happens here.
+import { initAll } from 'govuk-frontend'
+import htmx from 'htmx.org'
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  LinearScale,
+  Tooltip
+} from 'chart.js'
+
+// GOV.UK Frontend styles its JavaScript-only states from these two classes.
+document.body.classList.add('js-enabled', 'govuk-frontend-supported')
+initAll()
+
+// htmx reads its configuration when the document has loaded, which is after this module runs.
+// Its indicator styles live in app.scss: an injected <style> would break the CSP, and so would eval.
+htmx.config.includeIndicatorStyles = false
+htmx.config.allowEval = false
+htmx.config.allowScriptTags = false
+window.htmx = htmx
+
+// A link to a closed <details> (the caught e-mail's subjects link to their messages) opens it.
+function openTargetedDetails () {
+  const id = decodeURIComponent(window.location.hash.slice(1))
+  const target = id && document.getElementById(id)
+  if (target instanceof HTMLDetailsElement) {
+    target.open = true
+  }
+}
+openTargetedDetails()
+window.addEventListener('hashchange', openTargetedDetails)
+
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip)
+
+const GOVUK_BLUE = '#1d70b8'
+const GOVUK_TEXT = '#0b0c0c'
+const GOVUK_MID_GREY = '#b1b4b6'
+
+/** Break a long label into lines of about `width` characters, which Chart.js draws one under another. */
+function wrapLabel (label, width = 30) {
+  const lines = []
+  let line = ''
+  for (const word of String(label).split(/\s+/)) {
+    if (line && line.length + word.length + 1 > width) {
+      lines.push(line)
+      line = word
+    } else {
+      line = line ? `${line} ${word}` : word
+    }
+  }
+  if (line) lines.push(line)
+  return lines.length > 1 ? lines : lines[0] ?? ''
+}
+
+/**
+ * Draw a horizontal bar chart on a <canvas data-app-chart='{"labels": [...], "values": [...]}'>.
+ * The chart is decorative: the page shows the same figures in a table, which is what assistive
+ * technology reads, so the canvas stays hidden from it.
+ */
+function renderChart (canvas) {
+  if (Chart.getChart(canvas)) {
+    return // already drawn: htmx:load also fires for the whole body once the page has loaded
+  }
+  let figures
+  try {
+    figures = JSON.parse(canvas.dataset.appChart)
+  } catch (error) {
+    console.error('app-chart: data-app-chart is not JSON', error)
+    return
+  }
+  const container = canvas.parentElement ?? canvas
+  // Chart.js gives the labels about half the width and cuts off what does not fit: wrap them to it.
+  const narrow = container.clientWidth < 640
+  const fontSize = narrow ? 12 : 14
+  const lineWidth = Math.max(14, Math.min(30, Math.floor(container.clientWidth / (fontSize * 1.3))))
+  const labels = Array.isArray(figures.labels) ? figures.labels.map((label) => wrapLabel(label, lineWidth)) : []
+  const values = Array.isArray(figures.values) ? figures.values : []
+  if (labels.length === 0) {
+    return
+  }
+
+  // One bar per row of the table: give each bar and its label lines room rather than squeezing
+  // them into a fixed box. (Setting a style property from script is allowed by the CSP.)
+  if (container !== canvas) {
+    const lines = labels.reduce((sum, label) => sum + (Array.isArray(label) ? label.length : 1), 0)
+    container.style.height = `${Math.max(200, labels.length * 28 + lines * 18 + 64)}px`
+  }
+
+  const font = window.getComputedStyle(container).fontFamily
+  const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)').matches
+
+  return new Chart(canvas, {
+    type: 'bar',
+    data: {
+      labels,
+      datasets: [{
+        label: canvas.dataset.appChartLabel || 'Reviews',
+        data: values,
+        backgroundColor: GOVUK_BLUE,
+        maxBarThickness: 32
+      }]
+    },
+    options: {
+      indexAxis: 'y',
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: reducedMotion ? false : undefined,
+      plugins: {
+        legend: { display: false },
+        tooltip: { enabled: true }
+      },
+      scales: {
+        x: {
+          beginAtZero: true,
+          ticks: { precision: 0, color: GOVUK_TEXT, font: { family: font, size: fontSize } },
+          grid: { color: GOVUK_MID_GREY }
+        },
+        y: {
+          ticks: { color: GOVUK_TEXT, font: { family: font, size: fontSize } },
+          grid: { display: false }
+        }
+      }
+    }
+  })
+}
+
+function renderCharts (root) {
+  root.querySelectorAll('canvas[data-app-chart]').forEach(renderChart)
+}
+
+renderCharts(document)
+// Fragments swapped in by htmx may bring their own charts.
+document.body.addEventListener('htmx:load', (event) => {
+  const target = event.target
+  if (target instanceof HTMLCanvasElement) {
+    if (target.matches('[data-app-chart]')) renderChart(target)
+  } else if (target instanceof Element) {
+    renderCharts(target)
+  }
+})

@@ -1,0 +1,55 @@
+"""Liveness and readiness: the broker, the database and every service; Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from gateway import identity
+from gateway.deps import RpcDep
+from services.kernel.config import SERVICE_NAMES
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="Health of the broker, the database and every service")
+async def healthz(rpc: RpcDep) -> JSONResponse:
+    """200 when every part answers, 503 naming what does not."""
+
+    async def service_health(name: str) -> dict[str, Any]:
+        try:
+            return await rpc.call(name, "health", timeout=3)
+        except Exception as exc:
+            return {"service": name, "status": "unavailable", "reason": str(exc)}
+
+    try:
+        await rpc.connect()
+        broker = "ok"
+    except Exception as exc:
+        broker = f"unavailable ({type(exc).__name__})"
+    try:
+        database = "ok" if await run_in_threadpool(identity.database_ok) else "unavailable"
+    except Exception as exc:
+        database = f"unavailable ({type(exc).__name__})"
+    services: dict[str, Any] = {}
+    if broker == "ok":
+        reports = await asyncio.gather(*(service_health(name) for name in SERVICE_NAMES))
+        services = {report["service"]: report for report in reports}
+    else:
+        services = {name: {"service": name, "status": "unknown"} for name in SERVICE_NAMES}
+    healthy = broker == "ok" and database == "ok" and all(s.get("status") == "ok" for s in services.values())
+    return JSONResponse(
+        {"status": "ok" if healthy else "degraded", "broker": broker, "database": database, "services": services},
+        status_code=200 if healthy else 503,
+    )
+
+
+@router.get("/metrics", summary="Prometheus metrics of the gateway", include_in_schema=False)
+def metrics() -> Response:
+    """The gateway's metrics in Prometheus text format."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

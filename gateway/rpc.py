@@ -1,0 +1,137 @@
+"""An asyncio client of nameko's RPC wire protocol, over aio-pika.
+
+One connection and one exclusive reply queue per gateway process; each call carries a correlation id
+and an expiration, so that a request the gateway gave up on is dropped by the broker instead of being
+run later. Remote errors come back by name and are raised as `RemoteError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+
+log = logging.getLogger(__name__)
+
+RPC_EXCHANGE = "nameko-rpc"
+
+
+class RpcUnavailable(Exception):
+    """The broker cannot be reached, or the service did not answer in time."""
+
+    def __init__(self, service: str, reason: str) -> None:
+        super().__init__(f"{service}: {reason}")
+        self.service = service
+        self.reason = reason
+
+
+class RemoteError(Exception):
+    """A service answered with an error."""
+
+    def __init__(self, exc_type: str, message: str, args: list[Any]) -> None:
+        super().__init__(f"{exc_type}: {message}")
+        self.exc_type = exc_type
+        self.message = message
+        self.remote_args = args
+
+    @property
+    def problems(self) -> list[dict[str, Any]]:
+        """Field problems a service's InvalidRequest carries."""
+        if len(self.remote_args) > 1 and isinstance(self.remote_args[1], list):
+            return [p for p in self.remote_args[1] if isinstance(p, dict)]
+        return []
+
+
+class RpcClient:
+    """Calls `service.method(*args, **kwargs)` on nameko services."""
+
+    def __init__(self, amqp_uri: str, *, timeout: float = 10.0) -> None:
+        self.amqp_uri = amqp_uri
+        self.timeout = timeout
+        self._connection: aio_pika.abc.AbstractRobustConnection | None = None
+        self._exchange: aio_pika.abc.AbstractExchange | None = None
+        self._reply_to = f"rpc.reply-gateway-{uuid.uuid4()}"
+        self._pending: dict[str, asyncio.Future[Any]] = {}
+        self._lock = asyncio.Lock()
+
+    @property
+    def connected(self) -> bool:
+        """True while the broker connection is open."""
+        return self._connection is not None and not self._connection.is_closed
+
+    async def connect(self) -> None:
+        """Open the connection and the reply queue (idempotent)."""
+        async with self._lock:
+            if self._exchange is not None:
+                return
+            connection = await aio_pika.connect_robust(self.amqp_uri, timeout=5)
+            channel = await connection.channel()
+            exchange = await channel.declare_exchange(
+                RPC_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
+            )
+            queue = await channel.declare_queue(self._reply_to, exclusive=True, auto_delete=True)
+            await queue.bind(exchange, routing_key=self._reply_to)
+            await queue.consume(self._on_reply, no_ack=True)
+            self._connection, self._exchange = connection, exchange
+
+    async def close(self) -> None:
+        """Close the connection; calls in flight fail."""
+        if self._connection is not None:
+            await self._connection.close()
+        self._connection = self._exchange = None
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(RpcUnavailable("broker", "the gateway is shutting down"))
+        self._pending.clear()
+
+    async def _on_reply(self, message: AbstractIncomingMessage) -> None:
+        future = self._pending.pop(message.correlation_id or "", None)
+        if future is None or future.done():
+            return  # a reply to a call that already timed out
+        try:
+            body = json.loads(message.body)
+        except ValueError:
+            future.set_exception(RpcUnavailable("broker", "a reply that was not JSON"))
+            return
+        error = body.get("error")
+        if error:
+            future.set_exception(
+                RemoteError(error.get("exc_type", "Error"), str(error.get("value", "")), error.get("exc_args") or [])
+            )
+        else:
+            future.set_result(body.get("result"))
+
+    async def call(self, service: str, method: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        """Call a remote method and wait for its result (raises RemoteError or RpcUnavailable)."""
+        timeout = timeout or self.timeout
+        try:
+            await self.connect()
+        except Exception as exc:
+            raise RpcUnavailable(service, f"cannot reach the message broker ({type(exc).__name__})") from exc
+        assert self._exchange is not None
+        correlation_id = uuid.uuid4().hex
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[correlation_id] = future
+        message = aio_pika.Message(
+            json.dumps({"args": list(args), "kwargs": kwargs}, default=str).encode(),
+            content_type="application/json",
+            content_encoding="utf-8",
+            correlation_id=correlation_id,
+            reply_to=self._reply_to,
+            expiration=timeout,
+            headers={"nameko.call_id_stack": [f"gateway.{method}.{correlation_id}"]},
+        )
+        try:
+            await self._exchange.publish(message, routing_key=f"{service}.{method}")
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise RpcUnavailable(service, f"no answer within {timeout:g}s") from None
+        except aio_pika.exceptions.AMQPError as exc:
+            raise RpcUnavailable(service, f"the message broker failed ({type(exc).__name__})") from exc
+        finally:
+            self._pending.pop(correlation_id, None)

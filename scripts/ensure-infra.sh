@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Make sure PostgreSQL and RabbitMQ answer on their usual local ports: start them where they are
+# installed but stopped, otherwise say exactly how to start them. Used by `make run`, `make test` and CI.
+set -u
+PGHOST=${PGHOST:-127.0.0.1}
+PGPORT=${PGPORT:-5432}
+
+pg_up() { pg_isready -q -h "$PGHOST" -p "$PGPORT" 2>/dev/null || (exec 3<>"/dev/tcp/$PGHOST/$PGPORT") 2>/dev/null; }
+rabbit_up() { (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; }
+
+if ! pg_up; then
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+    echo "Starting PostgreSQL ..."
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+    for _ in $(seq 1 30); do pg_up && break; sleep 1; done
+  fi
+fi
+if ! pg_up; then
+  echo "PostgreSQL is not answering on $PGHOST:$PGPORT. Start it, for example:" >&2
+  echo "  docker compose up -d postgres     (or install postgresql and start its cluster)" >&2
+  exit 1
+fi
+
+if ! rabbit_up; then
+  if command -v rabbitmq-server >/dev/null 2>&1; then
+    echo "Starting RabbitMQ ..."
+    rabbitmq-server -detached || true
+    for _ in $(seq 1 60); do rabbit_up && break; sleep 1; done
+  fi
+fi
+if ! rabbit_up; then
+  echo "RabbitMQ is not answering on 127.0.0.1:5672. Start it, for example:" >&2
+  echo "  docker compose up -d rabbitmq     (or install rabbitmq-server and run: rabbitmq-server -detached)" >&2
+  exit 1
+fi
+
+# The integration tests create a virtual host per run through the management API.
+if [ "${NEED_RABBIT_MANAGEMENT:-0}" = "1" ] && command -v rabbitmq-plugins >/dev/null 2>&1; then
+  rabbitmq-plugins enable --quiet rabbitmq_management >/dev/null 2>&1 || true
+  for _ in $(seq 1 30); do (exec 3<>/dev/tcp/127.0.0.1/15672) 2>/dev/null && break; sleep 1; done
+fi
+echo "PostgreSQL and RabbitMQ are up."

@@ -34,9 +34,14 @@ class DemoPartnership:
 
 PARTNERSHIPS = (
     DemoPartnership(
-        "NBSCP", "Northbridge Safeguarding Children Partnership", "Alex Demo-Manager", "business.manager@northbridge.example"
+        "NBSCP",
+        "Northbridge Safeguarding Children Partnership",
+        "Alex Demo-Manager",
+        "business.manager@northbridge.example",
     ),
-    DemoPartnership("ESP", "Eastmoor Safeguarding Partnership", "Sam Demo-Manager", "business.manager@eastmoor.example"),
+    DemoPartnership(
+        "ESP", "Eastmoor Safeguarding Partnership", "Sam Demo-Manager", "business.manager@eastmoor.example"
+    ),
 )
 
 REVIEWS = (
@@ -56,7 +61,8 @@ def seed_demo(settings: Settings) -> None:
         for partnership in PARTNERSHIPS:
             connection.execute(
                 text(
-                    "INSERT INTO partnership (id, code, name) VALUES (:id, :code, :name) ON CONFLICT (id) DO NOTHING"
+                    "INSERT INTO partnership (id, code, name) VALUES (:id, :code, :name)"
+                    " ON CONFLICT (id) DO NOTHING"
                 ),
                 {"id": partnership.id, "code": partnership.code, "name": partnership.name},
             )
@@ -75,7 +81,11 @@ def seed_demo(settings: Settings) -> None:
             )
         for code, review_type, title in REVIEWS:
             partnership = by_code[code]
-            actor = {"user_id": "demo:business-manager", "partnership_id": str(partnership.id), "roles": ["business_manager"]}
+            actor = {
+                "user_id": "demo:business-manager",
+                "partnership_id": str(partnership.id),
+                "roles": ["business_manager"],
+            }
             rpc.forms.open_review(
                 actor,
                 {"review_type": review_type, "partnership_id": str(partnership.id), "title": title},

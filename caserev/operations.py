@@ -50,7 +50,8 @@ def outbox_status(settings: Settings) -> list[OutboxStatus]:
                 unpublished, oldest, published = connection.execute(
                     text(
                         "SELECT count(*) FILTER (WHERE published_at IS NULL),"
-                        " coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE published_at IS NULL)), 0),"
+                        " coalesce(extract(epoch FROM now()"
+                        " - min(created_at) FILTER (WHERE published_at IS NULL)), 0),"
                         " count(*) FILTER (WHERE published_at IS NOT NULL) FROM outbox"
                     )
                 ).one()

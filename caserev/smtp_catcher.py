@@ -44,7 +44,9 @@ def caught_messages(maildir: str | Path, limit: int = 200) -> list[CaughtMessage
                 recipients=str(message["To"] or ""),
                 subject=str(message["Subject"] or ""),
                 message_id=str(message["Message-ID"] or ""),
-                body=(payload or b"").decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload),
+                body=(payload or b"").decode("utf-8", "replace")
+                if isinstance(payload, bytes)
+                else str(payload),
             )
         )
     messages.sort(key=lambda m: m.received_at, reverse=True)
@@ -55,7 +57,7 @@ def serve(host: str, port: int, maildir: str) -> None:
     """Accept mail on host:port until SIGTERM or Ctrl-C."""
     for part in ("tmp", "new", "cur"):  # a maildir; mailbox.Maildir creates these only for a new folder
         (Path(maildir) / part).mkdir(parents=True, exist_ok=True)
-    controller = Controller(Mailbox(maildir), hostname=host, port=port)
+    controller = Controller(Mailbox(Path(maildir)), hostname=host, port=port)
     controller.start()
     print(f"SMTP catcher on {host}:{port}, keeping mail in {maildir}", flush=True)
     stopped = threading.Event()

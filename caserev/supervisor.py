@@ -69,7 +69,7 @@ def run(settings: Settings, *, seed: bool = True) -> int:
     """Bring the whole system up in the foreground."""
     from caserev.operations import migrate
 
-    log_dir = ROOT / "var" / "log"
+    log_dir = Path(os.environ.get("CASEREV_LOG_DIR", ROOT / "var" / "log"))
     log_dir.mkdir(parents=True, exist_ok=True)
     print("Migrating the database and declaring the broker's queues ...", flush=True)
     migrate(settings)
@@ -95,12 +95,16 @@ def run(settings: Settings, *, seed: bool = True) -> int:
         )
         children.append((process, child))
         threading.Thread(
-            target=_pump, args=(process.name, COLOURS[index % len(COLOURS)], child.stdout, log_dir), daemon=True
+            target=_pump,
+            args=(process.name, COLOURS[index % len(COLOURS)], child.stdout, log_dir),
+            daemon=True,
         ).start()
 
     exit_code = 0
     try:
-        gateway = f"http://{os.environ.get('GATEWAY_HOST', '127.0.0.1')}:{os.environ.get('GATEWAY_PORT', '8000')}"
+        gateway = (
+            f"http://{os.environ.get('GATEWAY_HOST', '127.0.0.1')}:{os.environ.get('GATEWAY_PORT', '8000')}"
+        )
         wait_healthy(gateway)
         if seed:
             from caserev.demo import seed_demo
@@ -139,11 +143,13 @@ def banner(gateway: str, seeded: bool) -> str:
     lines = [
         "",
         "Case Review is running.",
-        f"  Open {gateway}/  (signing in arrives with the next release: the demo acts as the business manager)",
+        f"  Open {gateway}/",
+        "  No sign-in yet (it arrives with the identity release): the demo acts as the business manager.",
         f"  Dashboard:     {gateway}/dashboard",
         f"  Open a review: {gateway}/reviews/new",
         f"  Caught e-mail: {gateway}/demo/mail",
-        f"  Health:        {gateway}/healthz     Metrics: {gateway}/metrics     API: {gateway}/docs",
+        f"  Health:        {gateway}/healthz     Metrics: {gateway}/metrics",
+        f"  API:           {gateway}/openapi.json",
     ]
     if seeded:
         lines.append("  Demo: the synthetic Northbridge partnership with three open reviews.")

@@ -78,7 +78,9 @@ def create_app() -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         problems = reviews.problems_of(ValidationError.from_exception_data("request", exc.errors()))  # type: ignore[arg-type]
-        return _error(request, 422, "There is a problem", "The request has problems: fix each one named", problems)
+        return _error(
+            request, 422, "There is a problem", "The request has problems: fix each one named", problems
+        )
 
     @app.exception_handler(RemoteError)
     async def remote_error(request: Request, exc: RemoteError) -> Response:
@@ -103,7 +105,9 @@ def create_app() -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         titles = {404: "Page not found", 405: "Not allowed", 413: "Too large"}
-        return _error(request, exc.status_code, titles.get(exc.status_code, "There is a problem"), str(exc.detail))
+        return _error(
+            request, exc.status_code, titles.get(exc.status_code, "There is a problem"), str(exc.detail)
+        )
 
     return app
 

@@ -22,7 +22,9 @@ def get_rpc(request: Request) -> RpcClient:
 
 def demo_actor(partnership_id: UUID) -> Actor:
     """Until sign-in lands, every caller acts as the demo business manager of the chosen partnership."""
-    return Actor(user_id="demo:business-manager", partnership_id=partnership_id, roles=frozenset({"business_manager"}))
+    return Actor(
+        user_id="demo:business-manager", partnership_id=partnership_id, roles=frozenset({"business_manager"})
+    )
 
 
 def actor_payload(actor: Actor) -> dict[str, Any]:

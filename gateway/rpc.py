@@ -71,9 +71,7 @@ class RpcClient:
                 return
             connection = await aio_pika.connect_robust(self.amqp_uri, timeout=5)
             channel = await connection.channel()
-            exchange = await channel.declare_exchange(
-                RPC_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
-            )
+            exchange = await channel.declare_exchange(RPC_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
             queue = await channel.declare_queue(self._reply_to, exclusive=True, auto_delete=True)
             await queue.bind(exchange, routing_key=self._reply_to)
             await queue.consume(self._on_reply, no_ack=True)
@@ -101,12 +99,16 @@ class RpcClient:
         error = body.get("error")
         if error:
             future.set_exception(
-                RemoteError(error.get("exc_type", "Error"), str(error.get("value", "")), error.get("exc_args") or [])
+                RemoteError(
+                    error.get("exc_type", "Error"), str(error.get("value", "")), error.get("exc_args") or []
+                )
             )
         else:
             future.set_result(body.get("result"))
 
-    async def call(self, service: str, method: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+    async def call(
+        self, service: str, method: str, *args: Any, timeout: float | None = None, **kwargs: Any
+    ) -> Any:
         """Call a remote method and wait for its result (raises RemoteError or RpcUnavailable)."""
         timeout = timeout or self.timeout
         try:

@@ -31,7 +31,9 @@ class CountRow:
 @router.get("/api/review-counts", tags=["dashboard"], summary="Reviews by type and stage in a partnership")
 async def api_review_counts(partnership_id: UUID, rpc: RpcDep) -> list[ReviewCount]:
     """Counts from the analytics read model (eventually consistent: a new review appears within moments)."""
-    rows = await rpc.call("analytics", "review_counts", actor_payload(demo_actor(partnership_id)), str(partnership_id))
+    rows = await rpc.call(
+        "analytics", "review_counts", actor_payload(demo_actor(partnership_id)), str(partnership_id)
+    )
     return [ReviewCount.model_validate(row) for row in rows]
 
 
@@ -39,16 +41,25 @@ async def api_review_counts(partnership_id: UUID, rpc: RpcDep) -> list[ReviewCou
 async def dashboard(request: Request, rpc: RpcDep, partnership_id: UUID | None = None) -> HTMLResponse:
     """Totals for one partnership (the first, until sign-in decides whose)."""
     partnerships = await run_in_threadpool(identity.list_partnerships)
-    chosen = next((p for p in partnerships if p.id == partnership_id), partnerships[0] if partnerships else None)
+    chosen = next(
+        (p for p in partnerships if p.id == partnership_id), partnerships[0] if partnerships else None
+    )
     rows: list[CountRow] = []
     if chosen is not None:
         types = {t["code"]: ReviewTypeInfo.model_validate(t) for t in await rpc.call("forms", "review_types")}
         counts = await api_review_counts(chosen.id, rpc)
         for count in counts:
             review_type = types.get(count.review_type)
-            stage = next((s.label for s in review_type.stages if s.code == count.stage), count.stage) if review_type else count.stage
+            stage = (
+                next((s.label for s in review_type.stages if s.code == count.stage), count.stage)
+                if review_type
+                else count.stage
+            )
             rows.append(CountRow(review_type.label if review_type else count.review_type, stage, count.count))
-    chart = {"labels": [f"{r.review_type_label}: {r.stage_label}" for r in rows], "values": [r.count for r in rows]}
+    chart = {
+        "labels": [f"{r.review_type_label}: {r.stage_label}" for r in rows],
+        "values": [r.count for r in rows],
+    }
     return TEMPLATES.TemplateResponse(
         request,
         "dashboard.html",

@@ -44,7 +44,12 @@ async def healthz(rpc: RpcDep) -> JSONResponse:
         services = {name: {"service": name, "status": "unknown"} for name in SERVICE_NAMES}
     healthy = broker == "ok" and database == "ok" and all(s.get("status") == "ok" for s in services.values())
     return JSONResponse(
-        {"status": "ok" if healthy else "degraded", "broker": broker, "database": database, "services": services},
+        {
+            "status": "ok" if healthy else "degraded",
+            "broker": broker,
+            "database": database,
+            "services": services,
+        },
         status_code=200 if healthy else 503,
     )
 

@@ -1,3 +1,6 @@
-"""What others may know of the actions service: lessons, recommendations and the action plan (built by later issues)."""
+"""What others may know of the actions service.
+
+Lessons, recommendations and the action plan arrive with later issues.
+"""
 
 SERVICE = "actions"

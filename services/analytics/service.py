@@ -40,9 +40,8 @@ class AnalyticsService:
         if not self.uow.first_delivery(envelope):
             return
         opened = envelope.payload(ReviewOpened)
-        table = ReviewCountRecord.__table__
         self.uow.session.execute(
-            insert(table)
+            insert(ReviewCountRecord)
             .values(
                 partnership_id=envelope.partnership_id,
                 review_type=opened.review_type,
@@ -50,8 +49,8 @@ class AnalyticsService:
                 count=1,
             )
             .on_conflict_do_update(
-                index_elements=[table.c.partnership_id, table.c.review_type, table.c.stage],
-                set_={"count": table.c.count + 1},
+                index_elements=["partnership_id", "review_type", "stage"],
+                set_={"count": ReviewCountRecord.count + 1},
             )
         )
 

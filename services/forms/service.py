@@ -74,7 +74,10 @@ class FormsService:
     def open_review(
         self, actor: dict[str, Any], command: dict[str, Any], idempotency_key: str | None = None
     ) -> dict[str, Any]:
-        """Open a review (OpenReview); emits forms.review_opened. Repeating an idempotency key repeats the result."""
+        """Open a review (OpenReview); emits forms.review_opened.
+
+        Repeating an idempotency key returns the first result and changes nothing.
+        """
         done, earlier = self.uow.replay(idempotency_key, "open_review")
         if done:
             return earlier

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from contextlib import closing
+from contextlib import closing, suppress
 
 import psycopg2
 from psycopg2 import errors, sql
@@ -44,10 +44,9 @@ def create_schemas(settings: Settings, schemas: Iterable[str]) -> None:
             cursor.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
             for schema in schemas:
                 role = sql.Identifier(settings.role(schema))
-                try:
+                # Roles are cluster-wide: another database (or a parallel run) may have made it.
+                with suppress(errors.DuplicateObject, errors.UniqueViolation):
                     cursor.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
-                except (errors.DuplicateObject, errors.UniqueViolation):
-                    pass  # roles are cluster-wide: another database (or a parallel run) made it
                 if settings.db_password:
                     cursor.execute(
                         sql.SQL("ALTER ROLE {} PASSWORD {}").format(role, sql.Literal(settings.db_password))
@@ -67,13 +66,3 @@ def create_schemas(settings: Settings, schemas: Iterable[str]) -> None:
     finally:
         connection.close()
     log.info("schemas ready: %s", ", ".join(schemas))
-
-
-def drop_database(settings: Settings) -> None:
-    """Drop the database (tests)."""
-    with closing(_admin(settings)) as connection, connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            (settings.db_name,),
-        )
-        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(settings.db_name)))

@@ -10,7 +10,7 @@ import inspect
 import logging
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from kombu import Connection, Exchange, Queue
@@ -66,7 +66,7 @@ def dead_letter_queue() -> Queue:
     return Queue(DEAD_LETTER_QUEUE, durable=True, queue_arguments=queue_arguments())
 
 
-def event_handler_queues(service_cls: type) -> list[Queue]:
+def event_handler_queues(service_cls: Any) -> list[Queue]:
     """Every event-handler queue a nameko service class will consume from."""
     from services.kernel.entrypoints import EventHandler
 
@@ -82,7 +82,7 @@ def event_handler_queues(service_cls: type) -> list[Queue]:
     return queues
 
 
-def declare_topology(connection: Connection, service_classes: Iterable[type]) -> list[str]:
+def declare_topology(connection: Connection, service_classes: Iterable[Any]) -> list[str]:
     """Declare exchanges and handler queues before anything is published, so no event is dropped."""
     declared = []
     with connection.channel() as channel:
@@ -171,10 +171,8 @@ class ConfirmedPublisher:
     def close(self) -> None:
         """Drop the connection (it is opened again when next needed)."""
         if self._connection is not None:
-            try:
+            with suppress(Exception):  # closing a broken connection may fail; it is gone either way
                 self._connection.release()
-            except Exception:  # noqa: S110 - closing a broken connection may fail; it is gone either way
-                pass
         self._connection = None
         self._declared.clear()
 

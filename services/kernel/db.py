@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import psycopg2
-from psycopg2 import extensions
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -37,29 +35,15 @@ NAMING_CONVENTION = {
 }
 
 
-def _eventlet_wait(conn: Any, timeout: float | None = None) -> None:
-    """psycopg2 wait callback that yields to eventlet's hub instead of blocking the process."""
-    from eventlet.hubs import trampoline
-
-    while True:
-        state = conn.poll()
-        if state == extensions.POLL_OK:
-            return
-        if state == extensions.POLL_READ:
-            trampoline(conn.fileno(), read=True)
-        elif state == extensions.POLL_WRITE:
-            trampoline(conn.fileno(), write=True)
-        else:
-            raise psycopg2.OperationalError(f"unexpected state from poll: {state}")
-
-
 def make_psycopg2_cooperative() -> None:
     """Under eventlet, let other green threads run while a query waits on the database.
 
-    eventlet's monkey-patching does not reach psycopg2's C code: without this, one slow query
-    stalls every worker of the process.
+    `nameko run` monkey-patches with eventlet's defaults, which include this; a process that patched
+    with `psycopg=False` would otherwise stall every worker on one slow query. Idempotent.
     """
-    extensions.set_wait_callback(_eventlet_wait)
+    from eventlet.support.psycopg2_patcher import make_psycopg_green
+
+    make_psycopg_green()
 
 
 def schema_metadata(schema: str) -> MetaData:

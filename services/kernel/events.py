@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 import uuid
 from datetime import UTC, datetime
@@ -79,7 +80,7 @@ class Envelope(BaseModel):
             data=payload.model_dump(mode="json"),
         )
 
-    def payload(self, payload_type: type[EventData]) -> Any:
+    def payload(self, payload_type: builtins.type[EventData]) -> Any:
         """The data as the contract type it claims to be."""
         if payload_type.event_type != self.type:
             raise ValueError(f"envelope holds {self.type}, not {payload_type.event_type}")

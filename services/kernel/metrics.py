@@ -67,7 +67,9 @@ def bind_exclusive(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise RuntimeError(f"port {port} is already in use: is another process of this service running?")
+            raise RuntimeError(
+                f"port {port} is already in use: is another process of this service running?"
+            ) from exc
         raise
     sock.listen(64)
     return sock

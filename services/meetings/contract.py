@@ -1,3 +1,6 @@
-"""What others may know of the meetings service: rapid review meetings, panels, practitioner events and family contact (built by later issues)."""
+"""What others may know of the meetings service.
+
+Rapid review meetings, panels, practitioner events and family contact arrive with later issues.
+"""
 
 SERVICE = "meetings"

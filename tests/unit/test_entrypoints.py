@@ -1,0 +1,147 @@
+"""The kernel's entrypoints commit before they acknowledge, retry a bounded number of times, then
+dead-letter."""
+
+from __future__ import annotations
+
+import sys
+from types import SimpleNamespace
+from unittest import mock
+
+import pytest
+
+from services.kernel import entrypoints
+from services.kernel.broker import DEAD_LETTER_QUEUE, RETRY_EXCHANGE
+from services.kernel.config import get_settings
+from services.kernel.entrypoints import ATTEMPTS_HEADER, EventHandler, Rpc
+
+
+def _failure() -> tuple:
+    try:
+        raise RuntimeError("the handler broke")
+    except RuntimeError:
+        return sys.exc_info()
+
+
+def _handler(calls: list[str], commit_error: tuple | None = None) -> tuple[EventHandler, SimpleNamespace]:
+    handler = EventHandler("forms", "review_opened")
+    handler.queue = SimpleNamespace(name="evt-forms-review_opened--analytics.count")
+    handler.container = SimpleNamespace(service_name="analytics", config={"AMQP_URI": "memory://"})
+    handler.queue_consumer = mock.Mock()
+    handler.queue_consumer.ack_message.side_effect = lambda m: calls.append("ack")
+    handler.queue_consumer.requeue_message.side_effect = lambda m: calls.append("requeue")
+
+    def finish(worker_ctx, exc_info):
+        calls.append("commit" if exc_info is None else "rollback")
+        return commit_error if exc_info is None else exc_info
+
+    worker_ctx = SimpleNamespace()
+    return handler, SimpleNamespace(worker_ctx=worker_ctx, finish=finish)
+
+
+def _message(attempts: int = 0) -> SimpleNamespace:
+    return SimpleNamespace(
+        body=b"{}",
+        headers={ATTEMPTS_HEADER: attempts} if attempts else {},
+        properties={"content_type": "application/json", "message_id": "m-1"},
+        delivery_info={"exchange": "forms.events", "routing_key": "review_opened"},
+    )
+
+
+def test_event_is_committed_before_it_is_acknowledged():
+    calls: list[str] = []
+    handler, ctx = _handler(calls)
+    with mock.patch.object(entrypoints, "finish_units_of_work", ctx.finish):
+        handler.handle_result(_message(), ctx.worker_ctx, result=None, exc_info=None)
+    assert calls == ["commit", "ack"], "the unit of work must commit before the message is acknowledged"
+
+
+def test_failed_event_is_rolled_back_and_sent_to_retry_with_one_more_attempt():
+    calls: list[str] = []
+    handler, ctx = _handler(calls)
+    publisher = mock.Mock()
+    with (
+        mock.patch.object(entrypoints, "finish_units_of_work", ctx.finish),
+        mock.patch.object(entrypoints, "publisher_for", return_value=publisher),
+    ):
+        handler.handle_result(_message(attempts=1), ctx.worker_ctx, exc_info=_failure())
+    assert calls == ["rollback", "ack"]
+    kwargs = publisher.publish_raw.call_args.kwargs
+    assert kwargs["exchange"] == RETRY_EXCHANGE
+    assert kwargs["routing_key"] == handler.queue.name, "a retry must come back to the handler's own queue"
+    assert kwargs["headers"][ATTEMPTS_HEADER] == 2
+    assert kwargs["expiration"] == pytest.approx(get_settings().event_retry_base_ms * 2 / 1000)
+    assert "RuntimeError: the handler broke" in kwargs["headers"]["x-caserev-error"]
+
+
+def test_event_failing_its_last_attempt_goes_to_the_dead_letter_queue_with_its_reason():
+    calls: list[str] = []
+    handler, ctx = _handler(calls)
+    publisher = mock.Mock()
+    last = get_settings().event_max_attempts - 1
+    with (
+        mock.patch.object(entrypoints, "finish_units_of_work", ctx.finish),
+        mock.patch.object(entrypoints, "publisher_for", return_value=publisher),
+    ):
+        handler.handle_result(_message(attempts=last), ctx.worker_ctx, exc_info=_failure())
+    kwargs = publisher.publish_raw.call_args.kwargs
+    assert (kwargs["exchange"], kwargs["routing_key"]) == ("", DEAD_LETTER_QUEUE)
+    headers = kwargs["headers"]
+    assert headers[ATTEMPTS_HEADER] == get_settings().event_max_attempts
+    assert headers["x-caserev-queue"] == handler.queue.name
+    assert headers["x-caserev-original-routing-key"] == "review_opened"
+    assert calls == ["rollback", "ack"]
+
+
+def test_event_that_cannot_be_parked_is_requeued_not_lost():
+    calls: list[str] = []
+    handler, ctx = _handler(calls)
+    publisher = mock.Mock()
+    publisher.publish_raw.side_effect = ConnectionError("broker gone")
+    with (
+        mock.patch.object(entrypoints, "finish_units_of_work", ctx.finish),
+        mock.patch.object(entrypoints, "publisher_for", return_value=publisher),
+    ):
+        handler.handle_result(_message(), ctx.worker_ctx, exc_info=_failure())
+    assert calls == ["rollback", "requeue"], "a message that could not be retried must go back, not be acked"
+
+
+def test_failed_commit_makes_the_event_fail_instead_of_being_acknowledged():
+    calls: list[str] = []
+    handler, ctx = _handler(calls, commit_error=_failure())
+    publisher = mock.Mock()
+    with (
+        mock.patch.object(entrypoints, "finish_units_of_work", ctx.finish),
+        mock.patch.object(entrypoints, "publisher_for", return_value=publisher),
+    ):
+        handler.handle_result(_message(), ctx.worker_ctx, exc_info=None)
+    assert publisher.publish_raw.called, "an event whose commit failed must be retried"
+    assert calls == ["commit", "ack"]
+
+
+def test_rpc_replies_only_after_its_unit_of_work_committed():
+    calls: list[str] = []
+    rpc = Rpc()
+    rpc.rpc_consumer = mock.Mock()
+    rpc.rpc_consumer.handle_result.side_effect = lambda message, result, exc_info: (
+        calls.append("reply-error" if exc_info else "reply"),
+        (result, exc_info),
+    )[1]
+
+    def finish(worker_ctx, exc_info):
+        calls.append("commit")
+        return None
+
+    with mock.patch.object(entrypoints, "finish_units_of_work", finish):
+        result, exc_info = rpc.handle_result(object(), SimpleNamespace(), {"id": 1}, None)
+    assert calls == ["commit", "reply"]
+    assert result == {"id": 1} and exc_info is None
+
+
+def test_rpc_whose_commit_fails_replies_with_the_error_not_the_result():
+    rpc = Rpc()
+    rpc.rpc_consumer = mock.Mock()
+    rpc.rpc_consumer.handle_result.side_effect = lambda message, result, exc_info: (result, exc_info)
+    failure = _failure()
+    with mock.patch.object(entrypoints, "finish_units_of_work", lambda ctx, exc: failure):
+        result, exc_info = rpc.handle_result(object(), SimpleNamespace(), {"id": 1}, None)
+    assert result is None and exc_info is failure

@@ -1,0 +1,41 @@
+"""Handler queues are declared ahead of time under exactly the names and arguments nameko will use."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from services.analytics.service import AnalyticsService
+from services.kernel.broker import event_handler_queues, handler_queue
+from services.kernel.entrypoints import EventHandler
+from services.notifications.service import NotificationsService
+
+
+def test_handler_queue_is_named_as_nameko_names_a_service_pool_queue():
+    queue = handler_queue("forms", "review_opened", "analytics", "count_opened_review")
+    assert queue.name == "evt-forms-review_opened--analytics.count_opened_review"
+    assert queue.routing_key == "review_opened"
+    assert queue.exchange.name == "forms.events" and queue.exchange.type == "topic"
+    assert queue.durable and not queue.auto_delete
+
+
+def test_handler_queues_are_quorum_queues_by_default():
+    assert handler_queue("forms", "x", "y", "z").queue_arguments == {"x-queue-type": "quorum"}
+
+
+def test_entrypoint_consumes_the_queue_the_topology_declared():
+    handler = EventHandler("forms", "review_opened")
+    handler.container = SimpleNamespace(service_name="analytics", config={})
+    handler.method_name = "count_opened_review"
+    handler.queue_consumer = SimpleNamespace(register_provider=lambda provider: None)
+    handler.setup()
+    declared = handler_queue("forms", "review_opened", "analytics", "count_opened_review")
+    assert (handler.queue.name, handler.queue.queue_arguments) == (declared.name, declared.queue_arguments)
+
+
+def test_every_event_handler_of_a_service_has_a_declared_queue():
+    assert [q.name for q in event_handler_queues(AnalyticsService)] == [
+        "evt-forms-review_opened--analytics.count_opened_review"
+    ]
+    assert [q.name for q in event_handler_queues(NotificationsService)] == [
+        "evt-forms-review_opened--notifications.tell_business_managers"
+    ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import text
 
 from services.kernel.config import Settings
@@ -56,6 +55,8 @@ SYSTEM_ACTOR = {"user_id": "system:seed-demo", "roles": ["system"]}
 
 def seed_demo(settings: Settings) -> None:
     """Load the demo through the same paths users take (the services must be running)."""
+    from nameko.standalone.rpc import ClusterRpcProxy  # imports eventlet: only when seeding
+
     engine = create_schema_engine("identity", settings, pool_size=1)
     with engine.begin() as connection:
         for partnership in PARTNERSHIPS:

@@ -18,13 +18,17 @@ from gateway.deps import TEMPLATES
 from gateway.metrics import RPC_ERRORS, record_request
 from gateway.routes import dashboard, demo, health, reviews
 from gateway.rpc import RemoteError, RpcClient, RpcUnavailable
-from gateway.security import security_headers
+from gateway.security import BodyLimit, security_headers
 from services.kernel.config import get_settings
 from services.kernel.errors import STATUS_BY_ERROR
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
+PAGE_NOT_FOUND = (
+    "If you typed the web address, check it is correct. "
+    "If you pasted the web address, check you copied the entire address."
+)
 
 
 @asynccontextmanager
@@ -66,6 +70,7 @@ def create_app() -> FastAPI:
     )
     app.middleware("http")(record_request)
     app.middleware("http")(security_headers)
+    app.add_middleware(BodyLimit)
     STATIC.joinpath("dist").mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (health, reviews, dashboard, demo):
@@ -80,6 +85,12 @@ def create_app() -> FastAPI:
         problems = reviews.problems_of(ValidationError.from_exception_data("request", exc.errors()))  # type: ignore[arg-type]
         return _error(
             request, 422, "There is a problem", "The request has problems: fix each one named", problems
+        )
+
+    @app.exception_handler(reviews.RequestProblems)
+    async def request_problems(request: Request, exc: reviews.RequestProblems) -> Response:
+        return _error(
+            request, 422, "There is a problem", "The request has problems: fix each one named", exc.problems
         )
 
     @app.exception_handler(RemoteError)
@@ -104,7 +115,9 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        titles = {404: "Page not found", 405: "Not allowed", 413: "Too large"}
+        if exc.status_code == 404:
+            return _error(request, 404, "Page not found", PAGE_NOT_FOUND)
+        titles = {405: "Not allowed", 413: "Too large"}
         return _error(
             request, exc.status_code, titles.get(exc.status_code, "There is a problem"), str(exc.detail)
         )

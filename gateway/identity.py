@@ -33,6 +33,13 @@ def list_partnerships() -> list[Partnership]:
     return [Partnership(row.id, row.code, row.name) for row in rows]
 
 
+def partnership_exists(partnership_id: UUID) -> bool:
+    """True if the partnership is registered here."""
+    with identity_engine().connect() as connection:
+        found = connection.execute(text("SELECT 1 FROM partnership WHERE id = :id"), {"id": partnership_id})
+        return found.first() is not None
+
+
 def database_ok() -> bool:
     """True if the identity schema answers."""
     with identity_engine().connect() as connection:

@@ -98,11 +98,10 @@ class RpcClient:
             return
         error = body.get("error")
         if error:
-            future.set_exception(
-                RemoteError(
-                    error.get("exc_type", "Error"), str(error.get("value", "")), error.get("exc_args") or []
-                )
-            )
+            args = error.get("exc_args") or []
+            # The kernel's errors carry (message, problems); others have only their text.
+            text = args[0] if args and isinstance(args[0], str) else str(error.get("value", ""))
+            future.set_exception(RemoteError(error.get("exc_type", "Error"), text, args))
         else:
             future.set_result(body.get("result"))
 

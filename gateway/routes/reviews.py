@@ -36,16 +36,38 @@ def problems_of(error: ValidationError) -> list[dict[str, str]]:
     """One problem per field, in words that say what to fix."""
     problems: dict[str, dict[str, str]] = {}
     for item in error.errors():
-        field = str(item["loc"][-1]) if item["loc"] else "request"
+        location = [part for part in item["loc"] if part != "body"]
+        field = str(location[-1]) if location and isinstance(location[-1], str) else "body"
         by_type = MESSAGES.get(field, {})
         message = by_type.get(item["type"]) or by_type.get("*") or f"{field}: {item['msg']}"
         if item["type"] == "extra_forbidden":
             message = f"{field} is not a field of this request: remove it"
+        elif item["type"] == "json_invalid":
+            message = "The body is not valid JSON: send a JSON object"
+        elif field == "body":
+            message = "Send a JSON object with review_type, partnership_id and title"
         problems.setdefault(field, {"field": field, "message": message, "type": item["type"]})
     return list(problems.values())
 
 
+UNKNOWN_PARTNERSHIP = {
+    "field": "partnership_id",
+    "message": "No partnership has this id: choose one of the partnerships listed",
+    "type": "unknown_partnership",
+}
+
+
+class RequestProblems(Exception):
+    """The request is well-formed but names something that does not exist; each problem says what to fix."""
+
+    def __init__(self, problems: list[dict[str, str]]) -> None:
+        super().__init__("The request has problems")
+        self.problems = problems
+
+
 async def _open(rpc: RpcDep, command: OpenReview, idempotency_key: str) -> dict[str, Any]:
+    if not await run_in_threadpool(identity.partnership_exists, command.partnership_id):
+        raise RequestProblems([UNKNOWN_PARTNERSHIP])
     return await rpc.call(
         "forms",
         "open_review",
@@ -123,6 +145,8 @@ async def new_review_submit(
         return await _form_page(request, rpc, values, problems_of(exc), status=422)
     try:
         review = await _open(rpc, command, form_token or str(uuid.uuid4()))
+    except RequestProblems as exc:
+        return await _form_page(request, rpc, values, exc.problems, status=422)
     except RemoteError as exc:
         if exc.exc_type in ("InvalidRequest", "Forbidden"):
             errors = exc.problems or [{"field": "review_type", "message": exc.message}]

@@ -78,10 +78,10 @@ class FormsService:
 
         Repeating an idempotency key returns the first result and changes nothing.
         """
-        done, earlier = self.uow.replay(idempotency_key, "open_review")
-        if done:
-            return earlier
         caller = Actor.model_validate(actor)
+        command_once = self.uow.idempotent("open_review", caller, idempotency_key, command)
+        if command_once.done:
+            return command_once.result
         review = domain.open_review(_validated(OpenReview, command), caller, datetime.now(UTC))
         record = ReviewRecord(
             id=review.id,
@@ -98,7 +98,7 @@ class FormsService:
                 event, partnership_id=review.partnership_id, review_id=review.id, actor_id=caller.user_id
             )
         result = _summary(record)
-        self.uow.remember(idempotency_key, "open_review", result)
+        command_once.remember(result)
         return result
 
     @rpc

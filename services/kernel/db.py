@@ -79,8 +79,11 @@ def messaging_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
     idempotency = Table(
         "idempotency_key",
         metadata,
-        Column("key", String(200), primary_key=True),
+        # sha256 of method, caller and the client's key: a key never reaches another caller's result.
+        Column("key", String(64), primary_key=True),
         Column("method", String(200), nullable=False),
+        # sha256 of the request: the same key with a different request is refused, not replayed.
+        Column("fingerprint", String(64), nullable=False),
         Column("result", JSONB().with_variant(JSON(), "sqlite"), nullable=True),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )

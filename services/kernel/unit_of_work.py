@@ -8,6 +8,8 @@ the result, so a commit left to `worker_result` could follow an ack and be lost 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import sys
 from typing import Any
@@ -15,14 +17,16 @@ from uuid import UUID
 
 from nameko.extensions import DependencyProvider
 from prometheus_client import REGISTRY
-from sqlalchemy import Engine, MetaData, select
+from sqlalchemy import Engine, MetaData, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.kernel.broker import ConfirmedPublisher
 from services.kernel.config import get_settings
 from services.kernel.db import create_schema_engine, make_psycopg2_cooperative, messaging_table
+from services.kernel.errors import Conflict
 from services.kernel.events import Envelope, EventData
+from services.kernel.identity import Actor
 from services.kernel.metrics import INBOX_DUPLICATES, CallbackGauges
 from services.kernel.outbox import OutboxRelay, add_to_outbox, outbox_backlog
 
@@ -78,19 +82,9 @@ class UnitOfWork:
             return False
         return True
 
-    def replay(self, key: str | None, method: str) -> tuple[bool, Any]:
-        """For an RPC command with an idempotency key: (True, earlier result) if it already ran."""
-        if not key:
-            return False, None
-        table = self._database.table("idempotency_key")
-        row = self.session.execute(select(table.c.result).where(table.c.key == f"{method}:{key}")).first()
-        return (True, row.result) if row else (False, None)
-
-    def remember(self, key: str | None, method: str, result: Any) -> None:
-        """Store an RPC command's result under its idempotency key, in this transaction."""
-        if key:
-            table = self._database.table("idempotency_key")
-            self.session.execute(insert(table).values(key=f"{method}:{key}", method=method, result=result))
+    def idempotent(self, method: str, caller: Actor, key: str | None, request: Any) -> IdempotentCommand:
+        """An RPC command guarded by the caller's idempotency key (see IdempotentCommand)."""
+        return IdempotentCommand(self, method, caller, key, request)
 
     def finish(self, exc_info: Any) -> Any:
         """Commit (or roll back after an error); return the exc_info of a failed commit, else None."""
@@ -113,6 +107,45 @@ class UnitOfWork:
         finally:
             self._session.close()
         return None
+
+
+class IdempotentCommand:
+    """A command that runs once per (method, caller, key): a repeat returns the first result.
+
+    Concurrent repeats wait on a transaction-level advisory lock, then see the first one's result; the
+    same key with a different request is refused, so a client bug cannot silently return the wrong record.
+    """
+
+    def __init__(self, unit: UnitOfWork, method: str, caller: Actor, key: str | None, request: Any) -> None:
+        self._unit, self.method, self.done = unit, method, False
+        self.result: Any = None
+        self._key = None
+        if not key:
+            return
+        scope = "\0".join([method, caller.user_id, str(caller.partnership_id), key])
+        self._key = hashlib.sha256(scope.encode()).hexdigest()
+        self._fingerprint = hashlib.sha256(
+            json.dumps(request, sort_keys=True, default=str).encode()
+        ).hexdigest()
+        session = unit.session
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(self._key, 0))))
+        table = unit._database.table("idempotency_key")
+        row = session.execute(
+            select(table.c.result, table.c.fingerprint).where(table.c.key == self._key)
+        ).first()
+        if row is not None:
+            if row.fingerprint != self._fingerprint:
+                raise Conflict("This idempotency key was already used for a different request: use a new key")
+            self.done, self.result = True, row.result
+
+    def remember(self, result: Any) -> None:
+        """Store the result under the key, in the command's transaction."""
+        if self._key is not None:
+            self._unit.session.execute(
+                insert(self._unit._database.table("idempotency_key")).values(
+                    key=self._key, method=self.method, fingerprint=self._fingerprint, result=result
+                )
+            )
 
 
 class Database(DependencyProvider):

@@ -74,6 +74,9 @@ class NotificationsService:
         if not self.uow.first_delivery(envelope):
             return
         opened = envelope.payload(ReviewOpened)
+        if envelope.partnership_id is None:
+            log.warning("event %s names no partnership: nobody to tell", envelope.event_id)
+            return
         session = self.uow.session
         contacts = {
             contact.id: contact
@@ -88,7 +91,11 @@ class NotificationsService:
             log.warning("no business manager to tell of event %s", envelope.event_id)
         now = datetime.now(UTC)
         for outgoing in domain.review_opened_messages(
-            opened.review_id, opened.review_type, list(contacts), get_settings().public_url
+            opened.review_id,
+            envelope.partnership_id,
+            opened.review_type,
+            list(contacts),
+            get_settings().public_url,
         ):
             notification = NotificationRecord(
                 id=uuid.uuid4(),

@@ -1,0 +1,83 @@
+"""The gateway's asyncio RPC client on the real broker and a real forms service: results, remote errors by
+name, and requests that expire on the broker instead of running after the gateway gave up."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from urllib.parse import quote, urlparse
+
+import httpx
+import pytest
+from kombu import Connection, Exchange, Queue
+
+from gateway.rpc import RemoteError, RpcClient, RpcUnavailable
+from tests.support.system import processes
+
+ACTOR_PARTNERSHIP = uuid.uuid4()
+ACTOR = {"user_id": "bm", "partnership_id": str(ACTOR_PARTNERSHIP), "roles": ["business_manager"]}
+
+
+def _call(amqp_uri: str, service: str, method: str, *args, timeout: float = 10):
+    async def go():
+        client = RpcClient(amqp_uri, timeout=timeout)
+        try:
+            return await client.call(service, method, *args)
+        finally:
+            await client.close()
+
+    return asyncio.run(go())
+
+
+def _queue_depth(amqp_uri: str, queue: str) -> int:
+    vhost = urlparse(amqp_uri).path[1:]
+    response = httpx.get(
+        f"http://127.0.0.1:15672/api/queues/{quote(vhost, safe='')}/{queue}",
+        auth=("guest", "guest"),
+        timeout=5,
+    )
+    response.raise_for_status()
+    return int(response.json().get("messages", 0))
+
+
+def test_rpc_client_returns_results_and_raises_remote_errors_by_name(make_harness):
+    harness = make_harness()
+    with processes(harness.system, "forms"):
+        command = {
+            "review_type": "domestic_homicide",
+            "partnership_id": str(ACTOR_PARTNERSHIP),
+            "title": "DHR-1",
+        }
+        review = _call(harness.amqp_uri, "forms", "open_review", ACTOR, command, "key-1")
+        assert review["stage"] == "notification"
+        with pytest.raises(RemoteError) as refused:
+            _call(harness.amqp_uri, "forms", "open_review", ACTOR, {"review_type": "x"}, None)
+        assert refused.value.exc_type == "InvalidRequest"
+        assert {p["field"] for p in refused.value.problems} == {"review_type", "partnership_id", "title"}
+
+
+def test_call_to_a_service_that_is_down_times_out_and_the_request_expires_unrun(make_harness):
+    harness = make_harness()
+    # The forms RPC queue exists (as after the service ran once) but nobody consumes it.
+    with Connection(harness.amqp_uri) as connection:
+        Queue(
+            "rpc-forms",
+            exchange=Exchange("nameko-rpc", type="topic", durable=True),
+            routing_key="forms.*",
+            durable=True,
+        ).bind(connection.default_channel).declare()
+    started = time.monotonic()
+    with pytest.raises(RpcUnavailable, match="no answer within 1s"):
+        _call(harness.amqp_uri, "forms", "health", timeout=1)
+    assert time.monotonic() - started < 5
+    harness.wait_for(
+        lambda: _queue_depth(harness.amqp_uri, "rpc-forms") == 0,
+        timeout=10,
+        message="the abandoned request to expire from rpc-forms (it would otherwise run when forms starts)",
+    )
+
+
+def test_call_with_no_broker_says_the_broker_cannot_be_reached():
+    with pytest.raises(RpcUnavailable, match="cannot reach the message broker"):
+        _call("amqp://guest:guest@127.0.0.1:1/", "forms", "health", timeout=2)

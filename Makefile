@@ -32,6 +32,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy services gateway caserev
+	$(BIN)/python scripts/generate_event_docs.py --check
 	if [ -f ../shared/tools/check_boundaries.py ]; then $(BIN)/python ../shared/tools/check_boundaries.py .; else echo "boundary check skipped: ../shared/tools not beside this checkout"; fi
 
 unit: install

@@ -17,7 +17,8 @@ if ! pg_up; then
 fi
 if ! pg_up; then
   echo "PostgreSQL is not answering on $PGHOST:$PGPORT. Start it, for example:" >&2
-  echo "  docker compose up -d postgres     (or install postgresql and start its cluster)" >&2
+  echo "  install postgresql and start its cluster, or run it with docker compose (see docs/operations.md" >&2
+  echo "  for the passwords and the CASEREV_DB_ADMIN_URL, AMQP_URI and CASEREV_DB_PASSWORD to export)" >&2
   exit 1
 fi
 
@@ -30,7 +31,7 @@ if ! rabbit_up; then
 fi
 if ! rabbit_up; then
   echo "RabbitMQ is not answering on 127.0.0.1:5672. Start it, for example:" >&2
-  echo "  docker compose up -d rabbitmq     (or install rabbitmq-server and run: rabbitmq-server -detached)" >&2
+  echo "  install rabbitmq-server and run: rabbitmq-server -detached   (or docker compose: docs/operations.md)" >&2
   exit 1
 fi
 

@@ -20,18 +20,21 @@ COMMAND = {"review_type": "safeguarding_adults", "partnership_id": str(PARTNERSH
 
 def test_open_review_stores_it_emits_review_opened_and_remembers_the_key():
     service = worker_factory(FormsService)
-    service.uow.replay.return_value = (False, None)
+    service.uow.idempotent.return_value.done = False
     result = service.open_review(ACTOR, COMMAND, "key-1")
     assert result["stage"] == "referral" and result["title"] == "SAR-2026-02"
     service.uow.session.add.assert_called_once()
     (event,), kwargs = service.uow.emit.call_args
     assert isinstance(event, ReviewOpened) and kwargs["partnership_id"] == PARTNERSHIP
-    service.uow.remember.assert_called_once_with("key-1", "open_review", result)
+    (method, caller, key, request), _ = service.uow.idempotent.call_args
+    assert (method, caller.user_id, key, request) == ("open_review", "bm", "key-1", COMMAND)
+    service.uow.idempotent.return_value.remember.assert_called_once_with(result)
 
 
 def test_open_review_repeated_with_its_key_returns_the_first_result_and_does_nothing_else():
     service = worker_factory(FormsService)
-    service.uow.replay.return_value = (True, {"id": "earlier"})
+    service.uow.idempotent.return_value.done = True
+    service.uow.idempotent.return_value.result = {"id": "earlier"}
     assert service.open_review(ACTOR, COMMAND, "key-1") == {"id": "earlier"}
     service.uow.emit.assert_not_called()
     service.uow.session.add.assert_not_called()
@@ -39,7 +42,7 @@ def test_open_review_repeated_with_its_key_returns_the_first_result_and_does_not
 
 def test_open_review_with_bad_fields_names_each_problem():
     service = worker_factory(FormsService)
-    service.uow.replay.return_value = (False, None)
+    service.uow.idempotent.return_value.done = False
     with pytest.raises(InvalidRequest) as refused:
         service.open_review(ACTOR, {"review_type": "nope", "partnership_id": str(PARTNERSHIP)})
     assert {p["field"] for p in refused.value.problems} == {"review_type", "title"}

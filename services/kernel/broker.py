@@ -62,8 +62,12 @@ def retry_queue() -> Queue:
 
 
 def dead_letter_queue() -> Queue:
-    """Messages that kept failing, kept for an operator to see and replay."""
-    return Queue(DEAD_LETTER_QUEUE, durable=True, queue_arguments=queue_arguments())
+    """Messages that kept failing, kept for an operator to see and replay.
+
+    A classic durable queue: listing takes messages without acknowledging and gives them back, which a
+    quorum queue counts as a delivery (RabbitMQ 4 drops a message after 20 by default).
+    """
+    return Queue(DEAD_LETTER_QUEUE, durable=True)
 
 
 def event_handler_queues(service_cls: Any) -> list[Queue]:

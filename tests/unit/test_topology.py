@@ -39,3 +39,9 @@ def test_every_event_handler_of_a_service_has_a_declared_queue():
     assert [q.name for q in event_handler_queues(NotificationsService)] == [
         "evt-forms-review_opened--notifications.tell_business_managers"
     ]
+
+
+def test_dead_letters_wait_in_a_classic_queue_so_listing_them_cannot_use_up_a_delivery_limit():
+    from services.kernel.broker import dead_letter_queue
+
+    assert not dead_letter_queue().queue_arguments, "a quorum queue would count each listing as a delivery"

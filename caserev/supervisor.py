@@ -87,7 +87,7 @@ def run(settings: Settings, *, seed: bool = True) -> int:
         child = subprocess.Popen(
             ["/bin/sh", "-c", process.command],
             cwd=ROOT,
-            env=environment,
+            env={**environment, "CASEREV_PROCESS": process.name},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

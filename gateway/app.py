@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.deps import TEMPLATES
-from gateway.metrics import RPC_ERRORS, record_request
+from gateway.metrics import RPC_ERRORS, record_request, with_request_id
 from gateway.routes import dashboard, demo, health, reviews
 from gateway.rpc import RemoteError, RpcClient, RpcUnavailable
 from gateway.security import BodyLimit, security_headers
@@ -69,6 +69,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     app.middleware("http")(record_request)
+    app.middleware("http")(with_request_id)
     app.middleware("http")(security_headers)
     app.add_middleware(BodyLimit)
     STATIC.joinpath("dist").mkdir(parents=True, exist_ok=True)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 from prometheus_client import Counter, Histogram
+
+from services.kernel.logs import request_id
 
 REQUESTS = Counter("caserev_gateway_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -16,6 +20,23 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 RPC_ERRORS = Counter("caserev_gateway_rpc_errors_total", "RPC calls that failed", ["service", "kind"])
+
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+async def with_request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Every request gets an id (the caller's X-Request-ID if well-formed): in the logs of the gateway and of
+    every service it calls, and in the response."""
+    given = request.headers.get("x-request-id", "")
+    current = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+    token = request_id.set(current)
+    try:
+        response = await call_next(request)
+    finally:
+        request_id.reset(token)
+    response.headers["X-Request-ID"] = current
+    return response
 
 
 async def record_request(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -16,6 +16,8 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
+from services.kernel.logs import request_id
+
 log = logging.getLogger(__name__)
 
 RPC_EXCHANGE = "nameko-rpc"
@@ -125,7 +127,7 @@ class RpcClient:
             correlation_id=correlation_id,
             reply_to=self._reply_to,
             expiration=timeout,
-            headers={"nameko.call_id_stack": [f"gateway.{method}.{correlation_id}"]},
+            headers={"nameko.call_id_stack": [f"gateway.{request_id.get() or correlation_id}"]},
         )
         try:
             await self._exchange.publish(message, routing_key=f"{service}.{method}")

@@ -8,6 +8,7 @@ from services.actions.contract import SERVICE
 from services.actions.models import Base
 from services.kernel.entrypoints import rpc
 from services.kernel.health import health_report
+from services.kernel.logs import LogContext
 from services.kernel.metrics import Metrics
 from services.kernel.unit_of_work import Database, UnitOfWork
 
@@ -19,6 +20,7 @@ class ActionsService:
 
     uow: UnitOfWork = Database(Base.metadata)  # type: ignore[assignment]
     metrics = Metrics()
+    log_context = LogContext()
 
     @rpc
     def health(self) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from services.kernel.errors import Forbidden
 from services.kernel.events import Envelope
 from services.kernel.health import health_report
 from services.kernel.identity import Actor
+from services.kernel.logs import LogContext
 from services.kernel.metrics import Metrics
 from services.kernel.unit_of_work import Database, UnitOfWork
 
@@ -27,6 +28,7 @@ class AnalyticsService:
 
     uow: UnitOfWork = Database(Base.metadata)  # type: ignore[assignment]
     metrics = Metrics()
+    log_context = LogContext()
 
     @rpc
     def health(self) -> dict[str, Any]:

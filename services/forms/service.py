@@ -15,6 +15,7 @@ from services.kernel.entrypoints import rpc
 from services.kernel.errors import InvalidRequest, NotFound
 from services.kernel.health import health_report
 from services.kernel.identity import Actor
+from services.kernel.logs import LogContext
 from services.kernel.metrics import Metrics
 from services.kernel.unit_of_work import Database, UnitOfWork
 
@@ -51,6 +52,7 @@ class FormsService:
 
     uow: UnitOfWork = Database(Base.metadata)  # type: ignore[assignment]
     metrics = Metrics()
+    log_context = LogContext()
 
     @rpc
     def health(self) -> dict[str, Any]:

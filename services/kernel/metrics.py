@@ -83,6 +83,7 @@ class Metrics(DependencyProvider):
         self.host = host
         self._started: dict[Any, float] = {}
         self._socket: socket.socket | None = None
+        self._server: Any = None
 
     def setup(self) -> None:
         from services.kernel.config import metrics_port
@@ -96,12 +97,14 @@ class Metrics(DependencyProvider):
         self._socket = bind_exclusive(self.host, self.port or 0)
         self.port = self._socket.getsockname()[1]
         app = make_wsgi_app(REGISTRY)
-        self.container.spawn_managed_thread(
+        self._server = self.container.spawn_managed_thread(
             lambda: eventlet.wsgi.server(self._socket, app, log_output=False), identifier="metrics-http"
         )
         log.info("metrics on port %s", self.port)
 
     def stop(self) -> None:
+        if self._server is not None:
+            self._server.kill()  # its accept loop does not notice a closed socket
         if self._socket is not None:
             self._socket.close()
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from services.kernel.entrypoints import rpc
 from services.kernel.health import health_report
+from services.kernel.logs import LogContext
 from services.kernel.metrics import Metrics
 from services.kernel.unit_of_work import Database, UnitOfWork
 from services.meetings.contract import SERVICE
@@ -19,6 +20,7 @@ class MeetingsService:
 
     uow: UnitOfWork = Database(Base.metadata)  # type: ignore[assignment]
     metrics = Metrics()
+    log_context = LogContext()
 
     @rpc
     def health(self) -> dict[str, Any]:

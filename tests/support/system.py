@@ -98,7 +98,7 @@ class Process:
         self.popen = subprocess.Popen(
             ["/bin/sh", "-c", self.command],
             cwd=ROOT,
-            env=self.system.env,
+            env={**self.system.env, "CASEREV_PROCESS": self.name},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -49,11 +49,18 @@ def _pump(name: str, colour: str, stream: object, log_dir: Path) -> None:
             sys.stdout.flush()
 
 
-def wait_healthy(url: str, timeout: float = 90.0) -> dict:
-    """Poll the gateway's /healthz until every part reports ok."""
+def wait_healthy(
+    url: str, children: list[tuple[Process, subprocess.Popen[str]]], timeout: float = 90.0
+) -> dict:
+    """Poll the gateway's /healthz until every part reports ok; fail at once if a process exits."""
     deadline = time.monotonic() + timeout
     last: dict = {}
     while time.monotonic() < deadline:
+        for process, child in children:
+            if child.poll() is not None:
+                raise RuntimeError(
+                    f"{process.name} exited with {child.returncode} while starting (its log is above)"
+                )
         try:
             response = httpx.get(f"{url}/healthz", timeout=5)
             last = response.json()
@@ -82,7 +89,10 @@ def run(settings: Settings, *, seed: bool = True) -> int:
 
     signal.signal(signal.SIGTERM, stop_all)
     signal.signal(signal.SIGINT, stop_all)
-    environment = {**os.environ, "PYTHONWARNINGS": "ignore", "PYTHONUNBUFFERED": "1"}
+    # The Procfile's commands (nameko, uvicorn, caserev) come from the interpreter's own environment,
+    # whether or not the virtualenv is activated.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    environment = {**os.environ, "PATH": path, "PYTHONWARNINGS": "ignore", "PYTHONUNBUFFERED": "1"}
     for index, process in enumerate(read_procfile()):
         child = subprocess.Popen(
             ["/bin/sh", "-c", process.command],
@@ -105,7 +115,7 @@ def run(settings: Settings, *, seed: bool = True) -> int:
         gateway = (
             f"http://{os.environ.get('GATEWAY_HOST', '127.0.0.1')}:{os.environ.get('GATEWAY_PORT', '8000')}"
         )
-        wait_healthy(gateway)
+        wait_healthy(gateway, children)
         if seed:
             from caserev.demo import seed_demo
 

@@ -15,7 +15,7 @@ from services.kernel.entrypoints import rpc
 from services.kernel.errors import InvalidRequest, NotFound
 from services.kernel.health import health_report
 from services.kernel.identity import Actor
-from services.kernel.logs import LogContext
+from services.kernel.log_context import LogContext
 from services.kernel.metrics import Metrics
 from services.kernel.unit_of_work import Database, UnitOfWork
 

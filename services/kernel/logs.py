@@ -16,34 +16,19 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any
 
-from nameko.extensions import DependencyProvider
-
-# Green-thread local under eventlet (nameko workers); a context variable in the asyncio gateway.
-_worker = threading.local()
+# Green-thread local under eventlet (nameko workers, set by log_context.LogContext); a context variable in
+# the asyncio gateway. This module imports nothing of nameko, so the gateway never loads eventlet.
+worker_ids = threading.local()
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
-
-
-class LogContext(DependencyProvider):
-    """Puts the worker's call id, and for an event its event id, on every line the worker logs."""
-
-    def worker_setup(self, worker_ctx: Any) -> None:
-        _worker.call_id = worker_ctx.call_id
-        # The first id of the stack is where the call began: the gateway's request id, for example.
-        _worker.origin = worker_ctx.call_id_stack[0] if len(worker_ctx.call_id_stack) > 1 else None
-        first = worker_ctx.args[0] if worker_ctx.args else None
-        _worker.event_id = first.get("event_id") if isinstance(first, dict) else None
-
-    def worker_teardown(self, worker_ctx: Any) -> None:
-        _worker.call_id = _worker.event_id = _worker.origin = None
 
 
 class ContextFilter(logging.Filter):
     """Adds call_id, event_id and request_id to each record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.call_id = getattr(_worker, "call_id", None)
-        record.origin = getattr(_worker, "origin", None)
-        record.event_id = getattr(_worker, "event_id", None)
+        record.call_id = getattr(worker_ids, "call_id", None)
+        record.origin = getattr(worker_ids, "origin", None)
+        record.event_id = getattr(worker_ids, "event_id", None)
         record.request_id = request_id.get()
         return True
 

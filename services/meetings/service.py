@@ -6,7 +6,7 @@ from typing import Any
 
 from services.kernel.entrypoints import rpc
 from services.kernel.health import health_report
-from services.kernel.logs import LogContext
+from services.kernel.log_context import LogContext
 from services.kernel.metrics import Metrics
 from services.kernel.unit_of_work import Database, UnitOfWork
 from services.meetings.contract import SERVICE

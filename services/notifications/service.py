@@ -17,7 +17,7 @@ from services.kernel.errors import Forbidden, InvalidRequest
 from services.kernel.events import Envelope
 from services.kernel.health import health_report
 from services.kernel.identity import Actor
-from services.kernel.logs import LogContext
+from services.kernel.log_context import LogContext
 from services.kernel.metrics import Metrics
 from services.kernel.unit_of_work import Database, UnitOfWork
 from services.notifications import domain

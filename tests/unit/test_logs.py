@@ -7,7 +7,8 @@ import logging
 import sys
 from types import SimpleNamespace
 
-from services.kernel.logs import ContextFilter, JsonFormatter, LogContext, request_id
+from services.kernel.log_context import LogContext
+from services.kernel.logs import ContextFilter, JsonFormatter, request_id
 
 
 def _line(record_kwargs: dict) -> dict:
@@ -54,3 +55,12 @@ def test_gateway_lines_carry_the_request_id():
         assert _line({"exc_info": None})["request_id"] == "req-42"
     finally:
         request_id.reset(token)
+
+
+def test_the_asyncio_gateway_loads_neither_nameko_nor_eventlet():
+    import subprocess
+    import sys
+
+    probe = "import sys, gateway.app; print(sorted(m for m in ('eventlet', 'nameko') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]", "eventlet's monkey-patching world must stay out of the asyncio gateway"

@@ -1,0 +1,1 @@
+"""Performance benchmarks: scripts that print figures (`make bench-bus`), never timed assertions."""

@@ -63,4 +63,6 @@ def test_the_asyncio_gateway_loads_neither_nameko_nor_eventlet():
 
     probe = "import sys, gateway.app; print(sorted(m for m in ('eventlet', 'nameko') if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert loaded.stdout.strip() == "[]", "eventlet's monkey-patching world must stay out of the asyncio gateway"
+    assert loaded.stdout.strip() == "[]", (
+        "eventlet's monkey-patching world must stay out of the asyncio gateway"
+    )

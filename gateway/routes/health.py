@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Response
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway import identity
 from gateway.deps import RpcDep
-from services.kernel.config import SERVICE_NAMES
+from services.kernel.config import SERVICE_NAMES, get_settings
 
 router = APIRouter(tags=["operations"])
 
@@ -52,6 +54,15 @@ async def healthz(rpc: RpcDep) -> JSONResponse:
         },
         status_code=200 if healthy else 503,
     )
+
+
+@router.get("/asyncapi.json", summary="The event catalogue (AsyncAPI 2.6)", include_in_schema=False)
+def asyncapi() -> Response:
+    """The events the services publish, beside the OpenAPI document of the HTTP API."""
+    path = Path(get_settings().asyncapi_path)
+    if not path.is_file():
+        raise HTTPException(404)
+    return Response(path.read_bytes(), media_type="application/json")
 
 
 @router.get("/metrics", summary="Prometheus metrics of the gateway", include_in_schema=False)

@@ -304,3 +304,11 @@ def test_the_openapi_document_lists_the_reviews_api(api: httpx.Client) -> None:
     assert "get" in document["paths"]["/api/reviews/{review_id}"]
     assert "/api/review-counts" in document["paths"]
     assert "/reviews/new" not in document["paths"]  # pages are not API
+
+
+def test_the_asyncapi_document_beside_it_describes_review_opened(api: httpx.Client) -> None:
+    response = api.get("/asyncapi.json")
+    assert response.status_code == 200, "the event catalogue is published beside /openapi.json"
+    document = response.json()
+    assert document["asyncapi"].startswith("2.")
+    assert any("review_opened" in channel for channel in document["channels"]), list(document["channels"])

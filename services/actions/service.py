@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from services.actions.contract import SERVICE
 from services.actions.models import Base
-from services.kernel.entrypoints import rpc
-from services.kernel.health import health_report
-from services.kernel.log_context import LogContext
-from services.kernel.metrics import Metrics
+from services.kernel.service_base import ServiceBase
 from services.kernel.unit_of_work import Database, UnitOfWork
 
 
-class ActionsService:
+class ActionsService(ServiceBase):
     """On the bus with its schema, outbox and metrics; its domain arrives with later issues."""
 
     name = SERVICE
 
     uow: UnitOfWork = Database(Base.metadata)  # type: ignore[assignment]
-    metrics = Metrics()
-    log_context = LogContext()
-
-    @rpc
-    def health(self) -> dict[str, Any]:
-        """Whether the service reaches its schema; its outbox backlog."""
-        return health_report(self.name, self.uow)

@@ -14,26 +14,17 @@ from services.forms.contract import ReviewOpened
 from services.kernel.entrypoints import event_handler, rpc
 from services.kernel.errors import Forbidden
 from services.kernel.events import Envelope
-from services.kernel.health import health_report
 from services.kernel.identity import Actor
-from services.kernel.log_context import LogContext
-from services.kernel.metrics import Metrics
+from services.kernel.service_base import ServiceBase
 from services.kernel.unit_of_work import Database, UnitOfWork
 
 
-class AnalyticsService:
+class AnalyticsService(ServiceBase):
     """Counts and figures built from events; answers only in aggregates."""
 
     name = SERVICE
 
     uow: UnitOfWork = Database(Base.metadata)  # type: ignore[assignment]
-    metrics = Metrics()
-    log_context = LogContext()
-
-    @rpc
-    def health(self) -> dict[str, Any]:
-        """Whether the service reaches its schema."""
-        return health_report(self.name, self.uow)
 
     @event_handler("forms", "review_opened")
     def count_opened_review(self, message: dict[str, Any]) -> None:

@@ -6,17 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import ValidationError
-
 from services.forms import domain
 from services.forms.contract import SERVICE, OpenReview, ReviewSummary, ReviewTypeInfo, StageInfo
 from services.forms.models import Base, ReviewRecord
 from services.kernel.entrypoints import rpc
-from services.kernel.errors import InvalidRequest, NotFound
-from services.kernel.health import health_report
+from services.kernel.errors import NotFound, validated
 from services.kernel.identity import Actor
-from services.kernel.log_context import LogContext
-from services.kernel.metrics import Metrics
+from services.kernel.service_base import ServiceBase
 from services.kernel.unit_of_work import Database, UnitOfWork
 
 
@@ -34,30 +30,12 @@ def _summary(record: ReviewRecord) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-def _validated(model: type[OpenReview], payload: dict[str, Any]) -> OpenReview:
-    try:
-        return model.model_validate(payload)
-    except ValidationError as exc:
-        problems = [
-            {"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
-            for error in exc.errors()
-        ]
-        raise InvalidRequest("The request has problems", problems=problems) from None
-
-
-class FormsService:
+class FormsService(ServiceBase):
     """Reviews and their stages (more of the case file arrives with the lifecycle issue)."""
 
     name = SERVICE
 
     uow: UnitOfWork = Database(Base.metadata)  # type: ignore[assignment]
-    metrics = Metrics()
-    log_context = LogContext()
-
-    @rpc
-    def health(self) -> dict[str, Any]:
-        """Whether the service reaches its schema; its outbox backlog."""
-        return health_report(self.name, self.uow)
 
     @rpc
     def review_types(self) -> list[dict[str, Any]]:
@@ -84,7 +62,7 @@ class FormsService:
         command_once = self.uow.idempotent("open_review", caller, idempotency_key, command)
         if command_once.done:
             return command_once.result
-        review = domain.open_review(_validated(OpenReview, command), caller, datetime.now(UTC))
+        review = domain.open_review(validated(OpenReview, command), caller, datetime.now(UTC))
         record = ReviewRecord(
             id=review.id,
             partnership_id=review.partnership_id,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class CaseReviewError(Exception):
@@ -39,6 +43,18 @@ class Conflict(CaseReviewError):
     """The record changed under the caller (another submission won)."""
 
     status_code = 409
+
+
+def validated(model: type[Model], payload: Any, what: str = "The request") -> Model:
+    """The payload as a contract model, or InvalidRequest naming each field's problem (never its value)."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        problems = [
+            {"field": ".".join(str(part) for part in error["loc"]) or "request", "message": error["msg"]}
+            for error in exc.errors()
+        ]
+        raise InvalidRequest(f"{what} has problems", problems=problems) from None
 
 
 # The gateway maps a remote error to HTTP by the exception's class name.

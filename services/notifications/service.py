@@ -7,18 +7,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import select
 
 from services.forms.contract import ReviewOpened
 from services.kernel.config import get_settings
 from services.kernel.entrypoints import event_handler, rpc, timer
-from services.kernel.errors import Forbidden, InvalidRequest
+from services.kernel.errors import Forbidden, validated
 from services.kernel.events import Envelope
-from services.kernel.health import health_report
 from services.kernel.identity import Actor
-from services.kernel.log_context import LogContext
-from services.kernel.metrics import Metrics
+from services.kernel.service_base import ServiceBase
 from services.kernel.unit_of_work import Database, UnitOfWork
 from services.notifications import domain
 from services.notifications.contract import SERVICE, PartnershipContact
@@ -30,19 +27,12 @@ log = logging.getLogger(__name__)
 SEND_BATCH = 20
 
 
-class NotificationsService:
+class NotificationsService(ServiceBase):
     """Turns events into in-app notifications and e-mails, and delivers the e-mails."""
 
     name = SERVICE
 
     uow: UnitOfWork = Database(Base.metadata)  # type: ignore[assignment]
-    metrics = Metrics()
-    log_context = LogContext()
-
-    @rpc
-    def health(self) -> dict[str, Any]:
-        """Whether the service reaches its schema."""
-        return health_report(self.name, self.uow)
 
     @rpc
     def set_contact(self, actor: dict[str, Any], contact: dict[str, Any]) -> str:
@@ -50,11 +40,7 @@ class NotificationsService:
         caller = Actor.model_validate(actor)
         if not caller.has_role("system", "partnership_admin"):
             raise Forbidden("Only an administrator can set contacts")
-        try:
-            wanted = PartnershipContact.model_validate(contact)
-        except ValidationError as exc:
-            problems = [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()]
-            raise InvalidRequest("The contact has problems", problems=problems) from None
+        wanted = validated(PartnershipContact, contact, "The contact")
         session = self.uow.session
         existing = session.scalars(
             select(ContactRecord).where(

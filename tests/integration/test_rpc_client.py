@@ -4,13 +4,11 @@ name, and requests that expire on the broker instead of running after the gatewa
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from urllib.parse import quote, urlparse
 
 import httpx
 import pytest
-from kombu import Connection, Exchange, Queue
 
 from gateway.rpc import RemoteError, RpcClient, RpcUnavailable
 from tests.support.system import processes
@@ -55,27 +53,6 @@ def test_rpc_client_returns_results_and_raises_remote_errors_by_name(make_harnes
             _call(harness.amqp_uri, "forms", "open_review", ACTOR, {"review_type": "x"}, None)
         assert refused.value.exc_type == "InvalidRequest"
         assert {p["field"] for p in refused.value.problems} == {"review_type", "partnership_id", "title"}
-
-
-def test_call_to_a_service_that_is_down_times_out_and_the_request_expires_unrun(make_harness):
-    harness = make_harness()
-    # The forms RPC queue exists (as after the service ran once) but nobody consumes it.
-    with Connection(harness.amqp_uri) as connection:
-        Queue(
-            "rpc-forms",
-            exchange=Exchange("nameko-rpc", type="topic", durable=True),
-            routing_key="forms.*",
-            durable=True,
-        ).bind(connection.default_channel).declare()
-    started = time.monotonic()
-    with pytest.raises(RpcUnavailable, match="no answer within 1s"):
-        _call(harness.amqp_uri, "forms", "health", timeout=1)
-    assert time.monotonic() - started < 5
-    harness.wait_for(
-        lambda: _queue_depth(harness.amqp_uri, "rpc-forms") == 0,
-        timeout=10,
-        message="the abandoned request to expire from rpc-forms (it would otherwise run when forms starts)",
-    )
 
 
 def test_call_with_no_broker_says_the_broker_cannot_be_reached():

@@ -1,13 +1,11 @@
 """The gateway's asyncio RPC client on the real broker and a real forms service: results, remote errors by
-name, and requests that expire on the broker instead of running after the gateway gave up."""
+name, an absent broker. (Requests that expire unrun: tests/integration/test_reliability.py.)"""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from urllib.parse import quote, urlparse
 
-import httpx
 import pytest
 
 from gateway.rpc import RemoteError, RpcClient, RpcUnavailable
@@ -26,17 +24,6 @@ def _call(amqp_uri: str, service: str, method: str, *args, timeout: float = 10):
             await client.close()
 
     return asyncio.run(go())
-
-
-def _queue_depth(amqp_uri: str, queue: str) -> int:
-    vhost = urlparse(amqp_uri).path[1:]
-    response = httpx.get(
-        f"http://127.0.0.1:15672/api/queues/{quote(vhost, safe='')}/{queue}",
-        auth=("guest", "guest"),
-        timeout=5,
-    )
-    response.raise_for_status()
-    return int(response.json().get("messages", 0))
 
 
 def test_rpc_client_returns_results_and_raises_remote_errors_by_name(make_harness):

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
 
     outbox_batch: int = 200
     outbox_sweep_s: float = 2.0
+    # Published events are kept a week for operators; inbox ids a month, far beyond any redelivery.
+    outbox_keep_days: int = 7
+    inbox_keep_days: int = 30
+    prune_every_s: float = 3600.0
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025

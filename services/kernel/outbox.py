@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, Table, func, select, update
+from sqlalchemy import Engine, Table, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from services.kernel.broker import ConfirmedPublisher
@@ -48,6 +49,23 @@ def outbox_backlog(engine: Engine, outbox: Table) -> tuple[int, float]:
         return int(count), float(age)
 
 
+def prune(
+    engine: Engine, outbox: Table, inbox: Table, *, outbox_keep_days: int, inbox_keep_days: int
+) -> tuple[int, int]:
+    """Delete outbox rows published before the keep period and inbox ids older than theirs.
+
+    An unpublished event is never deleted, however old. Safe to run in several processes at once.
+    """
+    with engine.begin() as connection:
+        published_before = func.now() - text(f"interval '{int(outbox_keep_days)} days'")
+        received_before = func.now() - text(f"interval '{int(inbox_keep_days)} days'")
+        pruned_outbox = connection.execute(
+            delete(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at < published_before)
+        ).rowcount
+        pruned_inbox = connection.execute(delete(inbox).where(inbox.c.received_at < received_before)).rowcount
+    return pruned_outbox, pruned_inbox
+
+
 class OutboxRelay:
     """Publishes a service's committed events; run `run()` in a green thread and `wake()` after commits."""
 
@@ -60,6 +78,8 @@ class OutboxRelay:
         *,
         batch: int = 200,
         sweep_seconds: float = 2.0,
+        prune_every_seconds: float = 3600.0,
+        prune_old: Callable[[], tuple[int, int]] | None = None,
     ) -> None:
         self.service = service
         self.engine = engine
@@ -69,6 +89,9 @@ class OutboxRelay:
         self.sweep_seconds = sweep_seconds
         self._wake = threading.Event()
         self._stopping = False
+        self.prune_every_seconds = prune_every_seconds
+        self.prune_old = prune_old
+        self._last_prune = time.monotonic()
 
     def wake(self) -> None:
         """Ask for a pass now (a commit wrote events)."""
@@ -89,11 +112,20 @@ class OutboxRelay:
                 while not self._stopping and self.publish_pending() == self.batch:
                     pass
                 failures = 0
+                self._prune_when_due()
             except Exception as exc:
                 failures = min(failures + 1, 6)
                 OUTBOX_RELAY_ERRORS.labels(self.service).inc()
                 log.warning("outbox relay pass failed (%s); will retry", type(exc).__name__)
                 self.publisher.close()
+
+    def _prune_when_due(self) -> None:
+        if self.prune_old is None or time.monotonic() - self._last_prune < self.prune_every_seconds:
+            return
+        self._last_prune = time.monotonic()
+        pruned_outbox, pruned_inbox = self.prune_old()
+        if pruned_outbox or pruned_inbox:
+            log.info("pruned %d published events and %d inbox ids", pruned_outbox, pruned_inbox)
 
     def publish_pending(self) -> int:
         """One pass: publish up to `batch` unpublished events in id order; return how many."""

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import sys
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -28,7 +29,7 @@ from services.kernel.errors import Conflict
 from services.kernel.events import Envelope, EventData
 from services.kernel.identity import Actor
 from services.kernel.metrics import INBOX_DUPLICATES, CallbackGauges
-from services.kernel.outbox import OutboxRelay, add_to_outbox, outbox_backlog
+from services.kernel.outbox import OutboxRelay, add_to_outbox, outbox_backlog, prune
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,15 @@ class Database(DependencyProvider):
                 ConfirmedPublisher(amqp_uri),
                 batch=settings.outbox_batch,
                 sweep_seconds=settings.outbox_sweep_s,
+                prune_every_seconds=settings.prune_every_s,
+                prune_old=partial(
+                    prune,
+                    self.engine,
+                    self.table("outbox"),
+                    self.table("inbox"),
+                    outbox_keep_days=settings.outbox_keep_days,
+                    inbox_keep_days=settings.inbox_keep_days,
+                ),
             )
         service, engine, outbox = self.container.service_name, self.engine, self.table("outbox")
 

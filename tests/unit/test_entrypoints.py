@@ -145,3 +145,23 @@ def test_rpc_whose_commit_fails_replies_with_the_error_not_the_result():
     with mock.patch.object(entrypoints, "finish_units_of_work", lambda ctx, exc: failure):
         result, exc_info = rpc.handle_result(object(), SimpleNamespace(), {"id": 1}, None)
     assert result is None and exc_info is failure
+
+
+def test_relay_prunes_only_once_its_interval_has_passed():
+    from services.kernel.outbox import OutboxRelay
+
+    calls: list[str] = []
+    relay = OutboxRelay(
+        "forms",
+        mock.Mock(),
+        mock.Mock(),
+        mock.Mock(),
+        prune_every_seconds=3600,
+        prune_old=lambda: (calls.append("p"), (0, 0))[1],
+    )
+    relay._prune_when_due()
+    assert calls == [], "pruning must wait for its interval"
+    relay._last_prune -= 3601
+    relay._prune_when_due()
+    relay._prune_when_due()
+    assert calls == ["p"]

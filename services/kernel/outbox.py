@@ -106,7 +106,8 @@ class OutboxRelay:
         """Relay until stopped; errors (broker or database away) are logged and retried on the next pass."""
         failures = 0
         while not self._stopping:
-            self._wake.wait(timeout=self.sweep_seconds if failures == 0 else min(30.0, 0.5 * 2**failures))
+            # Back off while the broker or database is away, but not so far that recovery waits long.
+            self._wake.wait(timeout=self.sweep_seconds if failures == 0 else min(10.0, 0.5 * 2**failures))
             self._wake.clear()
             try:
                 while not self._stopping and self.publish_pending() == self.batch:

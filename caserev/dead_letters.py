@@ -7,7 +7,7 @@ from typing import Any
 
 from kombu import Connection
 
-from services.kernel.broker import DEAD_LETTER_QUEUE, dead_letter_queue
+from services.kernel.broker import dead_letter_queue
 from services.kernel.entrypoints import ATTEMPTS_HEADER
 
 
@@ -87,6 +87,3 @@ def replay_dead_letters(amqp_uri: str, message_id: str | None = None) -> list[De
             replayed.append(letter)
         channel.close()
     return replayed
-
-
-__all__ = ["DEAD_LETTER_QUEUE", "DeadLetter", "list_dead_letters", "replay_dead_letters"]

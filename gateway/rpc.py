@@ -16,11 +16,10 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
+from services.kernel.broker import RPC_EXCHANGE
 from services.kernel.logs import request_id
 
 log = logging.getLogger(__name__)
-
-RPC_EXCHANGE = "nameko-rpc"
 
 
 class RpcUnavailable(Exception):

@@ -16,7 +16,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
     create_engine,
     func,
 )
@@ -112,13 +111,3 @@ def messaging_migration(op: Any, schema: str) -> None:
     """Create the outbox, inbox and idempotency tables in an Alembic migration of `schema`."""
     for table in messaging_tables(MetaData(schema=schema, naming_convention=NAMING_CONVENTION)):
         table.create(op.get_bind())
-
-
-__all__ = [
-    "Text",
-    "create_schema_engine",
-    "make_psycopg2_cooperative",
-    "messaging_migration",
-    "messaging_table",
-    "schema_metadata",
-]

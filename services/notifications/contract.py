@@ -8,8 +8,6 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 SERVICE = "notifications"
 
-ContactRole = str
-
 
 class PartnershipContact(BaseModel):
     """A person the service writes to for a partnership in a role (business_manager, executive, ...)."""

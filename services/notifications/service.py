@@ -18,7 +18,7 @@ from services.kernel.identity import Actor
 from services.kernel.service_base import ServiceBase
 from services.kernel.unit_of_work import Database, UnitOfWork
 from services.notifications import domain
-from services.notifications.contract import SERVICE, PartnershipContact
+from services.notifications.contract import SERVICE, InAppNotification, PartnershipContact
 from services.notifications.models import Base, ContactRecord, EmailRecord, NotificationRecord
 from services.notifications.smtp import send_email
 
@@ -166,14 +166,14 @@ class NotificationsService(ServiceBase):
             .limit(100)
         )
         return [
-            {
-                "id": str(row.id),
-                "partnership_id": str(row.partnership_id),
-                "review_id": str(row.review_id) if row.review_id else None,
-                "kind": row.kind,
-                "title": row.title,
-                "body": row.body,
-                "read": row.read_at is not None,
-            }
+            InAppNotification(
+                id=row.id,
+                partnership_id=row.partnership_id,
+                review_id=row.review_id,
+                kind=row.kind,
+                title=row.title,
+                body=row.body,
+                read=row.read_at is not None,
+            ).model_dump(mode="json")
             for row in rows
         ]

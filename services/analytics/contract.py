@@ -10,9 +10,13 @@ SERVICE = "analytics"
 
 
 class ReviewCount(BaseModel):
-    """How many reviews of a type are at a stage, in one partnership."""
+    """How many reviews of a type are at a stage, in one partnership or summed over several.
 
-    partnership_id: UUID
+    An aggregate only: no review ids, no titles. `partnership_id` is None when the count is summed
+    over every partnership the caller may see.
+    """
+
+    partnership_id: UUID | None
     review_type: str
     stage: str
     count: int

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
+from services.analytics import models, policy
 from services.analytics.contract import SERVICE, ReviewCount
 from services.analytics.models import Base, ReviewCountRecord
 from services.forms.contract import ReviewOpened
 from services.kernel.entrypoints import event_handler, rpc
-from services.kernel.errors import Forbidden
+from services.kernel.errors import InvalidRequest
 from services.kernel.events import Envelope
 from services.kernel.identity import Actor
 from services.kernel.service_base import ServiceBase
@@ -49,24 +49,28 @@ class AnalyticsService(ServiceBase):
 
     @rpc
     def review_counts(self, actor: dict[str, Any], partnership_id: str | None = None) -> list[dict[str, Any]]:
-        """Reviews by type and stage: the caller's partnership, or every partnership for national analysts."""
+        """Reviews by type and stage (ReviewCount), for one partnership or summed over all the caller sees.
+
+        Who sees what is policy.visible_partnerships; anyone else is Forbidden.
+        """
         caller = Actor.model_validate(actor)
-        query = select(ReviewCountRecord).order_by(ReviewCountRecord.review_type, ReviewCountRecord.stage)
-        if partnership_id is None:
-            if not caller.has_role("national_analyst", "system"):
-                raise Forbidden("Only national analysts see every partnership's figures")
+        try:
+            wanted = None if partnership_id is None else UUID(str(partnership_id))
+        except ValueError:
+            raise InvalidRequest(
+                "The partnership is not valid",
+                problems=[{"field": "partnership_id", "message": "Give a partnership id"}],
+            ) from None
+        partnerships = policy.visible_partnerships(caller, wanted)
+        if wanted is not None:
+            rows = models.counts_of(self.uow.session, wanted)
+        elif partnerships is not None and not partnerships:
+            rows = []  # a region of no partnerships has nothing to sum
         else:
-            if UUID(partnership_id) != caller.partnership_id and not caller.has_role(
-                "national_analyst", "system"
-            ):
-                raise Forbidden("You see figures of your own partnership only")
-            query = query.where(ReviewCountRecord.partnership_id == UUID(partnership_id))
+            rows = models.summed_counts(self.uow.session, partnerships)
         return [
-            ReviewCount(
-                partnership_id=row.partnership_id,
-                review_type=row.review_type,
-                stage=row.stage,
-                count=row.count,
-            ).model_dump(mode="json")
-            for row in self.uow.session.scalars(query)
+            ReviewCount(partnership_id=wanted, review_type=review_type, stage=stage, count=count).model_dump(
+                mode="json"
+            )
+            for review_type, stage, count in rows
         ]

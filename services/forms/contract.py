@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from services.kernel.events import EventData
 
@@ -60,6 +60,66 @@ class ReviewSummary(BaseModel):
     stage: str
     stage_label: str
     opened_at: datetime
+    # Other partnerships the review is shared with (their partnership case roles can read it).
+    shared_with: list[UUID] = Field(default_factory=list)
+
+
+class ShareReview(BaseModel):
+    """Command: let another partnership's business manager, partners and executive read a review."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    review_id: UUID
+    partnership_id: UUID
+
+
+class PersonQuery(BaseModel):
+    """Data protection: whom to look for (subject access, erasure). At least one field is given."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    user_id: str | None = Field(default=None, min_length=1, max_length=100)
+    email: EmailStr | None = None
+
+    @model_validator(mode="after")
+    def _names_someone(self) -> PersonQuery:
+        if self.user_id is None and self.email is None:
+            raise ValueError("Give a user id or an e-mail address")
+        return self
+
+
+class PersonRecord(BaseModel):
+    """Data protection: one record a service holds that refers to a person, described without case details.
+
+    Every service answers `records_about_person` with these (the notifications service uses this type
+    too), so the gateway can list them together.
+    """
+
+    service: str
+    record_type: str
+    record_id: str
+    partnership_id: UUID | None
+    summary: str
+    # When the record was made or last changed; None where the service did not record it.
+    recorded_at: datetime | None
+
+
+class RetentionQuery(BaseModel):
+    """Data protection: list the reviews opened before this date (ISO, e.g. 2019-04-01)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    opened_before: date
+
+
+class RetentionCandidate(BaseModel):
+    """A review old enough to be considered under the partnership's retention schedule."""
+
+    id: UUID
+    partnership_id: UUID
+    title: str
+    review_type: str
+    opened_at: datetime
 
 
 class ReviewOpened(EventData):
@@ -71,3 +131,12 @@ class ReviewOpened(EventData):
     review_type: str
     stage: str
     opened_at: datetime
+
+
+class ReviewShared(EventData):
+    """A partnership shared one of its reviews with another partnership, which may now read it."""
+
+    event_type = "forms.review_shared"
+
+    review_id: UUID
+    shared_with_partnership_id: UUID

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
-from services.forms.contract import OpenReview, ReviewOpened
-from services.kernel.errors import Forbidden
+from services.forms import policy
+from services.forms.contract import OpenReview, ReviewOpened, ReviewShared
 from services.kernel.identity import Actor
 
 
@@ -59,8 +60,6 @@ REVIEW_TYPES: dict[str, ReviewType] = {
     )
 }
 
-OPENING_ROLES = frozenset({"business_manager", "system"})
-
 
 @dataclass
 class Review:
@@ -82,10 +81,7 @@ class Review:
 
 def open_review(command: OpenReview, actor: Actor, now: datetime) -> Review:
     """Open a review at its type's first stage, if the actor may open reviews in that partnership."""
-    if not actor.has_role(*OPENING_ROLES):
-        raise Forbidden("Only a business manager can open a review")
-    if actor.partnership_id != command.partnership_id and not actor.has_role("system"):
-        raise Forbidden("You can open reviews only in your own partnership")
+    policy.check_may_open(actor, command.partnership_id)
     review_type = REVIEW_TYPES[command.review_type]
     review = Review(
         id=uuid.uuid4(),
@@ -100,3 +96,39 @@ def open_review(command: OpenReview, actor: Actor, now: datetime) -> Review:
         ReviewOpened(review_id=review.id, review_type=review.review_type, stage=review.stage, opened_at=now)
     )
     return review
+
+
+@dataclass
+class ReviewShare:
+    """A review made readable to another partnership, by whom and when."""
+
+    review_id: UUID
+    shared_with_partnership_id: UUID
+    shared_by: str
+    shared_at: datetime
+    events: list[ReviewShared] = field(default_factory=list)
+
+
+def share_review(
+    review: policy.ReviewOwnership, partnership_id: UUID, actor: Actor, now: datetime
+) -> ReviewShare | None:
+    """Share a review with another partnership (policy.check_may_share); None if it already is shared."""
+    policy.check_may_share(actor, review, partnership_id)
+    if partnership_id in review.shared_with:
+        return None
+    share = ReviewShare(
+        review_id=review.review_id,
+        shared_with_partnership_id=partnership_id,
+        shared_by=actor.user_id,
+        shared_at=now,
+    )
+    share.events.append(ReviewShared(review_id=review.review_id, shared_with_partnership_id=partnership_id))
+    return share
+
+
+ENGLAND = ZoneInfo("Europe/London")
+
+
+def start_of_day(day: date) -> datetime:
+    """Midnight in England at the start of a day: "opened before 1 April" means before this moment."""
+    return datetime.combine(day, time.min, tzinfo=ENGLAND)

@@ -1,13 +1,16 @@
-"""Storage of the forms service: its own schema `forms`."""
+"""Storage of the forms service: its own schema `forms`, and the queries its entrypoints need."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import DateTime, Integer, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import ColumnElement, DateTime, ForeignKey, Integer, String, false, or_, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from services.forms.policy import ReadScope, ReviewOwnership
 from services.kernel.db import schema_metadata
 
 
@@ -26,5 +29,107 @@ class ReviewRecord(Base):
     title: Mapped[str] = mapped_column(String(200))
     stage: Mapped[str] = mapped_column(String(50))
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    opened_by: Mapped[str] = mapped_column(String(100))
+    opened_by: Mapped[str] = mapped_column(String(100), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ReviewShareRecord(Base):
+    """A review shared with another partnership: who shared it and when."""
+
+    __tablename__ = "review_share"
+
+    review_id: Mapped[UUID] = mapped_column(ForeignKey("forms.review.id"), primary_key=True)
+    shared_with_partnership_id: Mapped[UUID] = mapped_column(primary_key=True, index=True)
+    shared_by: Mapped[str] = mapped_column(String(100), index=True)
+    shared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def ownership(record: ReviewRecord, shared_with: Iterable[UUID]) -> ReviewOwnership:
+    """What the access policy needs of a stored review."""
+    return ReviewOwnership(record.id, record.partnership_id, frozenset(shared_with))
+
+
+def shares_of(session: Session, review_ids: list[UUID]) -> dict[UUID, list[UUID]]:
+    """The partnerships each review is shared with, in the order they were shared."""
+    shared: dict[UUID, list[UUID]] = defaultdict(list)
+    if not review_ids:
+        return shared
+    for review_id, partnership_id in session.execute(
+        select(ReviewShareRecord.review_id, ReviewShareRecord.shared_with_partnership_id)
+        .where(ReviewShareRecord.review_id.in_(review_ids))
+        .order_by(ReviewShareRecord.shared_at)
+    ):
+        shared[review_id].append(partnership_id)
+    return shared
+
+
+def review_with_shares(
+    session: Session, review_id: UUID, *, lock: bool = False
+) -> tuple[ReviewRecord, list[UUID]] | None:
+    """A review and the partnerships it is shared with, or None if there is no such review.
+
+    `lock` holds the review row until commit, so that two changes to one review take turns.
+    """
+    record = session.get(ReviewRecord, review_id, with_for_update=lock or None)
+    if record is None:
+        return None
+    return record, shares_of(session, [record.id]).get(record.id, [])
+
+
+def readable_reviews(session: Session, scope: ReadScope, limit: int) -> list[tuple[ReviewRecord, list[UUID]]]:
+    """The reviews inside a read scope, newest first, each with the partnerships it is shared with."""
+    if scope.is_empty:
+        return []
+    query = select(ReviewRecord).order_by(ReviewRecord.opened_at.desc(), ReviewRecord.id).limit(limit)
+    if not scope.everything:
+        allowed: list[ColumnElement[bool]] = [false()]
+        if scope.whole_partnership is not None:
+            shared_with_it = select(ReviewShareRecord.review_id).where(
+                ReviewShareRecord.shared_with_partnership_id == scope.whole_partnership
+            )
+            allowed += [
+                ReviewRecord.partnership_id == scope.whole_partnership,
+                ReviewRecord.id.in_(shared_with_it),
+            ]
+        if scope.member_partnership is not None and scope.member_reviews:
+            allowed.append(
+                (ReviewRecord.partnership_id == scope.member_partnership)
+                & ReviewRecord.id.in_(sorted(scope.member_reviews))
+            )
+        query = query.where(or_(*allowed))
+    records = list(session.scalars(query))
+    shared = shares_of(session, [record.id for record in records])
+    return [(record, shared.get(record.id, [])) for record in records]
+
+
+def reviews_opened_by(session: Session, user_id: str, partnership_id: UUID | None) -> list[ReviewRecord]:
+    """Reviews a user opened, in one partnership or (None) in every partnership, oldest first."""
+    query = select(ReviewRecord).where(ReviewRecord.opened_by == user_id).order_by(ReviewRecord.opened_at)
+    if partnership_id is not None:
+        query = query.where(ReviewRecord.partnership_id == partnership_id)
+    return list(session.scalars(query))
+
+
+def shares_made_by(
+    session: Session, user_id: str, partnership_id: UUID | None
+) -> list[tuple[ReviewShareRecord, UUID]]:
+    """Shares a user made of reviews of a partnership (None: of every partnership), with the owner."""
+    query = (
+        select(ReviewShareRecord, ReviewRecord.partnership_id)
+        .join(ReviewRecord, ReviewRecord.id == ReviewShareRecord.review_id)
+        .where(ReviewShareRecord.shared_by == user_id)
+        .order_by(ReviewShareRecord.shared_at)
+    )
+    if partnership_id is not None:
+        query = query.where(ReviewRecord.partnership_id == partnership_id)
+    return [(share, owner) for share, owner in session.execute(query).tuples()]
+
+
+def reviews_opened_before(
+    session: Session, before: datetime, partnership_id: UUID | None
+) -> list[ReviewRecord]:
+    """Reviews opened before a moment, in one partnership or (None) in every partnership, oldest first."""
+    query = select(ReviewRecord).where(ReviewRecord.opened_at < before).order_by(ReviewRecord.opened_at)
+    if partnership_id is not None:
+        query = query.where(ReviewRecord.partnership_id == partnership_id)
+    return list(session.scalars(query))

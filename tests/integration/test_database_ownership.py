@@ -10,8 +10,11 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from psycopg2 import errors
 
+from caserev.topology import MIGRATIONS
 from tests.support.infra import database_dsn, isolated_database
 from tests.support.system import ROOT, SystemEnv, caserev, system_env
 
@@ -36,6 +39,9 @@ def _as_role(system: SystemEnv, schema: str) -> psycopg2.extensions.connection:
         ("forms", "notifications.contact"),
         ("meetings", "analytics.review_count"),
         ("identity", "forms.review"),
+        ("identity", "audit.audit_entry"),
+        ("audit", "identity.user_account"),
+        ("forms", "identity.session"),
     ],
 )
 def test_a_service_role_cannot_read_another_services_table(migrated, role, foreign_table):
@@ -70,11 +76,20 @@ def test_a_service_role_cannot_create_in_the_public_schema(migrated):
         connection.close()
 
 
+def _head(schema: str) -> str:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS[schema]))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
 def test_migrating_twice_changes_nothing(migrated):
     caserev(migrated, "migrate", "--skip-broker")
     with psycopg2.connect(database_dsn(migrated.db_name)) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT version_num FROM forms.alembic_version")
-        assert cursor.fetchall() == [("0001",)]
+        for schema in MIGRATIONS:
+            cursor.execute(f"SELECT version_num FROM {schema}.alembic_version")
+            assert cursor.fetchall() == [(_head(schema),)], f"{schema} is not at its head revision"
 
 
 @pytest.mark.parametrize(("mode", "expected"), [("nameko", True), ("kernel", True), ("unpatched", False)])

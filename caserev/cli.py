@@ -49,6 +49,20 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_code(args: argparse.Namespace) -> int:
+    from caserev.demo import demo_code
+
+    print(demo_code(get_settings(), args.email))
+    return 0
+
+
+def cmd_demo_users(args: argparse.Namespace) -> int:
+    from caserev.demo import sign_in_help
+
+    print("\n".join(sign_in_help(get_settings(), get_settings().public_url)))
+    return 0
+
+
 def cmd_outbox_status(args: argparse.Namespace) -> int:
     from caserev.operations import outbox_status
 
@@ -89,6 +103,18 @@ def cmd_smtp_catcher(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Walk the audit log's hash chain; exit 1 naming the first broken entry."""
+    from gateway.audit import audit_engine, verify
+
+    result = verify(audit_engine())
+    if result.ok:
+        print(f"Audit log intact: {result.checked} entries checked.")
+        return 0
+    print(f"Audit log broken at entry {result.broken_at}: {result.reason}")
+    return 1
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from caserev.supervisor import run
 
@@ -117,6 +143,12 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "seed-demo", help="load the synthetic demo partnership (services must be running)"
     ).set_defaults(func=cmd_seed_demo)
+    demo_code = commands.add_parser("demo-code", help="the current security code of a demo user (local only)")
+    demo_code.add_argument("email", help="a demo user's e-mail address")
+    demo_code.set_defaults(func=cmd_demo_code)
+    commands.add_parser("demo-users", help="the demo's people, their roles and how to sign in").set_defaults(
+        func=cmd_demo_users
+    )
     commands.add_parser("outbox-status", help="events waiting in each service's outbox").set_defaults(
         func=cmd_outbox_status
     )
@@ -134,6 +166,10 @@ def parser() -> argparse.ArgumentParser:
     catcher.add_argument("--port", type=int, default=1025)
     catcher.add_argument("--maildir")
     catcher.set_defaults(func=cmd_smtp_catcher)
+
+    commands.add_parser(
+        "audit-verify", help="check the audit log's hash chain; exit 1 naming the first broken entry"
+    ).set_defaults(func=cmd_audit_verify)
 
     run = commands.add_parser("run", help="migrate, start every process, load the demo, print the address")
     run.add_argument("--no-demo", action="store_true")

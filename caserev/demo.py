@@ -1,14 +1,20 @@
-"""The synthetic demo: partnerships, their business managers, and a few open reviews.
+"""The synthetic demo: partnerships, their agencies and people in every role, and a few open reviews.
 
-Every name here is invented. Seeding twice changes nothing: ids are derived from names and every
-command carries an idempotency key.
+Every name here is invented. Seeding twice changes nothing: ids are derived from names, every command
+carries an idempotency key, and the generated password and second-factor secrets are kept in the demo
+credentials file (local only, never committed) so that `caserev demo-code EMAIL` can print a code.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import secrets
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
+import pyotp
 from sqlalchemy import text
 
 from services.kernel.config import Settings
@@ -42,6 +48,72 @@ PARTNERSHIPS = (
         "ESP", "Eastmoor Safeguarding Partnership", "Sam Demo-Manager", "business.manager@eastmoor.example"
     ),
 )
+REGIONS = {"NBSCP": "North of England", "ESP": "North of England"}
+
+# (partnership, agency name, agency type)
+AGENCIES = (
+    ("NBSCP", "Northbridge Police", "police"),
+    ("NBSCP", "Northbridge Health ICB", "health"),
+    ("NBSCP", "Northbridge Children's Services", "childrens_social_care"),
+    ("ESP", "Eastmoor Police", "police"),
+    ("ESP", "Eastmoor Health ICB", "health"),
+)
+
+# (partnership or "", e-mail, name, roles, agency name or "", region or "")
+USERS = (
+    ("NBSCP", "business.manager@northbridge.example", "Alex Demo-Manager", ("business_manager",), "", ""),
+    ("NBSCP", "partner@northbridge.example", "Jo Demo-Partner", ("safeguarding_partner",), "", ""),
+    ("NBSCP", "executive@northbridge.example", "Kit Demo-Executive", ("executive",), "", ""),
+    ("NBSCP", "subgroup@northbridge.example", "Lee Demo-Subgroup", ("subgroup_member",), "", ""),
+    (
+        "NBSCP",
+        "police.lead@northbridge.example",
+        "Pat Demo-Police",
+        ("agency_lead",),
+        "Northbridge Police",
+        "",
+    ),
+    (
+        "NBSCP",
+        "police.author@northbridge.example",
+        "Ray Demo-Author",
+        ("agency_author",),
+        "Northbridge Police",
+        "",
+    ),
+    (
+        "NBSCP",
+        "health.lead@northbridge.example",
+        "Sky Demo-Health",
+        ("agency_lead",),
+        "Northbridge Health ICB",
+        "",
+    ),
+    ("NBSCP", "reviewer@northbridge.example", "Dana Demo-Reviewer", ("independent_reviewer",), "", ""),
+    (
+        "NBSCP",
+        "action.owner@northbridge.example",
+        "Max Demo-Owner",
+        ("action_owner",),
+        "Northbridge Children's Services",
+        "",
+    ),
+    ("NBSCP", "admin@northbridge.example", "Ash Demo-Admin", ("partnership_admin",), "", ""),
+    ("NBSCP", "dpo@northbridge.example", "Val Demo-Privacy", ("data_protection_officer",), "", ""),
+    (
+        "",
+        "regional.analyst@analysts.example",
+        "Rae Demo-Regional",
+        ("regional_analyst",),
+        "",
+        "North of England",
+    ),
+    ("", "national.analyst@analysts.example", "Nat Demo-National", ("national_analyst",), "", ""),
+    ("ESP", "business.manager@eastmoor.example", "Sam Demo-Manager", ("business_manager",), "", ""),
+    ("ESP", "police.lead@eastmoor.example", "Cal Demo-Police", ("agency_lead",), "Eastmoor Police", ""),
+    ("ESP", "admin@eastmoor.example", "Eli Demo-Admin", ("partnership_admin",), "", ""),
+    ("ESP", "dpo@eastmoor.example", "Fay Demo-Privacy", ("data_protection_officer",), "", ""),
+)
 
 REVIEWS = (
     ("NBSCP", "child_safeguarding", "NB-2026-014 infant, serious harm"),
@@ -50,25 +122,122 @@ REVIEWS = (
     ("ESP", "child_safeguarding", "EM-2026-007 adolescent, extra-familial harm"),
 )
 
+# (review title, member e-mail, part)
+MEMBERSHIPS = (
+    ("NB-2026-014 infant, serious harm", "police.lead@northbridge.example", "agency_lead"),
+    ("NB-2026-014 infant, serious harm", "police.author@northbridge.example", "agency_author"),
+    ("NB-2026-014 infant, serious harm", "health.lead@northbridge.example", "agency_lead"),
+    ("NB-2026-014 infant, serious harm", "reviewer@northbridge.example", "independent_reviewer"),
+    ("NB-2026-014 infant, serious harm", "subgroup@northbridge.example", "subgroup_member"),
+    ("NB-2026-014 infant, serious harm", "action.owner@northbridge.example", "action_owner"),
+    ("NB-SAR-2026-03", "health.lead@northbridge.example", "agency_lead"),
+    ("EM-2026-007 adolescent, extra-familial harm", "police.lead@eastmoor.example", "agency_lead"),
+)
+
 SYSTEM_ACTOR = {"user_id": "system:seed-demo", "roles": ["system"]}
 
 
-def seed_demo(settings: Settings) -> None:
-    """Load the demo through the same paths users take (the services must be running)."""
-    from nameko.standalone.rpc import ClusterRpcProxy  # imports eventlet: only when seeding
+def user_id_of(email: str) -> uuid.UUID:
+    """A demo user's id, derived from the e-mail address."""
+    return uuid.uuid5(DEMO_NAMESPACE, "user:" + email)
+
+
+def agency_id_of(partnership: str, name: str) -> uuid.UUID:
+    """A demo agency's id."""
+    return uuid.uuid5(DEMO_NAMESPACE, f"agency:{partnership}:{name}")
+
+
+def demo_credentials(settings: Settings) -> dict[str, object]:
+    """The demo's password and each user's TOTP secret, generated on first use and kept (mode 0600)."""
+    if settings.environment != "local":
+        raise SystemExit("The demo runs only where CASEREV_ENVIRONMENT=local")
+    path = Path(settings.demo_credentials_file)
+    if path.exists():
+        stored: dict[str, object] = json.loads(path.read_text())
+    else:
+        stored = {"password": "demo " + " ".join(secrets.token_hex(3) for _ in range(3)), "totp": {}}
+    secrets_by_email = stored["totp"]
+    assert isinstance(secrets_by_email, dict)
+    for _, email, *_rest in USERS:
+        secrets_by_email.setdefault(email, pyotp.random_base32())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(stored, indent=2))
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)
+    return stored
+
+
+def demo_code(settings: Settings, email: str) -> str:
+    """The current security code of a demo user."""
+    totp_secrets = demo_credentials(settings)["totp"]
+    assert isinstance(totp_secrets, dict)
+    secret = totp_secrets.get(email)
+    if secret is None:
+        raise SystemExit(f"{email} is not a demo user: see `caserev demo-users`")
+    return pyotp.TOTP(secret).now()
+
+
+def _seed_accounts(settings: Settings, credentials: dict[str, object]) -> None:
+    from gateway import identity
+    from gateway.credentials import hash_password
+    from gateway.signin import totp_box
 
     engine = create_schema_engine("identity", settings, pool_size=1)
     with engine.begin() as connection:
         for partnership in PARTNERSHIPS:
             connection.execute(
                 text(
-                    "INSERT INTO partnership (id, code, name) VALUES (:id, :code, :name)"
-                    " ON CONFLICT (id) DO NOTHING"
+                    "INSERT INTO partnership (id, code, name, region) VALUES (:id, :code, :name, :region)"
+                    " ON CONFLICT (id) DO UPDATE SET region = EXCLUDED.region"
                 ),
-                {"id": partnership.id, "code": partnership.code, "name": partnership.name},
+                {
+                    "id": partnership.id,
+                    "code": partnership.code,
+                    "name": partnership.name,
+                    "region": REGIONS.get(partnership.code),
+                },
             )
     engine.dispose()
     by_code = {p.code: p for p in PARTNERSHIPS}
+    for code, name, agency_type in AGENCIES:
+        identity.create_agency(by_code[code].id, name, agency_type, agency_id_of(code, name))
+    password_hash = hash_password(str(credentials["password"]))
+    totp_secrets = credentials["totp"]
+    assert isinstance(totp_secrets, dict)
+    for code, email, name, roles, agency, region in USERS:
+        if identity.user_by_email(email) is not None:
+            continue
+        user_id = identity.create_user(
+            email=email,
+            display_name=name,
+            partnership_id=by_code[code].id if code else None,
+            agency_id=agency_id_of(code, agency) if agency else None,
+            roles=roles,
+            created_by="system:seed-demo",
+            region=region or None,
+            user_id=user_id_of(email),
+        )
+        identity.set_password(user_id, password_hash, identity.utcnow())
+        identity.enrol_second_factor(
+            user_id,
+            totp_box().encrypt(totp_secrets[email], context=str(user_id)),
+            0,
+            [],
+            identity.utcnow(),
+        )
+
+
+def seed_demo(settings: Settings) -> None:
+    """Load the demo through the same paths users take (the services must be running)."""
+    from nameko.standalone.rpc import ClusterRpcProxy  # imports eventlet: only when seeding
+
+    from gateway import identity
+
+    credentials = demo_credentials(settings)
+    _seed_accounts(settings, credentials)
+    by_code = {p.code: p for p in PARTNERSHIPS}
+    review_ids: dict[str, uuid.UUID] = {}
     with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri}, timeout=settings.rpc_timeout_s) as rpc:
         for partnership in PARTNERSHIPS:
             rpc.notifications.set_contact(
@@ -83,13 +252,38 @@ def seed_demo(settings: Settings) -> None:
         for code, review_type, title in REVIEWS:
             partnership = by_code[code]
             actor = {
-                "user_id": "demo:business-manager",
+                "user_id": str(user_id_of(partnership.manager_email)),
                 "partnership_id": str(partnership.id),
                 "roles": ["business_manager"],
             }
-            rpc.forms.open_review(
+            review = rpc.forms.open_review(
                 actor,
                 {"review_type": review_type, "partnership_id": str(partnership.id), "title": title},
                 f"seed-demo:{code}:{title}",
             )
-    print(f"Demo loaded: {len(PARTNERSHIPS)} partnerships, {len(REVIEWS)} reviews.", flush=True)
+            review_ids[title] = uuid.UUID(review["id"])
+    partnership_of = {title: by_code[code].id for code, _, title in REVIEWS}
+    for title, email, part in MEMBERSHIPS:
+        identity.add_member(
+            review_ids[title], user_id_of(email), partnership_of[title], part, "system:seed-demo"
+        )
+    print(
+        f"Demo loaded: {len(PARTNERSHIPS)} partnerships, {len(USERS)} people, {len(REVIEWS)} reviews.",
+        flush=True,
+    )
+
+
+def sign_in_help(settings: Settings, gateway: str) -> list[str]:
+    """How to sign in to the demo, for the banner of `make run`."""
+    credentials = demo_credentials(settings)
+    lines = [
+        "  Sign in to the demo:",
+        f"    {gateway}/sign-in  with any demo e-mail below and the password: {credentials['password']}",
+        "    Security code: `.venv/bin/caserev demo-code EMAIL` prints the current one (or add the secret",
+        f"    from {settings.demo_credentials_file} to an authenticator app).",
+        "    People:",
+    ]
+    for code, email, _name, roles, agency, region in USERS:
+        where = agency or region or code or "national"
+        lines.append(f"      {email:<40} {', '.join(roles)} ({where})")
+    return lines

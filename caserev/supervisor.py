@@ -120,7 +120,7 @@ def run(settings: Settings, *, seed: bool = True) -> int:
             from caserev.demo import seed_demo
 
             seed_demo(settings)
-        print(banner(gateway, seed), flush=True)
+        print(banner(gateway, seed, settings), flush=True)
         while not stopping.is_set():
             for process, child in children:
                 if child.poll() is not None:
@@ -148,20 +148,23 @@ def _terminate(children: list[tuple[Process, subprocess.Popen[str]]]) -> None:
             os.killpg(child.pid, signal.SIGKILL)
 
 
-def banner(gateway: str, seeded: bool) -> str:
+def banner(gateway: str, seeded: bool, settings: Settings | None = None) -> str:
     """What a newcomer needs once the system is up."""
     lines = [
         "",
         "Case Review is running.",
         f"  Open {gateway}/",
-        "  No sign-in yet (it arrives with the identity release): the demo acts as the business manager.",
-        f"  Dashboard:     {gateway}/dashboard",
-        f"  Open a review: {gateway}/reviews/new",
+        f"  Reviews:       {gateway}/reviews",
         f"  Caught e-mail: {gateway}/demo/mail",
         f"  Health:        {gateway}/healthz     Metrics: {gateway}/metrics",
         f"  API:           {gateway}/openapi.json",
     ]
-    if seeded:
-        lines.append("  Demo: the synthetic Northbridge partnership with three open reviews.")
+    if seeded and settings is not None:
+        from caserev.demo import sign_in_help
+
+        lines.append(
+            "  Demo: the synthetic Northbridge and Eastmoor partnerships, with people in every role."
+        )
+        lines.extend(sign_in_help(settings, gateway))
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gateway.deps import TEMPLATES
+from gateway import audit
+from gateway.auth import AccessDenied, SignInRequired, audit_entry_of, enforce_policy, sign_in_location
+from gateway.deps import render
 from gateway.metrics import RPC_ERRORS, record_request, with_request_id
-from gateway.routes import dashboard, demo, health, reviews
+from gateway.routes import admin, api_clients, dashboard, demo, dpo, health, pages, reviews, signin
 from gateway.rpc import RemoteError, RpcClient, RpcUnavailable
 from gateway.security import BodyLimit, security_headers
 from services.kernel.config import get_settings
@@ -53,9 +56,22 @@ def _error(request: Request, status: int, title: str, detail: str, problems: lis
         if problems:
             body["problems"] = problems
         return JSONResponse(body, status_code=status)
-    return TEMPLATES.TemplateResponse(
-        request, "error.html", {"status_code": status, "title": title, "detail": detail}, status_code=status
-    )
+    return render(request, "error.html", {"status_code": status, "title": title, "detail": detail}, status)
+
+
+async def audit_case_data(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Append the audit entry a request to case data owes, with its outcome. If the audit cannot be written,
+    the answer is withheld: nothing is read or changed unrecorded (a write already made is recorded as the
+    request's failure only in the logs, which never carry personal data)."""
+    response = await call_next(request)
+    entry = audit_entry_of(request, response.status_code)
+    if entry is not None:
+        try:
+            await run_in_threadpool(audit.append, entry)
+        except Exception as exc:
+            log.error("audit entry not written (%s): response withheld", type(exc).__name__)
+            return _error(request, 503, "Sorry, the service is unavailable", "Try again in a minute.")
+    return response
 
 
 def create_app() -> FastAPI:
@@ -67,19 +83,41 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # Deny by default: every route passes its policy (gateway/policy.py) before it runs.
+        dependencies=[Depends(enforce_policy)],
     )
+    app.middleware("http")(audit_case_data)
     app.middleware("http")(record_request)
     app.middleware("http")(with_request_id)
     app.middleware("http")(security_headers)
     app.add_middleware(BodyLimit)
     STATIC.joinpath("dist").mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (health, reviews, dashboard, demo):
+    for module in (health, pages, signin, reviews, dashboard, admin, api_clients, dpo, demo):
         app.include_router(module.router)
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def home(request: Request) -> HTMLResponse:
-        return TEMPLATES.TemplateResponse(request, "home.html", {"nav": "home"})
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
+        if _wants_json(request):
+            return JSONResponse(
+                {"detail": "Sign in, or send an API client's bearer token (POST /api/oauth/token)"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="caserev"'},
+            )
+        return RedirectResponse(sign_in_location(exc.next_path, exc.expired), status_code=303)
+
+    @app.exception_handler(AccessDenied)
+    async def access_denied(request: Request, exc: AccessDenied) -> Response:
+        if exc.reason == "csrf":
+            return _error(
+                request,
+                403,
+                "The form has expired",
+                "For your security the form could not be sent. Go back, refresh the page and try again.",
+            )
+        return _error(
+            request, 403, "You cannot see this page", "Your account does not give you access to this page."
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -1,16 +1,18 @@
-"""What a route needs, named so that routes read like sentences."""
+"""What a route needs, named so that routes read like sentences; and how a page is rendered."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
-from uuid import UUID
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
+from starlette.responses import HTMLResponse
 
+from gateway.auth import Caller, Principal, csrf_token, presession_cookie_name, set_cookie
 from gateway.rpc import RpcClient
-from services.kernel.identity import Actor
+from services.kernel.config import get_settings
+from services.kernel.identity import ANALYST_ROLES, CASE_ROLES, PARTNERSHIP_CASE_ROLES, Actor, Role
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -20,16 +22,54 @@ def get_rpc(request: Request) -> RpcClient:
     return request.app.state.rpc
 
 
-def demo_actor(partnership_id: UUID) -> Actor:
-    """Until sign-in lands, every caller acts as the demo business manager of the chosen partnership."""
-    return Actor(
-        user_id="demo:business-manager", partnership_id=partnership_id, roles=frozenset({"business_manager"})
-    )
-
-
 def actor_payload(actor: Actor) -> dict[str, Any]:
     """The caller as it travels with every RPC."""
     return actor.model_dump(mode="json")
 
 
+def navigation(principal: Principal | None) -> list[tuple[str, str, str]]:
+    """The menu a person sees: (key, address, words), from what their roles let them reach."""
+    settings = get_settings()
+    items: list[tuple[str, str, str]] = []
+    roles = principal.actor.roles if principal else frozenset()
+    if roles & CASE_ROLES:
+        items.append(("reviews", "/reviews", "Reviews"))
+    if Role.BUSINESS_MANAGER in roles:
+        items.append(("reviews-new", "/reviews/new", "Open a review"))
+    if roles & (PARTNERSHIP_CASE_ROLES | ANALYST_ROLES):
+        items.append(("dashboard", "/dashboard", "Dashboard"))
+    if Role.PARTNERSHIP_ADMIN in roles:
+        items.append(("admin", "/admin/users", "Users"))
+    if Role.DATA_PROTECTION_OFFICER in roles:
+        items.append(("dpo", "/dpo", "Data protection"))
+    if principal is not None:
+        items.append(("account", "/account", "Your account"))
+    if settings.demo_pages:
+        items.append(("mail", "/demo/mail", "Caught e-mail"))
+    return items
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """A page, with what every page needs: who is signed in, their menu, the CSRF token, the session clock."""
+    settings = get_settings()
+    principal: Principal | None = getattr(request.state, "principal", None)
+    signed_in = principal is not None and principal.session is not None and principal.session.stage == "full"
+    page_context = {
+        "principal": principal if signed_in else None,
+        "nav_items": navigation(principal if signed_in else None),
+        "csrf_token": csrf_token(request),
+        "session_idle_seconds": settings.session_idle_minutes * 60 if signed_in else 0,
+        "session_warning_seconds": settings.session_warning_seconds,
+        **(context or {}),
+    }
+    response = TEMPLATES.TemplateResponse(request, template, page_context, status_code=status_code)
+    new_presession = getattr(request.state, "new_presession", None)
+    if new_presession:
+        set_cookie(response, presession_cookie_name(), new_presession)
+    return response
+
+
 RpcDep = Annotated[RpcClient, Depends(get_rpc)]
+__all__ = ["TEMPLATES", "Caller", "RpcDep", "actor_payload", "navigation", "render"]

@@ -1,14 +1,45 @@
-"""The gateway's own schema `identity`: partnerships now; users, agencies and roles with sign-in."""
+"""The gateway's own schema `identity`: partnerships, agencies, users and roles, review memberships,
+second factors, sessions, sign-in links, sign-in failures and API clients.
+
+Storage only: what is allowed is decided in gateway/policy.py and gateway/signin.py. Every function runs
+synchronously (the routes call them through the thread pool).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from uuid import UUID
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
+from gateway.credentials import hash_token, new_token
 from services.kernel.db import create_schema_engine
+
+AGENCY_TYPES: dict[str, str] = {
+    "childrens_social_care": "Children's social care",
+    "police": "Police",
+    "health": "Health (ICB and providers)",
+    "education": "Education",
+    "probation": "Probation",
+    "youth_justice": "Youth justice",
+    "housing": "Housing",
+    "voluntary_sector": "Voluntary sector",
+    "other": "Other",
+}
+
+# A member's part in one review.
+REVIEW_PARTS: dict[str, str] = {
+    "independent_reviewer": "Independent reviewer",
+    "agency_lead": "Agency safeguarding lead",
+    "agency_author": "Agency author",
+    "subgroup_member": "Review sub-group member",
+    "action_owner": "Action owner",
+}
 
 
 @dataclass(frozen=True)
@@ -18,6 +49,97 @@ class Partnership:
     id: UUID
     code: str
     name: str
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class Agency:
+    """An agency within a partnership (police, health, ...)."""
+
+    id: UUID
+    partnership_id: UUID
+    name: str
+    agency_type: str
+
+    @property
+    def type_label(self) -> str:
+        return AGENCY_TYPES.get(self.agency_type, self.agency_type)
+
+
+@dataclass(frozen=True)
+class UserAccount:
+    """A person who signs in."""
+
+    id: UUID
+    partnership_id: UUID | None
+    agency_id: UUID | None
+    region: str | None
+    email: str
+    display_name: str
+    roles: frozenset[str]
+    active: bool
+    password_hash: str | None
+    totp_secret: str | None
+    totp_last_step: int | None
+    last_signed_in_at: datetime | None
+
+    @property
+    def enrolled(self) -> bool:
+        """True once the second factor is set up."""
+        return self.totp_secret is not None
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A user's part in a review."""
+
+    review_id: UUID
+    user_id: UUID
+    partnership_id: UUID
+    part: str
+    display_name: str = ""
+
+    @property
+    def part_label(self) -> str:
+        return REVIEW_PARTS.get(self.part, self.part)
+
+
+@dataclass(frozen=True)
+class Session:
+    """A server-side session (the cookie holds a random token; only its hash is stored)."""
+
+    id_hash: str
+    user_id: UUID
+    stage: str
+    link_hash: str | None
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class AccountLink:
+    """A single-use link sent by e-mail: an invitation, a second-factor reset or a password reset."""
+
+    token_hash: str
+    user_id: UUID
+    purpose: str
+    expires_at: datetime
+    used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """An agency's system allowed to call the JSON API."""
+
+    id: UUID
+    client_id: str
+    name: str
+    partnership_id: UUID
+    agency_id: UUID
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
 
 
 @lru_cache
@@ -26,21 +148,696 @@ def identity_engine() -> Engine:
     return create_schema_engine("identity", pool_size=5)
 
 
+def _begin() -> Connection:
+    return identity_engine().begin()  # type: ignore[return-value]
+
+
+def account_key(email: str) -> str:
+    """What the throttle counts failures against: a hash of the typed e-mail, so no address is stored."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+# -- partnerships and agencies ----------------------------------------------------------------------------
+
+
 def list_partnerships() -> list[Partnership]:
     """Every partnership, by name."""
     with identity_engine().connect() as connection:
-        rows = connection.execute(text("SELECT id, code, name FROM partnership ORDER BY name")).all()
-    return [Partnership(row.id, row.code, row.name) for row in rows]
+        rows = connection.execute(text("SELECT id, code, name, region FROM partnership ORDER BY name")).all()
+    return [Partnership(row.id, row.code, row.name, row.region) for row in rows]
+
+
+def get_partnership(partnership_id: UUID) -> Partnership | None:
+    """One partnership."""
+    with identity_engine().connect() as connection:
+        row = connection.execute(
+            text("SELECT id, code, name, region FROM partnership WHERE id = :id"), {"id": partnership_id}
+        ).first()
+    return Partnership(row.id, row.code, row.name, row.region) if row else None
 
 
 def partnership_exists(partnership_id: UUID) -> bool:
     """True if the partnership is registered here."""
+    return get_partnership(partnership_id) is not None
+
+
+def partnerships_of_region(region: str | None) -> frozenset[UUID]:
+    """The partnerships of a region (a regional analyst's view)."""
+    if not region:
+        return frozenset()
     with identity_engine().connect() as connection:
-        found = connection.execute(text("SELECT 1 FROM partnership WHERE id = :id"), {"id": partnership_id})
-        return found.first() is not None
+        rows = connection.execute(text("SELECT id FROM partnership WHERE region = :r"), {"r": region})
+        return frozenset(row.id for row in rows)
+
+
+def list_agencies(partnership_id: UUID) -> list[Agency]:
+    """A partnership's agencies, by name."""
+    with identity_engine().connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT id, partnership_id, name, agency_type FROM agency"
+                " WHERE partnership_id = :p ORDER BY name"
+            ),
+            {"p": partnership_id},
+        ).all()
+    return [Agency(row.id, row.partnership_id, row.name, row.agency_type) for row in rows]
+
+
+def get_agency(agency_id: UUID) -> Agency | None:
+    """One agency."""
+    with identity_engine().connect() as connection:
+        row = connection.execute(
+            text("SELECT id, partnership_id, name, agency_type FROM agency WHERE id = :id"), {"id": agency_id}
+        ).first()
+    return Agency(row.id, row.partnership_id, row.name, row.agency_type) if row else None
+
+
+def create_agency(partnership_id: UUID, name: str, agency_type: str, agency_id: UUID | None = None) -> Agency:
+    """Add an agency to a partnership (a name already there is returned as it is)."""
+    with _begin() as connection:
+        row = connection.execute(
+            text(
+                "INSERT INTO agency (id, partnership_id, name, agency_type) VALUES (:id, :p, :n, :t)"
+                " ON CONFLICT (partnership_id, name) DO UPDATE SET name = EXCLUDED.name"
+                " RETURNING id, partnership_id, name, agency_type"
+            ),
+            {"id": agency_id or uuid.uuid4(), "p": partnership_id, "n": name, "t": agency_type},
+        ).one()
+    return Agency(row.id, row.partnership_id, row.name, row.agency_type)
+
+
+# -- users --------------------------------------------------------------------------------------------------
+
+_USER_COLUMNS = """
+    u.id, u.partnership_id, u.agency_id, u.region, u.email, u.display_name, u.active, u.password_hash,
+    u.totp_secret, u.totp_last_step, u.last_signed_in_at,
+    COALESCE(ARRAY(SELECT role FROM user_role r WHERE r.user_id = u.id ORDER BY role), '{}') AS roles
+"""
+
+
+def _user(row: object) -> UserAccount:
+    return UserAccount(
+        id=row.id,  # type: ignore[attr-defined]
+        partnership_id=row.partnership_id,  # type: ignore[attr-defined]
+        agency_id=row.agency_id,  # type: ignore[attr-defined]
+        region=row.region,  # type: ignore[attr-defined]
+        email=row.email,  # type: ignore[attr-defined]
+        display_name=row.display_name,  # type: ignore[attr-defined]
+        roles=frozenset(row.roles),  # type: ignore[attr-defined]
+        active=row.active,  # type: ignore[attr-defined]
+        password_hash=row.password_hash,  # type: ignore[attr-defined]
+        totp_secret=row.totp_secret,  # type: ignore[attr-defined]
+        totp_last_step=row.totp_last_step,  # type: ignore[attr-defined]
+        last_signed_in_at=row.last_signed_in_at,  # type: ignore[attr-defined]
+    )
+
+
+def user_by_email(email: str) -> UserAccount | None:
+    """The account with this e-mail address (any case), active or not."""
+    with identity_engine().connect() as connection:
+        row = connection.execute(
+            text(f"SELECT {_USER_COLUMNS} FROM user_account u WHERE lower(u.email) = lower(:e)"),
+            {"e": email.strip()},
+        ).first()
+    return _user(row) if row else None
+
+
+def user_by_id(user_id: UUID) -> UserAccount | None:
+    """One account."""
+    with identity_engine().connect() as connection:
+        row = connection.execute(
+            text(f"SELECT {_USER_COLUMNS} FROM user_account u WHERE u.id = :id"), {"id": user_id}
+        ).first()
+    return _user(row) if row else None
+
+
+def list_users(partnership_id: UUID) -> list[UserAccount]:
+    """A partnership's accounts, by name."""
+    with identity_engine().connect() as connection:
+        rows = connection.execute(
+            text(
+                f"SELECT {_USER_COLUMNS} FROM user_account u WHERE u.partnership_id = :p"
+                " ORDER BY u.active DESC, u.display_name"
+            ),
+            {"p": partnership_id},
+        ).all()
+    return [_user(row) for row in rows]
+
+
+def create_user(
+    *,
+    email: str,
+    display_name: str,
+    partnership_id: UUID | None,
+    agency_id: UUID | None,
+    roles: Iterable[str],
+    created_by: str,
+    region: str | None = None,
+    user_id: UUID | None = None,
+) -> UUID:
+    """Create an account with no password and no second factor yet (an invitation completes it)."""
+    new_id = user_id or uuid.uuid4()
+    with _begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO user_account (id, partnership_id, agency_id, region, email, display_name,"
+                " created_by) VALUES (:id, :p, :a, :r, :e, :n, :by)"
+            ),
+            {
+                "id": new_id,
+                "p": partnership_id,
+                "a": agency_id,
+                "r": region,
+                "e": email.strip(),
+                "n": display_name,
+                "by": created_by,
+            },
+        )
+        _set_roles(connection, new_id, roles)
+    return new_id
+
+
+def _set_roles(connection: Connection, user_id: UUID, roles: Iterable[str]) -> None:
+    connection.execute(text("DELETE FROM user_role WHERE user_id = :u"), {"u": user_id})
+    for role in sorted(set(roles)):
+        connection.execute(
+            text("INSERT INTO user_role (user_id, role) VALUES (:u, :r)"), {"u": user_id, "r": role}
+        )
+
+
+def update_user(user_id: UUID, *, roles: Iterable[str], agency_id: UUID | None, display_name: str) -> None:
+    """Change an account's roles, agency and name."""
+    with _begin() as connection:
+        connection.execute(
+            text("UPDATE user_account SET agency_id = :a, display_name = :n WHERE id = :id"),
+            {"a": agency_id, "n": display_name, "id": user_id},
+        )
+        _set_roles(connection, user_id, roles)
+
+
+def deactivate_user(user_id: UUID, now: datetime) -> None:
+    """Deactivate an account and end its sessions (it keeps its history)."""
+    with _begin() as connection:
+        connection.execute(
+            text("UPDATE user_account SET active = false, deactivated_at = :now WHERE id = :id"),
+            {"now": now, "id": user_id},
+        )
+        _end_sessions(connection, user_id, now)
+        connection.execute(
+            text("UPDATE account_link SET used_at = :now WHERE user_id = :id AND used_at IS NULL"),
+            {"now": now, "id": user_id},
+        )
+
+
+def set_password(user_id: UUID, password_hash: str, now: datetime) -> None:
+    """Store a new password hash."""
+    with _begin() as connection:
+        connection.execute(
+            text("UPDATE user_account SET password_hash = :h, password_changed_at = :now WHERE id = :id"),
+            {"h": password_hash, "now": now, "id": user_id},
+        )
+
+
+def enrol_second_factor(
+    user_id: UUID, encrypted_secret: str, step: int, code_hashes: list[str], now: datetime
+) -> None:
+    """Store the confirmed TOTP secret (its confirming step counts as used) and fresh recovery codes."""
+    with _begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE user_account SET totp_secret = :s, totp_enrolled_at = :now, totp_last_step = :step"
+                " WHERE id = :id"
+            ),
+            {"s": encrypted_secret, "now": now, "step": step, "id": user_id},
+        )
+        connection.execute(text("DELETE FROM recovery_code WHERE user_id = :id"), {"id": user_id})
+        for code_hash in code_hashes:
+            connection.execute(
+                text("INSERT INTO recovery_code (user_id, code_hash) VALUES (:id, :h)"),
+                {"id": user_id, "h": code_hash},
+            )
+
+
+def reset_second_factor(user_id: UUID, now: datetime) -> None:
+    """Forget the second factor and recovery codes, and end every session (an administrator's reset)."""
+    with _begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE user_account SET totp_secret = NULL, totp_enrolled_at = NULL, totp_last_step = NULL"
+                " WHERE id = :id"
+            ),
+            {"id": user_id},
+        )
+        connection.execute(text("DELETE FROM recovery_code WHERE user_id = :id"), {"id": user_id})
+        _end_sessions(connection, user_id, now)
+
+
+def accept_step(user_id: UUID, step: int) -> bool:
+    """Record a TOTP step as used, only if it is later than the last one used: of two simultaneous
+    submissions of one code, exactly one updates the row."""
+    with _begin() as connection:
+        result = connection.execute(
+            text(
+                "UPDATE user_account SET totp_last_step = :step"
+                " WHERE id = :id AND (totp_last_step IS NULL OR totp_last_step < :step)"
+            ),
+            {"step": step, "id": user_id},
+        )
+        return result.rowcount == 1
+
+
+def use_recovery_code(user_id: UUID, code_hash: str, now: datetime) -> bool:
+    """Spend a recovery code once; True if it was unused."""
+    with _begin() as connection:
+        result = connection.execute(
+            text(
+                "UPDATE recovery_code SET used_at = :now"
+                " WHERE user_id = :id AND code_hash = :h AND used_at IS NULL"
+            ),
+            {"now": now, "id": user_id, "h": code_hash},
+        )
+        return result.rowcount == 1
+
+
+def recovery_codes_left(user_id: UUID) -> int:
+    """Unused recovery codes."""
+    with identity_engine().connect() as connection:
+        return int(
+            connection.execute(
+                text("SELECT count(*) FROM recovery_code WHERE user_id = :id AND used_at IS NULL"),
+                {"id": user_id},
+            ).scalar_one()
+        )
+
+
+def signed_in(user_id: UUID, now: datetime) -> None:
+    """Note a completed sign-in."""
+    with _begin() as connection:
+        connection.execute(
+            text("UPDATE user_account SET last_signed_in_at = :now WHERE id = :id"),
+            {"now": now, "id": user_id},
+        )
+
+
+# -- review memberships -------------------------------------------------------------------------------------
+
+
+def reviews_of_user(user_id: UUID) -> frozenset[UUID]:
+    """The reviews the user is a member of."""
+    with identity_engine().connect() as connection:
+        rows = connection.execute(
+            text("SELECT review_id FROM review_membership WHERE user_id = :u"), {"u": user_id}
+        )
+        return frozenset(row.review_id for row in rows)
+
+
+def reviews_of_agency(agency_id: UUID) -> frozenset[UUID]:
+    """The reviews any member of the agency belongs to (what an agency's system may reach)."""
+    with identity_engine().connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT DISTINCT m.review_id FROM review_membership m"
+                " JOIN user_account u ON u.id = m.user_id WHERE u.agency_id = :a AND u.active"
+            ),
+            {"a": agency_id},
+        )
+        return frozenset(row.review_id for row in rows)
+
+
+def members_of_review(review_id: UUID) -> list[Membership]:
+    """Who is a member of a review, and their part."""
+    with identity_engine().connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT m.review_id, m.user_id, m.partnership_id, m.part, u.display_name"
+                " FROM review_membership m JOIN user_account u ON u.id = m.user_id"
+                " WHERE m.review_id = :r ORDER BY m.part, u.display_name"
+            ),
+            {"r": review_id},
+        ).all()
+    return [Membership(r.review_id, r.user_id, r.partnership_id, r.part, r.display_name) for r in rows]
+
+
+def add_member(review_id: UUID, user_id: UUID, partnership_id: UUID, part: str, added_by: str) -> None:
+    """Make a user a member of a review (or change their part)."""
+    with _begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO review_membership (review_id, user_id, partnership_id, part, added_by)"
+                " VALUES (:r, :u, :p, :part, :by)"
+                " ON CONFLICT (review_id, user_id) DO UPDATE SET part = EXCLUDED.part"
+            ),
+            {"r": review_id, "u": user_id, "p": partnership_id, "part": part, "by": added_by},
+        )
+
+
+def remove_member(review_id: UUID, user_id: UUID) -> None:
+    """End a user's membership of a review."""
+    with _begin() as connection:
+        connection.execute(
+            text("DELETE FROM review_membership WHERE review_id = :r AND user_id = :u"),
+            {"r": review_id, "u": user_id},
+        )
+
+
+# -- sessions -----------------------------------------------------------------------------------------------
+
+
+def create_session(
+    user_id: UUID,
+    stage: str,
+    *,
+    now: datetime,
+    lifetime: timedelta,
+    address: str | None,
+    link_hash: str | None = None,
+) -> str:
+    """Start a session; returns the cookie's value (only its hash is stored)."""
+    token = new_token()
+    with _begin() as connection:
+        # Ended and expired sessions are kept a month for the data protection officer, then forgotten.
+        connection.execute(
+            text("DELETE FROM session WHERE expires_at < :old"), {"old": now - timedelta(days=30)}
+        )
+        connection.execute(
+            text(
+                "INSERT INTO session (id_hash, user_id, stage, link_hash, created_at, last_seen_at,"
+                " expires_at, address) VALUES (:h, :u, :stage, :link, :now, :now, :exp, :addr)"
+            ),
+            {
+                "h": hash_token(token),
+                "u": user_id,
+                "stage": stage,
+                "link": link_hash,
+                "now": now,
+                "exp": now + lifetime,
+                "addr": address,
+            },
+        )
+    return token
+
+
+def session_by_token(token: str) -> Session | None:
+    """The live (not ended) session of a cookie value; expiry is the caller's to judge."""
+    with identity_engine().connect() as connection:
+        row = connection.execute(
+            text(
+                "SELECT id_hash, user_id, stage, link_hash, created_at, last_seen_at, expires_at FROM session"
+                " WHERE id_hash = :h AND ended_at IS NULL"
+            ),
+            {"h": hash_token(token)},
+        ).first()
+    if row is None:
+        return None
+    return Session(
+        row.id_hash, row.user_id, row.stage, row.link_hash, row.created_at, row.last_seen_at, row.expires_at
+    )
+
+
+def touch_session(id_hash: str, now: datetime) -> None:
+    """Record activity (the idle time-out counts from here)."""
+    with _begin() as connection:
+        connection.execute(
+            text("UPDATE session SET last_seen_at = :now WHERE id_hash = :h"), {"now": now, "h": id_hash}
+        )
+
+
+def end_session(id_hash: str, now: datetime) -> None:
+    """Sign out one session."""
+    with _begin() as connection:
+        connection.execute(
+            text("UPDATE session SET ended_at = :now WHERE id_hash = :h AND ended_at IS NULL"),
+            {"now": now, "h": id_hash},
+        )
+
+
+def _end_sessions(connection: Connection, user_id: UUID, now: datetime) -> None:
+    connection.execute(
+        text("UPDATE session SET ended_at = :now WHERE user_id = :u AND ended_at IS NULL"),
+        {"now": now, "u": user_id},
+    )
+
+
+def end_all_sessions(user_id: UUID, now: datetime) -> int:
+    """Sign out everywhere; returns how many sessions ended."""
+    with _begin() as connection:
+        result = connection.execute(
+            text("UPDATE session SET ended_at = :now WHERE user_id = :u AND ended_at IS NULL"),
+            {"now": now, "u": user_id},
+        )
+        return result.rowcount
+
+
+def live_sessions(user_id: UUID, now: datetime) -> int:
+    """Sessions of a user that are not ended or expired."""
+    with identity_engine().connect() as connection:
+        return int(
+            connection.execute(
+                text(
+                    "SELECT count(*) FROM session"
+                    " WHERE user_id = :u AND ended_at IS NULL AND expires_at > :now"
+                ),
+                {"u": user_id, "now": now},
+            ).scalar_one()
+        )
+
+
+# -- single-use links ---------------------------------------------------------------------------------------
+
+
+def create_link(user_id: UUID, purpose: str, *, created_by: str, now: datetime, lifetime: timedelta) -> str:
+    """A single-use link token (only its hash is stored); earlier unused links of the same purpose lapse."""
+    token = new_token()
+    with _begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE account_link SET used_at = :now"
+                " WHERE user_id = :u AND purpose = :p AND used_at IS NULL"
+            ),
+            {"now": now, "u": user_id, "p": purpose},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO account_link (token_hash, user_id, purpose, created_at, created_by, expires_at)"
+                " VALUES (:h, :u, :p, :now, :by, :exp)"
+            ),
+            {
+                "h": hash_token(token),
+                "u": user_id,
+                "p": purpose,
+                "now": now,
+                "by": created_by,
+                "exp": now + lifetime,
+            },
+        )
+    return token
+
+
+def link_by_token(token: str) -> AccountLink | None:
+    """The link of a token, used or not."""
+    with identity_engine().connect() as connection:
+        row = connection.execute(
+            text(
+                "SELECT token_hash, user_id, purpose, expires_at, used_at FROM account_link"
+                " WHERE token_hash = :h"
+            ),
+            {"h": hash_token(token)},
+        ).first()
+    return AccountLink(row.token_hash, row.user_id, row.purpose, row.expires_at, row.used_at) if row else None
+
+
+def link_by_hash(token_hash: str) -> AccountLink | None:
+    """The link a session was started from."""
+    with identity_engine().connect() as connection:
+        row = connection.execute(
+            text(
+                "SELECT token_hash, user_id, purpose, expires_at, used_at FROM account_link"
+                " WHERE token_hash = :h"
+            ),
+            {"h": token_hash},
+        ).first()
+    return AccountLink(row.token_hash, row.user_id, row.purpose, row.expires_at, row.used_at) if row else None
+
+
+def use_link(token_hash: str, now: datetime) -> bool:
+    """Spend a link; True if it was unused."""
+    with _begin() as connection:
+        result = connection.execute(
+            text("UPDATE account_link SET used_at = :now WHERE token_hash = :h AND used_at IS NULL"),
+            {"now": now, "h": token_hash},
+        )
+        return result.rowcount == 1
+
+
+# -- sign-in throttling -------------------------------------------------------------------------------------
+
+
+def record_failure(key: str, address: str, now: datetime) -> None:
+    """Count a failed sign-in against the account typed and the address it came from."""
+    with _begin() as connection:
+        connection.execute(
+            text("INSERT INTO signin_failure (account_key, address, at) VALUES (:k, :a, :now)"),
+            {"k": key, "a": address, "now": now},
+        )
+        # Old failures count for nothing; keep the table small.
+        connection.execute(
+            text("DELETE FROM signin_failure WHERE at < :old"), {"old": now - timedelta(days=1)}
+        )
+
+
+def recent_failures(
+    key: str, address: str, since: datetime
+) -> tuple[int, int, datetime | None, datetime | None]:
+    """Failures since a time: (by account, by address, latest by account, latest by address)."""
+    with identity_engine().connect() as connection:
+        row = connection.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE account_key = :k) AS by_account,"
+                " count(*) FILTER (WHERE address = :a) AS by_address,"
+                " max(at) FILTER (WHERE account_key = :k) AS last_account,"
+                " max(at) FILTER (WHERE address = :a) AS last_address"
+                " FROM signin_failure WHERE at >= :since AND (account_key = :k OR address = :a)"
+            ),
+            {"k": key, "a": address, "since": since},
+        ).one()
+    return int(row.by_account), int(row.by_address), row.last_account, row.last_address
+
+
+def clear_failures(key: str) -> None:
+    """A successful sign-in forgives the account's earlier failures (not the address's)."""
+    with _begin() as connection:
+        connection.execute(text("DELETE FROM signin_failure WHERE account_key = :k"), {"k": key})
+
+
+# -- API clients --------------------------------------------------------------------------------------------
+
+
+def _client(row: object) -> ApiClient:
+    return ApiClient(
+        id=row.id,  # type: ignore[attr-defined]
+        client_id=row.client_id,  # type: ignore[attr-defined]
+        name=row.name,  # type: ignore[attr-defined]
+        partnership_id=row.partnership_id,  # type: ignore[attr-defined]
+        agency_id=row.agency_id,  # type: ignore[attr-defined]
+        created_at=row.created_at,  # type: ignore[attr-defined]
+        revoked_at=row.revoked_at,  # type: ignore[attr-defined]
+        last_used_at=row.last_used_at,  # type: ignore[attr-defined]
+    )
+
+
+_CLIENT_COLUMNS = "id, client_id, name, partnership_id, agency_id, created_at, revoked_at, last_used_at"
+
+
+def create_api_client(
+    *, name: str, partnership_id: UUID, agency_id: UUID, created_by: str, now: datetime
+) -> tuple[ApiClient, str]:
+    """Issue credentials for an agency's system; the secret is returned once and stored hashed."""
+    secret = new_token()
+    client_id = "cr_" + new_token(12)
+    with _begin() as connection:
+        row = connection.execute(
+            text(
+                "INSERT INTO api_client"
+                " (id, client_id, secret_hash, name, partnership_id, agency_id, created_by, created_at)"
+                " VALUES (:id, :cid, :h, :n, :p, :a, :by, :now)"
+                f" RETURNING {_CLIENT_COLUMNS}"
+            ),
+            {
+                "id": uuid.uuid4(),
+                "cid": client_id,
+                "h": hash_token(secret),
+                "n": name,
+                "p": partnership_id,
+                "a": agency_id,
+                "by": created_by,
+                "now": now,
+            },
+        ).one()
+    return _client(row), secret
+
+
+def list_api_clients(partnership_id: UUID) -> list[ApiClient]:
+    """A partnership's API clients, newest first."""
+    with identity_engine().connect() as connection:
+        rows = connection.execute(
+            text(
+                f"SELECT {_CLIENT_COLUMNS} FROM api_client WHERE partnership_id = :p ORDER BY created_at DESC"
+            ),
+            {"p": partnership_id},
+        ).all()
+    return [_client(row) for row in rows]
+
+
+def get_api_client(api_client_id: UUID) -> ApiClient | None:
+    """One API client."""
+    with identity_engine().connect() as connection:
+        row = connection.execute(
+            text(f"SELECT {_CLIENT_COLUMNS} FROM api_client WHERE id = :id"), {"id": api_client_id}
+        ).first()
+    return _client(row) if row else None
+
+
+def api_client_secret_hash(client_id: str) -> tuple[ApiClient, str] | None:
+    """An unrevoked client and its secret's hash, by its public id."""
+    with identity_engine().connect() as connection:
+        row = connection.execute(
+            text(
+                f"SELECT {_CLIENT_COLUMNS}, secret_hash FROM api_client"
+                " WHERE client_id = :c AND revoked_at IS NULL"
+            ),
+            {"c": client_id},
+        ).first()
+    return (_client(row), row.secret_hash) if row else None
+
+
+def revoke_api_client(api_client_id: UUID, now: datetime) -> None:
+    """Revoke a client and every token it holds."""
+    with _begin() as connection:
+        connection.execute(
+            text("UPDATE api_client SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL"),
+            {"now": now, "id": api_client_id},
+        )
+        connection.execute(text("DELETE FROM api_token WHERE api_client_id = :id"), {"id": api_client_id})
+
+
+def issue_api_token(api_client_id: UUID, now: datetime, lifetime: timedelta) -> str:
+    """A short-lived bearer token for a client (only its hash is stored)."""
+    token = new_token()
+    with _begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO api_token (token_hash, api_client_id, created_at, expires_at)"
+                " VALUES (:h, :c, :now, :exp)"
+            ),
+            {"h": hash_token(token), "c": api_client_id, "now": now, "exp": now + lifetime},
+        )
+        connection.execute(
+            text("UPDATE api_client SET last_used_at = :now WHERE id = :c"), {"now": now, "c": api_client_id}
+        )
+        connection.execute(text("DELETE FROM api_token WHERE expires_at < :now"), {"now": now})
+    return token
+
+
+def client_by_api_token(token: str, now: datetime) -> ApiClient | None:
+    """The unrevoked client of an unexpired bearer token."""
+    with identity_engine().connect() as connection:
+        row = connection.execute(
+            text(
+                f"SELECT {', '.join('c.' + c for c in _CLIENT_COLUMNS.split(', '))} FROM api_token t"
+                " JOIN api_client c ON c.id = t.api_client_id"
+                " WHERE t.token_hash = :h AND t.expires_at > :now AND c.revoked_at IS NULL"
+            ),
+            {"h": hash_token(token), "now": now},
+        ).first()
+    return _client(row) if row else None
 
 
 def database_ok() -> bool:
     """True if the identity schema answers."""
     with identity_engine().connect() as connection:
         return connection.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def utcnow() -> datetime:
+    """Now, in UTC (one place for the gateway's clock, so tests can travel in time)."""
+    return datetime.now(UTC)

@@ -80,6 +80,7 @@ async def security_headers(request: Request, call_next: Callable[[Request], Awai
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     if request.url.scheme == "https":
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    if request.url.path.startswith("/api/") or request.url.path.startswith("/reviews"):
+    # Pages and answers may carry case data or people's details: no browser or proxy keeps them.
+    if not request.url.path.startswith("/static/"):
         response.headers["Cache-Control"] = "no-store"
     return response

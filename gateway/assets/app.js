@@ -142,3 +142,49 @@ document.body.addEventListener('htmx:load', (event) => {
     renderCharts(target)
   }
 })
+
+// The session's idle time-out: warn before it (a modal dialog that keeps focus), let the person stay
+// signed in (a keep-alive POST with the CSRF token), and go to the sign-in page when the time is up.
+function watchSessionTimeout () {
+  const body = document.body
+  const idle = Number(body.dataset.sessionIdle || 0)
+  const dialog = document.getElementById('session-timeout')
+  if (!idle || !(dialog instanceof HTMLDialogElement)) return
+  const warning = Math.min(Number(body.dataset.sessionWarning || 120), idle - 1)
+  const countdown = dialog.querySelector('[data-session-countdown]')
+  let deadline = Date.now() + idle * 1000
+
+  function words (seconds) {
+    if (seconds >= 60) {
+      const minutes = Math.ceil(seconds / 60)
+      return `${minutes} minute${minutes === 1 ? '' : 's'}`
+    }
+    return `${seconds} second${seconds === 1 ? '' : 's'}`
+  }
+
+  function tick () {
+    const left = Math.round((deadline - Date.now()) / 1000)
+    if (left <= 0) {
+      window.location.assign('/sign-in?expired=1&next=' + encodeURIComponent(window.location.pathname))
+      return
+    }
+    if (left <= warning && !dialog.open) dialog.showModal()
+    if (countdown && dialog.open) countdown.textContent = words(left)
+  }
+
+  dialog.querySelector('[data-session-keep-alive]')?.addEventListener('click', async () => {
+    const response = await fetch('/session/keep-alive', {
+      method: 'POST',
+      headers: { 'X-CSRF-Token': body.dataset.csrfToken || '' },
+      credentials: 'same-origin'
+    })
+    if (response.ok) {
+      deadline = Date.now() + idle * 1000
+      dialog.close()
+    } else {
+      window.location.assign('/sign-in?expired=1')
+    }
+  })
+  window.setInterval(tick, 1000)
+}
+watchSessionTimeout()

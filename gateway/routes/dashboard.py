@@ -12,9 +12,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from gateway import identity
-from gateway.deps import TEMPLATES, RpcDep, actor_payload, demo_actor
+from gateway.auth import Caller
+from gateway.deps import RpcDep, actor_payload, render
 from services.analytics.contract import ReviewCount
 from services.forms.contract import ReviewTypeInfo
+from services.kernel.identity import Role
 
 router = APIRouter()
 
@@ -29,25 +31,35 @@ class CountRow:
 
 
 @router.get("/api/review-counts", tags=["dashboard"], summary="Reviews by type and stage in a partnership")
-async def api_review_counts(partnership_id: UUID, rpc: RpcDep) -> list[ReviewCount]:
-    """Counts from the analytics read model (eventually consistent: a new review appears within moments)."""
-    rows = await rpc.call(
-        "analytics", "review_counts", actor_payload(demo_actor(partnership_id)), str(partnership_id)
-    )
+async def api_review_counts(partnership_id: UUID, rpc: RpcDep, caller: Caller) -> list[ReviewCount]:
+    """Counts from the analytics read model (eventually consistent: a new review appears within moments).
+    A partnership's own people see their partnership; analysts the partnerships of their region, or all."""
+    rows = await rpc.call("analytics", "review_counts", actor_payload(caller.actor), str(partnership_id))
     return [ReviewCount.model_validate(row) for row in rows]
 
 
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
-async def dashboard(request: Request, rpc: RpcDep, partnership_id: UUID | None = None) -> HTMLResponse:
-    """Totals for one partnership (the first, until sign-in decides whose)."""
-    partnerships = await run_in_threadpool(identity.list_partnerships)
+async def dashboard(
+    request: Request, rpc: RpcDep, caller: Caller, partnership_id: UUID | None = None
+) -> HTMLResponse:
+    """Totals for one partnership the caller may see figures of (their own, unless an analyst)."""
+    actor = caller.actor
+    partnerships = [
+        p
+        for p in await run_in_threadpool(identity.list_partnerships)
+        if actor.has_role(Role.NATIONAL_ANALYST) or p.id == actor.partnership_id or p.id in actor.partnerships
+    ]
     chosen = next(
-        (p for p in partnerships if p.id == partnership_id), partnerships[0] if partnerships else None
+        (p for p in partnerships if p.id == partnership_id),
+        next(
+            (p for p in partnerships if p.id == actor.partnership_id),
+            partnerships[0] if partnerships else None,
+        ),
     )
     rows: list[CountRow] = []
     if chosen is not None:
         types = {t["code"]: ReviewTypeInfo.model_validate(t) for t in await rpc.call("forms", "review_types")}
-        counts = await api_review_counts(chosen.id, rpc)
+        counts = await api_review_counts(chosen.id, rpc, caller)
         for count in counts:
             review_type = types.get(count.review_type)
             stage = (
@@ -60,7 +72,7 @@ async def dashboard(request: Request, rpc: RpcDep, partnership_id: UUID | None =
         "labels": [f"{r.review_type_label}: {r.stage_label}" for r in rows],
         "values": [r.count for r in rows],
     }
-    return TEMPLATES.TemplateResponse(
+    return render(
         request,
         "dashboard.html",
         {

@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from caserev.smtp_catcher import caught_messages
-from gateway.deps import TEMPLATES
+from gateway.deps import render
 from services.kernel.config import get_settings
 
 router = APIRouter()
@@ -20,7 +20,7 @@ async def caught_mail(request: Request) -> HTMLResponse:
     if not settings.demo_pages:
         raise HTTPException(status_code=404)
     messages = await run_in_threadpool(caught_messages, settings.maildir)
-    return TEMPLATES.TemplateResponse(
+    return render(
         request,
         "demo/mail.html",
         {

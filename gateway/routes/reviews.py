@@ -1,8 +1,10 @@
-"""Reviews: the JSON API and the pages to open one."""
+"""Reviews: the JSON API and the pages. Who may see which review is decided by the forms service on every
+call (the gateway passes the caller along); the gateway's policy only checks the role may use the route."""
 
 from __future__ import annotations
 
 import uuid
+from contextlib import suppress
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -10,11 +12,16 @@ from fastapi import APIRouter, Form, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from gateway import identity
-from gateway.deps import TEMPLATES, RpcDep, actor_payload, demo_actor
+from gateway.auth import Caller
+from gateway.deps import RpcDep, actor_payload, render
+from gateway.identity import REVIEW_PARTS
 from gateway.rpc import RemoteError
 from services.forms.contract import TITLE_MAX, OpenReview, ReviewSummary, ReviewTypeInfo
+from services.kernel.identity import Role
 
 router = APIRouter()
 
@@ -65,16 +72,31 @@ class RequestProblems(Exception):
         self.problems = problems
 
 
-async def _open(rpc: RpcDep, command: OpenReview, idempotency_key: str) -> dict[str, Any]:
+def _display(review: ReviewSummary) -> dict[str, Any]:
+    return {
+        "id": review.id,
+        "title": review.title,
+        "review_type_label": review.review_type_label,
+        "stage_label": review.stage_label,
+        "opened_at": review.opened_at.strftime("%-d %B %Y at %H:%M UTC"),
+    }
+
+
+async def _open(rpc: RpcDep, caller: Caller, command: OpenReview, idempotency_key: str) -> dict[str, Any]:
     if not await run_in_threadpool(identity.partnership_exists, command.partnership_id):
         raise RequestProblems([UNKNOWN_PARTNERSHIP])
     return await rpc.call(
-        "forms",
-        "open_review",
-        actor_payload(demo_actor(command.partnership_id)),
-        command.model_dump(mode="json"),
-        idempotency_key,
+        "forms", "open_review", actor_payload(caller.actor), command.model_dump(mode="json"), idempotency_key
     )
+
+
+async def _review(rpc: RpcDep, caller: Caller, review_id: UUID) -> ReviewSummary:
+    return ReviewSummary.model_validate(
+        await rpc.call("forms", "get_review", actor_payload(caller.actor), str(review_id))
+    )
+
+
+# -- JSON API -----------------------------------------------------------------------------------------------
 
 
 @router.get("/api/review-types", tags=["reviews"], summary="The review types a partnership can open")
@@ -83,38 +105,69 @@ async def api_review_types(rpc: RpcDep) -> list[ReviewTypeInfo]:
     return [ReviewTypeInfo.model_validate(t) for t in await rpc.call("forms", "review_types")]
 
 
+@router.get("/api/reviews", tags=["reviews"], summary="The reviews the caller may see")
+async def api_reviews(rpc: RpcDep, caller: Caller) -> list[ReviewSummary]:
+    """Newest first: a partnership's reviews for its business manager, partners and executive; the reviews
+    a person (or an agency's system) takes part in for everyone else."""
+    rows = await rpc.call("forms", "list_reviews", actor_payload(caller.actor))
+    return [ReviewSummary.model_validate(row) for row in rows]
+
+
 @router.post("/api/reviews", status_code=201, tags=["reviews"], summary="Open a review")
 async def api_open_review(
     command: OpenReview,
     rpc: RpcDep,
+    caller: Caller,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> ReviewSummary:
-    """Open a review; repeat a request with the same Idempotency-Key header to get the same review back."""
-    return ReviewSummary.model_validate(await _open(rpc, command, idempotency_key or str(uuid.uuid4())))
+    """Open a review in the caller's partnership; repeat a request with the same Idempotency-Key header to
+    get the same review back."""
+    return ReviewSummary.model_validate(
+        await _open(rpc, caller, command, idempotency_key or str(uuid.uuid4()))
+    )
 
 
 @router.get("/api/reviews/{review_id}", tags=["reviews"], summary="One review")
-async def api_review(review_id: UUID, partnership_id: UUID, rpc: RpcDep) -> ReviewSummary:
-    """A review of the caller's partnership."""
-    actor = actor_payload(demo_actor(partnership_id))
-    return ReviewSummary.model_validate(await rpc.call("forms", "get_review", actor, str(review_id)))
+async def api_review(review_id: UUID, rpc: RpcDep, caller: Caller) -> ReviewSummary:
+    """A review the caller may see (404 for any other, whether or not it exists)."""
+    return await _review(rpc, caller, review_id)
+
+
+# -- pages --------------------------------------------------------------------------------------------------
+
+
+@router.get("/reviews", response_class=HTMLResponse, include_in_schema=False)
+async def reviews_page(request: Request, rpc: RpcDep, caller: Caller) -> Response:
+    """The reviews the signed-in person may see."""
+    reviews = await api_reviews(rpc, caller)
+    rows = [{**_display(r), "shared": r.partnership_id != caller.actor.partnership_id} for r in reviews]
+    return render(
+        request,
+        "reviews/list.html",
+        {"reviews": rows, "can_open": caller.actor.has_role(Role.BUSINESS_MANAGER)},
+    )
 
 
 async def _form_page(
-    request: Request, rpc: RpcDep, values: dict[str, str], errors: list[dict[str, str]], status: int = 200
-) -> HTMLResponse:
+    request: Request,
+    rpc: RpcDep,
+    caller: Caller,
+    values: dict[str, str],
+    errors: list[dict[str, str]],
+    status: int = 200,
+) -> Response:
     review_types = [ReviewTypeInfo.model_validate(t) for t in await rpc.call("forms", "review_types")]
-    partnerships = await run_in_threadpool(identity.list_partnerships)
-    return TEMPLATES.TemplateResponse(
+    assert caller.actor.partnership_id is not None
+    partnership = await run_in_threadpool(identity.get_partnership, caller.actor.partnership_id)
+    return render(
         request,
         "reviews/new.html",
         {
-            "nav": "new",
+            "nav": "reviews-new",
             "review_types": review_types,
-            "partnerships": partnerships,
+            "partnership": partnership,
             "values": values,
             "errors": errors,
-            "csrf_token": "",
             "form_token": str(uuid.uuid4()),
         },
         status_code=status,
@@ -122,57 +175,170 @@ async def _form_page(
 
 
 @router.get("/reviews/new", response_class=HTMLResponse, include_in_schema=False)
-async def new_review_page(request: Request, rpc: RpcDep) -> HTMLResponse:
+async def new_review_page(request: Request, rpc: RpcDep, caller: Caller) -> Response:
     """The form to open a review."""
-    return await _form_page(request, rpc, {}, [])
+    return await _form_page(request, rpc, caller, {}, [])
 
 
 @router.post("/reviews/new", response_class=HTMLResponse, response_model=None, include_in_schema=False)
 async def new_review_submit(
     request: Request,
     rpc: RpcDep,
+    caller: Caller,
     review_type: Annotated[str, Form()] = "",
-    partnership_id: Annotated[str, Form()] = "",
     title: Annotated[str, Form()] = "",
-    form_token: Annotated[str, Form()] = "",
-) -> HTMLResponse | RedirectResponse:
+    form_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
     """Validate on the server; on success redirect to the review (so a refresh does not resubmit)."""
-    values = {"review_type": review_type, "partnership_id": partnership_id, "title": title}
+    values = {"review_type": review_type, "title": title}
     submitted = {key: value for key, value in values.items() if value}
     try:
-        command = OpenReview.model_validate(submitted)
+        command = OpenReview.model_validate({**submitted, "partnership_id": caller.actor.partnership_id})
     except ValidationError as exc:
-        return await _form_page(request, rpc, values, problems_of(exc), status=422)
+        return await _form_page(request, rpc, caller, values, problems_of(exc), status=422)
     try:
-        review = await _open(rpc, command, form_token or str(uuid.uuid4()))
+        review = await _open(rpc, caller, command, form_token or str(uuid.uuid4()))
     except RequestProblems as exc:
-        return await _form_page(request, rpc, values, exc.problems, status=422)
+        return await _form_page(request, rpc, caller, values, exc.problems, status=422)
     except RemoteError as exc:
         if exc.exc_type in ("InvalidRequest", "Forbidden"):
             errors = exc.problems or [{"field": "review_type", "message": exc.message}]
-            return await _form_page(request, rpc, values, errors, status=422)
+            return await _form_page(request, rpc, caller, values, errors, status=422)
         raise
-    return RedirectResponse(
-        f"/reviews/{review['id']}?partnership_id={review['partnership_id']}&opened=1", status_code=303
+    return RedirectResponse(f"/reviews/{review['id']}?opened=1", status_code=303)
+
+
+async def _review_page(
+    request: Request,
+    rpc: RpcDep,
+    caller: Caller,
+    review_id: UUID,
+    *,
+    opened: bool = False,
+    errors: list[dict[str, str]] | None = None,
+    notice: str = "",
+    status: int = 200,
+) -> Response:
+    review = await _review(rpc, caller, review_id)
+    manage = (
+        caller.actor.has_role(Role.BUSINESS_MANAGER) and review.partnership_id == caller.actor.partnership_id
     )
+    context: dict[str, Any] = {
+        "review": _display(review),
+        "opened": opened,
+        "manage": manage,
+        "errors": errors or [],
+        "notice": notice,
+        "members": [],
+        "candidates": [],
+        "parts": REVIEW_PARTS,
+        "partnerships": [],
+        "shared_with": [],
+    }
+    partnerships = {p.id: p for p in await run_in_threadpool(identity.list_partnerships)}
+    context["shared_with"] = [partnerships[p].name for p in review.shared_with if p in partnerships]
+    if manage:
+        members = await run_in_threadpool(identity.members_of_review, review.id)
+        taken = {m.user_id for m in members}
+        users = await run_in_threadpool(identity.list_users, review.partnership_id)
+        context["members"] = members
+        context["candidates"] = [
+            u for u in users if u.active and u.id not in taken and u.roles & _MEMBER_ROLES
+        ]
+        context["partnerships"] = [
+            p
+            for p in partnerships.values()
+            if p.id != review.partnership_id and p.id not in review.shared_with
+        ]
+    return render(request, "reviews/review.html", context, status_code=status)
+
+
+# People who can take a part in a review: anyone holding a role that works on reviews by membership.
+_MEMBER_ROLES = frozenset(
+    {Role.AGENCY_LEAD, Role.AGENCY_AUTHOR, Role.INDEPENDENT_REVIEWER, Role.SUBGROUP_MEMBER, Role.ACTION_OWNER}
+)
 
 
 @router.get("/reviews/{review_id}", response_class=HTMLResponse, include_in_schema=False)
-async def review_page(request: Request, review_id: UUID, partnership_id: UUID, rpc: RpcDep) -> HTMLResponse:
-    """A review's page (for now: the confirmation that it was opened)."""
-    actor = actor_payload(demo_actor(partnership_id))
-    review = ReviewSummary.model_validate(await rpc.call("forms", "get_review", actor, str(review_id)))
-    return TEMPLATES.TemplateResponse(
-        request,
-        "reviews/opened.html",
-        {
-            "nav": "new",
-            "review": {
-                "id": review.id,
-                "title": review.title,
-                "review_type_label": review.review_type_label,
-                "stage_label": review.stage_label,
-                "opened_at": review.opened_at.strftime("%-d %B %Y at %H:%M UTC"),
-            },
-        },
+async def review_page(
+    request: Request, review_id: UUID, rpc: RpcDep, caller: Caller, opened: str = ""
+) -> Response:
+    """A review's page."""
+    return await _review_page(request, rpc, caller, review_id, opened=bool(opened))
+
+
+@router.get("/reviews/{review_id}/people", include_in_schema=False)
+async def review_people(review_id: UUID, rpc: RpcDep, caller: Caller) -> list[dict[str, str]]:
+    """The members of a review, for its business manager."""
+    review = await _review(rpc, caller, review_id)
+    if review.partnership_id != caller.actor.partnership_id:
+        raise HTTPException(404)
+    members = await run_in_threadpool(identity.members_of_review, review.id)
+    return [{"user_id": str(m.user_id), "display_name": m.display_name, "part": m.part} for m in members]
+
+
+@router.post(
+    "/reviews/{review_id}/people", response_class=HTMLResponse, response_model=None, include_in_schema=False
+)
+async def add_review_member(
+    request: Request,
+    review_id: UUID,
+    rpc: RpcDep,
+    caller: Caller,
+    user_id: Annotated[str, Form(max_length=40)] = "",
+    part: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Add a person of the partnership to the review, in a part."""
+    review = await _review(rpc, caller, review_id)
+    if review.partnership_id != caller.actor.partnership_id:
+        raise HTTPException(404)
+    errors = []
+    member = None
+    with suppress(ValueError):
+        member = await run_in_threadpool(identity.user_by_id, UUID(user_id))
+    if member is None or member.partnership_id != review.partnership_id or not member.active:
+        errors.append({"field": "user_id", "message": "Choose a person from the list"})
+    if part not in REVIEW_PARTS:
+        errors.append({"field": "part", "message": "Choose their part in the review"})
+    if errors or member is None:
+        return await _review_page(request, rpc, caller, review_id, errors=errors, status=422)
+    await run_in_threadpool(
+        identity.add_member, review.id, member.id, review.partnership_id, part, caller.actor.user_id
     )
+    return RedirectResponse(f"/reviews/{review.id}", status_code=303)
+
+
+@router.post(
+    "/reviews/{review_id}/share", response_class=HTMLResponse, response_model=None, include_in_schema=False
+)
+async def share_review(
+    request: Request,
+    review_id: UUID,
+    rpc: RpcDep,
+    caller: Caller,
+    partnership_id: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Share the review with another partnership."""
+    try:
+        other = UUID(partnership_id)
+        known = await run_in_threadpool(identity.partnership_exists, other)
+    except ValueError:
+        known = False
+    if not known:
+        errors = [{"field": "partnership_id", "message": "Choose a partnership from the list"}]
+        return await _review_page(request, rpc, caller, review_id, errors=errors, status=422)
+    try:
+        await rpc.call(
+            "forms",
+            "share_review",
+            actor_payload(caller.actor),
+            str(review_id),
+            partnership_id,
+            str(uuid.uuid4()),
+        )
+    except RemoteError as exc:
+        if exc.exc_type in ("InvalidRequest", "Forbidden"):
+            errors = [{"field": "partnership_id", "message": exc.message}]
+            return await _review_page(request, rpc, caller, review_id, errors=errors, status=422)
+        raise
+    return RedirectResponse(f"/reviews/{review_id}", status_code=303)

@@ -42,6 +42,14 @@ GRANTABLE_ROLES: dict[str, str] = {
     Role.DATA_PROTECTION_OFFICER: "Data protection officer",
 }
 
+# What a partnership's administrator may grant: not the analysts, whose figures span partnerships (the
+# operator creates those accounts).
+PARTNERSHIP_GRANTABLE_ROLES: dict[str, str] = {
+    role: words
+    for role, words in GRANTABLE_ROLES.items()
+    if role not in (Role.REGIONAL_ANALYST, Role.NATIONAL_ANALYST)
+}
+
 # Roles that see every review of their partnership (and reviews shared with it).
 PARTNERSHIP_CASE_ROLES = frozenset({Role.BUSINESS_MANAGER, Role.SAFEGUARDING_PARTNER, Role.EXECUTIVE})
 # Roles that see only the reviews they are members of (appointed to, invited to).

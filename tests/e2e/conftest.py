@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.helpers import Database, gateway_client
+from tests.e2e.helpers import Database, gateway_client, sign_in
 from tests.support.infra import isolated_database, isolated_vhost
 from tests.support.system import SystemEnv, running_system, system_env
 
@@ -21,9 +21,32 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SystemEnv]:
             yield running
 
 
+def _api_client(system: SystemEnv, email: str) -> httpx.Client:
+    """A JSON client of the gateway signed in as a demo user, sending its CSRF token on every request."""
+    signed_in = sign_in(system, email, fresh=True)
+    signed_in.client.headers["X-CSRF-Token"] = signed_in.csrf()
+    return signed_in.client
+
+
 @pytest.fixture(scope="session")
 def api(system: SystemEnv) -> Iterator[httpx.Client]:
-    """An HTTP client of the gateway (redirects are not followed: tests look at them)."""
+    """The gateway as Northbridge's business manager (redirects are not followed: tests look at them)."""
+    client = _api_client(system, "business.manager@northbridge.example")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def eastmoor_api(system: SystemEnv) -> Iterator[httpx.Client]:
+    """The gateway as Eastmoor's business manager: another partnership."""
+    client = _api_client(system, "business.manager@eastmoor.example")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def anonymous(system: SystemEnv) -> Iterator[httpx.Client]:
+    """The gateway with nobody signed in."""
     with gateway_client(system) as client:
         yield client
 

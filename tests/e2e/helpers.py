@@ -8,6 +8,9 @@ with it eventlet) at module level, so its constants are read from its source her
 from __future__ import annotations
 
 import ast
+import json
+import re
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +19,7 @@ from typing import Any
 
 import httpx
 import psycopg2
+import pyotp
 
 from tests.support.infra import database_dsn
 from tests.support.system import ROOT, SystemEnv, wait_for
@@ -24,7 +28,13 @@ __all__ = [
     "DEMO",
     "Database",
     "DemoPartnership",
+    "SignedIn",
+    "csrf_in",
+    "demo_credentials",
+    "fresh_code",
     "review_total",
+    "sign_in",
+    "sign_in_as",
     "wait_for",
     "wait_until_settled",
 ]
@@ -145,3 +155,93 @@ def review_total(api: httpx.Client, partnership_id: uuid.UUID, review_type: str 
 def gateway_client(system: SystemEnv) -> httpx.Client:
     """An HTTP client of the system's gateway."""
     return httpx.Client(base_url=system.gateway_url, timeout=20, follow_redirects=False)
+
+
+# -- signing in --------------------------------------------------------------------------------
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_in(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    found = CSRF_FIELD.search(html)
+    assert found, "the page has no form with a csrf_token field"
+    return found.group(1)
+
+
+def demo_credentials(system: SystemEnv) -> dict[str, Any]:
+    """The demo's generated password and each demo user's TOTP secret (written by `caserev seed-demo`)."""
+    return json.loads(Path(system.env["CASEREV_DEMO_CREDENTIALS_FILE"]).read_text())
+
+
+# The last TOTP step used per (system, e-mail): a step is accepted once; a second sign-in waits for the next.
+_last_step: dict[tuple[str, str], int] = {}
+
+
+def fresh_code(system: SystemEnv, email: str, secret: str | None = None) -> str:
+    """A security code for a step this test process has not used yet for this user (waits up to 30 s)."""
+    secret = secret or demo_credentials(system)["totp"][email]
+    key = (system.db_name, email)
+    while (step := int(time.time()) // 30) <= _last_step.get(key, -1):
+        time.sleep(0.5)
+    _last_step[key] = step
+    return pyotp.TOTP(secret).at(step * 30)
+
+
+@dataclass
+class SignedIn:
+    """A browser-like client signed in as one person (cookies kept, redirects not followed)."""
+
+    client: httpx.Client
+    email: str
+
+    def csrf(self) -> str:
+        """The CSRF token of this session (from the account page)."""
+        response = self.client.get("/account")
+        assert response.status_code == 200, f"the session of {self.email} has ended: {response.status_code}"
+        return csrf_in(response.text)
+
+    def post_form(self, path: str, data: dict[str, Any] | None = None) -> httpx.Response:
+        """POST a form with the session's CSRF token."""
+        return self.client.post(path, data={**(data or {}), "csrf_token": self.csrf()})
+
+
+def sign_in_as(
+    system: SystemEnv, email: str, password: str, code: str, *, recovery: bool = False
+) -> tuple[httpx.Client, httpx.Response]:
+    """One attempt through the sign-in form: the client and the gateway's answer."""
+    client = gateway_client(system)
+    page = client.get("/sign-in")
+    assert page.status_code == 200, page.text
+    response = client.post(
+        "/sign-in",
+        data={
+            "email": email,
+            "password": password,
+            "code": code,
+            "recovery": "1" if recovery else "",
+            "next": "/reviews",
+            "csrf_token": csrf_in(page.text),
+        },
+    )
+    return client, response
+
+
+_sessions: dict[tuple[str, str], SignedIn] = {}
+
+
+def sign_in(system: SystemEnv, email: str, *, fresh: bool = False) -> SignedIn:
+    """A demo user signed in with the demo password and a security code. Sessions are reused across tests
+    of one system unless `fresh` (a test that signs out, or must own its session, asks for a fresh one)."""
+    key = (system.db_name, email)
+    if not fresh and key in _sessions:
+        return _sessions[key]
+    credentials = demo_credentials(system)
+    client, response = sign_in_as(system, email, credentials["password"], fresh_code(system, email))
+    assert response.status_code == 303, (
+        f"{email} could not sign in: {response.status_code} {response.text[:300]}"
+    )
+    signed_in = SignedIn(client, email)
+    if not fresh:
+        _sessions[key] = signed_in
+    return signed_in

@@ -79,14 +79,19 @@ def test_opening_a_review_answers_201_with_its_summary(opened: dict[str, Any]) -
 
 def test_the_review_reads_back(api: httpx.Client, opened: dict[str, Any]) -> None:
     created = opened["response"].json()
-    response = api.get(f"/api/reviews/{created['id']}", params={"partnership_id": str(NORTHBRIDGE.id)})
+    response = api.get(f"/api/reviews/{created['id']}")
     assert response.status_code == 200, response.text
     assert response.json() == created
 
 
-def test_another_partnership_cannot_read_it(api: httpx.Client, opened: dict[str, Any]) -> None:
+def test_a_business_manager_cannot_open_a_review_in_another_partnership(api: httpx.Client) -> None:
+    response = open_review(api, unique_title("EM-2026-107"), partnership_id=EASTMOOR.id)
+    assert response.status_code == 403, response.text
+
+
+def test_another_partnership_cannot_read_it(eastmoor_api: httpx.Client, opened: dict[str, Any]) -> None:
     created = opened["response"].json()
-    response = api.get(f"/api/reviews/{created['id']}", params={"partnership_id": str(EASTMOOR.id)})
+    response = eastmoor_api.get(f"/api/reviews/{created['id']}")
     assert response.status_code == 404, response.text
     assert opened["title"] not in response.text
 
@@ -189,10 +194,13 @@ def test_without_an_idempotency_key_each_request_opens_a_review(api: httpx.Clien
 
 
 def test_concurrent_requests_with_one_idempotency_key_all_get_the_review(
-    system: SystemEnv, db: Database
+    system: SystemEnv, api: httpx.Client, db: Database
 ) -> None:
     failures: list[int] = []
-    clients = [httpx.Client(base_url=system.gateway_url, timeout=20) for _ in range(8)]
+    clients = [
+        httpx.Client(base_url=system.gateway_url, timeout=20, cookies=api.cookies, headers=api.headers)
+        for _ in range(8)
+    ]
     try:
         for _ in range(5):
             title, key = unique_title("NB-2026-104"), str(uuid.uuid4())
@@ -213,10 +221,10 @@ def test_concurrent_requests_with_one_idempotency_key_all_get_the_review(
     assert failures == []
 
 
-def test_an_idempotency_key_is_scoped_to_the_caller(api: httpx.Client) -> None:
+def test_an_idempotency_key_is_scoped_to_the_caller(api: httpx.Client, eastmoor_api: httpx.Client) -> None:
     key = str(uuid.uuid4())
     northbridge = open_review(api, unique_title("NB-2026-105"), key=key)
-    eastmoor = open_review(api, unique_title("EM-2026-105"), key=key, partnership_id=EASTMOOR.id)
+    eastmoor = open_review(eastmoor_api, unique_title("EM-2026-105"), key=key, partnership_id=EASTMOOR.id)
     assert northbridge.status_code == 201
     assert eastmoor.status_code in (201, 409, 422)
     assert eastmoor.json().get("partnership_id") != str(NORTHBRIDGE.id)
@@ -229,7 +237,7 @@ def test_the_longest_idempotency_key_the_gateway_accepts_works(api: httpx.Client
 
 
 def test_an_unknown_review_is_404_in_plain_words(api: httpx.Client) -> None:
-    response = api.get(f"/api/reviews/{uuid.uuid4()}", params={"partnership_id": str(NORTHBRIDGE.id)})
+    response = api.get(f"/api/reviews/{uuid.uuid4()}")
     assert response.status_code == 404
     assert response.json()["detail"] == "No such review"
 

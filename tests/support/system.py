@@ -3,7 +3,9 @@ isolated database, virtual host, maildir and free ports, so that suites can run 
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -59,6 +61,9 @@ def system_env(db_name: str, amqp_uri: str, workdir: Path, **overrides: str) -> 
         "PYTHONWARNINGS": "ignore",
         "PYTHONUNBUFFERED": "1",
         "CASEREV_OUTBOX_SWEEP_S": "0.5",
+        # Each system has its own gateway key and demo credentials, never the developer's own.
+        "CASEREV_IDENTITY_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "CASEREV_DEMO_CREDENTIALS_FILE": str(workdir / "demo-credentials.json"),
     }
     env["CASEREV_PUBLIC_URL"] = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
     for service in SERVICES:

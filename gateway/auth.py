@@ -1,0 +1,328 @@
+"""Who is calling: a session cookie or an API client's bearer token, checked against the route's policy
+(gateway/policy.py) before any route runs; CSRF on every state-changing request from a browser; and the
+audit record of every call to case data.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from hashlib import sha256
+from typing import Annotated, Any
+from urllib.parse import quote
+from uuid import UUID
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from gateway import audit, identity
+from gateway.credentials import new_token
+from gateway.identity import Session, UserAccount, utcnow
+from gateway.policy import Policy, policy_for
+from gateway.secretbox import derive_key, load_key
+from services.kernel.config import Settings, get_settings
+from services.kernel.identity import Actor, Role
+
+log = logging.getLogger(__name__)
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Requests that authenticate by their own credentials, never by cookie: no CSRF token to check.
+CSRF_EXEMPT = frozenset({"/api/oauth/token"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of one request."""
+
+    actor: Actor
+    display_name: str
+    session: Session | None = None
+    user: UserAccount | None = None
+    api_client: identity.ApiClient | None = None
+
+    @property
+    def is_session(self) -> bool:
+        return self.session is not None
+
+
+class SignInRequired(Exception):
+    """The route needs a signed-in person and there is none (or the session ended)."""
+
+    def __init__(self, next_path: str, expired: bool = False) -> None:
+        super().__init__("sign in required")
+        self.next_path = next_path
+        self.expired = expired
+
+
+class AccessDenied(Exception):
+    """The caller may not use this route (or the request failed its CSRF check)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# -- cookies ------------------------------------------------------------------------------------------------
+
+
+def session_cookie_name(settings: Settings | None = None) -> str:
+    """`__Host-` demands Secure; only plain-HTTP local development goes without both."""
+    return "__Host-session" if (settings or get_settings()).cookies_secure else "caserev-session"
+
+
+def presession_cookie_name(settings: Settings | None = None) -> str:
+    """The cookie that binds the CSRF token of a form shown before sign-in."""
+    return "__Host-presession" if (settings or get_settings()).cookies_secure else "caserev-presession"
+
+
+def set_cookie(response: Response, name: str, value: str, max_age: int | None = None) -> None:
+    """HttpOnly, SameSite=Lax, path /, no domain (a __Host- cookie), Secure outside local development."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().cookies_secure,
+    )
+
+
+def start_session_cookie(response: Response, token: str) -> None:
+    """Hand the browser a new session id (every sign-in step issues a new one)."""
+    set_cookie(response, session_cookie_name(), token, max_age=get_settings().session_absolute_hours * 3600)
+
+
+def clear_session_cookie(response: Response) -> None:
+    """Forget the session cookie."""
+    response.delete_cookie(
+        session_cookie_name(), path="/", secure=get_settings().cookies_secure, httponly=True, samesite="lax"
+    )
+
+
+# -- CSRF ---------------------------------------------------------------------------------------------------
+
+
+@lru_cache
+def _csrf_key() -> bytes:
+    return derive_key(load_key(get_settings()), "csrf")
+
+
+def csrf_token_for(binding: str) -> str:
+    """The token a form must carry: an HMAC of the session (or pre-session) it was shown in."""
+    return hmac.new(_csrf_key(), binding.encode(), sha256).hexdigest()
+
+
+def csrf_binding(request: Request) -> str | None:
+    """What the CSRF token of this request is bound to: its session, else its pre-session cookie."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is not None and principal.session is not None:
+        return "session:" + principal.session.id_hash
+    presession = request.cookies.get(presession_cookie_name())
+    return "pre:" + presession if presession else None
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token to put in the page's forms (creating the pre-session cookie when needed)."""
+    binding = csrf_binding(request)
+    if binding is None:
+        value = getattr(request.state, "new_presession", None) or new_token()
+        request.state.new_presession = value
+        binding = "pre:" + value
+    return csrf_token_for(binding)
+
+
+async def _check_csrf(request: Request) -> None:
+    binding = csrf_binding(request)
+    sent = request.headers.get("x-csrf-token")
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    if binding is None or not sent or not hmac.compare_digest(sent, csrf_token_for(binding)):
+        raise AccessDenied("csrf")
+
+
+# -- authentication -----------------------------------------------------------------------------------------
+
+
+def actor_of_user(user: UserAccount) -> Actor:
+    """The Actor a signed-in user carries to every service."""
+    partnerships = (
+        identity.partnerships_of_region(user.region) if Role.REGIONAL_ANALYST in user.roles else frozenset()
+    )
+    return Actor(
+        user_id=str(user.id),
+        partnership_id=user.partnership_id,
+        agency_id=user.agency_id,
+        roles=user.roles,
+        reviews=identity.reviews_of_user(user.id),
+        partnerships=partnerships,
+    )
+
+
+def session_expired(session: Session, now: datetime, settings: Settings) -> bool:
+    """True past the absolute time-out or after the idle time-out without activity."""
+    idle = timedelta(minutes=settings.session_idle_minutes)
+    return now >= session.expires_at or now - session.last_seen_at >= idle
+
+
+def authenticate(request: Request, *, touch: bool = True) -> tuple[Principal | None, bool]:
+    """The caller of a request, and whether a session cookie was sent that has now expired."""
+    settings = get_settings()
+    now = utcnow()
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        client = identity.client_by_api_token(authorization[7:].strip(), now)
+        if client is None:
+            return None, False
+        actor = Actor(
+            user_id=f"client:{client.id}",
+            partnership_id=client.partnership_id,
+            agency_id=client.agency_id,
+            roles=frozenset({Role.AGENCY_SYSTEM}),
+            reviews=identity.reviews_of_agency(client.agency_id),
+        )
+        return Principal(actor=actor, display_name=client.name, api_client=client), False
+    token = request.cookies.get(session_cookie_name(settings))
+    if not token:
+        return None, False
+    session = identity.session_by_token(token)
+    if session is None:
+        return None, True
+    if session_expired(session, now, settings):
+        identity.end_session(session.id_hash, now)
+        return None, True
+    user = identity.user_by_id(session.user_id)
+    if user is None or not user.active:
+        identity.end_session(session.id_hash, now)
+        return None, True
+    # Activity is written at most every 15 seconds: the idle time-out is counted in minutes.
+    if touch and now - session.last_seen_at > timedelta(seconds=15):
+        identity.touch_session(session.id_hash, now)
+    return Principal(
+        actor=actor_of_user(user), display_name=user.display_name, session=session, user=user
+    ), False
+
+
+def _client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+async def enforce_policy(request: Request) -> None:
+    """Run before every route: find its policy, authenticate, check role and CSRF, note the audit."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    policy = policy_for(request.method, path) if path else None
+    if policy is None:
+        log.error("route %s %s has no policy: refused", request.method, path)
+        raise AccessDenied("no policy")
+    # The keep-alive is the only request that extends a session without other activity.
+    principal, expired = await run_in_threadpool(authenticate, request)
+    request.state.principal = principal
+    request.state.session_expired = expired
+    if policy.access == "enrolling":
+        if principal is None or principal.session is None or principal.session.stage != "enrol":
+            raise SignInRequired(request.url.path, expired)
+    elif policy.access == "signed_in":
+        if principal is None or (principal.session is not None and principal.session.stage != "full"):
+            raise SignInRequired(_next_path(request), expired)
+        if principal.api_client is not None and not policy.api_clients:
+            raise AccessDenied("api client")
+        if not policy.admits_role(principal.actor.roles):
+            await _note_audit(request, policy, principal, "denied", write_now=True)
+            raise AccessDenied("role")
+    if (
+        request.method in UNSAFE_METHODS
+        and path not in CSRF_EXEMPT
+        and (principal is None or principal.is_session)
+    ):
+        await _check_csrf(request)
+    if policy.audit and principal is not None:
+        await _note_audit(request, policy, principal, "allowed", write_now=False)
+
+
+def _next_path(request: Request) -> str:
+    if request.method != "GET":
+        return "/"
+    query = f"?{request.url.query}" if request.url.query else ""
+    return request.url.path + query
+
+
+def sign_in_location(next_path: str, expired: bool) -> str:
+    """Where a browser is sent to sign in, and back to afterwards."""
+    location = "/sign-in?next=" + quote(next_path, safe="")
+    return location + ("&expired=1" if expired else "")
+
+
+def safe_next(next_path: str | None) -> str:
+    """A same-site path to return to after signing in (never another site)."""
+    if not next_path or not next_path.startswith("/") or next_path.startswith("//") or "\\" in next_path:
+        return "/reviews"
+    return next_path
+
+
+# -- audit --------------------------------------------------------------------------------------------------
+
+
+def _uuid_or_none(value: Any) -> UUID | None:
+    try:
+        return UUID(str(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+async def _note_audit(
+    request: Request, policy: Policy, principal: Principal, outcome: str, *, write_now: bool
+) -> None:
+    params = request.path_params
+    record_id = next((str(v) for k, v in params.items() if k != "review_id"), None)
+    entry = audit.AuditEntry(
+        user_id=principal.actor.user_id,
+        partnership_id=principal.actor.partnership_id,
+        review_id=_uuid_or_none(params.get("review_id") or request.query_params.get("review_id")),
+        record_type=policy.audit or "route",
+        record_id=record_id,
+        action=policy.action or ("read" if request.method in ("GET", "HEAD") else "write"),
+        outcome=outcome,
+        address=_client_address(request),
+        request_id=request.headers.get("x-request-id"),
+    )
+    if write_now:
+        await run_in_threadpool(audit.append, entry)
+    else:
+        request.state.audit_entry = entry
+
+
+def outcome_of(status_code: int) -> str:
+    """What the audit records of a response."""
+    if status_code < 400:
+        return "allowed"
+    if status_code in (401, 403, 404):
+        return "denied"
+    return "failed"
+
+
+def audit_entry_of(request: Request, status_code: int) -> audit.AuditEntry | None:
+    """The audit entry a finished request owes, with its outcome."""
+    entry: audit.AuditEntry | None = getattr(request.state, "audit_entry", None)
+    if entry is None:
+        return None
+    return audit.AuditEntry(**{**entry.__dict__, "outcome": outcome_of(status_code)})
+
+
+def principal_of(request: Request) -> Principal:
+    """The signed-in caller (the policy has already insisted there is one)."""
+    principal: Principal | None = request.state.principal
+    if principal is None:
+        raise SignInRequired(_next_path(request))
+    return principal
+
+
+Caller = Annotated[Principal, Depends(principal_of)]

@@ -1,0 +1,140 @@
+"""Who may reach each route of the gateway: deny by default.
+
+Every route the app serves must have an entry here (method and path template); a route without one is
+refused to everybody, and the access-matrix test fails. The gateway decides only the coarse question (is
+the caller signed in, in a role that may use this route at all); the services decide object-level access
+again on every call (which review, which agency's return).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.kernel.identity import ANALYST_ROLES, CASE_ROLES, PARTNERSHIP_CASE_ROLES, Role
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The rule of one route.
+
+    `access`: "anyone" (no sign-in), "enrolling" (a session started from a sign-in link, setting up the
+    second factor), "signed_in" (a full session, or an API client where `api_clients`).
+    `roles`: the roles of which the caller must hold one (None: any signed-in person).
+    `audit`: the record type written to the audit log for every call (case data and the audit itself).
+    `action`: the audited action ("read", "create", ...); defaults from the HTTP method.
+    """
+
+    access: str
+    roles: frozenset[str] | None = None
+    api_clients: bool = False
+    audit: str | None = None
+    action: str | None = None
+
+    def admits_role(self, roles: frozenset[str]) -> bool:
+        """True if the roles satisfy this policy's role rule."""
+        return self.roles is None or bool(self.roles & roles)
+
+
+ANYONE = Policy("anyone")
+SIGNED_IN = Policy("signed_in")
+ENROLLING = Policy("enrolling")
+
+BUSINESS_MANAGER = frozenset({Role.BUSINESS_MANAGER})
+ADMIN = frozenset({Role.PARTNERSHIP_ADMIN})
+DPO = frozenset({Role.DATA_PROTECTION_OFFICER})
+# Aggregated figures: the partnership's deciders and every analyst (the analytics service scopes them).
+FIGURES = PARTNERSHIP_CASE_ROLES | ANALYST_ROLES
+
+POLICIES: dict[tuple[str, str], Policy] = {
+    # public pages and machine endpoints
+    ("GET", "/"): ANYONE,
+    ("GET", "/healthz"): ANYONE,
+    ("GET", "/metrics"): ANYONE,
+    ("GET", "/openapi.json"): ANYONE,
+    ("GET", "/asyncapi.json"): ANYONE,
+    ("GET", "/privacy"): ANYONE,
+    ("GET", "/demo/mail"): ANYONE,
+    # signing in and out
+    ("GET", "/sign-in"): ANYONE,
+    ("POST", "/sign-in"): ANYONE,
+    ("GET", "/signed-out"): ANYONE,
+    ("POST", "/sign-out"): SIGNED_IN,
+    ("POST", "/session/keep-alive"): SIGNED_IN,
+    ("GET", "/invitations/{token}"): ANYONE,
+    ("POST", "/invitations/{token}"): ANYONE,
+    ("GET", "/password-reset"): ANYONE,
+    ("POST", "/password-reset"): ANYONE,
+    ("GET", "/password-reset/{token}"): ANYONE,
+    ("POST", "/password-reset/{token}"): ANYONE,
+    ("GET", "/set-up-authenticator"): ENROLLING,
+    ("POST", "/set-up-authenticator"): ENROLLING,
+    ("POST", "/api/oauth/token"): ANYONE,
+    # one's own account
+    ("GET", "/account"): SIGNED_IN,
+    ("POST", "/account/sign-out-everywhere"): SIGNED_IN,
+    ("POST", "/account/recovery-codes"): SIGNED_IN,
+    # reviews: case data, audited
+    ("GET", "/reviews"): Policy("signed_in", CASE_ROLES, audit="review", action="list"),
+    ("GET", "/reviews/new"): Policy("signed_in", BUSINESS_MANAGER),
+    ("POST", "/reviews/new"): Policy("signed_in", BUSINESS_MANAGER, audit="review", action="create"),
+    ("GET", "/reviews/{review_id}"): Policy("signed_in", CASE_ROLES, audit="review"),
+    ("GET", "/reviews/{review_id}/people"): Policy("signed_in", BUSINESS_MANAGER, audit="review_membership"),
+    ("POST", "/reviews/{review_id}/people"): Policy(
+        "signed_in", BUSINESS_MANAGER, audit="review_membership", action="update"
+    ),
+    ("POST", "/reviews/{review_id}/share"): Policy(
+        "signed_in", BUSINESS_MANAGER, audit="review", action="share"
+    ),
+    ("GET", "/api/review-types"): Policy("signed_in", api_clients=True),
+    ("GET", "/api/reviews"): Policy("signed_in", CASE_ROLES, api_clients=True, audit="review", action="list"),
+    ("POST", "/api/reviews"): Policy("signed_in", BUSINESS_MANAGER, audit="review", action="create"),
+    ("GET", "/api/reviews/{review_id}"): Policy("signed_in", CASE_ROLES, api_clients=True, audit="review"),
+    # aggregates
+    ("GET", "/dashboard"): Policy("signed_in", FIGURES),
+    ("GET", "/api/review-counts"): Policy("signed_in", FIGURES),
+    # account administration: no case data
+    ("GET", "/admin/users"): Policy("signed_in", ADMIN),
+    ("GET", "/admin/users/invite"): Policy("signed_in", ADMIN),
+    ("POST", "/admin/users/invite"): Policy("signed_in", ADMIN, audit="user", action="create"),
+    ("GET", "/admin/users/{user_id}"): Policy("signed_in", ADMIN),
+    ("POST", "/admin/users/{user_id}"): Policy("signed_in", ADMIN, audit="user", action="update"),
+    ("POST", "/admin/users/{user_id}/deactivate"): Policy(
+        "signed_in", ADMIN, audit="user", action="deactivate"
+    ),
+    ("POST", "/admin/users/{user_id}/reset-second-factor"): Policy(
+        "signed_in", ADMIN, audit="user", action="reset_second_factor"
+    ),
+    ("POST", "/admin/users/{user_id}/resend-invitation"): Policy(
+        "signed_in", ADMIN, audit="user", action="invite"
+    ),
+    ("GET", "/admin/agencies"): Policy("signed_in", ADMIN),
+    ("POST", "/admin/agencies"): Policy("signed_in", ADMIN, audit="agency", action="create"),
+    ("GET", "/admin/api-clients"): Policy("signed_in", ADMIN),
+    ("POST", "/admin/api-clients"): Policy("signed_in", ADMIN, audit="api_client", action="create"),
+    ("POST", "/admin/api-clients/{client_id}/revoke"): Policy(
+        "signed_in", ADMIN, audit="api_client", action="revoke"
+    ),
+    # the data protection officer: the audit and the GDPR registers
+    ("GET", "/dpo"): Policy("signed_in", DPO),
+    ("GET", "/dpo/audit"): Policy("signed_in", DPO, audit="audit_log"),
+    ("GET", "/dpo/audit.csv"): Policy("signed_in", DPO, audit="audit_log", action="export"),
+    ("GET", "/dpo/subject-access-requests"): Policy(
+        "signed_in", DPO, audit="subject_access_request", action="list"
+    ),
+    ("POST", "/dpo/subject-access-requests"): Policy(
+        "signed_in", DPO, audit="subject_access_request", action="create"
+    ),
+    ("POST", "/dpo/subject-access-requests/{request_id}/complete"): Policy(
+        "signed_in", DPO, audit="subject_access_request", action="update"
+    ),
+    ("GET", "/dpo/subject-access-requests/{request_id}/export"): Policy(
+        "signed_in", DPO, audit="subject_access_request", action="export"
+    ),
+    ("GET", "/dpo/retention"): Policy("signed_in", DPO, audit="retention", action="list"),
+    ("POST", "/dpo/retention"): Policy("signed_in", DPO, audit="retention", action="update"),
+}
+
+
+def policy_for(method: str, path: str) -> Policy | None:
+    """The policy of a route (HEAD follows GET); None means nobody may reach it."""
+    return POLICIES.get(("GET" if method == "HEAD" else method, path))

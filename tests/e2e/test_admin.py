@@ -461,3 +461,89 @@ def test_another_partnerships_administrator_cannot_revoke_a_client(
         is None
     )
     assert issued_client["client_id"] not in eastmoor_admin.client.get("/admin/api-clients").text
+
+
+# -- what the person does with their own account ---------------------------------------------------------
+
+RESET_LINK = re.compile(r"https?://\S+/password-reset/([A-Za-z0-9_-]+)")
+RECOVERY_CODE = re.compile(r"<li>([a-z2-9]{5}-[a-z2-9]{5})</li>")
+
+
+def _sign_in(
+    system: SystemEnv, email: str, password: str, code: str, recovery: bool = False
+) -> httpx.Response:
+    client = gateway_client(system)
+    page = client.get("/sign-in")
+    return client.post(
+        "/sign-in",
+        data={
+            "email": email,
+            "password": password,
+            "code": code,
+            "recovery": "1" if recovery else "",
+            "csrf_token": csrf_in(page.text),
+        },
+    )
+
+
+def test_a_password_reset_sets_a_new_password_and_still_asks_for_the_code(
+    system: SystemEnv, enrolled: dict[str, Any]
+) -> None:
+    anonymous = gateway_client(system)
+    page = anonymous.get("/password-reset")
+    asked = anonymous.post(
+        "/password-reset", data={"email": enrolled["email"], "csrf_token": csrf_in(page.text)}
+    )
+    assert asked.status_code == 200 and "Check your email" in asked.text
+    token = RESET_LINK.search(wait_for_mail(system, enrolled["email"], "password").body)
+    assert token, "the reset e-mail should carry a link to /password-reset/..."
+    form = anonymous.get(f"/password-reset/{token.group(1)}")
+    new_password = "harbour violet kettle lantern"
+    done = anonymous.post(
+        f"/password-reset/{token.group(1)}",
+        data={"password": new_password, "confirm_password": new_password, "csrf_token": csrf_in(form.text)},
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/sign-in?reset=1"
+    assert enrolled["client"].get("/account").status_code == 303, "a reset ends every earlier session"
+    assert anonymous.get(f"/password-reset/{token.group(1)}").status_code == 404, "the link works once"
+    assert _sign_in(system, enrolled["email"], new_password, "").status_code == 401, (
+        "the code is still needed"
+    )
+    assert (
+        _sign_in(
+            system, enrolled["email"], NEW_PASSWORD, fresh_code(system, enrolled["email"], enrolled["secret"])
+        ).status_code
+        == 401
+    )
+    signed_in = _sign_in(
+        system, enrolled["email"], new_password, fresh_code(system, enrolled["email"], enrolled["secret"])
+    )
+    assert signed_in.status_code == 303
+
+
+def test_a_reset_is_asked_for_an_unknown_address_answers_the_same(system: SystemEnv) -> None:
+    anonymous = gateway_client(system)
+    page = anonymous.get("/password-reset")
+    answer = anonymous.post(
+        "/password-reset", data={"email": "nobody.here@northbridge.example", "csrf_token": csrf_in(page.text)}
+    )
+    assert answer.status_code == 200 and "If an account uses that address" in answer.text
+
+
+def test_a_recovery_code_signs_in_once_and_new_codes_replace_the_old(
+    system: SystemEnv, enrolled: dict[str, Any]
+) -> None:
+    me = SignedIn(enrolled["client"], enrolled["email"])
+    fresh = me.post_form("/account/recovery-codes")
+    codes = RECOVERY_CODE.findall(fresh.text)
+    assert fresh.status_code == 200 and len(codes) == 10 and len(set(codes)) == 10
+    first = _sign_in(
+        system, enrolled["email"], NEW_PASSWORD, codes[0].upper().replace("-", " "), recovery=True
+    )
+    assert first.status_code == 303, "a recovery code works whatever its case and spacing"
+    again = _sign_in(system, enrolled["email"], NEW_PASSWORD, codes[0], recovery=True)
+    assert again.status_code == 401, "each recovery code works once"
+    newer = SignedIn(enrolled["client"], enrolled["email"]).post_form("/account/recovery-codes")
+    assert newer.status_code == 200
+    old = _sign_in(system, enrolled["email"], NEW_PASSWORD, codes[1], recovery=True)
+    assert old.status_code == 401, "new codes replace the old ones"

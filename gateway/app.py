@@ -18,7 +18,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from gateway import audit
 from gateway.auth import AccessDenied, SignInRequired, audit_entry_of, enforce_policy, sign_in_location
 from gateway.deps import render
-from gateway.metrics import RPC_ERRORS, record_request, with_request_id
+from gateway.metrics import (
+    ACCESS_DENIED,
+    AUDIT_ENTRIES,
+    AUDIT_FAILURES,
+    RPC_ERRORS,
+    record_request,
+    with_request_id,
+)
 from gateway.routes import admin, api_clients, dashboard, demo, dpo, health, pages, reviews, signin
 from gateway.rpc import RemoteError, RpcClient, RpcUnavailable
 from gateway.security import BodyLimit, security_headers
@@ -68,7 +75,9 @@ async def audit_case_data(request: Request, call_next: Callable[[Request], Await
     if entry is not None:
         try:
             await run_in_threadpool(audit.append, entry)
+            AUDIT_ENTRIES.labels(entry.outcome).inc()
         except Exception as exc:
+            AUDIT_FAILURES.inc()
             log.error("audit entry not written (%s): response withheld", type(exc).__name__)
             return _error(request, 503, "Sorry, the service is unavailable", "Try again in a minute.")
     return response
@@ -108,6 +117,7 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(AccessDenied)
     async def access_denied(request: Request, exc: AccessDenied) -> Response:
+        ACCESS_DENIED.labels(exc.reason).inc()
         if exc.reason == "csrf":
             return _error(
                 request,

@@ -20,6 +20,14 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 RPC_ERRORS = Counter("caserev_gateway_rpc_errors_total", "RPC calls that failed", ["service", "kind"])
+SIGN_INS = Counter(
+    "caserev_gateway_sign_ins_total",
+    "Sign-in attempts: succeeded, refused, or refused as a reused code",
+    ["outcome"],
+)
+AUDIT_ENTRIES = Counter("caserev_gateway_audit_entries_total", "Audit entries written", ["outcome"])
+AUDIT_FAILURES = Counter("caserev_gateway_audit_failures_total", "Audit entries that could not be written")
+ACCESS_DENIED = Counter("caserev_gateway_access_denied_total", "Requests refused by policy", ["reason"])
 
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

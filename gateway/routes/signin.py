@@ -22,6 +22,7 @@ from gateway.auth import (
 from gateway.credentials import verify_password
 from gateway.deps import RpcDep, render
 from gateway.identity import utcnow
+from gateway.metrics import SIGN_INS
 from gateway.rpc import RpcClient
 from services.kernel.config import get_settings
 from services.kernel.identity import GRANTABLE_ROLES, Actor, Role
@@ -103,6 +104,7 @@ async def sign_in(
     result = await run_in_threadpool(
         signin.sign_in, email, password, code, recovery=bool(recovery), address=_address(request), now=now
     )
+    SIGN_INS.labels("succeeded" if result.ok else "code_reused" if result.code_reused else "refused").inc()
     if not result.ok:
         if result.code_reused:
             owner = await run_in_threadpool(identity.user_by_email, email)

@@ -222,3 +222,11 @@ def test_a_failed_sign_in_is_not_a_hint_about_the_account(system):
     strip = lambda html: re.sub(r'value="[^"]*"', "", html).replace(known, "").replace(unknown, "")  # noqa: E731
     assert first.status_code == second.status_code == 401
     assert strip(first.text) == strip(second.text)
+
+
+def test_the_gateway_counts_sign_ins_and_refusals_in_its_metrics(system):
+    _attempt(system, "nobody@metrics.example", "wrong", "000000", "198.51.100.200")
+    metrics = gateway_client(system).get("/metrics").text
+    refused = re.search(r'caserev_gateway_sign_ins_total\{outcome="refused"\} (\d+)', metrics)
+    assert refused and float(refused.group(1)) >= 1, "refused sign-ins should be counted"
+    assert "caserev_gateway_audit_entries_total" in metrics

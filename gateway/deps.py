@@ -44,7 +44,7 @@ def navigation(principal: Principal | None) -> list[tuple[str, str, str]]:
         items.append(("dpo", "/dpo", "Data protection"))
     if principal is not None:
         items.append(("account", "/account", "Your account"))
-    if settings.demo_pages:
+    if settings.serves_demo_pages:
         items.append(("mail", "/demo/mail", "Caught e-mail"))
     return items
 

@@ -17,7 +17,7 @@ router = APIRouter()
 async def caught_mail(request: Request) -> HTMLResponse:
     """Mail sent by the services to the local catcher, newest first."""
     settings = get_settings()
-    if not settings.demo_pages:
+    if not settings.serves_demo_pages:
         raise HTTPException(status_code=404)
     messages = await run_in_threadpool(caught_messages, settings.maildir)
     return render(

@@ -102,3 +102,9 @@ def test_the_pause_lifts_fifteen_minutes_after_the_last_failure():
     latest = NOW - timedelta(minutes=15)
     with mock.patch.object(signin.identity, "recent_failures", return_value=(9, 30, latest, latest)):
         assert signin.throttled("key", "192.0.2.1", NOW) is False
+
+
+def test_the_caught_mail_page_with_its_sign_in_links_is_served_only_on_a_local_machine():
+    assert Settings(environment="local").serves_demo_pages
+    assert not Settings(environment="production").serves_demo_pages
+    assert Settings(environment="production", demo_pages=True).serves_demo_pages

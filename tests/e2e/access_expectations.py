@@ -1,0 +1,228 @@
+"""Who may reach each route of the gateway, written from DOMAIN.md ("People and roles") and the sign-in
+issue, and deliberately not from gateway/policy.py: the access-matrix test calls every route as every kind
+of caller and compares the gateway's answer with these rules. Where the two disagree, one of them is wrong;
+decide which before changing either.
+
+A rule answers one question: may this caller get past access control for this target? A target is what
+the request is about (a review, an account, an API client, a subject access request, a partnership's
+figures), described only by whose it is; routes about nothing in particular get `NOTHING`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from services.kernel.identity import Role
+
+# -- who calls ----------------------------------------------------------------------------------------------
+
+ANONYMOUS = "anonymous"
+# Signed in through an e-mailed link, setting up the second factor: not yet a full session.
+ENROLLING = "enrolling"
+PERSON = "person"  # a full session
+AGENCY_SYSTEM = "agency_system"  # an agency's own system, with an API client's bearer token
+
+
+@dataclass(frozen=True)
+class Caller:
+    """What the rules need to know of a caller.
+
+    `partnership` is the partnership's code ("NBSCP"); `reviews` the reviews (by the test's own keys) the
+    person is a member of, or for an agency's system the reviews any of its agency's people are members
+    of; `region` the partnerships whose figures a regional analyst sees.
+    """
+
+    kind: str
+    roles: frozenset[str] = frozenset()
+    partnership: str | None = None
+    agency: str | None = None
+    reviews: frozenset[str] = frozenset()
+    region: frozenset[str] = frozenset()
+
+    def is_person_in(self, *roles: str) -> bool:
+        return self.kind == PERSON and bool(self.roles.intersection(roles))
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a request is about: whose record it is (a partnership's code) and, for a review, which one."""
+
+    label: str
+    partnership: str | None = None
+    review: str | None = None
+
+
+NOTHING = Target("-")
+
+# -- the roles of DOMAIN.md, grouped by what they may see ---------------------------------------------------
+
+# Run the process or decide and sign off: every review of their own partnership.
+PARTNERSHIP_DECIDERS = (Role.BUSINESS_MANAGER, Role.SAFEGUARDING_PARTNER, Role.EXECUTIVE)
+# Take part in particular reviews: only the reviews they are members of.
+REVIEW_MEMBERS = (
+    Role.SUBGROUP_MEMBER,
+    Role.AGENCY_LEAD,
+    Role.AGENCY_AUTHOR,
+    Role.INDEPENDENT_REVIEWER,
+    Role.ACTION_OWNER,
+)
+
+Rule = Callable[[Caller, Target], bool]
+
+
+def anyone(caller: Caller, target: Target) -> bool:
+    """Public pages, signing in, links from e-mails, the token endpoint, health and metrics."""
+    return True
+
+
+def enrolling(caller: Caller, target: Target) -> bool:
+    """Setting up the authenticator app: only the session a sign-up or reset link started."""
+    return caller.kind == ENROLLING
+
+
+def any_person(caller: Caller, target: Target) -> bool:
+    """One's own account and session: any signed-in person, whatever their roles (not a system)."""
+    return caller.kind == PERSON
+
+
+def any_person_or_agency_system(caller: Caller, target: Target) -> bool:
+    """Reference data with no case in it (the review types)."""
+    return caller.kind in (PERSON, AGENCY_SYSTEM)
+
+
+def works_on_reviews(caller: Caller, target: Target) -> bool:
+    """The list of reviews a person may see (empty for a member of none)."""
+    return caller.is_person_in(*PARTNERSHIP_DECIDERS, *REVIEW_MEMBERS)
+
+
+def works_on_reviews_or_agency_system(caller: Caller, target: Target) -> bool:
+    """The JSON list of reviews: people who work on reviews, and agencies' systems."""
+    return works_on_reviews(caller, target) or caller.kind == AGENCY_SYSTEM
+
+
+def reads_review(caller: Caller, target: Target) -> bool:
+    """A review's page: its partnership's deciders, and the members of that very review."""
+    if target.partnership is None or caller.partnership != target.partnership:
+        return False
+    if caller.is_person_in(*PARTNERSHIP_DECIDERS):
+        return True
+    return caller.is_person_in(*REVIEW_MEMBERS) and target.review in caller.reviews
+
+
+def reads_review_or_agency_system(caller: Caller, target: Target) -> bool:
+    """A review through the JSON API: as its page, and an agency's system for a review its agency is in."""
+    if reads_review(caller, target):
+        return True
+    return (
+        caller.kind == AGENCY_SYSTEM
+        and caller.partnership == target.partnership
+        and target.review in caller.reviews
+    )
+
+
+def business_manager(caller: Caller, target: Target) -> bool:
+    """Opening a review: the business manager, in their own partnership only."""
+    if not caller.is_person_in(Role.BUSINESS_MANAGER):
+        return False
+    return target.partnership is None or target.partnership == caller.partnership
+
+
+def manages_review(caller: Caller, target: Target) -> bool:
+    """A review's people and sharing: the business manager of the partnership that holds it."""
+    return caller.is_person_in(Role.BUSINESS_MANAGER) and caller.partnership == target.partnership
+
+
+def sees_figures(caller: Caller, target: Target) -> bool:
+    """Aggregates: a partnership's deciders for their own partnership, a regional analyst for their
+    region's partnerships, a national analyst for every partnership. No agency role, administrator, data
+    protection officer or agency system."""
+    if caller.is_person_in(Role.NATIONAL_ANALYST):
+        return True
+    if caller.is_person_in(Role.REGIONAL_ANALYST) and target.partnership in caller.region:
+        return True
+    return caller.is_person_in(*PARTNERSHIP_DECIDERS) and caller.partnership == target.partnership
+
+
+def administers(caller: Caller, target: Target) -> bool:
+    """Accounts, agencies and API clients: the partnership's administrator, for their own partnership."""
+    if not caller.is_person_in(Role.PARTNERSHIP_ADMIN):
+        return False
+    return target.partnership is None or target.partnership == caller.partnership
+
+
+def protects_data(caller: Caller, target: Target) -> bool:
+    """The audit log and the GDPR registers: the partnership's data protection officer, for their own."""
+    if not caller.is_person_in(Role.DATA_PROTECTION_OFFICER):
+        return False
+    return target.partnership is None or target.partnership == caller.partnership
+
+
+EXPECTATIONS: dict[tuple[str, str], Rule] = {
+    # public pages and machine endpoints (metrics are scraped by the operator's monitoring)
+    ("GET", "/"): anyone,
+    ("GET", "/privacy"): anyone,
+    ("GET", "/healthz"): anyone,
+    ("GET", "/metrics"): anyone,
+    ("GET", "/openapi.json"): anyone,
+    ("GET", "/asyncapi.json"): anyone,
+    ("GET", "/demo/mail"): anyone,  # the local demo's mail catcher; the page does not exist elsewhere
+    # signing in and out, and the links e-mailed to set up an account or reset a password
+    ("GET", "/sign-in"): anyone,
+    ("POST", "/sign-in"): anyone,
+    ("GET", "/signed-out"): anyone,
+    ("POST", "/sign-out"): any_person,
+    ("POST", "/session/keep-alive"): any_person,
+    ("GET", "/invitations/{token}"): anyone,
+    ("POST", "/invitations/{token}"): anyone,
+    ("GET", "/password-reset"): anyone,
+    ("POST", "/password-reset"): anyone,
+    ("GET", "/password-reset/{token}"): anyone,
+    ("POST", "/password-reset/{token}"): anyone,
+    ("GET", "/set-up-authenticator"): enrolling,
+    ("POST", "/set-up-authenticator"): enrolling,
+    ("POST", "/api/oauth/token"): anyone,  # the client authenticates with its own id and secret
+    # one's own account
+    ("GET", "/account"): any_person,
+    ("POST", "/account/sign-out-everywhere"): any_person,
+    ("POST", "/account/recovery-codes"): any_person,
+    # reviews
+    ("GET", "/reviews"): works_on_reviews,
+    ("GET", "/reviews/new"): business_manager,
+    ("POST", "/reviews/new"): business_manager,
+    ("GET", "/reviews/{review_id}"): reads_review,
+    ("GET", "/reviews/{review_id}/people"): manages_review,
+    ("POST", "/reviews/{review_id}/people"): manages_review,
+    ("POST", "/reviews/{review_id}/share"): manages_review,
+    ("GET", "/api/review-types"): any_person_or_agency_system,
+    ("GET", "/api/reviews"): works_on_reviews_or_agency_system,
+    ("POST", "/api/reviews"): business_manager,
+    ("GET", "/api/reviews/{review_id}"): reads_review_or_agency_system,
+    # figures
+    ("GET", "/dashboard"): sees_figures,
+    ("GET", "/api/review-counts"): sees_figures,
+    # account administration: no case data
+    ("GET", "/admin/users"): administers,
+    ("GET", "/admin/users/invite"): administers,
+    ("POST", "/admin/users/invite"): administers,
+    ("GET", "/admin/users/{user_id}"): administers,
+    ("POST", "/admin/users/{user_id}"): administers,
+    ("POST", "/admin/users/{user_id}/deactivate"): administers,
+    ("POST", "/admin/users/{user_id}/reset-second-factor"): administers,
+    ("POST", "/admin/users/{user_id}/resend-invitation"): administers,
+    ("GET", "/admin/agencies"): administers,
+    ("POST", "/admin/agencies"): administers,
+    ("GET", "/admin/api-clients"): administers,
+    ("POST", "/admin/api-clients"): administers,
+    ("POST", "/admin/api-clients/{client_id}/revoke"): administers,
+    # the data protection officer: the audit and the GDPR registers, never a case file
+    ("GET", "/dpo"): protects_data,
+    ("GET", "/dpo/audit"): protects_data,
+    ("GET", "/dpo/audit.csv"): protects_data,
+    ("GET", "/dpo/subject-access-requests"): protects_data,
+    ("POST", "/dpo/subject-access-requests"): protects_data,
+    ("POST", "/dpo/subject-access-requests/{request_id}/complete"): protects_data,
+    ("GET", "/dpo/subject-access-requests/{request_id}/export"): protects_data,
+    ("GET", "/dpo/retention"): protects_data,
+    ("POST", "/dpo/retention"): protects_data,
+}

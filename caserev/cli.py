@@ -115,6 +115,38 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_add_partnership(args: argparse.Namespace) -> int:
+    from caserev.accounts import AccountProblem, add_partnership
+
+    try:
+        partnership_id = add_partnership(args.code, args.name, args.region)
+    except AccountProblem as problem:
+        print(problem, file=sys.stderr)
+        return 2
+    print(f"Partnership {args.code} registered: {partnership_id}")
+    return 0
+
+
+def cmd_invite(args: argparse.Namespace) -> int:
+    from caserev.accounts import AccountProblem, invite
+
+    try:
+        invitation = invite(
+            get_settings(),
+            email=args.email,
+            name=args.name,
+            roles=args.role,
+            partnership_code=args.partnership,
+            region=args.region,
+        )
+    except AccountProblem as problem:
+        print(problem, file=sys.stderr)
+        return 2
+    print(f"Account {invitation.user_id} created. Give the person this single-use link (it works once):")
+    print(invitation.link)
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from caserev.supervisor import run
 
@@ -143,6 +175,21 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "seed-demo", help="load the synthetic demo partnership (services must be running)"
     ).set_defaults(func=cmd_seed_demo)
+    partnership = commands.add_parser("add-partnership", help="register a safeguarding partnership")
+    partnership.add_argument("--code", required=True, help="a short code, e.g. NBSCP")
+    partnership.add_argument("--name", required=True)
+    partnership.add_argument("--region", help="the region whose regional analysts see its figures")
+    partnership.set_defaults(func=cmd_add_partnership)
+    invite = commands.add_parser(
+        "invite",
+        help="create a partnership's first administrator, or an analyst, and print the invitation link",
+    )
+    invite.add_argument("--email", required=True)
+    invite.add_argument("--name", required=True)
+    invite.add_argument("--role", action="append", required=True, help="a role (repeat for several)")
+    invite.add_argument("--partnership", help="the partnership's code (not for analysts)")
+    invite.add_argument("--region", help="a regional analyst's region")
+    invite.set_defaults(func=cmd_invite)
     demo_code = commands.add_parser("demo-code", help="the current security code of a demo user (local only)")
     demo_code.add_argument("email", help="a demo user's e-mail address")
     demo_code.set_defaults(func=cmd_demo_code)

@@ -28,6 +28,7 @@ from gateway.metrics import (
 )
 from gateway.routes import admin, api_clients, dashboard, demo, dpo, health, pages, reviews, signin
 from gateway.rpc import RemoteError, RpcClient, RpcUnavailable
+from gateway.secretbox import load_key
 from gateway.security import BodyLimit, security_headers
 from services.kernel.config import get_settings
 from services.kernel.errors import STATUS_BY_ERROR
@@ -44,6 +45,8 @@ PAGE_NOT_FOUND = (
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
+    # Fail at start, not at the first sign-in, if the gateway's key is missing outside local development.
+    load_key(settings)
     app.state.rpc = RpcClient(settings.amqp_uri, timeout=settings.rpc_timeout_s)
     try:
         await app.state.rpc.connect()
@@ -95,11 +98,12 @@ def create_app() -> FastAPI:
         # Deny by default: every route passes its policy (gateway/policy.py) before it runs.
         dependencies=[Depends(enforce_policy)],
     )
+    # The last added runs first: security headers wrap everything, the body limit's 413 included.
     app.middleware("http")(audit_case_data)
     app.middleware("http")(record_request)
+    app.add_middleware(BodyLimit)
     app.middleware("http")(with_request_id)
     app.middleware("http")(security_headers)
-    app.add_middleware(BodyLimit)
     STATIC.joinpath("dist").mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (health, pages, signin, reviews, dashboard, admin, api_clients, dpo, demo):

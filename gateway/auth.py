@@ -26,6 +26,7 @@ from gateway.policy import Policy, policy_for
 from gateway.secretbox import derive_key, load_key
 from services.kernel.config import Settings, get_settings
 from services.kernel.identity import Actor, Role
+from services.kernel.logs import request_id as current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +293,7 @@ async def _note_audit(
         action=policy.action or ("read" if request.method in ("GET", "HEAD") else "write"),
         outcome=outcome,
         address=_client_address(request),
-        request_id=request.headers.get("x-request-id"),
+        request_id=current_request_id.get(),
     )
     if write_now:
         await run_in_threadpool(audit.append, entry)

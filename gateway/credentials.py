@@ -154,15 +154,6 @@ def normalise_recovery_code(text: str) -> str:
     return _RECOVERY_CODE_SEPARATORS.sub("", text).lower()
 
 
-def hash_recovery_code(code: str) -> str:
-    """The SHA-256 (hex) of a normalised recovery code.
-
-    A fast hash is enough: the codes carry about 50 bits chosen at random, and the number of guesses is
-    limited by sign-in throttling, not by the cost of the hash.
-    """
-    return hashlib.sha256(normalise_recovery_code(code).encode("utf-8")).hexdigest()
-
-
 def new_token(nbytes: int = 32) -> str:
     """A random URL-safe secret (session id, invitation, API client secret or access token)."""
     return secrets.token_urlsafe(nbytes)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from gateway import identity, signin, totp
+from gateway import audit, identity, signin, totp
 from gateway.auth import (
     Caller,
     clear_session_cookie,
@@ -26,6 +26,7 @@ from gateway.metrics import SIGN_INS
 from gateway.rpc import RpcClient
 from services.kernel.config import get_settings
 from services.kernel.identity import GRANTABLE_ROLES, Actor, Role
+from services.kernel.logs import request_id as current_request_id
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -67,6 +68,29 @@ async def send_account_email(
     )
 
 
+async def audit_account_event(
+    request: Request,
+    action: str,
+    outcome: str,
+    user: identity.UserAccount | None,
+    record_id: str | None = None,
+) -> None:
+    """Write a sign-in, sign-out or set-up to the audit log (who, when, from where, how it ended)."""
+    await run_in_threadpool(
+        audit.append,
+        audit.AuditEntry(
+            user_id=str(user.id) if user else "anonymous",
+            partnership_id=user.partnership_id if user else None,
+            record_type="session",
+            record_id=record_id,
+            action=action,
+            outcome=outcome,
+            address=_address(request),
+            request_id=current_request_id.get(),
+        ),
+    )
+
+
 # -- sign in and out ----------------------------------------------------------------------------------------
 
 
@@ -105,6 +129,10 @@ async def sign_in(
         signin.sign_in, email, password, code, recovery=bool(recovery), address=_address(request), now=now
     )
     SIGN_INS.labels("succeeded" if result.ok else "code_reused" if result.code_reused else "refused").inc()
+    # A refusal is recorded against a hash of the address typed: the log never says whether it exists.
+    await audit_account_event(
+        request, "sign_in", "allowed" if result.ok else "denied", result.user, identity.account_key(email)
+    )
     if not result.ok:
         if result.code_reused:
             owner = await run_in_threadpool(identity.user_by_email, email)
@@ -151,6 +179,7 @@ async def sign_out(request: Request, caller: Caller) -> Response:
     """End this session."""
     if caller.session is not None:
         await run_in_threadpool(identity.end_session, caller.session.id_hash, utcnow())
+    await audit_account_event(request, "sign_out", "allowed", caller.user)
     response = RedirectResponse("/signed-out", status_code=303)
     clear_session_cookie(response)
     return response
@@ -314,6 +343,7 @@ async def confirm_authenticator(
     if link_hash is None or not await run_in_threadpool(identity.use_link, link_hash, now):
         return render(request, "account/message.html", LINK_NOT_USABLE, status_code=404)
     codes = await run_in_threadpool(signin.complete_enrolment, caller.user, secret, step, now)
+    await audit_account_event(request, "set_up_second_factor", "allowed", caller.user)
     await run_in_threadpool(identity.end_session, caller.session.id_hash, now)
     await run_in_threadpool(identity.signed_in, caller.user.id, now)
     token = await run_in_threadpool(
@@ -422,6 +452,7 @@ async def password_reset_submit(
         return render(request, "account/message.html", LINK_NOT_USABLE, status_code=404)
     await run_in_threadpool(signin.set_new_password, user.id, password, now)
     await run_in_threadpool(identity.end_all_sessions, user.id, now)
+    await audit_account_event(request, "reset_password", "allowed", user)
     await send_account_email(rpc, user, "password_changed", None, f"password-changed:{link.token_hash[:16]}")
     response = RedirectResponse("/sign-in?reset=1", status_code=303)
     clear_session_cookie(response)
@@ -463,6 +494,7 @@ async def sign_out_everywhere(request: Request, caller: Caller) -> Response:
     """End every session of this person, this one included."""
     assert caller.user is not None
     await run_in_threadpool(identity.end_all_sessions, caller.user.id, utcnow())
+    await audit_account_event(request, "sign_out_everywhere", "allowed", caller.user)
     response = RedirectResponse("/signed-out?everywhere=1", status_code=303)
     clear_session_cookie(response)
     return response

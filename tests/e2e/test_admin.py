@@ -5,6 +5,7 @@ client credentials grant and reads the API as its agency's system."""
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import uuid
@@ -16,7 +17,7 @@ import pytest
 
 from caserev.smtp_catcher import CaughtMessage, caught_messages
 from tests.e2e.helpers import DEMO, Database, SignedIn, csrf_in, fresh_code, gateway_client, sign_in, wait_for
-from tests.support.system import SystemEnv
+from tests.support.system import SystemEnv, caserev
 
 NORTHBRIDGE_ADMIN = "admin@northbridge.example"
 EASTMOOR_ADMIN = "admin@eastmoor.example"
@@ -545,3 +546,60 @@ def test_a_recovery_code_signs_in_once_and_new_codes_replace_the_old(
     assert newer.status_code == 200
     old = _sign_in(system, enrolled["email"], NEW_PASSWORD, codes[1], recovery=True)
     assert old.status_code == 401, "new codes replace the old ones"
+
+
+# -- the operator's part --------------------------------------------------------------------------------
+
+
+def test_the_operator_registers_a_partnership_and_invites_its_first_administrator(
+    system: SystemEnv, db: Database
+) -> None:
+    tag = uuid.uuid4().hex[:6].upper()
+    added = caserev(system, "add-partnership", "--code", f"WS{tag}", "--name", f"Westfold Partnership {tag}")
+    assert added.returncode == 0, added.stderr
+    again = caserev(system, "add-partnership", "--code", f"WS{tag}", "--name", "Anything", check=False)
+    assert again.returncode == 2 and "already has the code" in again.stderr
+    email = f"first.admin.{tag.lower()}@westfold.example"
+    invited = caserev(
+        system,
+        "invite",
+        "--email",
+        email,
+        "--name",
+        "Quinn Firstadmin",
+        "--role",
+        "partnership_admin",
+        "--partnership",
+        f"WS{tag}",
+    )
+    assert invited.returncode == 0, invited.stderr
+    token = INVITATION_LINK.search(invited.stdout)
+    assert token, invited.stdout
+    client, _ = accept_invitation(system, email, token.group(1))
+    assert client.get("/admin/users").status_code == 200
+    assert client.get("/reviews").status_code == 403, "an administrator sees no case data"
+    refused = caserev(
+        system, "invite", "--email", "x@westfold.example", "--name", "X", "--role", "executive", check=False
+    )
+    assert refused.returncode == 2 and "--partnership" in refused.stderr
+
+
+def test_sign_ins_and_refusals_are_in_the_audit_without_the_address_typed(
+    system: SystemEnv, db: Database
+) -> None:
+    email = f"nobody.{uuid.uuid4().hex[:6]}@northbridge.example"
+    client = gateway_client(system)
+    page = client.get("/sign-in")
+    client.post(
+        "/sign-in", data={"email": email, "password": "x", "code": "1", "csrf_token": csrf_in(page.text)}
+    )
+    rows = wait_for(
+        lambda: db.rows(
+            "SELECT user_id, outcome, record_id FROM audit.audit_entry"
+            " WHERE action = 'sign_in' AND record_id = %s",
+            (hashlib.sha256(email.encode()).hexdigest(),),
+        ),
+        message="the refused sign-in in the audit",
+    )
+    assert rows == [("anonymous", "denied", hashlib.sha256(email.encode()).hexdigest())]
+    assert not db.rows("SELECT 1 FROM audit.audit_entry WHERE record_id = %s", (email,))

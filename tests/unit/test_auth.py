@@ -108,3 +108,15 @@ def test_the_caught_mail_page_with_its_sign_in_links_is_served_only_on_a_local_m
     assert Settings(environment="local").serves_demo_pages
     assert not Settings(environment="production").serves_demo_pages
     assert Settings(environment="production", demo_pages=True).serves_demo_pages
+
+
+def test_a_recovery_code_is_stored_as_a_keyed_hash_whatever_its_spelling(monkeypatch):
+    monkeypatch.setattr(signin, "_recovery_key", lambda: b"a" * 32)
+    code = "7hx2k-m9qrt"
+    stored = signin.recovery_code_hash(code)
+    assert signin.recovery_code_hash("7HX2K M9QRT") == stored and len(stored) == 64
+    import hashlib
+
+    assert stored != hashlib.sha256(b"7hx2km9qrt").hexdigest(), "a table copy alone must not reveal codes"
+    monkeypatch.setattr(signin, "_recovery_key", lambda: b"b" * 32)
+    assert signin.recovery_code_hash(code) != stored

@@ -21,6 +21,8 @@ def migrate(settings: Settings, *, declare_broker: bool = True) -> None:
     """Database, schemas and roles; every schema's migrations as its own role; the broker's queues."""
     bootstrap.create_database(settings)
     bootstrap.create_schemas(settings, MIGRATIONS)
+    # The gateway appends to the audit log as a role that does not own it.
+    bootstrap.create_writer_role(settings, "audit")
     for schema, folder in MIGRATIONS.items():
         if (folder / "env.py").exists():
             migrations.upgrade(folder, settings.schema_url(schema))

@@ -39,6 +39,7 @@ from sqlalchemy import (
     update,
 )
 
+from services.kernel.config import get_settings
 from services.kernel.db import create_schema_engine
 
 log = logging.getLogger(__name__)
@@ -168,7 +169,8 @@ def chain_hash(prev_hash: str, at: datetime, entry: AuditEntry) -> str:
 @lru_cache
 def audit_engine() -> Engine:
     """The engine of schema `audit`, as its own role."""
-    return create_schema_engine("audit", pool_size=5)
+    # As the writer role, not the owner: it may append and read, and cannot disable the triggers.
+    return create_schema_engine("audit", role=get_settings().writer_role("audit"), pool_size=5)
 
 
 def append(entry: AuditEntry, engine: Engine | None = None) -> int:

@@ -66,3 +66,29 @@ def create_schemas(settings: Settings, schemas: Iterable[str]) -> None:
     finally:
         connection.close()
     log.info("schemas ready: %s", ", ".join(schemas))
+
+
+def create_writer_role(settings: Settings, schema: str) -> None:
+    """A login role for a schema whose application must not own its tables (the audit log): it may use the
+    schema, and the schema's migrations grant it what it may do to each table. Not being the owner, it can
+    neither drop nor disable the tables' triggers."""
+    connection = _admin(settings, settings.db_name)
+    try:
+        with connection.cursor() as cursor:
+            role = sql.Identifier(settings.writer_role(schema))
+            with suppress(errors.DuplicateObject, errors.UniqueViolation):
+                cursor.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
+            if settings.db_password:
+                cursor.execute(
+                    sql.SQL("ALTER ROLE {} PASSWORD {}").format(role, sql.Literal(settings.db_password))
+                )
+            database = sql.Identifier(settings.db_name)
+            cursor.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, role))
+            cursor.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), role))
+            cursor.execute(
+                sql.SQL("ALTER ROLE {} IN DATABASE {} SET search_path = {}").format(
+                    role, database, sql.Identifier(schema)
+                )
+            )
+    finally:
+        connection.close()

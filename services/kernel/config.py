@@ -92,10 +92,15 @@ class Settings(BaseSettings):
         """The database login role that owns a schema."""
         return f"{self.db_role_prefix}_{schema}"
 
-    def schema_url(self, schema: str) -> str:
-        """SQLAlchemy URL connecting as the schema's own role."""
+    def writer_role(self, schema: str) -> str:
+        """A login role that may append to a schema's tables but does not own them (the audit log's)."""
+        return f"{self.role(schema)}_writer"
+
+    def schema_url(self, schema: str, role: str | None = None) -> str:
+        """SQLAlchemy URL connecting as the schema's own role (or the role given)."""
         password = f":{self.db_password}" if self.db_password else ""
-        return f"postgresql+psycopg2://{self.role(schema)}{password}@{self.db_host}:{self.db_port}/{self.db_name}"
+        login = role or self.role(schema)
+        return f"postgresql+psycopg2://{login}{password}@{self.db_host}:{self.db_port}/{self.db_name}"
 
 
 @lru_cache

@@ -94,11 +94,13 @@ def messaging_table(metadata: MetaData, name: str) -> Table:
     return metadata.tables[f"{metadata.schema}.{name}"]
 
 
-def create_schema_engine(schema: str, settings: Settings | None = None, **options: Any) -> Engine:
-    """An engine that logs in as the schema's own role, which may touch that schema only."""
+def create_schema_engine(
+    schema: str, settings: Settings | None = None, *, role: str | None = None, **options: Any
+) -> Engine:
+    """An engine that logs in as the schema's own role, which may touch that schema only (or as `role`)."""
     settings = settings or get_settings()
     return create_engine(
-        settings.schema_url(schema),
+        settings.schema_url(schema, role),
         pool_size=options.pop("pool_size", settings.db_pool_size),
         max_overflow=options.pop("max_overflow", 5),
         pool_pre_ping=True,

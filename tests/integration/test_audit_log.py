@@ -51,7 +51,14 @@ class AuditDatabase:
     engine: Engine
 
     def as_application(self) -> psycopg2.extensions.connection:
+        """As the schema's owner role (what migrations log in as): the triggers still refuse changes."""
         return psycopg2.connect(host="127.0.0.1", port=5432, dbname=self.system.db_name, user="caserev_audit")
+
+    def as_writer(self) -> psycopg2.extensions.connection:
+        """As the gateway logs in to append."""
+        return psycopg2.connect(
+            host="127.0.0.1", port=5432, dbname=self.system.db_name, user="caserev_audit_writer"
+        )
 
     def tamper(self, statement: str, *params: Any) -> None:
         """Run `statement` as the superuser with every trigger off, and commit it."""
@@ -89,7 +96,9 @@ def audit(tmp_path: Path) -> Iterator[AuditDatabase]:
     with isolated_database() as db_name:
         system = system_env(db_name, "amqp://unused/", tmp_path)
         caserev(system, "migrate", "--skip-broker")
-        engine = create_schema_engine("audit", Settings(db_name=db_name))
+        settings = Settings(db_name=db_name)
+        # As the gateway appends: the writer role, which does not own the tables.
+        engine = create_schema_engine("audit", settings, role=settings.writer_role("audit"))
         try:
             yield AuditDatabase(system, engine)
         finally:
@@ -296,3 +305,24 @@ def test_a_data_protection_officer_sees_a_users_entries_in_their_partnership_onl
         "203.0.113.9",
     )
     assert first.at.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_entry SET action = 'nothing'",
+        "DELETE FROM audit_entry",
+        "TRUNCATE audit_entry",
+        "ALTER TABLE audit_entry DISABLE TRIGGER ALL",
+        "DROP TABLE audit_entry",
+        "DELETE FROM audit_head",
+    ],
+)
+def test_the_gateways_writer_role_can_only_append_and_read(audit: AuditDatabase, statement: str) -> None:
+    append(_entry(1), audit.engine)
+    with closing(audit.as_writer()) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM audit_entry")
+        assert cursor.fetchone()[0] == 1
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cursor.execute(statement)
+    assert verify(audit.engine).ok

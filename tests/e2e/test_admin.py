@@ -497,7 +497,7 @@ def test_a_password_reset_sets_a_new_password_and_still_asks_for_the_code(
         "/password-reset", data={"email": enrolled["email"], "csrf_token": csrf_in(page.text)}
     )
     assert asked.status_code == 200 and "Check your email" in asked.text
-    token = RESET_LINK.search(wait_for_mail(system, enrolled["email"], "password").body)
+    token = RESET_LINK.search(wait_for_mail(system, enrolled["email"], "reset your").body)
     assert token, "the reset e-mail should carry a link to /password-reset/..."
     form = anonymous.get(f"/password-reset/{token.group(1)}")
     new_password = "harbour violet kettle lantern"
@@ -506,6 +506,7 @@ def test_a_password_reset_sets_a_new_password_and_still_asks_for_the_code(
         data={"password": new_password, "confirm_password": new_password, "csrf_token": csrf_in(form.text)},
     )
     assert done.status_code == 303 and done.headers["location"] == "/sign-in?reset=1"
+    assert "has been changed" in wait_for_mail(system, enrolled["email"], "password has been changed").body
     assert enrolled["client"].get("/account").status_code == 303, "a reset ends every earlier session"
     assert anonymous.get(f"/password-reset/{token.group(1)}").status_code == 404, "the link works once"
     assert _sign_in(system, enrolled["email"], new_password, "").status_code == 401, (

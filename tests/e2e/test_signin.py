@@ -230,3 +230,10 @@ def test_the_gateway_counts_sign_ins_and_refusals_in_its_metrics(system):
     refused = re.search(r'caserev_gateway_sign_ins_total\{outcome="refused"\} (\d+)', metrics)
     assert refused and float(refused.group(1)) >= 1, "refused sign-ins should be counted"
     assert "caserev_gateway_audit_entries_total" in metrics
+
+
+def test_behind_a_tls_proxy_every_answer_carries_hsts(system):
+    # The gateway believes X-Forwarded-Proto from its local proxy (FORWARDED_ALLOW_IPS).
+    response = gateway_client(system).get("/", headers={"X-Forwarded-Proto": "https"})
+    assert response.headers["strict-transport-security"].startswith("max-age=31536000")
+    assert "strict-transport-security" not in gateway_client(system).get("/").headers

@@ -120,3 +120,29 @@ def test_a_recovery_code_is_stored_as_a_keyed_hash_whatever_its_spelling(monkeyp
     assert stored != hashlib.sha256(b"7hx2km9qrt").hexdigest(), "a table copy alone must not reveal codes"
     monkeypatch.setattr(signin, "_recovery_key", lambda: b"b" * 32)
     assert signin.recovery_code_hash(code) != stored
+
+
+def _link(expires_in: timedelta, used: bool = False, purpose: str = "invitation"):
+    from gateway.identity import AccountLink
+
+    return AccountLink("h" * 64, uuid.uuid4(), purpose, NOW + expires_in, NOW if used else None)
+
+
+@pytest.mark.parametrize(
+    ("link", "usable"),
+    [
+        (_link(timedelta(minutes=1)), True),
+        (_link(timedelta(seconds=0)), False),
+        (_link(-timedelta(days=1)), False),
+        (_link(timedelta(days=1), used=True), False),
+        (_link(timedelta(days=1), purpose="password_reset"), False),
+    ],
+    ids=["live", "expiring-now", "expired", "used", "other-purpose"],
+)
+def test_a_sign_in_link_works_once_before_it_expires_and_for_its_purpose_only(link, usable):
+    user = mock.Mock(active=True)
+    with (
+        mock.patch.object(signin.identity, "link_by_token", return_value=link),
+        mock.patch.object(signin.identity, "user_by_id", return_value=user),
+    ):
+        assert (signin.usable_link("token", ("invitation",), NOW) is not None) is usable

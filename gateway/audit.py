@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import io
 import json
 import logging
@@ -39,6 +40,7 @@ from sqlalchemy import (
     update,
 )
 
+from gateway.secretbox import derive_key, load_key
 from services.kernel.config import get_settings
 from services.kernel.db import create_schema_engine
 
@@ -161,9 +163,18 @@ def _uuid_text(value: UUID | None) -> str | None:
     return None if value is None else str(value)
 
 
-def chain_hash(prev_hash: str, at: datetime, entry: AuditEntry) -> str:
-    """sha256, in hex, of the previous entry's hash, a newline and this entry's canonical JSON."""
-    return hashlib.sha256(f"{prev_hash}\n{canonical_json(at, entry)}".encode()).hexdigest()
+@lru_cache
+def chain_key() -> bytes:
+    """The key of the chain, derived from the gateway's key: the database never holds it, so whoever can
+    rewrite the tables still cannot make hashes that verify."""
+    return derive_key(load_key(get_settings()), "audit-chain")
+
+
+def chain_hash(prev_hash: str, at: datetime, entry: AuditEntry, key: bytes | None = None) -> str:
+    """HMAC-SHA-256, in hex, keyed with the chain's key, of the previous entry's hash, a newline and this
+    entry's canonical JSON."""
+    message = f"{prev_hash}\n{canonical_json(at, entry)}".encode()
+    return hmac.new(key if key is not None else chain_key(), message, hashlib.sha256).hexdigest()
 
 
 @lru_cache
@@ -173,7 +184,7 @@ def audit_engine() -> Engine:
     return create_schema_engine("audit", role=get_settings().writer_role("audit"), pool_size=5)
 
 
-def append(entry: AuditEntry, engine: Engine | None = None) -> int:
+def append(entry: AuditEntry, engine: Engine | None = None, key: bytes | None = None) -> int:
     """Append one entry to the chain and move the head to it, in one transaction; returns its seq.
 
     Safe from any number of threads and processes: the advisory lock lets one writer at a time read
@@ -188,7 +199,7 @@ def append(entry: AuditEntry, engine: Engine | None = None) -> int:
             raise RuntimeError("audit.audit_head has no row: run `caserev migrate`")
         # Stamped under the lock, so the order of times follows the order of the chain.
         at = datetime.now(UTC)
-        digest = chain_hash(head.entry_hash, at, entry)
+        digest = chain_hash(head.entry_hash, at, entry, key)
         seq: int = connection.execute(
             insert(_entries)
             .values(
@@ -211,7 +222,9 @@ def append(entry: AuditEntry, engine: Engine | None = None) -> int:
     return seq
 
 
-def verify(engine: Engine | None = None, *, batch_size: int = VERIFY_BATCH) -> Verification:
+def verify(
+    engine: Engine | None = None, *, batch_size: int = VERIFY_BATCH, key: bytes | None = None
+) -> Verification:
     """Walk the chain in seq order and report the first broken link, or that it is intact.
 
     Reads `batch_size` entries at a time (never the whole log) inside one read-only REPEATABLE READ
@@ -229,7 +242,7 @@ def verify(engine: Engine | None = None, *, batch_size: int = VERIFY_BATCH) -> V
             ).all()
             for row in rows:
                 # The entry's own hash first: a changed prev_hash is an alteration of this entry.
-                if chain_hash(row.prev_hash, row.at, _entry_of(row)) != row.entry_hash:
+                if chain_hash(row.prev_hash, row.at, _entry_of(row), key) != row.entry_hash:
                     return _broken(checked, row.seq, "its contents were altered")
                 if row.prev_hash != previous_hash:
                     return _broken(checked, row.seq, "the entry before it was removed or altered")

@@ -9,6 +9,7 @@ attacker with the database's keys would.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,12 +29,14 @@ from gateway.audit import (
     GENESIS_HASH,
     AuditEntry,
     append,
+    canonical_json,
     chain_hash,
+    chain_key,
     entries_by_user,
     entries_for_review,
     verify,
 )
-from services.kernel.config import Settings
+from services.kernel.config import Settings, reset_settings
 from services.kernel.db import create_schema_engine
 from tests.support.infra import database_dsn, isolated_database
 from tests.support.system import BIN, ROOT, SystemEnv, caserev, system_env
@@ -92,9 +95,13 @@ class AuditDatabase:
 
 
 @pytest.fixture
-def audit(tmp_path: Path) -> Iterator[AuditDatabase]:
+def audit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AuditDatabase]:
     with isolated_database() as db_name:
         system = system_env(db_name, "amqp://unused/", tmp_path)
+        # This process appends and verifies with the same key as the system's `caserev audit-verify`.
+        monkeypatch.setenv("CASEREV_IDENTITY_KEY", system.env["CASEREV_IDENTITY_KEY"])
+        reset_settings()
+        chain_key.cache_clear()
         caserev(system, "migrate", "--skip-broker")
         settings = Settings(db_name=db_name)
         # As the gateway appends: the writer role, which does not own the tables.
@@ -103,6 +110,8 @@ def audit(tmp_path: Path) -> Iterator[AuditDatabase]:
             yield AuditDatabase(system, engine)
         finally:
             engine.dispose()
+            chain_key.cache_clear()
+            reset_settings()
 
 
 def _entry(n: int = 0, **changes: Any) -> AuditEntry:
@@ -326,3 +335,28 @@ def test_the_gateways_writer_role_can_only_append_and_read(audit: AuditDatabase,
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
             cursor.execute(statement)
     assert verify(audit.engine).ok
+
+
+def test_an_entry_rewritten_without_the_key_is_named_even_with_a_consistent_chain(
+    audit: AuditDatabase,
+) -> None:
+    for n in range(3):
+        append(_entry(n), audit.engine)
+    seq, prev_hash, _ = audit.chain()[-1]
+    # A database administrator recomputes the last entry's hash as a plain SHA-256, and moves the head:
+    # the links all agree, but without the chain's key the hash cannot be the right one.
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    forged = _entry(9, outcome="denied")
+    unkeyed = hashlib.sha256(f"{prev_hash}\n{canonical_json(at, forged)}".encode()).hexdigest()
+    audit.tamper(
+        "UPDATE audit.audit_entry SET at = %s, user_id = %s, request_id = %s, outcome = 'denied',"
+        " entry_hash = %s WHERE seq = %s",
+        at,
+        forged.user_id,
+        forged.request_id,
+        unkeyed,
+        seq,
+    )
+    audit.tamper("UPDATE audit.audit_head SET entry_hash = %s", unkeyed)
+    result = verify(audit.engine)
+    assert not result.ok and result.broken_at == seq and result.reason == "its contents were altered"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import hashlib
+import hmac
 import io
 import json
 from datetime import UTC, datetime, timedelta, timezone
@@ -12,6 +13,7 @@ from uuid import UUID
 
 import pytest
 
+from gateway import audit as audit_module
 from gateway.audit import (
     GENESIS_HASH,
     AuditEntry,
@@ -52,14 +54,30 @@ CHANGES = {
 }
 
 
+KEY = b"k" * 32
+
+
+@pytest.fixture(autouse=True)
+def _chain_key(monkeypatch):
+    # The chain's key comes from the gateway's key; here a fixed one, so no key file is made.
+    monkeypatch.setattr(audit_module, "chain_key", lambda: KEY)
+
+
 def test_the_hash_is_the_same_for_the_same_entry():
     assert chain_hash(GENESIS_HASH, AT, ENTRY) == chain_hash(GENESIS_HASH, AT, dataclasses.replace(ENTRY))
 
 
-def test_the_hash_is_sha256_hex_of_the_previous_hash_a_newline_and_the_canonical_json():
-    expected = hashlib.sha256(f"{GENESIS_HASH}\n{canonical_json(AT, ENTRY)}".encode()).hexdigest()
+def test_the_hash_is_an_hmac_sha256_of_the_previous_hash_a_newline_and_the_canonical_json():
+    message = f"{GENESIS_HASH}\n{canonical_json(AT, ENTRY)}".encode()
+    expected = hmac.new(KEY, message, hashlib.sha256).hexdigest()
     assert chain_hash(GENESIS_HASH, AT, ENTRY) == expected
     assert len(expected) == 64
+
+
+def test_without_the_key_no_one_can_make_a_hash_that_verifies():
+    unkeyed = hashlib.sha256(f"{GENESIS_HASH}\n{canonical_json(AT, ENTRY)}".encode()).hexdigest()
+    assert chain_hash(GENESIS_HASH, AT, ENTRY) != unkeyed
+    assert chain_hash(GENESIS_HASH, AT, ENTRY, b"x" * 32) != chain_hash(GENESIS_HASH, AT, ENTRY)
 
 
 def test_every_field_of_an_entry_is_covered_by_the_hash():

@@ -16,7 +16,14 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway import audit
-from gateway.auth import AccessDenied, SignInRequired, audit_entry_of, enforce_policy, sign_in_location
+from gateway.auth import (
+    AccessDenied,
+    SignInRequired,
+    audit_entry_of,
+    authenticate,
+    enforce_policy,
+    sign_in_location,
+)
 from gateway.deps import render
 from gateway.metrics import (
     ACCESS_DENIED,
@@ -168,6 +175,10 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if getattr(request.state, "principal", None) is None:
+            # An address no route matches never met the policy: find out who is asking, so the page
+            # shows them signed in.
+            request.state.principal, _ = await run_in_threadpool(authenticate, request, touch=False)
         if exc.status_code == 404:
             return _error(request, 404, "Page not found", PAGE_NOT_FOUND)
         titles = {405: "Not allowed", 413: "Too large"}

@@ -157,9 +157,10 @@ def link_lifetime(purpose: str) -> timedelta:
 
 def problems_with_new_password(user: UserAccount, password: str, confirmation: str) -> list[dict[str, str]]:
     """What is wrong with a new password, field by field."""
+    # One message per field, as GOV.UK shows them: the first rule the password breaks.
     problems = [
         {"field": "password", "message": message}
-        for message in password_problems(password, user_inputs=(user.email, user.display_name))
+        for message in password_problems(password, user_inputs=(user.email, user.display_name))[:1]
     ]
     if not problems and password != confirmation:
         problems.append({"field": "confirm_password", "message": "Enter the same password twice"})

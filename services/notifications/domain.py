@@ -30,9 +30,9 @@ class Message:
     link: str
 
 
-def review_link(public_url: str, review_id: UUID, partnership_id: UUID) -> str:
-    """The review's page (the partnership travels in the link until sign-in knows it)."""
-    return f"{public_url.rstrip('/')}/reviews/{review_id}?partnership_id={partnership_id}"
+def review_link(public_url: str, review_id: UUID) -> str:
+    """The review's page (behind sign-in, which knows the partnership)."""
+    return f"{public_url.rstrip('/')}/reviews/{review_id}"
 
 
 def review_opened_messages(
@@ -40,7 +40,7 @@ def review_opened_messages(
 ) -> list[Message]:
     """Tell each business manager of the partnership that a review was opened."""
     words = REVIEW_TYPE_WORDS.get(review_type, "review")
-    link = review_link(public_url, review_id, partnership_id)
+    link = review_link(public_url, review_id)
     return [
         Message(
             contact_id=contact,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,13 +26,17 @@ from playwright.sync_api import (
     Page,
     Playwright,
     Response,
+    expect,
     sync_playwright,
 )
 
 from tests.e2e.conftest import api, db, system  # noqa: F401 - the same session fixtures, re-declared here
-from tests.support.system import ROOT
+from tests.e2e.helpers import demo_credentials, fresh_code
+from tests.support.system import ROOT, SystemEnv
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
+BUSINESS_MANAGER = "business.manager@northbridge.example"
+PARTNERSHIP_ADMIN = "admin@northbridge.example"
 AXE_SOURCE = (ROOT / "node_modules" / "axe-core" / "axe.min.js").read_text()
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 BLOCKING_IMPACTS = {"serious", "critical"}
@@ -133,7 +137,17 @@ def playwright() -> Iterator[Playwright]:
 
 
 @pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
+def built_assets() -> None:
+    """The pages load gateway/static/dist: a bundle older than its sources would test yesterday's pages
+    (the same rule as the Makefile's `assets` target)."""
+    bundle = ROOT / "gateway" / "static" / "dist" / "app.js"
+    newest_source = max(path.stat().st_mtime for path in (ROOT / "gateway" / "assets").iterdir())
+    if not bundle.exists() or bundle.stat().st_mtime < newest_source:
+        pytest.fail("gateway/static/dist is older than gateway/assets: run `make assets` first")
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright, built_assets: None) -> Iterator[Browser]:
     chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
     yield chromium
     chromium.close()
@@ -160,6 +174,69 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 @pytest.fixture
 def pages(context: BrowserContext, system: Any) -> Pages:  # noqa: F811
     return Pages(context.new_page(), system.gateway_url)
+
+
+# -- signing in ----------------------------------------------------------------------------------------------
+
+
+def fill_sign_in_form(page: Page, email: str, password: str, code: str) -> None:
+    """Type into the sign-in form on the page and send it (the page may show either kind of code)."""
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.locator("#code").fill(code)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def sign_in_on_page(page: Page, running: SystemEnv, email: str) -> None:
+    """Sign a demo user in through the sign-in form the page shows, with a code for a step not used yet."""
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Case Review")
+    password = demo_credentials(running)["password"]
+    fill_sign_in_form(page, email, password, fresh_code(running, email))
+    expect(page).not_to_have_url(re.compile(r"/sign-in"))
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+
+
+def sign_in(context: BrowserContext, running: SystemEnv, email: str) -> None:
+    """Sign a browser context in as a demo user through the real form (its cookie then serves every page)."""
+    page = context.new_page()
+    try:
+        page.goto(running.gateway_url + "/sign-in")
+        sign_in_on_page(page, running, email)
+    finally:
+        page.close()
+
+
+@pytest.fixture(scope="session")
+def signed_in_state(browser: Browser, system: SystemEnv) -> Callable[[str], dict[str, Any]]:  # noqa: F811
+    """The cookies of a demo user signed in once per test session: a TOTP step is accepted once per user,
+    so a new sign-in for every test would wait up to 30 seconds for the next code."""
+    states: dict[str, dict[str, Any]] = {}
+
+    def state(email: str) -> dict[str, Any]:
+        if email not in states:
+            context = new_context(browser)
+            try:
+                sign_in(context, system, email)
+                states[email] = context.storage_state()  # type: ignore[assignment]
+            finally:
+                context.close()
+        return states[email]
+
+    return state
+
+
+@pytest.fixture
+def manager(
+    browser: Browser,
+    system: SystemEnv,  # noqa: F811
+    signed_in_state: Callable[[str], dict[str, Any]],
+) -> Iterator[Pages]:
+    """A desktop-sized tab signed in as Northbridge's business manager (who opens reviews)."""
+    context = new_context(
+        browser, viewport={"width": 1280, "height": 900}, storage_state=signed_in_state(BUSINESS_MANAGER)
+    )
+    yield Pages(context.new_page(), system.gateway_url)
+    context.close()
 
 
 def slug(text: str) -> str:

@@ -18,7 +18,7 @@ def test_each_business_manager_is_told_with_a_link_and_no_case_details():
         review_id, partnership, "child_safeguarding", managers, "https://caserev.example/"
     )
     assert [m.contact_id for m in messages] == managers
-    link = f"https://caserev.example/reviews/{review_id}?partnership_id={partnership}"
+    link = f"https://caserev.example/reviews/{review_id}"
     assert all(m.link == link for m in messages)
     assert all(m.link in m.body and "child safeguarding review" in m.title for m in messages)
 

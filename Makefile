@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := gateway/static/dist/app.js
 
-.PHONY: run test lint unit integration e2e browser chaos bench-bus docs install assets clean
+.PHONY: run test lint unit integration e2e browser chaos bench-bus bench-audit docs install assets clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ test: lint unit integration e2e browser
 bench-bus: install
 	@NEED_RABBIT_MANAGEMENT=1 scripts/ensure-infra.sh
 	$(BIN)/python tests/perf/bench_bus.py
+
+bench-audit: install
+	@scripts/ensure-infra.sh
+	$(BIN)/python tests/perf/bench_audit.py
 
 docs: install
 	$(BIN)/python scripts/generate_event_docs.py

@@ -578,6 +578,19 @@ def _end_sessions(connection: Connection, user_id: UUID, now: datetime) -> None:
     )
 
 
+def end_other_sessions(user_id: UUID, keep: str, now: datetime) -> int:
+    """End every session of a user but the one whose hash is `keep` (after a change of password)."""
+    with _begin() as connection:
+        result = connection.execute(
+            text(
+                "UPDATE session SET ended_at = :now"
+                " WHERE user_id = :u AND id_hash <> :keep AND ended_at IS NULL"
+            ),
+            {"now": now, "u": user_id, "keep": keep},
+        )
+        return result.rowcount
+
+
 def end_all_sessions(user_id: UUID, now: datetime) -> int:
     """Sign out everywhere; returns how many sessions ended."""
     with _begin() as connection:

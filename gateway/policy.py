@@ -73,6 +73,8 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/account"): SIGNED_IN,
     ("POST", "/account/sign-out-everywhere"): SIGNED_IN,
     ("POST", "/account/recovery-codes"): SIGNED_IN,
+    ("GET", "/account/password"): SIGNED_IN,
+    ("POST", "/account/password"): SIGNED_IN,
     # reviews: case data, audited
     ("GET", "/reviews"): Policy("signed_in", CASE_ROLES, audit="review", action="list"),
     ("GET", "/reviews/new"): Policy("signed_in", BUSINESS_MANAGER),

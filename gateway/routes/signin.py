@@ -463,8 +463,15 @@ async def password_reset_submit(
 
 
 @router.get("/account", response_class=HTMLResponse)
-async def account(request: Request, caller: Caller) -> Response:
+async def account(request: Request, caller: Caller, changed: str = "") -> Response:
     """Who you are signed in as, your recovery codes and your sessions."""
+    notice = "Your password has been changed. You are signed out everywhere else." if changed else ""
+    return await _account_page(request, caller, [], notice=notice)
+
+
+async def _account_page(
+    request: Request, caller: Caller, errors: list[dict[str, str]], notice: str = "", status_code: int = 200
+) -> Response:
     user = caller.user
     assert user is not None
     now = utcnow()
@@ -485,8 +492,53 @@ async def account(request: Request, caller: Caller) -> Response:
             "roles": [GRANTABLE_ROLES.get(role, role) for role in sorted(user.roles)],
             "sessions": await run_in_threadpool(identity.live_sessions, user.id, now),
             "recovery_codes_left": await run_in_threadpool(identity.recovery_codes_left, user.id),
+            "errors": errors,
+            "notice": notice,
         },
+        status_code=status_code,
     )
+
+
+@router.get("/account/password", response_class=HTMLResponse)
+async def change_password_page(request: Request, caller: Caller) -> Response:
+    """The form to change one's password."""
+    return render(request, "account/change_password.html", {"nav": "account", "errors": []})
+
+
+@router.post("/account/password", response_class=HTMLResponse, response_model=None)
+async def change_password(
+    request: Request,
+    rpc: RpcDep,
+    caller: Caller,
+    current_password: Annotated[str, Form(max_length=1024)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    confirm_password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """Change the password: the current one first, then the new one by the same rules as ever; every other
+    session ends and the person is told by e-mail."""
+    user = caller.user
+    assert user is not None and caller.session is not None
+    errors: list[dict[str, str]] = []
+    if not await _password_confirmed(request, user, current_password):
+        errors.append({"field": "current_password", "message": CURRENT_PASSWORD_REFUSED})
+    else:
+        errors = signin.problems_with_new_password(user, password, confirm_password)
+    if errors:
+        return render(
+            request, "account/change_password.html", {"nav": "account", "errors": errors}, status_code=422
+        )
+    now = utcnow()
+    await run_in_threadpool(signin.set_new_password, user.id, password, now)
+    await run_in_threadpool(identity.end_other_sessions, user.id, caller.session.id_hash, now)
+    await audit_account_event(request, "change_password", "allowed", user)
+    await send_account_email(
+        rpc,
+        user,
+        "password_changed",
+        None,
+        f"password-changed:{caller.session.id_hash[:16]}:{now:%Y%m%d%H%M%S}",
+    )
+    return RedirectResponse("/account?changed=1", status_code=303)
 
 
 @router.post("/account/sign-out-everywhere", response_model=None)
@@ -500,11 +552,37 @@ async def sign_out_everywhere(request: Request, caller: Caller) -> Response:
     return response
 
 
+async def _password_confirmed(request: Request, user: identity.UserAccount, password: str) -> bool:
+    """The signed-in person's current password, checked as a sign-in is (throttled, counted as a failure)."""
+    now = utcnow()
+    key = identity.account_key(user.email)
+    paused = await run_in_threadpool(signin.throttled, key, _address(request), now)
+    ok = await run_in_threadpool(verify_password, user.password_hash, password)
+    if paused or not ok:
+        await run_in_threadpool(identity.record_failure, key, _address(request), now)
+        return False
+    return True
+
+
+CURRENT_PASSWORD_REFUSED = "Enter your current password (after several wrong attempts, wait a few minutes)"  # noqa: S105 - a message
+
+
 @router.post("/account/recovery-codes", response_class=HTMLResponse, response_model=None)
-async def new_recovery_codes(request: Request, caller: Caller) -> Response:
-    """Replace the recovery codes and show the new ones once."""
+async def new_recovery_codes(
+    request: Request, caller: Caller, current_password: Annotated[str, Form(max_length=1024)] = ""
+) -> Response:
+    """Replace the recovery codes, once the current password confirms it is the person, and show the new
+    ones once."""
     assert caller.user is not None
+    if not await _password_confirmed(request, caller.user, current_password):
+        return await _account_page(
+            request,
+            caller,
+            [{"field": "current_password", "message": CURRENT_PASSWORD_REFUSED}],
+            status_code=422,
+        )
     codes = await run_in_threadpool(signin.replace_recovery_codes, caller.user, utcnow())
+    await audit_account_event(request, "replace_recovery_codes", "allowed", caller.user)
     response = render(request, "account/recovery_codes.html", {"codes": codes, "first_time": False})
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -186,6 +186,8 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("GET", "/account"): any_person,
     ("POST", "/account/sign-out-everywhere"): any_person,
     ("POST", "/account/recovery-codes"): any_person,
+    ("GET", "/account/password"): any_person,
+    ("POST", "/account/password"): any_person,
     # reviews
     ("GET", "/reviews"): works_on_reviews,
     ("GET", "/reviews/new"): business_manager,

@@ -534,7 +534,9 @@ def test_a_recovery_code_signs_in_once_and_new_codes_replace_the_old(
     system: SystemEnv, enrolled: dict[str, Any]
 ) -> None:
     me = SignedIn(enrolled["client"], enrolled["email"])
-    fresh = me.post_form("/account/recovery-codes")
+    refused = me.post_form("/account/recovery-codes", {"current_password": "not my password at all"})
+    assert refused.status_code == 422 and "Enter your current password" in refused.text
+    fresh = me.post_form("/account/recovery-codes", {"current_password": NEW_PASSWORD})
     codes = RECOVERY_CODE.findall(fresh.text)
     assert fresh.status_code == 200 and len(codes) == 10 and len(set(codes)) == 10
     first = _sign_in(
@@ -543,7 +545,9 @@ def test_a_recovery_code_signs_in_once_and_new_codes_replace_the_old(
     assert first.status_code == 303, "a recovery code works whatever its case and spacing"
     again = _sign_in(system, enrolled["email"], NEW_PASSWORD, codes[0], recovery=True)
     assert again.status_code == 401, "each recovery code works once"
-    newer = SignedIn(enrolled["client"], enrolled["email"]).post_form("/account/recovery-codes")
+    newer = SignedIn(enrolled["client"], enrolled["email"]).post_form(
+        "/account/recovery-codes", {"current_password": NEW_PASSWORD}
+    )
     assert newer.status_code == 200
     old = _sign_in(system, enrolled["email"], NEW_PASSWORD, codes[1], recovery=True)
     assert old.status_code == 401, "new codes replace the old ones"
@@ -604,3 +608,54 @@ def test_sign_ins_and_refusals_are_in_the_audit_without_the_address_typed(
     )
     assert rows == [("anonymous", "denied", hashlib.sha256(email.encode()).hexdigest())]
     assert not db.rows("SELECT 1 FROM audit.audit_entry WHERE record_id = %s", (email,))
+
+
+def test_changing_the_password_needs_the_current_one_and_signs_out_everywhere_else(
+    system: SystemEnv, enrolled: dict[str, Any], db: Database
+) -> None:
+    me = SignedIn(enrolled["client"], enrolled["email"])
+    # A second session elsewhere, signed in with a recovery code (no wait for a new TOTP step).
+    codes = RECOVERY_CODE.findall(
+        me.post_form("/account/recovery-codes", {"current_password": NEW_PASSWORD}).text
+    )
+    elsewhere = gateway_client(system)
+    page = elsewhere.get("/sign-in")
+    signed_in = elsewhere.post(
+        "/sign-in",
+        data={
+            "email": enrolled["email"],
+            "password": NEW_PASSWORD,
+            "code": codes[0],
+            "recovery": "1",
+            "csrf_token": csrf_in(page.text),
+        },
+    )
+    assert signed_in.status_code == 303 and elsewhere.get("/account").status_code == 200
+    before = db.scalar("SELECT password_hash FROM identity.user_account WHERE id = %s", (enrolled["id"],))
+    new_password = "pebble orchard lantern violet"
+    wrong = me.post_form(
+        "/account/password",
+        {"current_password": "guess", "password": new_password, "confirm_password": new_password},
+    )
+    assert wrong.status_code == 422 and "Enter your current password" in wrong.text
+    weak = me.post_form(
+        "/account/password",
+        {"current_password": NEW_PASSWORD, "password": "password1234", "confirm_password": "password1234"},
+    )
+    assert weak.status_code == 422
+    assert (
+        db.scalar("SELECT password_hash FROM identity.user_account WHERE id = %s", (enrolled["id"],))
+        == before
+    )
+    done = me.post_form(
+        "/account/password",
+        {"current_password": NEW_PASSWORD, "password": new_password, "confirm_password": new_password},
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/account?changed=1"
+    assert (
+        db.scalar("SELECT password_hash FROM identity.user_account WHERE id = %s", (enrolled["id"],))
+        != before
+    )
+    assert me.client.get("/account?changed=1").status_code == 200, "this session carries on"
+    assert "has been changed" in wait_for_mail(system, enrolled["email"], "password has been changed").body
+    assert elsewhere.get("/account").status_code == 303, "every other session ends"

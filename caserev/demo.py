@@ -17,6 +17,7 @@ from pathlib import Path
 import pyotp
 from sqlalchemy import text
 
+from gateway.credentials import new_recovery_codes
 from services.kernel.config import Settings
 from services.kernel.db import create_schema_engine
 
@@ -157,9 +158,11 @@ def demo_credentials(settings: Settings) -> dict[str, object]:
     else:
         stored = {"password": "demo " + " ".join(secrets.token_hex(3) for _ in range(3)), "totp": {}}
     secrets_by_email = stored["totp"]
-    assert isinstance(secrets_by_email, dict)
+    codes_by_email = stored.setdefault("recovery_codes", {})
+    assert isinstance(secrets_by_email, dict) and isinstance(codes_by_email, dict)
     for _, email, *_rest in USERS:
         secrets_by_email.setdefault(email, pyotp.random_base32())
+        codes_by_email.setdefault(email, new_recovery_codes(10))
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(stored, indent=2))
@@ -181,7 +184,7 @@ def demo_code(settings: Settings, email: str) -> str:
 def _seed_accounts(settings: Settings, credentials: dict[str, object]) -> None:
     from gateway import identity
     from gateway.credentials import hash_password
-    from gateway.signin import totp_box
+    from gateway.signin import recovery_code_hash, totp_box
 
     engine = create_schema_engine("identity", settings, pool_size=1)
     with engine.begin() as connection:
@@ -203,8 +206,8 @@ def _seed_accounts(settings: Settings, credentials: dict[str, object]) -> None:
     for code, name, agency_type in AGENCIES:
         identity.create_agency(by_code[code].id, name, agency_type, agency_id_of(code, name))
     password_hash = hash_password(str(credentials["password"]))
-    totp_secrets = credentials["totp"]
-    assert isinstance(totp_secrets, dict)
+    totp_secrets, recovery_codes = credentials["totp"], credentials["recovery_codes"]
+    assert isinstance(totp_secrets, dict) and isinstance(recovery_codes, dict)
     for code, email, name, roles, agency, region in USERS:
         if identity.user_by_email(email) is not None:
             continue
@@ -223,7 +226,7 @@ def _seed_accounts(settings: Settings, credentials: dict[str, object]) -> None:
             user_id,
             totp_box().encrypt(totp_secrets[email], context=str(user_id)),
             0,
-            [],
+            [recovery_code_hash(code) for code in recovery_codes[email]],
             identity.utcnow(),
         )
 
@@ -280,7 +283,8 @@ def sign_in_help(settings: Settings, gateway: str) -> list[str]:
         "  Sign in to the demo:",
         f"    {gateway}/sign-in  with any demo e-mail below and the password: {credentials['password']}",
         "    Security code: `.venv/bin/caserev demo-code EMAIL` prints the current one (or add the secret",
-        f"    from {settings.demo_credentials_file} to an authenticator app).",
+        f"    from {settings.demo_credentials_file} to an authenticator app; the file also holds each",
+        "    person's ten recovery codes).",
         "    People:",
     ]
     for code, email, _name, roles, agency, region in USERS:

@@ -237,3 +237,11 @@ def test_behind_a_tls_proxy_every_answer_carries_hsts(system):
     response = gateway_client(system).get("/", headers={"X-Forwarded-Proto": "https"})
     assert response.headers["strict-transport-security"].startswith("max-age=31536000")
     assert "strict-transport-security" not in gateway_client(system).get("/").headers
+
+
+def test_a_demo_person_can_sign_in_with_one_of_their_recovery_codes(system):
+    email = "reviewer@northbridge.example"
+    credentials = demo_credentials(system)
+    code = credentials["recovery_codes"][email][0]
+    _, response = sign_in_as(system, email, credentials["password"], code, recovery=True)
+    assert response.status_code == 303

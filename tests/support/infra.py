@@ -170,6 +170,20 @@ def _process_tree(pgid: int, extra_roots: Sequence[int] = ()) -> set[int]:
     return {pid for pid in found if _proc_comm(pid) != "epmd"}
 
 
+def _pids_mentioning(needle: str) -> set[int]:
+    """Live processes (not ``epmd``) whose command line or environment mentions ``needle``: what a node left
+    behind outside its process group (a helper that started a session of its own)."""
+    found = set()
+    for pid in _all_pids():
+        try:
+            blob = Path(f"/proc/{pid}/cmdline").read_bytes() + Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if needle.encode() in blob and pid != os.getpid() and _proc_comm(pid) != "epmd":
+            found.add(pid)
+    return found
+
+
 def _wait_gone(pids: set[int], timeout: float) -> set[int]:
     """Wait until none of ``pids`` is alive; return those still alive after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
@@ -456,14 +470,16 @@ class PrivateRabbit:
         """SIGKILL the node's process group and descendants (never ``epmd``); wait until all are gone."""
         if self._proc is None:
             return
-        victims = _process_tree(self._proc.pid, self._beam_pids())
+        victims = _process_tree(self._proc.pid, self._beam_pids()) | _pids_mentioning(str(self.base_dir))
         for _ in range(3):
             for pid in victims:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._proc.wait(timeout=10)
-            victims = _wait_gone(victims | _process_tree(self._proc.pid), 10)
+            victims = _wait_gone(
+                victims | _process_tree(self._proc.pid) | _pids_mentioning(str(self.base_dir)), 10
+            )
             if not victims:
                 break
         if victims:

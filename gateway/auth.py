@@ -25,7 +25,7 @@ from gateway.identity import Session, UserAccount, utcnow
 from gateway.policy import Policy, policy_for
 from gateway.secretbox import derive_key, load_key
 from services.kernel.config import Settings, get_settings
-from services.kernel.identity import Actor, Role
+from services.kernel.identity import ANALYST_ROLES, CASE_ROLES, Actor, Role
 from services.kernel.logs import request_id as current_request_id
 
 log = logging.getLogger(__name__)
@@ -262,11 +262,24 @@ def sign_in_location(next_path: str, expired: bool) -> str:
     return location + ("&expired=1" if expired else "")
 
 
-def safe_next(next_path: str | None) -> str:
-    """A same-site path to return to after signing in (never another site)."""
+def safe_next(next_path: str | None, default: str = "/reviews") -> str:
+    """A same-site path to return to after signing in (never another site); `default` otherwise."""
     if not next_path or not next_path.startswith("/") or next_path.startswith("//") or "\\" in next_path:
-        return "/reviews"
+        return default
     return next_path
+
+
+def landing_page(roles: frozenset[str]) -> str:
+    """Where a person starts when they asked for no page: the first thing their roles let them do."""
+    if roles & CASE_ROLES:
+        return "/reviews"
+    if roles & ANALYST_ROLES:
+        return "/dashboard"
+    if Role.PARTNERSHIP_ADMIN in roles:
+        return "/admin/users"
+    if Role.DATA_PROTECTION_OFFICER in roles:
+        return "/dpo"
+    return "/account"
 
 
 # -- audit --------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from gateway import audit, identity, signin, totp
 from gateway.auth import (
     Caller,
     clear_session_cookie,
+    landing_page,
     safe_next,
     start_session_cookie,
 )
@@ -96,7 +97,7 @@ async def audit_account_event(
 
 @router.get("/sign-in", response_class=HTMLResponse)
 async def sign_in_page(
-    request: Request, next: str = "/reviews", recovery: str = "", expired: str = "", reset: str = ""
+    request: Request, next: str = "", recovery: str = "", expired: str = "", reset: str = ""
 ) -> Response:
     """The sign-in form."""
     notice = ""
@@ -109,7 +110,13 @@ async def sign_in_page(
     return render(
         request,
         "account/sign_in.html",
-        {"errors": [], "email": "", "next": safe_next(next), "recovery": bool(recovery), "notice": notice},
+        {
+            "errors": [],
+            "email": "",
+            "next": safe_next(next, ""),
+            "recovery": bool(recovery),
+            "notice": notice,
+        },
     )
 
 
@@ -121,7 +128,7 @@ async def sign_in(
     password: Annotated[str, Form(max_length=1024)] = "",
     code: Annotated[str, Form(max_length=40)] = "",
     recovery: Annotated[str, Form(max_length=1)] = "",
-    next: Annotated[str, Form(max_length=2000)] = "/reviews",
+    next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Check e-mail, password and code together; on success start a new session (a new id)."""
     now = utcnow()
@@ -147,7 +154,7 @@ async def sign_in(
             {
                 "errors": errors,
                 "email": email,
-                "next": safe_next(next),
+                "next": safe_next(next, ""),
                 "recovery": bool(recovery),
                 "notice": "",
             },
@@ -165,7 +172,7 @@ async def sign_in(
         lifetime=_absolute(),
         address=_address(request),
     )
-    response = RedirectResponse(safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(next, landing_page(result.user.roles)), status_code=303)
     start_session_cookie(response, token)
     return response
 
@@ -355,7 +362,14 @@ async def confirm_authenticator(
         address=_address(request),
     )
     response = render(
-        request, "account/recovery_codes.html", {"codes": codes, "first_time": True, "principal": None}
+        request,
+        "account/recovery_codes.html",
+        {
+            "codes": codes,
+            "first_time": True,
+            "principal": None,
+            "continue_to": landing_page(caller.user.roles),
+        },
     )
     response.headers["Cache-Control"] = "no-store"
     start_session_cookie(response, token)
@@ -583,7 +597,11 @@ async def new_recovery_codes(
         )
     codes = await run_in_threadpool(signin.replace_recovery_codes, caller.user, utcnow())
     await audit_account_event(request, "replace_recovery_codes", "allowed", caller.user)
-    response = render(request, "account/recovery_codes.html", {"codes": codes, "first_time": False})
+    response = render(
+        request,
+        "account/recovery_codes.html",
+        {"codes": codes, "first_time": False, "continue_to": "/account"},
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 

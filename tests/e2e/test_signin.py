@@ -245,3 +245,20 @@ def test_a_demo_person_can_sign_in_with_one_of_their_recovery_codes(system):
     code = credentials["recovery_codes"][email][0]
     _, response = sign_in_as(system, email, credentials["password"], code, recovery=True)
     assert response.status_code == 303
+
+
+def test_a_data_protection_officer_who_asked_for_no_page_lands_on_their_own(system):
+    email = "dpo@northbridge.example"
+    client = gateway_client(system)
+    page = client.get("/sign-in")
+    response = client.post(
+        "/sign-in",
+        data={
+            "email": email,
+            "password": demo_credentials(system)["password"],
+            "code": fresh_code(system, email),
+            "csrf_token": csrf_in(page.text),
+        },
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/dpo"
+    assert client.get("/dpo").status_code == 200

@@ -146,3 +146,18 @@ def test_a_sign_in_link_works_once_before_it_expires_and_for_its_purpose_only(li
         mock.patch.object(signin.identity, "user_by_id", return_value=user),
     ):
         assert (signin.usable_link("token", ("invitation",), NOW) is not None) is usable
+
+
+@pytest.mark.parametrize(
+    ("roles", "page"),
+    [
+        ({"agency_lead"}, "/reviews"),
+        ({"business_manager", "partnership_admin"}, "/reviews"),
+        ({"national_analyst"}, "/dashboard"),
+        ({"partnership_admin"}, "/admin/users"),
+        ({"data_protection_officer"}, "/dpo"),
+        (set(), "/account"),
+    ],
+)
+def test_a_person_who_asked_for_no_page_starts_where_their_roles_let_them_work(roles, page):
+    assert auth.landing_page(frozenset(roles)) == page

@@ -491,15 +491,6 @@ def add_member(review_id: UUID, user_id: UUID, partnership_id: UUID, part: str, 
         )
 
 
-def remove_member(review_id: UUID, user_id: UUID) -> None:
-    """End a user's membership of a review."""
-    with _begin() as connection:
-        connection.execute(
-            text("DELETE FROM review_membership WHERE review_id = :r AND user_id = :u"),
-            {"r": review_id, "u": user_id},
-        )
-
-
 # -- sessions -----------------------------------------------------------------------------------------------
 
 
@@ -655,19 +646,6 @@ def link_by_token(token: str) -> AccountLink | None:
                 " WHERE token_hash = :h"
             ),
             {"h": hash_token(token)},
-        ).first()
-    return AccountLink(row.token_hash, row.user_id, row.purpose, row.expires_at, row.used_at) if row else None
-
-
-def link_by_hash(token_hash: str) -> AccountLink | None:
-    """The link a session was started from."""
-    with identity_engine().connect() as connection:
-        row = connection.execute(
-            text(
-                "SELECT token_hash, user_id, purpose, expires_at, used_at FROM account_link"
-                " WHERE token_hash = :h"
-            ),
-            {"h": token_hash},
         ).first()
     return AccountLink(row.token_hash, row.user_id, row.purpose, row.expires_at, row.used_at) if row else None
 

@@ -19,6 +19,7 @@ from uuid import UUID
 from gateway import identity, totp
 from gateway.credentials import (
     hash_password,
+    needs_rehash,
     new_recovery_codes,
     normalise_recovery_code,
     password_problems,
@@ -35,7 +36,6 @@ SIGN_IN_REFUSED = (
     "attempts. Check them and try again in a few minutes. Each security code works once: if you have just "
     "used one, wait for the next."
 )
-LINK_LIFETIMES = {"invitation": "invitation_days", "second_factor_reset": "invitation_days"}
 
 
 @lru_cache
@@ -120,15 +120,13 @@ def sign_in(
         if reused:
             log.warning("sign-in refused: a security code was used a second time")
         return SignInResult(None, code_reused=reused)
-    assert user is not None
+    assert user is not None and user.password_hash is not None
+    if needs_rehash(user.password_hash):
+        # Hashed with older parameters: hashed again now, while the password is at hand.
+        identity.set_password(user.id, hash_password(password), now)
     identity.clear_failures(key)
     identity.signed_in(user.id, now)
     return SignInResult(user)
-
-
-def reused_code_owner(email: str) -> UserAccount | None:
-    """The account to warn after a reused code (looked up again: the result above carries nobody)."""
-    return identity.user_by_email(email)
 
 
 # -- single-use links: invitations, second-factor resets, password resets ---------------------------------

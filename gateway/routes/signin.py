@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
@@ -604,9 +603,3 @@ async def new_recovery_codes(
     )
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def sign_in_redirect(next_path: str, expired: bool) -> RedirectResponse:
-    """Send a browser to sign in, and back afterwards."""
-    location = "/sign-in?next=" + quote(next_path, safe="")
-    return RedirectResponse(location + ("&expired=1" if expired else ""), status_code=303)

@@ -161,3 +161,24 @@ def test_a_sign_in_link_works_once_before_it_expires_and_for_its_purpose_only(li
 )
 def test_a_person_who_asked_for_no_page_starts_where_their_roles_let_them_work(roles, page):
     assert auth.landing_page(frozenset(roles)) == page
+
+
+def test_a_password_hashed_with_weaker_parameters_is_hashed_again_at_sign_in(monkeypatch):
+    from argon2 import PasswordHasher
+
+    old_hash = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash("kettle violet harbour lamp")
+    user = mock.Mock(active=True, enrolled=True, password_hash=old_hash, id=uuid.uuid4())
+    monkeypatch.setattr(signin, "throttled", lambda *args: False)
+    monkeypatch.setattr(signin, "_second_factor_ok", lambda *args: (True, False))
+    with (
+        mock.patch.object(signin.identity, "user_by_email", return_value=user),
+        mock.patch.object(signin.identity, "set_password") as set_password,
+        mock.patch.object(signin.identity, "clear_failures"),
+        mock.patch.object(signin.identity, "signed_in"),
+    ):
+        result = signin.sign_in(
+            "a@b.example", "kettle violet harbour lamp", "123456", recovery=False, address="x", now=NOW
+        )
+    assert result.ok
+    (user_id, new_hash, _), _ = set_password.call_args
+    assert user_id == user.id and "m=19456,t=2,p=1" in new_hash

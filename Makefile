@@ -6,15 +6,24 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := gateway/static/dist/app.js
 
-.PHONY: run test lint unit integration e2e browser chaos bench-bus bench-audit docs install assets clean
+.PHONY: lock run test lint unit integration e2e browser chaos bench-bus bench-audit docs install assets clean
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every Python package at the versions CI last passed with; `make lock` refreshes it.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip "setuptools<82" wheel
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
 install: $(STAMP)
+
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip "setuptools<82" wheel
+	.lock-venv/bin/pip install --quiet -e ".[dev]"
+	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^caserev' > constraints.txt
+	rm -rf .lock-venv
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -162,12 +161,13 @@ def test_private_rabbit_kill_and_restart_keeps_confirmed_message() -> None:
     main_beams = _pids_named("beam.smp")
     epmd_before = _pids_named("epmd")
     with PrivateRabbit() as rabbit:
-        # The queue first, given a moment: RabbitMQ writes queue metadata to its store asynchronously, so
-        # a queue declared an instant before SIGKILL may be lost (seen under load). The confirm covers the
-        # message, which is what this test is about.
+        # The queue first, settled by a clean stop and start: RabbitMQ writes queue metadata to its store
+        # asynchronously, so a queue declared shortly before SIGKILL may be lost (seen twice under CI load,
+        # even after a one-second wait). The confirm covers the message, which is what this test is about.
         _publish_persistent(rabbit.amqp_uri, "durable_q", {"n": 0})
         assert _get_one(rabbit.amqp_uri, "durable_q") == {"n": 0}
-        time.sleep(1)
+        rabbit.stop()
+        rabbit.start()
         _publish_persistent(rabbit.amqp_uri, "durable_q", {"n": 2})
         rabbit.kill()
         assert not rabbit.running

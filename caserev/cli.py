@@ -147,6 +147,18 @@ def cmd_invite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_caller_keys(args: argparse.Namespace) -> int:
+    """A fresh pair of caller keys for a deployment (services/kernel/caller_seal.py)."""
+    from services.kernel.caller_seal import new_key_pair
+
+    signing, verify = new_key_pair()
+    print("# The gateway and the operator's `caserev` commands only; keep it with the deployment's secrets:")
+    print(f"CASEREV_CALLER_SIGNING_KEY={signing}")
+    print("# Every service (not secret, but it must be this one):")
+    print(f"CASEREV_CALLER_VERIFY_KEY={verify}")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from caserev.supervisor import run
 
@@ -218,6 +230,9 @@ def parser() -> argparse.ArgumentParser:
         "audit-verify", help="check the audit log's hash chain; exit 1 naming the first broken entry"
     ).set_defaults(func=cmd_audit_verify)
 
+    commands.add_parser(
+        "caller-keys", help="a new key pair that seals each RPC's caller (for a deployment's secrets)"
+    ).set_defaults(func=cmd_caller_keys)
     run = commands.add_parser("run", help="migrate, start every process, load the demo, print the address")
     run.add_argument("--no-demo", action="store_true")
     run.set_defaults(func=cmd_run)

@@ -18,6 +18,7 @@ import pyotp
 from sqlalchemy import text
 
 from gateway.credentials import new_recovery_codes
+from services.kernel.caller_seal import seal
 from services.kernel.config import Settings
 from services.kernel.db import create_schema_engine
 
@@ -244,7 +245,7 @@ def seed_demo(settings: Settings) -> None:
     with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri}, timeout=settings.rpc_timeout_s) as rpc:
         for partnership in PARTNERSHIPS:
             rpc.notifications.set_contact(
-                SYSTEM_ACTOR,
+                seal(SYSTEM_ACTOR, "notifications.set_contact", settings=settings),
                 {
                     "partnership_id": str(partnership.id),
                     "role": "business_manager",
@@ -260,7 +261,7 @@ def seed_demo(settings: Settings) -> None:
                 "roles": ["business_manager"],
             }
             review = rpc.forms.open_review(
-                actor,
+                seal(actor, "forms.open_review", settings=settings),
                 {"review_type": review_type, "partnership_id": str(partnership.id), "title": title},
                 f"seed-demo:{code}:{title}",
             )

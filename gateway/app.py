@@ -37,6 +37,7 @@ from gateway.routes import admin, api_clients, dashboard, demo, dpo, health, pag
 from gateway.rpc import RemoteError, RpcClient, RpcUnavailable
 from gateway.secretbox import load_key
 from gateway.security import BodyLimit, security_headers
+from services.kernel import caller_seal
 from services.kernel.config import get_settings
 from services.kernel.errors import STATUS_BY_ERROR
 
@@ -52,8 +53,9 @@ PAGE_NOT_FOUND = (
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
-    # Fail at start, not at the first sign-in, if the gateway's key is missing outside local development.
+    # Fail at start, not at the first sign-in, if the gateway's keys are missing outside local development.
     load_key(settings)
+    caller_seal.signing_key(settings)
     app.state.rpc = RpcClient(settings.amqp_uri, timeout=settings.rpc_timeout_s)
     try:
         await app.state.rpc.connect()

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 from gateway.auth import Caller, Principal, csrf_token, presession_cookie_name, set_cookie
 from gateway.rpc import RpcClient
 from services.kernel.config import get_settings
-from services.kernel.identity import ANALYST_ROLES, CASE_ROLES, PARTNERSHIP_CASE_ROLES, Actor, Role
+from services.kernel.identity import ANALYST_ROLES, CASE_ROLES, PARTNERSHIP_CASE_ROLES, Role
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -20,11 +20,6 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 def get_rpc(request: Request) -> RpcClient:
     """The process's RPC client."""
     return request.app.state.rpc
-
-
-def actor_payload(actor: Actor) -> dict[str, Any]:
-    """The caller as it travels with every RPC."""
-    return actor.model_dump(mode="json")
 
 
 def navigation(principal: Principal | None) -> list[tuple[str, str, str]]:
@@ -72,4 +67,4 @@ def render(
 
 
 RpcDep = Annotated[RpcClient, Depends(get_rpc)]
-__all__ = ["TEMPLATES", "Caller", "RpcDep", "actor_payload", "navigation", "render"]
+__all__ = ["TEMPLATES", "Caller", "RpcDep", "navigation", "render"]

@@ -16,7 +16,9 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
+from services.kernel import caller_seal
 from services.kernel.broker import RPC_EXCHANGE
+from services.kernel.identity import Actor
 from services.kernel.logs import request_id
 
 log = logging.getLogger(__name__)
@@ -109,8 +111,13 @@ class RpcClient:
     async def call(
         self, service: str, method: str, *args: Any, timeout: float | None = None, **kwargs: Any
     ) -> Any:
-        """Call a remote method and wait for its result (raises RemoteError or RpcUnavailable)."""
+        """Call a remote method and wait for its result (raises RemoteError or RpcUnavailable).
+
+        An Actor given first is sent sealed for this method (services/kernel/caller_seal.py).
+        """
         timeout = timeout or self.timeout
+        if args and isinstance(args[0], Actor):
+            args = (caller_seal.seal(args[0].model_dump(mode="json"), f"{service}.{method}"), *args[1:])
         try:
             await self.connect()
         except Exception as exc:

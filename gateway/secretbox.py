@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
-import os
 import secrets
 from pathlib import Path
 
@@ -18,7 +16,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-KEY_BYTES = 32
+from services.kernel.keyfiles import KEY_BYTES, read_or_create_key_file
+
 _NONCE_BYTES = 12
 _VERSION = "v1."
 _GENERATE_KEY_HINT = (
@@ -95,33 +94,8 @@ def load_key(settings: object) -> bytes:
         return decode_key(given, source="CASEREV_IDENTITY_KEY")
     if getattr(settings, "environment", "local") != "local":
         raise SecretBoxError(f"CASEREV_IDENTITY_KEY must be set: {_GENERATE_KEY_HINT}")
-    return _read_or_create_key_file(Path(getattr(settings, "identity_key_file", "var/identity.key")))
-
-
-def _read_or_create_key_file(path: Path) -> bytes:
-    if path.exists():
-        return decode_key(path.read_text(encoding="ascii"), source=str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="ascii") as file:
-        file.write(base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii") + "\n")
-        file.flush()
-        os.fsync(file.fileno())
-    try:
-        # A hard link puts the complete file in place only if there is none yet, so when two processes start
-        # together both end up with the winner's key (os.replace would let the loser overwrite it).
-        os.link(temporary, path)
-    except FileExistsError:
-        pass
-    except OSError:
-        # A file system without hard links: fall back to an atomic rename.
-        if not path.exists():
-            os.replace(temporary, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
-    return decode_key(path.read_text(encoding="ascii"), source=str(path))
+    path = Path(getattr(settings, "identity_key_file", "var/identity.key"))
+    return decode_key(read_or_create_key_file(path), source=str(path))
 
 
 def derive_key(master: bytes, purpose: str) -> bytes:

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from gateway import identity
 from gateway.auth import Caller
-from gateway.deps import RpcDep, actor_payload, render
+from gateway.deps import RpcDep, render
 from services.analytics.contract import ReviewCount
 from services.forms.contract import ReviewTypeInfo
 from services.kernel.identity import Role
@@ -34,7 +34,7 @@ class CountRow:
 async def api_review_counts(partnership_id: UUID, rpc: RpcDep, caller: Caller) -> list[ReviewCount]:
     """Counts from the analytics read model (eventually consistent: a new review appears within moments).
     A partnership's own people see their partnership; analysts the partnerships of their region, or all."""
-    rows = await rpc.call("analytics", "review_counts", actor_payload(caller.actor), str(partnership_id))
+    rows = await rpc.call("analytics", "review_counts", caller.actor, str(partnership_id))
     return [ReviewCount.model_validate(row) for row in rows]
 
 

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway import audit, gdpr, identity
 from gateway.auth import AccessDenied, Caller
-from gateway.deps import RpcDep, actor_payload, render
+from gateway.deps import RpcDep, render
 from gateway.identity import utcnow
 
 router = APIRouter(include_in_schema=False)
@@ -408,7 +408,7 @@ async def export_subject_access_request(request_id: str, caller: Caller, rpc: Rp
     held: dict[str, list[Any]] = {}
     for service in PERSON_RECORD_SERVICES:
         held[service] = (
-            await rpc.call(service, "records_about_person", actor_payload(caller.actor), person)
+            await rpc.call(service, "records_about_person", caller.actor, person)
             if person["user_id"] or person["email"]
             else []
         )
@@ -446,9 +446,7 @@ async def _records_due(
     schedule = {rule.record_type: rule for rule in gdpr.retention_schedule(overrides)}
     review_rule = schedule["review"]
     cutoff = gdpr.retention_cutoff(review_rule.months, today)
-    candidates = await rpc.call(
-        "forms", "reviews_for_retention", actor_payload(caller.actor), cutoff.isoformat()
-    )
+    candidates = await rpc.call("forms", "reviews_for_retention", caller.actor, cutoff.isoformat())
     type_labels = (
         {t["code"]: t["label"] for t in await rpc.call("forms", "review_types")} if candidates else {}
     )

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from gateway import identity
 from gateway.auth import Caller
-from gateway.deps import RpcDep, actor_payload, render
+from gateway.deps import RpcDep, render
 from gateway.identity import REVIEW_PARTS
 from gateway.rpc import RemoteError
 from services.forms.contract import TITLE_MAX, OpenReview, ReviewSummary, ReviewTypeInfo
@@ -86,14 +86,12 @@ async def _open(rpc: RpcDep, caller: Caller, command: OpenReview, idempotency_ke
     if not await run_in_threadpool(identity.partnership_exists, command.partnership_id):
         raise RequestProblems([UNKNOWN_PARTNERSHIP])
     return await rpc.call(
-        "forms", "open_review", actor_payload(caller.actor), command.model_dump(mode="json"), idempotency_key
+        "forms", "open_review", caller.actor, command.model_dump(mode="json"), idempotency_key
     )
 
 
 async def _review(rpc: RpcDep, caller: Caller, review_id: UUID) -> ReviewSummary:
-    return ReviewSummary.model_validate(
-        await rpc.call("forms", "get_review", actor_payload(caller.actor), str(review_id))
-    )
+    return ReviewSummary.model_validate(await rpc.call("forms", "get_review", caller.actor, str(review_id)))
 
 
 # -- JSON API -----------------------------------------------------------------------------------------------
@@ -109,7 +107,7 @@ async def api_review_types(rpc: RpcDep) -> list[ReviewTypeInfo]:
 async def api_reviews(rpc: RpcDep, caller: Caller) -> list[ReviewSummary]:
     """Newest first: a partnership's reviews for its business manager, partners and executive; the reviews
     a person (or an agency's system) takes part in for everyone else."""
-    rows = await rpc.call("forms", "list_reviews", actor_payload(caller.actor))
+    rows = await rpc.call("forms", "list_reviews", caller.actor)
     return [ReviewSummary.model_validate(row) for row in rows]
 
 
@@ -331,7 +329,7 @@ async def share_review(
         await rpc.call(
             "forms",
             "share_review",
-            actor_payload(caller.actor),
+            caller.actor,
             str(review_id),
             partnership_id,
             str(uuid.uuid4()),

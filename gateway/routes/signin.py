@@ -31,7 +31,7 @@ from services.kernel.logs import request_id as current_request_id
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
-GATEWAY_ACTOR = Actor(user_id="system:gateway", roles=frozenset({Role.SYSTEM})).model_dump(mode="json")
+GATEWAY_ACTOR = Actor(user_id="system:gateway", roles=frozenset({Role.SYSTEM}))
 LINK_PURPOSES = ("invitation", "second_factor_reset")
 LINK_NOT_USABLE = {
     "title": "This link does not work",

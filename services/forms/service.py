@@ -69,7 +69,7 @@ class FormsService(ServiceBase):
 
     uow: UnitOfWork = Database(Base.metadata)  # type: ignore[assignment]
 
-    @rpc
+    @rpc(public=True)
     def review_types(self) -> list[dict[str, Any]]:
         """The review types a partnership can open."""
         return [

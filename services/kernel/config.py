@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     # generated into identity_key_file; elsewhere it must be given.
     identity_key: str = ""
     identity_key_file: str = "var/identity.key"
+    # Every RPC carries its caller sealed by the gateway (services/kernel/caller_seal.py): the gateway and the
+    # operator's tools hold the signing key, services only the verify key (or, locally, both come from the
+    # generated key file). A seal is good for caller_seal_seconds.
+    caller_signing_key: str = ""
+    caller_verify_key: str = ""
+    caller_signing_key_file: str = "var/caller-signing.key"
+    caller_seal_seconds: int = 120
     # The demo's generated password and second-factor secrets (local only; `caserev demo-code` reads it).
     demo_credentials_file: str = "var/demo-credentials.json"
     # Sessions: idle and absolute time-outs, and the warning shown before the idle one.

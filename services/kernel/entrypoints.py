@@ -9,6 +9,7 @@ then moved to `caserev.dead-letters` with the reason, where `caserev dead-letter
 
 from __future__ import annotations
 
+import inspect
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -17,10 +18,11 @@ from nameko.events import EventHandler as NamekoEventHandler
 from nameko.rpc import Rpc as NamekoRpc
 from nameko.timer import timer
 
+from services.kernel import caller_seal
 from services.kernel.broker import DEAD_LETTER_QUEUE, RETRY_EXCHANGE, handler_queue, publisher_for
 from services.kernel.config import get_settings
-from services.kernel.errors import CaseReviewError
-from services.kernel.metrics import DEAD_LETTERS, EVENT_RETRIES
+from services.kernel.errors import CaseReviewError, Forbidden
+from services.kernel.metrics import DEAD_LETTERS, EVENT_RETRIES, UNSEALED_CALLS
 from services.kernel.unit_of_work import finish_units_of_work
 
 log = logging.getLogger(__name__)
@@ -29,10 +31,57 @@ ATTEMPTS_HEADER = "x-caserev-attempts"
 
 
 class Rpc(NamekoRpc):
-    """An RPC whose unit of work commits before the reply is sent; domain errors are expected ones."""
+    """An RPC whose unit of work commits before the reply is sent; domain errors are expected ones.
 
-    def __init__(self, expected_exceptions: Any = CaseReviewError, **kwargs: Any) -> None:
+    Deny by default: the method's first parameter is `actor`, and a call runs only if that caller carries
+    the gateway's seal for this very method (caller_seal.py); the method then gets the actor without it.
+    Only a method declared `@rpc(public=True)` (nothing about any case) takes no caller.
+    """
+
+    def __init__(
+        self, expected_exceptions: Any = CaseReviewError, public: bool = False, **kwargs: Any
+    ) -> None:
+        self.public = public
         super().__init__(expected_exceptions=expected_exceptions, **kwargs)
+
+    def setup(self) -> None:
+        self.check_takes_caller()
+        if not self.public:
+            caller_seal.verify_key()  # a service without its verify key must not start
+        super().setup()
+
+    def check_takes_caller(self) -> None:
+        """TypeError, at start, for a method that is not public and does not take `actor` first."""
+        if self.public:
+            return
+        method = getattr(self.container.service_cls, self.method_name)
+        if list(inspect.signature(method).parameters)[1:2] != ["actor"]:
+            raise TypeError(
+                f"{self.container.service_name}.{self.method_name} must take `actor` first, "
+                "or be declared @rpc(public=True)"
+            )
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        if not self.public:
+            body = self._with_unsealed_caller(body)
+        super().handle_message(body, message)
+
+    def _with_unsealed_caller(self, body: Any) -> Any:
+        """The request with its caller's seal checked and taken off; Forbidden if it is not good."""
+        args, kwargs = list(body.get("args") or []), dict(body.get("kwargs") or {})
+        to = f"{self.container.service_name}.{self.method_name}"
+        try:
+            if args:
+                args[0] = caller_seal.unseal(args[0], to)
+            elif "actor" in kwargs:
+                kwargs["actor"] = caller_seal.unseal(kwargs["actor"], to)
+            else:
+                raise caller_seal.UnsealedCaller("the call names no caller")
+        except caller_seal.UnsealedCaller as refusal:
+            UNSEALED_CALLS.labels(self.container.service_name, self.method_name).inc()
+            log.warning("refused a call to %s: %s", to, refusal)
+            raise Forbidden("The caller could not be confirmed") from None
+        return {**body, "args": args, "kwargs": kwargs}
 
     def handle_result(self, message: Any, worker_ctx: Any, result: Any, exc_info: Any) -> Any:
         exc_info = finish_units_of_work(worker_ctx, exc_info)

@@ -36,6 +36,11 @@ EVENT_RETRIES = Counter(
 DEAD_LETTERS = Counter(
     "caserev_dead_letters_total", "Events sent to the dead-letter queue", ["service", "queue"]
 )
+UNSEALED_CALLS = Counter(
+    "caserev_rpc_unsealed_calls_total",
+    "RPC calls refused because the caller carried no valid seal (a wrong key, or someone forging callers)",
+    ["service", "method"],
+)
 
 
 class CallbackGauges(Collector):

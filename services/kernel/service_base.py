@@ -20,7 +20,7 @@ class ServiceBase:
     metrics = Metrics()
     log_context = LogContext()
 
-    @rpc
+    @rpc(public=True)
     def health(self) -> dict[str, Any]:
         """Whether the service reaches its own schema; its outbox backlog."""
         return health_report(self.name, self.uow)

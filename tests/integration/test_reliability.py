@@ -284,7 +284,8 @@ def test_rpc_sent_while_service_is_down_expires_instead_of_running_late(make_har
             await client.close()
 
     async def call_while_down() -> tuple[int, BaseException | None]:
-        task = asyncio.create_task(call("open_review", actor, command, timeout=2.0))
+        sealed = harness.system.sealed(actor, "forms.open_review")
+        task = asyncio.create_task(call("open_review", sealed, command, timeout=2.0))
         await asyncio.sleep(0.5)
         waiting = await asyncio.to_thread(harness.ready, "rpc-forms")
         try:

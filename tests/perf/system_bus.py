@@ -246,7 +246,8 @@ class RunningSystem:
                         "partnership_id": str(self.partnerships[number % len(self.partnerships)]),
                         "title": f"Benchmark review {number}",
                     }
-                    calls.append(asyncio.create_task(client.call("forms", "open_review", ACTOR, command)))
+                    sealed = self.system.sealed(ACTOR, "forms.open_review")
+                    calls.append(asyncio.create_task(client.call("forms", "open_review", sealed, command)))
                 results = await asyncio.gather(*calls, return_exceptions=True)
             finally:
                 await client.close()

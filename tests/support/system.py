@@ -18,6 +18,8 @@ from pathlib import Path
 import httpx
 
 from caserev.supervisor import read_procfile
+from services.kernel import caller_seal
+from services.kernel.config import Settings
 from tests.support.infra import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +44,12 @@ class SystemEnv:
     def maildir(self) -> Path:
         return Path(self.env["CASEREV_MAILDIR"])
 
+    def sealed(self, actor: dict, to: str) -> dict:
+        """`actor` sealed for the method `to` with this system's caller key, as the gateway sends it."""
+        return caller_seal.seal(
+            actor, to, settings=Settings(caller_signing_key=self.env["CASEREV_CALLER_SIGNING_KEY"])
+        )
+
     def metrics_url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.env[f'{service.upper()}_METRICS_PORT']}/metrics"
 
@@ -64,6 +72,7 @@ def system_env(db_name: str, amqp_uri: str, workdir: Path, **overrides: str) -> 
         # Each system has its own gateway key and demo credentials, never the developer's own.
         "CASEREV_IDENTITY_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "CASEREV_DEMO_CREDENTIALS_FILE": str(workdir / "demo-credentials.json"),
+        "CASEREV_CALLER_SIGNING_KEY": caller_seal.new_key_pair()[0],
     }
     env["CASEREV_PUBLIC_URL"] = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
     for service in SERVICES:

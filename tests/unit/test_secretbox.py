@@ -11,8 +11,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from gateway import secretbox
 from gateway.secretbox import SecretBox, SecretBoxError, derive_key, load_key
+from services.kernel import keyfiles
 from services.kernel.config import Settings
 
 KEY = bytes(range(32))
@@ -138,7 +138,7 @@ def test_a_key_file_written_by_another_process_first_is_the_one_used(
         Path(destination).write_text(encoded(OTHER_KEY) + "\n")
         real_link(source, destination)
 
-    monkeypatch.setattr(secretbox.os, "link", lose_the_race)
+    monkeypatch.setattr(keyfiles.os, "link", lose_the_race)
     assert load_key(SimpleNamespace(identity_key_file=str(key_file))) == OTHER_KEY
     assert [path.name for path in tmp_path.iterdir()] == ["identity.key"]
 

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := gateway/static/dist/app.js
 
-.PHONY: lock run test lint unit integration e2e browser chaos bench-bus bench-audit docs install assets clean
+.PHONY: lock run test lint unit integration e2e browser chaos bench-bus bench-audit bench-seal docs install assets clean
 
 # constraints.txt pins every Python package at the versions CI last passed with; `make lock` refreshes it.
 $(STAMP): pyproject.toml constraints.txt
@@ -68,6 +68,9 @@ bench-bus: install
 bench-audit: install
 	@scripts/ensure-infra.sh
 	$(BIN)/python tests/perf/bench_audit.py
+
+bench-seal: install
+	$(BIN)/python tests/perf/bench_caller_seal.py
 
 docs: install
 	$(BIN)/python scripts/generate_event_docs.py

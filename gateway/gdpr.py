@@ -517,7 +517,7 @@ def account_record(partnership_id: UUID, user_id: UUID) -> dict[str, Any] | None
         ).all()
         sessions = connection.execute(
             text(
-                "SELECT stage, created_at, last_seen_at, expires_at, ended_at, address FROM session"
+                "SELECT stage, created_at, last_seen_at, expires_at, ended_at, address, device FROM session"
                 " WHERE user_id = :u ORDER BY created_at"
             ),
             {"u": user_id},
@@ -563,6 +563,7 @@ def account_record(partnership_id: UUID, user_id: UUID) -> dict[str, Any] | None
                     "expires_at": s.expires_at,
                     "ended_at": s.ended_at,
                     "address": s.address,
+                    "device": s.device,
                 }
                 for s in sessions
             ],

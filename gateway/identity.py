@@ -502,6 +502,7 @@ def create_session(
     lifetime: timedelta,
     address: str | None,
     link_hash: str | None = None,
+    device: str | None = None,
 ) -> str:
     """Start a session; returns the cookie's value (only its hash is stored)."""
     token = new_token()
@@ -513,7 +514,8 @@ def create_session(
         connection.execute(
             text(
                 "INSERT INTO session (id_hash, user_id, stage, link_hash, created_at, last_seen_at,"
-                " expires_at, address) VALUES (:h, :u, :stage, :link, :now, :now, :exp, :addr)"
+                " expires_at, address, handle, device)"
+                " VALUES (:h, :u, :stage, :link, :now, :now, :exp, :addr, :handle, :device)"
             ),
             {
                 "h": hash_token(token),
@@ -523,6 +525,8 @@ def create_session(
                 "now": now,
                 "exp": now + lifetime,
                 "addr": address,
+                "handle": uuid.uuid4(),
+                "device": device[:60] if device else None,
             },
         )
     return token
@@ -592,18 +596,55 @@ def end_all_sessions(user_id: UUID, now: datetime) -> int:
         return result.rowcount
 
 
-def live_sessions(user_id: UUID, now: datetime) -> int:
-    """Sessions of a user that are not ended or expired."""
+@dataclass(frozen=True)
+class LiveSession:
+    """One of a person's live sessions, as their account page lists it."""
+
+    handle: UUID | None
+    device: str | None
+    address: str | None
+    created_at: datetime
+    last_seen_at: datetime
+    current: bool
+
+
+def sessions_of(user_id: UUID, current: str, now: datetime, idle: timedelta) -> list[LiveSession]:
+    """A person's sessions that are neither ended nor timed out: the one asking (its hash is `current`)
+    first, then the others by latest activity."""
     with identity_engine().connect() as connection:
-        return int(
-            connection.execute(
-                text(
-                    "SELECT count(*) FROM session"
-                    " WHERE user_id = :u AND ended_at IS NULL AND expires_at > :now"
-                ),
-                {"u": user_id, "now": now},
-            ).scalar_one()
+        rows = connection.execute(
+            text(
+                "SELECT id_hash, handle, device, address, created_at, last_seen_at FROM session"
+                " WHERE user_id = :u AND stage = 'full' AND ended_at IS NULL AND expires_at > :now"
+                " AND last_seen_at > :idle_since ORDER BY id_hash = :current DESC, last_seen_at DESC"
+            ),
+            {"u": user_id, "now": now, "idle_since": now - idle, "current": current},
+        ).all()
+    return [
+        LiveSession(
+            row.handle,
+            row.device,
+            row.address,
+            row.created_at,
+            row.last_seen_at,
+            current=row.id_hash == current,
         )
+        for row in rows
+    ]
+
+
+def end_session_by_handle(user_id: UUID, handle: UUID, keep: str, now: datetime) -> bool:
+    """End the person's own live session named by `handle`, never the one whose hash is `keep` (the
+    asker's); False if there is no such session of theirs."""
+    with _begin() as connection:
+        result = connection.execute(
+            text(
+                "UPDATE session SET ended_at = :now"
+                " WHERE handle = :handle AND user_id = :u AND id_hash <> :keep AND ended_at IS NULL"
+            ),
+            {"now": now, "handle": handle, "u": user_id, "keep": keep},
+        )
+        return result.rowcount == 1
 
 
 # -- single-use links ---------------------------------------------------------------------------------------

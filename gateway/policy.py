@@ -75,6 +75,9 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/account/recovery-codes"): SIGNED_IN,
     ("GET", "/account/password"): SIGNED_IN,
     ("POST", "/account/password"): SIGNED_IN,
+    # one's own other devices: the route finds the session among the caller's own, else 404
+    ("GET", "/account/sessions/{handle}"): SIGNED_IN,
+    ("POST", "/account/sessions/{handle}"): SIGNED_IN,
     # reviews: case data, audited
     ("GET", "/reviews"): Policy("signed_in", CASE_ROLES, audit="review", action="list"),
     ("GET", "/reviews/new"): Policy("signed_in", BUSINESS_MANAGER),

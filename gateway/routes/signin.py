@@ -4,10 +4,12 @@ account. Password hashing and the database run in the thread pool, off the event
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
+from uuid import UUID
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -21,6 +23,7 @@ from gateway.auth import (
 )
 from gateway.credentials import verify_password
 from gateway.deps import RpcDep, render
+from gateway.devices import describe_device
 from gateway.identity import utcnow
 from gateway.metrics import SIGN_INS
 from gateway.rpc import RpcClient
@@ -170,6 +173,7 @@ async def sign_in(
         now=now,
         lifetime=_absolute(),
         address=_address(request),
+        device=describe_device(request.headers.get("user-agent")),
     )
     response = RedirectResponse(safe_next(next, landing_page(result.user.roles)), status_code=303)
     start_session_cookie(response, token)
@@ -280,6 +284,7 @@ async def link_submit(
         now=now,
         lifetime=signin.link_lifetime("password_reset"),
         address=_address(request),
+        device=describe_device(request.headers.get("user-agent")),
         link_hash=link.token_hash,
     )
     response = RedirectResponse("/set-up-authenticator", status_code=303)
@@ -359,6 +364,7 @@ async def confirm_authenticator(
         now=now,
         lifetime=_absolute(),
         address=_address(request),
+        device=describe_device(request.headers.get("user-agent")),
     )
     response = render(
         request,
@@ -475,11 +481,86 @@ async def password_reset_submit(
 # -- one's own account --------------------------------------------------------------------------------------
 
 
+ACCOUNT_NOTICES = {
+    "changed": "Your password has been changed. You are signed out everywhere else.",
+    "ended": "You have signed out of that device.",
+}
+
+
 @router.get("/account", response_class=HTMLResponse)
-async def account(request: Request, caller: Caller, changed: str = "") -> Response:
-    """Who you are signed in as, your recovery codes and your sessions."""
-    notice = "Your password has been changed. You are signed out everywhere else." if changed else ""
+async def account(request: Request, caller: Caller, changed: str = "", ended: str = "") -> Response:
+    """Who you are signed in as, your recovery codes and where you are signed in."""
+    notice = ACCOUNT_NOTICES["changed"] if changed else ACCOUNT_NOTICES["ended"] if ended else ""
     return await _account_page(request, caller, [], notice=notice)
+
+
+_LONDON = ZoneInfo("Europe/London")
+
+
+def _london(moment: datetime) -> str:
+    return moment.astimezone(_LONDON).strftime("%-d %B %Y at %H:%M")
+
+
+async def _own_sessions(caller: Caller) -> list[dict[str, object]]:
+    """The person's live sessions as their account page shows them (times in UK time)."""
+    assert caller.user is not None and caller.session is not None
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    sessions = await run_in_threadpool(
+        identity.sessions_of, caller.user.id, caller.session.id_hash, utcnow(), idle
+    )
+    return [
+        {
+            "handle": str(s.handle) if s.handle else "",
+            "device": s.device or "Unknown device",
+            "address": s.address or "Unknown",
+            "signed_in": _london(s.created_at),
+            "last_active": _london(s.last_seen_at),
+            "current": s.current,
+        }
+        for s in sessions
+    ]
+
+
+async def _other_session(caller: Caller, handle: str) -> dict[str, object] | None:
+    """One of the person's other live sessions by its handle; None for anything else (the current one,
+    an ended one, another person's: all look the same)."""
+    return next((s for s in await _own_sessions(caller) if s["handle"] == handle and not s["current"]), None)
+
+
+@router.get("/account/sessions/{handle}", response_class=HTMLResponse)
+async def end_session_page(request: Request, caller: Caller, handle: UUID) -> Response:
+    """Check before signing out of another device: which one, and the current password."""
+    session = await _other_session(caller, str(handle))
+    if session is None:
+        raise HTTPException(404)
+    return render(request, "account/end_session.html", {"nav": "account", "session": session, "errors": []})
+
+
+@router.post("/account/sessions/{handle}", response_class=HTMLResponse, response_model=None)
+async def end_session(
+    request: Request,
+    caller: Caller,
+    handle: UUID,
+    current_password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """Sign out of one other device, once the current password confirms it is the person."""
+    assert caller.user is not None and caller.session is not None
+    session = await _other_session(caller, str(handle))
+    if session is None:
+        raise HTTPException(404)
+    if not await _password_confirmed(request, caller.user, current_password):
+        errors = [{"field": "current_password", "message": CURRENT_PASSWORD_REFUSED}]
+        return render(
+            request,
+            "account/end_session.html",
+            {"nav": "account", "session": session, "errors": errors},
+            status_code=422,
+        )
+    await run_in_threadpool(
+        identity.end_session_by_handle, caller.user.id, handle, caller.session.id_hash, utcnow()
+    )
+    await audit_account_event(request, "end_session", "allowed", caller.user)
+    return RedirectResponse("/account?ended=1", status_code=303)
 
 
 async def _account_page(
@@ -487,7 +568,6 @@ async def _account_page(
 ) -> Response:
     user = caller.user
     assert user is not None
-    now = utcnow()
     partnership = (
         await run_in_threadpool(identity.get_partnership, user.partnership_id)
         if user.partnership_id
@@ -503,7 +583,7 @@ async def _account_page(
             "partnership": partnership.name if partnership else "",
             "agency": agency.name if agency else "",
             "roles": [GRANTABLE_ROLES.get(role, role) for role in sorted(user.roles)],
-            "sessions": await run_in_threadpool(identity.live_sessions, user.id, now),
+            "sessions": await _own_sessions(caller),
             "recovery_codes_left": await run_in_threadpool(identity.recovery_codes_left, user.id),
             "errors": errors,
             "notice": notice,

@@ -86,6 +86,12 @@ def any_person(caller: Caller, target: Target) -> bool:
     return caller.kind == PERSON
 
 
+def owns_session(caller: Caller, target: Target) -> bool:
+    """Another device's session: only the person it belongs to, who is never a caller of the matrix (the
+    allowed case is tests/e2e/test_signin.py's)."""
+    return False
+
+
 def any_person_or_agency_system(caller: Caller, target: Target) -> bool:
     """Reference data with no case in it (the review types)."""
     return caller.kind in (PERSON, AGENCY_SYSTEM)
@@ -188,6 +194,8 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("POST", "/account/recovery-codes"): any_person,
     ("GET", "/account/password"): any_person,
     ("POST", "/account/password"): any_person,
+    ("GET", "/account/sessions/{handle}"): owns_session,
+    ("POST", "/account/sessions/{handle}"): owns_session,
     # reviews
     ("GET", "/reviews"): works_on_reviews,
     ("GET", "/reviews/new"): business_manager,

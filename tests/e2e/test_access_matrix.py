@@ -45,7 +45,7 @@ from tests.e2e.access_expectations import (
     Caller,
     Target,
 )
-from tests.e2e.helpers import DEMO, SignedIn, csrf_in, gateway_client, sign_in, sign_in_as, wait_for
+from tests.e2e.helpers import DEMO, Database, SignedIn, csrf_in, gateway_client, sign_in, sign_in_as, wait_for
 from tests.support.system import SystemEnv
 
 NORTHBRIDGE = DEMO.partnership("NBSCP")
@@ -195,6 +195,7 @@ TARGETS_BY_PARAMETER = {
     "user_id": "account",
     "client_id": "api_client",
     "request_id": "subject_access_request",
+    "handle": "session",
 }
 TOO_LONG = "x" * 1025  # longer than any form field's limit: refused (422) before the route's code runs
 
@@ -249,6 +250,9 @@ PROBES = {
     # Too long a field: refused before the route runs, so no password is checked or changed.
     ("POST", "/account/password"): Probe(form={"current_password": TOO_LONG}),
     ("POST", "/account/recovery-codes"): Probe(form={"current_password": TOO_LONG}),
+    # With a password that is wrong for everyone: a leak would show as 422 (asked for the password) rather
+    # than 404, and no session is ended by the matrix.
+    ("POST", "/account/sessions/{handle}"): Probe(targets="session", form={"current_password": "not it"}),
 }
 
 # Routes that act on the caller's own account or session: a person calls them as a throwaway stand-in with
@@ -542,6 +546,20 @@ def world(system: SystemEnv) -> Iterator[World]:
     northbridge_request = log_subject_access_request(people["dpo@northbridge.example"], f"AM-{run}-NB")
     eastmoor_request = log_subject_access_request(sign_in(system, "dpo@eastmoor.example"), f"AM-{run}-EM")
 
+    # Live sessions of people who are not callers of the matrix: one in each partnership.
+    session_owner = address("sessionowner")
+    invite(admin, admin_csrf, session_owner, roles(Role.ACTION_OWNER), None)
+    finish_setting_up(start_setting_up(system, link_in_mail(system, session_owner, "/invitations"), password))
+    database = Database(system.db_name)
+    live_handle = (
+        "SELECT s.handle::text FROM identity.session s JOIN identity.user_account u ON u.id = s.user_id"
+        " WHERE u.email = %s AND s.stage = 'full' AND s.ended_at IS NULL ORDER BY s.created_at DESC LIMIT 1"
+    )
+    northbridge_session = database.scalar(live_handle, (session_owner,))
+    eastmoor_session = database.scalar(live_handle, ("dpo@eastmoor.example",))
+    database.close()
+    assert northbridge_session and eastmoor_session, "the sessions the matrix asks about are not live"
+
     eastmoor_account_target = (Target("Eastmoor account", "ESP"), eastmoor_account)
     targets = {
         "none": [(NOTHING, "")],
@@ -572,6 +590,10 @@ def world(system: SystemEnv) -> Iterator[World]:
         "partnership": [
             (Target("Northbridge", "NBSCP"), str(NORTHBRIDGE.id)),
             (Target("Eastmoor", "ESP"), str(EASTMOOR.id)),
+        ],
+        "session": [
+            (Target("Northbridge person's session", "NBSCP"), northbridge_session),
+            (Target("Eastmoor person's session", "ESP"), eastmoor_session),
         ],
         "invitation": [
             (Target("a live invitation"), link_in_mail(system, address("invited"), "/invitations"))

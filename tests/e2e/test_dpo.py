@@ -276,6 +276,9 @@ def test_the_export_holds_the_account_and_its_audit_but_no_secret(
     assert sources["identity"]["account"]["id"] == manager_id
     assert "business_manager" in sources["identity"]["roles"]
     assert sources["identity"]["sessions"]["count"] >= 1
+    # The device each session was on, in the words the person saw ("Unknown device" for this test client).
+    assert {s["device"] for s in sources["identity"]["sessions"]["list"]} <= {"Unknown device", None}
+    assert any(s["device"] == "Unknown device" for s in sources["identity"]["sessions"]["list"])
     assert any(e["review_id"] == read_review and e["action"] == "read" for e in sources["audit"])
     assert isinstance(sources["forms"], list) and isinstance(sources["notifications"], list)
     password_hash, totp_secret = db.rows(

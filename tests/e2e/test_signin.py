@@ -262,3 +262,70 @@ def test_a_data_protection_officer_who_asked_for_no_page_lands_on_their_own(syst
     )
     assert response.status_code == 303 and response.headers["location"] == "/dpo"
     assert client.get("/dpo").status_code == 200
+
+
+FIREFOX_ON_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+def test_a_person_sees_their_devices_and_signs_out_of_another_with_their_password(system, db):
+    email = "subgroup@northbridge.example"
+    credentials = demo_credentials(system)
+    other = gateway_client(system)
+    other.headers["User-Agent"] = FIREFOX_ON_WINDOWS
+    page = other.get("/sign-in")
+    signed_in = other.post(
+        "/sign-in",
+        data={
+            "email": email,
+            "password": credentials["password"],
+            "code": credentials["recovery_codes"][email][-1],
+            "recovery": "1",
+            "csrf_token": csrf_in(page.text),
+        },
+    )
+    assert signed_in.status_code == 303, signed_in.text[:300]
+    me = sign_in(system, email, fresh=True)
+
+    account = me.client.get("/account")
+    assert account.status_code == 200
+    assert "This device" in account.text
+    link = re.search(
+        r'href="/account/sessions/([0-9a-f-]{36})">Sign out'
+        r'<span class="govuk-visually-hidden"> of Firefox on Windows',
+        account.text,
+    )
+    assert link, "the account page lists the other device with a way to sign out of it"
+    handle = link.group(1)
+    # Only the words are kept, never the User-Agent header itself.
+    assert (
+        db.scalar("SELECT device FROM identity.session WHERE handle = %s", (handle,)) == "Firefox on Windows"
+    )
+
+    confirm = me.client.get(f"/account/sessions/{handle}")
+    assert confirm.status_code == 200 and "Sign out of Firefox on Windows" in confirm.text
+    wrong = me.post_form(f"/account/sessions/{handle}", {"current_password": "not my password"})
+    assert wrong.status_code == 422 and "Enter your current password" in wrong.text
+    assert other.get("/account").status_code == 200, "a wrong password ends nothing"
+
+    ended = me.post_form(f"/account/sessions/{handle}", {"current_password": credentials["password"]})
+    assert ended.status_code == 303 and ended.headers["location"] == "/account?ended=1"
+    assert other.get("/account").headers.get("location", "").startswith("/sign-in")
+    after = me.client.get("/account?ended=1")
+    assert after.status_code == 200 and "You have signed out of that device." in after.text
+    assert me.client.get(f"/account/sessions/{handle}").status_code == 404, "an ended session is gone"
+
+    user_id = db.scalar("SELECT id::text FROM identity.user_account WHERE email = %s", (email,))
+    own = db.scalar(
+        "SELECT handle::text FROM identity.session WHERE user_id = %s AND ended_at IS NULL"
+        " ORDER BY created_at DESC LIMIT 1",
+        (user_id,),
+    )
+    refused = me.post_form(f"/account/sessions/{own}", {"current_password": credentials["password"]})
+    assert refused.status_code == 404, "this device is signed out with 'Sign out', not from the list"
+    assert me.client.get("/account").status_code == 200
+    assert (
+        db.scalar(
+            "SELECT count(*) FROM audit.audit_entry WHERE user_id = %s AND action = 'end_session'", (user_id,)
+        )
+        == 1
+    )

@@ -185,7 +185,7 @@ def demo_code(settings: Settings, email: str) -> str:
 def _seed_accounts(settings: Settings, credentials: dict[str, object]) -> None:
     from gateway import identity
     from gateway.credentials import hash_password
-    from gateway.signin import recovery_code_hash, totp_box
+    from gateway.signin import password_pepper, recovery_code_hash, totp_box
 
     engine = create_schema_engine("identity", settings, pool_size=1)
     with engine.begin() as connection:
@@ -206,7 +206,7 @@ def _seed_accounts(settings: Settings, credentials: dict[str, object]) -> None:
     by_code = {p.code: p for p in PARTNERSHIPS}
     for code, name, agency_type in AGENCIES:
         identity.create_agency(by_code[code].id, name, agency_type, agency_id_of(code, name))
-    password_hash = hash_password(str(credentials["password"]))
+    password_hash = hash_password(str(credentials["password"]), password_pepper())
     totp_secrets, recovery_codes = credentials["totp"], credentials["recovery_codes"]
     assert isinstance(totp_secrets, dict) and isinstance(recovery_codes, dict)
     for code, email, name, roles, agency, region in USERS:

@@ -6,6 +6,7 @@ ASVS 4.0.3 section 2.1: long enough, no composition rules, and not common, guess
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import hmac
@@ -58,32 +59,50 @@ def _normalised(password: str) -> str:
     return unicodedata.normalize("NFKC", password)
 
 
-def hash_password(password: str) -> str:
-    """The argon2id hash of a password, in the encoded form that carries its salt and parameters."""
-    return _HASHER.hash(_normalised(password))
+# Marks a hash of the peppered password; a hash without it was made before peppering (ASVS 2.4.5).
+_PEPPERED = "pep1$"
 
 
-def verify_password(stored: str | None, password: str) -> bool:
+def _peppered(password: str, pepper: bytes) -> str:
+    # An HMAC under a key the database never holds: a stolen table alone cannot be attacked offline.
+    digest = hmac.new(pepper, _normalised(password).encode("utf-8"), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def hash_password(password: str, pepper: bytes) -> str:
+    """The argon2id hash of the password peppered with `pepper`, in the encoded form that carries its salt
+    and parameters."""
+    return _PEPPERED + _HASHER.hash(_peppered(password, pepper))
+
+
+def verify_password(stored: str | None, password: str, pepper: bytes) -> bool:
     """Whether `password` matches the `stored` hash. Never raises for a wrong password or a malformed hash.
 
     With `stored` None (no such account) a dummy hash is verified all the same, so that the time taken does
-    not tell whether the account exists; the answer is then always False.
+    not tell whether the account exists; the answer is then always False. A hash made before peppering is
+    still verified (needs_rehash then says to replace it).
     """
-    candidate = _normalised(password)
     if stored is None:
         with contextlib.suppress(VerificationError):
-            _HASHER.verify(_DUMMY_HASH, candidate)
+            _HASHER.verify(_DUMMY_HASH, _peppered(password, pepper))
         return False
+    if stored.startswith(_PEPPERED):
+        encoded, candidate = stored[len(_PEPPERED) :], _peppered(password, pepper)
+    else:
+        encoded, candidate = stored, _normalised(password)
     try:
-        return _HASHER.verify(stored, candidate)
+        return _HASHER.verify(encoded, candidate)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(stored: str) -> bool:
-    """Whether a hash that just verified was made with other parameters and should be replaced."""
+    """Whether a hash that just verified was made before peppering or with other parameters, and should be
+    replaced."""
+    if not stored.startswith(_PEPPERED):
+        return True
     try:
-        return _HASHER.check_needs_rehash(stored)
+        return _HASHER.check_needs_rehash(stored[len(_PEPPERED) :])
     except InvalidHashError:
         return True
 

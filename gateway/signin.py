@@ -50,6 +50,12 @@ def recovery_code_hash(code: str) -> str:
 
 
 @lru_cache
+def password_pepper() -> bytes:
+    """The key every password is peppered with before hashing, derived from the gateway's key."""
+    return derive_key(load_key(get_settings()), "password-pepper")
+
+
+@lru_cache
 def totp_box() -> SecretBox:
     """Encrypts TOTP secrets at rest with a key of their own, derived from the gateway's key."""
     return SecretBox(derive_key(load_key(get_settings()), "totp"))
@@ -110,7 +116,7 @@ def sign_in(
     paused = throttled(key, address, now)
     user = identity.user_by_email(email) if email.strip() else None
     # The password is checked even when the answer is already no, so timing tells nothing.
-    password_ok = verify_password(user.password_hash if user else None, password)
+    password_ok = verify_password(user.password_hash if user else None, password, password_pepper())
     reused = False
     accepted = False
     if not paused and user is not None and user.active and password_ok and user.enrolled:
@@ -122,8 +128,8 @@ def sign_in(
         return SignInResult(None, code_reused=reused)
     assert user is not None and user.password_hash is not None
     if needs_rehash(user.password_hash):
-        # Hashed with older parameters: hashed again now, while the password is at hand.
-        identity.set_password(user.id, hash_password(password), now)
+        # Hashed before peppering or with older parameters: hashed again now, while the password is at hand.
+        identity.set_password(user.id, hash_password(password, password_pepper()), now)
     identity.clear_failures(key)
     identity.signed_in(user.id, now)
     return SignInResult(user)
@@ -166,8 +172,8 @@ def problems_with_new_password(user: UserAccount, password: str, confirmation: s
 
 
 def set_new_password(user_id: UUID, password: str, now: datetime) -> None:
-    """Store a new password (argon2id)."""
-    identity.set_password(user_id, hash_password(password), now)
+    """Store a new password (peppered, then argon2id)."""
+    identity.set_password(user_id, hash_password(password, password_pepper()), now)
 
 
 def pending_secret_token(secret: str, session_hash: str) -> str:

@@ -38,6 +38,7 @@ AGENCY_NAME_MAX = 200
 ROLES_NEEDING_AGENCY = frozenset({Role.AGENCY_LEAD, Role.AGENCY_AUTHOR})
 EMAIL_TAKEN = "An account already uses this email address"
 OWN_ADMIN_ROLE = "You cannot remove your own administrator role: ask another administrator to do it"
+OWN_NEW_ROLES = "You cannot give yourself a role you do not hold: ask another administrator to do it"
 # The fields of an account's form, in page order: the error summary lists problems in this order.
 ACCOUNT_FIELDS = ("display_name", "email", "agency_id", "roles")
 
@@ -365,12 +366,13 @@ async def update_user(
     agencies = await run_in_threadpool(identity.list_agencies, _partnership_of(caller))
     choices, errors = check_account_choices(display_name, agency_id, roles or [], agencies)
     is_self = caller.user is not None and caller.user.id == user.id
-    if (
-        is_self
-        and Role.PARTNERSHIP_ADMIN not in choices.roles
-        and not any(e["field"] == "roles" for e in errors)
-    ):
-        errors.append({"field": "roles", "message": OWN_ADMIN_ROLE})
+    if is_self and not any(e["field"] == "roles" for e in errors):
+        if Role.PARTNERSHIP_ADMIN not in choices.roles:
+            errors.append({"field": "roles", "message": OWN_ADMIN_ROLE})
+        elif set(choices.roles) - set(user.roles):
+            # Segregation of duties: an administrator reaches case data or the audit only if another
+            # administrator gives them the role.
+            errors.append({"field": "roles", "message": OWN_NEW_ROLES})
     if errors:
         values = {"display_name": display_name, "agency_id": agency_id, "roles": roles or []}
         return await _user_page(request, caller, user, errors=errors, values=values, status_code=422)

@@ -259,7 +259,7 @@ async def link_submit(
     else:
         key = identity.account_key(user.email)
         paused = await run_in_threadpool(signin.throttled, key, _address(request), now)
-        ok = await run_in_threadpool(verify_password, user.password_hash, password)
+        ok = await run_in_threadpool(verify_password, user.password_hash, password, signin.password_pepper())
         errors = []
         if paused or not ok:
             await run_in_threadpool(identity.record_failure, key, _address(request), now)
@@ -650,7 +650,7 @@ async def _password_confirmed(request: Request, user: identity.UserAccount, pass
     now = utcnow()
     key = identity.account_key(user.email)
     paused = await run_in_threadpool(signin.throttled, key, _address(request), now)
-    ok = await run_in_threadpool(verify_password, user.password_hash, password)
+    ok = await run_in_threadpool(verify_password, user.password_hash, password, signin.password_pepper())
     if paused or not ok:
         await run_in_threadpool(identity.record_failure, key, _address(request), now)
         return False

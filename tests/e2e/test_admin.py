@@ -332,6 +332,32 @@ def test_an_administrator_cannot_deactivate_themself(admin: SignedIn, db: Databa
     assert db.scalar("SELECT active FROM identity.user_account WHERE id = %s", (own_id,)) is True
 
 
+def test_an_administrator_cannot_give_themself_a_role_that_reaches_case_data(
+    admin: SignedIn, db: Database
+) -> None:
+    own_id = db.scalar("SELECT id FROM identity.user_account WHERE email = %s", (NORTHBRIDGE_ADMIN,))
+    roles_before = db.rows("SELECT role FROM identity.user_role WHERE user_id = %s ORDER BY role", (own_id,))
+    name, agency = db.rows(
+        "SELECT display_name, coalesce(agency_id::text, '') FROM identity.user_account WHERE id = %s",
+        (own_id,),
+    )[0]
+
+    for wanted in ("business_manager", "data_protection_officer"):
+        response = admin.post_form(
+            f"/admin/users/{own_id}",
+            {"display_name": name, "agency_id": agency, "roles": ["partnership_admin", wanted]},
+        )
+        assert response.status_code == 422, response.text[:500]
+        assert "You cannot give yourself a role you do not hold" in response.text
+    after = db.rows("SELECT role FROM identity.user_role WHERE user_id = %s ORDER BY role", (own_id,))
+    assert after == roles_before
+    # Keeping the roles one has (a change of name) is still allowed.
+    kept = admin.post_form(
+        f"/admin/users/{own_id}", {"display_name": name, "agency_id": agency, "roles": [r for (r,) in after]}
+    )
+    assert kept.status_code == 303, kept.text[:500]
+
+
 def test_changing_roles_and_name_is_saved(admin: SignedIn, db: Database) -> None:
     name, email = invented_person()
     user_id = invited_id(invite(admin, name, email))

@@ -8,7 +8,7 @@ from unittest import mock
 
 import pytest
 
-from gateway import auth, signin
+from gateway import auth, credentials, signin
 from gateway.identity import Session
 from gateway.policy import POLICIES, policy_for
 from services.kernel.config import Settings
@@ -163,7 +163,7 @@ def test_a_person_who_asked_for_no_page_starts_where_their_roles_let_them_work(r
     assert auth.landing_page(frozenset(roles)) == page
 
 
-def test_a_password_hashed_with_weaker_parameters_is_hashed_again_at_sign_in(monkeypatch):
+def test_a_password_hashed_before_peppering_or_with_weaker_parameters_is_hashed_again_at_sign_in(monkeypatch):
     from argon2 import PasswordHasher
 
     old_hash = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash("kettle violet harbour lamp")
@@ -182,3 +182,5 @@ def test_a_password_hashed_with_weaker_parameters_is_hashed_again_at_sign_in(mon
     assert result.ok
     (user_id, new_hash, _), _ = set_password.call_args
     assert user_id == user.id and "m=19456,t=2,p=1" in new_hash
+    assert new_hash.startswith("pep1$") and not credentials.needs_rehash(new_hash)
+    assert credentials.verify_password(new_hash, "kettle violet harbour lamp", signin.password_pepper())

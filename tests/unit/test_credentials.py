@@ -9,6 +9,8 @@ import unicodedata
 from unittest import mock
 
 import pytest
+from argon2 import PasswordHasher
+from argon2.exceptions import VerifyMismatchError
 
 from gateway import credentials
 from gateway.credentials import (
@@ -26,48 +28,66 @@ from gateway.credentials import (
 )
 
 GOOD_PASSPHRASE = "marmalade tugboat quiver lantern"
+PEPPER = b"p" * 32
+OTHER_PEPPER = b"q" * 32
 
 
 @pytest.fixture(scope="module")
 def stored() -> str:
-    return hash_password(GOOD_PASSPHRASE)
+    return hash_password(GOOD_PASSPHRASE, PEPPER)
 
 
 # Hashing
 
 
 def test_a_password_verifies_against_its_own_hash(stored: str) -> None:
-    assert verify_password(stored, GOOD_PASSPHRASE)
+    assert verify_password(stored, GOOD_PASSPHRASE, PEPPER)
 
 
-def test_the_hash_is_argon2id_with_owasp_minimum_parameters(stored: str) -> None:
-    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$"), stored
+def test_the_hash_is_of_the_peppered_password_with_argon2id_at_owasp_minimum_parameters(stored: str) -> None:
+    assert stored.startswith("pep1$$argon2id$v=19$m=19456,t=2,p=1$"), stored
     assert not needs_rehash(stored)
 
 
+def test_a_stolen_hash_is_no_use_without_the_pepper(stored: str) -> None:
+    assert verify_password(stored, GOOD_PASSPHRASE, OTHER_PEPPER) is False
+    # The argon2 part alone does not verify the password either: it hashes the pepper's HMAC, not the text.
+    with pytest.raises(VerifyMismatchError):
+        PasswordHasher().verify(stored.removeprefix("pep1$"), GOOD_PASSPHRASE)
+
+
 def test_hashing_the_same_password_twice_gives_different_hashes(stored: str) -> None:
-    assert hash_password(GOOD_PASSPHRASE) != stored
+    assert hash_password(GOOD_PASSPHRASE, PEPPER) != stored
 
 
 def test_a_wrong_password_is_refused(stored: str) -> None:
-    assert verify_password(stored, GOOD_PASSPHRASE + "!") is False
+    assert verify_password(stored, GOOD_PASSPHRASE + "!", PEPPER) is False
 
 
 def test_a_malformed_hash_is_refused_without_raising() -> None:
-    assert verify_password("not a hash", GOOD_PASSPHRASE) is False
-    assert verify_password("", GOOD_PASSPHRASE) is False
+    assert verify_password("not a hash", GOOD_PASSPHRASE, PEPPER) is False
+    assert verify_password("", GOOD_PASSPHRASE, PEPPER) is False
+    assert verify_password("pep1$not a hash", GOOD_PASSPHRASE, PEPPER) is False
 
 
 def test_a_hash_made_with_weaker_parameters_needs_rehashing() -> None:
-    from argon2 import PasswordHasher
-
-    weaker = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(GOOD_PASSPHRASE)
-    assert verify_password(weaker, GOOD_PASSPHRASE)
+    weaker = "pep1$" + PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(
+        credentials._peppered(GOOD_PASSPHRASE, PEPPER)
+    )
+    assert verify_password(weaker, GOOD_PASSPHRASE, PEPPER)
     assert needs_rehash(weaker)
+
+
+def test_a_hash_made_before_peppering_still_verifies_and_needs_rehashing() -> None:
+    unpeppered = credentials._HASHER.hash(GOOD_PASSPHRASE)
+    assert verify_password(unpeppered, GOOD_PASSPHRASE, PEPPER)
+    assert verify_password(unpeppered, GOOD_PASSPHRASE + "!", PEPPER) is False
+    assert needs_rehash(unpeppered)
 
 
 def test_a_malformed_hash_needs_rehashing() -> None:
     assert needs_rehash("not a hash")
+    assert needs_rehash("pep1$not a hash")
 
 
 def test_no_such_account_still_spends_a_verification_on_the_dummy_hash(
@@ -75,15 +95,17 @@ def test_no_such_account_still_spends_a_verification_on_the_dummy_hash(
 ) -> None:
     hasher = mock.Mock(wraps=credentials._HASHER)
     monkeypatch.setattr(credentials, "_HASHER", hasher)
-    assert verify_password(None, GOOD_PASSPHRASE) is False
-    hasher.verify.assert_called_once_with(credentials._DUMMY_HASH, GOOD_PASSPHRASE)
+    assert verify_password(None, GOOD_PASSPHRASE, PEPPER) is False
+    hasher.verify.assert_called_once_with(
+        credentials._DUMMY_HASH, credentials._peppered(GOOD_PASSPHRASE, PEPPER)
+    )
 
 
 def test_the_same_unicode_password_verifies_whichever_way_it_was_composed() -> None:
     composed = unicodedata.normalize("NFC", "café crème brûlée à la carte")
     decomposed = unicodedata.normalize("NFD", composed)
     assert composed != decomposed
-    assert verify_password(hash_password(composed), decomposed)
+    assert verify_password(hash_password(composed, PEPPER), decomposed, PEPPER)
 
 
 # Password rules

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from services.kernel import keyfiles
 from services.kernel.keyfiles import KEY_BYTES, read_or_create_key_file
 
 _NONCE_BYTES = 12
@@ -70,16 +71,10 @@ class SecretBox:
 
 def decode_key(text: str, *, source: str) -> bytes:
     """The 32 bytes of a URL-safe base64 key (padded or not); SecretBoxError naming `source` otherwise."""
-    cleaned = text.strip()
     try:
-        key = base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), altchars=b"-_", validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise SecretBoxError(f"{source} is not URL-safe base64: {_GENERATE_KEY_HINT}") from error
-    if len(key) != KEY_BYTES:
-        raise SecretBoxError(
-            f"{source} must decode to exactly {KEY_BYTES} bytes, not {len(key)}: {_GENERATE_KEY_HINT}"
-        )
-    return key
+        return keyfiles.decode_key(text, source=source)
+    except keyfiles.KeyFormatError as error:
+        raise SecretBoxError(f"{error}: {_GENERATE_KEY_HINT}") from error
 
 
 def load_key(settings: object) -> bytes:

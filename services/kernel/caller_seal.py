@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from services.kernel.config import Settings, get_settings
-from services.kernel.keyfiles import KEY_BYTES, read_or_create_key_file
+from services.kernel.keyfiles import KeyFormatError, decode_key, read_or_create_key_file
 
 SEAL = "seal"
 _HINT = "generate a pair with `caserev caller-keys` and give the signing key to the gateway only"
@@ -37,14 +37,10 @@ class UnsealedCaller(Exception):
 
 
 def _decode(text: str, source: str) -> bytes:
-    cleaned = text.strip()
     try:
-        raw = base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), altchars=b"-_", validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise CallerKeyError(f"{source} is not URL-safe base64: {_HINT}") from error
-    if len(raw) != KEY_BYTES:
-        raise CallerKeyError(f"{source} must decode to exactly {KEY_BYTES} bytes, not {len(raw)}: {_HINT}")
-    return raw
+        return decode_key(text, source=source)
+    except KeyFormatError as error:
+        raise CallerKeyError(f"{error}: {_HINT}") from error
 
 
 def _encode(raw: bytes) -> str:

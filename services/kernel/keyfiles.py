@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import contextlib
 import os
 import secrets
@@ -11,9 +12,25 @@ from pathlib import Path
 KEY_BYTES = 32
 
 
+class KeyFormatError(ValueError):
+    """A key's text is not URL-safe base64 of KEY_BYTES bytes; the message names where it came from."""
+
+
 def new_key() -> str:
     """32 random bytes as URL-safe base64: the form of every key Case Review reads."""
     return base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")
+
+
+def decode_key(text: str, *, source: str) -> bytes:
+    """The KEY_BYTES bytes of a URL-safe base64 key (padded or not); KeyFormatError naming `source`."""
+    cleaned = text.strip()
+    try:
+        key = base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise KeyFormatError(f"{source} is not URL-safe base64") from error
+    if len(key) != KEY_BYTES:
+        raise KeyFormatError(f"{source} must decode to exactly {KEY_BYTES} bytes, not {len(key)}")
+    return key
 
 
 def read_or_create_key_file(path: Path) -> str:

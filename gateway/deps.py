@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
@@ -20,6 +22,14 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 def get_rpc(request: Request) -> RpcClient:
     """The process's RPC client."""
     return request.app.state.rpc
+
+
+_LONDON = ZoneInfo("Europe/London")
+
+
+def in_words(moment: datetime | None) -> str:
+    """A time as a page shows it, in UK time ("" for never)."""
+    return moment.astimezone(_LONDON).strftime("%-d %B %Y at %H:%M") if moment else ""
 
 
 def navigation(principal: Principal | None) -> list[tuple[str, str, str]]:
@@ -67,4 +77,4 @@ def render(
 
 
 RpcDep = Annotated[RpcClient, Depends(get_rpc)]
-__all__ = ["TEMPLATES", "Caller", "RpcDep", "navigation", "render"]
+__all__ = ["TEMPLATES", "Caller", "RpcDep", "in_words", "navigation", "render"]

@@ -11,11 +11,10 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Literal
 from urllib.parse import unquote_plus
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.concurrency import run_in_threadpool
@@ -26,7 +25,7 @@ from starlette.exceptions import HTTPException
 from gateway import identity
 from gateway.auth import Caller, Principal
 from gateway.credentials import hash_token, new_token, tokens_match
-from gateway.deps import render
+from gateway.deps import in_words, render
 from gateway.identity import Agency, ApiClient, utcnow
 from services.kernel.config import get_settings
 
@@ -38,7 +37,6 @@ CREDENTIAL_MAX = 200
 # Compared against when no client has the id sent, so that an unknown id takes as long as a wrong secret.
 _NO_CLIENT_HASH = hash_token(new_token())
 TOKEN_PARAMETERS = ("grant_type", "client_id", "client_secret", "scope")
-_LONDON = ZoneInfo("Europe/London")
 
 Problems = list[dict[str, str]]
 
@@ -57,11 +55,6 @@ class ClientRow:
     created: str
     last_used: str
     revoked: str
-
-
-def in_words(moment: datetime | None) -> str:
-    """A time as the page shows it, in UK time ("" for never)."""
-    return moment.astimezone(_LONDON).strftime("%-d %B %Y at %H:%M") if moment else ""
 
 
 def client_row(client: ApiClient, agencies: dict[UUID, Agency]) -> ClientRow:

@@ -4,10 +4,9 @@ account. Password hashing and the database run in the thread pool, off the event
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -22,7 +21,7 @@ from gateway.auth import (
     start_session_cookie,
 )
 from gateway.credentials import verify_password
-from gateway.deps import RpcDep, render
+from gateway.deps import RpcDep, in_words, render
 from gateway.devices import describe_device
 from gateway.identity import utcnow
 from gateway.metrics import SIGN_INS
@@ -494,13 +493,6 @@ async def account(request: Request, caller: Caller, changed: str = "", ended: st
     return await _account_page(request, caller, [], notice=notice)
 
 
-_LONDON = ZoneInfo("Europe/London")
-
-
-def _london(moment: datetime) -> str:
-    return moment.astimezone(_LONDON).strftime("%-d %B %Y at %H:%M")
-
-
 async def _own_sessions(caller: Caller) -> list[dict[str, object]]:
     """The person's live sessions as their account page shows them (times in UK time)."""
     assert caller.user is not None and caller.session is not None
@@ -513,8 +505,8 @@ async def _own_sessions(caller: Caller) -> list[dict[str, object]]:
             "handle": str(s.handle) if s.handle else "",
             "device": s.device or "Unknown device",
             "address": s.address or "Unknown",
-            "signed_in": _london(s.created_at),
-            "last_active": _london(s.last_seen_at),
+            "signed_in": in_words(s.created_at),
+            "last_active": in_words(s.last_seen_at),
             "current": s.current,
         }
         for s in sessions

@@ -17,6 +17,7 @@ from pathlib import Path
 import pyotp
 from sqlalchemy import text
 
+from caserev.demo_lifecycle import LIFECYCLES
 from gateway.credentials import new_recovery_codes
 from services.kernel.caller_seal import seal
 from services.kernel.config import Settings
@@ -122,6 +123,8 @@ REVIEWS = (
     ("NBSCP", "safeguarding_adults", "NB-SAR-2026-03"),
     ("NBSCP", "domestic_homicide", "NB-DHR-2026-01"),
     ("ESP", "child_safeguarding", "EM-2026-007 adolescent, extra-familial harm"),
+    ("NBSCP", "child_safeguarding", "NB-2026-009 child, serious injury"),
+    ("NBSCP", "child_safeguarding", "NB-2025-031 toddler, neglect"),
 )
 
 # (review title, member e-mail, part)
@@ -266,6 +269,10 @@ def seed_demo(settings: Settings) -> None:
                 f"seed-demo:{code}:{title}",
             )
             review_ids[title] = uuid.UUID(review["id"])
+        for code, _review_type, title in REVIEWS:
+            if title in LIFECYCLES:
+                # Where the review stands: its steps, returns and pause (caserev/demo_lifecycle.py).
+                LIFECYCLES[title].play(rpc, settings, review_ids[title], code, by_code[code].id, agency_id_of)
     partnership_of = {title: by_code[code].id for code, _, title in REVIEWS}
     for title, email, part in MEMBERSHIPS:
         identity.add_member(

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    computed_field,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from services.kernel.events import EventData
 
 SERVICE = "forms"
 
-ReviewTypeCode = Literal["child_safeguarding", "safeguarding_adults", "domestic_homicide"]
 TITLE_MAX = 200
 
 
@@ -21,7 +32,7 @@ class OpenReview(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    review_type: ReviewTypeCode
+    review_type: str = Field(min_length=1, max_length=50)
     partnership_id: UUID
     title: str = Field(min_length=3, max_length=TITLE_MAX)
 
@@ -41,12 +52,13 @@ class StageInfo(BaseModel):
 
 
 class ReviewTypeInfo(BaseModel):
-    """A kind of review the partnership can open, as the forms service defines it."""
+    """A kind of review the partnership can open, as its definition file (review_types/*.yml) says."""
 
     code: str
     label: str
     hint: str
     stages: list[StageInfo]
+    basis: str = ""
 
 
 class ReviewSummary(BaseModel):
@@ -140,3 +152,906 @@ class ReviewShared(EventData):
 
     review_id: UUID
     shared_with_partnership_id: UUID
+
+
+# == The review lifecycle ===================================================================================
+#
+# The forms of a review: one pydantic model per kind of form, with the words the pages show (`title` is the
+# question, `description` the hint). A review type (services/forms/review_types/*.yml) names which form each
+# of its steps uses; adding a review type is data, adding a kind of form is code here.
+
+SHORT_TEXT = 200
+LONG_TEXT = 5000
+ENGLAND = ZoneInfo("Europe/London")
+
+
+def today_in_england() -> date:
+    """Today's date in England, the calendar every statutory date is kept in."""
+    return datetime.now(ENGLAND).date()
+
+
+def _not_in_future(value: date | None) -> date | None:
+    if value is not None and value > today_in_england():
+        raise ValueError("must be today or in the past")
+    return value
+
+
+PastDate = Annotated[date, AfterValidator(_not_in_future)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT_TEXT)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LONG_TEXT)]
+OptionalLongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=LONG_TEXT)]
+OptionalShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=SHORT_TEXT)]
+
+
+def choices(**labels: str) -> dict[str, Any]:
+    """The words a page shows for each value of a choice field."""
+    return {"choices": labels}
+
+
+class FormAnswers(BaseModel):
+    """Base of every form of a review: strict, whitespace-trimmed, no unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    # Fields a page may leave unanswered in a saved draft of this form but that must be answered, or
+    # ticked, before the step is completed (see `missing_to_complete`).
+    def missing_to_complete(self) -> list[dict[str, str]]:
+        """What must still be done before the step that uses this form can be completed (default nothing)."""
+        return []
+
+
+NATURE = choices(death="The child died", serious_harm="The child was seriously harmed", other="Other")
+
+
+class Referral(FormAnswers):
+    """A possible serious incident referred to the partnership. No names: the case reference is the title."""
+
+    referring_organisation: ShortText = Field(title="Which organisation is making the referral?")
+    referrer_role: ShortText = Field(
+        title="Referrer's role", description="Their job title, not their name, for example 'Named nurse'"
+    )
+    incident_date: PastDate = Field(title="Date of the incident")
+    date_aware: PastDate = Field(
+        title="Date the local authority became aware",
+        description="The statutory clock for the notification starts on this date",
+    )
+    nature: Literal["death", "serious_harm", "other"] = Field(
+        title="What happened to the child?", json_schema_extra=NATURE
+    )
+    summary: LongText = Field(
+        title="Brief outline",
+        description="What happened and which agencies know the family. Use roles and initials, never names.",
+    )
+    senior_lead_agreed: bool = Field(
+        title="Has a senior safeguarding lead agreed that this should be referred?",
+    )
+
+    @model_validator(mode="after")
+    def _aware_after_incident(self) -> Referral:
+        if self.date_aware < self.incident_date:
+            raise PydanticCustomError(
+                "date_order", "The date of becoming aware must be on or after the date of the incident"
+            )
+        return self
+
+
+class CriteriaCheck(FormAnswers):
+    """The safeguarding partners' check against the criteria of the Children Act 2004 s16C(1)."""
+
+    abuse_or_neglect: Literal["known", "suspected", "not_suspected"] = Field(
+        title="Is abuse or neglect known or suspected?",
+        json_schema_extra=choices(
+            known="Known", suspected="Suspected", not_suspected="Neither known nor suspected"
+        ),
+    )
+    abuse_or_neglect_rationale: LongText = Field(title="Why? (against the criterion)")
+    harm: Literal["died", "seriously_harmed", "neither"] = Field(
+        title="Did the child die or was the child seriously harmed?",
+        json_schema_extra=choices(
+            died="The child died", seriously_harmed="Seriously harmed", neither="Neither"
+        ),
+    )
+    harm_rationale: LongText = Field(title="Why? (against the criterion)")
+    looked_after_child_death: bool = Field(title="Is this the death of a looked-after child?")
+    care_leaver_death: bool = Field(title="Is this the death of a care leaver under 25?")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def outcome(self) -> str:
+        """rapid_review (both criteria met), notify_only (a looked-after child's or care leaver's death),
+        or not_met."""
+        if self.abuse_or_neglect != "not_suspected" and self.harm != "neither":
+            return "rapid_review"
+        if self.harm == "died" and (self.looked_after_child_death or self.care_leaver_death):
+            return "notify_only"
+        return "not_met"
+
+
+class Child(FormAnswers):
+    """One child of a Serious Incident Notification (DfE's categories)."""
+
+    sex: Literal["female", "male", "not_known"] = Field(
+        title="Sex", json_schema_extra=choices(female="Female", male="Male", not_known="Not known")
+    )
+    date_of_birth: PastDate | None = Field(default=None, title="Date of birth", description="Or give the age")
+    age_years: int | None = Field(default=None, ge=0, le=24, title="Age in years")
+    ethnicity: Literal["asian", "black", "mixed", "white", "other", "not_known"] = Field(
+        title="Ethnicity",
+        json_schema_extra=choices(
+            asian="Asian or Asian British",
+            black="Black, Black British, Caribbean or African",
+            mixed="Mixed or multiple ethnic groups",
+            white="White",
+            other="Another ethnic group",
+            not_known="Not known",
+        ),
+    )
+    disability: Literal["yes", "no", "not_known"] = Field(
+        title="Disabled?", json_schema_extra=choices(yes="Yes", no="No", not_known="Not known")
+    )
+    legal_status: list[Literal["child_in_need", "child_protection", "looked_after", "care_leaver"]] = Field(
+        default_factory=list,
+        max_length=4,
+        title="Legal status",
+        description="Select all that apply, or none",
+        json_schema_extra=choices(
+            child_in_need="Child in need plan",
+            child_protection="Child protection plan",
+            looked_after="Looked after",
+            care_leaver="Care leaver",
+        ),
+    )
+    placement: Literal[
+        "with_parents", "with_family_or_friends", "foster_care", "residential", "secure", "other", "none"
+    ] = Field(
+        title="Where the child lived",
+        json_schema_extra=choices(
+            with_parents="With parents",
+            with_family_or_friends="With family or friends",
+            foster_care="Foster care",
+            residential="Residential home",
+            secure="Secure setting",
+            other="Other",
+            none="Not applicable",
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _age_or_birth_date(self) -> Child:
+        if self.date_of_birth is None and self.age_years is None:
+            raise PydanticCustomError("age_missing", "Give the child's date of birth or age")
+        return self
+
+
+MAX_CHILDREN = 4
+
+
+class SeriousIncidentNotification(FormAnswers):
+    """The Serious Incident Notification to the Child Safeguarding Practice Review Panel (DOMAIN.md)."""
+
+    notifying_local_authority: ShortText = Field(title="Notifying local authority")
+    notifier_role: ShortText = Field(title="Notifier's role", description="Their job title, not their name")
+    incident_date: PastDate = Field(title="Date of the incident")
+    date_aware: PastDate = Field(title="Date the local authority became aware")
+    notified_on: PastDate = Field(
+        title="Date of notification", description="The day the notification was sent to the Panel"
+    )
+    nature: Literal["death", "serious_harm", "other"] = Field(
+        title="Nature of the incident", json_schema_extra=NATURE
+    )
+    children: list[Child] = Field(
+        min_length=1,
+        max_length=MAX_CHILDREN,
+        title="The children",
+        description=f"One notification covers up to {MAX_CHILDREN} children",
+    )
+    known_to_agencies: bool = Field(title="Were the children known to agencies?")
+    agencies_known: OptionalLongText = Field(default="", title="Which agencies knew the children?")
+    case_outline: LongText = Field(
+        title="Brief case outline", description="Use roles and initials, never names"
+    )
+    police_investigation: Literal["yes", "no", "not_known"] = Field(
+        title="Is there a police investigation?",
+        json_schema_extra=choices(yes="Yes", no="No", not_known="Not known yet"),
+    )
+    other_local_authorities: OptionalShortText = Field(default="", title="Other local authorities involved")
+    threshold_met: Literal["yes", "no", "not_sure"] = Field(
+        title="Is the rapid review threshold considered met?",
+        json_schema_extra=choices(yes="Yes", no="No", not_sure="Not sure yet"),
+    )
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> SeriousIncidentNotification:
+        if self.date_aware < self.incident_date:
+            raise PydanticCustomError(
+                "date_order", "The date of becoming aware must be on or after the date of the incident"
+            )
+        if self.notified_on < self.date_aware:
+            raise PydanticCustomError(
+                "date_order", "The date of notification must be on or after the date of becoming aware"
+            )
+        if self.known_to_agencies and not self.agencies_known:
+            raise PydanticCustomError("agencies_missing", "Say which agencies knew the children")
+        return self
+
+
+class InvitedAgency(BaseModel):
+    """An agency asked for a rapid review return: its id in the gateway's register, and its name."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    agency_id: UUID
+    name: ShortText
+
+
+class RapidReviewSetup(FormAnswers):
+    """The rapid review begins: the agencies that knew the child are asked for their returns (day 1)."""
+
+    agencies: list[InvitedAgency] = Field(
+        min_length=1,
+        max_length=40,
+        title="Which agencies knew the child and family?",
+        description="Each is asked for a return and to secure its records",
+    )
+    letters_sent_on: PastDate = Field(title="Date the letters to agencies were sent")
+    meeting_planned_on: date | None = Field(default=None, title="Date of the rapid review meeting, if set")
+
+
+class RapidReviewMeeting(FormAnswers):
+    """The rapid review meeting of the review sub-group."""
+
+    held_on: PastDate = Field(title="Date of the meeting")
+    immediate_safety_actions: LongText = Field(title="Immediate safeguarding actions agreed")
+    learning: LongText = Field(title="Learning identified so far")
+
+
+class RapidReviewReport(FormAnswers):
+    """What the rapid review report holds beyond the returns and the meeting, and the partners' sign-off."""
+
+    lived_experience: LongText = Field(
+        title="The child's lived experience",
+        description="Including race, culture, disability and other protected characteristics",
+    )
+    learning_under_way: LongText = Field(title="Learning and actions already under way")
+    parallel_processes: OptionalLongText = Field(
+        default="", title="Parallel processes", description="Criminal proceedings, inquest, other reviews"
+    )
+    local_authority_signed_on: PastDate = Field(title="Date the local authority signed off")
+    police_signed_on: PastDate = Field(title="Date the police signed off")
+    health_signed_on: PastDate = Field(title="Date the integrated care board signed off")
+
+
+class Decision(FormAnswers):
+    """The safeguarding partners' decision on a local child safeguarding practice review."""
+
+    outcome: Literal["lcspr", "no_lcspr", "national_review_suggested"] = Field(
+        title="What have the safeguarding partners decided?",
+        json_schema_extra=choices(
+            lcspr="Undertake a local child safeguarding practice review",
+            no_lcspr="No local review: the learning is taken forward another way",
+            national_review_suggested="Suggest a national review to the Panel",
+        ),
+    )
+    rationale: LongText = Field(title="Rationale, against the criteria")
+    alternative_learning: OptionalLongText = Field(
+        default="",
+        title="How will the learning be taken forward?",
+        description="Needed if there is no local review",
+    )
+    decided_on: PastDate = Field(title="Date of the decision")
+
+    @model_validator(mode="after")
+    def _alternative_when_no_review(self) -> Decision:
+        if self.outcome == "no_lcspr" and not self.alternative_learning:
+            raise PydanticCustomError(
+                "alternative_missing", "Say how the learning will be taken forward without a local review"
+            )
+        return self
+
+
+class ReviewDecision(FormAnswers):
+    """A board's or community safety partnership's decision whether to hold a review (SAR, DHR)."""
+
+    outcome: Literal["review", "no_review"] = Field(
+        title="What has been decided?",
+        json_schema_extra=choices(review="Hold a review", no_review="No review"),
+    )
+    rationale: LongText = Field(title="Rationale, against the criteria")
+    decided_on: PastDate = Field(title="Date of the decision")
+
+
+class PanelSubmission(FormAnswers):
+    """The rapid review report and decision sent to the Panel."""
+
+    sent_on: PastDate = Field(title="Date the report was sent to the Panel")
+    copied_to_ofsted_and_dfe: bool = Field(
+        title="Was it shared with Ofsted and the Department for Education?"
+    )
+
+
+class PanelResponse(FormAnswers):
+    """The National Panel's response to the rapid review."""
+
+    received_on: PastDate = Field(title="Date of the Panel's response")
+    response: Literal["agrees", "questions", "national_review"] = Field(
+        title="What did the Panel say?",
+        json_schema_extra=choices(
+            agrees="It agrees with the decision",
+            questions="It has questions",
+            national_review="It is considering a national review",
+        ),
+    )
+    details: OptionalLongText = Field(default="", title="Details")
+
+
+class LcsprSetup(FormAnswers):
+    """The set-up checklist of a local child safeguarding practice review. A draft may be saved part-done."""
+
+    lead_reviewer: ShortText = Field(title="Lead reviewer", description="The independent reviewer appointed")
+    lead_reviewer_appointed_on: PastDate = Field(title="Date the lead reviewer was appointed")
+    review_group_formed: bool = Field(
+        default=False, title="Review group formed", description="Senior managers not involved in the case"
+    )
+    practitioner_group_formed: bool = Field(default=False, title="Practitioner group formed")
+    family_informed: bool = Field(default=False, title="Family informed of the review")
+    terms_of_reference_agreed: bool = Field(default=False, title="Terms of reference agreed")
+    chronology_template_issued: bool = Field(default=False, title="Chronology template issued to agencies")
+    methodology: OptionalShortText = Field(default="", title="Methodology")
+
+    def missing_to_complete(self) -> list[dict[str, str]]:
+        checklist = (
+            ("review_group_formed", "Form the review group"),
+            ("practitioner_group_formed", "Form the practitioner group"),
+            ("family_informed", "Inform the family"),
+            ("terms_of_reference_agreed", "Agree the terms of reference"),
+            ("chronology_template_issued", "Issue the chronology template"),
+        )
+        return [
+            {"field": name, "message": f"{words} before completing the set-up"}
+            for name, words in checklist
+            if not getattr(self, name)
+        ]
+
+
+class FinalReport(FormAnswers):
+    """The final report sent to the Panel and the Secretary of State (or the Home Office, or the board)."""
+
+    sent_on: PastDate = Field(title="Date the final report was sent")
+    recipients: ShortText = Field(
+        title="Sent to", description="For example 'The Panel and the Secretary of State for Education'"
+    )
+
+
+class Publication(FormAnswers):
+    """Publication of the report, or the recorded decision not to publish it."""
+
+    decision: Literal["publish", "not_publish"] = Field(
+        title="Is the report published?",
+        json_schema_extra=choices(publish="Published", not_publish="Not published"),
+    )
+    published_on: PastDate | None = Field(default=None, title="Date of publication")
+    address: OptionalShortText = Field(default="", title="Where it is published (web address)")
+    reason_not_published: OptionalLongText = Field(default="", title="Why is it not published?")
+    panel_agreed: bool = Field(
+        default=False, title="Has the Panel agreed not to publish?", description="Needed if not published"
+    )
+    learning_brief_published: bool = Field(default=False, title="Has a learning brief been published?")
+
+    @model_validator(mode="after")
+    def _publish_or_why_not(self) -> Publication:
+        if self.decision == "publish" and self.published_on is None:
+            raise PydanticCustomError("date_missing", "Enter the date of publication")
+        if self.decision == "not_publish" and not (self.reason_not_published and self.panel_agreed):
+            raise PydanticCustomError(
+                "reason_missing", "Say why it is not published and confirm the Panel agreed"
+            )
+        return self
+
+    @property
+    def done_on(self) -> date | None:
+        return self.published_on
+
+
+class Closure(FormAnswers):
+    """The review is closed."""
+
+    closed_on: PastDate = Field(title="Date of closure")
+    note: OptionalLongText = Field(default="", title="Closing note")
+
+
+class Record(FormAnswers):
+    """A step recorded as done, with a date and a note: the form of any step a review type defines without a
+    form of its own."""
+
+    done_on: PastDate = Field(title="Date done")
+    note: OptionalLongText = Field(default="", title="Note")
+
+
+# The kinds of form a review type's step may name (services/forms/review_types/*.yml).
+FORMS: dict[str, type[FormAnswers]] = {
+    "referral": Referral,
+    "criteria_check": CriteriaCheck,
+    "serious_incident_notification": SeriousIncidentNotification,
+    "rapid_review_setup": RapidReviewSetup,
+    "rapid_review_meeting": RapidReviewMeeting,
+    "rapid_review_report": RapidReviewReport,
+    "decision": Decision,
+    "review_decision": ReviewDecision,
+    "panel_submission": PanelSubmission,
+    "panel_response": PanelResponse,
+    "lcspr_setup": LcsprSetup,
+    "final_report": FinalReport,
+    "publication": Publication,
+    "closure": Closure,
+    "record": Record,
+}
+
+
+# -- agency returns -----------------------------------------------------------------------------------------
+
+MAX_EPISODES = 10
+
+
+class KeyPracticeEpisode(BaseModel):
+    """A key practice episode of an agency's involvement."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    what_happened: LongText = Field(title="What happened")
+    went_well: OptionalLongText = Field(default="", title="What went well")
+    could_improve: OptionalLongText = Field(default="", title="What could have been better")
+
+
+class AgencyReturnAnswers(BaseModel):
+    """An agency's rapid review return (the agency summary). A draft may be partly empty; submitting needs
+    every required answer and the records secured."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    author_role: OptionalShortText = Field(default="", title="Author's role", description="Not their name")
+    involvement_from: PastDate | None = Field(default=None, title="Involvement from")
+    involvement_to: PastDate | None = Field(default=None, title="Involvement to")
+    summary: OptionalLongText = Field(default="", title="Summary of the agency's involvement")
+    episodes: list[KeyPracticeEpisode] = Field(
+        default_factory=list, max_length=MAX_EPISODES, title="Key practice episodes"
+    )
+    immediate_actions: OptionalLongText = Field(default="", title="Immediate actions taken")
+    learning: OptionalLongText = Field(default="", title="Single-agency learning")
+    records_secured: bool = Field(
+        default=False,
+        title="The agency's records about the child and family are secured",
+        description="Locked so that nothing is changed or deleted while the review runs",
+    )
+
+    @model_validator(mode="after")
+    def _period_in_order(self) -> AgencyReturnAnswers:
+        if self.involvement_from and self.involvement_to and self.involvement_to < self.involvement_from:
+            raise PydanticCustomError("date_order", "Involvement to must be on or after involvement from")
+        return self
+
+    def missing_to_submit(self) -> list[dict[str, str]]:
+        """What must be answered before the return can be submitted."""
+        required = (
+            ("author_role", "Enter the author's role"),
+            ("involvement_from", "Enter the date the involvement began"),
+            ("summary", "Summarise the agency's involvement"),
+            ("immediate_actions", "Say what immediate actions were taken, or 'None'"),
+            ("learning", "Say what the agency has learned, or 'None yet'"),
+        )
+        missing = [{"field": name, "message": words} for name, words in required if not getattr(self, name)]
+        if not self.records_secured:
+            missing.append(
+                {"field": "records_secured", "message": "Confirm the agency's records are secured"}
+            )
+        return missing
+
+
+# -- what the pages and the API see of a review's lifecycle ------------------------------------------------
+
+StepStatus = Literal["completed", "in_progress", "not_started", "cannot_start", "not_needed"]
+Rag = Literal["red", "amber", "green", "paused", "none"]
+
+
+class DeadlineView(BaseModel):
+    """A deadline of a review: the statutory date, the date revised for pauses, and how it stands.
+
+    `status`: "waiting" (its clock has not started), "due", "paused", "overdue", "met", "late".
+    """
+
+    code: str
+    label: str
+    statutory: bool
+    step: str | None
+    basis: str
+    trigger_on: date | None
+    due_on: date | None
+    revised_due_on: date | None
+    done_on: date | None
+    status: Literal["waiting", "due", "paused", "overdue", "met", "late"]
+    late_by_working_days: int = 0
+    working_days_left: int | None = None
+    rag: Rag = "none"
+    day_plan: int | None = None
+
+
+class StepView(BaseModel):
+    """A step of a review as its task list shows it."""
+
+    code: str
+    label: str
+    stage: str
+    form: str
+    status: StepStatus
+    blocked_by: str = ""
+    may_complete: bool = False
+    deadline: str | None = None
+    due_on: date | None = None
+    completed_on: date | None = None
+    completed_by: str | None = None
+    answers: dict[str, Any] | None = None
+    version: int = 0
+
+
+class PauseView(BaseModel):
+    """A pause of a review's clock for a parallel process."""
+
+    id: UUID
+    reason: str
+    reason_label: str
+    detail: str
+    starts_on: date
+    ends_on: date | None
+    approved_by: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+class ReturnSummary(BaseModel):
+    """An agency's return as the returns board and the agency's list show it."""
+
+    id: UUID
+    review_id: UUID
+    review_title: str
+    partnership_id: UUID
+    agency_id: UUID
+    agency_name: str
+    status: Literal["requested", "draft", "submitted", "nil"]
+    due_on: date
+    extended_to: date | None
+    extension_reason: str
+    submitted_at: datetime | None
+    submitted_by: str | None
+    late_by_working_days: int
+    overdue: bool
+    working_days_left: int | None
+    version: int
+
+
+class Addendum(BaseModel):
+    """A correction to a submitted return, with its own author and time."""
+
+    id: UUID
+    text: str
+    author: str
+    added_at: datetime
+
+
+class ReturnView(ReturnSummary):
+    """One return, whole: its answers and any addenda."""
+
+    answers: dict[str, Any]
+    addenda: list[Addendum]
+    may_edit: bool
+    may_submit: bool
+    missing: list[dict[str, str]]
+
+
+class StageView(BaseModel):
+    """A stage of a review's timeline: reached or not, and when."""
+
+    code: str
+    label: str
+    state: Literal["done", "current", "future", "skipped"]
+    reached_on: date | None = None
+
+
+class ReviewFile(ReviewSummary):
+    """A review with its lifecycle: steps, stages, the statutory clock, pauses and the returns."""
+
+    steps: list[StepView]
+    stages: list[StageView]
+    deadlines: list[DeadlineView]
+    pauses: list[PauseView]
+    returns: list[ReturnSummary]
+    next_deadline: DeadlineView | None
+    rag: Rag
+    paused: bool
+    closed: bool
+    may_manage: bool
+    version: int
+
+
+class ReviewListEntry(ReviewSummary):
+    """A review in "my reviews": its next deadline and red/amber/green state."""
+
+    next_deadline: DeadlineView | None
+    rag: Rag
+    paused: bool
+    closed: bool
+
+
+PAUSE_REASONS = {
+    "criminal_investigation": "Criminal investigation or trial",
+    "inquest": "Coroner's inquest",
+    "family_proceedings": "Family proceedings",
+    "other_review": "Another statutory review of the same death or harm",
+    "single_agency_review": "Single-agency review",
+    "other": "Other parallel process",
+}
+
+
+class RecordPause(BaseModel):
+    """Command: pause a review's clock for a parallel process, with who agreed it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: Literal[
+        "criminal_investigation",
+        "inquest",
+        "family_proceedings",
+        "other_review",
+        "single_agency_review",
+        "other",
+    ] = Field(title="Why is the review paused?", json_schema_extra=choices(**PAUSE_REASONS))
+    detail: LongText = Field(
+        title="Details", description="No names: say what the process is and what it affects"
+    )
+    starts_on: date = Field(title="Pause starts on")
+    ends_on: date | None = Field(
+        default=None, title="Pause ends on", description="Leave empty if not known yet"
+    )
+    approved_by: ShortText = Field(
+        title="Who agreed the pause?",
+        description="Their role, for example 'Lead safeguarding partner (police)'",
+    )
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> RecordPause:
+        if self.ends_on is not None and self.ends_on < self.starts_on:
+            raise PydanticCustomError("date_order", "The pause must end on or after the day it starts")
+        return self
+
+
+class EndPause(BaseModel):
+    """Command: end an open pause on a date."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ends_on: date = Field(title="Pause ended on")
+
+
+class ExtendReturn(BaseModel):
+    """Command: give an agency more time for its return, with the reason."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    extended_to: date = Field(title="New due date")
+    reason: LongText = Field(title="Reason for the extension")
+
+
+class AddAddendum(BaseModel):
+    """Command: add a correction to a submitted return."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: LongText = Field(title="Addendum", description="What is corrected or added, and why")
+
+
+class DeadlineSetting(BaseModel):
+    """A partnership's own figure for a deadline of a review type, within what statute allows."""
+
+    review_type: str
+    code: str
+    label: str
+    unit: Literal["working_days", "months"]
+    default: int
+    minimum: int
+    maximum: int
+    value: int
+    statutory: bool
+
+
+class ChangeDeadlineSettings(BaseModel):
+    """Command: set a partnership's deadline figures for one review type ({deadline code: value})."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    review_type: str
+    values: dict[str, int]
+
+
+class DocumentFile(BaseModel):
+    """A document assembled from a review's data: its file name, media type and bytes (base64)."""
+
+    filename: str
+    media_type: str
+    content_base64: str
+
+
+# -- events of the lifecycle --------------------------------------------------------------------------------
+
+
+class StepCompleted(EventData):
+    """A step of a review was completed; its timeliness when it had a deadline."""
+
+    event_type = "forms.step_completed"
+
+    review_id: UUID
+    review_type: str
+    step: str
+    form: str
+    stage: str
+    completed_on: date
+    deadline: str | None = None
+    due_on: date | None = None
+    revised_due_on: date | None = None
+    late_by_working_days: int | None = None
+
+
+class StageChanged(EventData):
+    """A review moved to another stage."""
+
+    event_type = "forms.stage_changed"
+
+    review_id: UUID
+    review_type: str
+    previous_stage: str
+    stage: str
+
+
+class SinSubmitted(EventData):
+    """A Serious Incident Notification was sent to the Panel (counts only, no details of the children)."""
+
+    event_type = "forms.sin_submitted"
+
+    review_id: UUID
+    notified_on: date
+    date_aware: date
+    due_on: date | None
+    late_by_working_days: int | None
+    children: int
+    nature: str
+
+
+class DecisionMade(EventData):
+    """The partners decided whether to hold a review, with the outcome code (the rationale stays in forms)."""
+
+    event_type = "forms.decision_made"
+
+    review_id: UUID
+    review_type: str
+    outcome: str
+    decided_on: date
+
+
+class ReviewPublished(EventData):
+    """A review's report was published, or it was recorded that it will not be (`published` False)."""
+
+    event_type = "forms.review_published"
+
+    review_id: UUID
+    review_type: str
+    published: bool
+    published_on: date | None
+
+
+class ReviewClosed(EventData):
+    """A review was closed."""
+
+    event_type = "forms.review_closed"
+
+    review_id: UUID
+    review_type: str
+    closed_on: date
+
+
+class DeadlineChanged(EventData):
+    """A deadline of a review was set or moved: its clock started, a pause moved it, or it was met.
+
+    `due_on` is the statutory date, `revised_due_on` the date after pauses; `reason` is a code: started,
+    paused, resumed, met.
+    """
+
+    event_type = "forms.deadline_changed"
+
+    review_id: UUID
+    review_type: str
+    deadline: str
+    label: str
+    statutory: bool
+    due_on: date | None
+    revised_due_on: date | None
+    previous_revised_due_on: date | None
+    status: str
+    reason: str
+
+
+class ReviewPaused(EventData):
+    """A review's clock was paused for a parallel process (reason code, dates; no free text)."""
+
+    event_type = "forms.review_paused"
+
+    review_id: UUID
+    pause_id: UUID
+    reason: str
+    starts_on: date
+    ends_on: date | None
+
+
+class ReviewResumed(EventData):
+    """An open pause of a review's clock was ended."""
+
+    event_type = "forms.review_resumed"
+
+    review_id: UUID
+    pause_id: UUID
+    ends_on: date
+
+
+class ReturnRequested(EventData):
+    """An agency was asked for its rapid review return, due on a date (notifications tell its leads)."""
+
+    event_type = "forms.return_requested"
+
+    review_id: UUID
+    return_id: UUID
+    agency_id: UUID
+    due_on: date
+
+
+class ReturnSubmitted(EventData):
+    """An agency submitted its return (`nil`: no involvement), on time or late by some working days."""
+
+    event_type = "forms.return_submitted"
+
+    review_id: UUID
+    return_id: UUID
+    agency_id: UUID
+    nil: bool
+    due_on: date
+    late_by_working_days: int
+
+
+class ReturnExtended(EventData):
+    """An agency was given more time for its return."""
+
+    event_type = "forms.return_extended"
+
+    review_id: UUID
+    return_id: UUID
+    agency_id: UUID
+    previous_due_on: date
+    due_on: date
+
+
+class ReturnAmended(EventData):
+    """An addendum was added to a submitted return."""
+
+    event_type = "forms.return_amended"
+
+    review_id: UUID
+    return_id: UUID
+    agency_id: UUID
+    addendum_id: UUID
+
+
+class Refer(BaseModel):
+    """Command: refer a possible serious incident. Opens a review whose first step (the referral) is
+    completed with these answers; anyone with a case role in the partnership may refer."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    review_type: str = Field(min_length=1, max_length=50)
+    partnership_id: UUID
+    title: str = Field(min_length=3, max_length=TITLE_MAX)
+    referral: dict[str, Any]

@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, DateTime, ForeignKey, Integer, String, false, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from services.forms.policy import ReadScope, ReviewOwnership
@@ -31,6 +45,8 @@ class ReviewRecord(Base):
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     opened_by: Mapped[str] = mapped_column(String(100), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The deadline figures the review keeps for life (the partnership's, when it opened).
+    deadline_figures: Mapped[dict[str, int]] = mapped_column(JSONB, default=dict)
 
 
 class ReviewShareRecord(Base):
@@ -133,3 +149,139 @@ def reviews_opened_before(
     if partnership_id is not None:
         query = query.where(ReviewRecord.partnership_id == partnership_id)
     return list(session.scalars(query))
+
+
+class StepRecordRow(Base):
+    """A step of a review: its answers (a draft until `completed_on` is set, then locked)."""
+
+    __tablename__ = "review_step"
+
+    review_id: Mapped[UUID] = mapped_column(ForeignKey("forms.review.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), primary_key=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    version: Mapped[int] = mapped_column(Integer)
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    saved_by: Mapped[str] = mapped_column(String(100), index=True)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    late_by_working_days: Mapped[int | None] = mapped_column(Integer)
+
+
+class PauseRow(Base):
+    """A pause of a review's clock for a parallel process."""
+
+    __tablename__ = "review_pause"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    review_id: Mapped[UUID] = mapped_column(ForeignKey("forms.review.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(50))
+    detail: Mapped[str] = mapped_column(Text)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    approved_by: Mapped[str] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(100), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AgencyReturnRow(Base):
+    """An agency's rapid review return: asked for, drafted, then submitted (or nil) and locked."""
+
+    __tablename__ = "agency_return"
+    __table_args__ = (UniqueConstraint("review_id", "agency_id"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    review_id: Mapped[UUID] = mapped_column(ForeignKey("forms.review.id"), index=True)
+    partnership_id: Mapped[UUID] = mapped_column(index=True)
+    agency_id: Mapped[UUID] = mapped_column(index=True)
+    agency_name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    due_on: Mapped[date] = mapped_column(Date)
+    extended_to: Mapped[date | None] = mapped_column(Date)
+    extension_reason: Mapped[str] = mapped_column(Text, default="")
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    requested_by: Mapped[str] = mapped_column(String(100), index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(100), index=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_by: Mapped[str | None] = mapped_column(String(100))
+    late_by_working_days: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AddendumRow(Base):
+    """A correction to a submitted return: append-only, with its own author and time."""
+
+    __tablename__ = "return_addendum"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    return_id: Mapped[UUID] = mapped_column(ForeignKey("forms.agency_return.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100), index=True)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DeadlineSettingRow(Base):
+    """A partnership's own figure for one deadline of a review type."""
+
+    __tablename__ = "deadline_setting"
+
+    partnership_id: Mapped[UUID] = mapped_column(primary_key=True)
+    review_type: Mapped[str] = mapped_column(String(50), primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def steps_of(session: Session, review_ids: list[UUID]) -> dict[UUID, list[StepRecordRow]]:
+    found: dict[UUID, list[StepRecordRow]] = defaultdict(list)
+    if review_ids:
+        for row in session.scalars(select(StepRecordRow).where(StepRecordRow.review_id.in_(review_ids))):
+            found[row.review_id].append(row)
+    return found
+
+
+def pauses_of(session: Session, review_ids: list[UUID]) -> dict[UUID, list[PauseRow]]:
+    found: dict[UUID, list[PauseRow]] = defaultdict(list)
+    if review_ids:
+        query = select(PauseRow).where(PauseRow.review_id.in_(review_ids)).order_by(PauseRow.starts_on)
+        for row in session.scalars(query):
+            found[row.review_id].append(row)
+    return found
+
+
+def returns_of(session: Session, review_ids: list[UUID]) -> dict[UUID, list[AgencyReturnRow]]:
+    found: dict[UUID, list[AgencyReturnRow]] = defaultdict(list)
+    if review_ids:
+        query = (
+            select(AgencyReturnRow)
+            .where(AgencyReturnRow.review_id.in_(review_ids))
+            .order_by(AgencyReturnRow.agency_name)
+        )
+        for row in session.scalars(query):
+            found[row.review_id].append(row)
+    return found
+
+
+def returns_of_agency(session: Session, partnership_id: UUID, agency_id: UUID) -> list[AgencyReturnRow]:
+    """The returns asked of one agency, the ones due soonest first."""
+    query = (
+        select(AgencyReturnRow)
+        .where(AgencyReturnRow.partnership_id == partnership_id, AgencyReturnRow.agency_id == agency_id)
+        .order_by(AgencyReturnRow.due_on, AgencyReturnRow.id)
+    )
+    return list(session.scalars(query))
+
+
+def addenda_of(session: Session, return_id: UUID) -> list[AddendumRow]:
+    query = select(AddendumRow).where(AddendumRow.return_id == return_id).order_by(AddendumRow.added_at)
+    return list(session.scalars(query))
+
+
+def deadline_settings(session: Session, partnership_id: UUID, review_type: str) -> dict[str, int]:
+    query = select(DeadlineSettingRow).where(
+        DeadlineSettingRow.partnership_id == partnership_id, DeadlineSettingRow.review_type == review_type
+    )
+    return {row.code: row.value for row in session.scalars(query)}

@@ -91,6 +91,16 @@ def check_may_open(actor: Actor, partnership_id: UUID) -> None:
         raise Forbidden("You can open reviews only in your own partnership")
 
 
+def check_may_refer(actor: Actor, partnership_id: UUID) -> None:
+    """Anyone working on case reviews in a partnership may refer a possible serious incident to it."""
+    if actor.has_role(Role.SYSTEM):
+        return
+    if not actor.has_role(*PARTNERSHIP_CASE_ROLES, *MEMBER_CASE_ROLES) or actor.has_role(Role.AGENCY_SYSTEM):
+        raise Forbidden("Only people working on case reviews in the partnership can refer an incident")
+    if actor.partnership_id != partnership_id:
+        raise Forbidden("You can refer an incident only to your own partnership")
+
+
 def check_may_share(actor: Actor, review: ReviewOwnership, partnership_id: UUID) -> None:
     """Only a business manager of the owning partnership shares a review, and never with that partnership.
 
@@ -116,3 +126,100 @@ def data_protection_scope(actor: Actor) -> UUID | None:
     if actor.has_role(Role.DATA_PROTECTION_OFFICER) and actor.partnership_id is not None:
         return actor.partnership_id
     raise Forbidden("Only the data protection officer of the partnership can search its records")
+
+
+# -- steps, pauses and deadline figures ---------------------------------------------------------------------
+
+ROLE_WORDS = {
+    Role.BUSINESS_MANAGER: "the business manager",
+    Role.SAFEGUARDING_PARTNER: "a safeguarding partner",
+    Role.EXECUTIVE: "the executive",
+}
+
+
+def check_may_complete_step(actor: Actor, partnership_id: UUID, by: frozenset[str], label: str) -> None:
+    """A step is worked on by the roles its review type names (`by`), of the partnership holding the review.
+
+    A partnership the review is shared with reads it but never changes it.
+    """
+    if actor.has_role(Role.SYSTEM):
+        return
+    if actor.partnership_id != partnership_id or not actor.has_role(*by):
+        words = " or ".join(ROLE_WORDS.get(role, role.replace("_", " ")) for role in sorted(by))
+        raise Forbidden(f"Only {words} of the partnership holding the review can complete '{label}'")
+
+
+def check_may_manage(actor: Actor, partnership_id: UUID) -> None:
+    """Pauses and the partnership's deadline figures: its business manager (or the system)."""
+    if actor.has_role(Role.SYSTEM):
+        return
+    if not (actor.has_role(Role.BUSINESS_MANAGER) and actor.partnership_id == partnership_id):
+        raise Forbidden("Only the business manager of the partnership holding the review can do this")
+
+
+def may_manage(actor: Actor, partnership_id: UUID) -> bool:
+    return actor.has_role(Role.SYSTEM) or (
+        actor.has_role(Role.BUSINESS_MANAGER) and actor.partnership_id == partnership_id
+    )
+
+
+# -- agency returns -----------------------------------------------------------------------------------------
+
+AGENCY_ROLES = frozenset({Role.AGENCY_LEAD, Role.AGENCY_AUTHOR})
+# Besides the agency itself, who reads every return of a review: the partnership's deciders, and the
+# review's own sub-group members and independent reviewer (DOMAIN.md: the reviewer sees all of the review).
+RETURN_READING_MEMBERS = frozenset({Role.SUBGROUP_MEMBER, Role.INDEPENDENT_REVIEWER})
+
+
+@dataclass(frozen=True)
+class ReturnOwnership:
+    """What the rules need of an agency return: its review, the review's partnership, the agency."""
+
+    review_id: UUID
+    partnership_id: UUID
+    agency_id: UUID
+
+
+def is_own_agency(actor: Actor, agency_return: ReturnOwnership) -> bool:
+    """The actor is an agency lead or author of the agency the return is asked of, in that partnership."""
+    return (
+        actor.has_role(*AGENCY_ROLES)
+        and actor.partnership_id == agency_return.partnership_id
+        and actor.agency_id == agency_return.agency_id
+    )
+
+
+def may_read_return(actor: Actor, agency_return: ReturnOwnership) -> bool:
+    """An agency sees its own returns only; the partnership's deciders and the review's sub-group and
+    reviewer see them all. Another agency's lead never does (the service answers not found)."""
+    if actor.has_role(Role.SYSTEM) or is_own_agency(actor, agency_return):
+        return True
+    if actor.partnership_id != agency_return.partnership_id:
+        return False
+    if actor.has_role(*PARTNERSHIP_CASE_ROLES):
+        return True
+    return actor.has_role(*RETURN_READING_MEMBERS) and agency_return.review_id in actor.reviews
+
+
+def check_may_write_return(actor: Actor, agency_return: ReturnOwnership) -> None:
+    """Drafting and addenda: the agency's own lead or author."""
+    if not is_own_agency(actor, agency_return):
+        raise Forbidden("Only the agency's own lead or author can write its return")
+
+
+def check_may_submit_return(actor: Actor, agency_return: ReturnOwnership) -> None:
+    """Submitting (or a nil return): the agency's own safeguarding lead."""
+    if not (is_own_agency(actor, agency_return) and actor.has_role(Role.AGENCY_LEAD)):
+        raise Forbidden("Only the agency's safeguarding lead can submit its return")
+
+
+def check_may_extend_return(actor: Actor, agency_return: ReturnOwnership) -> None:
+    """Extending a due date: the business manager of the review's partnership."""
+    check_may_manage(actor, agency_return.partnership_id)
+
+
+def agency_of(actor: Actor) -> tuple[UUID, UUID] | None:
+    """(partnership, agency) whose returns the actor works on, or None if they work on none."""
+    if actor.has_role(*AGENCY_ROLES) and actor.partnership_id and actor.agency_id:
+        return actor.partnership_id, actor.agency_id
+    return None

@@ -2,29 +2,58 @@
 
 from __future__ import annotations
 
+import base64
+import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy.orm import Session
 
-from services.forms import domain, models, policy
+from services.forms import clock, documents, domain, models, policy
 from services.forms.contract import (
+    PAUSE_REASONS,
     SERVICE,
+    AddAddendum,
+    Addendum,
+    AgencyReturnAnswers,
+    ChangeDeadlineSettings,
+    DeadlineSetting,
+    DeadlineView,
+    DocumentFile,
+    EndPause,
+    ExtendReturn,
     OpenReview,
+    PauseView,
     PersonQuery,
     PersonRecord,
+    RecordPause,
+    Refer,
     RetentionCandidate,
     RetentionQuery,
+    ReturnAmended,
+    ReturnExtended,
+    ReturnRequested,
+    ReturnSubmitted,
+    ReturnSummary,
+    ReturnView,
+    ReviewFile,
+    ReviewListEntry,
+    ReviewPaused,
+    ReviewResumed,
     ReviewSummary,
     ReviewTypeInfo,
     ShareReview,
     StageInfo,
+    StageView,
+    StepView,
 )
+from services.forms.definitions import review_types
 from services.forms.models import Base, ReviewRecord, ReviewShareRecord
 from services.kernel.entrypoints import rpc
-from services.kernel.errors import NotFound, validated
+from services.kernel.errors import InvalidRequest, NotFound, validated
+from services.kernel.events import EventData
 from services.kernel.identity import Actor
 from services.kernel.service_base import ServiceBase
 from services.kernel.unit_of_work import Database, UnitOfWork
@@ -33,19 +62,23 @@ from services.kernel.unit_of_work import Database, UnitOfWork
 LIST_LIMIT = 500
 
 
+def _summary_fields(record: ReviewRecord, shared_with: Iterable[UUID] = ()) -> dict[str, Any]:
+    review_type = domain.review_type(record.review_type)
+    return {
+        "id": record.id,
+        "partnership_id": record.partnership_id,
+        "review_type": record.review_type,
+        "review_type_label": review_type.label,
+        "title": record.title,
+        "stage": record.stage,
+        "stage_label": review_type.stage_label(record.stage),
+        "opened_at": record.opened_at,
+        "shared_with": list(shared_with),
+    }
+
+
 def _summary(record: ReviewRecord, shared_with: Iterable[UUID] = ()) -> dict[str, Any]:
-    review_type = domain.REVIEW_TYPES[record.review_type]
-    return ReviewSummary(
-        id=record.id,
-        partnership_id=record.partnership_id,
-        review_type=record.review_type,
-        review_type_label=review_type.label,
-        title=record.title,
-        stage=record.stage,
-        stage_label=review_type.stage_label(record.stage),
-        opened_at=record.opened_at,
-        shared_with=list(shared_with),
-    ).model_dump(mode="json")
+    return ReviewSummary(**_summary_fields(record, shared_with)).model_dump(mode="json")
 
 
 def _readable_review(
@@ -63,7 +96,7 @@ def _readable_review(
 
 
 class FormsService(ServiceBase):
-    """Reviews and their stages (more of the case file arrives with the lifecycle issue)."""
+    """Reviews and their lifecycle: steps and forms, the statutory clock, pauses and agency returns."""
 
     name = SERVICE
 
@@ -77,9 +110,10 @@ class FormsService(ServiceBase):
                 code=t.code,
                 label=t.label,
                 hint=t.hint,
+                basis=t.basis,
                 stages=[StageInfo(code=stage.code, label=stage.label) for stage in t.stages],
             ).model_dump()
-            for t in domain.REVIEW_TYPES.values()
+            for t in review_types().values()
         ]
 
     @rpc
@@ -94,7 +128,15 @@ class FormsService(ServiceBase):
         command_once = self.uow.idempotent("open_review", caller, idempotency_key, command)
         if command_once.done:
             return command_once.result
-        review = domain.open_review(validated(OpenReview, command), caller, datetime.now(UTC))
+        record = self._open(domain.open_review_command(command), caller)
+        result = _summary(record)
+        command_once.remember(result)
+        return result
+
+    def _open(self, command: OpenReview, caller: Actor) -> ReviewRecord:
+        definition = domain.review_type(command.review_type)
+        figures = models.deadline_settings(self.uow.session, command.partnership_id, definition.code)
+        review = domain.open_review(command, caller, datetime.now(UTC), figures)
         record = ReviewRecord(
             id=review.id,
             partnership_id=review.partnership_id,
@@ -103,15 +145,18 @@ class FormsService(ServiceBase):
             stage=review.stage,
             opened_at=review.opened_at,
             opened_by=review.opened_by,
+            deadline_figures=review.deadline_figures,
         )
         self.uow.session.add(record)
-        for event in review.events:
+        self.uow.session.flush()
+        self._emit(record, caller, review.events)
+        return record
+
+    def _emit(self, record: ReviewRecord, caller: Actor, events: Iterable[EventData]) -> None:
+        for event in events:
             self.uow.emit(
-                event, partnership_id=review.partnership_id, review_id=review.id, actor_id=caller.user_id
+                event, partnership_id=record.partnership_id, review_id=record.id, actor_id=caller.user_id
             )
-        result = _summary(record)
-        command_once.remember(result)
-        return result
 
     @rpc
     def get_review(self, actor: dict[str, Any], review_id: str) -> dict[str, Any]:
@@ -121,16 +166,44 @@ class FormsService(ServiceBase):
 
     @rpc
     def list_reviews(self, actor: dict[str, Any]) -> list[dict[str, Any]]:
-        """The reviews the caller may read (ReviewSummary), newest first, at most LIST_LIMIT."""
+        """The reviews the caller may read (ReviewListEntry: with the next deadline and red/amber/green),
+        newest first, at most LIST_LIMIT."""
         caller = Actor.model_validate(actor)
         scope = policy.read_scope(caller)
-        found = models.readable_reviews(self.uow.session, scope, LIST_LIMIT)
+        session = self.uow.session
         # The query renders the scope in SQL; checking each row again means one slip there leaks nothing.
-        return [
-            _summary(record, shared_with)
-            for record, shared_with in found
+        found = [
+            (record, shared_with)
+            for record, shared_with in models.readable_reviews(session, scope, LIST_LIMIT)
             if scope.admits(models.ownership(record, shared_with))
         ]
+        ids = [record.id for record, _ in found]
+        steps, pauses, returns = (
+            models.steps_of(session, ids),
+            models.pauses_of(session, ids),
+            models.returns_of(session, ids),
+        )
+        today = _today()
+        entries = []
+        for record, shared_with in found:
+            state = _state(
+                session,
+                record,
+                steps.get(record.id, []),
+                pauses.get(record.id, []),
+                returns.get(record.id, []),
+            )
+            current = domain.plan(state, today)
+            entries.append(
+                ReviewListEntry(
+                    **_summary_fields(record, shared_with),
+                    next_deadline=_next_deadline(current),
+                    rag=current.rag,  # type: ignore[arg-type]
+                    paused=current.paused,
+                    closed=current.closed,
+                ).model_dump(mode="json")
+            )
+        return entries
 
     @rpc
     def share_review(
@@ -193,7 +266,7 @@ class FormsService(ServiceBase):
                 record_type="review",
                 record_id=str(review.id),
                 partnership_id=review.partnership_id,
-                summary=f"Opened the review {review.title} ({domain.REVIEW_TYPES[review.review_type].label})",
+                summary=f"Opened the review {review.title} ({domain.review_type(review.review_type).label})",
                 recorded_at=review.opened_at,
             )
             for review in models.reviews_opened_by(session, wanted.user_id, partnership_id)
@@ -233,3 +306,759 @@ class FormsService(ServiceBase):
             ).model_dump(mode="json")
             for review in models.reviews_opened_before(self.uow.session, before, partnership_id)
         ]
+
+    # -- the lifecycle ------------------------------------------------------------------------------------
+
+    def _review_file(self, caller: Actor, record: ReviewRecord, shared_with: list[UUID]) -> dict[str, Any]:
+        session = self.uow.session
+        pauses = models.pauses_of(session, [record.id]).get(record.id, [])
+        returns = models.returns_of(session, [record.id]).get(record.id, [])
+        state = _state(session, record, pauses=pauses, returns=returns)
+        today = _today()
+        current = domain.plan(state, today)
+        manage = policy.may_manage(caller, record.partnership_id)
+        steps = []
+        for item in current.steps:
+            stored = item.record
+            standing = clock.by_code(current.standings).get(item.step.deadline or "")
+            steps.append(
+                StepView(
+                    code=item.step.code,
+                    label=item.step.label,
+                    stage=item.step.stage,
+                    form=item.step.form,
+                    status=item.status,  # type: ignore[arg-type]
+                    blocked_by=item.blocked_by,
+                    may_complete=item.status in ("not_started", "in_progress")
+                    and (caller.partnership_id == record.partnership_id or caller.has_role("system"))
+                    and caller.has_role(*item.step.by, "system"),
+                    deadline=item.step.deadline,
+                    due_on=standing.revised_due_on if standing else None,
+                    completed_on=stored.completed_on if stored else None,
+                    completed_by=stored.completed_by if stored else None,
+                    answers=stored.answers if stored else None,
+                    version=stored.version if stored else 0,
+                )
+            )
+        readable_returns = [
+            _return_summary(row, record.title, today)
+            for row in returns
+            if policy.may_read_return(caller, _agency_return(row).ownership)
+        ]
+        return ReviewFile(
+            **_summary_fields(record, shared_with),
+            steps=steps,
+            stages=[
+                StageView(code=code, label=label, state=mark, reached_on=reached)  # type: ignore[arg-type]
+                for code, label, mark, reached in domain.stage_dates(state, today)
+            ],
+            deadlines=[_deadline_view(s, current.deadline_steps.get(s.rule.code)) for s in current.standings],
+            pauses=[
+                PauseView(
+                    id=row.id,
+                    reason=row.reason,
+                    reason_label=PAUSE_REASONS.get(row.reason, row.reason),
+                    detail=row.detail,
+                    starts_on=row.starts_on,
+                    ends_on=row.ends_on,
+                    approved_by=row.approved_by,
+                    recorded_by=row.recorded_by,
+                    recorded_at=row.recorded_at,
+                )
+                for row in pauses
+            ],
+            returns=readable_returns,
+            next_deadline=_next_deadline(current),
+            rag=current.rag,  # type: ignore[arg-type]
+            paused=current.paused,
+            closed=current.closed,
+            may_manage=manage,
+            version=record.version,
+        ).model_dump(mode="json")
+
+    @rpc
+    def get_review_file(self, actor: dict[str, Any], review_id: str) -> dict[str, Any]:
+        """A review with its lifecycle (ReviewFile): steps, stages, deadlines, pauses, and the returns the
+        caller may read (policy.may_read_return). NotFound if the caller may not read the review."""
+        caller = Actor.model_validate(actor)
+        record, shared_with = _readable_review(self.uow.session, caller, review_id)
+        return self._review_file(caller, record, shared_with)
+
+    @rpc
+    def refer(
+        self, actor: dict[str, Any], command: dict[str, Any], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """Refer a possible serious incident (Refer): opens a review and completes its first step with the
+        referral's answers. Anyone with a case role in the partnership (policy.check_may_refer). Returns the
+        review (ReviewSummary); nothing is stored if any answer is wrong."""
+        caller = Actor.model_validate(actor)
+        command_once = self.uow.idempotent("refer", caller, idempotency_key, command)
+        if command_once.done:
+            return command_once.result
+        referral = validated(Refer, command, "The referral")
+        policy.check_may_refer(caller, referral.partnership_id)
+        definition = domain.review_type(referral.review_type)
+        first = definition.steps[0]
+        domain.form_answers(first, referral.referral)  # every answer checked before anything is stored
+        # The referrer opens the review as the system would: the business manager takes it from here.
+        opener = Actor(
+            user_id=caller.user_id, partnership_id=referral.partnership_id, roles=frozenset({"system"})
+        )
+        record = self._open(
+            OpenReview(
+                review_type=referral.review_type, partnership_id=referral.partnership_id, title=referral.title
+            ),
+            opener,
+        )
+        self._save(opener, record, first.code, referral.referral, None)
+        self._complete(opener, record, first.code, None, actor_id=caller.user_id)
+        result = _summary(record)
+        command_once.remember(result)
+        return result
+
+    def _save(
+        self, caller: Actor, record: ReviewRecord, step: str, answers: Any, version: int | None
+    ) -> models.StepRecordRow:
+        session = self.uow.session
+        state = _state(session, record)
+        saved, _ = domain.save_step(state, step, answers, caller, version)
+        row = session.get(models.StepRecordRow, (record.id, step))
+        now = datetime.now(UTC)
+        if row is None:
+            row = models.StepRecordRow(review_id=record.id, code=step)
+            session.add(row)
+        row.answers, row.version, row.saved_at, row.saved_by = (
+            saved.answers or {},
+            saved.version,
+            now,
+            caller.user_id,
+        )
+        session.flush()
+        return row
+
+    def _complete(
+        self, caller: Actor, record: ReviewRecord, step: str, version: int | None, actor_id: str | None = None
+    ) -> None:
+        session = self.uow.session
+        state = _state(session, record)
+        definition = state.definition
+        step_def = definition.step(step)
+        invited: list[tuple[UUID, str]] = []
+        if step_def is not None and step_def.form == "rapid_review_setup":
+            draft = state.steps.get(step)
+            invited = [
+                (UUID(str(agency["agency_id"])), str(agency["name"]))
+                for agency in ((draft.answers or {}).get("agencies", []) if draft else [])
+            ]
+            if invited:
+                state.returns = domain.ReturnsProgress(requested=True)  # the returns clock starts with them
+        now = datetime.now(UTC)
+        completion = domain.complete_step(state, step, caller, version, now)
+        row = session.get(models.StepRecordRow, (record.id, step))
+        assert row is not None, "complete_step refuses a step with no saved answers"
+        row.completed_on, row.completed_by = completion.record.completed_on, actor_id or caller.user_id
+        row.version = completion.record.version
+        standing = clock.by_code(
+            domain.plan(state, completion.record.completed_on or _today()).standings
+        ).get(step_def.deadline if step_def and step_def.deadline else "")
+        if standing is not None:
+            row.due_on, row.late_by_working_days = standing.revised_due_on, standing.late_by_working_days
+        record.stage = completion.stage
+        record.version += 1
+        events: list[EventData] = list(completion.events)
+        if invited:
+            existing = [r.agency_id for r in models.returns_of(session, [record.id]).get(record.id, [])]
+            for agency_return in domain.request_returns(state, invited, existing, _today()):
+                session.add(
+                    models.AgencyReturnRow(
+                        id=agency_return.id,
+                        review_id=record.id,
+                        partnership_id=record.partnership_id,
+                        agency_id=agency_return.agency_id,
+                        agency_name=agency_return.agency_name,
+                        status="requested",
+                        due_on=agency_return.due_on,
+                        extension_reason="",
+                        answers={},
+                        requested_at=now,
+                        requested_by=actor_id or caller.user_id,
+                        updated_at=now,
+                        updated_by=actor_id or caller.user_id,
+                        late_by_working_days=0,
+                        version=0,
+                    )
+                )
+                events.append(
+                    ReturnRequested(
+                        review_id=record.id,
+                        return_id=agency_return.id,
+                        agency_id=agency_return.agency_id,
+                        due_on=agency_return.due_on,
+                    )
+                )
+        session.flush()
+        for event in events:
+            self.uow.emit(
+                event,
+                partnership_id=record.partnership_id,
+                review_id=record.id,
+                actor_id=actor_id or caller.user_id,
+            )
+
+    @rpc
+    def save_step(
+        self,
+        actor: dict[str, Any],
+        review_id: str,
+        step: str,
+        answers: dict[str, Any],
+        version: int | None = None,
+    ) -> dict[str, Any]:
+        """Save the answers of a step as a draft, checked in full (InvalidRequest with a problem per field,
+        nothing stored). Refused with the reason if the step cannot start yet, is not needed, is completed
+        (Conflict) or the caller's role does not do it (Forbidden). `version`: the draft's version the caller
+        saw; another save since is a Conflict. Returns the review (ReviewFile)."""
+        caller = Actor.model_validate(actor)
+        record, shared_with = _readable_review(self.uow.session, caller, review_id, lock=True)
+        self._save(caller, record, step, answers, version)
+        return self._review_file(caller, record, shared_with)
+
+    @rpc
+    def complete_step(
+        self,
+        actor: dict[str, Any],
+        review_id: str,
+        step: str,
+        version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Complete a step from its saved answers (after "check your answers"): locks them, records the
+        timeliness, moves the stage and emits the step's events. `version` is the draft's version the caller
+        checked: a save since is a Conflict. Returns the review (ReviewFile)."""
+        caller = Actor.model_validate(actor)
+        command_once = self.uow.idempotent(
+            "complete_step",
+            caller,
+            idempotency_key,
+            {"review_id": review_id, "step": step, "version": version},
+        )
+        if command_once.done:
+            return command_once.result
+        record, shared_with = _readable_review(self.uow.session, caller, review_id, lock=True)
+        self._complete(caller, record, step, version)
+        result = self._review_file(caller, record, shared_with)
+        command_once.remember({"id": str(record.id), "step": step})
+        return result
+
+    @rpc
+    def record_pause(
+        self, actor: dict[str, Any], review_id: str, pause: dict[str, Any], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """Pause a review's clock for a parallel process (RecordPause), by the partnership's business manager.
+        Emits review_paused and deadline_changed for every deadline it moves. Returns the ReviewFile."""
+        caller = Actor.model_validate(actor)
+        command_once = self.uow.idempotent("record_pause", caller, idempotency_key, pause)
+        session = self.uow.session
+        record, shared_with = _readable_review(session, caller, review_id, lock=True)
+        if command_once.done:
+            return self._review_file(caller, record, shared_with)
+        policy.check_may_manage(caller, record.partnership_id)
+        command = validated(RecordPause, pause, "The pause")
+        state = _state(session, record)
+        today = _today()
+        before = domain.plan(state, today)
+        if before.closed:
+            raise _problem("reason", "The review is closed: its clock cannot be paused")
+        if any(span.ends_on is None for span in state.pauses):
+            raise _problem("reason", "The clock is already paused: end that pause first")
+        row = models.PauseRow(
+            id=uuid.uuid4(),
+            review_id=record.id,
+            reason=command.reason,
+            detail=command.detail,
+            starts_on=command.starts_on,
+            ends_on=command.ends_on,
+            approved_by=command.approved_by,
+            recorded_by=caller.user_id,
+            recorded_at=datetime.now(UTC),
+        )
+        session.add(row)
+        state.pauses.append(clock.PauseSpan(row.starts_on, row.ends_on))
+        after = domain.plan(state, today)
+        events: list[EventData] = [
+            ReviewPaused(
+                review_id=record.id,
+                pause_id=row.id,
+                reason=row.reason,
+                starts_on=row.starts_on,
+                ends_on=row.ends_on,
+            )
+        ]
+        events += domain.deadline_changes(state, before, after, "paused")
+        record.version += 1
+        session.flush()
+        self._emit(record, caller, events)
+        command_once.remember({"pause_id": str(row.id)})
+        return self._review_file(caller, record, shared_with)
+
+    @rpc
+    def end_pause(
+        self, actor: dict[str, Any], review_id: str, pause_id: str, command: dict[str, Any]
+    ) -> dict[str, Any]:
+        """End an open pause on a date (EndPause), by the business manager; emits review_resumed and
+        deadline_changed for the deadlines it fixes. Returns the ReviewFile."""
+        caller = Actor.model_validate(actor)
+        session = self.uow.session
+        record, shared_with = _readable_review(session, caller, review_id, lock=True)
+        policy.check_may_manage(caller, record.partnership_id)
+        row = session.get(models.PauseRow, _uuid(pause_id, "pause"))
+        if row is None or row.review_id != record.id:
+            raise NotFound("No such pause")
+        ending = validated(EndPause, command, "The end of the pause")
+        if row.ends_on is not None:
+            raise _problem("ends_on", f"This pause already ended on {row.ends_on:%-d %B %Y}")
+        if ending.ends_on < row.starts_on or ending.ends_on > _today():
+            raise _problem(
+                "ends_on", "The pause must end on or after the day it started, and not in the future"
+            )
+        state = _state(session, record)
+        today = _today()
+        before = domain.plan(state, today)
+        row.ends_on = ending.ends_on
+        session.flush()
+        state = _state(session, record)
+        after = domain.plan(state, today)
+        events: list[EventData] = [
+            ReviewResumed(review_id=record.id, pause_id=row.id, ends_on=ending.ends_on)
+        ]
+        events += domain.deadline_changes(state, before, after, "resumed")
+        record.version += 1
+        self._emit(record, caller, events)
+        return self._review_file(caller, record, shared_with)
+
+    # -- agency returns -----------------------------------------------------------------------------------
+
+    def _readable_return(
+        self, caller: Actor, return_id: Any, *, lock: bool = False
+    ) -> tuple[models.AgencyReturnRow, ReviewRecord]:
+        """The return if the caller may read it (policy.may_read_return); NotFound otherwise."""
+        session = self.uow.session
+        row = session.get(models.AgencyReturnRow, _uuid(return_id, "return"), with_for_update=lock or None)
+        if row is None or not policy.may_read_return(caller, _agency_return(row).ownership):
+            raise NotFound("No such return")
+        review = session.get(ReviewRecord, row.review_id)
+        assert review is not None
+        return row, review
+
+    def _return_view(
+        self, caller: Actor, row: models.AgencyReturnRow, review: ReviewRecord
+    ) -> dict[str, Any]:
+        agency_return = _agency_return(row)
+        ownership = agency_return.ownership
+        own = policy.is_own_agency(caller, ownership)
+        answers = AgencyReturnAnswers.model_validate(row.answers or {})
+        return ReturnView(
+            **_return_summary(row, review.title, _today()).model_dump(),
+            answers=answers.model_dump(mode="json"),
+            addenda=[
+                Addendum(id=a.id, text=a.text, author=a.author, added_at=a.added_at)
+                for a in models.addenda_of(self.uow.session, row.id)
+            ],
+            may_edit=own and not agency_return.locked,
+            may_submit=own and caller.has_role("agency_lead") and not agency_return.locked,
+            missing=[] if agency_return.locked else answers.missing_to_submit(),
+        ).model_dump(mode="json")
+
+    @rpc
+    def list_returns(self, actor: dict[str, Any]) -> list[dict[str, Any]]:
+        """The returns asked of the caller's agency (ReturnSummary), soonest due first; empty for anyone
+        who is not an agency lead or author."""
+        caller = Actor.model_validate(actor)
+        mine = policy.agency_of(caller)
+        if mine is None:
+            return []
+        session = self.uow.session
+        rows = [
+            row
+            for row in models.returns_of_agency(session, *mine)
+            if policy.may_read_return(caller, _agency_return(row).ownership)
+        ]
+        titles = {}
+        for row in rows:
+            review = session.get(ReviewRecord, row.review_id)
+            titles[row.review_id] = review.title if review is not None else ""
+        today = _today()
+        return [_return_summary(row, titles[row.review_id], today).model_dump(mode="json") for row in rows]
+
+    @rpc
+    def get_return(self, actor: dict[str, Any], return_id: str) -> dict[str, Any]:
+        """One return (ReturnView) if the caller may read it; NotFound for another agency's."""
+        caller = Actor.model_validate(actor)
+        row, review = self._readable_return(caller, return_id)
+        return self._return_view(caller, row, review)
+
+    def _store_return(
+        self, row: models.AgencyReturnRow, agency_return: domain.AgencyReturn, caller: Actor
+    ) -> None:
+        row.status, row.answers, row.version = (
+            agency_return.status,
+            agency_return.answers,
+            agency_return.version,
+        )
+        row.extended_to = agency_return.extended_to
+        row.submitted_at, row.submitted_by = agency_return.submitted_at, agency_return.submitted_by
+        row.late_by_working_days = agency_return.late_by_working_days
+        row.updated_at, row.updated_by = datetime.now(UTC), caller.user_id
+
+    @rpc
+    def save_return(
+        self, actor: dict[str, Any], return_id: str, answers: dict[str, Any], version: int | None = None
+    ) -> dict[str, Any]:
+        """Save a draft of the agency's return (AgencyReturnAnswers; missing answers may wait). Only the
+        agency's own lead or author; a submitted return is locked (Conflict); `version` must be the one the
+        caller opened (Conflict otherwise). Returns the ReturnView."""
+        caller = Actor.model_validate(actor)
+        row, review = self._readable_return(caller, return_id, lock=True)
+        agency_return = _agency_return(row)
+        domain.save_return(agency_return, answers, caller, version)
+        self._store_return(row, agency_return, caller)
+        return self._return_view(caller, row, review)
+
+    def _lock_return(self, caller: Actor, return_id: str, version: int | None, nil: bool) -> dict[str, Any]:
+        session = self.uow.session
+        row, review = self._readable_return(caller, return_id, lock=True)
+        agency_return = _agency_return(row)
+        now = datetime.now(UTC)
+        state = _state(session, review)
+        today = _today()
+        before = domain.plan(state, today)
+        if nil:
+            domain.nil_return(agency_return, caller, version, now)
+        else:
+            domain.submit_return(agency_return, caller, version, now)
+        self._store_return(row, agency_return, caller)
+        session.flush()
+        state = _state(session, review)
+        after = domain.plan(state, today)
+        events: list[EventData] = [
+            ReturnSubmitted(
+                review_id=review.id,
+                return_id=row.id,
+                agency_id=row.agency_id,
+                nil=nil,
+                due_on=agency_return.effective_due,
+                late_by_working_days=agency_return.late_by_working_days,
+            )
+        ]
+        events += domain.deadline_changes(state, before, after, "met")
+        self._emit(review, caller, events)
+        return self._return_view(caller, row, review)
+
+    @rpc
+    def submit_return(
+        self, actor: dict[str, Any], return_id: str, version: int | None = None
+    ) -> dict[str, Any]:
+        """Submit the saved return: complete and records secured (InvalidRequest listing what is missing),
+        by the agency's lead. Locked from then on; two submissions at once: one wins, the other gets a
+        Conflict. Emits return_submitted. Returns the ReturnView."""
+        return self._lock_return(Actor.model_validate(actor), return_id, version, nil=False)
+
+    @rpc
+    def nil_return(self, actor: dict[str, Any], return_id: str, version: int | None = None) -> dict[str, Any]:
+        """Record that the agency had no involvement (a nil return), by its lead; locked like a submission."""
+        return self._lock_return(Actor.model_validate(actor), return_id, version, nil=True)
+
+    @rpc
+    def add_addendum(
+        self,
+        actor: dict[str, Any],
+        return_id: str,
+        command: dict[str, Any],
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Add a correction (AddAddendum) to a submitted return, with its own author and time; the return
+        itself never changes. Emits return_amended. Returns the ReturnView."""
+        caller = Actor.model_validate(actor)
+        command_once = self.uow.idempotent(
+            "add_addendum", caller, idempotency_key, {"id": return_id, **command}
+        )
+        row, review = self._readable_return(caller, return_id, lock=True)
+        if command_once.done:
+            return self._return_view(caller, row, review)
+        domain.check_may_amend(_agency_return(row), caller)
+        addendum = validated(AddAddendum, command, "The addendum")
+        added = models.AddendumRow(
+            id=uuid.uuid4(),
+            return_id=row.id,
+            text=addendum.text,
+            author=caller.user_id,
+            added_at=datetime.now(UTC),
+        )
+        self.uow.session.add(added)
+        self.uow.session.flush()
+        self._emit(
+            review,
+            caller,
+            [
+                ReturnAmended(
+                    review_id=review.id, return_id=row.id, agency_id=row.agency_id, addendum_id=added.id
+                )
+            ],
+        )
+        command_once.remember({"addendum_id": str(added.id)})
+        return self._return_view(caller, row, review)
+
+    @rpc
+    def extend_return(self, actor: dict[str, Any], return_id: str, command: dict[str, Any]) -> dict[str, Any]:
+        """Give an agency more time (ExtendReturn: a later date and the reason), by the business manager.
+        Emits return_extended. Returns the ReturnView."""
+        caller = Actor.model_validate(actor)
+        row, review = self._readable_return(caller, return_id, lock=True)
+        agency_return = _agency_return(row)
+        policy.check_may_extend_return(caller, agency_return.ownership)
+        extension = validated(ExtendReturn, command, "The extension")
+        previous = domain.extend_return(agency_return, caller, extension.extended_to, _today())
+        self._store_return(row, agency_return, caller)
+        row.extension_reason = extension.reason
+        self._emit(
+            review,
+            caller,
+            [
+                ReturnExtended(
+                    review_id=review.id,
+                    return_id=row.id,
+                    agency_id=row.agency_id,
+                    previous_due_on=previous,
+                    due_on=extension.extended_to,
+                )
+            ],
+        )
+        return self._return_view(caller, row, review)
+
+    # -- deadline figures and documents -------------------------------------------------------------------
+
+    @rpc
+    def deadline_settings(self, actor: dict[str, Any]) -> list[dict[str, Any]]:
+        """The caller's partnership's deadline figures for every review type (DeadlineSetting), with the
+        bounds statute allows. Its business manager, partners and executive only."""
+        caller = Actor.model_validate(actor)
+        partnership_id = caller.partnership_id
+        if partnership_id is None or not caller.has_role(
+            "business_manager", "safeguarding_partner", "executive"
+        ):
+            raise policy.Forbidden(
+                "Only the partnership's business manager, partners and executive see its figures"
+            )
+        rows = []
+        for definition in review_types().values():
+            own = models.deadline_settings(self.uow.session, partnership_id, definition.code)
+            for code, rule in definition.deadlines.items():
+                rows.append(
+                    DeadlineSetting(
+                        review_type=definition.code,
+                        code=code,
+                        label=rule.label,
+                        unit=rule.unit,  # type: ignore[arg-type]
+                        default=rule.amount,
+                        minimum=rule.minimum,
+                        maximum=rule.maximum,
+                        value=own.get(code, rule.amount),
+                        statutory=rule.statutory,
+                    ).model_dump()
+                )
+        return rows
+
+    @rpc
+    def change_deadline_settings(
+        self, actor: dict[str, Any], command: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Set the partnership's figures for one review type (ChangeDeadlineSettings), each within its
+        bounds (InvalidRequest naming every figure out of bounds; nothing stored). Reviews opened from then
+        on use them; open reviews keep theirs. Business manager only."""
+        caller = Actor.model_validate(actor)
+        if caller.partnership_id is None:
+            raise policy.Forbidden("Only a partnership's business manager sets its deadline figures")
+        policy.check_may_manage(caller, caller.partnership_id)
+        change = validated(ChangeDeadlineSettings, command, "The figures")
+        definition = domain.review_type(change.review_type)
+        problems = []
+        for code, value in change.values.items():
+            rule = definition.deadlines.get(code)
+            if rule is None:
+                problems.append({"field": code, "message": "This review type has no such deadline"})
+            elif not rule.minimum <= value <= rule.maximum:
+                unit = "working days" if rule.unit == "working_days" else "months"
+                problems.append(
+                    {"field": code, "message": f"{rule.label}: enter {rule.minimum} to {rule.maximum} {unit}"}
+                )
+        if problems:
+            raise InvalidRequest("Some figures are outside what statute allows", problems=problems)
+        now = datetime.now(UTC)
+        session = self.uow.session
+        for code, value in change.values.items():
+            key = (caller.partnership_id, definition.code, code)
+            row = session.get(models.DeadlineSettingRow, key)
+            if row is None:
+                row = models.DeadlineSettingRow(partnership_id=key[0], review_type=key[1], code=key[2])
+                session.add(row)
+            row.value, row.updated_by, row.updated_at = value, caller.user_id, now
+        session.flush()
+        return self.deadline_settings(actor)
+
+    @rpc
+    def document(
+        self, actor: dict[str, Any], review_id: str, kind: str, partnership_name: str
+    ) -> dict[str, Any]:
+        """A document assembled from the review (DocumentFile, DOCX): `kind` is one of documents.KINDS
+        ("rapid-review-report", "panel-notification"). The partnership's business manager, partners and
+        executive only; NotFound if the caller may not read the review."""
+        caller = Actor.model_validate(actor)
+        record, shared_with = _readable_review(self.uow.session, caller, review_id)
+        if kind not in documents.KINDS:
+            raise NotFound("No such document")
+        if caller.partnership_id != record.partnership_id or not caller.has_role(
+            "business_manager", "safeguarding_partner", "executive"
+        ):
+            raise policy.Forbidden(
+                "Only the partnership's business manager, partners and executive draw documents"
+            )
+        review = ReviewFile.model_validate(self._review_file(caller, record, shared_with))
+        today = _today()
+        if kind == "rapid-review-report":
+            returns = [
+                ReturnView.model_validate(self._return_view(caller, row, record))
+                for row in models.returns_of(self.uow.session, [record.id]).get(record.id, [])
+            ]
+            content = documents.rapid_review_report(review, returns, partnership_name, today)
+        else:
+            content = documents.panel_notification(review, partnership_name, today)
+        slug = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in record.title)[:60]
+        return DocumentFile(
+            filename=f"{slug}-{kind}.docx",
+            media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            content_base64=base64.b64encode(content).decode(),
+        ).model_dump()
+
+
+# -- the lifecycle: reading a review's state from storage ---------------------------------------------------
+
+
+def _state(
+    session: Session,
+    record: ReviewRecord,
+    steps: list[models.StepRecordRow] | None = None,
+    pauses: list[models.PauseRow] | None = None,
+    returns: list[models.AgencyReturnRow] | None = None,
+) -> domain.ReviewState:
+    """The review as the domain sees it (each part loaded unless the caller already has it)."""
+    if steps is None:
+        steps = models.steps_of(session, [record.id]).get(record.id, [])
+    if pauses is None:
+        pauses = models.pauses_of(session, [record.id]).get(record.id, [])
+    if returns is None:
+        returns = models.returns_of(session, [record.id]).get(record.id, [])
+    return domain.ReviewState(
+        id=record.id,
+        partnership_id=record.partnership_id,
+        definition=domain.review_type(record.review_type),
+        figures=record.deadline_figures or {},
+        steps={
+            row.code: domain.StepRecord(
+                row.code, row.answers, row.completed_on, row.completed_by, row.version
+            )
+            for row in steps
+        },
+        pauses=[clock.PauseSpan(row.starts_on, row.ends_on) for row in pauses],
+        returns=_returns_progress(returns),
+    )
+
+
+def _returns_progress(returns: list[models.AgencyReturnRow]) -> domain.ReturnsProgress:
+    if not returns:
+        return domain.ReturnsProgress()
+    if any(row.submitted_at is None for row in returns):
+        return domain.ReturnsProgress(requested=True)
+    last = max(row.submitted_at for row in returns if row.submitted_at is not None)
+    return domain.ReturnsProgress(requested=True, all_in_on=domain.today_in_england(last))
+
+
+def _deadline_view(standing: clock.Standing, step: str | None) -> DeadlineView:
+    return DeadlineView(
+        code=standing.rule.code,
+        label=standing.rule.label,
+        statutory=standing.rule.statutory,
+        step=step,
+        basis=standing.rule.basis,
+        trigger_on=standing.trigger_on,
+        due_on=standing.due_on,
+        revised_due_on=standing.revised_due_on,
+        done_on=standing.done_on,
+        status=standing.status,  # type: ignore[arg-type]
+        late_by_working_days=standing.late_by_working_days,
+        working_days_left=standing.working_days_left,
+        rag=standing.rag,  # type: ignore[arg-type]
+        day_plan=standing.rule.amount if standing.rule.day_plan else None,
+    )
+
+
+def _next_deadline(current: domain.Plan) -> DeadlineView | None:
+    if current.next_deadline is None:
+        return None
+    code = current.next_deadline.rule.code
+    return _deadline_view(current.next_deadline, current.deadline_steps.get(code))
+
+
+def _agency_return(row: models.AgencyReturnRow) -> domain.AgencyReturn:
+    return domain.AgencyReturn(
+        id=row.id,
+        review_id=row.review_id,
+        partnership_id=row.partnership_id,
+        agency_id=row.agency_id,
+        agency_name=row.agency_name,
+        status=row.status,
+        due_on=row.due_on,
+        extended_to=row.extended_to,
+        extension_reason=row.extension_reason,
+        answers=dict(row.answers or {}),
+        submitted_at=row.submitted_at,
+        submitted_by=row.submitted_by,
+        late_by_working_days=row.late_by_working_days,
+        version=row.version,
+    )
+
+
+def _return_summary(row: models.AgencyReturnRow, review_title: str, today: date) -> ReturnSummary:
+    overdue, left = domain.return_standing(_agency_return(row), today)
+    return ReturnSummary(
+        id=row.id,
+        review_id=row.review_id,
+        review_title=review_title,
+        partnership_id=row.partnership_id,
+        agency_id=row.agency_id,
+        agency_name=row.agency_name,
+        status=row.status,  # type: ignore[arg-type]
+        due_on=row.due_on,
+        extended_to=row.extended_to,
+        extension_reason=row.extension_reason,
+        submitted_at=row.submitted_at,
+        submitted_by=row.submitted_by,
+        late_by_working_days=row.late_by_working_days,
+        overdue=overdue,
+        working_days_left=left,
+        version=row.version,
+    )
+
+
+def _today() -> date:
+    return domain.today_in_england(datetime.now(UTC))
+
+
+def _problem(field: str, message: str) -> InvalidRequest:
+    return InvalidRequest(message, problems=[{"field": field, "message": message}])
+
+
+def _uuid(value: Any, what: str) -> UUID:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise NotFound(f"No such {what}") from None

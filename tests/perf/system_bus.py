@@ -32,7 +32,7 @@ from psycopg2.extras import Json, execute_values
 
 from gateway.rpc import RpcClient
 from services.forms.contract import ReviewOpened
-from services.forms.domain import REVIEW_TYPES
+from services.forms.definitions import review_types
 from services.kernel.broker import DEAD_LETTER_QUEUE, handler_queue
 from services.kernel.events import Envelope
 from tests.perf.cpu import CpuMeter, broker_pids
@@ -43,6 +43,7 @@ from tests.support.system import Process, SystemEnv, caserev, system_env
 HANDLER_QUEUE = handler_queue("forms", "review_opened", "analytics", "count_opened_review").name
 RPC_QUEUE = "rpc-forms"  # nameko's queue of a service's RPC entrypoints
 ACTOR = {"user_id": "bench", "roles": ["system"]}
+REVIEW_TYPES = review_types()
 REVIEW_TYPE_CODES = sorted(REVIEW_TYPES)
 
 
@@ -53,7 +54,7 @@ def review_opened(partnership_id: uuid.UUID, index: int) -> dict[str, Any]:
     payload = ReviewOpened(
         review_id=review_id,
         review_type=review_type.code,
-        stage=review_type.stages[0].code,
+        stage=review_type.first_stage,
         opened_at=datetime.now(UTC),
     )
     envelope = Envelope.wrap(payload, partnership_id=partnership_id, review_id=review_id, actor_id="bench")

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from services.forms import domain
 from services.forms.contract import OpenReview, ReviewOpened
-from services.kernel.errors import Forbidden
+from services.forms.definitions import review_types
+from services.kernel.errors import Forbidden, InvalidRequest
 from services.kernel.identity import Actor
 
 PARTNERSHIP = uuid.uuid4()
@@ -58,7 +59,6 @@ def test_a_business_manager_cannot_open_a_review_in_another_partnership():
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"review_type": "inquest"}, "review_type"),
         ({"title": "x" * 201}, "title"),
         ({"title": "ab"}, "title"),
         ({"title": "line one\nline two"}, "title"),
@@ -72,7 +72,13 @@ def test_bad_open_review_command_is_refused_naming_the_field(changes, field):
     assert field in {str(error["loc"][0]) for error in refused.value.errors()}
 
 
+def test_a_review_type_that_is_not_defined_is_refused_naming_the_field():
+    with pytest.raises(InvalidRequest) as refused:
+        domain.open_review(command(review_type="inquest"), MANAGER, NOW)
+    assert [p["field"] for p in refused.value.problems] == ["review_type"]
+
+
 def test_every_review_type_has_stages_with_labels():
-    for review_type in domain.REVIEW_TYPES.values():
+    for review_type in review_types().values():
         assert review_type.stages, review_type.code
         assert all(stage.label for stage in review_type.stages)

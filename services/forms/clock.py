@@ -1,0 +1,140 @@
+"""The statutory clock of a review: every deadline's statutory date, its date revised for pauses, and how it
+stands today. Pure: dates in, dates out, on the working-day calendar of the kernel.
+
+A pause (a parallel process: a criminal trial, an inquest) stops the clock of the deadlines that may be
+paused (`pausable` in the review type): their revised date moves on by the working days (or, for a period
+in months, the calendar days) the pause covers. An open pause is counted to today, so the revised date is
+provisional until it ends. Statutory dates never move: "paused" is not "late".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from services.forms.definitions import DeadlineRule
+from services.kernel import calendar
+
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class PauseSpan:
+    """The days a review's clock stood still: `ends_on` None while the pause is open."""
+
+    starts_on: date
+    ends_on: date | None
+
+    def last_day(self, today: date) -> date:
+        return self.ends_on if self.ends_on is not None else max(today, self.starts_on)
+
+    def covers(self, day: date, today: date) -> bool:
+        return self.starts_on <= day <= self.last_day(today)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """How one deadline stands on a day."""
+
+    rule: DeadlineRule
+    trigger_on: date | None
+    due_on: date | None
+    revised_due_on: date | None
+    done_on: date | None
+    status: str  # waiting, due, paused, overdue, met, late
+    late_by_working_days: int = 0
+    working_days_left: int | None = None
+    rag: str = "none"
+
+
+def statutory_due(rule: DeadlineRule, trigger_on: date) -> date:
+    """The statutory date: `amount` working days (trigger day 0) or calendar months after the trigger."""
+    if rule.unit == "months":
+        return calendar.add_calendar_months(trigger_on, rule.amount)
+    return calendar.add_working_days(trigger_on, rule.amount)
+
+
+def revised_due(rule: DeadlineRule, trigger_on: date, pauses: Iterable[PauseSpan], today: date) -> date:
+    """The due date moved on by the pauses that fall inside the deadline's window."""
+    due = statutory_due(rule, trigger_on)
+    spans = list(pauses) if rule.pausable else []
+    if not spans:
+        return due
+    if rule.unit == "months":
+        # Calendar days paused inside (trigger, due], repeated until the window stops growing.
+        extra = 0
+        while True:
+            candidate = due + timedelta(days=extra)
+            # A set, so that a day two overlapping pauses cover counts once.
+            paused = len(
+                {
+                    span.starts_on + timedelta(days=offset)
+                    for span in spans
+                    for offset in range((span.last_day(today) - span.starts_on).days + 1)
+                    if trigger_on < span.starts_on + timedelta(days=offset) <= candidate
+                }
+            )
+            if paused == extra:
+                return candidate
+            extra = paused
+    # Working days: the nth working day after day 0 that no pause covers.
+    day = calendar.next_working_day_on_or_after(trigger_on)
+    remaining = rule.amount
+    while remaining:
+        day += ONE_DAY
+        if calendar.is_working_day(day) and not any(span.covers(day, today) for span in spans):
+            remaining -= 1
+    return day
+
+
+def stand(
+    rule: DeadlineRule,
+    trigger_on: date | None,
+    done_on: date | None,
+    pauses: Iterable[PauseSpan],
+    today: date,
+    amber_within: int,
+) -> Standing:
+    """How a deadline stands today, given its trigger date and the date it was met (None: not yet)."""
+    if trigger_on is None:
+        return Standing(rule, None, None, None, done_on, "waiting")
+    spans = list(pauses)
+    due = statutory_due(rule, trigger_on)
+    revised = revised_due(rule, trigger_on, spans, today)
+    if done_on is not None:
+        late = max(0, calendar.working_days_between(revised, done_on))
+        return Standing(rule, trigger_on, due, revised, done_on, "late" if late else "met", late)
+    if rule.pausable and any(span.covers(today, today) for span in spans):
+        return Standing(rule, trigger_on, due, revised, None, "paused", rag="paused")
+    if today > revised:
+        late = calendar.working_days_between(revised, today)
+        return Standing(rule, trigger_on, due, revised, None, "overdue", late, 0, "red")
+    left = calendar.working_days_between(today, revised)
+    return Standing(
+        rule, trigger_on, due, revised, None, "due", 0, left, "amber" if left <= amber_within else "green"
+    )
+
+
+def next_to_meet(standings: Iterable[Standing]) -> Standing | None:
+    """The deadline to watch: the earliest revised date among those not yet met."""
+    open_ones = [s for s in standings if s.status in ("due", "overdue", "paused") and s.revised_due_on]
+    return min(open_ones, key=lambda s: (s.revised_due_on, s.rule.code), default=None)
+
+
+def rag_of(standings: Iterable[Standing]) -> str:
+    """A review's red/amber/green: red if anything is overdue, else amber if something is close, else
+    paused if its clock stands still, else green (none when nothing is running)."""
+    states = {s.rag for s in standings}
+    for colour in ("red", "amber", "paused", "green"):
+        if colour in states:
+            return colour
+    return "none"
+
+
+def paused_today(pauses: Iterable[PauseSpan], today: date) -> bool:
+    return any(span.covers(today, today) for span in pauses)
+
+
+def by_code(standings: Iterable[Standing]) -> Mapping[str, Standing]:
+    return {s.rule.code: s for s in standings}

@@ -27,7 +27,8 @@ class PauseSpan:
     ends_on: date | None
 
     def last_day(self, today: date) -> date:
-        return self.ends_on if self.ends_on is not None else max(today, self.starts_on)
+        """The pause's last day; an open pause runs to today (none of it has run if it starts later)."""
+        return self.ends_on if self.ends_on is not None else today
 
     def covers(self, day: date, today: date) -> bool:
         return self.starts_on <= day <= self.last_day(today)

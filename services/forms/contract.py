@@ -230,7 +230,9 @@ class Referral(FormAnswers):
     def _aware_after_incident(self) -> Referral:
         if self.date_aware < self.incident_date:
             raise PydanticCustomError(
-                "date_order", "The date of becoming aware must be on or after the date of the incident"
+                "date_order",
+                "The date of becoming aware must be on or after the date of the incident",
+                {"field": "date_aware"},
             )
         return self
 
@@ -319,7 +321,9 @@ class Child(FormAnswers):
     @model_validator(mode="after")
     def _age_or_birth_date(self) -> Child:
         if self.date_of_birth is None and self.age_years is None:
-            raise PydanticCustomError("age_missing", "Give the child's date of birth or age")
+            raise PydanticCustomError(
+                "age_missing", "Give the child's date of birth or age", {"field": "age_years"}
+            )
         return self
 
 
@@ -364,14 +368,20 @@ class SeriousIncidentNotification(FormAnswers):
     def _dates_in_order(self) -> SeriousIncidentNotification:
         if self.date_aware < self.incident_date:
             raise PydanticCustomError(
-                "date_order", "The date of becoming aware must be on or after the date of the incident"
+                "date_order",
+                "The date of becoming aware must be on or after the date of the incident",
+                {"field": "date_aware"},
             )
         if self.notified_on < self.date_aware:
             raise PydanticCustomError(
-                "date_order", "The date of notification must be on or after the date of becoming aware"
+                "date_order",
+                "The date of notification must be on or after the date of becoming aware",
+                {"field": "notified_on"},
             )
         if self.known_to_agencies and not self.agencies_known:
-            raise PydanticCustomError("agencies_missing", "Say which agencies knew the children")
+            raise PydanticCustomError(
+                "agencies_missing", "Say which agencies knew the children", {"field": "agencies_known"}
+            )
         return self
 
 
@@ -444,7 +454,9 @@ class Decision(FormAnswers):
     def _alternative_when_no_review(self) -> Decision:
         if self.outcome == "no_lcspr" and not self.alternative_learning:
             raise PydanticCustomError(
-                "alternative_missing", "Say how the learning will be taken forward without a local review"
+                "alternative_missing",
+                "Say how the learning will be taken forward without a local review",
+                {"field": "alternative_learning"},
             )
         return self
 
@@ -540,10 +552,18 @@ class Publication(FormAnswers):
     @model_validator(mode="after")
     def _publish_or_why_not(self) -> Publication:
         if self.decision == "publish" and self.published_on is None:
-            raise PydanticCustomError("date_missing", "Enter the date of publication")
-        if self.decision == "not_publish" and not (self.reason_not_published and self.panel_agreed):
             raise PydanticCustomError(
-                "reason_missing", "Say why it is not published and confirm the Panel agreed"
+                "date_missing", "Enter the date of publication", {"field": "published_on"}
+            )
+        if self.decision == "not_publish" and not self.reason_not_published:
+            raise PydanticCustomError(
+                "reason_missing", "Say why the report is not published", {"field": "reason_not_published"}
+            )
+        if self.decision == "not_publish" and not self.panel_agreed:
+            raise PydanticCustomError(
+                "panel_agreement_missing",
+                "A report is not published only with the Panel's agreement: confirm it agreed",
+                {"field": "panel_agreed"},
             )
         return self
 
@@ -626,7 +646,11 @@ class AgencyReturnAnswers(BaseModel):
     @model_validator(mode="after")
     def _period_in_order(self) -> AgencyReturnAnswers:
         if self.involvement_from and self.involvement_to and self.involvement_to < self.involvement_from:
-            raise PydanticCustomError("date_order", "Involvement to must be on or after involvement from")
+            raise PydanticCustomError(
+                "date_order",
+                "Involvement to must be on or after involvement from",
+                {"field": "involvement_to"},
+            )
         return self
 
     def missing_to_submit(self) -> list[dict[str, str]]:
@@ -818,7 +842,9 @@ class RecordPause(BaseModel):
     @model_validator(mode="after")
     def _ends_after_start(self) -> RecordPause:
         if self.ends_on is not None and self.ends_on < self.starts_on:
-            raise PydanticCustomError("date_order", "The pause must end on or after the day it starts")
+            raise PydanticCustomError(
+                "date_order", "The pause must end on or after the day it starts", {"field": "ends_on"}
+            )
         return self
 
 

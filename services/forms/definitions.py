@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel
 
 from services.forms.contract import FORMS
+from services.kernel.identity import GRANTABLE_ROLES
 
 HERE = Path(__file__).parent / "review_types"
 # Who completes a step unless the step says otherwise.
@@ -176,7 +177,13 @@ def parse(raw: dict[str, Any], source: str = "review type") -> ReviewTypeDef:
             problems.append(f"{key} is missing")
     if problems:
         raise DefinitionError(source, problems)
-    stages = tuple(StageDef(str(s["code"]), str(s["label"])) for s in raw["stages"])
+    stages = tuple(
+        StageDef(str(s.get("code", "")), str(s.get("label", s.get("code", ""))))
+        for s in raw["stages"]
+        if isinstance(s, dict)
+    )
+    if len(stages) != len(raw["stages"]) or any(not stage.code for stage in stages):
+        problems.append("every stage needs a code and a label")
     stage_codes = {stage.code for stage in stages}
 
     deadlines: dict[str, DeadlineRule] = {}
@@ -186,8 +193,11 @@ def parse(raw: dict[str, Any], source: str = "review type") -> ReviewTypeDef:
             problems.append(f"deadline {code}: give working_days or months (one of them)")
             continue
         trigger = _as_ref(spec.get("from"), f"deadline {code}", problems)
-        amount = int(spec[units[0]])
-        minimum, maximum = int(spec.get("minimum", amount)), int(spec.get("maximum", amount))
+        figures = [spec[units[0]], spec.get("minimum", spec[units[0]]), spec.get("maximum", spec[units[0]])]
+        if not all(isinstance(figure, int) and not isinstance(figure, bool) for figure in figures):
+            problems.append(f"deadline {code}: {units[0]}, minimum and maximum must be whole numbers")
+            continue
+        amount, minimum, maximum = figures
         if not minimum <= amount <= maximum or minimum < 0:
             problems.append(f"deadline {code}: the default {amount} must lie between minimum and maximum")
         if trigger is not None:
@@ -232,6 +242,9 @@ def parse(raw: dict[str, Any], source: str = "review type") -> ReviewTypeDef:
                 problems.append(f"{where}: its condition names {ref.step!r}, which is not an earlier step")
             elif ref is not None:
                 when.append((ref, frozenset(str(value) for value in values)))
+        unknown_roles = sorted(set(spec.get("by") or DEFAULT_BY) - set(GRANTABLE_ROLES))
+        if unknown_roles:
+            problems.append(f"{where}: by names roles nobody can hold: {', '.join(unknown_roles)}")
         deadline = spec.get("deadline")
         if deadline is not None and deadline not in deadlines:
             problems.append(f"{where}: no deadline {deadline!r} among the deadlines")

@@ -376,7 +376,9 @@ def problems_of(error: ValidationError) -> list[dict[str, str]]:
     """One problem per field (dotted path for lists: children.0.sex), in words that say what to fix."""
     problems: dict[str, dict[str, str]] = {}
     for item in error.errors():
-        path = ".".join(str(part) for part in item["loc"]) or "form"
+        # A rule across fields names the field to fix in its context (contract.py).
+        named = (item.get("ctx") or {}).get("field")
+        path = ".".join([*(str(part) for part in item["loc"]), *([named] if named else [])]) or "form"
         problems.setdefault(path, {"field": path, "message": _words(item), "type": item["type"]})
     return list(problems.values())
 

@@ -326,5 +326,15 @@ def load(directory: Path = HERE) -> dict[str, ReviewTypeDef]:
 
 @cache
 def review_types() -> dict[str, ReviewTypeDef]:
-    """The review types this deployment offers (the files beside this module)."""
-    return load()
+    """The review types this deployment offers: the files beside this module, and those of the directory
+    CASEREV_REVIEW_TYPES_DIR names (a code already shipped cannot be redefined there)."""
+    from services.kernel.config import get_settings
+
+    found = load()
+    extra = get_settings().review_types_dir
+    if extra:
+        for code, definition in load(Path(extra)).items():
+            if code in found:
+                raise DefinitionError(extra, [f"the review type {code!r} is already defined by Case Review"])
+            found[code] = definition
+    return found

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     caller_seal_seconds: int = 120
     # The demo's generated password and second-factor secrets (local only; `caserev demo-code` reads it).
     demo_credentials_file: str = "var/demo-credentials.json"
+    # A directory of the deployment's own review types (*.yml), beside those shipped in
+    # services/forms/review_types; empty for none.
+    review_types_dir: str = ""
     # Sessions: idle and absolute time-outs, and the warning shown before the idle one.
     session_idle_minutes: int = 20
     session_absolute_hours: int = 8

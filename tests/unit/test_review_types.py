@@ -801,3 +801,31 @@ def test_a_good_file_beside_a_broken_one_does_not_load_either(tmp_path):
     with pytest.raises(DefinitionError) as refused:
         definitions.load(tmp_path)
     assert all("is not one of the stages" in problem for problem in refused.value.problems)
+
+
+@pytest.fixture
+def deployment_types(tmp_path, monkeypatch):
+    """A deployment directory of review types named by CASEREV_REVIEW_TYPES_DIR, read afresh."""
+    from services.kernel.config import reset_settings
+
+    monkeypatch.setenv("CASEREV_REVIEW_TYPES_DIR", str(tmp_path))
+    reset_settings()
+    definitions.review_types.cache_clear()
+    yield tmp_path
+    monkeypatch.delenv("CASEREV_REVIEW_TYPES_DIR")
+    reset_settings()
+    definitions.review_types.cache_clear()
+
+
+def test_a_deployment_adds_a_review_type_with_a_file_in_its_own_directory(deployment_types):
+    write_type(deployment_types, "learning.yml", LEARNING_REVIEW)
+    offered = definitions.review_types()
+    assert "learning_review" in offered, "the deployment's file is offered beside the shipped types"
+    assert {"child_safeguarding", "safeguarding_adults", "domestic_homicide"} <= set(offered)
+
+
+def test_a_deployment_cannot_redefine_a_shipped_review_type(deployment_types):
+    write_type(deployment_types, "child.yml", {**LEARNING_REVIEW, "code": "child_safeguarding"})
+    with pytest.raises(DefinitionError) as refused:
+        definitions.review_types()
+    assert "already defined by Case Review" in str(refused.value)

@@ -218,6 +218,21 @@ def check_may_extend_return(actor: Actor, agency_return: ReturnOwnership) -> Non
     check_may_manage(actor, agency_return.partnership_id)
 
 
+# What an agency's people (and action owners) see of a review's own forms: the incident they are asked
+# about and who else was asked; the criteria check, the meeting, the report and the partners' decision are
+# the partnership's and the sub-group's.
+FORMS_SEEN_BY_AGENCIES = frozenset({"referral", "serious_incident_notification", "rapid_review_setup"})
+
+
+def may_read_answers(actor: Actor, review: ReviewOwnership, form: str) -> bool:
+    """Whether the actor, who may read the review, may read the answers of a step that uses this form."""
+    if actor.has_role(Role.SYSTEM, *PARTNERSHIP_CASE_ROLES):
+        return True
+    if actor.has_role(*RETURN_READING_MEMBERS) and review.review_id in actor.reviews:
+        return True
+    return form in FORMS_SEEN_BY_AGENCIES
+
+
 def agency_of(actor: Actor) -> tuple[UUID, UUID] | None:
     """(partnership, agency) whose returns the actor works on, or None if they work on none."""
     if actor.has_role(*AGENCY_ROLES) and actor.partnership_id and actor.agency_id:

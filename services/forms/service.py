@@ -317,6 +317,7 @@ class FormsService(ServiceBase):
         today = _today()
         current = domain.plan(state, today)
         manage = policy.may_manage(caller, record.partnership_id)
+        ownership = models.ownership(record, shared_with)
         steps = []
         for item in current.steps:
             stored = item.record
@@ -336,7 +337,9 @@ class FormsService(ServiceBase):
                     due_on=standing.revised_due_on if standing else None,
                     completed_on=stored.completed_on if stored else None,
                     completed_by=stored.completed_by if stored else None,
-                    answers=stored.answers if stored else None,
+                    answers=stored.answers
+                    if stored and policy.may_read_answers(caller, ownership, item.step.form)
+                    else None,
                     version=stored.version if stored else 0,
                 )
             )

@@ -203,3 +203,28 @@ def test_the_system_acting_for_no_partnership_searches_every_partnership():
     assert policy.data_protection_scope(Actor(user_id="sys", roles=frozenset({"system"}))) is None
     with pytest.raises(Forbidden):
         policy.data_protection_scope(Actor(user_id="dpo", roles=frozenset({"data_protection_officer"})))
+
+
+@pytest.mark.parametrize(
+    ("role", "form", "reads"),
+    [
+        ("agency_lead", "serious_incident_notification", True),
+        ("agency_lead", "rapid_review_setup", True),
+        ("agency_lead", "decision", False),
+        ("agency_lead", "rapid_review_report", False),
+        ("agency_author", "criteria_check", False),
+        ("action_owner", "rapid_review_meeting", False),
+        ("subgroup_member", "decision", True),
+        ("independent_reviewer", "rapid_review_report", True),
+        ("executive", "decision", True),
+        ("business_manager", "criteria_check", True),
+    ],
+)
+def test_agencies_see_the_incident_they_are_asked_about_but_not_the_partners_deliberations(role, form, reads):
+    member = Actor(
+        user_id="m-1", partnership_id=OWNER, roles=frozenset({role}), reviews=frozenset({REVIEW_ID})
+    )
+    review = ReviewOwnership(REVIEW_ID, OWNER)
+    assert policy.may_read_answers(member, review, form) is reads, (
+        f"a {role} member {'should' if reads else 'should not'} read the answers of {form}"
+    )

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from services.forms import clock, domain
 from services.forms.policy import ReadScope, ReviewOwnership
 from services.kernel.db import schema_metadata
 
@@ -285,3 +286,32 @@ def deadline_settings(session: Session, partnership_id: UUID, review_type: str) 
         DeadlineSettingRow.partnership_id == partnership_id, DeadlineSettingRow.review_type == review_type
     )
     return {row.code: row.value for row in session.scalars(query)}
+
+
+def review_state(
+    record: ReviewRecord,
+    steps: Iterable[StepRecordRow],
+    pauses: Iterable[PauseRow],
+    returns: Iterable[AgencyReturnRow],
+) -> domain.ReviewState:
+    """A stored review as the domain sees it: its steps, pauses and how far its returns are in."""
+    returns = list(returns)
+    submitted = [row.submitted_at for row in returns if row.submitted_at is not None]
+    all_in = bool(returns) and len(submitted) == len(returns)
+    return domain.ReviewState(
+        id=record.id,
+        partnership_id=record.partnership_id,
+        definition=domain.review_type(record.review_type),
+        figures=record.deadline_figures or {},
+        steps={
+            row.code: domain.StepRecord(
+                row.code, row.answers, row.completed_on, row.completed_by, row.version
+            )
+            for row in steps
+        },
+        pauses=[clock.PauseSpan(row.starts_on, row.ends_on) for row in pauses],
+        returns=domain.ReturnsProgress(
+            requested=bool(returns),
+            all_in_on=domain.today_in_england(max(submitted)) if all_in else None,
+        ),
+    )

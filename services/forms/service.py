@@ -50,6 +50,7 @@ from services.forms.contract import (
     StepView,
 )
 from services.forms.definitions import review_types
+from services.forms.figures import BusinessFigures
 from services.forms.models import Base, ReviewRecord, ReviewShareRecord
 from services.kernel.entrypoints import rpc
 from services.kernel.errors import InvalidRequest, NotFound, validated
@@ -101,6 +102,7 @@ class FormsService(ServiceBase):
     name = SERVICE
 
     uow: UnitOfWork = Database(Base.metadata)  # type: ignore[assignment]
+    figures = BusinessFigures()
 
     @rpc(public=True)
     def review_types(self) -> list[dict[str, Any]]:
@@ -960,29 +962,7 @@ def _state(
         pauses = models.pauses_of(session, [record.id]).get(record.id, [])
     if returns is None:
         returns = models.returns_of(session, [record.id]).get(record.id, [])
-    return domain.ReviewState(
-        id=record.id,
-        partnership_id=record.partnership_id,
-        definition=domain.review_type(record.review_type),
-        figures=record.deadline_figures or {},
-        steps={
-            row.code: domain.StepRecord(
-                row.code, row.answers, row.completed_on, row.completed_by, row.version
-            )
-            for row in steps
-        },
-        pauses=[clock.PauseSpan(row.starts_on, row.ends_on) for row in pauses],
-        returns=_returns_progress(returns),
-    )
-
-
-def _returns_progress(returns: list[models.AgencyReturnRow]) -> domain.ReturnsProgress:
-    if not returns:
-        return domain.ReturnsProgress()
-    if any(row.submitted_at is None for row in returns):
-        return domain.ReturnsProgress(requested=True)
-    last = max(row.submitted_at for row in returns if row.submitted_at is not None)
-    return domain.ReturnsProgress(requested=True, all_in_on=domain.today_in_england(last))
+    return models.review_state(record, steps, pauses, returns)
 
 
 def _deadline_view(standing: clock.Standing, step: str | None) -> DeadlineView:

@@ -14,6 +14,7 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    ValidationError,
     computed_field,
     field_validator,
     model_validator,
@@ -198,6 +199,45 @@ class FormAnswers(BaseModel):
     def missing_to_complete(self) -> list[dict[str, str]]:
         """What must still be done before the step that uses this form can be completed (default nothing)."""
         return []
+
+
+def plain_problems(error: ValidationError) -> list[dict[str, str]]:
+    """A validation error of one of these models as problems a person can act on: one per field (dotted
+    path for lists, `children.0.sex`; a rule across fields names the field to fix in its context), each in
+    plain words. The service refuses with these, and a page that checks a command first uses the same."""
+    problems: dict[str, dict[str, str]] = {}
+    for item in error.errors():
+        named = (item.get("ctx") or {}).get("field")
+        path = ".".join([*(str(part) for part in item["loc"]), *([named] if named else [])]) or "form"
+        problems.setdefault(path, {"field": path, "message": _plain_words(item), "type": item["type"]})
+    return list(problems.values())
+
+
+def _plain_words(item: Any) -> str:
+    kind, context = item["type"], item.get("ctx") or {}
+    if kind == "missing" or (kind == "string_too_short" and context.get("min_length") == 1):
+        return "Answer this question"
+    if kind == "string_too_short":
+        return f"Must be {context.get('min_length')} characters or more"
+    if kind == "string_too_long":
+        return f"Must be {context.get('max_length')} characters or fewer"
+    if kind == "too_long":
+        return f"No more than {context.get('max_length')} allowed"
+    if kind == "too_short":
+        return f"Give at least {context.get('min_length')}"
+    if kind in ("literal_error", "enum"):
+        return "Select one of the options"
+    if kind in ("date_parsing", "date_type", "date_from_datetime_parsing", "date_from_datetime_inexact"):
+        return "Enter a real date"
+    if kind.startswith("bool_"):
+        return "Select yes or no"
+    if kind.startswith("int_"):
+        return "Enter a whole number"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return "Enter a number in range"
+    if kind == "extra_forbidden":
+        return "This is not a question of the form: remove it"
+    return str(item.get("msg", "Check this answer")).removeprefix("Value error, ")
 
 
 NATURE = choices(death="The child died", serious_harm="The child was seriously harmed", other="Other")
@@ -747,6 +787,8 @@ class ReturnSummary(BaseModel):
     submitted_by: str | None
     late_by_working_days: int
     overdue: bool
+    # While not in: working days past the due date (overdue), or left before it (None once overdue or in).
+    overdue_by_working_days: int = 0
     working_days_left: int | None
     version: int
 

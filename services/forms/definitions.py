@@ -127,6 +127,7 @@ class ReviewTypeDef:
     steps: tuple[Step, ...]
     deadlines: dict[str, DeadlineRule] = field(default_factory=dict)
     amber_within_working_days: int = 3
+    order: int = 100
 
     def step(self, code: str) -> Step | None:
         return next((step for step in self.steps if step.code == code), None)
@@ -304,6 +305,7 @@ def parse(raw: dict[str, Any], source: str = "review type") -> ReviewTypeDef:
         steps=tuple(steps),
         deadlines=deadlines,
         amber_within_working_days=int(raw.get("amber_within_working_days", 3)),
+        order=int(raw.get("order", 100)),
     )
 
 
@@ -312,7 +314,7 @@ def _computed(form: str) -> dict[str, Any]:
 
 
 def load(directory: Path = HERE) -> dict[str, ReviewTypeDef]:
-    """Every review type defined in a directory, by code, in file-name order."""
+    """Every review type defined in a directory, by code, in their `order` (then by code)."""
     found: dict[str, ReviewTypeDef] = {}
     for path in sorted(directory.glob("*.yml")):
         definition = parse(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)
@@ -321,7 +323,7 @@ def load(directory: Path = HERE) -> dict[str, ReviewTypeDef]:
                 path.name, [f"the code {definition.code!r} is already used by another file"]
             )
         found[definition.code] = definition
-    return found
+    return dict(sorted(found.items(), key=lambda item: (item[1].order, item[0])))
 
 
 @cache
@@ -337,4 +339,4 @@ def review_types() -> dict[str, ReviewTypeDef]:
             if code in found:
                 raise DefinitionError(extra, [f"the review type {code!r} is already defined by Case Review"])
             found[code] = definition
-    return found
+    return dict(sorted(found.items(), key=lambda item: (item[1].order, item[0])))

@@ -12,11 +12,11 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from services.forms import clock, policy
 from services.forms.contract import (
@@ -33,6 +33,7 @@ from services.forms.contract import (
     SinSubmitted,
     StageChanged,
     StepCompleted,
+    plain_problems,
 )
 from services.forms.definitions import COMPLETED_ON, DateRef, DeadlineRule, ReviewTypeDef, Step, review_types
 from services.kernel import calendar
@@ -41,6 +42,7 @@ from services.kernel.events import EventData
 from services.kernel.identity import Actor
 
 ENGLAND = ZoneInfo("Europe/London")
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def review_type(code: str) -> ReviewTypeDef:
@@ -372,43 +374,17 @@ def form_answers(step: Step, answers: Any) -> FormAnswers:
         raise InvalidRequest(f"{step.label}: the answers have problems", problems=problems_of(exc)) from None
 
 
+def checked(model: type[Model], payload: Any, what: str) -> Model:
+    """A command as its contract model, or InvalidRequest with a problem per field in plain words."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidRequest(f"{what} has problems", problems=problems_of(exc)) from None
+
+
 def problems_of(error: ValidationError) -> list[dict[str, str]]:
-    """One problem per field (dotted path for lists: children.0.sex), in words that say what to fix."""
-    problems: dict[str, dict[str, str]] = {}
-    for item in error.errors():
-        # A rule across fields names the field to fix in its context (contract.py).
-        named = (item.get("ctx") or {}).get("field")
-        path = ".".join([*(str(part) for part in item["loc"]), *([named] if named else [])]) or "form"
-        problems.setdefault(path, {"field": path, "message": _words(item), "type": item["type"]})
-    return list(problems.values())
-
-
-def _words(item: Any) -> str:
-    kind, context = item["type"], item.get("ctx") or {}
-    if kind == "missing":
-        return "Answer this question"
-    if kind == "string_too_short":
-        return "Answer this question"
-    if kind == "string_too_long":
-        return f"Must be {context.get('max_length')} characters or fewer"
-    if kind == "too_long":
-        return f"No more than {context.get('max_length')} allowed"
-    if kind == "too_short":
-        return f"Give at least {context.get('min_length')}"
-    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"):
-        return "Enter a real date"
-    if kind in ("literal_error", "enum"):
-        return "Select one of the options"
-    if kind == "bool_parsing" or kind == "bool_type":
-        return "Select yes or no"
-    if kind in ("int_parsing", "int_type"):
-        return "Enter a whole number"
-    if kind in ("greater_than_equal", "less_than_equal"):
-        return "Enter a number in range"
-    if kind == "extra_forbidden":
-        return "This is not a question of the form: remove it"
-    message = str(item.get("msg", "Check this answer"))
-    return message.removeprefix("Value error, ")
+    """One problem per field, in words that say what to fix (contract.plain_problems)."""
+    return plain_problems(error)
 
 
 def _check_may_act(state: ReviewState, step: Step, actor: Actor) -> None:
@@ -747,11 +723,11 @@ def check_may_amend(agency_return: AgencyReturn, actor: Actor) -> None:
         )
 
 
-def return_standing(agency_return: AgencyReturn, today: date) -> tuple[bool, int | None]:
-    """(overdue, working days left) of a return not yet in."""
+def return_standing(agency_return: AgencyReturn, today: date) -> tuple[bool, int, int | None]:
+    """(overdue, working days overdue, working days left) of a return not yet in."""
     if agency_return.locked:
-        return False, None
+        return False, 0, None
     due = agency_return.effective_due
     if today > due:
-        return True, None
-    return False, calendar.working_days_between(today, due)
+        return True, calendar.working_days_between(due, today), None
+    return False, 0, calendar.working_days_between(today, due)

@@ -400,7 +400,7 @@ class FormsService(ServiceBase):
         command_once = self.uow.idempotent("refer", caller, idempotency_key, command)
         if command_once.done:
             return command_once.result
-        referral = validated(Refer, command, "The referral")
+        referral = domain.checked(Refer, command, "The referral")
         policy.check_may_refer(caller, referral.partnership_id)
         definition = domain.review_type(referral.review_type)
         first = definition.steps[0]
@@ -547,9 +547,9 @@ class FormsService(ServiceBase):
             idempotency_key,
             {"review_id": review_id, "step": step, "version": version},
         )
-        if command_once.done:
-            return command_once.result
         record, shared_with = _readable_review(self.uow.session, caller, review_id, lock=True)
+        if command_once.done:  # a repeat: the review as it stands now
+            return self._review_file(caller, record, shared_with)
         self._complete(caller, record, step, version)
         result = self._review_file(caller, record, shared_with)
         command_once.remember({"id": str(record.id), "step": step})
@@ -568,7 +568,7 @@ class FormsService(ServiceBase):
         if command_once.done:
             return self._review_file(caller, record, shared_with)
         policy.check_may_manage(caller, record.partnership_id)
-        command = validated(RecordPause, pause, "The pause")
+        command = domain.checked(RecordPause, pause, "The pause")
         state = _state(session, record)
         today = _today()
         before = domain.plan(state, today)
@@ -619,7 +619,7 @@ class FormsService(ServiceBase):
         row = session.get(models.PauseRow, _uuid(pause_id, "pause"))
         if row is None or row.review_id != record.id:
             raise NotFound("No such pause")
-        ending = validated(EndPause, command, "The end of the pause")
+        ending = domain.checked(EndPause, command, "The end of the pause")
         if row.ends_on is not None:
             raise _problem("ends_on", f"This pause already ended on {row.ends_on:%-d %B %Y}")
         if ending.ends_on < row.starts_on or ending.ends_on > _today():
@@ -791,7 +791,7 @@ class FormsService(ServiceBase):
         if command_once.done:
             return self._return_view(caller, row, review)
         domain.check_may_amend(_agency_return(row), caller)
-        addendum = validated(AddAddendum, command, "The addendum")
+        addendum = domain.checked(AddAddendum, command, "The addendum")
         added = models.AddendumRow(
             id=uuid.uuid4(),
             return_id=row.id,
@@ -821,7 +821,7 @@ class FormsService(ServiceBase):
         row, review = self._readable_return(caller, return_id, lock=True)
         agency_return = _agency_return(row)
         policy.check_may_extend_return(caller, agency_return.ownership)
-        extension = validated(ExtendReturn, command, "The extension")
+        extension = domain.checked(ExtendReturn, command, "The extension")
         previous = domain.extend_return(agency_return, caller, extension.extended_to, _today())
         self._store_return(row, agency_return, caller)
         row.extension_reason = extension.reason
@@ -884,7 +884,7 @@ class FormsService(ServiceBase):
         if caller.partnership_id is None:
             raise policy.Forbidden("Only a partnership's business manager sets its deadline figures")
         policy.check_may_manage(caller, caller.partnership_id)
-        change = validated(ChangeDeadlineSettings, command, "The figures")
+        change = domain.checked(ChangeDeadlineSettings, command, "The figures")
         definition = domain.review_type(change.review_type)
         problems = []
         for code, value in change.values.items():
@@ -1011,7 +1011,7 @@ def _agency_return(row: models.AgencyReturnRow) -> domain.AgencyReturn:
 
 
 def _return_summary(row: models.AgencyReturnRow, review_title: str, today: date) -> ReturnSummary:
-    overdue, left = domain.return_standing(_agency_return(row), today)
+    overdue, behind, left = domain.return_standing(_agency_return(row), today)
     return ReturnSummary(
         id=row.id,
         review_id=row.review_id,
@@ -1027,6 +1027,7 @@ def _return_summary(row: models.AgencyReturnRow, review_title: str, today: date)
         submitted_by=row.submitted_by,
         late_by_working_days=row.late_by_working_days,
         overdue=overdue,
+        overdue_by_working_days=behind,
         working_days_left=left,
         version=row.version,
     )

@@ -391,3 +391,17 @@ def test_who_reads_a_return(actor, reads):
 def test_readers_outside_the_agency_do_not_write_it(actor):
     with pytest.raises(Forbidden, match="agency's own"):
         domain.save_return(new_return(), {"author_role": "Named nurse"}, actor, 0)
+
+
+def test_a_return_not_in_counts_working_days_left_then_working_days_overdue():
+    agency_return = new_return(due_on=date(2026, 1, 23))  # a Friday
+    assert domain.return_standing(agency_return, date(2026, 1, 21)) == (False, 0, 2), "Wed: Thu and Fri left"
+    assert domain.return_standing(agency_return, date(2026, 1, 23)) == (False, 0, 0), "due today"
+    # Tue 27 Jan: Mon 26 and Tue 27 have passed since the due date.
+    assert domain.return_standing(agency_return, date(2026, 1, 27)) == (True, 2, None)
+    agency_return.extended_to = date(2026, 1, 30)
+    assert domain.return_standing(agency_return, date(2026, 1, 27)) == (False, 0, 3), "the extension counts"
+    agency_return.status = "submitted"
+    assert domain.return_standing(agency_return, date(2026, 2, 27)) == (False, 0, None), (
+        "a return in is neither"
+    )

@@ -33,7 +33,19 @@ from gateway.metrics import (
     record_request,
     with_request_id,
 )
-from gateway.routes import admin, api_clients, dashboard, demo, dpo, health, pages, reviews, signin
+from gateway.routes import (
+    admin,
+    api_clients,
+    dashboard,
+    demo,
+    dpo,
+    health,
+    lifecycle,
+    pages,
+    returns,
+    reviews,
+    signin,
+)
 from gateway.rpc import RemoteError, RpcClient, RpcUnavailable
 from gateway.secretbox import load_key
 from gateway.security import BodyLimit, security_headers
@@ -115,7 +127,19 @@ def create_app() -> FastAPI:
     app.middleware("http")(security_headers)
     STATIC.joinpath("dist").mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (health, pages, signin, reviews, dashboard, admin, api_clients, dpo, demo):
+    for module in (
+        health,
+        pages,
+        signin,
+        reviews,
+        lifecycle,
+        returns,
+        dashboard,
+        admin,
+        api_clients,
+        dpo,
+        demo,
+    ):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

@@ -39,8 +39,14 @@ def navigation(principal: Principal | None) -> list[tuple[str, str, str]]:
     roles = principal.actor.roles if principal else frozenset()
     if roles & CASE_ROLES:
         items.append(("reviews", "/reviews", "Reviews"))
+    if roles & {Role.AGENCY_LEAD, Role.AGENCY_AUTHOR}:
+        items.append(("returns", "/returns", "Returns"))
     if Role.BUSINESS_MANAGER in roles:
         items.append(("reviews-new", "/reviews/new", "Open a review"))
+    if roles & CASE_ROLES - {Role.AGENCY_SYSTEM}:
+        items.append(("referrals-new", "/referrals/new", "Refer an incident"))
+    if Role.BUSINESS_MANAGER in roles:
+        items.append(("settings", "/settings/deadlines", "Deadline settings"))
     if roles & (PARTNERSHIP_CASE_ROLES | ANALYST_ROLES):
         items.append(("dashboard", "/dashboard", "Dashboard"))
     if Role.PARTNERSHIP_ADMIN in roles:

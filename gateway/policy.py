@@ -94,6 +94,91 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/api/reviews"): Policy("signed_in", CASE_ROLES, api_clients=True, audit="review", action="list"),
     ("POST", "/api/reviews"): Policy("signed_in", BUSINESS_MANAGER, audit="review", action="create"),
     ("GET", "/api/reviews/{review_id}"): Policy("signed_in", CASE_ROLES, api_clients=True, audit="review"),
+    # -- the review lifecycle (gateway/routes/lifecycle.py) --
+    # Which review, which step and whose part in it is the forms service's rule: readers of a review read its
+    # steps and pauses; the deciders a review type names for a step work on it; its business manager pauses.
+    ("GET", "/reviews/{review_id}/steps/{step}"): Policy("signed_in", CASE_ROLES, audit="review_step"),
+    ("POST", "/reviews/{review_id}/steps/{step}"): Policy(
+        "signed_in", PARTNERSHIP_CASE_ROLES, audit="review_step", action="update"
+    ),
+    ("GET", "/reviews/{review_id}/steps/{step}/check"): Policy("signed_in", CASE_ROLES, audit="review_step"),
+    ("POST", "/reviews/{review_id}/steps/{step}/check"): Policy(
+        "signed_in", PARTNERSHIP_CASE_ROLES, audit="review_step", action="complete"
+    ),
+    ("GET", "/reviews/{review_id}/pauses"): Policy(
+        "signed_in", CASE_ROLES, audit="review_pause", action="list"
+    ),
+    ("POST", "/reviews/{review_id}/pauses"): Policy(
+        "signed_in", BUSINESS_MANAGER, audit="review_pause", action="create"
+    ),
+    ("POST", "/reviews/{review_id}/pauses/{pause_id}/end"): Policy(
+        "signed_in", BUSINESS_MANAGER, audit="review_pause", action="end"
+    ),
+    ("GET", "/reviews/{review_id}/documents/{kind}"): Policy(
+        "signed_in", PARTNERSHIP_CASE_ROLES, audit="review_document", action="export"
+    ),
+    # Anyone working on case reviews in a partnership refers an incident to it (never an agency's system).
+    ("GET", "/referrals/new"): Policy("signed_in", CASE_ROLES - {Role.AGENCY_SYSTEM}),
+    ("POST", "/referrals/new"): Policy(
+        "signed_in", CASE_ROLES - {Role.AGENCY_SYSTEM}, audit="review", action="refer"
+    ),
+    # The partnership's deadline figures: its deciders read them, its business manager sets them.
+    ("GET", "/settings/deadlines"): Policy("signed_in", PARTNERSHIP_CASE_ROLES),
+    ("POST", "/settings/deadlines"): Policy(
+        "signed_in", BUSINESS_MANAGER, audit="deadline_settings", action="update"
+    ),
+    ("GET", "/api/reviews/{review_id}/file"): Policy(
+        "signed_in", CASE_ROLES, api_clients=True, audit="review"
+    ),
+    ("POST", "/api/reviews/{review_id}/steps/{step}"): Policy(
+        "signed_in", PARTNERSHIP_CASE_ROLES, audit="review_step", action="update"
+    ),
+    ("POST", "/api/reviews/{review_id}/steps/{step}/complete"): Policy(
+        "signed_in", PARTNERSHIP_CASE_ROLES, audit="review_step", action="complete"
+    ),
+    # -- end of the review lifecycle --
+    # -- agency returns (gateway/routes/returns.py) --
+    # The role sets are inline to keep this section self-contained: agency people (lead and author) work on
+    # their agency's returns; the lead alone submits; the deciders and the review's sub-group and reviewer
+    # read them all; the business manager extends. Which return is the forms service's rule.
+    ("GET", "/returns"): Policy(
+        "signed_in", frozenset({Role.AGENCY_LEAD, Role.AGENCY_AUTHOR}), audit="agency_return", action="list"
+    ),
+    ("GET", "/returns/{return_id}"): Policy(
+        "signed_in",
+        PARTNERSHIP_CASE_ROLES
+        | {Role.AGENCY_LEAD, Role.AGENCY_AUTHOR, Role.SUBGROUP_MEMBER, Role.INDEPENDENT_REVIEWER},
+        audit="agency_return",
+    ),
+    ("POST", "/returns/{return_id}"): Policy(
+        "signed_in", frozenset({Role.AGENCY_LEAD, Role.AGENCY_AUTHOR}), audit="agency_return", action="update"
+    ),
+    ("GET", "/returns/{return_id}/check"): Policy(
+        "signed_in", frozenset({Role.AGENCY_LEAD, Role.AGENCY_AUTHOR}), audit="agency_return"
+    ),
+    ("POST", "/returns/{return_id}/submit"): Policy(
+        "signed_in", frozenset({Role.AGENCY_LEAD}), audit="agency_return", action="submit"
+    ),
+    ("GET", "/returns/{return_id}/nil"): Policy(
+        "signed_in", frozenset({Role.AGENCY_LEAD}), audit="agency_return"
+    ),
+    ("POST", "/returns/{return_id}/nil"): Policy(
+        "signed_in", frozenset({Role.AGENCY_LEAD}), audit="agency_return", action="nil_return"
+    ),
+    ("POST", "/returns/{return_id}/addenda"): Policy(
+        "signed_in", frozenset({Role.AGENCY_LEAD, Role.AGENCY_AUTHOR}), audit="agency_return", action="amend"
+    ),
+    ("GET", "/reviews/{review_id}/returns"): Policy(
+        "signed_in",
+        PARTNERSHIP_CASE_ROLES | {Role.SUBGROUP_MEMBER, Role.INDEPENDENT_REVIEWER},
+        audit="agency_return",
+        action="list",
+    ),
+    ("GET", "/returns/{return_id}/extend"): Policy("signed_in", BUSINESS_MANAGER, audit="agency_return"),
+    ("POST", "/returns/{return_id}/extend"): Policy(
+        "signed_in", BUSINESS_MANAGER, audit="agency_return", action="extend"
+    ),
+    # -- end of agency returns --
     # aggregates
     ("GET", "/dashboard"): Policy("signed_in", FIGURES),
     ("GET", "/api/review-counts"): Policy("signed_in", FIGURES),

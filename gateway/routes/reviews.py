@@ -19,8 +19,9 @@ from gateway import identity
 from gateway.auth import Caller
 from gateway.deps import RpcDep, render
 from gateway.identity import REVIEW_PARTS
+from gateway.routes import lifecycle
 from gateway.rpc import RemoteError
-from services.forms.contract import TITLE_MAX, OpenReview, ReviewSummary, ReviewTypeInfo
+from services.forms.contract import TITLE_MAX, OpenReview, ReviewListEntry, ReviewSummary, ReviewTypeInfo
 from services.kernel.identity import Role
 
 router = APIRouter()
@@ -56,6 +57,12 @@ def problems_of(error: ValidationError) -> list[dict[str, str]]:
         problems.setdefault(field, {"field": field, "message": message, "type": item["type"]})
     return list(problems.values())
 
+
+MESSAGES_UNKNOWN_TYPE = {
+    "field": "review_type",
+    "message": "Select the type of review",
+    "type": "unknown_review_type",
+}
 
 UNKNOWN_PARTNERSHIP = {
     "field": "partnership_id",
@@ -104,11 +111,12 @@ async def api_review_types(rpc: RpcDep) -> list[ReviewTypeInfo]:
 
 
 @router.get("/api/reviews", tags=["reviews"], summary="The reviews the caller may see")
-async def api_reviews(rpc: RpcDep, caller: Caller) -> list[ReviewSummary]:
-    """Newest first: a partnership's reviews for its business manager, partners and executive; the reviews
-    a person (or an agency's system) takes part in for everyone else."""
+async def api_reviews(rpc: RpcDep, caller: Caller) -> list[ReviewListEntry]:
+    """Newest first, each with its next deadline and red/amber/green: a partnership's reviews for its
+    business manager, partners and executive; the reviews a person (or an agency's system) takes part in
+    for everyone else."""
     rows = await rpc.call("forms", "list_reviews", caller.actor)
-    return [ReviewSummary.model_validate(row) for row in rows]
+    return [ReviewListEntry.model_validate(row) for row in rows]
 
 
 @router.post("/api/reviews", status_code=201, tags=["reviews"], summary="Open a review")
@@ -136,9 +144,19 @@ async def api_review(review_id: UUID, rpc: RpcDep, caller: Caller) -> ReviewSumm
 
 @router.get("/reviews", response_class=HTMLResponse, include_in_schema=False)
 async def reviews_page(request: Request, rpc: RpcDep, caller: Caller) -> Response:
-    """The reviews the signed-in person may see."""
-    reviews = await api_reviews(rpc, caller)
-    rows = [{**_display(r), "shared": r.partnership_id != caller.actor.partnership_id} for r in reviews]
+    """The reviews the signed-in person may see, each with its next deadline and red/amber/green state."""
+    entries = [
+        ReviewListEntry.model_validate(row) for row in await rpc.call("forms", "list_reviews", caller.actor)
+    ]
+    rows = [
+        {
+            **_display(r),
+            "shared": r.partnership_id != caller.actor.partnership_id,
+            "next_deadline": lifecycle.deadline_words(r.next_deadline),
+            "rag": lifecycle.rag_tag(r.rag, r.closed),
+        }
+        for r in entries
+    ]
     return render(
         request,
         "reviews/list.html",
@@ -190,10 +208,18 @@ async def new_review_submit(
     """Validate on the server; on success redirect to the review (so a refresh does not resubmit)."""
     values = {"review_type": review_type, "title": title}
     submitted = {key: value for key, value in values.items() if value}
+    # Review types are the forms service's data: a type it does not offer is named with the rest.
+    offered = {t["code"] for t in await rpc.call("forms", "review_types")}
+    unknown_type = [] if not review_type or review_type in offered else [dict(MESSAGES_UNKNOWN_TYPE)]
     try:
         command = OpenReview.model_validate({**submitted, "partnership_id": caller.actor.partnership_id})
     except ValidationError as exc:
-        return await _form_page(request, rpc, caller, values, problems_of(exc), status=422)
+        errors = unknown_type + [
+            p for p in problems_of(exc) if p["field"] != "review_type" or not unknown_type
+        ]
+        return await _form_page(request, rpc, caller, values, errors, status=422)
+    if unknown_type:
+        return await _form_page(request, rpc, caller, values, unknown_type, status=422)
     try:
         review = await _open(rpc, caller, command, form_token or str(uuid.uuid4()))
     except RequestProblems as exc:
@@ -215,14 +241,30 @@ async def _review_page(
     opened: bool = False,
     errors: list[dict[str, str]] | None = None,
     notice: str = "",
+    completed: str = "",
     status: int = 200,
 ) -> Response:
-    review = await _review(rpc, caller, review_id)
+    review = await lifecycle.review_file(rpc, caller, review_id)
+    done = next((step.label for step in review.steps if step.code == completed and step.completed_on), "")
+    notice = notice or (f"{done}: completed" if done else "")
     manage = (
         caller.actor.has_role(Role.BUSINESS_MANAGER) and review.partnership_id == caller.actor.partnership_id
     )
     context: dict[str, Any] = {
         "review": _display(review),
+        # the review's lifecycle: its steps, stages, statutory clock, pauses, returns and documents
+        "tasks": lifecycle.task_list(review),
+        "stages": lifecycle.stage_timeline(review),
+        "clock": lifecycle.clock_rows(review),
+        "day_plan": lifecycle.day_plan(review),
+        "pauses": lifecycle.pause_rows(review),
+        "paused": review.paused,
+        "rag": lifecycle.rag_tag(review.rag, review.closed),
+        "next_deadline": lifecycle.deadline_words(review.next_deadline),
+        "returns": len(review.returns)
+        if lifecycle.may_reach(caller, "GET", "/reviews/{review_id}/returns")
+        else 0,
+        "documents": lifecycle.documents_for(review, caller),
         "opened": opened,
         "manage": manage,
         "errors": errors or [],
@@ -259,10 +301,10 @@ _MEMBER_ROLES = frozenset(
 
 @router.get("/reviews/{review_id}", response_class=HTMLResponse, include_in_schema=False)
 async def review_page(
-    request: Request, review_id: UUID, rpc: RpcDep, caller: Caller, opened: str = ""
+    request: Request, review_id: UUID, rpc: RpcDep, caller: Caller, opened: str = "", completed: str = ""
 ) -> Response:
-    """A review's page."""
-    return await _review_page(request, rpc, caller, review_id, opened=bool(opened))
+    """A review's page: its steps as a task list, its stages, its statutory clock and pauses, its people."""
+    return await _review_page(request, rpc, caller, review_id, opened=bool(opened), completed=completed)
 
 
 @router.get("/reviews/{review_id}/people", include_in_schema=False)

@@ -51,7 +51,7 @@ def test_business_manager_signs_in_opens_a_review_and_sees_it_counted_and_notifi
     # Signed in: the reviews list, with the person's name and the way out in the header.
     expect(page).to_have_url(re.compile(r"/reviews$"))
     expect(page.locator(".app-header__account")).to_contain_text(NORTHBRIDGE.manager_name)
-    expect(page.locator("table")).to_contain_text("NB-2026-014 infant, serious harm")
+    expect(page.locator("main")).to_contain_text("NB-2026-014 infant, serious harm")
     expect(page.locator("body")).not_to_contain_text("EM-2026-007")  # Eastmoor's review is not shown
     pages.check("01-reviews")
 

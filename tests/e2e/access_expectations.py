@@ -51,6 +51,7 @@ class Target:
     label: str
     partnership: str | None = None
     review: str | None = None
+    agency: str | None = None
 
 
 NOTHING = Target("-")
@@ -164,6 +165,85 @@ def protects_data(caller: Caller, target: Target) -> bool:
     return target.partnership is None or target.partnership == caller.partnership
 
 
+# -- agency returns (a target is one agency's return: its partnership, its review and the agency's name) ----
+
+# An agency's own people: its safeguarding lead and its authors.
+AGENCY_PEOPLE = (Role.AGENCY_LEAD, Role.AGENCY_AUTHOR)
+# Who reads every agency's return of a review besides the partnership's deciders: the review's sub-group
+# members, and its independent reviewer (who sees all of the review they are appointed to).
+ALL_RETURNS_OF_THEIR_REVIEW = (Role.SUBGROUP_MEMBER, Role.INDEPENDENT_REVIEWER)
+
+
+def works_on_returns(caller: Caller, target: Target) -> bool:
+    """The list of returns due from one's agency: its lead and authors."""
+    return caller.is_person_in(*AGENCY_PEOPLE)
+
+
+def _own_agency(caller: Caller, target: Target) -> bool:
+    return (
+        caller.is_person_in(*AGENCY_PEOPLE)
+        and target.agency is not None
+        and caller.agency == target.agency
+        and caller.partnership == target.partnership
+    )
+
+
+def reads_all_returns(caller: Caller, target: Target) -> bool:
+    """A review's returns board (who has returned what): its partnership's deciders, and the review's own
+    sub-group members and independent reviewer. Never an agency: each sees only what it wrote."""
+    if target.partnership is None or caller.partnership != target.partnership:
+        return False
+    if caller.is_person_in(*PARTNERSHIP_DECIDERS):
+        return True
+    return caller.is_person_in(*ALL_RETURNS_OF_THEIR_REVIEW) and target.review in caller.reviews
+
+
+def reads_return(caller: Caller, target: Target) -> bool:
+    """One return: its own agency's lead and authors, and whoever reads all the returns of its review."""
+    return _own_agency(caller, target) or reads_all_returns(caller, target)
+
+
+def writes_return(caller: Caller, target: Target) -> bool:
+    """Drafting, checking and addenda: the agency's own lead and authors only."""
+    return _own_agency(caller, target)
+
+
+def submits_return(caller: Caller, target: Target) -> bool:
+    """Submitting, or a nil return: the agency's own safeguarding lead only."""
+    return _own_agency(caller, target) and caller.is_person_in(Role.AGENCY_LEAD)
+
+
+def extends_return(caller: Caller, target: Target) -> bool:
+    """More time for a return: the business manager of the review's partnership."""
+    return caller.is_person_in(Role.BUSINESS_MANAGER) and caller.partnership == target.partnership
+
+
+# -- the review lifecycle (a step's target is its review; the matrix probes the step "referral") -----------
+
+
+def works_on_step(caller: Caller, target: Target) -> bool:
+    """Saving and completing a step: the roles its review type names for it (DOMAIN.md's "Who"), of the
+    partnership holding the review. The matrix probes the referral, which its business manager records."""
+    return caller.is_person_in(Role.BUSINESS_MANAGER) and caller.partnership == target.partnership
+
+
+def decides_for_review(caller: Caller, target: Target) -> bool:
+    """A review's documents (the notification, the rapid review report): its partnership's deciders, who
+    send and sign them; not the review's members."""
+    return caller.is_person_in(*PARTNERSHIP_DECIDERS) and caller.partnership == target.partnership
+
+
+def refers_incidents(caller: Caller, target: Target) -> bool:
+    """Referring a possible serious incident: anyone with a case role in a partnership (DOMAIN.md: "any
+    organisation or individual"), not an agency's system."""
+    return caller.is_person_in(*PARTNERSHIP_DECIDERS, *REVIEW_MEMBERS)
+
+
+def reads_deadline_settings(caller: Caller, target: Target) -> bool:
+    """The partnership's deadline figures: its deciders read them (the business manager also sets them)."""
+    return caller.is_person_in(*PARTNERSHIP_DECIDERS)
+
+
 EXPECTATIONS: dict[tuple[str, str], Rule] = {
     # public pages and machine endpoints (metrics are scraped by the operator's monitoring)
     ("GET", "/"): anyone,
@@ -208,6 +288,36 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("GET", "/api/reviews"): works_on_reviews_or_agency_system,
     ("POST", "/api/reviews"): business_manager,
     ("GET", "/api/reviews/{review_id}"): reads_review_or_agency_system,
+    # -- the review lifecycle (gateway/routes/lifecycle.py) --
+    ("GET", "/reviews/{review_id}/steps/{step}"): reads_review,
+    ("POST", "/reviews/{review_id}/steps/{step}"): works_on_step,
+    ("GET", "/reviews/{review_id}/steps/{step}/check"): reads_review,
+    ("POST", "/reviews/{review_id}/steps/{step}/check"): works_on_step,
+    ("GET", "/reviews/{review_id}/pauses"): reads_review,
+    ("POST", "/reviews/{review_id}/pauses"): manages_review,
+    ("POST", "/reviews/{review_id}/pauses/{pause_id}/end"): manages_review,
+    ("GET", "/reviews/{review_id}/documents/{kind}"): decides_for_review,
+    ("GET", "/referrals/new"): refers_incidents,
+    ("POST", "/referrals/new"): refers_incidents,
+    ("GET", "/settings/deadlines"): reads_deadline_settings,
+    ("POST", "/settings/deadlines"): business_manager,
+    ("GET", "/api/reviews/{review_id}/file"): reads_review_or_agency_system,
+    ("POST", "/api/reviews/{review_id}/steps/{step}"): works_on_step,
+    ("POST", "/api/reviews/{review_id}/steps/{step}/complete"): works_on_step,
+    # -- end of the review lifecycle --
+    # -- agency returns (gateway/routes/returns.py) --
+    ("GET", "/returns"): works_on_returns,
+    ("GET", "/returns/{return_id}"): reads_return,
+    ("POST", "/returns/{return_id}"): writes_return,
+    ("GET", "/returns/{return_id}/check"): writes_return,
+    ("POST", "/returns/{return_id}/submit"): submits_return,
+    ("GET", "/returns/{return_id}/nil"): submits_return,
+    ("POST", "/returns/{return_id}/nil"): submits_return,
+    ("POST", "/returns/{return_id}/addenda"): writes_return,
+    ("GET", "/reviews/{review_id}/returns"): reads_all_returns,
+    ("GET", "/returns/{return_id}/extend"): extends_return,
+    ("POST", "/returns/{return_id}/extend"): extends_return,
+    # -- end of agency returns --
     # figures
     ("GET", "/dashboard"): sees_figures,
     ("GET", "/api/review-counts"): sees_figures,

@@ -114,13 +114,15 @@ class Database:
     # -- what the slice's effects look like ----------------------------------------------------------
 
     def events_not_yet_counted(self) -> int:
-        """Events in the forms outbox that the analytics service has not applied yet (unpublished
-        ones included): zero means the analytics read model has caught up with every review opened."""
+        """Reviews opened in the forms outbox that the analytics service has not applied yet (unpublished
+        ones included): zero means the analytics read model has caught up with every review opened. (Only
+        forms.review_opened: analytics consumes no other forms event yet.)"""
         return int(
             self.scalar(
                 """
                 SELECT count(*) FROM forms.outbox o
-                WHERE NOT EXISTS (SELECT 1 FROM analytics.inbox i WHERE i.event_id = o.event_id)
+                WHERE o.event_type = 'forms.review_opened'
+                  AND NOT EXISTS (SELECT 1 FROM analytics.inbox i WHERE i.event_id = o.event_id)
                 """
             )
         )

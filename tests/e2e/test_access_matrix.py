@@ -196,6 +196,15 @@ TARGETS_BY_PARAMETER = {
     "client_id": "api_client",
     "request_id": "subject_access_request",
     "handle": "session",
+    "return_id": "agency_return",
+}
+# The value of a path parameter that is not the route's target but a part of it: the step every demo review
+# has (completed: a change is refused, the page still shows), a pause nobody recorded (an allowed caller's
+# empty form is refused as invalid before the pause is looked for), a document every review can draw.
+PART_VALUES = {
+    "step": "referral",
+    "pause_id": "00000000-0000-4000-8000-000000000000",
+    "kind": "rapid-review-report",
 }
 TOO_LONG = "x" * 1025  # longer than any form field's limit: refused (422) before the route's code runs
 
@@ -270,7 +279,7 @@ def probe_of(method: str, path: str) -> Probe:
     """The probe of a route: its own, or the default for its method and path parameter."""
     if (method, path) in PROBES:
         return PROBES[method, path]
-    parameters = re.findall(r"{(\w+)}", path)
+    parameters = [p for p in re.findall(r"{(\w+)}", path) if p not in PART_VALUES]
     unknown = [p for p in parameters if p not in TARGETS_BY_PARAMETER]
     assert not unknown, (
         f"{method} {path}: the access matrix does not know what {unknown} names; add a Probe to PROBES in "
@@ -560,6 +569,23 @@ def world(system: SystemEnv) -> Iterator[World]:
     database.close()
     assert northbridge_session and eastmoor_session, "the sessions the matrix asks about are not live"
 
+    # The demo's rapid review returns: the Police's and Health's of the child review, and one of Eastmoor's.
+    return_of = (
+        "SELECT r.id::text FROM forms.agency_return r JOIN forms.review v ON v.id = r.review_id"
+        " WHERE v.title = %s AND r.agency_name = %s"
+    )
+    database = Database(system.db_name)
+    demo_returns = {
+        (title, agency): database.scalar(return_of, (title, agency))
+        for title, agency in (
+            (CHILD_REVIEW, POLICE),
+            (CHILD_REVIEW, HEALTH),
+            (EASTMOOR_REVIEW, "Eastmoor Police"),
+        )
+    }
+    database.close()
+    assert all(demo_returns.values()), f"the demo's returns the matrix asks about are missing: {demo_returns}"
+
     eastmoor_account_target = (Target("Eastmoor account", "ESP"), eastmoor_account)
     targets = {
         "none": [(NOTHING, "")],
@@ -573,6 +599,22 @@ def world(system: SystemEnv) -> Iterator[World]:
                 demo_reviews["adults"][1]["id"],
             ),
             (Target("Eastmoor review", "ESP", "eastmoor"), demo_reviews["eastmoor"][1]["id"]),
+        ],
+        "agency_return": [
+            (
+                Target("Northbridge child review, the Police's return", "NBSCP", "child", agency=POLICE),
+                demo_returns[CHILD_REVIEW, POLICE],
+            ),
+            (
+                Target("Northbridge child review, Health's return", "NBSCP", "child", agency=HEALTH),
+                demo_returns[CHILD_REVIEW, HEALTH],
+            ),
+            (
+                Target(
+                    "Eastmoor review, Eastmoor Police's return", "ESP", "eastmoor", agency="Eastmoor Police"
+                ),
+                demo_returns[EASTMOOR_REVIEW, "Eastmoor Police"],
+            ),
         ],
         "account": [(Target("Northbridge account", "NBSCP"), northbridge_account), eastmoor_account_target],
         "account_to_deactivate": [
@@ -644,7 +686,7 @@ class Cell:
 
 
 def call(seat: Seat, method: str, path: str, probe: Probe, target: Target, value: str) -> Cell:
-    address = re.sub(r"{\w+}", value, path)
+    address = re.sub(r"{(\w+)}", lambda found: PART_VALUES.get(found.group(1), value), path)
     headers = {"X-CSRF-Token": seat.csrf} if seat.csrf and method != "GET" else {}
     request: dict[str, Any] = {"headers": headers}
     if probe.query_for is not None:

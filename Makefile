@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := gateway/static/dist/app.js
 
-.PHONY: lock run test lint unit integration e2e browser chaos bench-bus bench-audit bench-seal docs install assets clean
+.PHONY: lock run test lint unit integration e2e browser chaos bench-bus bench-audit bench-seal bench-lifecycle docs install assets clean
 
 # constraints.txt pins every Python package at the versions CI last passed with; `make lock` refreshes it.
 $(STAMP): pyproject.toml constraints.txt
@@ -71,6 +71,9 @@ bench-audit: install
 
 bench-seal: install
 	$(BIN)/python tests/perf/bench_caller_seal.py
+
+bench-lifecycle: install
+	$(BIN)/python tests/perf/bench_lifecycle.py
 
 docs: install
 	$(BIN)/python scripts/generate_event_docs.py

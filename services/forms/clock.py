@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from services.forms.definitions import DeadlineRule
 from services.kernel import calendar
@@ -51,9 +52,15 @@ class Standing:
 
 def statutory_due(rule: DeadlineRule, trigger_on: date) -> date:
     """The statutory date: `amount` working days (trigger day 0) or calendar months after the trigger."""
-    if rule.unit == "months":
-        return calendar.add_calendar_months(trigger_on, rule.amount)
-    return calendar.add_working_days(trigger_on, rule.amount)
+    return _statutory_due(rule.unit, rule.amount, trigger_on)
+
+
+@lru_cache(maxsize=8192)
+def _statutory_due(unit: str, amount: int, trigger_on: date) -> date:
+    # Cached: a list of reviews asks for the same few (unit, amount, trigger) many times over.
+    if unit == "months":
+        return calendar.add_calendar_months(trigger_on, amount)
+    return calendar.add_working_days(trigger_on, amount)
 
 
 def revised_due(rule: DeadlineRule, trigger_on: date, pauses: Iterable[PauseSpan], today: date) -> date:
@@ -67,15 +74,7 @@ def revised_due(rule: DeadlineRule, trigger_on: date, pauses: Iterable[PauseSpan
         extra = 0
         while True:
             candidate = due + timedelta(days=extra)
-            # A set, so that a day two overlapping pauses cover counts once.
-            paused = len(
-                {
-                    span.starts_on + timedelta(days=offset)
-                    for span in spans
-                    for offset in range((span.last_day(today) - span.starts_on).days + 1)
-                    if trigger_on < span.starts_on + timedelta(days=offset) <= candidate
-                }
-            )
+            paused = _calendar_days_paused(spans, trigger_on, candidate, today)
             if paused == extra:
                 return candidate
             extra = paused
@@ -87,6 +86,20 @@ def revised_due(rule: DeadlineRule, trigger_on: date, pauses: Iterable[PauseSpan
         if calendar.is_working_day(day) and not any(span.covers(day, today) for span in spans):
             remaining -= 1
     return day
+
+
+def _calendar_days_paused(spans: list[PauseSpan], after: date, through: date, today: date) -> int:
+    """Calendar days d with after < d <= through that a pause covers (a day two pauses cover counts once)."""
+    clipped = sorted(
+        (max(span.starts_on, after + ONE_DAY), min(span.last_day(today), through)) for span in spans
+    )
+    days, reach = 0, after
+    for first, last in clipped:
+        first = max(first, reach + ONE_DAY)
+        if first <= last:
+            days += (last - first).days + 1
+            reach = last
+    return days
 
 
 def stand(

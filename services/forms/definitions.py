@@ -11,7 +11,7 @@ import datetime as dt
 import types
 import typing
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +130,11 @@ class ReviewTypeDef:
     order: int = 100
 
     def step(self, code: str) -> Step | None:
-        return next((step for step in self.steps if step.code == code), None)
+        return self._steps_by_code.get(code)
+
+    @cached_property
+    def _steps_by_code(self) -> dict[str, Step]:
+        return {step.code: step for step in self.steps}
 
     def stage_label(self, code: str) -> str:
         if code == CLOSED.code:

@@ -218,32 +218,42 @@ class ReviewState:
         record = self.steps.get(ref.step)
         return (record.answers or {}).get(ref.field) if record and record.completed else None
 
-    def needed(self, step: Step) -> bool | None:
-        """Whether the step is needed: True, False, or None while the answers that decide it are not in."""
+    def needed_steps(self) -> dict[str, bool | None]:
+        """Whether each step is needed: True, False, or None while the answers that decide it are not in.
+
+        One pass in order: a step depends only on earlier ones. It is not needed when its condition on an
+        earlier answer fails (or that earlier step is not needed), or when every step it follows is not."""
+        verdicts: dict[str, bool | None] = {}
+        for step in self.definition.steps:
+            verdicts[step.code] = self._needed_after(step, verdicts)
+        return verdicts
+
+    def _needed_after(self, step: Step, earlier: dict[str, bool | None]) -> bool | None:
         for ref, values in step.when:
-            earlier = self.definition.step(ref.step)
-            if earlier is not None and self.needed(earlier) is False:
+            if earlier.get(ref.step) is False:
                 return False
             if not self.steps.get(ref.step, StepRecord(ref.step)).completed:
                 return None
             if str(self.answer(ref)) not in values:
                 return False
-        if step.after:
-            verdicts = [self.needed(self._step(p.step)) for p in step.after]
-            if all(verdict is False for verdict in verdicts):
-                return False
-        return True
+        # Following only steps that will not happen, it will not happen either.
+        return not (step.after and all(earlier.get(p.step) is False for p in step.after))
 
-    def blocker(self, step: Step) -> str:
-        """Why the step cannot start yet, or "" if it can."""
+    def needed(self, step: Step) -> bool | None:
+        """Whether one step is needed (see needed_steps)."""
+        return self.needed_steps()[step.code]
+
+    def blocker(self, step: Step, needed: dict[str, bool | None] | None = None) -> str:
+        """Why the step cannot start yet, or "" if it can (`needed`: needed_steps(), if already known)."""
+        needed = needed if needed is not None else self.needed_steps()
         for prerequisite in step.after:
             earlier = self._step(prerequisite.step)
             if self.steps.get(earlier.code, StepRecord(earlier.code)).completed:
                 continue
-            if self.needed(earlier) is False:
+            if needed[earlier.code] is False:
                 continue
             return prerequisite.reason or f"Complete '{earlier.label}' first"
-        if self.needed(step) is None:
+        if needed[step.code] is None:
             return "It depends on an answer not given yet"
         return ""
 
@@ -280,15 +290,15 @@ class Plan:
 def plan(state: ReviewState, today: date) -> Plan:
     """Where the review stands: every step's status, the stage, and how each deadline stands today."""
     steps: list[StepPlan] = []
+    verdicts = state.needed_steps()
     for step in state.definition.steps:
         record = state.steps.get(step.code)
-        needed = state.needed(step)
         if record is not None and record.completed:
             status, blocked = "completed", ""
-        elif needed is False:
+        elif verdicts[step.code] is False:
             status, blocked = "not_needed", ""
         else:
-            blocked = state.blocker(step)
+            blocked = state.blocker(step, verdicts)
             if blocked:
                 status = "cannot_start"
             else:

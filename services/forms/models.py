@@ -315,3 +315,96 @@ def review_state(
             all_in_on=domain.today_in_england(max(submitted)) if all_in else None,
         ),
     )
+
+
+def work_of_person(
+    session: Session, user_id: str, partnership_id: UUID | None
+) -> list[tuple[str, str, UUID, str, datetime | None]]:
+    """What a person did on reviews' lifecycles, in one partnership or (None) in every partnership: steps
+    they saved or completed, returns they asked for, changed or submitted, addenda they wrote, pauses they
+    recorded. Rows of (record type, record id, partnership, what they did, when), described without case
+    details."""
+    found: list[tuple[str, str, UUID, str, datetime | None]] = []
+
+    def within(query: Any) -> Any:
+        return query if partnership_id is None else query.where(ReviewRecord.partnership_id == partnership_id)
+
+    steps = within(
+        select(StepRecordRow, ReviewRecord)
+        .join(ReviewRecord, ReviewRecord.id == StepRecordRow.review_id)
+        .where(or_(StepRecordRow.saved_by == user_id, StepRecordRow.completed_by == user_id))
+    )
+    for step, review in session.execute(steps).tuples():
+        did = "Completed" if step.completed_by == user_id else "Saved"
+        found.append(
+            (
+                "review_step",
+                f"{review.id}:{step.code}",
+                review.partnership_id,
+                f"{did} the step {step.code} of the review {review.title}",
+                step.saved_at,
+            )
+        )
+    returns = within(
+        select(AgencyReturnRow, ReviewRecord)
+        .join(ReviewRecord, ReviewRecord.id == AgencyReturnRow.review_id)
+        .where(
+            or_(
+                AgencyReturnRow.requested_by == user_id,
+                AgencyReturnRow.updated_by == user_id,
+                AgencyReturnRow.submitted_by == user_id,
+            )
+        )
+    )
+    for agency_return, review in session.execute(returns).tuples():
+        parts = [
+            words
+            for who, words in (
+                (agency_return.requested_by, "asked for"),
+                (agency_return.updated_by, "last changed"),
+                (agency_return.submitted_by, "submitted"),
+            )
+            if who == user_id
+        ]
+        found.append(
+            (
+                "agency_return",
+                str(agency_return.id),
+                review.partnership_id,
+                f"{' and '.join(parts).capitalize()} the return of {agency_return.agency_name}"
+                f" to {review.title}",
+                agency_return.updated_at,
+            )
+        )
+    addenda = within(
+        select(AddendumRow, AgencyReturnRow, ReviewRecord)
+        .join(AgencyReturnRow, AgencyReturnRow.id == AddendumRow.return_id)
+        .join(ReviewRecord, ReviewRecord.id == AgencyReturnRow.review_id)
+        .where(AddendumRow.author == user_id)
+    )
+    for addendum, agency_return, review in session.execute(addenda).tuples():
+        found.append(
+            (
+                "return_addendum",
+                str(addendum.id),
+                review.partnership_id,
+                f"Wrote an addendum to the return of {agency_return.agency_name} to {review.title}",
+                addendum.added_at,
+            )
+        )
+    pauses = within(
+        select(PauseRow, ReviewRecord)
+        .join(ReviewRecord, ReviewRecord.id == PauseRow.review_id)
+        .where(PauseRow.recorded_by == user_id)
+    )
+    for pause, review in session.execute(pauses).tuples():
+        found.append(
+            (
+                "review_pause",
+                str(pause.id),
+                review.partnership_id,
+                f"Paused the review {review.title}",
+                pause.recorded_at,
+            )
+        )
+    return found

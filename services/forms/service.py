@@ -252,7 +252,8 @@ class FormsService(ServiceBase):
     def records_about_person(self, actor: dict[str, Any], person: dict[str, Any]) -> list[dict[str, Any]]:
         """Data protection: every forms record that refers to a person (PersonQuery), as PersonRecords.
 
-        Reviews the user opened and shares they made, in the caller's partnership. Only its data
+        Reviews the user opened, shares they made, and their work on reviews' lifecycles (steps, returns,
+        addenda, pauses: models.work_of_person), in the caller's partnership. Only its data
         protection officer, or the system, may ask (policy.data_protection_scope); others are Forbidden.
         Forms holds no e-mail addresses, so a query by e-mail alone finds nothing here.
         """
@@ -283,6 +284,19 @@ class FormsService(ServiceBase):
                 recorded_at=share.shared_at,
             )
             for share, owner in models.shares_made_by(session, wanted.user_id, partnership_id)
+        ]
+        records += [
+            PersonRecord(
+                service=SERVICE,
+                record_type=record_type,
+                record_id=record_id,
+                partnership_id=owner,
+                summary=summary,
+                recorded_at=when,
+            )
+            for record_type, record_id, owner, summary, when in models.work_of_person(
+                session, wanted.user_id, partnership_id
+            )
         ]
         records.sort(key=lambda record: record.recorded_at or datetime.min.replace(tzinfo=UTC))
         return [record.model_dump(mode="json") for record in records]

@@ -288,6 +288,40 @@ def test_the_export_holds_the_account_and_its_audit_but_no_secret(
         assert secret not in exported.text, "the export gives away a secret"
 
 
+def test_the_export_lists_the_persons_work_on_a_review_without_its_answers(
+    nb_dpo: SignedIn, manager: SignedIn, manager_id: str
+) -> None:
+    client = manager.client
+    client.headers["X-CSRF-Token"] = manager.csrf()
+    title = f"NB-2026-DPO-{uuid.uuid4().hex[:6]}"
+    body = {"review_type": "child_safeguarding", "partnership_id": str(NORTHBRIDGE.id), "title": title}
+    opened = client.post("/api/reviews", json=body)
+    assert opened.status_code == 201, opened.text[:300]
+    review_id = opened.json()["id"]
+    outline = "Synthetic outline for the subject access test"
+    referral = {
+        "referring_organisation": "Northbridge Hospital Trust",
+        "referrer_role": "Named nurse",
+        "incident_date": "2026-01-05",
+        "date_aware": "2026-01-06",
+        "nature": "serious_harm",
+        "summary": outline,
+        "senior_lead_agreed": True,
+    }
+    saved = client.post(f"/api/reviews/{review_id}/steps/referral", json={"answers": referral, "version": 0})
+    assert saved.status_code == 200, saved.text[:500]
+    values = date_form(today(), subject_email=NB_MANAGER)
+    response = nb_dpo.post_form("/dpo/subject-access-requests", values)
+    request_id = response.headers["location"].rsplit("=", 1)[1]
+    exported = nb_dpo.client.get(f"/dpo/subject-access-requests/{request_id}/export")
+    forms_records = json.loads(exported.text)["sources"]["forms"]
+    steps = [r for r in forms_records if r["record_type"] == "review_step"]
+    assert any(r["record_id"] == f"{review_id}:referral" and title in r["summary"] for r in steps), (
+        f"the step the manager saved is not among their records: {forms_records}"
+    )
+    assert outline not in exported.text, "the export describes the work, it does not copy the case's answers"
+
+
 def test_a_request_is_marked_completed_today(nb_dpo: SignedIn, db: Database) -> None:
     values = date_form()
     request_id = (

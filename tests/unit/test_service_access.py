@@ -222,6 +222,7 @@ def test_forms_finds_the_reviews_a_person_opened_in_the_dpos_partnership(monkeyp
 
     monkeypatch.setattr(forms_models, "reviews_opened_by", reviews_opened_by)
     monkeypatch.setattr(forms_models, "shares_made_by", lambda session, user_id, partnership_id: [])
+    monkeypatch.setattr(forms_models, "work_of_person", lambda session, user_id, partnership_id: [])
     found = service.records_about_person(actor("data_protection_officer"), {"user_id": "bm-1", "email": None})
     assert asked == {"user_id": "bm-1", "partnership_id": OWNER}
     assert [(f["service"], f["record_type"], f["record_id"]) for f in found] == [

@@ -1009,9 +1009,36 @@ async def api_save_step(
     if body is None and current.may_complete:
         raise RequestValidationError(problems)
     answers, version = (body.answers, body.version) if body else ({}, None)
+    if current.may_complete and isinstance(answers.get("agencies"), list):
+        answers = {
+            **answers,
+            "agencies": await _registered_agencies(answers["agencies"], file.partnership_id),
+        }
     return ReviewFile.model_validate(
         await rpc.call("forms", "save_step", caller.actor, str(review_id), step, answers, version)
     )
+
+
+async def _registered_agencies(asked: list[Any], partnership_id: UUID) -> list[dict[str, str]]:
+    """The agencies a JSON client invites, as the partnership's register names them; 422 naming each id the
+    register does not hold (the forms service knows no agencies of its own)."""
+    known = {
+        str(agency.id): agency.name
+        for agency in await run_in_threadpool(identity.list_agencies, partnership_id)
+    }
+    chosen, problems = [], []
+    for index, agency in enumerate(asked):
+        agency_id = str(agency.get("agency_id", "")) if isinstance(agency, dict) else ""
+        if agency_id in known:
+            chosen.append({"agency_id": agency_id, "name": known[agency_id]})
+        else:
+            message = "No agency of the partnership has this id: see the partnership's agencies"
+            problems.append({"field": f"agencies.{index}.agency_id", "message": message})
+    if problems:
+        raise RemoteError(
+            "InvalidRequest", "The agencies have problems", ["The agencies have problems", problems]
+        )
+    return chosen
 
 
 @router.post(

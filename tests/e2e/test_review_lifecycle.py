@@ -358,6 +358,19 @@ def test_the_notification_is_completed(api: httpx.Client, review: dict[str, Any]
 # -- the rapid review ---------------------------------------------------------------------------------------
 
 
+def test_a_json_client_cannot_invite_an_agency_the_partnership_does_not_have(
+    api: httpx.Client, review: dict[str, Any], db: Database
+) -> None:
+    answers = {
+        "agencies": [{"agency_id": str(uuid.uuid4()), "name": "Invented agency"}],
+        "letters_sent_on": (NOTIFIED + timedelta(days=1)).isoformat(),
+    }
+    response = save_json(api, review["id"], "rapid_review", answers)
+    assert response.status_code == 422, response.text[:500]
+    assert [p["field"] for p in response.json()["problems"]] == ["agencies.0.agency_id"]
+    assert stored_answers(db, review["id"], "rapid_review") is None, "a refused invitation was stored"
+
+
 def test_the_rapid_review_asks_the_police_and_health_for_returns(
     api: httpx.Client, review: dict[str, Any]
 ) -> None:

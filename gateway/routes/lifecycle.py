@@ -143,7 +143,8 @@ def clock_rows(file: ReviewFile) -> list[dict[str, Any]]:
                 "done_on": day(deadline.done_on),
                 "status": status,
                 "colour": colour,
-                "late": f"Late by {_working_days(deadline.late_by_working_days)}"
+                # Read after the tag: "Overdue by 6 working days", "Met late by 2 working days".
+                "late": f"by {_working_days(deadline.late_by_working_days)}"
                 if deadline.late_by_working_days > 0
                 else "",
                 "left": f"{_working_days(deadline.working_days_left)} left"
@@ -201,6 +202,10 @@ def task_list(file: ReviewFile) -> list[dict[str, Any]]:
                 hint = step.blocked_by
             else:
                 hint = f"Due by {day(step.due_on)}" if step.due_on else ""
+                if not step.may_complete and step.status in ("not_started", "in_progress"):
+                    hint = " ".join(
+                        part for part in (hint, f"For {step.done_by[:1].lower()}{step.done_by[1:]}.") if part
+                    )
             items.append(
                 {
                     "label": step.label,
@@ -347,6 +352,9 @@ async def _step_page(
         mode = "not_needed"
     else:
         mode = "read_only"
+    deadline = next((d for d in file.deadlines if d.code == step.deadline), None)
+    running = deadline is not None and deadline.status in ("due", "overdue", "paused")
+    left = (deadline_words(deadline) or {}).get("left", "") if running else ""
     return render(
         request,
         "lifecycle/step.html",
@@ -357,6 +365,8 @@ async def _step_page(
                 "code": step.code,
                 "label": step.label,
                 "due_on": day(step.due_on),
+                # How its deadline stands: "overdue by 6 working days", "3 working days left".
+                "due_left": left[:1].lower() + left[1:],
                 "completed_on": day(step.completed_on),
                 "completed_by": await _name_of(step.completed_by) if step.completed_by else "",
                 "reason": step.blocked_by,

@@ -71,6 +71,7 @@ HINTS = {
     "immediate_actions": "What the agency has done since the incident to keep children safe, or 'None'",
     "learning": "What the agency has learned so far, or 'None yet'",
 }
+STILL_INVOLVED = "Still involved"
 STALE_PAGE = {
     "field": "",
     "group": "",
@@ -217,6 +218,8 @@ def _answer_rows(answers: Mapping[str, Any]) -> list[dict[str, Any]]:
     rows = [row("author_role", _paragraphs(answers.get("author_role")))]
     for name in DATE_FIELDS:
         words = _date_words(answers.get(name))
+        if not words and name == "involvement_to" and answers.get("involvement_from"):
+            words = STILL_INVOLVED  # the form asks for it to be left blank while the agency is involved
         rows.append(row(name, [words] if words else [], f"{name}-day"))
     rows.append(row("summary", _paragraphs(answers.get("summary"))))
     rows.append(row("immediate_actions", _paragraphs(answers.get("immediate_actions"))))
@@ -376,14 +379,24 @@ def _error_context(errors: list[Problem]) -> dict[str, Any]:
 
 @router.get("/returns", response_class=HTMLResponse, include_in_schema=False)
 async def returns_list(request: Request, rpc: RpcDep, caller: Caller) -> Response:
-    """The returns asked of the caller's agency, soonest due first."""
+    """The returns asked of the caller's agency: those still to do, soonest due first, then those already
+    in, latest first."""
     today = today_in_england()
     rows = [
         ReturnSummary.model_validate(row) for row in await rpc.call("forms", "list_returns", caller.actor)
     ]
-    return render(
-        request, "returns/list.html", {"nav": "returns", "returns": [_line(r, today) for r in rows]}
+    to_do = sorted((r for r in rows if r.status not in LOCKED), key=lambda r: r.extended_to or r.due_on)
+    returned = sorted(
+        (r for r in rows if r.status in LOCKED),
+        key=lambda r: r.submitted_at.timestamp() if r.submitted_at else 0.0,
+        reverse=True,
     )
+    context = {
+        "nav": "returns",
+        "to_do": [_line(r, today) for r in to_do],
+        "returned": [_line(r, today) for r in returned],
+    }
+    return render(request, "returns/list.html", context)
 
 
 # -- one return ----------------------------------------------------------------------------------------------

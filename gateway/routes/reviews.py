@@ -246,7 +246,9 @@ async def _review_page(
 ) -> Response:
     review = await lifecycle.review_file(rpc, caller, review_id)
     done = next((step.label for step in review.steps if step.code == completed and step.completed_on), "")
-    notice = notice or (f"{done}: completed" if done else "")
+    if done:
+        # The step just completed may have closed the review: say that, not the step's name.
+        notice = notice or ("The review is closed" if review.closed else f"{done}: completed")
     manage = (
         caller.actor.has_role(Role.BUSINESS_MANAGER) and review.partnership_id == caller.actor.partnership_id
     )
@@ -259,6 +261,7 @@ async def _review_page(
         "day_plan": lifecycle.day_plan(review),
         "pauses": lifecycle.pause_rows(review),
         "paused": review.paused,
+        "closed": review.closed,
         "rag": lifecycle.rag_tag(review.rag, review.closed),
         "next_deadline": lifecycle.deadline_words(review.next_deadline),
         "returns": len(review.returns)

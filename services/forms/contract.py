@@ -286,14 +286,20 @@ class CriteriaCheck(FormAnswers):
             known="Known", suspected="Suspected", not_suspected="Neither known nor suspected"
         ),
     )
-    abuse_or_neglect_rationale: LongText = Field(title="Why? (against the criterion)")
+    abuse_or_neglect_rationale: LongText = Field(
+        title="Your reasons on abuse or neglect",
+        description="Against the criterion: what is known, what is suspected",
+    )
     harm: Literal["died", "seriously_harmed", "neither"] = Field(
         title="Did the child die or was the child seriously harmed?",
         json_schema_extra=choices(
             died="The child died", seriously_harmed="Seriously harmed", neither="Neither"
         ),
     )
-    harm_rationale: LongText = Field(title="Why? (against the criterion)")
+    harm_rationale: LongText = Field(
+        title="Your reasons on death or serious harm",
+        description="Against the criterion: the harm and its impact",
+    )
     looked_after_child_death: bool = Field(title="Is this the death of a looked-after child?")
     care_leaver_death: bool = Field(title="Is this the death of a care leaver under 25?")
 
@@ -581,8 +587,10 @@ class Publication(FormAnswers):
         title="Is the report published?",
         json_schema_extra=choices(publish="Published", not_publish="Not published"),
     )
-    published_on: PastDate | None = Field(default=None, title="Date of publication")
-    address: OptionalShortText = Field(default="", title="Where it is published (web address)")
+    published_on: PastDate | None = Field(
+        default=None, title="Date of publication", description="Needed if the report is published"
+    )
+    address: OptionalShortText = Field(default="", title="Web address where it is published")
     reason_not_published: OptionalLongText = Field(default="", title="Why is it not published?")
     panel_agreed: bool = Field(
         default=False, title="Has the Panel agreed not to publish?", description="Needed if not published"
@@ -748,6 +756,8 @@ class StepView(BaseModel):
     status: StepStatus
     blocked_by: str = ""
     may_complete: bool = False
+    # Who completes the step, in words ("The executive or a safeguarding partner").
+    done_by: str = ""
     deadline: str | None = None
     due_on: date | None = None
     completed_on: date | None = None

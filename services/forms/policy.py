@@ -137,6 +137,12 @@ ROLE_WORDS = {
 }
 
 
+def who_completes(by: frozenset[str]) -> str:
+    """The roles that complete a step, in words: "The executive or a safeguarding partner"."""
+    words = " or ".join(ROLE_WORDS.get(role, role.replace("_", " ")) for role in sorted(by))
+    return words[:1].upper() + words[1:]
+
+
 def check_may_complete_step(actor: Actor, partnership_id: UUID, by: frozenset[str], label: str) -> None:
     """A step is worked on by the roles its review type names (`by`), of the partnership holding the review.
 
@@ -145,8 +151,9 @@ def check_may_complete_step(actor: Actor, partnership_id: UUID, by: frozenset[st
     if actor.has_role(Role.SYSTEM):
         return
     if actor.partnership_id != partnership_id or not actor.has_role(*by):
-        words = " or ".join(ROLE_WORDS.get(role, role.replace("_", " ")) for role in sorted(by))
-        raise Forbidden(f"Only {words} of the partnership holding the review can complete '{label}'")
+        who = who_completes(by)
+        who = who[:1].lower() + who[1:]
+        raise Forbidden(f"Only {who} of the partnership holding the review can complete '{label}'")
 
 
 def check_may_manage(actor: Actor, partnership_id: UUID) -> None:

@@ -349,6 +349,7 @@ class FormsService(ServiceBase):
                     may_complete=item.status in ("not_started", "in_progress")
                     and (caller.partnership_id == record.partnership_id or caller.has_role("system"))
                     and caller.has_role(*item.step.by, "system"),
+                    done_by=policy.who_completes(item.step.by),
                     deadline=item.step.deadline,
                     due_on=standing.revised_due_on if standing else None,
                     completed_on=stored.completed_on if stored else None,

@@ -292,10 +292,11 @@ def test_the_export_lists_the_persons_work_on_a_review_without_its_answers(
     nb_dpo: SignedIn, manager: SignedIn, manager_id: str
 ) -> None:
     client = manager.client
-    client.headers["X-CSRF-Token"] = manager.csrf()
+    # The token per request: the signed-in client is shared with other tests, which send their own.
+    csrf = {"X-CSRF-Token": manager.csrf()}
     title = f"NB-2026-DPO-{uuid.uuid4().hex[:6]}"
     body = {"review_type": "child_safeguarding", "partnership_id": str(NORTHBRIDGE.id), "title": title}
-    opened = client.post("/api/reviews", json=body)
+    opened = client.post("/api/reviews", json=body, headers=csrf)
     assert opened.status_code == 201, opened.text[:300]
     review_id = opened.json()["id"]
     outline = "Synthetic outline for the subject access test"
@@ -308,7 +309,9 @@ def test_the_export_lists_the_persons_work_on_a_review_without_its_answers(
         "summary": outline,
         "senior_lead_agreed": True,
     }
-    saved = client.post(f"/api/reviews/{review_id}/steps/referral", json={"answers": referral, "version": 0})
+    saved = client.post(
+        f"/api/reviews/{review_id}/steps/referral", json={"answers": referral, "version": 0}, headers=csrf
+    )
     assert saved.status_code == 200, saved.text[:500]
     values = date_form(today(), subject_email=NB_MANAGER)
     response = nb_dpo.post_form("/dpo/subject-access-requests", values)

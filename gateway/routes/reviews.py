@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from gateway import identity
 from gateway.auth import Caller
-from gateway.deps import RpcDep, render
+from gateway.deps import RpcDep, in_words, render
 from gateway.identity import REVIEW_PARTS
 from gateway.routes import lifecycle
 from gateway.rpc import RemoteError
@@ -85,7 +85,7 @@ def _display(review: ReviewSummary) -> dict[str, Any]:
         "title": review.title,
         "review_type_label": review.review_type_label,
         "stage_label": review.stage_label,
-        "opened_at": review.opened_at.strftime("%-d %B %Y at %H:%M UTC"),
+        "opened_at": in_words(review.opened_at),
     }
 
 

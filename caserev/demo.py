@@ -58,6 +58,7 @@ AGENCIES = (
     ("NBSCP", "Northbridge Police", "police"),
     ("NBSCP", "Northbridge Health ICB", "health"),
     ("NBSCP", "Northbridge Children's Services", "childrens_social_care"),
+    ("NBSCP", "Northbridge Schools", "education"),
     ("ESP", "Eastmoor Police", "police"),
     ("ESP", "Eastmoor Health ICB", "health"),
 )

@@ -174,6 +174,9 @@ POLICIES: dict[tuple[str, str], Policy] = {
         audit="agency_return",
         action="list",
     ),
+    ("POST", "/reviews/{review_id}/returns"): Policy(
+        "signed_in", BUSINESS_MANAGER, audit="agency_return", action="create"
+    ),
     ("GET", "/returns/{return_id}/extend"): Policy("signed_in", BUSINESS_MANAGER, audit="agency_return"),
     ("POST", "/returns/{return_id}/extend"): Policy(
         "signed_in", BUSINESS_MANAGER, audit="agency_return", action="extend"

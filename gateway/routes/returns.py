@@ -698,11 +698,35 @@ async def _review_file(rpc: RpcDep, caller: Caller, review_id: UUID) -> ReviewFi
 
 @router.get("/reviews/{review_id}/returns", response_class=HTMLResponse, include_in_schema=False)
 async def returns_board(
-    request: Request, review_id: str, rpc: RpcDep, caller: Caller, extended: str = ""
+    request: Request, review_id: str, rpc: RpcDep, caller: Caller, extended: str = "", asked: str = ""
 ) -> Response:
     """Every agency's return for a review: who has returned what, and when."""
     review = await _review_file(rpc, caller, _uuid(review_id))
+    return await _board_page(request, review, extended=extended, asked=asked)
+
+
+async def _agencies_not_asked(review: ReviewFile) -> list[tuple[str, str]]:
+    """The partnership's agencies not yet asked for a return of this review: (id, name)."""
+    asked = {agency_return.agency_id for agency_return in review.returns}
+    agencies = await run_in_threadpool(identity.list_agencies, review.partnership_id)
+    return [(str(agency.id), agency.name) for agency in agencies if agency.id not in asked]
+
+
+async def _board_page(
+    request: Request,
+    review: ReviewFile,
+    *,
+    extended: str = "",
+    asked: str = "",
+    errors: list[Problem] | None = None,
+    status: int = 200,
+) -> Response:
     today = today_in_england()
+    rapid_review_begun = any(
+        step.form == "rapid_review_setup" and step.status == "completed" for step in review.steps
+    )
+    may_ask = review.may_manage and rapid_review_begun and not review.closed
+    asked_line = next((r for r in review.returns if str(r.id) == asked), None)
     lines = [_line(r, today, may_extend=review.may_manage) for r in review.returns]
     deadline = next((d for d in review.deadlines if d.code == "returns"), None)
     extended_line = next((line for line in lines if str(line.id) == extended), None)
@@ -716,9 +740,44 @@ async def returns_board(
         "deadline_on": _day(deadline.revised_due_on or deadline.due_on) if deadline else "",
         "notice": f"{extended_line.agency_name} now has until {extended_line.extended_to}"
         if extended_line
+        else f"{asked_line.agency_name} has been asked for a return, due {_day(asked_line.due_on)}"
+        if asked_line
         else "",
+        "may_ask": may_ask,
+        "agencies_not_asked": await _agencies_not_asked(review) if may_ask else [],
+        "form_token": str(uuid.uuid4()),
+        **_error_context(errors or []),
     }
-    return render(request, "returns/board.html", context)
+    return render(request, "returns/board.html", context, status_code=status)
+
+
+@router.post("/reviews/{review_id}/returns", response_class=HTMLResponse, include_in_schema=False)
+async def ask_agency(request: Request, review_id: str, rpc: RpcDep, caller: Caller) -> Response:
+    """Ask one more agency for a return (it came to light later that it knew the family)."""
+    review = await _review_file(rpc, caller, _uuid(review_id))
+    if not review.may_manage:
+        raise _refuse("Only the business manager of the partnership can ask an agency for a return")
+    form = await request.form()
+    chosen = dict(await _agencies_not_asked(review)).get(_text(form, "agency_id"))
+    if chosen is None:
+        problem = {"field": "agency_id", "group": "agency_id", "message": "Choose the agency to ask"}
+        return await _board_page(request, review, errors=[problem], status=422)
+    command = {"agency": {"agency_id": _text(form, "agency_id"), "name": chosen}}
+    token = _text(form, "form_token")[:200] or str(uuid.uuid4())
+    try:
+        changed = ReviewFile.model_validate(
+            await rpc.call("forms", "ask_agency", caller.actor, str(review.id), command, token)
+        )
+    except RemoteError as exc:
+        if exc.exc_type != "InvalidRequest":
+            raise
+        problems = [
+            {"field": "agency_id", "group": "agency_id", "message": p.get("message", exc.message)}
+            for p in exc.problems or [{"message": exc.message}]
+        ]
+        return await _board_page(request, review, errors=problems, status=422)
+    new = next(r for r in changed.returns if str(r.agency_id) == command["agency"]["agency_id"])
+    return RedirectResponse(f"/reviews/{review.id}/returns?asked={new.id}", status_code=303)
 
 
 async def _extension_target(rpc: RpcDep, caller: Caller, return_id: str) -> ReturnView:

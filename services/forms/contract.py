@@ -908,6 +908,14 @@ class EndPause(BaseModel):
     ends_on: date = Field(title="Pause ended on")
 
 
+class AskAgency(BaseModel):
+    """Command: ask one more agency for a return once the rapid review has begun."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agency: InvitedAgency
+
+
 class ExtendReturn(BaseModel):
     """Command: give an agency more time for its return, with the reason."""
 

@@ -624,25 +624,55 @@ class AgencyReturn:
         return policy.ReturnOwnership(self.review_id, self.partnership_id, self.agency_id)
 
 
+# A review type with agencies' returns but no `returns` deadline gives them this many working days.
+RETURNS_WITHOUT_A_DEADLINE_WORKING_DAYS = 10
+# An agency asked after the others (found to have known the family later) has at least this long.
+LATE_REQUEST_WORKING_DAYS = 5
+
+
+def returns_due(state: ReviewState, today: date) -> date:
+    """When the review's returns are due: its `returns` deadline, revised for pauses."""
+    trigger = (
+        state.date_of(state.rule("returns").trigger) if "returns" in state.definition.deadlines else None
+    )
+    if trigger is None:
+        return calendar.add_working_days(today, RETURNS_WITHOUT_A_DEADLINE_WORKING_DAYS)
+    return clock.revised_due(state.rule("returns"), trigger, state.pauses, today)
+
+
 def request_returns(
     state: ReviewState, agencies: Iterable[tuple[UUID, str]], existing: Iterable[UUID], today: date
 ) -> list[AgencyReturn]:
     """A return for each invited agency not asked before, due on the review's returns deadline."""
-    trigger = (
-        state.date_of(state.rule("returns").trigger) if "returns" in state.definition.deadlines else None
-    )
-    rule = state.rule("returns") if trigger else None
-    due = (
-        clock.revised_due(rule, trigger, state.pauses, today)
-        if rule and trigger
-        else calendar.add_working_days(today, 10)
-    )
+    due = returns_due(state, today)
     asked = set(existing)
     return [
         AgencyReturn(uuid.uuid4(), state.id, state.partnership_id, agency_id, name, "requested", due)
         for agency_id, name in agencies
         if agency_id not in asked
     ]
+
+
+def ask_another_agency(
+    state: ReviewState, agency: tuple[UUID, str], existing: Iterable[UUID], actor: Actor, today: date
+) -> AgencyReturn:
+    """A return asked of one more agency once the rapid review has begun (it came to light later that the
+    agency knew the family), by the business manager; due with the others, or in LATE_REQUEST_WORKING_DAYS
+    working days if that is later. Refused once the review is closed, before the returns were first asked
+    for, or for an agency already asked."""
+    policy.check_may_manage(actor, state.partnership_id)
+    setup = next((s for s in state.definition.steps if s.form == "rapid_review_setup"), None)
+    if setup is None or not state.steps.get(setup.code, StepRecord(setup.code)).completed:
+        message = "Ask for returns in the rapid review's first step; this asks one more agency afterwards"
+        raise InvalidRequest(message, problems=[{"field": "agency_id", "message": message}])
+    if plan(state, today).closed:
+        message = "The review is closed: no more returns can be asked for"
+        raise InvalidRequest(message, problems=[{"field": "agency_id", "message": message}])
+    if agency[0] in set(existing):
+        message = f"{agency[1]} has already been asked for a return"
+        raise InvalidRequest(message, problems=[{"field": "agency_id", "message": message}])
+    due = max(returns_due(state, today), calendar.add_working_days(today, LATE_REQUEST_WORKING_DAYS))
+    return AgencyReturn(uuid.uuid4(), state.id, state.partnership_id, agency[0], agency[1], "requested", due)
 
 
 def _check_return_version(agency_return: AgencyReturn, version: int | None) -> None:

@@ -18,6 +18,7 @@ from services.forms.contract import (
     AddAddendum,
     Addendum,
     AgencyReturnAnswers,
+    AskAgency,
     ChangeDeadlineSettings,
     DeadlineSetting,
     DeadlineView,
@@ -489,33 +490,7 @@ class FormsService(ServiceBase):
         if invited:
             existing = [r.agency_id for r in models.returns_of(session, [record.id]).get(record.id, [])]
             for agency_return in domain.request_returns(state, invited, existing, _today()):
-                session.add(
-                    models.AgencyReturnRow(
-                        id=agency_return.id,
-                        review_id=record.id,
-                        partnership_id=record.partnership_id,
-                        agency_id=agency_return.agency_id,
-                        agency_name=agency_return.agency_name,
-                        status="requested",
-                        due_on=agency_return.due_on,
-                        extension_reason="",
-                        answers={},
-                        requested_at=now,
-                        requested_by=actor_id or caller.user_id,
-                        updated_at=now,
-                        updated_by=actor_id or caller.user_id,
-                        late_by_working_days=0,
-                        version=0,
-                    )
-                )
-                events.append(
-                    ReturnRequested(
-                        review_id=record.id,
-                        return_id=agency_return.id,
-                        agency_id=agency_return.agency_id,
-                        due_on=agency_return.due_on,
-                    )
-                )
+                events.append(self._add_return(agency_return, actor_id or caller.user_id, now))
         session.flush()
         for event in events:
             self.uow.emit(
@@ -524,6 +499,65 @@ class FormsService(ServiceBase):
                 review_id=record.id,
                 actor_id=actor_id or caller.user_id,
             )
+
+    def _add_return(self, agency_return: domain.AgencyReturn, by: str, now: datetime) -> ReturnRequested:
+        """Store a newly asked return; the event that tells the agency."""
+        self.uow.session.add(
+            models.AgencyReturnRow(
+                id=agency_return.id,
+                review_id=agency_return.review_id,
+                partnership_id=agency_return.partnership_id,
+                agency_id=agency_return.agency_id,
+                agency_name=agency_return.agency_name,
+                status="requested",
+                due_on=agency_return.due_on,
+                extension_reason="",
+                answers={},
+                requested_at=now,
+                requested_by=by,
+                updated_at=now,
+                updated_by=by,
+                late_by_working_days=0,
+                version=0,
+            )
+        )
+        return ReturnRequested(
+            review_id=agency_return.review_id,
+            return_id=agency_return.id,
+            agency_id=agency_return.agency_id,
+            due_on=agency_return.due_on,
+        )
+
+    @rpc
+    def ask_agency(
+        self,
+        actor: dict[str, Any],
+        review_id: str,
+        command: dict[str, Any],
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Ask one more agency for a return (AskAgency) once the rapid review has begun, by the business
+        manager (domain.ask_another_agency); emits return_requested. Returns the ReviewFile."""
+        caller = Actor.model_validate(actor)
+        command_once = self.uow.idempotent(
+            "ask_agency", caller, idempotency_key, {"id": review_id, **command}
+        )
+        session = self.uow.session
+        record, shared_with = _readable_review(session, caller, review_id, lock=True)
+        if command_once.done:
+            return self._review_file(caller, record, shared_with)
+        policy.check_may_manage(caller, record.partnership_id)
+        asked = domain.checked(AskAgency, command, "The agency")
+        existing = [row.agency_id for row in models.returns_of(session, [record.id]).get(record.id, [])]
+        agency_return = domain.ask_another_agency(
+            _state(session, record), (asked.agency.agency_id, asked.agency.name), existing, caller, _today()
+        )
+        event = self._add_return(agency_return, caller.user_id, datetime.now(UTC))
+        record.version += 1
+        session.flush()
+        self._emit(record, caller, [event])
+        command_once.remember({"return_id": str(agency_return.id)})
+        return self._review_file(caller, record, shared_with)
 
     @rpc
     def save_step(

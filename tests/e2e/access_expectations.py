@@ -315,6 +315,7 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("POST", "/returns/{return_id}/nil"): submits_return,
     ("POST", "/returns/{return_id}/addenda"): writes_return,
     ("GET", "/reviews/{review_id}/returns"): reads_all_returns,
+    ("POST", "/reviews/{review_id}/returns"): manages_review,  # ask one more agency
     ("GET", "/returns/{return_id}/extend"): extends_return,
     ("POST", "/returns/{return_id}/extend"): extends_return,
     # -- end of agency returns --

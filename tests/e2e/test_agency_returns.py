@@ -32,6 +32,7 @@ from tests.support.system import SystemEnv
 
 NORTHBRIDGE = DEMO.partnership("NBSCP")
 POLICE, HEALTH, CHILDREN = "Northbridge Police", "Northbridge Health ICB", "Northbridge Children's Services"
+SCHOOLS = "Northbridge Schools"  # a demo agency the test's reviews do not ask at first
 POLICE_LEAD, POLICE_AUTHOR = "police.lead@northbridge.example", "police.author@northbridge.example"
 HEALTH_LEAD = "health.lead@northbridge.example"
 MANAGER = "business.manager@northbridge.example"
@@ -608,6 +609,26 @@ def test_the_board_shows_every_agency_and_the_manager_extends_one(
     assert "5 working days left" in board and "1 overdue" not in board
     stored = forms_return(system, children)
     assert stored["extended_to"] == new_due.isoformat() and stored["due_on"] == due.isoformat()
+
+
+def test_the_manager_asks_one_more_agency_which_gets_at_least_five_working_days(
+    system: SystemEnv, new_rapid_review: Callable[..., RapidReview]
+) -> None:
+    review = new_rapid_review(notified_working_days_ago=8)  # the others' returns are due in 2 working days
+    manager = person(system, MANAGER)
+    board = get(manager, f"/reviews/{review.id}/returns")
+    assert "Ask another agency" in text(board) and SCHOOLS in text(board), "the form offers the agency"
+    nothing = post(manager, f"/reviews/{review.id}/returns", {"agency_id": ""}, 422)
+    assert error_links(nothing) == ["agency_id"] and "Choose the agency to ask" in text(nothing)
+    asked = post(manager, f"/reviews/{review.id}/returns", {"agency_id": str(agency_id(SCHOOLS))}, 303)
+    board = get(manager, asked.headers["location"])
+    due = add_working_days(today_in_england(), 5)
+    assert f"{SCHOOLS} has been asked for a return, due {due:%-d %B %Y}" in text(board)
+    assert "0 of 4 in" in text(board)
+    again = post(manager, f"/reviews/{review.id}/returns", {"agency_id": str(agency_id(SCHOOLS))}, 422)
+    assert "Choose the agency to ask" in text(again), "an agency already asked is not offered again"
+    health = person(system, HEALTH_LEAD)
+    post(health, f"/reviews/{review.id}/returns", {"agency_id": str(agency_id(SCHOOLS))}, 403)
 
 
 def test_agency_people_and_other_partnerships_cannot_reach_the_board_or_extend(

@@ -829,3 +829,33 @@ def test_a_deployment_cannot_redefine_a_shipped_review_type(deployment_types):
     with pytest.raises(DefinitionError) as refused:
         definitions.review_types()
     assert "already defined by Case Review" in str(refused.value)
+
+
+# -- one more agency, after the rapid review has begun ------------------------------------------------------
+
+SCHOOL = (uuid.uuid4(), "Northbridge Academy")
+
+
+def test_one_more_agency_is_asked_with_the_others_or_given_at_least_five_working_days():
+    state, _ = walk_child(until="meeting")
+    # Notified Fri 7 Mar 2025: returns due on day 10, Fri 21 Mar.
+    early = domain.ask_another_agency(state, SCHOOL, [], MANAGER, d("2025-03-10"))
+    assert (early.agency_name, early.status, early.due_on) == (
+        "Northbridge Academy",
+        "requested",
+        d("2025-03-21"),
+    )
+    # Asked on Wed 19 Mar, two working days before the others' date: five working days, Wed 26 Mar.
+    late = domain.ask_another_agency(state, SCHOOL, [], MANAGER, d("2025-03-19"))
+    assert late.due_on == d("2025-03-26"), "an agency asked late still gets five working days"
+
+
+def test_asking_one_more_agency_is_refused_before_the_returns_are_asked_twice_or_by_anyone_else():
+    before, _ = walk_child(until="rapid_review")
+    with pytest.raises(InvalidRequest, match="first step"):
+        domain.ask_another_agency(before, SCHOOL, [], MANAGER, d("2025-03-10"))
+    state, _ = walk_child(until="meeting")
+    with pytest.raises(InvalidRequest, match="already been asked"):
+        domain.ask_another_agency(state, SCHOOL, [SCHOOL[0]], MANAGER, d("2025-03-10"))
+    with pytest.raises(Forbidden):
+        domain.ask_another_agency(state, SCHOOL, [], EXECUTIVE, d("2025-03-10"))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,8 +24,6 @@ ENGLAND = ZoneInfo("Europe/London")
 
 
 def _today() -> date:
-    from datetime import datetime
-
     return datetime.now(ENGLAND).date()
 
 
@@ -116,7 +114,6 @@ class Lifecycle:
     returns: tuple[ReturnPlan, ...] = ()
     pause: dict[str, Any] | None = None
     returns_after: str = "rapid_review"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def play(
         self,

@@ -615,10 +615,6 @@ class Publication(FormAnswers):
             )
         return self
 
-    @property
-    def done_on(self) -> date | None:
-        return self.published_on
-
 
 class Closure(FormAnswers):
     """The review is closed."""

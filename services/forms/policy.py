@@ -143,14 +143,19 @@ def who_completes(by: frozenset[str]) -> str:
     return words[:1].upper() + words[1:]
 
 
-def check_may_complete_step(actor: Actor, partnership_id: UUID, by: frozenset[str], label: str) -> None:
+def may_complete_step(actor: Actor, partnership_id: UUID, by: frozenset[str]) -> bool:
     """A step is worked on by the roles its review type names (`by`), of the partnership holding the review.
 
     A partnership the review is shared with reads it but never changes it.
     """
     if actor.has_role(Role.SYSTEM):
-        return
-    if actor.partnership_id != partnership_id or not actor.has_role(*by):
+        return True
+    return actor.partnership_id == partnership_id and actor.has_role(*by)
+
+
+def check_may_complete_step(actor: Actor, partnership_id: UUID, by: frozenset[str], label: str) -> None:
+    """may_complete_step, or Forbidden saying who may."""
+    if not may_complete_step(actor, partnership_id, by):
         who = who_completes(by)
         who = who[:1].lower() + who[1:]
         raise Forbidden(f"Only {who} of the partnership holding the review can complete '{label}'")
@@ -162,6 +167,23 @@ def check_may_manage(actor: Actor, partnership_id: UUID) -> None:
         return
     if not (actor.has_role(Role.BUSINESS_MANAGER) and actor.partnership_id == partnership_id):
         raise Forbidden("Only the business manager of the partnership holding the review can do this")
+
+
+def figures_partnership(actor: Actor) -> UUID:
+    """The partnership whose deadline figures the actor sees: their own, for its business manager, partners
+    and executive; Forbidden for anyone else."""
+    if actor.partnership_id is None or not actor.has_role(*PARTNERSHIP_CASE_ROLES):
+        raise Forbidden("Only the partnership's business manager, partners and executive see its figures")
+    return actor.partnership_id
+
+
+def check_may_draw_documents(actor: Actor, partnership_id: UUID) -> None:
+    """The documents sent to the Panel are drawn by the business manager, partners and executive of the
+    partnership holding the review (not by a partnership it is shared with)."""
+    if actor.has_role(Role.SYSTEM):
+        return
+    if actor.partnership_id != partnership_id or not actor.has_role(*PARTNERSHIP_CASE_ROLES):
+        raise Forbidden("Only the partnership's business manager, partners and executive draw documents")
 
 
 def may_manage(actor: Actor, partnership_id: UUID) -> bool:

@@ -348,8 +348,7 @@ class FormsService(ServiceBase):
                     status=item.status,  # type: ignore[arg-type]
                     blocked_by=item.blocked_by,
                     may_complete=item.status in ("not_started", "in_progress")
-                    and (caller.partnership_id == record.partnership_id or caller.has_role("system"))
-                    and caller.has_role(*item.step.by, "system"),
+                    and policy.may_complete_step(caller, record.partnership_id, item.step.by),
                     done_by=policy.who_completes(item.step.by),
                     deadline=item.step.deadline,
                     due_on=standing.revised_due_on if standing else None,
@@ -896,13 +895,7 @@ class FormsService(ServiceBase):
         """The caller's partnership's deadline figures for every review type (DeadlineSetting), with the
         bounds statute allows. Its business manager, partners and executive only."""
         caller = Actor.model_validate(actor)
-        partnership_id = caller.partnership_id
-        if partnership_id is None or not caller.has_role(
-            "business_manager", "safeguarding_partner", "executive"
-        ):
-            raise policy.Forbidden(
-                "Only the partnership's business manager, partners and executive see its figures"
-            )
+        partnership_id = policy.figures_partnership(caller)
         rows = []
         for definition in review_types().values():
             own = models.deadline_settings(self.uow.session, partnership_id, definition.code)
@@ -930,9 +923,8 @@ class FormsService(ServiceBase):
         bounds (InvalidRequest naming every figure out of bounds; nothing stored). Reviews opened from then
         on use them; open reviews keep theirs. Business manager only."""
         caller = Actor.model_validate(actor)
-        if caller.partnership_id is None:
-            raise policy.Forbidden("Only a partnership's business manager sets its deadline figures")
-        policy.check_may_manage(caller, caller.partnership_id)
+        partnership_id = policy.figures_partnership(caller)
+        policy.check_may_manage(caller, partnership_id)
         change = domain.checked(ChangeDeadlineSettings, command, "The figures")
         definition = domain.review_type(change.review_type)
         problems = []
@@ -950,7 +942,7 @@ class FormsService(ServiceBase):
         now = datetime.now(UTC)
         session = self.uow.session
         for code, value in change.values.items():
-            key = (caller.partnership_id, definition.code, code)
+            key = (partnership_id, definition.code, code)
             row = session.get(models.DeadlineSettingRow, key)
             if row is None:
                 row = models.DeadlineSettingRow(partnership_id=key[0], review_type=key[1], code=key[2])
@@ -970,12 +962,7 @@ class FormsService(ServiceBase):
         record, shared_with = _readable_review(self.uow.session, caller, review_id)
         if kind not in documents.KINDS:
             raise NotFound("No such document")
-        if caller.partnership_id != record.partnership_id or not caller.has_role(
-            "business_manager", "safeguarding_partner", "executive"
-        ):
-            raise policy.Forbidden(
-                "Only the partnership's business manager, partners and executive draw documents"
-            )
+        policy.check_may_draw_documents(caller, record.partnership_id)
         review = ReviewFile.model_validate(self._review_file(caller, record, shared_with))
         today = _today()
         if kind == "rapid-review-report":

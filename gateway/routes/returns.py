@@ -40,7 +40,6 @@ from services.forms.contract import (
     ReviewFile,
     today_in_england,
 )
-from services.kernel.identity import Role
 
 router = APIRouter()
 
@@ -53,7 +52,6 @@ STATUS_TAGS = {
     "submitted": ("Submitted", "govuk-tag--green"),
     "nil": ("Nil return", "govuk-tag--turquoise"),
 }
-AGENCY_PEOPLE = (Role.AGENCY_LEAD, Role.AGENCY_AUTHOR)
 
 # The return's questions, in the order the form asks them; the words come from the contract.
 TEXT_FIELDS = ("author_role", "summary", "immediate_actions", "learning")
@@ -108,21 +106,7 @@ def _text(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-# -- who the page offers what (the forms service decides again on every call) ------------------------------
-
-
-def _own_agency(caller: Caller, agency_return: ReturnSummary) -> bool:
-    """The caller is a lead or author of the agency the return is asked of, in that partnership."""
-    actor = caller.actor
-    return (
-        actor.has_role(*AGENCY_PEOPLE)
-        and actor.partnership_id == agency_return.partnership_id
-        and actor.agency_id == agency_return.agency_id
-    )
-
-
-def _agency_lead(caller: Caller, agency_return: ReturnSummary) -> bool:
-    return _own_agency(caller, agency_return) and caller.actor.has_role(Role.AGENCY_LEAD)
+# -- refusals (who may do what is the forms service's rule: ReturnView.own_agency, .agency_lead) ----------
 
 
 def _refuse(words: str) -> HTTPException:
@@ -414,7 +398,7 @@ async def _return_page(
     panel: str = "",
     status: int = 200,
 ) -> Response:
-    own = _own_agency(caller, view)
+    own = view.own_agency
     names = await _names([view.submitted_by, *(addendum.author for addendum in view.addenda)])
     form_values = values if values is not None else _form_values(view.answers)
     episodes = list(form_values["episodes"])
@@ -509,7 +493,7 @@ async def _conflict_page(
 async def save_return(request: Request, return_id: str, rpc: RpcDep, caller: Caller) -> Response:
     """Save the draft with the version the page was opened at; "Continue" saves, then checks the answers."""
     view = await _return(rpc, caller, return_id)
-    if not _own_agency(caller, view):
+    if not view.own_agency:
         raise _refuse("Only the agency's own safeguarding lead or author can change its return")
     form = await request.form()
     answers, values, problems = _answers_from(form)
@@ -550,7 +534,7 @@ async def _check_page(
         "episode_cards": _episode_cards(view.answers),
         "missing": missing,
         "may_submit": view.may_submit and not missing,
-        "is_lead": _agency_lead(caller, view),
+        "is_lead": view.agency_lead,
         **_error_context(errors or []),
     }
     return render(request, "returns/check.html", context, status_code=status)
@@ -560,7 +544,7 @@ async def _check_page(
 async def check_return(request: Request, return_id: str, rpc: RpcDep, caller: Caller) -> Response:
     """Check your answers before submitting: what is still missing, and "Submit return" for the lead."""
     view = await _return(rpc, caller, return_id)
-    if not _own_agency(caller, view):
+    if not view.own_agency:
         raise _refuse("Only the agency's own safeguarding lead or author can check its return")
     if view.status in LOCKED:
         return RedirectResponse(f"/returns/{view.id}", status_code=303)
@@ -579,7 +563,7 @@ async def submit_return(request: Request, return_id: str, rpc: RpcDep, caller: C
     """Submit the return as checked (the version the check page showed). One of two submissions at once wins;
     the other is told, and nothing of it is merged."""
     view = await _return(rpc, caller, return_id)
-    if not _agency_lead(caller, view):
+    if not view.agency_lead:
         raise _refuse("Only the agency's safeguarding lead can submit its return")
     if view.status in LOCKED:
         return await _conflict_page(request, view, "This return has already been submitted.")
@@ -613,7 +597,7 @@ def _nil_page(
 async def nil_return_page(request: Request, return_id: str, rpc: RpcDep, caller: Caller) -> Response:
     """Confirm the agency had no involvement with the child or family (its lead only)."""
     view = await _return(rpc, caller, return_id)
-    if not _agency_lead(caller, view):
+    if not view.agency_lead:
         raise _refuse("Only the agency's safeguarding lead can make a nil return")
     if view.status in LOCKED:
         return RedirectResponse(f"/returns/{view.id}", status_code=303)
@@ -624,7 +608,7 @@ async def nil_return_page(request: Request, return_id: str, rpc: RpcDep, caller:
 async def nil_return(request: Request, return_id: str, rpc: RpcDep, caller: Caller) -> Response:
     """Make the nil return once "yes" is chosen; "no" goes back to the return."""
     view = await _return(rpc, caller, return_id)
-    if not _agency_lead(caller, view):
+    if not view.agency_lead:
         raise _refuse("Only the agency's safeguarding lead can make a nil return")
     if view.status in LOCKED:
         return await _conflict_page(request, view, "This return has already been submitted.")
@@ -657,7 +641,7 @@ async def nil_return(request: Request, return_id: str, rpc: RpcDep, caller: Call
 async def add_addendum(request: Request, return_id: str, rpc: RpcDep, caller: Caller) -> Response:
     """Add a correction to a submitted return, with its own author and time; the return is unchanged."""
     view = await _return(rpc, caller, return_id)
-    if not _own_agency(caller, view):
+    if not view.own_agency:
         raise _refuse("Only the agency's own safeguarding lead or author can add to its return")
     form = await request.form()
     text = _text(form, "text")

@@ -813,6 +813,9 @@ class ReturnView(ReturnSummary):
 
     answers: dict[str, Any]
     addenda: list[Addendum]
+    # The caller is one of the agency's own people (drafts, addenda) / its safeguarding lead (submits).
+    own_agency: bool = False
+    agency_lead: bool = False
     may_edit: bool
     may_submit: bool
     missing: list[dict[str, str]]

@@ -443,6 +443,9 @@ class Completion:
     stage: str
     closed: bool
     events: list[EventData]
+    # The timeliness of the step's deadline, if it has one: its revised due date and how late it was.
+    due_on: date | None = None
+    late_by_working_days: int | None = None
 
 
 def complete_step(
@@ -506,7 +509,14 @@ def complete_step(
             )
         )
     events += deadline_changes(state, before, after, "started")
-    return Completion(completed, after.stage, after.closed, events)
+    return Completion(
+        completed,
+        after.stage,
+        after.closed,
+        events,
+        standing.revised_due_on if standing else None,
+        standing.late_by_working_days if standing else None,
+    )
 
 
 def _facts_of(

@@ -3,6 +3,7 @@ open reviews and statutory deadlines by red/amber/green. Counts by partnership i
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,8 @@ from services.kernel.metrics import CallbackGauges
 # At most this many open reviews are planned per scrape (the newest); more is a sign to aggregate in
 # analytics rather than here.
 SCRAPE_LIMIT = 2000
+# Gauges read within this many seconds of each other (one scrape) share one planning.
+SCRAPE_REUSE_SECONDS = 5.0
 
 
 def returns_overdue(session: Session, today: Any) -> list[tuple[tuple[str], float]]:
@@ -45,18 +48,11 @@ def deadline_standings(
             .limit(SCRAPE_LIMIT)
         )
     )
-    ids = [record.id for record in records]
-    steps, pauses, returns = (
-        models.steps_of(session, ids),
-        models.pauses_of(session, ids),
-        models.returns_of(session, ids),
-    )
+    states = models.review_states(session, records)
     reviews: Counter[tuple[str, str]] = Counter()
     statutory: Counter[tuple[str, str]] = Counter()
     for record in records:
-        state = models.review_state(
-            record, steps.get(record.id, []), pauses.get(record.id, []), returns.get(record.id, [])
-        )
+        state = states[record.id]
         current = domain.plan(state, today)
         partnership = str(record.partnership_id)
         reviews[partnership, current.rag] += 1
@@ -81,15 +77,22 @@ class BusinessFigures(DependencyProvider):
             with Session(self.engine) as session:
                 return returns_overdue(session, today())
 
+        # Both gauges below come from one planning of the open reviews: done once per scrape, not twice.
+        latest: dict[str, Any] = {"at": -SCRAPE_REUSE_SECONDS, "standings": None}
+
+        def standings() -> tuple[Counter[tuple[str, str]], Counter[tuple[str, str]]]:
+            if time.monotonic() - latest["at"] >= SCRAPE_REUSE_SECONDS:
+                with Session(self.engine) as session:
+                    latest["standings"] = deadline_standings(session, today())
+                latest["at"] = time.monotonic()
+            result: tuple[Counter[tuple[str, str]], Counter[tuple[str, str]]] = latest["standings"]
+            return result
+
         def by_rag() -> list[tuple[tuple[str, str], float]]:
-            with Session(self.engine) as session:
-                reviews, _ = deadline_standings(session, today())
-            return [(key, float(count)) for key, count in reviews.items()]
+            return [(key, float(count)) for key, count in standings()[0].items()]
 
         def statutory() -> list[tuple[tuple[str, str], float]]:
-            with Session(self.engine) as session:
-                _, deadlines = deadline_standings(session, today())
-            return [(key, float(count)) for key, count in deadlines.items()]
+            return [(key, float(count)) for key, count in standings()[1].items()]
 
         self._gauges = [
             CallbackGauges(

@@ -236,9 +236,14 @@ def check_may_write_return(actor: Actor, agency_return: ReturnOwnership) -> None
         raise Forbidden("Only the agency's own lead or author can write its return")
 
 
+def is_agency_lead(actor: Actor, agency_return: ReturnOwnership) -> bool:
+    """The actor is the safeguarding lead of the agency the return is asked of, in that partnership."""
+    return is_own_agency(actor, agency_return) and actor.has_role(Role.AGENCY_LEAD)
+
+
 def check_may_submit_return(actor: Actor, agency_return: ReturnOwnership) -> None:
     """Submitting (or a nil return): the agency's own safeguarding lead."""
-    if not (is_own_agency(actor, agency_return) and actor.has_role(Role.AGENCY_LEAD)):
+    if not is_agency_lead(actor, agency_return):
         raise Forbidden("Only the agency's safeguarding lead can submit its return")
 
 

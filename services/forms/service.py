@@ -180,23 +180,11 @@ class FormsService(ServiceBase):
             for record, shared_with in models.readable_reviews(session, scope, LIST_LIMIT)
             if scope.admits(models.ownership(record, shared_with))
         ]
-        ids = [record.id for record, _ in found]
-        steps, pauses, returns = (
-            models.steps_of(session, ids),
-            models.pauses_of(session, ids),
-            models.returns_of(session, ids),
-        )
+        states = models.review_states(session, [record for record, _ in found])
         today = _today()
         entries = []
         for record, shared_with in found:
-            state = _state(
-                session,
-                record,
-                steps.get(record.id, []),
-                pauses.get(record.id, []),
-                returns.get(record.id, []),
-            )
-            current = domain.plan(state, today)
+            current = domain.plan(states[record.id], today)
             entries.append(
                 ReviewListEntry(
                     **_summary_fields(record, shared_with),
@@ -478,11 +466,7 @@ class FormsService(ServiceBase):
         assert row is not None, "complete_step refuses a step with no saved answers"
         row.completed_on, row.completed_by = completion.record.completed_on, actor_id or caller.user_id
         row.version = completion.record.version
-        standing = clock.by_code(
-            domain.plan(state, completion.record.completed_on or _today()).standings
-        ).get(step_def.deadline if step_def and step_def.deadline else "")
-        if standing is not None:
-            row.due_on, row.late_by_working_days = standing.revised_due_on, standing.late_by_working_days
+        row.due_on, row.late_by_working_days = completion.due_on, completion.late_by_working_days
         record.stage = completion.stage
         record.version += 1
         events: list[EventData] = list(completion.events)
@@ -708,7 +692,7 @@ class FormsService(ServiceBase):
     ) -> dict[str, Any]:
         agency_return = _agency_return(row)
         ownership = agency_return.ownership
-        own = policy.is_own_agency(caller, ownership)
+        own, lead = policy.is_own_agency(caller, ownership), policy.is_agency_lead(caller, ownership)
         answers = AgencyReturnAnswers.model_validate(row.answers or {})
         return ReturnView(
             **_return_summary(row, review.title, _today()).model_dump(),
@@ -717,8 +701,10 @@ class FormsService(ServiceBase):
                 Addendum(id=a.id, text=a.text, author=a.author, added_at=a.added_at)
                 for a in models.addenda_of(self.uow.session, row.id)
             ],
+            own_agency=own,
+            agency_lead=lead,
             may_edit=own and not agency_return.locked,
-            may_submit=own and caller.has_role("agency_lead") and not agency_return.locked,
+            may_submit=lead and not agency_return.locked,
             missing=[] if agency_return.locked else answers.missing_to_submit(),
         ).model_dump(mode="json")
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from services.kernel.events import EventData
 
 SERVICE = "notifications"
 
@@ -22,7 +25,7 @@ class PartnershipContact(BaseModel):
 
 
 class InAppNotification(BaseModel):
-    """A message in a person's notification centre."""
+    """A message in a person's notification centre. `link` is the page to open (a path of this site)."""
 
     id: UUID
     partnership_id: UUID
@@ -30,7 +33,153 @@ class InAppNotification(BaseModel):
     kind: str
     title: str
     body: str
+    link: str | None = None
+    urgent: bool = False
+    created_at: datetime | None = None
     read: bool
+
+
+class Inbox(BaseModel):
+    """A person's notification centre: how many are unread, and the newest messages (`inbox` RPC)."""
+
+    unread: int
+    items: list[InAppNotification]
+
+
+class MarkRead(BaseModel):
+    """Command: mark some of one's own messages read, or all of them (`ids` empty and `all` true)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[UUID] = Field(default_factory=list, max_length=500)
+    all: bool = False
+
+
+Timing = Literal["immediate", "digest"]
+
+
+class KindChoice(BaseModel):
+    """How a person receives one kind of message. Statutory and urgent kinds are always immediate."""
+
+    kind: str
+    label: str
+    fixed: bool
+    timing: Timing
+
+
+class Preferences(BaseModel):
+    """A person's choices, one per kind of message they can receive (`preferences` RPC)."""
+
+    digest_hour: int
+    choices: list[KindChoice]
+
+
+class SetPreferences(BaseModel):
+    """Command: choose immediate or daily digest per kind; a fixed kind cannot be changed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timings: dict[str, Timing]
+
+
+class RuleSetting(BaseModel):
+    """One rule as a partnership has it (`rules` RPC): what triggers it, whom it tells, and its figures.
+
+    `days` is None for a rule triggered by an event; `problem` says why a rule is not active (it names
+    an event that no service publishes yet, for example), and such a rule sends nothing.
+    """
+
+    code: str
+    label: str
+    trigger: str
+    recipients: list[str]
+    statutory: bool
+    enabled: bool
+    days: int | None
+    default_days: int | None
+    min_days: int | None
+    max_days: int | None
+    problem: str | None
+
+
+class SetRule(BaseModel):
+    """Command: a partnership's own figure for a rule, or switching it off (a statutory rule stays on)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    partnership_id: UUID
+    code: str = Field(min_length=1, max_length=60)
+    enabled: bool = True
+    days: int | None = None
+
+
+DeliveryStatus = Literal["queued", "sending", "sent", "failed", "uncertain", "not_sent"]
+
+
+class DeliveryAttempt(BaseModel):
+    """One thing that happened to a message: queued, sent, failed (with the reason), retried."""
+
+    at: datetime
+    status: str
+    detail: str | None
+
+
+class Delivery(BaseModel):
+    """One message to one person by one channel, and what became of it (`delivery_log` RPC).
+
+    `recipient` is the person's name as the partnership knows them, with their role in words, and
+    `address` the e-mail address it went to (None in-app);
+    `status` not_sent means there was nobody to send it to, or no address (see `last_error`);
+    `uncertain` means the service stopped while sending: it may have gone, and is not sent again
+    automatically, so that nobody gets it twice (a business manager may send it again).
+    """
+
+    id: UUID
+    review_id: UUID | None
+    rule: str
+    kind: str
+    title: str
+    channel: Literal["email", "in_app"]
+    recipient: str
+    address: str | None
+    status: DeliveryStatus
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime | None
+    history: list[DeliveryAttempt]
+
+
+class DeliveryQuery(BaseModel):
+    """Which deliveries to list: a partnership's, optionally of one review."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    partnership_id: UUID
+    review_id: UUID | None = None
+    limit: int = Field(default=200, ge=1, le=1000)
+
+
+class NotificationCreated(EventData):
+    """An in-app message was put in a person's notification centre. No words of the message travel:
+    the gateway uses it to tell that person's open pages their unread count changed."""
+
+    event_type: ClassVar[str] = "notifications.notification_created"
+
+    notification_id: UUID
+    user_id: UUID
+    kind: str
+    urgent: bool
+
+
+class NotificationsRead(EventData):
+    """A person marked messages read (their other open pages update their unread count)."""
+
+    event_type: ClassVar[str] = "notifications.notifications_read"
+
+    user_id: UUID
+    unread: int
 
 
 AccountEmailKind = Literal[

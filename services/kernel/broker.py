@@ -23,6 +23,9 @@ RETRY_EXCHANGE = "caserev.retry"
 RETRY_QUEUE = "caserev.retry"
 DEAD_LETTER_QUEUE = "caserev.dead-letters"
 RPC_EXCHANGE = "nameko-rpc"
+# Queues of handlers since renamed or removed: deleted when the topology is declared, so that they stop
+# collecting events nobody reads.
+RETIRED_QUEUES = ("evt-forms-review_opened--notifications.tell_business_managers",)
 
 
 def event_exchange(source_service: str) -> Exchange:
@@ -93,6 +96,8 @@ def declare_topology(connection: Connection, service_classes: Iterable[Any]) -> 
         for queue in (retry_queue(), dead_letter_queue()):
             queue.bind(channel).declare()
             declared.append(queue.name)
+        for retired in RETIRED_QUEUES:
+            channel.queue_delete(retired)
         for service_cls in service_classes:
             event_exchange(service_cls.name).bind(channel).declare()
             for queue in event_handler_queues(service_cls):

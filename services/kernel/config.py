@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     smtp_port: int = 1025
     smtp_from: str = "Case Review <no-reply@caserev.localhost>"
     maildir: str = "var/mail"
+    # Notifications: the rules file (empty: the one shipped in services/notifications/rules.yml), how often
+    # the scheduler looks for due reminders, the hour (Europe/London) of the daily digest, and how long an
+    # e-mail may stay "sending" before a stopped sender is assumed (it is then marked uncertain, not resent).
+    notification_rules: str = ""
+    schedule_interval_s: float = 30.0
+    digest_hour: int = 7
+    sending_lease_s: float = 120.0
 
     public_url: str = "http://127.0.0.1:8000"
     # "local" (a developer's machine: plain HTTP, generated keys) or anything else (production rules).

@@ -51,6 +51,12 @@ class UnitOfWork:
             self._session = self._database.sessions()
         return self._session
 
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """New sessions on the schema, for work that must commit in steps (`with uow.sessions.begin() as s`):
+        an e-mail sender records `sending` before it talks to the relay, and `sent` after."""
+        return self._database.sessions
+
     def emit(
         self,
         payload: EventData,

@@ -3,12 +3,15 @@ and never carries details of the child or family (they are behind sign-in)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
 from uuid import UUID
 
 from services.kernel.errors import InvalidRequest
 from services.notifications.contract import AccountEmail
+from services.notifications.rules import Rule
 
 MAX_SEND_ATTEMPTS = 8
 
@@ -160,3 +163,169 @@ def account_letter(
         ]
     body = "\n\n".join([f"Dear {message.display_name},", *paragraphs, SIGN_OFF]) + "\n"
     return Letter(subject=subject, body=body)
+
+
+# ------------------------------------------------------------------------------------ rules into messages
+
+
+def day_in_words(day: date) -> str:
+    """A date as the pages say it: Tuesday 5 May 2026."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+class Words(dict[str, str]):
+    """Placeholders for a rule's words; one the context lacks reads as nothing rather than failing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def words_for(context: Mapping[str, Any]) -> Words:
+    """The placeholders' values: dates in words, everything else as text."""
+    return Words(
+        {
+            key: day_in_words(value)
+            if isinstance(value, date) and not isinstance(value, datetime)
+            else str(value)
+            for key, value in context.items()
+            if value is not None
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Wording:
+    """A rule's message for one context: its title, body and the page it opens (a path of this site)."""
+
+    title: str
+    body: str
+    link: str
+
+
+def word(rule: Rule, context: Mapping[str, Any]) -> Wording:
+    """Fill a rule's words; the link's parts are identifiers only."""
+    values = words_for(context)
+    return Wording(
+        title=rule.title.format_map(values)[:200],
+        body=rule.body.format_map(values),
+        link=rule.link.format_map(values),
+    )
+
+
+class Recipient(Protocol):
+    """What the service knows of a person it may write to (models.PersonRecord)."""
+
+    user_id: UUID
+    partnership_id: UUID | None
+    agency_id: UUID | None
+    display_name: str
+    email: str | None
+    roles: list[str]
+    active: bool
+
+
+ROLE_WORDS = {
+    "business_manager": "business manager",
+    "executive": "Executive",
+    "safeguarding_partner": "safeguarding partner",
+    "agency_lead": "agency safeguarding lead",
+}
+
+
+def choose_recipients(
+    who: str,
+    people: Iterable[Recipient],
+    *,
+    partnership_id: UUID,
+    agency_id: UUID | None,
+    named: Iterable[UUID] = (),
+) -> list[Recipient]:
+    """The active people of the partnership a rule's `to` entry names, in a stable order.
+
+    `agency_safeguarding_partner` is the agency's own safeguarding partner, or every safeguarding partner
+    of the partnership when the agency has none of its own (schools, the voluntary sector).
+    """
+    present = [p for p in people if p.active and p.partnership_id == partnership_id]
+    if who.startswith("user:"):
+        wanted = set(named)
+        chosen = [p for p in present if p.user_id in wanted]
+    elif who == "agency_lead":
+        chosen = [p for p in present if "agency_lead" in p.roles and agency_id and p.agency_id == agency_id]
+    elif who == "agency_safeguarding_partner":
+        partners = [p for p in present if "safeguarding_partner" in p.roles]
+        own = [p for p in partners if agency_id and p.agency_id == agency_id]
+        chosen = own or partners
+    elif who == "safeguarding_partners":
+        chosen = [p for p in present if "safeguarding_partner" in p.roles]
+    else:
+        chosen = [p for p in present if who in p.roles]
+    return sorted(chosen, key=lambda p: (p.display_name, str(p.user_id)))
+
+
+def nobody_reason(who: str, agency: str | None) -> str:
+    """Why a message went to nobody, for the business manager's delivery log."""
+    if who == "agency_lead":
+        return f"Nobody is the safeguarding lead of {agency or 'the agency'} in Case Review: add one"
+    if who == "agency_safeguarding_partner":
+        return "The partnership has no safeguarding partner in Case Review: add one"
+    words = ROLE_WORDS.get(who, who.removeprefix("user:").replace("_", " "))
+    return f"Nobody in Case Review is the partnership's {words}"
+
+
+def recipient_words(person: Recipient, who: str) -> str:
+    """A person as the delivery log names them: name, and the role the rule reached them in."""
+    if who.startswith("user:"):
+        return person.display_name
+    role = {
+        "agency_safeguarding_partner": "safeguarding_partner",
+        "safeguarding_partners": "safeguarding_partner",
+    }
+    return f"{person.display_name} ({ROLE_WORDS.get(role.get(who, who), who)})"
+
+
+def message_letter(display_name: str, wording: Wording, public_url: str) -> Letter:
+    """The e-mail of a message: what is needed, and the link; the detail is behind sign-in."""
+    url = public_url.rstrip("/") + wording.link
+    body = "\n\n".join(
+        [
+            f"Dear {display_name},",
+            wording.body,
+            f"Sign in to Case Review to see it:\n{url}",
+            "For the privacy of the people concerned, this e-mail holds no details of the case.",
+            SIGN_OFF,
+        ]
+    )
+    return Letter(subject=wording.title, body=body + "\n")
+
+
+def digest_letter(display_name: str, items: list[Wording], public_url: str, day: date) -> Letter:
+    """One e-mail with a day's messages for a person who chose the daily digest."""
+    base = public_url.rstrip("/")
+    count = len(items)
+    lines = [f"Dear {display_name},", f"Your Case Review messages for {day_in_words(day)}:"]
+    for item in items:
+        lines.append(f"- {item.title}\n  {base}{item.link}")
+    lines += [f"All your messages:\n{base}/notifications", SIGN_OFF]
+    subject = (
+        "Your Case Review summary: 1 message" if count == 1 else f"Your Case Review summary: {count} messages"
+    )
+    return Letter(subject=subject, body="\n\n".join(lines) + "\n")
+
+
+PERMANENT_SMTP_CODES = range(500, 600)
+
+
+def failure_in_words(error: BaseException) -> tuple[str, bool]:
+    """A sending failure as the delivery log says it, and whether trying again could help."""
+    import smtplib
+
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        permanent = all(code in PERMANENT_SMTP_CODES for code in codes)
+        return (f"The mail server refused the address ({', '.join(map(str, codes))})", not permanent)
+    if isinstance(error, smtplib.SMTPResponseException):
+        permanent = error.smtp_code in PERMANENT_SMTP_CODES
+        return (f"The mail server refused the message ({error.smtp_code})", not permanent)
+    if isinstance(error, (ConnectionError, OSError, smtplib.SMTPServerDisconnected)):
+        return ("The mail server could not be reached", True)
+    return (f"Sending failed ({type(error).__name__})", True)

@@ -14,13 +14,42 @@ def check_may_send_account_email(actor: Actor) -> None:
         raise Forbidden("Only the system can send account e-mail")
 
 
-def check_may_set_contact(actor: Actor, partnership_id: UUID) -> None:
-    """The system, or an administrator of that partnership, sets whom the service writes to."""
-    if actor.has_role(Role.SYSTEM):
+def person_of(actor: Actor) -> UUID:
+    """The person asking for their own messages or choices: a signed-in user (not the system, not an
+    agency's system); Forbidden otherwise."""
+    if actor.has_role(Role.SYSTEM, Role.AGENCY_SYSTEM):
+        raise Forbidden("Only a person has messages")
+    try:
+        return UUID(actor.user_id)
+    except ValueError:
+        raise Forbidden("Only a person has messages") from None
+
+
+def check_may_read_rules(actor: Actor, partnership_id: UUID) -> None:
+    """The business manager, safeguarding partners and Executive of the partnership see its rules."""
+    if actor.partnership_id == partnership_id and actor.has_role(
+        Role.BUSINESS_MANAGER, Role.SAFEGUARDING_PARTNER, Role.EXECUTIVE
+    ):
         return
-    if actor.has_role(Role.PARTNERSHIP_ADMIN) and actor.partnership_id == partnership_id:
+    raise Forbidden("Only the partnership's business manager and partners can see its notification rules")
+
+
+def check_may_set_rules(actor: Actor, partnership_id: UUID) -> None:
+    """The business manager of the partnership adjusts its rules."""
+    if actor.partnership_id == partnership_id and actor.has_role(Role.BUSINESS_MANAGER):
         return
-    raise Forbidden("Only an administrator of the partnership can set its contacts")
+    raise Forbidden("Only the partnership's business manager can change its notification rules")
+
+
+def check_may_see_deliveries(actor: Actor, partnership_id: UUID | None) -> None:
+    """What was sent to whom about a partnership's reviews is for its business manager."""
+    if (
+        partnership_id is not None
+        and actor.partnership_id == partnership_id
+        and actor.has_role(Role.BUSINESS_MANAGER)
+    ):
+        return
+    raise Forbidden("Only the partnership's business manager can see what was sent")
 
 
 def data_protection_scope(actor: Actor) -> UUID | None:

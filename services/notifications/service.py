@@ -1,25 +1,55 @@
-"""The notifications service: everything sent to a person, in-app and by e-mail."""
+"""The notifications service: everything sent to a person, in-app and by e-mail.
+
+Rules as data (rules.yml, services/notifications/rules.py) turn events and approaching due dates into
+messages; the engine (engine.py) writes them; a scheduler sends the date rules' reminders on one process
+at a time; a sender delivers e-mail with retries and back-off, and never sends one twice.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import select
 
-from services.forms.contract import PersonQuery, PersonRecord, ReviewOpened
+from services.forms.contract import PersonQuery, PersonRecord
 from services.kernel.config import get_settings
 from services.kernel.entrypoints import event_handler, rpc, timer
-from services.kernel.errors import validated
-from services.kernel.events import Envelope
-from services.kernel.identity import Actor
+from services.kernel.errors import InvalidRequest, NotFound, validated
+from services.kernel.events import Envelope, EventData
+from services.kernel.identity import Actor, AgencyChanged, PersonChanged
 from services.kernel.service_base import ServiceBase
 from services.kernel.unit_of_work import Database, UnitOfWork
-from services.notifications import domain, models, policy
-from services.notifications.contract import SERVICE, AccountEmail, InAppNotification, PartnershipContact
-from services.notifications.models import Base, ContactRecord, EmailRecord, NotificationRecord
+from services.notifications import domain, engine, models, policy
+from services.notifications.contract import (
+    SERVICE,
+    AccountEmail,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryQuery,
+    InAppNotification,
+    Inbox,
+    KindChoice,
+    MarkRead,
+    NotificationsRead,
+    Preferences,
+    RuleSetting,
+    SetPreferences,
+    SetRule,
+)
+from services.notifications.models import (
+    Base,
+    DeliveryEventRecord,
+    EmailRecord,
+    NotificationRecord,
+    PreferenceRecord,
+    RuleSettingRecord,
+)
+from services.notifications.rules import Rule, RuleBook, load_rules
 from services.notifications.smtp import send_email
 
 log = logging.getLogger(__name__)
@@ -27,36 +57,53 @@ log = logging.getLogger(__name__)
 SEND_BATCH = 20
 
 
+def rule_book() -> RuleBook:
+    """The deployment's rules (CASEREV_NOTIFICATION_RULES, else the shipped file); problems are logged."""
+    configured = get_settings().notification_rules
+    book = load_rules(Path(configured) if configured else None)
+    for problem in book.problems:
+        log.warning("notification rule not active: %s", problem)
+    return book
+
+
+RULES = rule_book()
+
+
+def _setting_of(rule: Rule, record: RuleSettingRecord | None) -> RuleSetting:
+    figures = engine.effective(rule, record)
+    return RuleSetting(
+        code=rule.code,
+        label=rule.label,
+        trigger=rule.trigger,
+        recipients=rule.recipients_in_words(),
+        statutory=rule.statutory,
+        enabled=figures.enabled,
+        days=figures.days,
+        default_days=rule.days,
+        min_days=rule.min_days if rule.min_days is not None else rule.days,
+        max_days=rule.max_days if rule.max_days is not None else rule.days,
+        problem=domain_problem(rule),
+    )
+
+
+def domain_problem(rule: Rule) -> str | None:
+    if not rule.problems:
+        return None
+    return "; ".join(problem.removeprefix(f"rule {rule.code}: ") for problem in rule.problems)
+
+
 class NotificationsService(ServiceBase):
-    """Turns events into in-app notifications and e-mails, and delivers the e-mails."""
+    """Turns events and due dates into messages, in-app and by e-mail, and delivers the e-mail."""
 
     name = SERVICE
 
     uow: UnitOfWork = Database(Base.metadata)  # type: ignore[assignment]
 
-    @rpc
-    def set_contact(self, actor: dict[str, Any], contact: dict[str, Any]) -> str:
-        """Add or replace the contact for a partnership and role (until identity feeds it by events).
+    def _emit(self) -> engine.Emit:
+        def emit(payload: EventData, partnership_id: UUID | None, review_id: UUID | None) -> None:
+            self.uow.emit(payload, partnership_id=partnership_id, review_id=review_id)
 
-        The system, or an administrator of that partnership (policy.check_may_set_contact); else Forbidden.
-        """
-        caller = Actor.model_validate(actor)
-        wanted = validated(PartnershipContact, contact, "The contact")
-        policy.check_may_set_contact(caller, wanted.partnership_id)
-        session = self.uow.session
-        existing = session.scalars(
-            select(ContactRecord).where(
-                ContactRecord.partnership_id == wanted.partnership_id,
-                ContactRecord.role == wanted.role,
-                ContactRecord.email == wanted.email,
-            )
-        ).first()
-        record = existing or ContactRecord(id=uuid.uuid4())
-        record.partnership_id, record.role = wanted.partnership_id, wanted.role
-        record.display_name, record.email = wanted.display_name, wanted.email
-        record.recorded_at = datetime.now(UTC)
-        session.add(record)
-        return str(record.id)
+        return emit
 
     @rpc
     def send_account_email(
@@ -102,21 +149,31 @@ class NotificationsService(ServiceBase):
 
     @rpc
     def records_about_person(self, actor: dict[str, Any], person: dict[str, Any]) -> list[dict[str, Any]]:
-        """Data protection: every record addressed to a person's e-mail (PersonQuery), as PersonRecords.
+        """Data protection: every record about a person (PersonQuery: user id or e-mail), as PersonRecords.
 
-        Contacts with that address, their in-app notifications, and e-mail sent to it, in the caller's
-        partnership. Only its data protection officer, or the system, may ask
-        (policy.data_protection_scope); e-mail kept for no partnership is found only by the system
-        acting for no partnership. The service holds no user ids: a query by user id alone finds nothing.
+        The person as identity published them, their in-app notifications, and e-mail sent to their
+        address (and to contacts of old with it), in the caller's partnership. Only its data protection
+        officer, or the system, may ask (policy.data_protection_scope); e-mail kept for no partnership is
+        found only by the system acting for no partnership.
         """
         caller = Actor.model_validate(actor)
         partnership_id = policy.data_protection_scope(caller)
         wanted = validated(PersonQuery, person, "The person")
-        if wanted.email is None:
-            return []
         session = self.uow.session
-        contacts = models.contacts_with_address(session, wanted.email, partnership_id)
+        people = models.people_matching(session, wanted.user_id, wanted.email, partnership_id)
+        contacts = models.contacts_with_address(session, wanted.email, partnership_id) if wanted.email else []
         records = [
+            PersonRecord(
+                service=SERVICE,
+                record_type="person",
+                record_id=str(found.user_id),
+                partnership_id=found.partnership_id,
+                summary=f"Person written to, in the roles {', '.join(found.roles) or 'none'}",
+                recorded_at=found.changed_at,
+            )
+            for found in people
+        ]
+        records += [
             PersonRecord(
                 service=SERVICE,
                 record_type="contact",
@@ -136,8 +193,13 @@ class NotificationsService(ServiceBase):
                 summary=f"In-app notification: {notification.title}",
                 recorded_at=notification.created_at,
             )
-            for notification in models.notifications_of(session, [contact.id for contact in contacts])
+            for notification in models.notifications_of(
+                session, [contact.id for contact in contacts], [found.user_id for found in people]
+            )
         ]
+        addresses = {found.email for found in people if found.email} | (
+            {wanted.email} if wanted.email else set()
+        )
         records += [
             PersonRecord(
                 service=SERVICE,
@@ -147,122 +209,102 @@ class NotificationsService(ServiceBase):
                 summary=f"E-mail ({email.status}): {email.subject}",
                 recorded_at=email.created_at,
             )
-            for email in models.emails_to(session, wanted.email, partnership_id)
+            for address in sorted(addresses)
+            for email in models.emails_to(session, address, partnership_id)
         ]
         return [record.model_dump(mode="json") for record in records]
 
-    @event_handler("forms", "review_opened")
-    def tell_business_managers(self, message: dict[str, Any]) -> None:
-        """A review opened: an in-app notification and an e-mail for each business manager."""
+    # ------------------------------------------------------------------------------ people, from identity
+
+    @event_handler("identity", "person_changed")
+    def learn_person(self, message: dict[str, Any]) -> None:
+        """Keep the latest of a person: whom to write to, in which roles (identity owns people)."""
         envelope = Envelope.model_validate(message)
         if not self.uow.first_delivery(envelope):
             return
-        opened = envelope.payload(ReviewOpened)
-        if envelope.partnership_id is None:
-            log.warning("event %s names no partnership: nobody to tell", envelope.event_id)
+        person = envelope.payload(PersonChanged)
+        engine.learn_person(self.uow.session, person.model_dump())
+
+    @event_handler("identity", "agency_changed")
+    def learn_agency(self, message: dict[str, Any]) -> None:
+        """Keep an agency's name, as messages about its returns say it."""
+        envelope = Envelope.model_validate(message)
+        if not self.uow.first_delivery(envelope):
             return
-        session = self.uow.session
-        contacts = {
-            contact.id: contact
-            for contact in session.scalars(
-                select(ContactRecord).where(
-                    ContactRecord.partnership_id == envelope.partnership_id,
-                    ContactRecord.role == "business_manager",
-                )
-            )
-        }
-        if not contacts:
-            log.warning("no business manager to tell of event %s", envelope.event_id)
-        now = datetime.now(UTC)
-        for outgoing in domain.review_opened_messages(
-            opened.review_id,
-            envelope.partnership_id,
-            opened.review_type,
-            list(contacts),
-            get_settings().public_url,
-        ):
-            notification = NotificationRecord(
-                id=uuid.uuid4(),
-                contact_id=outgoing.contact_id,
-                partnership_id=envelope.partnership_id,
-                review_id=opened.review_id,
-                event_id=envelope.event_id,
-                kind=outgoing.kind,
-                title=outgoing.title,
-                body=outgoing.body,
-                created_at=now,
-            )
-            session.add(notification)
-            session.add(
-                EmailRecord(
-                    id=uuid.uuid4(),
-                    notification_id=notification.id,
-                    partnership_id=envelope.partnership_id,
-                    to_address=contacts[outgoing.contact_id].email,
-                    subject=outgoing.title,
-                    body=outgoing.body,
-                    status="queued",
-                    attempts=0,
-                    created_at=now,
-                    next_attempt_at=now,
-                )
-            )
+        engine.learn_agency(self.uow.session, envelope.payload(AgencyChanged).model_dump())
+
+    def on_event(self, message: dict[str, Any]) -> None:
+        """Any event the rules name: the due dates it moves and the messages its rules send."""
+        envelope = Envelope.model_validate(message)
+        if not self.uow.first_delivery(envelope):
+            return
+        engine.handle_event(
+            self.uow.session, RULES, envelope, datetime.now(UTC), self._emit(), get_settings().public_url
+        )
+
+    # ------------------------------------------------------------------------------------- scheduling
+
+    @timer(interval=get_settings().schedule_interval_s)
+    def run_schedule(self) -> None:
+        """Reminders, chasers, escalations and digests that are due: one process at a time (advisory lock)."""
+        settings = get_settings()
+        result = engine.run_schedule(
+            self.uow.session,
+            RULES,
+            datetime.now(UTC),
+            self._emit(),
+            settings.public_url,
+            settings.digest_hour,
+        )
+        if result.reminders or result.digests:
+            log.info("schedule pass: %d reminders, %d digests", result.reminders, result.digests)
 
     @timer(interval=1)
     def send_queued_email(self) -> None:
-        """Deliver queued e-mail; rows are claimed with SKIP LOCKED, so each is sent by one process."""
-        session = self.uow.session
-        now = datetime.now(UTC)
-        due = session.scalars(
-            select(EmailRecord)
-            .where(EmailRecord.status == "queued", EmailRecord.next_attempt_at <= now)
-            .order_by(EmailRecord.created_at)
-            .limit(SEND_BATCH)
-            .with_for_update(skip_locked=True)
-        ).all()
+        """Deliver queued e-mail: claim (SKIP LOCKED, committed as `sending`), send, record; each step its
+        own transaction, so a stop between sending and recording leaves `sending`, which becomes
+        `uncertain` and is never sent again by itself."""
         settings = get_settings()
-        for email in due:
-            email.attempts += 1
+        sessions = self.uow.sessions
+        now = datetime.now(UTC)
+        with sessions.begin() as session:
+            stalled = engine.mark_stalled(session, now, settings.sending_lease_s)
+            claimed = engine.claim(session, now, SEND_BATCH)
+        if stalled:
+            log.warning("%d e-mails were left sending by a stopped sender: marked uncertain", stalled)
+        for email in claimed:
             try:
                 send_email(
                     settings,
-                    to=email.to_address,
+                    to=email.to,
                     subject=email.subject,
                     body=email.body,
                     message_key=str(email.id),
+                    attachment_name=email.attachment_name,
+                    attachment=email.attachment,
                 )
             except Exception as exc:
-                email.last_error = f"{type(exc).__name__}: {str(exc)[:200]}"
-                retry_at = domain.next_attempt(email.attempts, now)
-                if retry_at is None:
-                    email.status = "failed"
-                else:
-                    email.next_attempt_at = retry_at
-                log.warning(
-                    "e-mail %s not sent (attempt %d): %s", email.id, email.attempts, type(exc).__name__
-                )
+                with sessions.begin() as session:
+                    status = engine.record_failure(session, email.id, datetime.now(UTC), exc)
+                log.warning("e-mail %s not sent (%s): %s", email.id, status, type(exc).__name__)
                 continue
-            email.status, email.sent_at, email.last_error = "sent", datetime.now(UTC), None
+            with sessions.begin() as session:
+                engine.record_sent(session, email.id, datetime.now(UTC))
+
+    # ---------------------------------------------------------------------------- the notification centre
 
     @rpc
-    def notifications_for(self, actor: dict[str, Any], email: str) -> list[dict[str, Any]]:
-        """The in-app notifications of the contact with this e-mail, newest first (own only)."""
-        caller = Actor.model_validate(actor)
+    def inbox(self, actor: dict[str, Any], limit: int = 50) -> dict[str, Any]:
+        """The caller's own messages, newest first, and how many are unread (Inbox)."""
+        user_id = policy.person_of(Actor.model_validate(actor))
         session = self.uow.session
-        contact_ids = list(
-            session.scalars(
-                select(ContactRecord.id).where(
-                    ContactRecord.email == email, ContactRecord.partnership_id == caller.partnership_id
-                )
-            )
-        )
         rows = session.scalars(
             select(NotificationRecord)
-            .where(NotificationRecord.contact_id.in_(contact_ids))
-            .order_by(NotificationRecord.created_at.desc())
-            .limit(100)
+            .where(NotificationRecord.user_id == user_id)
+            .order_by(NotificationRecord.created_at.desc(), NotificationRecord.id)
+            .limit(max(1, min(int(limit), 200)))
         )
-        return [
+        items = [
             InAppNotification(
                 id=row.id,
                 partnership_id=row.partnership_id,
@@ -270,7 +312,222 @@ class NotificationsService(ServiceBase):
                 kind=row.kind,
                 title=row.title,
                 body=row.body,
+                link=row.link,
+                urgent=row.urgent,
+                created_at=row.created_at,
                 read=row.read_at is not None,
-            ).model_dump(mode="json")
+            )
             for row in rows
         ]
+        return Inbox(unread=engine.unread_count(session, user_id), items=items).model_dump(mode="json")
+
+    @rpc
+    def unread_count(self, actor: dict[str, Any]) -> int:
+        """How many of the caller's own messages are unread."""
+        return engine.unread_count(self.uow.session, policy.person_of(Actor.model_validate(actor)))
+
+    @rpc
+    def mark_read(self, actor: dict[str, Any], request: dict[str, Any]) -> int:
+        """Mark own messages read (MarkRead); others' ids are ignored. Returns the unread count after."""
+        caller = Actor.model_validate(actor)
+        user_id = policy.person_of(caller)
+        wanted = validated(MarkRead, request, "The request")
+        session = self.uow.session
+        changed = engine.mark_read(session, user_id, wanted.ids, wanted.all, datetime.now(UTC))
+        unread = engine.unread_count(session, user_id)
+        if changed:
+            self.uow.emit(
+                NotificationsRead(user_id=user_id, unread=unread), partnership_id=caller.partnership_id
+            )
+        return unread
+
+    @rpc
+    def preferences(self, actor: dict[str, Any]) -> dict[str, Any]:
+        """The caller's choice per kind of message: immediate or the daily digest (Preferences)."""
+        user_id = policy.person_of(Actor.model_validate(actor))
+        return self._preferences(user_id).model_dump(mode="json")
+
+    def _preferences(self, user_id: UUID) -> Preferences:
+        chosen = {
+            row.kind: row.timing
+            for row in self.uow.session.scalars(
+                select(PreferenceRecord).where(PreferenceRecord.user_id == user_id)
+            )
+        }
+        choices = [
+            KindChoice(
+                kind=kind,
+                label=label,
+                fixed=fixed,
+                timing="immediate" if fixed else chosen.get(kind, "immediate"),  # type: ignore[arg-type]
+            )
+            for kind, (label, fixed) in RULES.kinds().items()
+            if any(rule.kind == kind and rule.active for rule in RULES.rules)
+        ]
+        return Preferences(digest_hour=get_settings().digest_hour, choices=choices)
+
+    @rpc
+    def set_preferences(self, actor: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+        """Choose immediate or digest per kind (SetPreferences); statutory and urgent kinds stay immediate."""
+        user_id = policy.person_of(Actor.model_validate(actor))
+        wanted = validated(SetPreferences, request, "Your choices")
+        kinds = RULES.kinds()
+        problems = []
+        for kind, timing in wanted.timings.items():
+            if kind not in kinds:
+                problems.append({"field": kind, "message": "There is no such kind of message"})
+            elif kinds[kind][1] and timing != "immediate":
+                problems.append(
+                    {"field": kind, "message": f"{kinds[kind][0]}: always sent at once (statutory or urgent)"}
+                )
+        if problems:
+            raise InvalidRequest("Your choices have problems", problems=problems)
+        session = self.uow.session
+        for kind, timing in wanted.timings.items():
+            record = session.get(PreferenceRecord, (user_id, kind)) or PreferenceRecord(
+                user_id=user_id, kind=kind
+            )
+            record.timing = timing
+            session.add(record)
+        session.flush()
+        return self._preferences(user_id).model_dump(mode="json")
+
+    # ----------------------------------------------------------------------------- a partnership's rules
+
+    @rpc
+    def rules(self, actor: dict[str, Any], partnership_id: str) -> list[dict[str, Any]]:
+        """The partnership's rules as it has them (RuleSetting), with what stops any from working."""
+        partnership = _uuid_or_404(partnership_id)
+        policy.check_may_read_rules(Actor.model_validate(actor), partnership)
+        settings = engine.settings_of(self.uow.session, partnership)
+        return [_setting_of(rule, settings.get(rule.code)).model_dump(mode="json") for rule in RULES.rules]
+
+    @rpc
+    def set_rule(self, actor: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+        """A partnership's own days for a rule, or switching it off (SetRule); a statutory rule stays on."""
+        caller = Actor.model_validate(actor)
+        wanted = validated(SetRule, request, "The rule")
+        policy.check_may_set_rules(caller, wanted.partnership_id)
+        rule = RULES.rule(wanted.code)
+        if rule is None:
+            raise InvalidRequest(
+                "The rule has problems", problems=[{"field": "code", "message": "No such rule"}]
+            )
+        problems = []
+        if rule.statutory and not wanted.enabled:
+            problems.append({"field": "enabled", "message": "A statutory alert cannot be switched off"})
+        if wanted.days is not None:
+            low = rule.min_days if rule.min_days is not None else rule.days
+            high = rule.max_days if rule.max_days is not None else rule.days
+            if rule.days is None or low is None or high is None:
+                problems.append({"field": "days", "message": "This rule has no days to set"})
+            elif not low <= wanted.days <= high:
+                problems.append(
+                    {"field": "days", "message": f"Enter a number of working days from {low} to {high}"}
+                )
+        if problems:
+            raise InvalidRequest("The rule has problems", problems=problems)
+        session = self.uow.session
+        record = session.get(RuleSettingRecord, (wanted.partnership_id, rule.code)) or RuleSettingRecord(
+            partnership_id=wanted.partnership_id, rule=rule.code
+        )
+        record.enabled, record.days = wanted.enabled, wanted.days
+        record.updated_at, record.updated_by = datetime.now(UTC), caller.user_id
+        session.add(record)
+        log.info("rule %s set for partnership %s", rule.code, wanted.partnership_id)
+        return _setting_of(rule, record).model_dump(mode="json")
+
+    # ------------------------------------------------------------------------------------ delivery log
+
+    @rpc
+    def delivery_log(self, actor: dict[str, Any], query: dict[str, Any]) -> list[dict[str, Any]]:
+        """What was sent to whom about the partnership's reviews, newest first (Delivery)."""
+        wanted = validated(DeliveryQuery, query, "The query")
+        policy.check_may_see_deliveries(Actor.model_validate(actor), wanted.partnership_id)
+        session = self.uow.session
+        emails = select(EmailRecord).where(EmailRecord.partnership_id == wanted.partnership_id)
+        if wanted.review_id is not None:
+            emails = emails.where(EmailRecord.review_id == wanted.review_id)
+        rows = session.scalars(emails.order_by(EmailRecord.created_at.desc()).limit(wanted.limit)).all()
+        history: dict[UUID, list[DeliveryAttempt]] = {}
+        if rows:
+            for event in session.scalars(
+                select(DeliveryEventRecord)
+                .where(DeliveryEventRecord.email_id.in_([row.id for row in rows]))
+                .order_by(DeliveryEventRecord.id)
+            ):
+                history.setdefault(event.email_id, []).append(
+                    DeliveryAttempt(at=event.at, status=event.status, detail=event.detail)
+                )
+        return [
+            Delivery(
+                id=row.id,
+                review_id=row.review_id,
+                rule=row.rule or "account",
+                kind=row.rule or "account",
+                title=row.subject,
+                channel="email",
+                recipient=row.recipient or "",
+                address=row.to_address or None,
+                status=row.status,  # type: ignore[arg-type]
+                attempts=row.attempts,
+                last_error=row.last_error,
+                created_at=row.created_at,
+                sent_at=row.sent_at,
+                next_attempt_at=row.next_attempt_at if row.status == "queued" else None,
+                history=history.get(row.id, []),
+            ).model_dump(mode="json")
+            for row in rows
+            if row.rule is not None  # account e-mail is the person's own business, not a review's
+        ]
+
+    @rpc
+    def send_again(self, actor: dict[str, Any], delivery_id: str, idempotency_key: str | None = None) -> str:
+        """Send a failed or uncertain e-mail again, as a new e-mail; returns its id."""
+        caller = Actor.model_validate(actor)
+        session = self.uow.session
+        email = session.get(EmailRecord, _uuid_or_404(delivery_id))
+        if email is None or email.rule is None or email.partnership_id != caller.partnership_id:
+            raise NotFound("No such message")
+        policy.check_may_see_deliveries(caller, email.partnership_id)
+        command_once = self.uow.idempotent("send_again", caller, idempotency_key, delivery_id)
+        if command_once.done:
+            return str(command_once.result)
+        if email.status not in ("failed", "uncertain"):
+            raise InvalidRequest(
+                "This message cannot be sent again",
+                problems=[
+                    {"field": "delivery_id", "message": "Only a failed or uncertain e-mail can be sent again"}
+                ],
+            )
+        again = engine.send_again(session, email, datetime.now(UTC), "the business manager")
+        email.status = "failed" if email.status == "failed" else "uncertain"
+        result = str(again.id)
+        command_once.remember(result)
+        return result
+
+
+def _uuid_or_404(value: str) -> UUID:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise NotFound("No such record") from None
+
+
+def _subscribe(event_type: str) -> None:
+    """Give the service a handler for an event its rules name: `on_<source>_<event>`, on its own queue."""
+    source, name = event_type.split(".", 1)
+    method = f"on_{source}_{name}"
+    if hasattr(NotificationsService, method):
+        return
+
+    def handler(self: NotificationsService, message: dict[str, Any]) -> None:
+        self.on_event(message)
+
+    handler.__name__ = handler.__qualname__ = method
+    handler.__doc__ = f"{event_type}: the due dates it moves and the messages the rules send for it."
+    setattr(NotificationsService, method, event_handler(source, name)(handler))
+
+
+for _event_type in RULES.events_handled():
+    _subscribe(_event_type)

@@ -9,8 +9,20 @@ from email.utils import formatdate
 from services.kernel.config import Settings
 
 
-def send_email(settings: Settings, *, to: str, subject: str, body: str, message_key: str) -> None:
-    """Send one plain-text e-mail; raises on any SMTP failure. `message_key` makes the Message-ID stable."""
+def send_email(
+    settings: Settings,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    message_key: str,
+    attachment_name: str | None = None,
+    attachment: str | None = None,
+) -> None:
+    """Send one plain-text e-mail; raises on any SMTP failure. `message_key` makes the Message-ID stable.
+
+    An attachment is an iCalendar file (a meeting invitation, update or cancellation) when its name ends
+    in .ics, else plain text."""
     message = EmailMessage()
     message["From"] = settings.smtp_from
     message["To"] = to
@@ -18,5 +30,8 @@ def send_email(settings: Settings, *, to: str, subject: str, body: str, message_
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = f"<{message_key}@caserev.localhost>"
     message.set_content(body)
+    if attachment is not None and attachment_name:
+        subtype = "calendar" if attachment_name.endswith(".ics") else "plain"
+        message.add_attachment(attachment, subtype=subtype, filename=attachment_name)
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
         smtp.send_message(message)

@@ -140,7 +140,8 @@ MEMBERSHIPS = (
     ("EM-2026-007 adolescent, extra-familial harm", "police.lead@eastmoor.example", "agency_lead"),
 )
 
-SYSTEM_ACTOR = {"user_id": "system:seed-demo", "roles": ["system"]}
+# Who made the demo's accounts and memberships, as their records and events say.
+SEEDER = "system:seed-demo"
 
 
 def user_id_of(email: str) -> uuid.UUID:
@@ -209,7 +210,7 @@ def _seed_accounts(settings: Settings, credentials: dict[str, object]) -> None:
     engine.dispose()
     by_code = {p.code: p for p in PARTNERSHIPS}
     for code, name, agency_type in AGENCIES:
-        identity.create_agency(by_code[code].id, name, agency_type, agency_id_of(code, name))
+        identity.create_agency(by_code[code].id, name, agency_type, agency_id_of(code, name), actor_id=SEEDER)
     password_hash = hash_password(str(credentials["password"]), password_pepper())
     totp_secrets, recovery_codes = credentials["totp"], credentials["recovery_codes"]
     assert isinstance(totp_secrets, dict) and isinstance(recovery_codes, dict)
@@ -222,7 +223,7 @@ def _seed_accounts(settings: Settings, credentials: dict[str, object]) -> None:
             partnership_id=by_code[code].id if code else None,
             agency_id=agency_id_of(code, agency) if agency else None,
             roles=roles,
-            created_by="system:seed-demo",
+            created_by=SEEDER,
             region=region or None,
             user_id=user_id_of(email),
         )
@@ -240,23 +241,16 @@ def seed_demo(settings: Settings) -> None:
     """Load the demo through the same paths users take (the services must be running)."""
     from nameko.standalone.rpc import ClusterRpcProxy  # imports eventlet: only when seeding
 
-    from gateway import identity
+    from gateway import identity, identity_events
 
     credentials = demo_credentials(settings)
     _seed_accounts(settings, credentials)
+    # The services learn people from the gateway's identity events: put them on the bus before any review
+    # is opened, so that the first messages find their recipients.
+    identity_events.publish_pending(settings)
     by_code = {p.code: p for p in PARTNERSHIPS}
     review_ids: dict[str, uuid.UUID] = {}
     with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri}, timeout=settings.rpc_timeout_s) as rpc:
-        for partnership in PARTNERSHIPS:
-            rpc.notifications.set_contact(
-                seal(SYSTEM_ACTOR, "notifications.set_contact", settings=settings),
-                {
-                    "partnership_id": str(partnership.id),
-                    "role": "business_manager",
-                    "display_name": partnership.manager_name,
-                    "email": partnership.manager_email,
-                },
-            )
         for code, review_type, title in REVIEWS:
             partnership = by_code[code]
             actor = {
@@ -276,9 +270,7 @@ def seed_demo(settings: Settings) -> None:
                 LIFECYCLES[title].play(rpc, settings, review_ids[title], code, by_code[code].id, agency_id_of)
     partnership_of = {title: by_code[code].id for code, _, title in REVIEWS}
     for title, email, part in MEMBERSHIPS:
-        identity.add_member(
-            review_ids[title], user_id_of(email), partnership_of[title], part, "system:seed-demo"
-        )
+        identity.add_member(review_ids[title], user_id_of(email), partnership_of[title], part, SEEDER)
     print(
         f"Demo loaded: {len(PARTNERSHIPS)} partnerships, {len(USERS)} people, {len(REVIEWS)} reviews.",
         flush=True,

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from kombu import Connection
 from sqlalchemy import text
 
-from caserev.topology import MIGRATIONS, service_classes
+from caserev.topology import GATEWAY_EVENT_SOURCES, MIGRATIONS, service_classes
 from services.kernel import bootstrap, migrations
-from services.kernel.broker import declare_topology
+from services.kernel.broker import declare_topology, event_exchange
 from services.kernel.config import SERVICE_NAMES, Settings
 from services.kernel.db import create_schema_engine
 
@@ -29,12 +29,15 @@ def migrate(settings: Settings, *, declare_broker: bool = True) -> None:
     if declare_broker:
         with Connection(settings.amqp_uri, connect_timeout=10) as connection:
             declared = declare_topology(connection, service_classes())
+            with connection.channel() as channel:
+                for source in GATEWAY_EVENT_SOURCES:
+                    event_exchange(source).bind(channel).declare()
         log.info("declared %d queues", len(declared))
 
 
 @dataclass
 class OutboxStatus:
-    """One service's outbox."""
+    """One service's outbox (or the gateway's identity outbox)."""
 
     service: str
     unpublished: int
@@ -43,9 +46,9 @@ class OutboxStatus:
 
 
 def outbox_status(settings: Settings) -> list[OutboxStatus]:
-    """Each service's outbox: what waits, how long the oldest has waited, what went out."""
+    """Each service's outbox and the gateway's: what waits, how long the oldest has waited, what went out."""
     rows = []
-    for service in SERVICE_NAMES:
+    for service in (*SERVICE_NAMES, *GATEWAY_EVENT_SOURCES):
         engine = create_schema_engine(service, settings, pool_size=1)
         try:
             with engine.connect() as connection:

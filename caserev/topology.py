@@ -18,6 +18,10 @@ MIGRATIONS = {
     "audit": ROOT / "gateway/migrations/audit",
 }
 
+# Event sources that are not services: the gateway publishes people and agencies from its identity outbox
+# (gateway/identity_events.py) on exchange `identity.events`.
+GATEWAY_EVENT_SOURCES = ("identity",)
+
 SERVICE_MODULES = {
     "forms": "services.forms.service:FormsService",
     "meetings": "services.meetings.service:MeetingsService",

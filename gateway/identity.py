@@ -2,14 +2,16 @@
 second factors, sessions, sign-in links, sign-in failures and API clients.
 
 Storage only: what is allowed is decided in gateway/policy.py and gateway/signin.py. Every function runs
-synchronously (the routes call them through the thread pool).
+synchronously (the routes call them through the thread pool). A change to a person or an agency writes its
+event (gateway/identity_events.py) in the same transaction, so that the notifications service learns it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -17,6 +19,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Engine, text
 
+from gateway import identity_events
 from gateway.credentials import hash_token, new_token
 from services.kernel.db import create_schema_engine
 
@@ -152,6 +155,14 @@ def _begin() -> Connection:
     return identity_engine().begin()  # type: ignore[return-value]
 
 
+@contextmanager
+def _begin_with_events() -> Iterator[Connection]:
+    """A transaction that writes identity events: the relay is woken once it has committed."""
+    with _begin() as connection:
+        yield connection
+    identity_events.wake_relay()
+
+
 def account_key(email: str) -> str:
     """What the throttle counts failures against: a hash of the typed e-mail, so no address is stored."""
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
@@ -212,17 +223,34 @@ def get_agency(agency_id: UUID) -> Agency | None:
     return Agency(row.id, row.partnership_id, row.name, row.agency_type) if row else None
 
 
-def create_agency(partnership_id: UUID, name: str, agency_type: str, agency_id: UUID | None = None) -> Agency:
-    """Add an agency to a partnership (a name already there is returned as it is)."""
-    with _begin() as connection:
+def create_agency(
+    partnership_id: UUID,
+    name: str,
+    agency_type: str,
+    agency_id: UUID | None = None,
+    *,
+    actor_id: str | None = None,
+) -> Agency:
+    """Add an agency to a partnership (a name already there is returned as it is: nothing is published)."""
+    with _begin_with_events() as connection:
         row = connection.execute(
             text(
                 "INSERT INTO agency (id, partnership_id, name, agency_type) VALUES (:id, :p, :n, :t)"
-                " ON CONFLICT (partnership_id, name) DO UPDATE SET name = EXCLUDED.name"
+                " ON CONFLICT (partnership_id, name) DO NOTHING"
                 " RETURNING id, partnership_id, name, agency_type"
             ),
             {"id": agency_id or uuid.uuid4(), "p": partnership_id, "n": name, "t": agency_type},
-        ).one()
+        ).first()
+        if row is None:
+            row = connection.execute(
+                text(
+                    "SELECT id, partnership_id, name, agency_type FROM agency"
+                    " WHERE partnership_id = :p AND name = :n"
+                ),
+                {"p": partnership_id, "n": name},
+            ).one()
+        else:
+            identity_events.agency_changed(connection, row.id, actor_id)
     return Agency(row.id, row.partnership_id, row.name, row.agency_type)
 
 
@@ -297,7 +325,7 @@ def create_user(
 ) -> UUID:
     """Create an account with no password and no second factor yet (an invitation completes it)."""
     new_id = user_id or uuid.uuid4()
-    with _begin() as connection:
+    with _begin_with_events() as connection:
         connection.execute(
             text(
                 "INSERT INTO user_account (id, partnership_id, agency_id, region, email, display_name,"
@@ -314,6 +342,7 @@ def create_user(
             },
         )
         _set_roles(connection, new_id, roles)
+        identity_events.person_changed(connection, new_id, created_by)
     return new_id
 
 
@@ -325,23 +354,32 @@ def _set_roles(connection: Connection, user_id: UUID, roles: Iterable[str]) -> N
         )
 
 
-def update_user(user_id: UUID, *, roles: Iterable[str], agency_id: UUID | None, display_name: str) -> None:
+def update_user(
+    user_id: UUID,
+    *,
+    roles: Iterable[str],
+    agency_id: UUID | None,
+    display_name: str,
+    actor_id: str | None = None,
+) -> None:
     """Change an account's roles, agency and name."""
-    with _begin() as connection:
+    with _begin_with_events() as connection:
         connection.execute(
             text("UPDATE user_account SET agency_id = :a, display_name = :n WHERE id = :id"),
             {"a": agency_id, "n": display_name, "id": user_id},
         )
         _set_roles(connection, user_id, roles)
+        identity_events.person_changed(connection, user_id, actor_id)
 
 
-def deactivate_user(user_id: UUID, now: datetime) -> None:
+def deactivate_user(user_id: UUID, now: datetime, *, actor_id: str | None = None) -> None:
     """Deactivate an account and end its sessions (it keeps its history)."""
-    with _begin() as connection:
+    with _begin_with_events() as connection:
         connection.execute(
             text("UPDATE user_account SET active = false, deactivated_at = :now WHERE id = :id"),
             {"now": now, "id": user_id},
         )
+        identity_events.person_changed(connection, user_id, actor_id)
         _end_sessions(connection, user_id, now)
         connection.execute(
             text("UPDATE account_link SET used_at = :now WHERE user_id = :id AND used_at IS NULL"),

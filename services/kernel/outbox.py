@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, Table, delete, func, select, text, update
+from sqlalchemy import Connection, Engine, Table, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from services.kernel.broker import ConfirmedPublisher
@@ -26,7 +26,7 @@ from services.kernel.metrics import OUTBOX_PUBLISHED, OUTBOX_RELAY_ERRORS
 log = logging.getLogger(__name__)
 
 
-def add_to_outbox(session: Session, outbox: Table, envelope: Envelope) -> None:
+def add_to_outbox(session: Session | Connection, outbox: Table, envelope: Envelope) -> None:
     """Write an event in the caller's transaction: it is published if and only if the transaction commits."""
     session.execute(
         outbox.insert().values(
@@ -50,11 +50,12 @@ def outbox_backlog(engine: Engine, outbox: Table) -> tuple[int, float]:
 
 
 def prune(
-    engine: Engine, outbox: Table, inbox: Table, *, outbox_keep_days: int, inbox_keep_days: int
+    engine: Engine, outbox: Table, inbox: Table | None, *, outbox_keep_days: int, inbox_keep_days: int
 ) -> tuple[int, int]:
     """Delete outbox rows published before the keep period and inbox ids older than theirs.
 
     An unpublished event is never deleted, however old. Safe to run in several processes at once.
+    `inbox` is None for a schema that only publishes (the gateway's identity).
     """
     with engine.begin() as connection:
         published_before = func.now() - text(f"interval '{int(outbox_keep_days)} days'")
@@ -62,7 +63,11 @@ def prune(
         pruned_outbox = connection.execute(
             delete(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at < published_before)
         ).rowcount
-        pruned_inbox = connection.execute(delete(inbox).where(inbox.c.received_at < received_before)).rowcount
+        pruned_inbox = 0
+        if inbox is not None:
+            pruned_inbox = connection.execute(
+                delete(inbox).where(inbox.c.received_at < received_before)
+            ).rowcount
     return pruned_outbox, pruned_inbox
 
 

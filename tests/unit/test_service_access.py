@@ -278,11 +278,16 @@ def test_notifications_finds_contacts_and_email_to_the_address_in_the_dpos_partn
         asked.append(partnership_id)
         return [email]
 
+    def people_matching(session, user_id, address, partnership_id):
+        asked.append(partnership_id)
+        return []
+
+    monkeypatch.setattr(notifications_models, "people_matching", people_matching)
     monkeypatch.setattr(notifications_models, "contacts_with_address", contacts_with_address)
-    monkeypatch.setattr(notifications_models, "notifications_of", lambda session, ids: [])
+    monkeypatch.setattr(notifications_models, "notifications_of", lambda session, contacts, users: [])
     monkeypatch.setattr(notifications_models, "emails_to", emails_to)
     found = service.records_about_person(actor("data_protection_officer"), {"email": "A@example.org"})
-    assert asked == [OWNER, OWNER], "a DPO searches their own partnership only"
+    assert asked == [OWNER, OWNER, OWNER], "a DPO searches their own partnership only"
     assert [(f["record_type"], f["record_id"]) for f in found] == [
         ("contact", str(contact.id)),
         ("email", str(email.id)),

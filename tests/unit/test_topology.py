@@ -36,8 +36,16 @@ def test_every_event_handler_of_a_service_has_a_declared_queue():
     assert [q.name for q in event_handler_queues(AnalyticsService)] == [
         "evt-forms-review_opened--analytics.count_opened_review"
     ]
-    assert [q.name for q in event_handler_queues(NotificationsService)] == [
-        "evt-forms-review_opened--notifications.tell_business_managers"
+    # The notifications service subscribes to what its rules name (rules.yml), and to people and agencies.
+    assert sorted(q.name for q in event_handler_queues(NotificationsService)) == [
+        "evt-forms-deadline_changed--notifications.on_forms_deadline_changed",
+        "evt-forms-return_extended--notifications.on_forms_return_extended",
+        "evt-forms-return_requested--notifications.on_forms_return_requested",
+        "evt-forms-return_submitted--notifications.on_forms_return_submitted",
+        "evt-forms-review_closed--notifications.on_forms_review_closed",
+        "evt-forms-review_opened--notifications.on_forms_review_opened",
+        "evt-identity-agency_changed--notifications.learn_agency",
+        "evt-identity-person_changed--notifications.learn_person",
     ]
 
 

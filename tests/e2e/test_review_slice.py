@@ -123,10 +123,10 @@ def test_the_business_manager_gets_an_in_app_notification(db: Database, opened: 
     def notifications() -> list[tuple[Any, ...]]:
         return db.rows(
             """
-            SELECT c.email, c.role, n.kind, n.title, n.body, n.partnership_id
+            SELECT p.email, p.roles, n.kind, n.title, n.body, n.partnership_id
             FROM notifications.notification n
-            JOIN notifications.contact c ON c.id = n.contact_id
-            WHERE n.review_id = %s AND c.role = 'business_manager'
+            JOIN notifications.person p ON p.user_id = n.user_id
+            WHERE n.review_id = %s AND 'business_manager' = ANY(p.roles)
             """,
             (review_id,),
         )

@@ -72,13 +72,14 @@ def relay() -> Iterator[tuple[Relay, int]]:
 def queue_email(harness: Any, to: str, subject: str = "A rapid review return is overdue") -> str:
     email_id = str(uuid.uuid4())
     harness.sql(
-        "INSERT INTO notifications.email (id, partnership_id, rule, recipient, to_address, subject, body, status,"
-        " attempts, created_at, next_attempt_at) VALUES (%s, %s, 'return_overdue', 'Test person', %s, %s,"
-        " 'Sign in to see it.', 'queued', 0, now(), now())",
+        "INSERT INTO notifications.email (id, partnership_id, rule, recipient, to_address, subject, body,"
+        " status, attempts, created_at, next_attempt_at) VALUES (%s, %s, 'return_overdue', 'Test person',"
+        " %s, %s, 'Sign in to see it.', 'queued', 0, now(), now())",
         (email_id, str(PARTNERSHIP), to, subject),
     )
     harness.sql(
-        "INSERT INTO notifications.delivery_event (email_id, at, status) VALUES (%s, now(), 'queued')", (email_id,)
+        "INSERT INTO notifications.delivery_event (email_id, at, status) VALUES (%s, now(), 'queued')",
+        (email_id,),
     )
     return email_id
 

@@ -1,4 +1,4 @@
-"""What the business manager is told, what account e-mail says, and how e-mail delivery backs off."""
+"""What account e-mail says, and how e-mail delivery backs off."""
 
 from __future__ import annotations
 
@@ -10,23 +10,6 @@ import pytest
 from services.kernel.errors import InvalidRequest
 from services.notifications import domain
 from services.notifications.contract import AccountEmail
-
-
-def test_each_business_manager_is_told_with_a_link_and_no_case_details():
-    review_id, partnership, managers = uuid.uuid4(), uuid.uuid4(), [uuid.uuid4(), uuid.uuid4()]
-    messages = domain.review_opened_messages(
-        review_id, partnership, "child_safeguarding", managers, "https://caserev.example/"
-    )
-    assert [m.contact_id for m in messages] == managers
-    link = f"https://caserev.example/reviews/{review_id}"
-    assert all(m.link == link for m in messages)
-    assert all(m.link in m.body and "child safeguarding review" in m.title for m in messages)
-
-
-def test_nobody_to_tell_means_no_messages():
-    assert (
-        domain.review_opened_messages(uuid.uuid4(), uuid.uuid4(), "domestic_homicide", [], "http://x") == []
-    )
 
 
 def test_failed_email_is_retried_later_each_time_then_given_up():

@@ -7,7 +7,7 @@ from typing import Any
 from services.kernel.entrypoints import rpc
 from services.kernel.health import health_report
 from services.kernel.log_context import LogContext
-from services.kernel.metrics import Metrics
+from services.kernel.metrics_endpoint import Metrics
 from services.kernel.unit_of_work import UnitOfWork
 
 

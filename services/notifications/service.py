@@ -41,6 +41,7 @@ from services.notifications.contract import (
     SetPreferences,
     SetRule,
 )
+from services.notifications.figures import DeliveryFigures
 from services.notifications.models import (
     Base,
     DeliveryEventRecord,
@@ -98,6 +99,7 @@ class NotificationsService(ServiceBase):
     name = SERVICE
 
     uow: UnitOfWork = Database(Base.metadata)  # type: ignore[assignment]
+    figures = DeliveryFigures()
 
     def _emit(self) -> engine.Emit:
         def emit(payload: EventData, partnership_id: UUID | None, review_id: UUID | None) -> None:

@@ -16,7 +16,7 @@ from services.notifications.models import EmailRecord
 
 
 def emails_by_status(session: Session) -> list[tuple[tuple[str], float]]:
-    """E-mail not sent, by status: queued, sending, failed, uncertain, not_sent (sent ones are not counted)."""
+    """E-mail not sent, by status: queued, sending, failed, uncertain, not_sent (sent ones not counted)."""
     rows = session.execute(
         select(EmailRecord.status, func.count())
         .where(EmailRecord.status != "sent")

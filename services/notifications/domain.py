@@ -15,6 +15,7 @@ from services.notifications.rules import Rule
 
 MAX_SEND_ATTEMPTS = 8
 
+
 def next_attempt(attempts: int, now: datetime) -> datetime | None:
     """When to try a failed e-mail again (exponential back-off), or None when it has failed for good."""
     if attempts >= MAX_SEND_ATTEMPTS:

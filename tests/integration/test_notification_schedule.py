@@ -178,8 +178,8 @@ def days_of(log: list[tuple[date, str, str]], rule: str, recipient_starts: str) 
 
 
 def test_the_calendar_of_this_review_is_the_one_the_test_expects():
-    assert RETURNS_DUE == date(2026, 12, 30)
-    assert REPORT_DUE == date(2027, 1, 7)
+    assert date(2026, 12, 30) == RETURNS_DUE
+    assert date(2027, 1, 7) == REPORT_DUE
 
 
 def test_reminders_chasers_and_escalations_fire_on_the_right_working_days_once_each(sessions):

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := gateway/static/dist/app.js
 
-.PHONY: lock run test lint unit integration e2e browser chaos bench-bus bench-audit bench-seal bench-lifecycle docs install assets clean
+.PHONY: lock run test lint unit integration e2e browser chaos bench-bus bench-audit bench-seal bench-lifecycle bench-notifications docs install assets clean
 
 # constraints.txt pins every Python package at the versions CI last passed with; `make lock` refreshes it.
 $(STAMP): pyproject.toml constraints.txt
@@ -74,6 +74,10 @@ bench-seal: install
 
 bench-lifecycle: install
 	$(BIN)/python tests/perf/bench_lifecycle.py
+
+bench-notifications: install
+	@scripts/ensure-infra.sh
+	$(BIN)/python tests/perf/bench_schedule.py
 
 docs: install
 	$(BIN)/python scripts/generate_event_docs.py

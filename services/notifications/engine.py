@@ -39,13 +39,15 @@ from services.notifications.models import (
     RuleSettingRecord,
 )
 from services.notifications.rules import Rule, RuleBook, Track
-from services.notifications.schedule import occurrence_on
+from services.notifications.schedule import Occurrence, occurrence_on
 
 log = logging.getLogger(__name__)
 
 LONDON = ZoneInfo("Europe/London")
 # The scheduler's advisory lock: one pass at a time across every process of the service.
 SCHEDULE_LOCK = 0x6E6F7469  # "noti"
+# Occurrences recorded per statement (five parameters each, far below PostgreSQL's 65,535).
+RECORD_BATCH = 1000
 
 # emit(payload, partnership_id, review_id): record an event in the caller's outbox.
 Emit = Callable[[EventData, UUID | None, UUID | None], None]
@@ -102,11 +104,44 @@ class Occasion:
     event_id: UUID | None = None
 
 
-def _timing(session: Session, rule: Rule, user_id: UUID) -> str:
-    if rule.fixed_timing:
-        return "immediate"
-    choice = session.get(PreferenceRecord, (user_id, rule.kind))
-    return choice.timing if choice is not None else "immediate"
+class Directory:
+    """Whom the service knows, read once per event or scheduler pass: people by partnership, agencies'
+    names, people's choices of timing."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._people: dict[UUID, list[PersonRecord]] = {}
+        self._agencies: dict[UUID, str] = {}
+        self._timings: dict[UUID, dict[str, str]] = {}
+
+    def people(self, partnership_id: UUID) -> list[PersonRecord]:
+        if partnership_id not in self._people:
+            people = list(
+                self.session.scalars(
+                    select(PersonRecord).where(PersonRecord.partnership_id == partnership_id)
+                )
+            )
+            self._people[partnership_id] = people
+            chosen = self.session.scalars(
+                select(PreferenceRecord).where(PreferenceRecord.user_id.in_([p.user_id for p in people]))
+            )
+            for choice in chosen:
+                self._timings.setdefault(choice.user_id, {})[choice.kind] = choice.timing
+        return self._people[partnership_id]
+
+    def agency_name(self, agency_id: UUID | None) -> str:
+        if agency_id is None:
+            return "The agency"
+        if agency_id not in self._agencies:
+            agency = self.session.get(AgencyRecord, agency_id)
+            self._agencies[agency_id] = agency.name if agency is not None else "An agency"
+        return self._agencies[agency_id]
+
+    def timing(self, rule: Rule, user_id: UUID) -> str:
+        """Immediate or digest: statutory and urgent rules are always immediate (people() was read first)."""
+        if rule.fixed_timing:
+            return "immediate"
+        return self._timings.get(user_id, {}).get(rule.kind, "immediate")
 
 
 def _not_sent(
@@ -142,16 +177,23 @@ def _not_sent(
     add_delivery_event(session, email.id, now, "not_sent", reason[:300])
 
 
-def send(session: Session, rule: Rule, occasion: Occasion, now: datetime, emit: Emit, public_url: str) -> int:
+def send(
+    session: Session,
+    rule: Rule,
+    occasion: Occasion,
+    now: datetime,
+    emit: Emit,
+    public_url: str,
+    directory: Directory | None = None,
+) -> int:
     """Write a rule's message for everyone it names: in-app, and an e-mail now or in the digest.
 
     Somebody the rule names but who has no e-mail address gets the in-app message, and the delivery log
     says why no e-mail went; a role nobody holds is written in the log too. Returns the messages written.
     """
     wording = domain.word(rule, occasion.context)
-    people = list(
-        session.scalars(select(PersonRecord).where(PersonRecord.partnership_id == occasion.partnership_id))
-    )
+    directory = directory or Directory(session)
+    people = directory.people(occasion.partnership_id)
     agency = occasion.context.get("agency")
     told: set[UUID] = set()
     written = 0
@@ -175,7 +217,7 @@ def send(session: Session, rule: Rule, occasion: Occasion, now: datetime, emit: 
                 continue
             told.add(person.user_id)
             written += 1
-            timing = _timing(session, rule, person.user_id)
+            timing = directory.timing(rule, person.user_id)
             notification = NotificationRecord(
                 id=uuid.uuid4(),
                 user_id=person.user_id,
@@ -272,13 +314,6 @@ def learn_agency(session: Session, agency: Mapping[str, Any]) -> None:
     )
 
 
-def agency_name(session: Session, agency_id: UUID | None) -> str:
-    if agency_id is None:
-        return "The agency"
-    agency = session.get(AgencyRecord, agency_id)
-    return agency.name if agency is not None else "An agency"
-
-
 def _uuid(value: Any) -> UUID | None:
     if value is None or isinstance(value, UUID):
         return value
@@ -373,11 +408,12 @@ def handle_event(
         log.warning("event %s names no partnership: nobody to tell", envelope.event_id)
         return 0
     settings = settings_of(session, envelope.partnership_id)
+    directory = Directory(session)
     agency_id = _uuid(envelope.data.get("agency_id"))
     context: dict[str, Any] = {
         **{key: _date(value) if key.endswith("_on") else value for key, value in envelope.data.items()},
         "review_id": envelope.review_id,
-        "agency": agency_name(session, agency_id),
+        "agency": directory.agency_name(agency_id),
     }
     written = 0
     for rule in rules:
@@ -389,7 +425,7 @@ def handle_event(
         occasion = Occasion(
             envelope.partnership_id, envelope.review_id, agency_id, named, context, envelope.event_id
         )
-        written += send(session, rule, occasion, now, emit, public_url)
+        written += send(session, rule, occasion, now, emit, public_url, directory)
     return written
 
 
@@ -434,13 +470,11 @@ def _date_rules(
         .order_by(DueItemRecord.due_on, DueItemRecord.id)
     ).all()
     settings: dict[UUID, dict[str, RuleSettingRecord]] = {}
-    written = 0
+    due: list[tuple[DueItemRecord, Rule, int, Occurrence]] = []
     for item in items:
         assert item.due_on is not None
         rules = book.date_rules(item.track)
-        if not rules:
-            continue
-        if item.partnership_id not in settings:
+        if rules and item.partnership_id not in settings:
             settings[item.partnership_id] = settings_of(session, item.partnership_id)
         for rule in rules:
             figures = effective(rule, settings[item.partnership_id].get(rule.code))
@@ -449,35 +483,50 @@ def _date_rules(
             occurrence = occurrence_on(
                 today, item.due_on, before=rule.before, every=rule.every, days=figures.days
             )
-            if occurrence is None:
-                continue
-            first = session.execute(
-                insert(ReminderSentRecord)
-                .values(
-                    rule=rule.code,
-                    due_item_id=item.id,
-                    due_on=item.due_on,
-                    occurrence=occurrence.number,
-                    sent_at=now,
-                )
-                .on_conflict_do_nothing()
-                .returning(ReminderSentRecord.rule)
-            ).first()
-            if first is None:
-                continue
-            context = {
-                "agency": agency_name(session, item.agency_id),
-                "label": item.label or "",
-                "due_on": item.due_on,
-                "subject": item.subject,
-                "review_id": item.review_id,
-                "working_days": occurrence.working_days,
-                "days_overdue": occurrence.days_overdue,
-                "days": figures.days,
-            }
-            named = (item.user_id,) if item.user_id else ()
-            occasion = Occasion(item.partnership_id, item.review_id, item.agency_id, named, context)
-            written += send(session, rule, occasion, now, emit, public_url)
+            if occurrence is not None:
+                due.append((item, rule, figures.days, occurrence))
+    if not due:
+        return 0
+    # Record every occurrence due today at once; those recorded before (an earlier pass today, or before a
+    # restart) come back absent from RETURNING and are not sent again.
+    first_time: set[tuple[str, UUID]] = set()
+    for start in range(0, len(due), RECORD_BATCH):
+        recorded = session.execute(
+            insert(ReminderSentRecord)
+            .values(
+                [
+                    {
+                        "rule": rule.code,
+                        "due_item_id": item.id,
+                        "due_on": item.due_on,
+                        "occurrence": occurrence.number,
+                        "sent_at": now,
+                    }
+                    for item, rule, _days, occurrence in due[start : start + RECORD_BATCH]
+                ]
+            )
+            .on_conflict_do_nothing()
+            .returning(ReminderSentRecord.rule, ReminderSentRecord.due_item_id)
+        )
+        first_time.update((row.rule, row.due_item_id) for row in recorded)
+    directory = Directory(session)
+    written = 0
+    for item, rule, days, occurrence in due:
+        if (rule.code, item.id) not in first_time:
+            continue
+        context = {
+            "agency": directory.agency_name(item.agency_id),
+            "label": item.label or "",
+            "due_on": item.due_on,
+            "subject": item.subject,
+            "review_id": item.review_id,
+            "working_days": occurrence.working_days,
+            "days_overdue": occurrence.days_overdue,
+            "days": days,
+        }
+        named = (item.user_id,) if item.user_id else ()
+        occasion = Occasion(item.partnership_id, item.review_id, item.agency_id, named, context)
+        written += send(session, rule, occasion, now, emit, public_url, directory)
     return written
 
 

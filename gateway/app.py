@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gateway import audit
+from gateway import audit, identity_events, live
 from gateway.auth import (
     AccessDenied,
     SignInRequired,
@@ -41,6 +41,7 @@ from gateway.routes import (
     dpo,
     health,
     lifecycle,
+    notifications,
     pages,
     returns,
     reviews,
@@ -73,7 +74,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.rpc.connect()
     except Exception as exc:  # the broker may come later; calls will retry the connection
         log.warning("message broker not reachable at start (%s)", type(exc).__name__)
+    # People and agencies go to the services through the identity outbox; its relay retries on its own.
+    identity_events.start_relay(settings)
+    # The live unread count: the notifications service's events, to the browsers' event streams.
+    app.state.live = live.LiveUnread(settings.amqp_uri)
+    await app.state.live.start()
     yield
+    await app.state.live.stop()
+    await run_in_threadpool(identity_events.stop_relay)
     await app.state.rpc.close()
 
 
@@ -116,8 +124,9 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        # Deny by default: every route passes its policy (gateway/policy.py) before it runs.
-        dependencies=[Depends(enforce_policy)],
+        # Deny by default: every route passes its policy (gateway/policy.py) before it runs; a page then
+        # learns the unread count its header shows.
+        dependencies=[Depends(enforce_policy), Depends(live.note_unread_count)],
     )
     # The last added runs first: security headers wrap everything, the body limit's 413 included.
     app.middleware("http")(audit_case_data)
@@ -134,6 +143,7 @@ def create_app() -> FastAPI:
         reviews,
         lifecycle,
         returns,
+        notifications,
         dashboard,
         admin,
         api_clients,

@@ -212,6 +212,16 @@ def authenticate(request: Request, *, touch: bool = True) -> tuple[Principal | N
     ), False
 
 
+def session_still_live(request: Request) -> bool:
+    """Whether the session a request came with is still live (not signed out, not timed out), looked up
+    again now and without counting as activity: for a response that lasts (the live unread count)."""
+    token = request.cookies.get(session_cookie_name())
+    session = identity.session_by_token(token) if token else None
+    if session is None or session.stage != "full":
+        return False
+    return not session_expired(session, utcnow(), get_settings())
+
+
 def _client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
@@ -224,8 +234,9 @@ async def enforce_policy(request: Request) -> None:
     if policy is None:
         log.error("route %s %s has no policy: refused", request.method, path)
         raise AccessDenied("no policy")
-    # The keep-alive is the only request that extends a session without other activity.
-    principal, expired = await run_in_threadpool(authenticate, request)
+    # The keep-alive is the only request that extends a session without other activity; what a page asks
+    # by itself (policy.activity False) does not extend it.
+    principal, expired = await run_in_threadpool(authenticate, request, touch=policy.activity)
     request.state.principal = principal
     request.state.session_expired = expired
     if policy.access == "enrolling":

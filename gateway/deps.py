@@ -27,9 +27,12 @@ def get_rpc(request: Request) -> RpcClient:
 _LONDON = ZoneInfo("Europe/London")
 
 
-def in_words(moment: datetime | None) -> str:
-    """A time as a page shows it, in UK time ("" for never)."""
-    return moment.astimezone(_LONDON).strftime("%-d %B %Y at %H:%M") if moment else ""
+def in_words(moment: datetime | None, *, weekday: bool = False) -> str:
+    """A time as a page shows it, in UK time ("" for never): "30 November 2026 at 09:00", or with the
+    weekday, "Monday 30 November 2026 at 09:00"."""
+    if moment is None:
+        return ""
+    return moment.astimezone(_LONDON).strftime(("%A " if weekday else "") + "%-d %B %Y at %H:%M")
 
 
 def navigation(principal: Principal | None) -> list[tuple[str, str, str]]:
@@ -54,6 +57,8 @@ def navigation(principal: Principal | None) -> list[tuple[str, str, str]]:
     if Role.DATA_PROTECTION_OFFICER in roles:
         items.append(("dpo", "/dpo", "Data protection"))
     if principal is not None:
+        # The header shows the unread count beside it (base.html).
+        items.append(("messages", "/notifications", "Messages"))
         items.append(("account", "/account", "Your account"))
     if settings.serves_demo_pages:
         items.append(("mail", "/demo/mail", "Caught e-mail"))
@@ -73,6 +78,8 @@ def render(
         "csrf_token": csrf_token(request),
         "session_idle_seconds": settings.session_idle_minutes * 60 if signed_in else 0,
         "session_warning_seconds": settings.session_warning_seconds,
+        # The unread count, when the notifications service gave it for this page (gateway/live.py).
+        "unread_count": getattr(request.state, "unread", None) if signed_in else None,
         **(context or {}),
     }
     response = TEMPLATES.TemplateResponse(request, template, page_context, status_code=status_code)

@@ -22,6 +22,8 @@ class Policy:
     `roles`: the roles of which the caller must hold one (None: any signed-in person).
     `audit`: the record type written to the audit log for every call (case data and the audit itself).
     `action`: the audited action ("read", "create", ...); defaults from the HTTP method.
+    `activity`: whether a call counts as the person's activity for the idle time-out (False for what a page
+    asks by itself, such as the live unread count: an open tab must not keep a session alive).
     """
 
     access: str
@@ -29,6 +31,7 @@ class Policy:
     api_clients: bool = False
     audit: str | None = None
     action: str | None = None
+    activity: bool = True
 
     def admits_role(self, roles: frozenset[str]) -> bool:
         """True if the roles satisfy this policy's role rule."""
@@ -182,6 +185,29 @@ POLICIES: dict[tuple[str, str], Policy] = {
         "signed_in", BUSINESS_MANAGER, audit="agency_return", action="extend"
     ),
     # -- end of agency returns --
+    # -- notifications (gateway/routes/notifications.py) --
+    # One's own messages and choices: any signed-in person; the service answers with the caller's own only.
+    ("GET", "/notifications"): Policy("signed_in", audit="notification", action="list"),
+    ("GET", "/notifications/stream"): Policy("signed_in", activity=False),
+    ("POST", "/notifications/read"): SIGNED_IN,
+    ("POST", "/notifications/{notification_id}/read"): SIGNED_IN,
+    ("GET", "/account/notifications"): SIGNED_IN,
+    ("POST", "/account/notifications"): SIGNED_IN,
+    # The partnership's rules: its deciders read them, its business manager sets them (the service checks
+    # the partnership again).
+    ("GET", "/settings/notifications"): Policy("signed_in", PARTNERSHIP_CASE_ROLES),
+    ("POST", "/settings/notifications"): Policy(
+        "signed_in", BUSINESS_MANAGER, audit="notification_rule", action="update"
+    ),
+    # What was sent to whom about the partnership's reviews: its business manager.
+    ("GET", "/messages/sent"): Policy("signed_in", BUSINESS_MANAGER, audit="delivery", action="list"),
+    ("GET", "/reviews/{review_id}/messages"): Policy(
+        "signed_in", BUSINESS_MANAGER, audit="delivery", action="list"
+    ),
+    ("POST", "/messages/sent/{delivery_id}/send-again"): Policy(
+        "signed_in", BUSINESS_MANAGER, audit="delivery", action="send_again"
+    ),
+    # -- end of notifications --
     # aggregates
     ("GET", "/dashboard"): Policy("signed_in", FIGURES),
     ("GET", "/api/review-counts"): Policy("signed_in", FIGURES),

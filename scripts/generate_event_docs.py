@@ -122,6 +122,16 @@ def collect() -> tuple[type, list[Event]]:
                 problems.append(f"{service}.{method} handles {event_type}, which no contract module defines")
                 continue
             events[event_type].consumers.append(Consumer(service, method, queue.name))
+    # The gateway consumes some events too, each process on a queue of its own (exclusive, server-named).
+    from gateway import live
+
+    for event_type in live.CONSUMED:
+        if event_type not in events:
+            problems.append(f"the gateway consumes {event_type}, which no contract module defines")
+            continue
+        events[event_type].consumers.append(
+            Consumer("gateway", "LiveUnread", "an exclusive, server-named queue per gateway process")
+        )
 
     if problems:
         raise SystemExit("cannot write the event catalogue:\n  " + "\n  ".join(problems))

@@ -188,3 +188,37 @@ function watchSessionTimeout () {
   window.setInterval(tick, 1000)
 }
 watchSessionTimeout()
+
+// The unread count beside "Messages" in the header, kept live by server-sent events. The stream sends
+// `unread` with the count when it opens and whenever it changes, and `signed-out` when the session ended.
+// The badge's polite live region lets a screen reader hear the new count.
+function watchUnreadCount () {
+  const badge = document.querySelector('[data-unread-count]')
+  if (!badge || typeof window.EventSource !== 'function') return
+  const stream = new window.EventSource('/notifications/stream')
+
+  function show (count) {
+    if (badge.dataset.unreadCount === String(count)) return
+    badge.dataset.unreadCount = String(count)
+    if (count === 0) {
+      badge.replaceChildren()
+      return
+    }
+    const figure = document.createElement('span')
+    figure.className = 'app-unread-count'
+    figure.textContent = String(count)
+    const words = document.createElement('span')
+    words.className = 'govuk-visually-hidden'
+    words.textContent = ' unread'
+    badge.replaceChildren(' ', figure, words)
+  }
+
+  stream.addEventListener('unread', (event) => {
+    const count = Number(event.data)
+    if (Number.isInteger(count) && count >= 0) show(count)
+  })
+  stream.addEventListener('signed-out', () => stream.close())
+  // Leaving the page closes the stream at once rather than when the browser gets round to it.
+  window.addEventListener('pagehide', () => stream.close())
+}
+watchUnreadCount()

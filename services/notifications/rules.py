@@ -25,13 +25,14 @@ DEFAULT_RULES_FILE = Path(__file__).with_name("rules.yml")
 
 URGENCIES = ("normal", "urgent", "statutory")
 ROLE_RECIPIENTS = {
-    "business_manager": "the business manager",
-    "executive": "the Executive",
-    "safeguarding_partners": "the safeguarding partners",
-    "agency_lead": "the agency's safeguarding lead",
-    "agency_safeguarding_partner": "the agency's safeguarding partner",
+    "business_manager": "The business manager",
+    "executive": "The Executive",
+    "safeguarding_partners": "The safeguarding partners",
+    "agency_lead": "The agency's safeguarding lead",
+    "agency_safeguarding_partner": "The agency's safeguarding partner (else the partnership's)",
 }
 EFFECTS = ("open", "move", "pause", "close")
+TRACK_WORDS = {"return": "a return", "statutory_deadline": "a statutory deadline", "action": "an action"}
 # Placeholders every message may use, whatever triggers it.
 COMMON_PLACEHOLDERS = frozenset({"agency", "review_id", "subject", "label", "due_on"})
 DATE_PLACEHOLDERS = frozenset({"working_days", "days", "days_overdue"})
@@ -96,7 +97,7 @@ class Rule:
     label: str
     kind: str
     urgency: str
-    on: str | None
+    event: str | None
     track: str | None
     before: bool
     after: bool
@@ -124,24 +125,20 @@ class Rule:
         """Always sent at once: statutory and urgent kinds cannot wait for a digest."""
         return self.urgency in ("statutory", "urgent")
 
-    @property
-    def trigger(self) -> str:
-        """When the rule fires, in words for the settings page."""
-        if self.on:
-            return f"When {self.on} happens"
-        what = {
-            "return": "a return",
-            "statutory_deadline": "a statutory deadline",
-            "action": "an action",
-        }.get(self.track or "", "the date")
+    def trigger(self, days: int | None) -> str:
+        """When the rule fires, in words for the settings page, with the partnership's figure."""
+        if self.event:
+            return "When it happens"
+        what = TRACK_WORDS.get(self.track or "", "the date")
+        count = f"{days} working day{'' if days == 1 else 's'}"
         if self.before:
-            return f"{{days}} working days before {what} is due"
+            return f"{count} before {what} is due"
         if self.every:
-            return f"Each working day from {{days}} working days after {what} was due"
-        return f"{{days}} working days after {what} was due"
+            return f"Each working day from {count} after {what} was due"
+        return f"{count} after {what} was due"
 
     def recipients_in_words(self) -> list[str]:
-        return [ROLE_RECIPIENTS.get(who, "the people the event names") for who in self.to]
+        return [ROLE_RECIPIENTS.get(who, "The person the event names") for who in self.to]
 
 
 @dataclass(frozen=True)
@@ -162,8 +159,8 @@ class RuleBook:
         """Event types the service must subscribe to: those named by active rules and sound tracks."""
         wanted: set[str] = set()
         for rule in self.active_rules():
-            if rule.on:
-                wanted.add(rule.on)
+            if rule.event:
+                wanted.add(rule.event)
         for track in self.tracks.values():
             if not track.problems:
                 wanted.update(track.events)
@@ -171,7 +168,7 @@ class RuleBook:
         return sorted(wanted)
 
     def event_rules(self, event_type: str) -> list[Rule]:
-        return [rule for rule in self.active_rules() if rule.on == event_type]
+        return [rule for rule in self.active_rules() if rule.event == event_type]
 
     def date_rules(self, track: str) -> list[Rule]:
         return [rule for rule in self.active_rules() if rule.track == track]
@@ -330,7 +327,7 @@ def _read_rule(raw: Any, tracks: Mapping[str, Track], events: Mapping[str, type[
         label=str(raw.get("label") or code),
         kind=str(raw.get("kind") or code),
         urgency=urgency,
-        on=on,
+        event=on,
         track=track,
         before=before,
         after=after,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from nameko.extensions import DependencyProvider
 from sqlalchemy import select
 
 from services.forms.contract import PersonQuery, PersonRecord
@@ -59,15 +60,20 @@ SEND_BATCH = 20
 
 
 def rule_book() -> RuleBook:
-    """The deployment's rules (CASEREV_NOTIFICATION_RULES, else the shipped file); problems are logged."""
+    """The deployment's rules (CASEREV_NOTIFICATION_RULES, else the shipped file)."""
     configured = get_settings().notification_rules
-    book = load_rules(Path(configured) if configured else None)
-    for problem in book.problems:
-        log.warning("notification rule not active: %s", problem)
-    return book
+    return load_rules(Path(configured) if configured else None)
 
 
 RULES = rule_book()
+
+
+class RulesReport(DependencyProvider):
+    """Says, when the service starts, which rules are not active and why (the settings page says it too)."""
+
+    def setup(self) -> None:
+        for problem in RULES.problems:
+            log.warning("notification rule not active: %s", problem)
 
 
 def _setting_of(rule: Rule, record: RuleSettingRecord | None) -> RuleSetting:
@@ -75,7 +81,7 @@ def _setting_of(rule: Rule, record: RuleSettingRecord | None) -> RuleSetting:
     return RuleSetting(
         code=rule.code,
         label=rule.label,
-        trigger=rule.trigger,
+        trigger=rule.trigger(figures.days),
         recipients=rule.recipients_in_words(),
         statutory=rule.statutory,
         enabled=figures.enabled,
@@ -100,6 +106,7 @@ class NotificationsService(ServiceBase):
 
     uow: UnitOfWork = Database(Base.metadata)  # type: ignore[assignment]
     figures = DeliveryFigures()
+    rules_report = RulesReport()
 
     def _emit(self) -> engine.Emit:
         def emit(payload: EventData, partnership_id: UUID | None, review_id: UUID | None) -> None:

@@ -244,6 +244,27 @@ def reads_deadline_settings(caller: Caller, target: Target) -> bool:
     return caller.is_person_in(*PARTNERSHIP_DECIDERS)
 
 
+# -- notifications (one's own messages and choices; a partnership's rules and what it sent) -----------------
+
+
+def owns_message(caller: Caller, target: Target) -> bool:
+    """Marking one message read: only the person it was sent to, who is never a caller of the matrix (it asks
+    about another partnership's business manager's message and an id nobody has; the allowed case is
+    tests/e2e/test_notification_pages.py's)."""
+    return False
+
+
+def reads_notification_rules(caller: Caller, target: Target) -> bool:
+    """What the partnership's reminders, chasers and escalations are: its deciders read them (the business
+    manager also sets them)."""
+    return caller.is_person_in(*PARTNERSHIP_DECIDERS)
+
+
+def sends_again(caller: Caller, target: Target) -> bool:
+    """Sending a failed e-mail again: the business manager of the partnership it was sent for."""
+    return caller.is_person_in(Role.BUSINESS_MANAGER) and caller.partnership == target.partnership
+
+
 EXPECTATIONS: dict[tuple[str, str], Rule] = {
     # public pages and machine endpoints (metrics are scraped by the operator's monitoring)
     ("GET", "/"): anyone,
@@ -319,6 +340,19 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("GET", "/returns/{return_id}/extend"): extends_return,
     ("POST", "/returns/{return_id}/extend"): extends_return,
     # -- end of agency returns --
+    # -- notifications (gateway/routes/notifications.py) --
+    ("GET", "/notifications"): any_person,
+    ("GET", "/notifications/stream"): any_person,
+    ("POST", "/notifications/read"): any_person,
+    ("POST", "/notifications/{notification_id}/read"): owns_message,
+    ("GET", "/account/notifications"): any_person,
+    ("POST", "/account/notifications"): any_person,
+    ("GET", "/settings/notifications"): reads_notification_rules,
+    ("POST", "/settings/notifications"): business_manager,
+    ("GET", "/messages/sent"): business_manager,
+    ("GET", "/reviews/{review_id}/messages"): manages_review,
+    ("POST", "/messages/sent/{delivery_id}/send-again"): sends_again,
+    # -- end of notifications --
     # figures
     ("GET", "/dashboard"): sees_figures,
     ("GET", "/api/review-counts"): sees_figures,

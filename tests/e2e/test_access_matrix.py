@@ -197,6 +197,8 @@ TARGETS_BY_PARAMETER = {
     "request_id": "subject_access_request",
     "handle": "session",
     "return_id": "agency_return",
+    "notification_id": "message",
+    "delivery_id": "delivery",
 }
 # The value of a path parameter that is not the route's target but a part of it: the step every demo review
 # has (completed: a change is refused, the page still shows), a pause nobody recorded (an allowed caller's
@@ -214,7 +216,8 @@ class Probe:
     """How the matrix calls a route: about which kind of target, with what form, JSON body or query.
 
     `shows_target`, for a route that answers a target it refuses with the caller's own record instead
-    of an error: whether a successful answer is about the target asked for.
+    of an error: whether a successful answer is about the target asked for. `streams`: the answer is an
+    event stream that never ends by itself, so only its status and headers are read.
     """
 
     targets: str = "none"
@@ -222,6 +225,7 @@ class Probe:
     json_for: Callable[[Target, str], Any] | None = None
     query_for: Callable[[Target, str], dict[str, str]] | None = None
     shows_target: Callable[[httpx.Response, str], bool] | None = None
+    streams: bool = False
 
 
 def _open_review_body(target: Target, partnership_id: str) -> dict[str, str]:
@@ -262,6 +266,7 @@ PROBES = {
     # With a password that is wrong for everyone: a leak would show as 422 (asked for the password) rather
     # than 404, and no session is ended by the matrix.
     ("POST", "/account/sessions/{handle}"): Probe(targets="session", form={"current_password": "not it"}),
+    ("GET", "/notifications/stream"): Probe(streams=True),
 }
 
 # Routes that act on the caller's own account or session: a person calls them as a throwaway stand-in with
@@ -447,6 +452,19 @@ def reviews_by_title(manager: SignedIn) -> dict[str, dict[str, Any]]:
     return {review["title"]: review for review in response.json()}
 
 
+def first_id_on(person: SignedIn, path: str, prefix: str) -> str:
+    """The id of the first record a page lists (an element id `<prefix><uuid>`), waiting for the
+    notifications service to have written what the demo caused."""
+
+    def found() -> str | None:
+        response = person.client.get(path)
+        assert response.status_code == 200, f"{person.email} opens {path}: {response.status_code}"
+        match = re.search(rf'id="{prefix}([0-9a-f-]{{36}})"', response.text)
+        return match.group(1) if match else None
+
+    return str(wait_for(found, message=f"{path} of {person.email} to list something"))
+
+
 def check_demo_reviews(manager: SignedIn, reviews: dict[str, tuple[str, dict[str, Any]]]) -> None:
     """The matrix's expectations assume the demo's memberships and no sharing: fail here if that changed."""
     ours = {_user_id(person.email): person for person in PEOPLE}
@@ -586,6 +604,15 @@ def world(system: SystemEnv) -> Iterator[World]:
     database.close()
     assert all(demo_returns.values()), f"the demo's returns the matrix asks about are missing: {demo_returns}"
 
+    # Messages and e-mail the notifications service sent about the demo: a message to Eastmoor's business
+    # manager (nobody in the matrix may mark it read), and an e-mail of each partnership's log.
+    eastmoor_manager = sign_in(system, "business.manager@eastmoor.example")
+    eastmoor_message = first_id_on(eastmoor_manager, "/notifications", "message-")
+    deliveries = {
+        "NBSCP": first_id_on(people["business.manager@northbridge.example"], "/messages/sent", "delivery-"),
+        "ESP": first_id_on(eastmoor_manager, "/messages/sent", "delivery-"),
+    }
+
     eastmoor_account_target = (Target("Eastmoor account", "ESP"), eastmoor_account)
     targets = {
         "none": [(NOTHING, "")],
@@ -636,6 +663,14 @@ def world(system: SystemEnv) -> Iterator[World]:
         "session": [
             (Target("Northbridge person's session", "NBSCP"), northbridge_session),
             (Target("Eastmoor person's session", "ESP"), eastmoor_session),
+        ],
+        "message": [
+            (Target("Eastmoor business manager's message", "ESP"), eastmoor_message),
+            (Target("a message nobody has"), "00000000-0000-4000-8000-000000000000"),
+        ],
+        "delivery": [
+            (Target("Northbridge e-mail", "NBSCP"), deliveries["NBSCP"]),
+            (Target("Eastmoor e-mail", "ESP"), deliveries["ESP"]),
         ],
         "invitation": [
             (Target("a live invitation"), link_in_mail(system, address("invited"), "/invitations"))
@@ -695,7 +730,11 @@ def call(seat: Seat, method: str, path: str, probe: Probe, target: Target, value
         request["json"] = probe.json_for(target, value)
     elif method != "GET":
         request["data"] = {**probe.form, **({"csrf_token": seat.csrf} if seat.csrf else {})}
-    response = seat.client.request(method, address, **request)
+    if probe.streams:
+        with seat.client.stream(method, address, **request) as response:
+            pass  # the status and headers are the answer; closing ends the stream
+    else:
+        response = seat.client.request(method, address, **request)
     return Cell(
         method,
         path,

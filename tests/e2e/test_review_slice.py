@@ -50,7 +50,12 @@ def has_sample(text: str, name: str, **labels: str) -> bool:
 
 
 def mail_about(system: SystemEnv, review_id: str) -> list[CaughtMessage]:
-    return [m for m in caught_messages(system.maildir) if f"/reviews/{review_id}" in m.body]
+    """E-mail to the demo's business manager about the review (other suites may add stand-in managers)."""
+    return [
+        m
+        for m in caught_messages(system.maildir)
+        if f"/reviews/{review_id}" in m.body and NORTHBRIDGE.manager_email in m.recipients
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -126,15 +131,15 @@ def test_the_business_manager_gets_an_in_app_notification(db: Database, opened: 
             SELECT p.email, p.roles, n.kind, n.title, n.body, n.partnership_id
             FROM notifications.notification n
             JOIN notifications.person p ON p.user_id = n.user_id
-            WHERE n.review_id = %s AND 'business_manager' = ANY(p.roles)
+            WHERE n.review_id = %s AND p.email = %s
             """,
-            (review_id,),
+            (review_id, NORTHBRIDGE.manager_email),
         )
 
     rows = wait_for(notifications, message="the business manager's in-app notification")
     assert len(rows) == 1, rows
-    email, _, kind, title, body, partnership_id = rows[0]
-    assert email == NORTHBRIDGE.manager_email
+    _, roles, kind, title, body, partnership_id = rows[0]
+    assert "business_manager" in roles
     assert kind == "review_opened"
     assert str(partnership_id) == str(NORTHBRIDGE.id)
     assert opened["title"] not in title and opened["title"] not in body

@@ -108,12 +108,14 @@ def _page_errors(problems: Iterable[Mapping[str, Any]], ids: Mapping[str, str]) 
 # -- the notification centre --------------------------------------------------------------------------------
 
 
-def _message(message: InAppNotification) -> dict[str, Any]:
-    """A message as the centre shows it; a link only to a page of this site."""
+def _message(message: InAppNotification, titles: Mapping[UUID, str]) -> dict[str, Any]:
+    """A message as the centre shows it: behind sign-in, with the review it is about where the person sees
+    that review (e-mail never names it); a link only to a page of this site."""
     link = safe_next(message.link, default="") if message.link else ""
     return {
         "id": str(message.id),
         "title": message.title,
+        "review": titles.get(message.review_id, "") if message.review_id else "",
         "body": [line.strip() for line in message.body.splitlines() if line.strip()],
         "when": in_words(message.created_at, weekday=True),
         "link": link,
@@ -128,6 +130,7 @@ async def _inbox(rpc: RpcDep, caller: Caller) -> Inbox:
 
 async def _centre_page(
     request: Request,
+    rpc: RpcDep,
     caller: Caller,
     inbox: Inbox,
     *,
@@ -135,13 +138,14 @@ async def _centre_page(
     errors: PageErrors = NO_ERRORS,
     status: int = 200,
 ) -> Response:
+    titles = await _review_titles(rpc, caller) if any(m.review_id for m in inbox.items) else {}
     return render(
         request,
         "notifications/centre.html",
         {
             "nav": "messages",
             "unread": inbox.unread,
-            "messages": [_message(message) for message in inbox.items],
+            "messages": [_message(message, titles) for message in inbox.items],
             "may_see_sent": may_reach(caller, "GET", "/messages/sent"),
             "may_see_rules": may_reach(caller, "GET", "/settings/notifications"),
             "notice": notice,
@@ -157,7 +161,9 @@ CENTRE_NOTICES = {"one": "The message is marked as read", "all": "All your messa
 @router.get("/notifications", response_class=HTMLResponse, include_in_schema=False)
 async def notification_centre(request: Request, rpc: RpcDep, caller: Caller, read: str = "") -> Response:
     """The person's messages, newest first, the unread ones marked "New"."""
-    return await _centre_page(request, caller, await _inbox(rpc, caller), notice=CENTRE_NOTICES.get(read, ""))
+    return await _centre_page(
+        request, rpc, caller, await _inbox(rpc, caller), notice=CENTRE_NOTICES.get(read, "")
+    )
 
 
 @router.get("/notifications/stream", include_in_schema=False, response_model=None)
@@ -209,7 +215,7 @@ async def mark_all_read(request: Request, rpc: RpcDep, caller: Caller) -> Respon
     posted = await request.form()
     if _text(posted, "mark") != "all":
         errors = message_errors("Use the button to mark all your messages as read", target="mark-all")
-        return await _centre_page(request, caller, await _inbox(rpc, caller), errors=errors, status=422)
+        return await _centre_page(request, rpc, caller, await _inbox(rpc, caller), errors=errors, status=422)
     await rpc.call(SERVICE, "mark_read", caller.actor, MarkRead(all=True).model_dump(mode="json"))
     return RedirectResponse("/notifications?read=all", status_code=303)
 

@@ -278,7 +278,7 @@ def test_a_message_links_only_to_a_page_of_this_site() -> None:
             link=link,
             read=False,
         )
-        return _message(message)["link"]
+        return _message(message, {})["link"]
 
     assert shown("/reviews/1") == "/reviews/1"
     assert shown("https://elsewhere.example/") == ""

@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -448,7 +448,7 @@ def run_schedule(
 
     Date rules on working days only; each occurrence is recorded in `reminder_sent` with its messages, so
     it is sent once whatever restarts or how many processes run. Then the daily digests, once the digest
-    hour has come on a working day.
+    hour has come on a working day, with what waited from before that hour.
     """
     if not session.execute(select(func.pg_try_advisory_xact_lock(SCHEDULE_LOCK))).scalar_one():
         return SchedulePass(ran=False)
@@ -456,8 +456,9 @@ def run_schedule(
     reminders = digests = 0
     if is_working_day(today):
         reminders = _date_rules(session, book, today, now, emit, public_url)
-        if now.astimezone(LONDON).hour >= digest_hour:
-            digests = _digests(session, today, now, public_url)
+        cutoff = datetime.combine(today, time(digest_hour), tzinfo=LONDON)
+        if now >= cutoff:
+            digests = _digests(session, today, cutoff, now, public_url)
     return SchedulePass(ran=True, reminders=reminders, digests=digests)
 
 
@@ -530,10 +531,12 @@ def _date_rules(
     return written
 
 
-def _digests(session: Session, today: date, now: datetime, public_url: str) -> int:
+def _digests(session: Session, today: date, cutoff: datetime, now: datetime, public_url: str) -> int:
+    """Each person's digest of the day: the messages waiting from before today's digest hour (later ones
+    wait for the next working day's), once a day."""
     waiting = session.scalars(
         select(NotificationRecord)
-        .where(NotificationRecord.digest == "pending")
+        .where(NotificationRecord.digest == "pending", NotificationRecord.created_at < cutoff)
         .order_by(NotificationRecord.user_id, NotificationRecord.created_at)
     ).all()
     by_user: dict[UUID, list[NotificationRecord]] = {}

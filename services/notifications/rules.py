@@ -148,6 +148,7 @@ class RuleBook:
     tracks: Mapping[str, Track]
     rules: tuple[Rule, ...]
     problems: tuple[str, ...] = field(default=())
+    kind_labels: Mapping[str, str] = field(default_factory=dict)
 
     def rule(self, code: str) -> Rule | None:
         return next((rule for rule in self.rules if rule.code == code), None)
@@ -174,10 +175,11 @@ class RuleBook:
         return [rule for rule in self.active_rules() if rule.track == track]
 
     def kinds(self) -> dict[str, tuple[str, bool]]:
-        """Each kind of message: a label (its first rule's) and whether its timing is fixed."""
+        """Each kind of message: its label (from `kinds`, else its first rule's) and whether its timing is
+        fixed."""
         kinds: dict[str, tuple[str, bool]] = {}
         for rule in self.rules:
-            label, fixed = kinds.get(rule.kind, (rule.label, False))
+            label, fixed = kinds.get(rule.kind, (self.kind_labels.get(rule.kind, rule.label), False))
             kinds[rule.kind] = (label, fixed or rule.fixed_timing)
         return kinds
 
@@ -363,7 +365,8 @@ def read_rules(raw: Mapping[str, Any], events: Mapping[str, type[EventData]] | N
         problems.extend(rule.problems)
     for track in tracks.values():
         problems.extend(track.problems)
-    return RuleBook(tracks=tracks, rules=tuple(rules), problems=tuple(problems))
+    labels = {str(kind): str(label) for kind, label in (raw.get("kinds") or {}).items()}
+    return RuleBook(tracks=tracks, rules=tuple(rules), problems=tuple(problems), kind_labels=labels)
 
 
 def load_rules(path: Path | None = None) -> RuleBook:

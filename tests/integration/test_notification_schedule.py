@@ -359,3 +359,33 @@ def test_a_partnership_can_move_a_reminder_and_switch_off_a_chaser_but_not_a_sta
     assert days_of(log, "return_due_soon", "Pip") == [date(2026, 12, 22)]  # 4 working days before the 30th
     assert days_of(log, "return_overdue", "") == []
     assert days_of(log, "statutory_deadline_missed", "Morgan") == [date(2027, 1, 8)]
+
+
+def test_a_person_who_chose_the_digest_gets_one_email_a_working_day_with_the_messages_waiting(sessions):
+    from services.notifications.models import PreferenceRecord
+
+    bus = Bus()
+    seed_people(sessions)
+    with sessions.begin() as session:
+        session.add(
+            PreferenceRecord(user_id=USER_IDS["police lead"], kind="return_reminder", timing="digest")
+        )
+    open_rapid_review(sessions, bus)
+    # The reminder is decided at 10:00 on Thursday 24 December; the digest hour is 07:00, so that day's
+    # digest had already gone: the reminder waits for the next working day's, Tuesday 29 December.
+    run_days(sessions, date(2026, 12, 24), date(2026, 12, 29), bus, passes=2)
+    log = sent(sessions)
+    assert days_of(log, "return_due_soon", "Pip") == []  # not e-mailed on its own
+    assert days_of(log, "daily_digest", "Pip") == [date(2026, 12, 29)]
+    with sessions() as session:
+        digest = session.scalars(select(EmailRecord).where(EmailRecord.rule == "daily_digest")).one()
+        waiting = session.scalars(
+            select(NotificationRecord).where(NotificationRecord.digest == "pending")
+        ).all()
+    assert digest.subject == "Your Case Review summary: 1 message"
+    assert "A rapid review return is due in 2 working days" in digest.body
+    assert "/returns/" in digest.body and "https://caserev.test/notifications" in digest.body
+    assert waiting == []
+    # Urgent and statutory kinds cannot wait: the chaser of the 31st goes at once, digest or not.
+    run_days(sessions, date(2026, 12, 31), date(2026, 12, 31), bus, passes=1)
+    assert days_of(sent(sessions), "return_overdue", "Pip") == [date(2026, 12, 31)]

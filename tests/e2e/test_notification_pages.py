@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.e2e.helpers import DEMO, SignedIn, sign_in, wait_for
+from tests.e2e.helpers import DEMO, Database, SignedIn, sign_in, wait_for
 from tests.support.system import SystemEnv
 
 NORTHBRIDGE = DEMO.partnership("NBSCP")
@@ -329,3 +329,51 @@ def test_the_delivery_log_is_the_business_managers_and_not_an_agency_leads(
     again = police.client.post(f"/messages/sent/{delivery_id}/send-again", data={"csrf_token": police.csrf()})
     assert again.status_code == 403
     assert 'href="/reviews/' + review_id + '/messages"' in manager.client.get(f"/reviews/{review_id}").text
+
+
+def test_an_uncertain_email_is_sent_again_by_the_business_manager_as_a_new_email(
+    system: SystemEnv, manager: SignedIn, db: Database
+) -> None:
+    review_id = open_review(manager)
+
+    def sent_email() -> str | None:
+        rows = db.rows(
+            "SELECT id FROM notifications.email WHERE review_id = %s AND status = 'sent' AND to_address = %s",
+            (review_id, BUSINESS_MANAGER),
+        )
+        return str(rows[0][0]) if rows else None
+
+    first = wait_for(sent_email, message="the e-mail about the review to be sent")
+    # As the sender leaves it when it stops between sending and recording (tests/integration/
+    # test_email_delivery.py makes that happen for real): it may have gone, so it is not sent again by itself.
+    db.rows(
+        "UPDATE notifications.email SET status = 'uncertain', last_error = 'stopped while sending'"
+        " WHERE id = %s RETURNING id",
+        (first,),
+    )
+    log = manager.client.get(f"/reviews/{review_id}/messages")
+    assert "Send again" in log.text and "Uncertain" in log.text
+    again = manager.client.post(
+        f"/messages/sent/{first}/send-again",
+        data={"form_token": str(uuid.uuid4()), "csrf_token": manager.csrf()},
+    )
+    assert again.status_code == 303, f"send again: {again.status_code} {again.text[:400]}"
+
+    def copies() -> list[tuple[str, str]]:
+        rows = db.rows(
+            "SELECT id::text, status FROM notifications.email WHERE review_id = %s AND to_address = %s"
+            " AND id <> %s",
+            (review_id, BUSINESS_MANAGER, first),
+        )
+        return rows if rows and rows[0][1] == "sent" else []
+
+    copy = wait_for(copies, message="the copy to be sent")
+    assert len(copy) == 1
+    history = [
+        row[0]
+        for row in db.rows(
+            "SELECT status FROM notifications.delivery_event WHERE email_id = %s ORDER BY id", (copy[0][0],)
+        )
+    ]
+    assert history == ["queued", "sending", "sent"]
+    assert db.scalar("SELECT status FROM notifications.email WHERE id = %s", (first,)) == "uncertain"

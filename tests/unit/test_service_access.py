@@ -432,3 +432,90 @@ def test_review_counts_are_refused_to_every_other_role(analytics, role):
 def test_review_counts_are_aggregates_without_review_ids_or_titles(analytics):
     (row,) = analytics.review_counts(actor("national_analyst"), None)
     assert set(row) == {"partnership_id", "review_type", "stage", "count"}
+
+
+# -------------------------------------------------------------------------------- notification pages
+
+PERSON = str(uuid.uuid4())
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [
+        actor("system", user_id="system:x"),
+        actor("agency_system", user_id="client:x"),
+        actor("business_manager"),
+    ],
+)
+def test_only_a_person_has_an_inbox_and_choices(caller):
+    """The system and an agency's system have no messages; a user id that is not a person's id neither."""
+    service = worker_factory(NotificationsService)
+    for call in (
+        lambda: service.inbox(caller),
+        lambda: service.unread_count(caller),
+        lambda: service.mark_read(caller, {"all": True}),
+        lambda: service.preferences(caller),
+        lambda: service.set_preferences(caller, {"timings": {}}),
+    ):
+        with pytest.raises(Forbidden):
+            call()
+    service.uow.session.add.assert_not_called()
+
+
+@pytest.mark.parametrize(
+    ("caller", "reads", "sets"),
+    [
+        (actor("business_manager", user_id=PERSON), True, True),
+        (actor("safeguarding_partner", user_id=PERSON), True, False),
+        (actor("executive", user_id=PERSON), True, False),
+        (actor("agency_lead", user_id=PERSON), False, False),
+        (actor("partnership_admin", user_id=PERSON), False, False),
+        (actor("business_manager", partnership=OTHER, user_id=PERSON), False, False),
+    ],
+)
+def test_a_partnerships_rules_are_its_managers_to_set_and_its_deciders_to_read(caller, reads, sets):
+    service = worker_factory(NotificationsService)
+    service.uow.session.scalars.return_value = []
+    service.uow.session.get.return_value = None
+    if reads:
+        assert service.rules(caller, str(OWNER))
+    else:
+        with pytest.raises(Forbidden):
+            service.rules(caller, str(OWNER))
+    change = {"partnership_id": str(OWNER), "code": "return_due_soon", "days": 3}
+    if sets:
+        assert service.set_rule(caller, change)["days"] == 3
+    else:
+        with pytest.raises(Forbidden):
+            service.set_rule(caller, change)
+        service.uow.session.add.assert_not_called()
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [
+        actor("safeguarding_partner", user_id=PERSON),
+        actor("agency_lead", user_id=PERSON),
+        actor("data_protection_officer", user_id=PERSON),
+        actor("business_manager", partnership=OTHER, user_id=PERSON),
+    ],
+)
+def test_what_was_sent_is_the_business_managers_of_that_partnership_only(caller):
+    service = worker_factory(NotificationsService)
+    with pytest.raises(Forbidden):
+        service.delivery_log(caller, {"partnership_id": str(OWNER)})
+    service.uow.session.scalars.assert_not_called()
+
+
+def test_a_statutory_alert_cannot_be_switched_off_nor_a_figure_set_out_of_bounds():
+    service = worker_factory(NotificationsService)
+    manager = actor("business_manager", user_id=PERSON)
+    with pytest.raises(InvalidRequest) as off:
+        service.set_rule(
+            manager, {"partnership_id": str(OWNER), "code": "statutory_deadline_missed", "enabled": False}
+        )
+    assert off.value.problems == [{"field": "enabled", "message": "A statutory alert cannot be switched off"}]
+    with pytest.raises(InvalidRequest) as far:
+        service.set_rule(manager, {"partnership_id": str(OWNER), "code": "return_due_soon", "days": 30})
+    assert far.value.problems[0]["field"] == "days"
+    service.uow.session.add.assert_not_called()

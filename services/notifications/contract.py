@@ -1,4 +1,5 @@
-"""What others may know of the notifications service: contacts it writes to, and what it sent."""
+"""What others may know of the notifications service: a person's messages and choices, a partnership's
+rules and what was sent, account e-mail, and the events it publishes."""
 
 from __future__ import annotations
 
@@ -11,17 +12,6 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 from services.kernel.events import EventData
 
 SERVICE = "notifications"
-
-
-class PartnershipContact(BaseModel):
-    """A person the service writes to for a partnership in a role (business_manager, executive, ...)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    partnership_id: UUID
-    role: str = Field(pattern=r"^[a-z_]{3,40}$")
-    display_name: str = Field(min_length=1, max_length=120)
-    email: EmailStr
 
 
 class InAppNotification(BaseModel):

@@ -107,7 +107,8 @@ DeliveryStatus = Literal["queued", "sending", "sent", "failed", "uncertain", "no
 
 
 class DeliveryAttempt(BaseModel):
-    """One thing that happened to a message: queued, sent, failed (with the reason), retried."""
+    """One thing that happened to an e-mail: queued, sending, sent, retry (with the reason), failed (with the
+    reason), uncertain, not_sent, sent_again (a copy was queued by the business manager)."""
 
     at: datetime
     status: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -115,6 +115,22 @@ class Rule:
     @property
     def active(self) -> bool:
         return not self.problems
+
+    @property
+    def bounds(self) -> tuple[int, int] | None:
+        """The days a partnership may choose (a rule without days: None)."""
+        if self.days is None:
+            return None
+        low = self.min_days if self.min_days is not None else self.days
+        high = self.max_days if self.max_days is not None else self.days
+        return low, high
+
+    @property
+    def problem_in_words(self) -> str | None:
+        """Why the rule is not active, for the settings page (None when it is)."""
+        if not self.problems:
+            return None
+        return "; ".join(problem.removeprefix(f"rule {self.code}: ") for problem in self.problems)
 
     @property
     def statutory(self) -> bool:
@@ -376,7 +392,3 @@ def load_rules(path: Path | None = None) -> RuleBook:
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: a rules file is a mapping with `tracks` and `rules`")
     return read_rules(raw)
-
-
-def problems_in_words(problems: Iterable[str]) -> str:
-    return "; ".join(problems)

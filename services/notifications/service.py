@@ -87,16 +87,10 @@ def _setting_of(rule: Rule, record: RuleSettingRecord | None) -> RuleSetting:
         enabled=figures.enabled,
         days=figures.days,
         default_days=rule.days,
-        min_days=rule.min_days if rule.min_days is not None else rule.days,
-        max_days=rule.max_days if rule.max_days is not None else rule.days,
-        problem=domain_problem(rule),
+        min_days=rule.bounds[0] if rule.bounds else None,
+        max_days=rule.bounds[1] if rule.bounds else None,
+        problem=rule.problem_in_words,
     )
-
-
-def domain_problem(rule: Rule) -> str | None:
-    if not rule.problems:
-        return None
-    return "; ".join(problem.removeprefix(f"rule {rule.code}: ") for problem in rule.problems)
 
 
 class NotificationsService(ServiceBase):
@@ -426,11 +420,10 @@ class NotificationsService(ServiceBase):
         if rule.statutory and not wanted.enabled:
             problems.append({"field": "enabled", "message": "A statutory alert cannot be switched off"})
         if wanted.days is not None:
-            low = rule.min_days if rule.min_days is not None else rule.days
-            high = rule.max_days if rule.max_days is not None else rule.days
-            if rule.days is None or low is None or high is None:
+            if rule.bounds is None:
                 problems.append({"field": "days", "message": "This rule has no days to set"})
-            elif not low <= wanted.days <= high:
+            elif not rule.bounds[0] <= wanted.days <= rule.bounds[1]:
+                low, high = rule.bounds
                 problems.append(
                     {"field": "days", "message": f"Enter a number of working days from {low} to {high}"}
                 )
@@ -509,8 +502,9 @@ class NotificationsService(ServiceBase):
                     {"field": "delivery_id", "message": "Only a failed or uncertain e-mail can be sent again"}
                 ],
             )
-        again = engine.send_again(session, email, datetime.now(UTC), "the business manager")
-        email.status = "failed" if email.status == "failed" else "uncertain"
+        now = datetime.now(UTC)
+        again = engine.send_again(session, email, now, "the business manager")
+        engine.add_delivery_event(session, email.id, now, "sent_again", f"a copy was queued ({again.id})")
         result = str(again.id)
         command_once.remember(result)
         return result

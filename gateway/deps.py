@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse
 
 from gateway.auth import Caller, Principal, csrf_token, presession_cookie_name, set_cookie
@@ -33,6 +35,19 @@ def in_words(moment: datetime | None, *, weekday: bool = False) -> str:
     if moment is None:
         return ""
     return moment.astimezone(_LONDON).strftime(("%A " if weekday else "") + "%-d %B %Y at %H:%M")
+
+
+def working_days(count: int) -> str:
+    """A number of working days in words: "1 working day", "10 working days"."""
+    return f"{count} working day{'' if count == 1 else 's'}"
+
+
+def id_or_404(value: str) -> UUID:
+    """An id from the address; anything else is "Page not found"."""
+    try:
+        return UUID(value)
+    except ValueError:
+        raise HTTPException(404) from None
 
 
 def navigation(principal: Principal | None) -> list[tuple[str, str, str]]:

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from gateway import identity, signin
 from gateway.auth import Caller, Principal
 from gateway.credentials import hash_token
-from gateway.deps import RpcDep, render
+from gateway.deps import RpcDep, id_or_404, render
 from gateway.identity import AGENCY_TYPES, Agency, UserAccount, utcnow
 from gateway.routes.signin import send_account_email
 from gateway.rpc import RpcClient
@@ -194,17 +194,10 @@ def _partnership_of(caller: Principal) -> UUID:
     return caller.actor.partnership_id
 
 
-def _uuid_or_404(value: str) -> UUID:
-    try:
-        return UUID(value)
-    except ValueError:
-        raise HTTPException(404) from None
-
-
 async def account_of_partnership(caller: Principal, user_id: str) -> UserAccount:
     """The account, if it belongs to the administrator's partnership; otherwise "Page not found"."""
     partnership_id = _partnership_of(caller)
-    user = await run_in_threadpool(identity.user_by_id, _uuid_or_404(user_id))
+    user = await run_in_threadpool(identity.user_by_id, id_or_404(user_id))
     if user is None or user.partnership_id != partnership_id:
         raise HTTPException(404)
     return user

@@ -27,7 +27,7 @@ from starlette.responses import Response
 
 from gateway import forms_ui, identity
 from gateway.auth import Caller
-from gateway.deps import RpcDep, in_words, render
+from gateway.deps import RpcDep, in_words, render, working_days
 from gateway.forms_ui import PageErrors, PostedForm
 from gateway.policy import policy_for
 from gateway.rpc import RemoteError
@@ -83,10 +83,6 @@ DOCUMENTS = {
 }
 
 
-def _working_days(count: int) -> str:
-    return f"{count} working day{'' if count == 1 else 's'}"
-
-
 def rag_tag(rag: str, closed: bool) -> dict[str, str] | None:
     """The tag of a review's state: "Overdue", "Due soon", "On track", "Paused"; "Closed" without colour."""
     if closed:
@@ -103,9 +99,9 @@ def deadline_words(deadline: DeadlineView | None) -> dict[str, str] | None:
     if deadline.status == "paused":
         left = "Paused, not late"
     elif deadline.status == "overdue":
-        left = f"Overdue by {_working_days(deadline.late_by_working_days)}"
+        left = f"Overdue by {working_days(deadline.late_by_working_days)}"
     elif deadline.working_days_left is not None:
-        left = f"{_working_days(deadline.working_days_left)} left"
+        left = f"{working_days(deadline.working_days_left)} left"
     else:
         left = ""
     return {"label": deadline.label, "due_on": day(due), "left": left}
@@ -144,10 +140,10 @@ def clock_rows(file: ReviewFile) -> list[dict[str, Any]]:
                 "status": status,
                 "colour": colour,
                 # Read after the tag: "Overdue by 6 working days", "Met late by 2 working days".
-                "late": f"by {_working_days(deadline.late_by_working_days)}"
+                "late": f"by {working_days(deadline.late_by_working_days)}"
                 if deadline.late_by_working_days > 0
                 else "",
-                "left": f"{_working_days(deadline.working_days_left)} left"
+                "left": f"{working_days(deadline.working_days_left)} left"
                 if deadline.status == "due" and deadline.working_days_left is not None
                 else "",
             }

@@ -24,7 +24,7 @@ from starlette.responses import Response
 
 from gateway import live
 from gateway.auth import Caller, safe_next, session_still_live
-from gateway.deps import RpcDep, in_words, render
+from gateway.deps import RpcDep, id_or_404, in_words, render, working_days
 from gateway.forms_ui import NO_ERRORS, PageErrors, message_errors
 from gateway.routes.lifecycle import may_reach
 from gateway.rpc import RemoteError, RpcUnavailable
@@ -64,14 +64,6 @@ DELIVERY_TAGS = {
 MAY_SEND_AGAIN = frozenset({"failed", "uncertain"})
 # The statuses in which the service tries again by itself, at `next_attempt_at`.
 RETRIED = frozenset({"queued", "failed"})
-
-
-def _uuid(value: str) -> UUID:
-    """An id from the address; anything else is not found."""
-    try:
-        return UUID(value)
-    except ValueError:
-        raise HTTPException(404) from None
 
 
 def _text(form: FormData, name: str, limit: int = 200) -> str:
@@ -201,7 +193,7 @@ async def notification_stream(request: Request, rpc: RpcDep, caller: Caller) -> 
 )
 async def mark_one_read(notification_id: str, rpc: RpcDep, caller: Caller) -> Response:
     """Mark one of one's own messages read (any other id is not found), and go back to the centre."""
-    wanted = _uuid(notification_id)
+    wanted = id_or_404(notification_id)
     inbox = await _inbox(rpc, caller)
     if wanted not in {message.id for message in inbox.items}:
         raise HTTPException(404)
@@ -326,16 +318,12 @@ async def _rules(rpc: RpcDep, caller: Caller) -> list[RuleSetting]:
     return [RuleSetting.model_validate(rule) for rule in found]
 
 
-def _days_words(count: int) -> str:
-    return f"{count} working day{'' if count == 1 else 's'}"
-
-
 def _rule_row(rule: RuleSetting, values: Mapping[str, str] | None) -> dict[str, Any]:
     typed = values or {}
     has_days = rule.days is not None
     bounds = ""
     if has_days and rule.min_days is not None and rule.max_days is not None:
-        bounds = f"Between {rule.min_days} and {_days_words(rule.max_days)}"
+        bounds = f"Between {rule.min_days} and {working_days(rule.max_days)}"
         if rule.default_days is not None:
             bounds += f" (default {rule.default_days})"
     enabled = typed.get("enabled", "on" if rule.enabled else "off")
@@ -347,7 +335,7 @@ def _rule_row(rule: RuleSetting, values: Mapping[str, str] | None) -> dict[str, 
         "statutory": rule.statutory,
         "has_days": has_days,
         "days": typed.get("days", "" if rule.days is None else str(rule.days)),
-        "days_words": _days_words(rule.days) if rule.days is not None else "When it happens",
+        "days_words": working_days(rule.days) if rule.days is not None else "When it happens",
         "bounds": bounds,
         "enabled": enabled == "on",
         "state": "Required by statute" if rule.statutory else "On" if rule.enabled else "Off",
@@ -553,7 +541,7 @@ async def review_delivery_log(
 async def send_again(request: Request, delivery_id: str, rpc: RpcDep, caller: Caller) -> Response:
     """Send a failed or uncertain e-mail again. The form carries a token, so that pressing the button twice
     sends it once."""
-    wanted = _uuid(delivery_id)
+    wanted = id_or_404(delivery_id)
     deliveries = await _deliveries(rpc, caller)
     delivery = next((found for found in deliveries if found.id == wanted), None)
     if delivery is None:

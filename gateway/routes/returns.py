@@ -27,7 +27,7 @@ from starlette.responses import Response
 
 from gateway import identity
 from gateway.auth import Caller
-from gateway.deps import RpcDep, in_words, render
+from gateway.deps import RpcDep, id_or_404, in_words, render, working_days
 from gateway.rpc import RemoteError
 from services.forms.contract import (
     LONG_TEXT,
@@ -89,18 +89,6 @@ def _day(value: date | None) -> str:
     return value.strftime("%-d %B %Y") if value else ""
 
 
-def _working_days(count: int) -> str:
-    return f"{count} working day{'' if count == 1 else 's'}"
-
-
-def _uuid(value: str) -> UUID:
-    """An id from the address; anything else is not found."""
-    try:
-        return UUID(value)
-    except ValueError:
-        raise HTTPException(404) from None
-
-
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
@@ -115,7 +103,7 @@ def _refuse(words: str) -> HTTPException:
 
 async def _return(rpc: RpcDep, caller: Caller, return_id: str) -> ReturnView:
     """The return if the caller may read it; the service's NotFound (404) otherwise."""
-    found = await rpc.call("forms", "get_return", caller.actor, str(_uuid(return_id)))
+    found = await rpc.call("forms", "get_return", caller.actor, str(id_or_404(return_id)))
     return ReturnView.model_validate(found)
 
 
@@ -147,17 +135,17 @@ def _timeliness(agency_return: ReturnSummary, today: date) -> tuple[str, str]:
     if agency_return.status in LOCKED:
         late = agency_return.late_by_working_days
         return (
-            (f"Late by {_working_days(late)}", "govuk-tag--orange")
+            (f"Late by {working_days(late)}", "govuk-tag--orange")
             if late
             else ("On time", "govuk-tag--green")
         )
     if agency_return.overdue:
         behind = agency_return.overdue_by_working_days
-        return (f"Overdue by {_working_days(behind)}" if behind > 0 else "Overdue"), "govuk-tag--red"
+        return (f"Overdue by {working_days(behind)}" if behind > 0 else "Overdue"), "govuk-tag--red"
     left = agency_return.working_days_left or 0
     if left == 0:
         return "Due today", "govuk-tag--yellow"
-    return f"{_working_days(left)} left", ""
+    return f"{working_days(left)} left", ""
 
 
 def _line(agency_return: ReturnSummary, today: date, *, may_extend: bool = False) -> ReturnLine:
@@ -685,7 +673,7 @@ async def returns_board(
     request: Request, review_id: str, rpc: RpcDep, caller: Caller, extended: str = "", asked: str = ""
 ) -> Response:
     """Every agency's return for a review: who has returned what, and when."""
-    review = await _review_file(rpc, caller, _uuid(review_id))
+    review = await _review_file(rpc, caller, id_or_404(review_id))
     return await _board_page(request, review, extended=extended, asked=asked)
 
 
@@ -738,7 +726,7 @@ async def _board_page(
 @router.post("/reviews/{review_id}/returns", response_class=HTMLResponse, include_in_schema=False)
 async def ask_agency(request: Request, review_id: str, rpc: RpcDep, caller: Caller) -> Response:
     """Ask one more agency for a return (it came to light later that it knew the family)."""
-    review = await _review_file(rpc, caller, _uuid(review_id))
+    review = await _review_file(rpc, caller, id_or_404(review_id))
     if not review.may_manage:
         raise _refuse("Only the business manager of the partnership can ask an agency for a return")
     form = await request.form()

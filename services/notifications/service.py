@@ -447,7 +447,10 @@ class NotificationsService(ServiceBase):
         wanted = validated(DeliveryQuery, query, "The query")
         policy.check_may_see_deliveries(Actor.model_validate(actor), wanted.partnership_id)
         session = self.uow.session
-        emails = select(EmailRecord).where(EmailRecord.partnership_id == wanted.partnership_id)
+        # Account e-mail (no rule) is the person's own business, not a review's.
+        emails = select(EmailRecord).where(
+            EmailRecord.partnership_id == wanted.partnership_id, EmailRecord.rule.is_not(None)
+        )
         if wanted.review_id is not None:
             emails = emails.where(EmailRecord.review_id == wanted.review_id)
         rows = session.scalars(emails.order_by(EmailRecord.created_at.desc()).limit(wanted.limit)).all()
@@ -465,8 +468,8 @@ class NotificationsService(ServiceBase):
             Delivery(
                 id=row.id,
                 review_id=row.review_id,
-                rule=row.rule or "account",
-                kind=row.rule or "account",
+                rule=row.rule or "",
+                kind=row.rule or "",
                 title=row.subject,
                 channel="email",
                 recipient=row.recipient or "",
@@ -480,7 +483,6 @@ class NotificationsService(ServiceBase):
                 history=history.get(row.id, []),
             ).model_dump(mode="json")
             for row in rows
-            if row.rule is not None  # account e-mail is the person's own business, not a review's
         ]
 
     @rpc

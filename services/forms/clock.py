@@ -78,8 +78,8 @@ def revised_due(rule: DeadlineRule, trigger_on: date, pauses: Iterable[PauseSpan
             if paused == extra:
                 return candidate
             extra = paused
-    # Working days: the nth working day after day 0 that no pause covers.
-    day = calendar.next_working_day_on_or_after(trigger_on)
+    # Working days: the nth working day after the trigger (day 0, whatever day it is) that no pause covers.
+    day = trigger_on
     remaining = rule.amount
     while remaining:
         day += ONE_DAY

@@ -3,9 +3,11 @@
 A working day is Monday to Friday except the bank holidays of England and Wales, as published
 by the ``holidays`` package (one-off days such as 2022-06-03 and substitute days included).
 
-Counting rule: the trigger day is day 0 and is not counted; a deadline is the end of the nth
-working day after it, Europe/London. A trigger on a weekend or bank holiday "counts from the
-next working day": that next working day becomes day 0, and counting starts after it.
+Counting rule: the trigger day is day 0 and is not counted, whatever day it is; the first working
+day after it is day 1, and a deadline is the end of the nth working day, Europe/London. A trigger
+on a weekend or bank holiday therefore adds no day: aware Sat 17 Oct 2026 gives the same 5th
+working day (Fri 23 Oct) as aware Fri 16 Oct (as in FOIA s10, "the twentieth working day
+following the date of receipt").
 
 Month periods are calendar months from the trigger date, clamped to the month's last day.
 """
@@ -27,7 +29,6 @@ __all__ = [
     "bank_holidays",
     "end_of_day",
     "is_working_day",
-    "next_working_day_on_or_after",
     "working_days_between",
 ]
 
@@ -61,20 +62,12 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < _SATURDAY and day not in _holidays_for_year(day.year)
 
 
-def next_working_day_on_or_after(day: date) -> date:
-    """Return ``day`` itself if it is a working day, otherwise the first working day after it."""
-    _require_date(day)
-    while not is_working_day(day):
-        day += _ONE_DAY
-    return day
-
-
 def add_working_days(trigger: date, n: int) -> date:
-    """Return the nth working day after day 0 (the trigger, or the next working day if it is not one)."""
+    """Return the nth working day after the trigger, which is day 0 whatever day it is (n = 0: itself)."""
     _require_date(trigger, "trigger")
     if n < 0:
         raise ValueError(f"n must be >= 0 working days, got {n}")
-    day = next_working_day_on_or_after(trigger)
+    day = trigger
     remaining = n
     while remaining:
         day += _ONE_DAY

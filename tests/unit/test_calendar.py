@@ -16,7 +16,6 @@ from services.kernel.calendar import (
     bank_holidays,
     end_of_day,
     is_working_day,
-    next_working_day_on_or_after,
     working_days_between,
 )
 
@@ -82,24 +81,35 @@ def test_sin_then_rapid_review_chain_composes_like_domain_example() -> None:
         pytest.param("2026-01-09", 0, "2026-01-09", id="n0-on-working-day-is-the-trigger"),
         pytest.param("2026-01-09", 1, "2026-01-12", id="friday-plus-1-is-monday"),
         pytest.param("2026-01-09", 5, "2026-01-16", id="friday-plus-5-is-next-friday"),
-        pytest.param("2026-01-10", 0, "2026-01-12", id="saturday-n0-is-monday-day0"),
-        pytest.param("2026-01-10", 5, "2026-01-19", id="saturday-counts-from-monday"),
-        pytest.param("2026-01-11", 0, "2026-01-12", id="sunday-n0-is-monday-day0"),
-        pytest.param("2026-01-11", 5, "2026-01-19", id="sunday-counts-from-monday"),
-        pytest.param("2026-05-04", 0, "2026-05-05", id="may-day-trigger-n0-is-next-day"),
-        pytest.param("2026-05-04", 5, "2026-05-12", id="may-day-trigger-counts-from-tuesday"),
-        pytest.param("2026-05-02", 5, "2026-05-12", id="saturday-before-may-day-skips-to-tuesday"),
-        pytest.param("2026-01-01", 1, "2026-01-05", id="new-year-thursday-day0-friday"),
+        pytest.param("2026-01-10", 0, "2026-01-10", id="saturday-n0-is-the-trigger-itself"),
+        pytest.param("2026-01-10", 1, "2026-01-12", id="saturday-day-1-is-monday"),
+        pytest.param("2026-01-10", 5, "2026-01-16", id="saturday-plus-5-is-friday-as-from-friday"),
+        pytest.param("2026-01-11", 5, "2026-01-16", id="sunday-plus-5-is-friday-as-from-friday"),
+        pytest.param("2026-10-17", 5, "2026-10-23", id="issue-example-aware-sat-17-oct-sin-fri-23-oct"),
+        pytest.param("2026-10-16", 5, "2026-10-23", id="issue-example-aware-fri-16-oct-sin-fri-23-oct"),
+        pytest.param("2026-05-04", 1, "2026-05-05", id="may-day-trigger-day-1-is-tuesday"),
+        pytest.param("2026-05-04", 5, "2026-05-11", id="may-day-trigger-plus-5-is-monday"),
+        pytest.param("2026-05-02", 5, "2026-05-11", id="saturday-before-may-day-plus-5-is-monday"),
+        pytest.param("2026-01-01", 1, "2026-01-02", id="new-year-thursday-day-1-is-friday"),
     ],
 )
-def test_add_working_days_treats_non_working_trigger_as_next_working_day_0(
+def test_add_working_days_counts_from_the_trigger_whatever_day_it_is(
     trigger: str, n: int, expected: str
 ) -> None:
     result = add_working_days(d(trigger), n)
     assert result == d(expected), (
         f"{d(trigger):%a %Y-%m-%d} + {n} gave {result:%a %Y-%m-%d}, expected {d(expected):%a %Y-%m-%d}: "
-        "a weekend/holiday trigger must make the next working day day 0 (not counted)"
+        "the trigger is day 0 whatever day it is and the first working day after it is day 1"
     )
+
+
+@pytest.mark.parametrize("trigger", [f"2026-10-{day:02d}" for day in (16, 17, 18)])
+def test_a_weekend_trigger_gives_the_same_deadline_as_the_friday_before(trigger: str) -> None:
+    for n in (1, 5, 10, 15, 20):
+        assert add_working_days(d(trigger), n) == add_working_days(d("2026-10-16"), n), (
+            f"aware {d(trigger):%a %d %b} + {n} working days must equal aware Fri 16 Oct + {n}: "
+            "a weekend trigger adds no day"
+        )
 
 
 @pytest.mark.parametrize(
@@ -107,17 +117,17 @@ def test_add_working_days_treats_non_working_trigger_as_next_working_day_0(
     [
         # Easter 2026: Good Friday 3 Apr, Easter Monday 6 Apr.
         pytest.param("2026-04-02", 1, "2026-04-07", id="easter-2026-thursday-plus-1-is-tuesday"),
-        pytest.param("2026-04-03", 0, "2026-04-07", id="easter-2026-good-friday-trigger-day0-tuesday"),
-        pytest.param("2026-04-03", 5, "2026-04-14", id="easter-2026-good-friday-trigger-plus-5"),
-        pytest.param("2026-04-06", 5, "2026-04-14", id="easter-2026-easter-monday-trigger-plus-5"),
+        pytest.param("2026-04-03", 1, "2026-04-07", id="easter-2026-good-friday-trigger-day-1-tuesday"),
+        pytest.param("2026-04-03", 5, "2026-04-13", id="easter-2026-good-friday-trigger-plus-5"),
+        pytest.param("2026-04-06", 5, "2026-04-13", id="easter-2026-easter-monday-trigger-plus-5"),
         # Christmas 2021: 25/26 at the weekend, substitutes Mon 27 and Tue 28; New Year substitute Mon 3 Jan.
         pytest.param("2021-12-24", 1, "2021-12-29", id="xmas-2021-substitutes-27-and-28-skipped"),
         pytest.param("2021-12-24", 3, "2021-12-31", id="xmas-2021-plus-3-is-new-years-eve"),
         pytest.param("2021-12-24", 4, "2022-01-04", id="xmas-2021-new-year-substitute-3-jan-2022-skipped"),
-        pytest.param("2021-12-27", 0, "2021-12-29", id="xmas-2021-trigger-on-substitute-day0-wednesday"),
+        pytest.param("2021-12-27", 1, "2021-12-29", id="xmas-2021-trigger-on-substitute-day-1-wednesday"),
         # Christmas 2022: Sunday 25, Boxing Day Mon 26, substitute Tue 27.
         pytest.param("2022-12-23", 1, "2022-12-28", id="xmas-2022-substitute-27-dec-skipped"),
-        pytest.param("2022-12-27", 0, "2022-12-28", id="xmas-2022-trigger-on-substitute-day0-wednesday"),
+        pytest.param("2022-12-27", 1, "2022-12-28", id="xmas-2022-trigger-on-substitute-day-1-wednesday"),
         # Christmas 2026: Boxing Day Saturday, substitute Mon 28.
         pytest.param("2026-12-24", 1, "2026-12-29", id="xmas-2026-boxing-day-substitute-28-skipped"),
         # One-off days.
@@ -154,7 +164,7 @@ def test_add_working_days_handles_long_periods_across_years() -> None:
     )
 
 
-# --- is_working_day and next_working_day_on_or_after ----------------------------------------------------
+# --- is_working_day -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -187,24 +197,6 @@ def test_is_working_day_follows_england_and_wales_calendar(day: str, expected: b
     assert is_working_day(d(day)) is expected, (
         f"is_working_day({d(day):%a %Y-%m-%d}) should be {expected}; bank_holidays gives "
         f"{bank_holidays(d(day).year).get(d(day), 'no holiday')!r} for that date"
-    )
-
-
-@pytest.mark.parametrize(
-    ("day", "expected"),
-    [
-        pytest.param("2026-01-09", "2026-01-09", id="working-day-is-itself"),
-        pytest.param("2026-01-10", "2026-01-12", id="saturday-to-monday"),
-        pytest.param("2026-04-03", "2026-04-07", id="good-friday-to-tuesday"),
-        pytest.param("2021-12-25", "2021-12-29", id="christmas-2021-to-wednesday"),
-        pytest.param("2021-12-31", "2021-12-31", id="new-years-eve-2021-is-working"),
-        pytest.param("2022-01-01", "2022-01-04", id="new-year-2022-substitute-to-tuesday"),
-    ],
-)
-def test_next_working_day_on_or_after_returns_first_working_day(day: str, expected: str) -> None:
-    result = next_working_day_on_or_after(d(day))
-    assert result == d(expected), (
-        f"next working day on/after {d(day):%a %Y-%m-%d} is {expected}, got {result}"
     )
 
 
@@ -382,17 +374,18 @@ _PROPERTY_TRIGGERS = [_PROPERTY_START + timedelta(days=i) for i in range(400)]
 _PROPERTY_NS = (0, 1, 2, 5, 10, 15, 20, 40)
 
 
-def test_property_add_working_days_lands_on_working_day_exactly_n_after_day0() -> None:
+def test_property_add_working_days_lands_on_working_day_exactly_n_after_the_trigger() -> None:
     failures: list[str] = []
     for trigger in _PROPERTY_TRIGGERS:
-        day0 = trigger if is_working_day(trigger) else next_working_day_on_or_after(trigger)
         for n in _PROPERTY_NS:
             result = add_working_days(trigger, n)
-            if not is_working_day(result):
+            if n and not is_working_day(result):
                 failures.append(f"{trigger}+{n} -> {result:%a %Y-%m-%d} is not a working day")
-            counted = working_days_between(day0, result)
+            counted = working_days_between(trigger, result)
             if counted != n:
-                failures.append(f"{trigger}+{n} -> {result}: working_days_between({day0}, result)={counted}")
+                failures.append(f"{trigger}+{n} -> {result}: working_days_between(trigger, result)={counted}")
+            if n and working_days_between(trigger, result - timedelta(days=1)) != n - 1:
+                failures.append(f"{trigger}+{n} -> {result}: an earlier day already had {n} working days")
     assert not failures, f"{len(failures)} property failures, first 10: {failures[:10]}"
 
 

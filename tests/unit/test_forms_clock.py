@@ -2,8 +2,7 @@
 rules, dates revised for pauses, and how each deadline stands today (status, red/amber/green).
 
 Every expected date was counted by hand against the England-and-Wales bank holidays; the count is in the
-comment beside it. Day 0 is the trigger (or, for a trigger on a weekend or bank holiday, the next working
-day).
+comment beside it. Day 0 is the trigger, whatever day it is; the first working day after it is day 1.
 """
 
 from __future__ import annotations
@@ -78,13 +77,15 @@ def test_domain_worked_examples_hold_through_the_child_review_types_rules(aware,
 @pytest.mark.parametrize(
     ("aware", "due"),
     [
-        # Sat 10 Jan 2026: day 0 is Mon 12; Tue 13 (1), Wed 14 (2), Thu 15 (3), Fri 16 (4), Mon 19 (5).
-        pytest.param("2026-01-10", "2026-01-19", id="saturday-counts-from-monday"),
-        # Sun 11 Jan 2026: day 0 is Mon 12, as above.
-        pytest.param("2026-01-11", "2026-01-19", id="sunday-counts-from-monday"),
-        # Mon 25 May 2026 is the spring bank holiday: day 0 is Tue 26; Wed 27 (1), Thu 28 (2), Fri 29 (3),
-        # Mon 1 Jun (4), Tue 2 Jun (5).
-        pytest.param("2026-05-25", "2026-06-02", id="bank-holiday-counts-from-the-next-day"),
+        # Sat 10 Jan 2026 is day 0 itself; Mon 12 (1), Tue 13 (2), Wed 14 (3), Thu 15 (4), Fri 16 (5).
+        pytest.param("2026-01-10", "2026-01-16", id="saturday-is-day-0-monday-day-1"),
+        # Sun 11 Jan 2026: day 0, as above.
+        pytest.param("2026-01-11", "2026-01-16", id="sunday-is-day-0-monday-day-1"),
+        # Sat 17 Oct 2026 (DOMAIN.md): Mon 19 (1) ... Fri 23 Oct (5), as from Fri 16 Oct.
+        pytest.param("2026-10-17", "2026-10-23", id="domain-aware-saturday-17-oct-2026"),
+        # Mon 25 May 2026 is the spring bank holiday and day 0; Tue 26 (1), Wed 27 (2), Thu 28 (3),
+        # Fri 29 (4), Mon 1 Jun (5).
+        pytest.param("2026-05-25", "2026-06-01", id="bank-holiday-is-day-0"),
         # Christmas 2021 on a weekend: substitutes Mon 27 and Tue 28 Dec, New Year substitute Mon 3 Jan 2022.
         # Thu 23 Dec = day 0; Fri 24 (1), Wed 29 (2), Thu 30 (3), Fri 31 (4), Tue 4 Jan 2022 (5).
         pytest.param("2021-12-23", "2022-01-04", id="christmas-2021-weekend-substitute-days"),
@@ -97,9 +98,9 @@ def test_domain_worked_examples_hold_through_the_child_review_types_rules(aware,
         # Easter 2025: Good Friday 18 Apr, Easter Monday 21 Apr. Thu 17 Apr = day 0; Tue 22 (1) ...
         # Fri 25 (4), Mon 28 Apr (5).
         pytest.param("2025-04-17", "2025-04-28", id="easter-2025-thursday-before"),
-        # Good Friday 3 Apr 2026 as the trigger: day 0 is Tue 7 Apr; Wed 8 (1), Thu 9 (2), Fri 10 (3),
-        # Mon 13 (4), Tue 14 (5).
-        pytest.param("2026-04-03", "2026-04-14", id="easter-2026-good-friday-trigger"),
+        # Good Friday 3 Apr 2026 is day 0; Easter Monday is not counted: Tue 7 (1), Wed 8 (2), Thu 9 (3),
+        # Fri 10 (4), Mon 13 Apr (5).
+        pytest.param("2026-04-03", "2026-04-13", id="easter-2026-good-friday-trigger"),
         # 2022: spring bank holiday moved to Thu 2 Jun, Platinum Jubilee Fri 3 Jun. Wed 1 Jun = day 0;
         # Mon 6 (1), Tue 7 (2), Wed 8 (3), Thu 9 (4), Fri 10 Jun (5).
         pytest.param("2022-06-01", "2022-06-10", id="platinum-jubilee-3-june-2022"),

@@ -24,7 +24,7 @@ from gateway.auth import (
     enforce_policy,
     sign_in_location,
 )
-from gateway.deps import render
+from gateway.deps import ERROR_RESPONSES, PAGE_NOT_FOUND, error_response, wants_json
 from gateway.metrics import (
     ACCESS_DENIED,
     AUDIT_ENTRIES,
@@ -49,7 +49,8 @@ from gateway.routes import (
 )
 from gateway.rpc import RemoteError, RpcClient, RpcUnavailable
 from gateway.secretbox import load_key
-from gateway.security import BodyLimit, security_headers
+from gateway.security import BodyLimit, ClientAddress, security_headers
+from gateway.well_formed import WellFormedRequests
 from services.kernel import caller_seal
 from services.kernel.config import get_settings
 from services.kernel.errors import STATUS_BY_ERROR
@@ -57,10 +58,6 @@ from services.kernel.errors import STATUS_BY_ERROR
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
-PAGE_NOT_FOUND = (
-    "If you typed the web address, check it is correct. "
-    "If you pasted the web address, check you copied the entire address."
-)
 
 
 @asynccontextmanager
@@ -85,19 +82,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await app.state.rpc.close()
 
 
-def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
-
-
-def _error(request: Request, status: int, title: str, detail: str, problems: list | None = None) -> Response:
-    if _wants_json(request):
-        body: dict = {"detail": detail}
-        if problems:
-            body["problems"] = problems
-        return JSONResponse(body, status_code=status)
-    return render(request, "error.html", {"status_code": status, "title": title, "detail": detail}, status)
-
-
 async def audit_case_data(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
     """Append the audit entry a request to case data owes, with its outcome. If the audit cannot be written,
     the answer is withheld: nothing is read or changed unrecorded (a write already made is recorded as the
@@ -111,7 +95,7 @@ async def audit_case_data(request: Request, call_next: Callable[[Request], Await
         except Exception as exc:
             AUDIT_FAILURES.inc()
             log.error("audit entry not written (%s): response withheld", type(exc).__name__)
-            return _error(request, 503, "Sorry, the service is unavailable", "Try again in a minute.")
+            return error_response(request, 503, "Sorry, the service is unavailable", "Try again in a minute.")
     return response
 
 
@@ -122,6 +106,7 @@ def create_app() -> FastAPI:
         version="0.1.0",
         description="Statutory safeguarding case reviews: rapid reviews, CSPRs, SARs and DHRs.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
         docs_url=None,
         redoc_url=None,
         # Deny by default: every route passes its policy (gateway/policy.py) before it runs; a page then
@@ -130,10 +115,14 @@ def create_app() -> FastAPI:
     )
     # The last added runs first: security headers wrap everything, the body limit's 413 included.
     app.middleware("http")(audit_case_data)
+    # Malformed input is refused before the audit would record it and before any route or service sees it.
+    app.add_middleware(WellFormedRequests)
     app.middleware("http")(record_request)
     app.add_middleware(BodyLimit)
     app.middleware("http")(with_request_id)
     app.middleware("http")(security_headers)
+    # Outermost: every other part sees the client as the trusted proxies report it.
+    app.add_middleware(ClientAddress)
     STATIC.joinpath("dist").mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (
@@ -154,7 +143,7 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
-        if _wants_json(request):
+        if wants_json(request):
             return JSONResponse(
                 {"detail": "Sign in, or send an API client's bearer token (POST /api/oauth/token)"},
                 status_code=401,
@@ -166,42 +155,47 @@ def create_app() -> FastAPI:
     async def access_denied(request: Request, exc: AccessDenied) -> Response:
         ACCESS_DENIED.labels(exc.reason).inc()
         if exc.reason == "csrf":
-            return _error(
+            return error_response(
                 request,
                 403,
                 "The form has expired",
                 "For your security the form could not be sent. Go back, refresh the page and try again.",
             )
-        return _error(
+        return error_response(
             request, 403, "You cannot see this page", "Your account does not give you access to this page."
         )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if any(error["loc"][:1] == ("path",) for error in exc.errors()):
+            # An impossible id in the address (not a UUID, say) names no page.
+            return error_response(request, 404, "Page not found", PAGE_NOT_FOUND)
         problems = reviews.problems_of(ValidationError.from_exception_data("request", exc.errors()))  # type: ignore[arg-type]
-        return _error(
+        return error_response(
             request, 422, "There is a problem", "The request has problems: fix each one named", problems
         )
 
     @app.exception_handler(reviews.RequestProblems)
     async def request_problems(request: Request, exc: reviews.RequestProblems) -> Response:
-        return _error(
+        return error_response(
             request, 422, "There is a problem", "The request has problems: fix each one named", exc.problems
         )
 
     @app.exception_handler(RemoteError)
-    async def remote_error(request: Request, exc: RemoteError) -> Response:
+    async def remoteerror_response(request: Request, exc: RemoteError) -> Response:
         status = STATUS_BY_ERROR.get(exc.exc_type, 500)
         RPC_ERRORS.labels("remote", exc.exc_type).inc()
         if status == 500:
             log.error("service error %s", exc.exc_type)
-            return _error(request, 500, "Sorry, there is a problem with the service", "Try again later.")
-        return _error(request, status, "There is a problem", exc.message, exc.problems)
+            return error_response(
+                request, 500, "Sorry, there is a problem with the service", "Try again later."
+            )
+        return error_response(request, status, "There is a problem", exc.message, exc.problems)
 
     @app.exception_handler(RpcUnavailable)
     async def unavailable(request: Request, exc: RpcUnavailable) -> Response:
         RPC_ERRORS.labels(exc.service, "unavailable").inc()
-        return _error(
+        return error_response(
             request,
             503,
             "Sorry, the service is unavailable",
@@ -210,17 +204,19 @@ def create_app() -> FastAPI:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    async def httperror_response(request: Request, exc: StarletteHTTPException) -> Response:
         if getattr(request.state, "principal", None) is None:
             # An address no route matches never met the policy: find out who is asking, so the page
             # shows them signed in.
             request.state.principal, _ = await run_in_threadpool(authenticate, request, touch=False)
         if exc.status_code == 404:
-            return _error(request, 404, "Page not found", PAGE_NOT_FOUND)
+            return error_response(request, 404, "Page not found", PAGE_NOT_FOUND)
         titles = {405: "Not allowed", 413: "Too large"}
-        return _error(
+        response = error_response(
             request, exc.status_code, titles.get(exc.status_code, "There is a problem"), str(exc.detail)
         )
+        response.headers.update(exc.headers or {})  # 405's Allow, 401's WWW-Authenticate
+        return response
 
     return app
 

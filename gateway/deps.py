@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from gateway.auth import Caller, Principal, csrf_token, presession_cookie_name, set_cookie
 from gateway.rpc import RpcClient
@@ -104,5 +105,75 @@ def render(
     return response
 
 
+PAGE_NOT_FOUND = (
+    "If you typed the web address, check it is correct. "
+    "If you pasted the web address, check you copied the entire address."
+)
+
+
+class ErrorAnswer(BaseModel):
+    """The body of every JSON error: what went wrong and what to do, in a sentence."""
+
+    detail: str
+
+
+class Problem(BaseModel):
+    """One thing to fix in a request: the field (a dotted path inside JSON), plain words, and its kind."""
+
+    field: str
+    message: str
+    type: str = ""
+
+
+class ProblemsAnswer(ErrorAnswer):
+    """The body of a 422: `detail`, and each problem to fix."""
+
+    problems: list[Problem] = []
+
+
+# Declared on every operation of the OpenAPI document, so a generated client knows each answer's shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {
+        "model": ErrorAnswer,
+        "description": "Not signed in: sign in, or send an API client's bearer token",
+    },
+    403: {"model": ErrorAnswer, "description": "Signed in, but this account may not do this"},
+    404: {"model": ErrorAnswer, "description": "No such thing, or not one this account may know of"},
+    409: {"model": ErrorAnswer, "description": "Changed meanwhile by someone else: reload and try again"},
+    413: {"model": ErrorAnswer, "description": "The body is larger than the limit"},
+    422: {"model": ProblemsAnswer, "description": "The request has problems: each is named"},
+    503: {"model": ErrorAnswer, "description": "A service is not answering: try again in a minute"},
+}
+
+
+def wants_json(request: Request) -> bool:
+    """True for the JSON API and for clients that ask for JSON; pages otherwise."""
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+def error_response(
+    request: Request, status: int, title: str, detail: str, problems: list[dict[str, str]] | None = None
+) -> Response:
+    """An error as JSON (`detail`, with `problems` when there are some) or as the error page."""
+    if wants_json(request):
+        body: dict[str, Any] = {"detail": detail}
+        if problems:
+            body["problems"] = problems
+        return JSONResponse(body, status_code=status)
+    context = {"status_code": status, "title": title, "detail": detail, "problems": problems or []}
+    return render(request, "error.html", context, status)
+
+
 RpcDep = Annotated[RpcClient, Depends(get_rpc)]
-__all__ = ["TEMPLATES", "Caller", "RpcDep", "in_words", "navigation", "render"]
+__all__ = [
+    "ERROR_RESPONSES",
+    "PAGE_NOT_FOUND",
+    "TEMPLATES",
+    "Caller",
+    "RpcDep",
+    "error_response",
+    "in_words",
+    "navigation",
+    "render",
+    "wants_json",
+]

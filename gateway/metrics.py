@@ -50,8 +50,12 @@ async def with_request_id(request: Request, call_next: Callable[[Request], Await
 async def record_request(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
     """Count and time each request by its route template (never by its concrete path: ids are not labels)."""
     started = time.perf_counter()
-    response = await call_next(request)
-    route = getattr(request.scope.get("route"), "path", "unmatched")
-    REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-    LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
-    return response
+    status = "500"  # an exception no handler caught becomes the server's 500 outside this middleware
+    try:
+        response = await call_next(request)
+        status = str(response.status_code)
+        return response
+    finally:
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        REQUESTS.labels(request.method, route, status).inc()
+        LATENCY.labels(request.method, route).observe(time.perf_counter() - started)

@@ -1,14 +1,24 @@
-"""Security headers on every response, and a cap on request bodies."""
+"""Security headers on every response, a cap on request bodies, and whom a request comes from."""
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kernel.config import get_settings
+
+log = logging.getLogger(__name__)
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# The longest text form of an address (IPv6 with an embedded IPv4 and a port), with room to spare.
+ADDRESS_MAX = 64
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -67,6 +77,81 @@ class BodyLimit:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def parse_address(text: str) -> IpAddress | None:
+    """An IP address as a forwarding header writes it (bare, `v4:port` or `[v6]:port`); None otherwise."""
+    text = text.strip()
+    if not text or len(text) > ADDRESS_MAX:
+        return None
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=8)
+def trusted_proxies(setting: str) -> tuple[IpNetwork, ...]:
+    """The networks of FORWARDED_ALLOW_IPS; an entry that is neither an address nor a network is refused
+    loudly at start, never quietly trusted or dropped."""
+    networks = []
+    for entry in filter(None, (part.strip() for part in setting.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"FORWARDED_ALLOW_IPS: {entry!r} is not an IP address or network") from None
+    return tuple(networks)
+
+
+def client_address(peer: str | None, forwarded_for: list[str], trusted: tuple[IpNetwork, ...]) -> str | None:
+    """Whom a request comes from: the peer, or when the peer is a trusted proxy, the nearest address in
+    X-Forwarded-For that is not itself a trusted proxy. Entries are read from the right, one trusted hop at
+    a time, so what a client wrote before the first trusted hop never decides; an entry that is not an IP
+    address stops the walk, and the last trusted hop stands."""
+    current = parse_address(peer or "")
+    if current is None:
+        return peer
+
+    def is_trusted(address: IpAddress) -> bool:
+        return any(address in network for network in trusted)
+
+    entries = [entry for header in forwarded_for for entry in header.split(",")]
+    while is_trusted(current) and entries:
+        forwarded = parse_address(entries.pop())
+        if forwarded is None:
+            break
+        current = forwarded
+    return str(current)
+
+
+class ClientAddress:
+    """ASGI middleware: the request's client and scheme as its trusted proxies report them (see
+    `client_address`); X-Forwarded-Proto counts only from a trusted peer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.trusted = trusted_proxies(get_settings().forwarded_allow_ips)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and scope.get("client"):
+            peer_host, peer_port = scope["client"]
+            peer = parse_address(peer_host)
+            if peer is not None and any(peer in network for network in self.trusted):
+                forwarded_for, proto = [], None
+                for name, value in scope.get("headers") or []:
+                    if name == b"x-forwarded-for":
+                        forwarded_for.append(value.decode("latin-1"))
+                    elif name == b"x-forwarded-proto":
+                        proto = value.decode("latin-1").strip().lower()
+                host = client_address(peer_host, forwarded_for, self.trusted)
+                scope = {**scope, "client": (host, peer_port if host == peer_host else 0)}
+                if proto in ("http", "https"):
+                    scope["scheme"] = proto.replace("http", "ws") if scope["type"] == "websocket" else proto
+        await self.app(scope, receive, send)
 
 
 async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

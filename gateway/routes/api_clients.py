@@ -219,12 +219,15 @@ def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
         return None
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        client_id, colon, secret = decoded.partition(":")
+        client_id, secret = unquote_plus(client_id, errors="strict"), unquote_plus(secret, errors="strict")
     except (binascii.Error, UnicodeDecodeError):
         raise TokenRefused("invalid_client") from None
-    client_id, colon, secret = decoded.partition(":")
     if not colon:
         raise TokenRefused("invalid_client")
-    return unquote_plus(client_id), unquote_plus(secret)
+    if "\x00" in client_id or "\x00" in secret:
+        raise TokenRefused("invalid_request")  # a NUL is in no credential: refused before any lookup
+    return client_id, secret
 
 
 def client_credentials(

@@ -122,7 +122,7 @@ class RetentionQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    opened_before: date
+    opened_before: FormDate
 
 
 class RetentionCandidate(BaseModel):
@@ -171,13 +171,24 @@ def today_in_england() -> date:
     return datetime.now(ENGLAND).date()
 
 
+# No review concerns anything before this: an earlier date is a slip of the keyboard (0001-01-01, 19/05/202).
+EARLIEST_DATE = date(1900, 1, 1)
+
+
+def _not_before_earliest(value: date | None) -> date | None:
+    if value is not None and value < EARLIEST_DATE:
+        raise ValueError(f"Enter a date on or after {EARLIEST_DATE:%-d %B %Y}")
+    return value
+
+
 def _not_in_future(value: date | None) -> date | None:
     if value is not None and value > today_in_england():
         raise ValueError("must be today or in the past")
     return value
 
 
-PastDate = Annotated[date, AfterValidator(_not_in_future)]
+FormDate = Annotated[date, AfterValidator(_not_before_earliest)]
+PastDate = Annotated[FormDate, AfterValidator(_not_in_future)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT_TEXT)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LONG_TEXT)]
 OptionalLongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=LONG_TEXT)]
@@ -450,7 +461,9 @@ class RapidReviewSetup(FormAnswers):
         description="Each is asked for a return and to secure its records",
     )
     letters_sent_on: PastDate = Field(title="Date the letters to agencies were sent")
-    meeting_planned_on: date | None = Field(default=None, title="Date of the rapid review meeting, if set")
+    meeting_planned_on: FormDate | None = Field(
+        default=None, title="Date of the rapid review meeting, if set"
+    )
 
 
 class RapidReviewMeeting(FormAnswers):
@@ -881,8 +894,8 @@ class RecordPause(BaseModel):
     detail: LongText = Field(
         title="Details", description="No names: say what the process is and what it affects"
     )
-    starts_on: date = Field(title="Pause starts on")
-    ends_on: date | None = Field(
+    starts_on: FormDate = Field(title="Pause starts on")
+    ends_on: FormDate | None = Field(
         default=None, title="Pause ends on", description="Leave empty if not known yet"
     )
     approved_by: ShortText = Field(
@@ -904,7 +917,7 @@ class EndPause(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ends_on: date = Field(title="Pause ended on")
+    ends_on: FormDate = Field(title="Pause ended on")
 
 
 class AskAgency(BaseModel):
@@ -920,7 +933,7 @@ class ExtendReturn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    extended_to: date = Field(title="New due date")
+    extended_to: FormDate = Field(title="New due date")
     reason: LongText = Field(title="Reason for the extension")
 
 

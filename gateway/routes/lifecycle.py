@@ -91,8 +91,17 @@ def rag_tag(rag: str, closed: bool) -> dict[str, str] | None:
     return {"text": found[0], "colour": found[1]} if found else None
 
 
-def deadline_words(deadline: DeadlineView | None) -> dict[str, str] | None:
-    """The next deadline of a review in words: what, by when, and how long is left."""
+RUNS_ON = "a pause does not stop it"
+
+
+def runs_on_while_paused(deadline: DeadlineView, paused: bool) -> bool:
+    """True for a deadline still running while the review is paused: one a pause cannot stop."""
+    return paused and not deadline.pausable and deadline.status in ("due", "overdue")
+
+
+def deadline_words(deadline: DeadlineView | None, paused: bool = False) -> dict[str, str] | None:
+    """The next deadline of a review in words: what, by when (its date revised for pauses), and how long
+    is left; while the review is paused, whether this deadline runs on."""
     if deadline is None:
         return None
     due = deadline.revised_due_on or deadline.due_on
@@ -100,18 +109,24 @@ def deadline_words(deadline: DeadlineView | None) -> dict[str, str] | None:
         left = "Paused, not late"
     elif deadline.status == "overdue":
         left = f"Overdue by {working_days(deadline.late_by_working_days)}"
+    elif deadline.working_days_left == 0:
+        left = "Due today"
     elif deadline.working_days_left is not None:
         left = f"{working_days(deadline.working_days_left)} left"
     else:
         left = ""
+    if left and runs_on_while_paused(deadline, paused):
+        left = f"{left}: {RUNS_ON}"
     return {"label": deadline.label, "due_on": day(due), "left": left}
 
 
-def _deadline_status(deadline: DeadlineView) -> tuple[str, str]:
+def _deadline_status(deadline: DeadlineView, paused: bool = False) -> tuple[str, str]:
     if deadline.status == "waiting":
         return "Not started", "govuk-tag--grey"
     if deadline.status == "paused":
         return "Paused, not late", "govuk-tag--grey"
+    if runs_on_while_paused(deadline, paused) and deadline.status == "due":
+        return "Runs on during the pause", "govuk-tag--blue"
     if deadline.status == "overdue":
         return "Overdue", "govuk-tag--red"
     if deadline.status == "met":
@@ -126,7 +141,7 @@ def clock_rows(file: ReviewFile) -> list[dict[str, Any]]:
     stands."""
     rows = []
     for deadline in file.deadlines:
-        status, colour = _deadline_status(deadline)
+        status, colour = _deadline_status(deadline, file.paused)
         revised = deadline.revised_due_on
         rows.append(
             {
@@ -143,9 +158,7 @@ def clock_rows(file: ReviewFile) -> list[dict[str, Any]]:
                 "late": f"by {working_days(deadline.late_by_working_days)}"
                 if deadline.late_by_working_days > 0
                 else "",
-                "left": f"{working_days(deadline.working_days_left)} left"
-                if deadline.status == "due" and deadline.working_days_left is not None
-                else "",
+                "left": (deadline_words(deadline) or {}).get("left", "") if deadline.status == "due" else "",
             }
         )
     return rows
@@ -350,7 +363,7 @@ async def _step_page(
         mode = "read_only"
     deadline = next((d for d in file.deadlines if d.code == step.deadline), None)
     running = deadline is not None and deadline.status in ("due", "overdue", "paused")
-    left = (deadline_words(deadline) or {}).get("left", "") if running else ""
+    left = (deadline_words(deadline, file.paused) or {}).get("left", "") if running else ""
     return render(
         request,
         "lifecycle/step.html",

@@ -152,7 +152,7 @@ async def reviews_page(request: Request, rpc: RpcDep, caller: Caller) -> Respons
         {
             **_display(r),
             "shared": r.partnership_id != caller.actor.partnership_id,
-            "next_deadline": lifecycle.deadline_words(r.next_deadline),
+            "next_deadline": lifecycle.deadline_words(r.next_deadline, r.paused),
             "rag": lifecycle.rag_tag(r.rag, r.closed),
         }
         for r in entries
@@ -263,7 +263,7 @@ async def _review_page(
         "paused": review.paused,
         "closed": review.closed,
         "rag": lifecycle.rag_tag(review.rag, review.closed),
-        "next_deadline": lifecycle.deadline_words(review.next_deadline),
+        "next_deadline": lifecycle.deadline_words(review.next_deadline, review.paused),
         "returns": len(review.returns)
         if lifecycle.may_reach(caller, "GET", "/reviews/{review_id}/returns")
         else 0,
@@ -310,12 +310,17 @@ async def review_page(
     return await _review_page(request, rpc, caller, review_id, opened=bool(opened), completed=completed)
 
 
-@router.get("/reviews/{review_id}/people", include_in_schema=False)
-async def review_people(review_id: UUID, rpc: RpcDep, caller: Caller) -> list[dict[str, str]]:
-    """The members of a review, for its business manager."""
+@router.get("/reviews/{review_id}/people", include_in_schema=False, response_model=None)
+async def review_people(
+    request: Request, review_id: UUID, rpc: RpcDep, caller: Caller
+) -> list[dict[str, str]] | Response:
+    """The members of a review, for its business manager: as JSON, or for a browser the review's page at
+    its people."""
     review = await _review(rpc, caller, review_id)
     if review.partnership_id != caller.actor.partnership_id:
         raise HTTPException(404)
+    if "text/html" in request.headers.get("accept", ""):
+        return RedirectResponse(f"/reviews/{review.id}#people", status_code=303)
     members = await run_in_threadpool(identity.members_of_review, review.id)
     return [{"user_id": str(m.user_id), "display_name": m.display_name, "part": m.part} for m in members]
 

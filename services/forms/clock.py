@@ -136,10 +136,13 @@ def next_to_meet(standings: Iterable[Standing]) -> Standing | None:
     return min(open_ones, key=lambda s: (s.revised_due_on, s.rule.code), default=None)
 
 
-def rag_of(standings: Iterable[Standing]) -> str:
+def rag_of(standings: Iterable[Standing], paused: bool = False) -> str:
     """A review's red/amber/green: red if anything is overdue, else amber if something is close, else
-    paused if its clock stands still, else green (none when nothing is running)."""
+    paused if a deadline stands still or the review is paused (even while the deadlines a pause cannot stop
+    run on), else green (none when nothing is running)."""
     states = {s.rag for s in standings}
+    if paused and states & {"green", "paused"}:
+        states.add("paused")
     for colour in ("red", "amber", "paused", "green"):
         if colour in states:
             return colour

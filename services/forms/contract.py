@@ -737,6 +737,7 @@ class DeadlineView(BaseModel):
     """A deadline of a review: the statutory date, the date revised for pauses, and how it stands.
 
     `status`: "waiting" (its clock has not started), "due", "paused", "overdue", "met", "late".
+    `pausable`: a pause for a parallel process stops it (the rapid review's statutory deadlines run on).
     """
 
     code: str
@@ -753,6 +754,7 @@ class DeadlineView(BaseModel):
     working_days_left: int | None = None
     rag: Rag = "none"
     day_plan: int | None = None
+    pausable: bool = False
 
 
 class StepView(BaseModel):

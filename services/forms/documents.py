@@ -603,7 +603,18 @@ def _notification_of(
     return panel_notification(review, partnership_name, today)
 
 
-KINDS: dict[str, tuple[str, Builder]] = {
-    "rapid-review-report": ("Rapid review report", rapid_review_report),
-    "panel-notification": ("Serious Incident Notification", _notification_of),
+# Each document by its address: its name, the form whose answers make it, and how it is built. A review
+# draws a document only if its type has a step with that form (a DHR has no rapid review report).
+KINDS: dict[str, tuple[str, str, Builder]] = {
+    "rapid-review-report": ("Rapid review report", "rapid_review_report", rapid_review_report),
+    "panel-notification": (
+        "Serious Incident Notification",
+        "serious_incident_notification",
+        _notification_of,
+    ),
 }
+
+
+def kinds_of(forms: set[str]) -> list[str]:
+    """The documents a review whose type uses these forms can draw, in their order."""
+    return [kind for kind, (_, form, _) in KINDS.items() if form in forms]

@@ -334,15 +334,16 @@ def plan(state: ReviewState, today: date) -> Plan:
         trigger = state.date_of(rule.trigger)
         amber = state.definition.amber_within_working_days
         standings.append(clock.stand(rule, trigger, done_on, state.pauses, today, amber))
+    paused = not closed and clock.paused_today(state.pauses, today)
     return Plan(
         steps=steps,
         stage=stage,
         closed=closed,
         standings=standings,
         deadline_steps=deadline_steps,
-        rag=clock.rag_of(standings),
+        rag=clock.rag_of(standings, paused),
         next_deadline=clock.next_to_meet(standings),
-        paused=not closed and clock.paused_today(state.pauses, today),
+        paused=paused,
     )
 
 

@@ -943,22 +943,18 @@ class FormsService(ServiceBase):
     ) -> dict[str, Any]:
         """A document assembled from the review (DocumentFile, DOCX): `kind` is one of documents.KINDS
         ("rapid-review-report", "panel-notification"). The partnership's business manager, partners and
-        executive only; NotFound if the caller may not read the review."""
+        executive only; NotFound if the caller may not read the review or its type has no such document."""
         caller = Actor.model_validate(actor)
         record, shared_with = _readable_review(self.uow.session, caller, review_id)
-        if kind not in documents.KINDS:
-            raise NotFound("No such document")
         policy.check_may_draw_documents(caller, record.partnership_id)
         review = ReviewFile.model_validate(self._review_file(caller, record, shared_with))
-        today = _today()
-        if kind == "rapid-review-report":
-            returns = [
-                ReturnView.model_validate(self._return_view(caller, row, record))
-                for row in models.returns_of(self.uow.session, [record.id]).get(record.id, [])
-            ]
-            content = documents.rapid_review_report(review, returns, partnership_name, today)
-        else:
-            content = documents.panel_notification(review, partnership_name, today)
+        if kind not in documents.kinds_of({step.form for step in review.steps}):
+            raise NotFound("No such document for this review")
+        returns = [
+            ReturnView.model_validate(self._return_view(caller, row, record))
+            for row in models.returns_of(self.uow.session, [record.id]).get(record.id, [])
+        ]
+        content = documents.KINDS[kind][2](review, returns, partnership_name, _today())
         slug = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in record.title)[:60]
         return DocumentFile(
             filename=f"{slug}-{kind}.docx",
@@ -1003,6 +999,7 @@ def _deadline_view(standing: clock.Standing, step: str | None) -> DeadlineView:
         working_days_left=standing.working_days_left,
         rag=standing.rag,  # type: ignore[arg-type]
         day_plan=standing.rule.amount if standing.rule.day_plan else None,
+        pausable=standing.rule.pausable,
     )
 
 

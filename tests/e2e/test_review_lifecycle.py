@@ -685,3 +685,30 @@ def test_deadline_figures_are_shown_and_kept_within_statute(api: httpx.Client, p
             "/settings/deadlines", data={"review_type": "child_safeguarding"}, headers=headers_of(partner)
         )
     ).status_code == 403
+
+
+@pytest.mark.parametrize("kind", ["rapid-review-report", "panel-notification"])
+def test_a_document_the_review_type_does_not_have_is_not_found(api: httpx.Client, kind: str) -> None:
+    reviews = api.get("/api/reviews").json()
+    dhr = next(r for r in reviews if r["review_type"] == "domestic_homicide")
+    child = next(r for r in reviews if r["review_type"] == "child_safeguarding")
+    response = api.get(f"/reviews/{dhr['id']}/documents/{kind}")
+    assert response.status_code == 404, f"a DHR has no {kind}: got {response.status_code}"
+    assert api.get(f"/reviews/{child['id']}/documents/{kind}").status_code == 200, (
+        f"a child safeguarding review still draws its {kind}"
+    )
+    page = api.get(f"/reviews/{dhr['id']}").text
+    assert f"/documents/{kind}" not in page, "the DHR's page must not offer a document it does not have"
+
+
+def test_a_browser_asking_for_a_review_s_people_is_shown_the_page_not_json(
+    api: httpx.Client, review: dict[str, Any]
+) -> None:
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    response = api.get(f"/reviews/{review['id']}/people", headers=browser)
+    assert response.status_code == 303, response.text[:200]
+    assert response.headers["location"] == f"/reviews/{review['id']}#people"
+    page = api.get(response.headers["location"], headers=browser)
+    assert 'id="people"' in page.text and page.headers["content-type"].startswith("text/html")
+    as_json = api.get(f"/reviews/{review['id']}/people", headers={"Accept": "application/json"})
+    assert isinstance(as_json.json(), list), "a JSON client still gets the members as JSON"

@@ -361,6 +361,25 @@ def test_review_rag_is_its_worst_deadline(rags, review_rag):
     assert clock.rag_of(standings) == review_rag, f"deadlines {rags} must make the review {review_rag}"
 
 
+@pytest.mark.parametrize(
+    ("rags", "review_rag"),
+    [
+        (["green"], "paused"),
+        (["green", "amber"], "amber"),
+        (["red", "green"], "red"),
+        (["none"], "none"),
+    ],
+)
+def test_a_paused_review_is_paused_even_while_deadlines_a_pause_cannot_stop_run_on(rags, review_rag):
+    standings = [
+        clock.Standing(replace(NOTIFICATION, code=f"d{i}"), None, None, None, None, "due", rag=rag)
+        for i, rag in enumerate(rags)
+    ]
+    assert clock.rag_of(standings, paused=True) == review_rag, (
+        f"a paused review with deadlines {rags} must read {review_rag}: a pause never hides what is due"
+    )
+
+
 def test_a_partnerships_own_figure_changes_the_date_within_the_rules_bounds():
     four_days: DeadlineRule = NOTIFICATION.with_amount(4)
     # Fri 19 Dec 2025 = day 0; 22 (1), 23 (2), 24 (3), 29 (4).

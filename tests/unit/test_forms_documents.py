@@ -555,7 +555,16 @@ def test_notification_drawn_from_a_draft_is_marked_draft():
 
 @pytest.mark.parametrize("slug", sorted(documents.KINDS))
 def test_every_kind_builds_a_word_document_titled_with_the_case_reference(slug):
-    title, build = documents.KINDS[slug]
+    title, form, build = documents.KINDS[slug]
     document = opened(build(review_file(), RETURNS, PARTNERSHIP_NAME, TODAY))
-    assert title
+    assert title and form
     assert document.paragraphs[0].text == CASE
+
+
+def test_a_review_draws_only_the_documents_its_forms_make():
+    assert documents.kinds_of({"referral", "serious_incident_notification"}) == ["panel-notification"]
+    assert documents.kinds_of({"referral", "dhr_decision"}) == [], "a DHR has no rapid review report"
+    assert documents.kinds_of({"rapid_review_report", "serious_incident_notification"}) == [
+        "rapid-review-report",
+        "panel-notification",
+    ]

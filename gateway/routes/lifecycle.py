@@ -382,7 +382,7 @@ async def _step_page(
             },
             "mode": mode,
             "questions": items,
-            "values": values if values is not None else forms_ui.prefill(items, step.answers),
+            "values": values if values is not None else forms_ui.prefill(items, step.answers or step.prefill),
             "errors": errors,
             "rows": forms_ui.answer_rows(items, step.answers) if step.answers and mode != "form" else [],
             "version": step.version,
@@ -827,6 +827,19 @@ async def refer(request: Request, rpc: RpcDep, caller: Caller) -> Response:
 # -- the partnership's deadline figures ---------------------------------------------------------------------
 
 UNITS = {"working_days": "working days", "months": "months"}
+UNIT = {"working_days": "working day", "months": "month"}
+
+
+def amount(count: int, unit: str) -> str:
+    """A figure in words: "1 working day", "5 working days", "1 month", "6 months"."""
+    return f"{count} {UNIT[unit] if count == 1 else UNITS[unit]}"
+
+
+def allowed(minimum: int, maximum: int, unit: str) -> str:
+    """What a partnership may set: "1 to 5 working days", or "1 month only" where statute fixes it."""
+    if minimum == maximum:
+        return f"{amount(minimum, unit)} only"
+    return f"{minimum} to {amount(maximum, unit)}"
 
 
 async def _settings(rpc: RpcDep, caller: Caller) -> list[DeadlineSetting]:
@@ -861,9 +874,9 @@ async def _settings_page(
                     "id": field,
                     "label": row.label,
                     "value": shown,
-                    "saved": f"{row.value} {UNITS[row.unit]}",
-                    "default": f"{row.default} {UNITS[row.unit]}",
-                    "range": f"{row.minimum} to {row.maximum} {UNITS[row.unit]}",
+                    "saved": amount(row.value, row.unit),
+                    "default": amount(row.default, row.unit),
+                    "range": allowed(row.minimum, row.maximum, row.unit),
                     "unit": UNITS[row.unit],
                     "statutory": row.statutory,
                     "changed": row.value != row.default,
@@ -889,7 +902,7 @@ async def deadline_settings_page(request: Request, rpc: RpcDep, caller: Caller, 
     """The partnership's deadline figures per review type, with the default and what statute allows."""
     settings = await _settings(rpc, caller)
     labels = {t.code: t.label for t in await _review_types(rpc)}
-    notice = f"The figures for {labels[saved].lower()} are saved" if saved in labels else ""
+    notice = f"Figures saved: {labels[saved]}" if saved in labels else ""
     return await _settings_page(request, rpc, caller, settings, notice=notice)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -220,14 +220,71 @@ def plain_problems(error: ValidationError) -> list[dict[str, str]]:
     for item in error.errors():
         named = (item.get("ctx") or {}).get("field")
         path = ".".join([*(str(part) for part in item["loc"]), *([named] if named else [])]) or "form"
-        problems.setdefault(path, {"field": path, "message": _plain_words(item), "type": item["type"]})
+        model = globals().get(error.title)
+        form = model if isinstance(model, type) and issubclass(model, BaseModel) else None
+        info = _field_at(form, item["loc"]) if form is not None else None
+        message = _plain_words(item, info)
+        problems.setdefault(path, {"field": path, "message": message, "type": item["type"]})
     return list(problems.values())
 
 
-def _plain_words(item: Any) -> str:
+def _field_at(model: type[BaseModel], loc: tuple[Any, ...]) -> Any:
+    """The field a validation error's location names, through nested forms and lists (children.0.sex)."""
+    info: Any = None
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if current is None or part not in current.model_fields:
+            return None
+        info = current.model_fields[part]
+        current = _model_inside(info.annotation)
+    return info
+
+
+def _model_inside(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _model_inside(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _lowered(title: str) -> str:
+    """A title inside a sentence: its first letter lowered unless it starts an acronym (SIN, DHR)."""
+    title = title.rstrip("?").strip()
+    return title[:1].lower() + title[1:] if title[1:2].islower() else title
+
+
+def _missing_words(info: Any) -> str:
+    """What to enter, GOV.UK style, for a question left unanswered: "Enter the date of the incident",
+    "Select what happened to the child", "Select yes or no"; a field may give its own (`missing`)."""
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    if extra.get("missing"):
+        return str(extra["missing"])
+    title = str(info.title or "")
+    if not title:
+        return "Answer this question"
+    kinds = {info.annotation, *get_args(info.annotation)}
+    if bool in kinds:
+        return f"Select yes or no: {title}"
+    if "choices" in extra or any(get_origin(kind) is Literal for kind in kinds):
+        if not title.endswith("?"):
+            return f"Select the {_lowered(title)}"
+        if title.split()[0] in ("What", "Which", "Who", "Why", "Where", "How"):
+            return f"Select {_lowered(title)}"
+        return f"Select an answer: {title}"
+    if title.endswith("?") or title.split()[0] in ("The", "A", "An", "Who", "What", "Which", "When", "Why"):
+        return f"Enter {_lowered(title)}"
+    return f"Enter the {_lowered(title)}"
+
+
+def _plain_words(item: Any, info: Any = None) -> str:
     kind, context = item["type"], item.get("ctx") or {}
     if kind == "missing" or (kind == "string_too_short" and context.get("min_length") == 1):
-        return "Answer this question"
+        return _missing_words(info) if info is not None else "Answer this question"
     if kind == "string_too_short":
         return f"Must be {context.get('min_length')} characters or more"
     if kind == "string_too_long":
@@ -248,10 +305,17 @@ def _plain_words(item: Any) -> str:
         return "Enter a number in range"
     if kind == "extra_forbidden":
         return "This is not a question of the form: remove it"
-    return str(item.get("msg", "Check this answer")).removeprefix("Value error, ")
+    words = str(item.get("msg", "Check this answer")).removeprefix("Value error, ")
+    if words.startswith("must ") and info is not None and info.title:
+        return f"{str(info.title).rstrip('?')} {words}"  # "Date of the incident must be today or in the past"
+    return words
 
 
 NATURE = choices(death="The child died", serious_harm="The child was seriously harmed", other="Other")
+# A referral may be about a child, an adult (a SAR) or a death in a domestic setting (a DHR): words for all.
+REFERRAL_NATURE = choices(
+    death="They died", serious_harm="They were seriously harmed", other="Something else happened"
+)
 
 
 class Referral(FormAnswers):
@@ -267,7 +331,7 @@ class Referral(FormAnswers):
         description="The statutory clock for the notification starts on this date",
     )
     nature: Literal["death", "serious_harm", "other"] = Field(
-        title="What happened to the child?", json_schema_extra=NATURE
+        title="What happened to the child or adult the referral is about?", json_schema_extra=REFERRAL_NATURE
     )
     summary: LongText = Field(
         title="Brief outline",
@@ -346,7 +410,11 @@ class Child(FormAnswers):
         ),
     )
     disability: Literal["yes", "no", "not_known"] = Field(
-        title="Disabled?", json_schema_extra=choices(yes="Yes", no="No", not_known="Not known")
+        title="Disabled?",
+        json_schema_extra={
+            **choices(yes="Yes", no="No", not_known="Not known"),
+            "missing": "Select whether the child is disabled",
+        },
     )
     legal_status: list[Literal["child_in_need", "child_protection", "looked_after", "care_leaver"]] = Field(
         default_factory=list,
@@ -413,12 +481,18 @@ class SeriousIncidentNotification(FormAnswers):
     )
     police_investigation: Literal["yes", "no", "not_known"] = Field(
         title="Is there a police investigation?",
-        json_schema_extra=choices(yes="Yes", no="No", not_known="Not known yet"),
+        json_schema_extra={
+            **choices(yes="Yes", no="No", not_known="Not known yet"),
+            "missing": "Select whether there is a police investigation",
+        },
     )
     other_local_authorities: OptionalShortText = Field(default="", title="Other local authorities involved")
     threshold_met: Literal["yes", "no", "not_sure"] = Field(
         title="Is the rapid review threshold considered met?",
-        json_schema_extra=choices(yes="Yes", no="No", not_sure="Not sure yet"),
+        json_schema_extra={
+            **choices(yes="Yes", no="No", not_sure="Not sure yet"),
+            "missing": "Select whether the rapid review threshold is considered met",
+        },
     )
 
     @model_validator(mode="after")
@@ -775,6 +849,8 @@ class StepView(BaseModel):
     completed_by: str | None = None
     answers: dict[str, Any] | None = None
     version: int = 0
+    # Before anything is saved: the earlier answers this step's form starts with (editable), if any.
+    prefill: dict[str, Any] | None = None
 
 
 class PauseView(BaseModel):
@@ -892,11 +968,16 @@ class RecordPause(BaseModel):
         "other_review",
         "single_agency_review",
         "other",
-    ] = Field(title="Why is the review paused?", json_schema_extra=choices(**PAUSE_REASONS))
+    ] = Field(
+        title="Why is the review paused?",
+        json_schema_extra={**choices(**PAUSE_REASONS), "missing": "Select why the review is paused"},
+    )
     detail: LongText = Field(
         title="Details", description="No names: say what the process is and what it affects"
     )
-    starts_on: FormDate = Field(title="Pause starts on")
+    starts_on: FormDate = Field(
+        title="Pause starts on", json_schema_extra={"missing": "Enter the date the pause starts"}
+    )
     ends_on: FormDate | None = Field(
         default=None, title="Pause ends on", description="Leave empty if not known yet"
     )

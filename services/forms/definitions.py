@@ -104,6 +104,8 @@ class Step:
     done_on: str = COMPLETED_ON
     by: frozenset[str] = frozenset(DEFAULT_BY)
     not_before: NotBefore | None = None
+    # What the form starts with before anything is saved: (its field, an earlier step's answer).
+    prefill: tuple[tuple[str, DateRef], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,19 @@ def parse(raw: dict[str, Any], source: str = "review type") -> ReviewTypeDef:
                 not_before = NotBefore(
                     str(rule["field"]), int(rule.get("working_days", 0)), trigger, str(rule.get("reason", ""))
                 )
+        prefill: list[tuple[str, DateRef]] = []
+        for target, origin_text in (spec.get("prefill") or {}).items():
+            origin = _as_ref(origin_text, f"{where} prefill", problems)
+            if target not in FORMS[form].model_fields:
+                problems.append(f"{where}: prefill names {target!r}, not a question of the form {form}")
+            elif origin is not None and origin.step not in seen:
+                problems.append(
+                    f"{where}: prefill takes {origin}, but {origin.step!r} is not an earlier step"
+                )
+            elif origin is not None and origin.field not in FORMS[seen[origin.step]].model_fields:
+                problems.append(f"{where}: prefill takes {origin}, not a question of {seen[origin.step]}")
+            elif origin is not None:
+                prefill.append((str(target), origin))
         steps.append(
             Step(
                 code=code,
@@ -278,6 +293,7 @@ def parse(raw: dict[str, Any], source: str = "review type") -> ReviewTypeDef:
                 done_on=done_on,
                 by=frozenset(spec.get("by") or DEFAULT_BY),
                 not_before=not_before,
+                prefill=tuple(prefill),
             )
         )
         seen[code] = form

@@ -287,6 +287,17 @@ class Plan:
     paused: bool
 
 
+def prefill(state: ReviewState, step: Step) -> dict[str, Any]:
+    """What a step's form starts with before anything is saved: the earlier answers its type names."""
+    answers: dict[str, Any] = {}
+    for target, source in step.prefill:
+        record = state.steps.get(source.step)
+        value = (record.answers or {}).get(source.field) if record is not None else None
+        if value not in (None, "", []):
+            answers[target] = value
+    return answers
+
+
 def plan(state: ReviewState, today: date) -> Plan:
     """Where the review stands: every step's status, the stage, and how each deadline stands today."""
     steps: list[StepPlan] = []

@@ -346,6 +346,9 @@ class FormsService(ServiceBase):
                     if stored and policy.may_read_answers(caller, ownership, item.step.form)
                     else None,
                     version=stored.version if stored else 0,
+                    prefill=domain.prefill(state, item.step)
+                    if stored is None and item.step.prefill and manage
+                    else None,
                 )
             )
         readable_returns = [

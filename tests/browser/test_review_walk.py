@@ -235,7 +235,7 @@ def test_a_child_safeguarding_review_is_walked_from_referral_to_publication_by_i
     write(page.get_by_label("Referrer's role"), "Named nurse for safeguarding")
     fill_date(page, "Date of the incident", INCIDENT)
     fill_date(page, "Date the local authority became aware", AWARE)
-    choose(page, "What happened to the child?", "The child was seriously harmed")
+    choose(page, "What happened to the child or adult the referral is about?", "They were seriously harmed")
     write(
         page.get_by_label("Brief outline"),
         "Infant A (F, 0) admitted with unexplained injuries.\nHealth visiting and the police knew them.",
@@ -250,7 +250,7 @@ def test_a_child_safeguarding_review_is_walked_from_referral_to_publication_by_i
         {
             "Date of the incident": words(INCIDENT),
             "Date the local authority became aware": words(AWARE),
-            "What happened to the child?": "The child was seriously harmed",
+            "What happened to the child or adult the referral is about?": "They were seriously harmed",
             "Has a senior safeguarding lead agreed that this should be referred?": "Yes",
         },
     )

@@ -212,7 +212,9 @@ def test_an_empty_referral_form_lists_every_problem(
         "#senior_lead_agreed",
     ):
         assert f'href="{anchor}"' in response.text, f"the error summary does not link to {anchor}"
-    assert "Answer this question" in response.text
+    for message in ("Enter the date of the incident", "Select what happened to the child or adult"):
+        assert message in response.text, f"an empty question should say what to enter: {message!r}"
+    assert "Answer this question" not in response.text
     assert stored_answers(db, review["id"], "referral") is None
 
 
@@ -229,7 +231,7 @@ def test_the_referral_is_checked_in_words_and_completed(api: httpx.Client, revie
     check = complete_on_pages(api, review["id"], "referral", fields)
     shown = text_of(check)
     assert f"Date of the incident {words(INCIDENT)}" in shown
-    assert "What happened to the child? The child was seriously harmed" in shown
+    assert "What happened to the child or adult the referral is about? They were seriously harmed" in shown
     assert "Has a senior safeguarding lead agreed that this should be referred? Yes" in shown
     assert f'href="/reviews/{review["id"]}/steps/referral#nature"' in check.text  # "Change" goes back to it
     page = api.get(f"/reviews/{review['id']}?completed=referral")
@@ -281,6 +283,24 @@ def test_two_completions_of_the_same_version_one_wins_the_other_is_told(
 
 
 # -- the Serious Incident Notification ----------------------------------------------------------------------
+
+
+def test_the_notification_starts_with_what_the_referral_holds(
+    api: httpx.Client, review: dict[str, Any]
+) -> None:
+    page = api.get(f"/reviews/{review['id']}/steps/notification")
+    assert page.status_code == 200, page.text[:300]
+    for name, value in (
+        ("incident_date-day", str(INCIDENT.day)),
+        ("incident_date-year", str(INCIDENT.year)),
+        ("date_aware-day", str(AWARE.day)),
+    ):
+        assert re.search(rf'name="{name}"[^>]*value="{value}"', page.text), (
+            f"the notification form should start with the referral's {name} ({value})"
+        )
+    assert "Infant A (F, 0) admitted with unexplained injuries." in html.unescape(page.text), (
+        "the case outline should start with the referral's summary"
+    )
 
 
 def test_a_notification_with_five_children_is_refused_and_nothing_is_stored(

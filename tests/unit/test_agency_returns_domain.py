@@ -110,7 +110,7 @@ def test_agency_lead_or_author_drafts_with_partial_answers():
         ({"involvement_from": "next Tuesday"}, {"involvement_from": "Enter a real date"}),
         (
             {"episodes": [{"went_well": "Quick referral."}]},
-            {"episodes.0.what_happened": "Answer this question"},
+            {"episodes.0.what_happened": "Enter what happened"},
         ),
     ],
 )

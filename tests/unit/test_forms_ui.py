@@ -313,8 +313,8 @@ def test_a_command_checked_by_the_page_gets_plain_words() -> None:
     assert problems == {
         "reason": "Select one of the options",
         "detail": "Must be 5000 characters or fewer",
-        "starts_on": "Answer this question",
-        "approved_by": "Answer this question",
+        "starts_on": "Enter the date the pause starts",
+        "approved_by": "Enter who agreed the pause",
     }
 
 

@@ -564,15 +564,19 @@ def test_date_in_the_future_is_refused():
     state = new_state("child_safeguarding")
     answers = {**referral(), "date_aware": tomorrow}
     problems = problems_of_saving(state, "referral", answers)
-    assert problems == {"date_aware": "must be today or in the past"}
+    assert problems == {"date_aware": "Date the local authority became aware must be today or in the past"}
 
 
 def test_decision_without_rationale_is_refused():
     state, _ = walk_child(until="decision")
     answers = {"outcome": "lcspr", "decided_on": "2025-03-26"}
-    assert problems_of_saving(state, "decision", answers, EXECUTIVE) == {"rationale": "Answer this question"}
+    assert problems_of_saving(state, "decision", answers, EXECUTIVE) == {
+        "rationale": "Enter the rationale, against the criteria"
+    }
     blank = {**answers, "rationale": "   "}
-    assert problems_of_saving(state, "decision", blank, EXECUTIVE) == {"rationale": "Answer this question"}
+    assert problems_of_saving(state, "decision", blank, EXECUTIVE) == {
+        "rationale": "Enter the rationale, against the criteria"
+    }
 
 
 def test_oversized_text_is_refused():
@@ -859,3 +863,48 @@ def test_asking_one_more_agency_is_refused_before_the_returns_are_asked_twice_or
         domain.ask_another_agency(state, SCHOOL, [SCHOOL[0]], MANAGER, d("2025-03-10"))
     with pytest.raises(Forbidden):
         domain.ask_another_agency(state, SCHOOL, [], EXECUTIVE, d("2025-03-10"))
+
+
+def test_the_notification_starts_with_what_the_referral_holds() -> None:
+    state = new_state("child_safeguarding")
+    state.steps["referral"] = domain.StepRecord(
+        "referral",
+        {
+            "incident_date": "2026-11-02",
+            "date_aware": "2026-11-03",
+            "nature": "serious_harm",
+            "summary": "Seen",
+        },
+    )
+    notification = state.definition.step("notification")
+    assert notification is not None
+    assert domain.prefill(state, notification) == {
+        "incident_date": "2026-11-02",
+        "date_aware": "2026-11-03",
+        "nature": "serious_harm",
+        "case_outline": "Seen",
+    }, "the notification should start with the referral's dates, nature and outline"
+
+
+def test_a_prefill_naming_what_no_form_asks_is_refused(tmp_path):
+    broken = {
+        "code": "prefilled",
+        "label": "Prefilled review",
+        "stages": [{"code": "only", "label": "Only"}],
+        "steps": [
+            {"code": "opened", "form": "referral", "stage": "only"},
+            {
+                "code": "notified",
+                "form": "serious_incident_notification",
+                "stage": "only",
+                "after": ["opened"],
+                "prefill": {"no_such_question": "opened.summary", "case_outline": "opened.no_such_answer"},
+            },
+        ],
+    }
+    write_type(tmp_path, "prefilled.yml", broken)
+    with pytest.raises(DefinitionError) as refused:
+        definitions.load(tmp_path)
+    problems = " | ".join(refused.value.problems)
+    assert "prefill names 'no_such_question'" in problems, problems
+    assert "prefill takes opened.no_such_answer" in problems, problems

@@ -58,7 +58,7 @@ def navigation(principal: Principal | None) -> list[tuple[str, str, str]]:
     roles = principal.actor.roles if principal else frozenset()
     if roles & CASE_ROLES:
         items.append(("reviews", "/reviews", "Reviews"))
-    if roles & {Role.AGENCY_LEAD, Role.AGENCY_AUTHOR}:
+    if roles & {Role.AGENCY_LEAD, Role.AGENCY_AUTHOR, Role.BUSINESS_MANAGER}:
         items.append(("returns", "/returns", "Returns"))
     if Role.BUSINESS_MANAGER in roles:
         items.append(("reviews-new", "/reviews/new", "Open a review"))

@@ -144,8 +144,13 @@ POLICIES: dict[tuple[str, str], Policy] = {
     # The role sets are inline to keep this section self-contained: agency people (lead and author) work on
     # their agency's returns; the lead alone submits; the deciders and the review's sub-group and reviewer
     # read them all; the business manager extends. Which return is the forms service's rule.
+    # `/returns`: an agency's people, their agency's list; the business manager, every return across the
+    # partnership's open reviews (forms.partnership_returns).
     ("GET", "/returns"): Policy(
-        "signed_in", frozenset({Role.AGENCY_LEAD, Role.AGENCY_AUTHOR}), audit="agency_return", action="list"
+        "signed_in",
+        frozenset({Role.AGENCY_LEAD, Role.AGENCY_AUTHOR, Role.BUSINESS_MANAGER}),
+        audit="agency_return",
+        action="list",
     ),
     ("GET", "/returns/{return_id}"): Policy(
         "signed_in",

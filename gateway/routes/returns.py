@@ -40,6 +40,7 @@ from services.forms.contract import (
     ReviewFile,
     today_in_england,
 )
+from services.kernel.identity import Role
 
 router = APIRouter()
 
@@ -128,6 +129,8 @@ class ReturnLine:
     timeliness_class: str
     locked: bool
     may_extend: bool
+    overdue: bool = False
+    overdue_by: str = ""  # while overdue: the working days past the due date, in words
 
 
 def _timeliness(agency_return: ReturnSummary, today: date) -> tuple[str, str]:
@@ -167,6 +170,10 @@ def _line(agency_return: ReturnSummary, today: date, *, may_extend: bool = False
         timeliness_class=timeliness_class,
         locked=locked,
         may_extend=may_extend and not locked,
+        overdue=agency_return.overdue,
+        overdue_by=working_days(agency_return.overdue_by_working_days)
+        if agency_return.overdue and agency_return.overdue_by_working_days > 0
+        else "",
     )
 
 
@@ -351,8 +358,11 @@ def _error_context(errors: list[Problem]) -> dict[str, Any]:
 
 @router.get("/returns", response_class=HTMLResponse, include_in_schema=False)
 async def returns_list(request: Request, rpc: RpcDep, caller: Caller) -> Response:
-    """The returns asked of the caller's agency: those still to do, soonest due first, then those already
+    """For the business manager, every return across the partnership's open reviews; for an agency's
+    people, the returns asked of their agency: those still to do, soonest due first, then those already
     in, latest first."""
+    if caller.actor.has_role(Role.BUSINESS_MANAGER):
+        return await _partnership_board(request, rpc, caller)
     today = today_in_england()
     rows = [
         ReturnSummary.model_validate(row) for row in await rpc.call("forms", "list_returns", caller.actor)
@@ -655,6 +665,25 @@ async def add_addendum(request: Request, return_id: str, rpc: RpcDep, caller: Ca
 
 
 # -- the business manager's board and extensions ------------------------------------------------------------
+
+
+async def _partnership_board(request: Request, rpc: RpcDep, caller: Caller) -> Response:
+    """Every agency's return across the partnership's open reviews, in the forms service's order: overdue
+    first, then by due date."""
+    today = today_in_england()
+    rows = [
+        ReturnSummary.model_validate(row)
+        for row in await rpc.call("forms", "partnership_returns", caller.actor)
+    ]
+    lines = [_line(r, today) for r in rows]
+    context = {
+        "nav": "returns",
+        "lines": lines,
+        "overdue": sum(line.overdue for line in lines),
+        "returned": sum(line.locked for line in lines),
+        "reviews": len({line.review_id for line in lines}),
+    }
+    return render(request, "returns/partnership.html", context)
 
 
 async def _review_file(rpc: RpcDep, caller: Caller, review_id: UUID) -> ReviewFile:

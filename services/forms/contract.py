@@ -868,7 +868,12 @@ class PauseView(BaseModel):
 
 
 class ReturnSummary(BaseModel):
-    """An agency's return as the returns board and the agency's list show it."""
+    """An agency's return as the returns board and the agency's list show it.
+
+    `list_returns` RPC: the returns asked of the caller's agency. `partnership_returns` RPC: every return
+    of the caller's own partnership's open reviews, overdue first, then by due date (its business manager,
+    partners and executive only; Forbidden for anyone else).
+    """
 
     id: UUID
     review_id: UUID

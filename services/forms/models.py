@@ -276,6 +276,21 @@ def returns_of_agency(session: Session, partnership_id: UUID, agency_id: UUID) -
     return list(session.scalars(query))
 
 
+def returns_of_partnership(
+    session: Session, partnership_id: UUID
+) -> list[tuple[AgencyReturnRow, ReviewRecord]]:
+    """Every return asked for in the partnership's own reviews (never one shared with it), with its review."""
+    query = (
+        select(AgencyReturnRow, ReviewRecord)
+        .join(ReviewRecord, ReviewRecord.id == AgencyReturnRow.review_id)
+        .where(
+            ReviewRecord.partnership_id == partnership_id, AgencyReturnRow.partnership_id == partnership_id
+        )
+        .order_by(AgencyReturnRow.due_on, AgencyReturnRow.id)
+    )
+    return [(row, review) for row, review in session.execute(query).tuples()]
+
+
 def addenda_of(session: Session, return_id: UUID) -> list[AddendumRow]:
     query = select(AddendumRow).where(AddendumRow.return_id == return_id).order_by(AddendumRow.added_at)
     return list(session.scalars(query))

@@ -252,6 +252,15 @@ def check_may_extend_return(actor: Actor, agency_return: ReturnOwnership) -> Non
     check_may_manage(actor, agency_return.partnership_id)
 
 
+def returns_partnership(actor: Actor) -> UUID:
+    """The partnership whose agencies' returns, across all its open reviews, the actor sees on one board:
+    their own, for its business manager, partners and executive; Forbidden for anyone else (an agency sees
+    only its own returns; a review's members and a partnership a review is shared with see none this way)."""
+    if actor.partnership_id is None or not actor.has_role(*PARTNERSHIP_CASE_ROLES):
+        raise Forbidden("Only the partnership's business manager, partners and executive see all its returns")
+    return actor.partnership_id
+
+
 # What an agency's people (and action owners) see of a review's own forms: the incident they are asked
 # about and who else was asked; the criteria check, the meeting, the report and the partners' decision are
 # the partnership's and the sub-group's.

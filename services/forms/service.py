@@ -733,6 +733,32 @@ class FormsService(ServiceBase):
         return [_return_summary(row, titles[row.review_id], today).model_dump(mode="json") for row in rows]
 
     @rpc
+    def partnership_returns(self, actor: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every agency's return (ReturnSummary) across the caller's own partnership's open reviews: overdue
+        first, then by due date (the extended date where there is one). Only the partnership's business
+        manager, partners and executive (policy.returns_partnership); Forbidden for anyone else. Reviews
+        shared with the partnership and closed reviews are left out."""
+        caller = Actor.model_validate(actor)
+        partnership_id = policy.returns_partnership(caller)
+        session = self.uow.session
+        found = [
+            (row, review)
+            for row, review in models.returns_of_partnership(session, partnership_id)
+            if policy.may_read_return(caller, _agency_return(row).ownership)
+        ]
+        reviews = list({review.id: review for _, review in found}.values())
+        states = models.review_states(session, reviews)
+        today = _today()
+        open_reviews = {review.id for review in reviews if not domain.plan(states[review.id], today).closed}
+        summaries = [
+            _return_summary(row, review.title, today) for row, review in found if review.id in open_reviews
+        ]
+        summaries.sort(
+            key=lambda r: (not r.overdue, r.extended_to or r.due_on, r.review_title, r.agency_name)
+        )
+        return [summary.model_dump(mode="json") for summary in summaries]
+
+    @rpc
     def get_return(self, actor: dict[str, Any], return_id: str) -> dict[str, Any]:
         """One return (ReturnView) if the caller may read it; NotFound for another agency's."""
         caller = Actor.model_validate(actor)

@@ -174,9 +174,17 @@ AGENCY_PEOPLE = (Role.AGENCY_LEAD, Role.AGENCY_AUTHOR)
 ALL_RETURNS_OF_THEIR_REVIEW = (Role.SUBGROUP_MEMBER, Role.INDEPENDENT_REVIEWER)
 
 
-def works_on_returns(caller: Caller, target: Target) -> bool:
-    """The list of returns due from one's agency: its lead and authors."""
-    return caller.is_person_in(*AGENCY_PEOPLE)
+def lists_returns(caller: Caller, target: Target) -> bool:
+    """The returns list, asked about one return it might show: an agency's lead and authors see the returns
+    due from their own agency; the business manager sees every agency's return in their own partnership's
+    open reviews (never another partnership's). Nobody else has such a list."""
+    if _own_agency(caller, target):
+        return True
+    return (
+        caller.is_person_in(Role.BUSINESS_MANAGER)
+        and target.partnership is not None
+        and caller.partnership == target.partnership
+    )
 
 
 def _own_agency(caller: Caller, target: Target) -> bool:
@@ -327,7 +335,7 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("POST", "/api/reviews/{review_id}/steps/{step}/complete"): works_on_step,
     # -- end of the review lifecycle --
     # -- agency returns (gateway/routes/returns.py) --
-    ("GET", "/returns"): works_on_returns,
+    ("GET", "/returns"): lists_returns,
     ("GET", "/returns/{return_id}"): reads_return,
     ("POST", "/returns/{return_id}"): writes_return,
     ("GET", "/returns/{return_id}/check"): writes_return,

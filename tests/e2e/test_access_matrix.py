@@ -245,6 +245,11 @@ def _dashboard_of(response: httpx.Response, partnership_id: str) -> bool:
     return f'<span class="govuk-caption-xl">{html.escape(name)}</span>' in response.text
 
 
+def _lists_return(response: httpx.Response, return_id: str) -> bool:
+    """The returns list shows the return asked about (a link to it)."""
+    return f'href="/returns/{return_id}"' in response.text
+
+
 PROBES = {
     ("POST", "/sign-in"): Probe(form={"email": TOO_LONG}),  # never a failed sign-in: no throttling
     ("GET", "/invitations/{token}"): Probe(targets="invitation"),
@@ -267,6 +272,9 @@ PROBES = {
     # than 404, and no session is ended by the matrix.
     ("POST", "/account/sessions/{handle}"): Probe(targets="session", form={"current_password": "not it"}),
     ("GET", "/notifications/stream"): Probe(streams=True),
+    # The returns list answers everyone it admits with their own list: asked about one return, it is
+    # allowed only if that return is on it.
+    ("GET", "/returns"): Probe(targets="agency_return", shows_target=_lists_return),
 }
 
 # Routes that act on the caller's own account or session: a person calls them as a throwaway stand-in with

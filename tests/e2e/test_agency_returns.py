@@ -649,3 +649,123 @@ def test_agency_people_and_other_partnerships_cannot_reach_the_board_or_extend(
     # A sub-group member of another review only.
     get(person(system, "subgroup@northbridge.example"), f"/reviews/{review.id}/returns", 404)
     assert forms_return(system, police_return)["extended_to"] is None
+
+
+# -- the business manager's returns across the partnership's reviews ----------------------------------------
+
+OVERDUE_DEMO_REVIEW = "NB-2026-009 child, serious injury"
+LINE = re.compile(r'<li id="return-([0-9a-f-]{36})">(.*?)</dl>', re.S)
+
+
+def partnership_lines(who: SignedIn) -> list[tuple[str, str]]:
+    """(return id, its card's words) of every return on the business manager's /returns, in page order."""
+    page = get(who, "/returns")
+    return [(return_id, words_of(card)) for return_id, card in LINE.findall(page.text)]
+
+
+def test_the_business_manager_sees_every_return_of_the_partnership_overdue_first(
+    system: SystemEnv, new_rapid_review: Callable[..., RapidReview]
+) -> None:
+    review = new_rapid_review(notified_working_days_ago=15)  # returns were due 5 working days ago
+    complete_and_submit(system, review.return_id(POLICE))
+    manager = person(system, MANAGER)
+    menu = get(manager, "/reviews").text
+    assert 'href="/returns"' in menu, "the business manager's menu offers Returns"
+
+    lines = partnership_lines(manager)
+    by_id = dict(lines)
+    order = [return_id for return_id, _ in lines]
+    # Every return of the partnership's open reviews, from the forms service (which already answers it).
+    wanted = call(
+        system,
+        "partnership_returns",
+        {
+            "user_id": str(user_id(MANAGER)),
+            "partnership_id": str(NORTHBRIDGE.id),
+            "roles": ["business_manager"],
+        },
+    )
+    assert order == [r["id"] for r in wanted], "the page keeps the forms service's order"
+    assert {review.return_id(a) for a in (POLICE, HEALTH, CHILDREN)} <= set(by_id)
+
+    # Overdue first (each overdue one says by how many working days), then by due date.
+    overdue = [("Overdue by" in words) for _, words in lines]
+    assert overdue == sorted(overdue, reverse=True), "an overdue return after one that is not"
+    first_not_overdue = overdue.index(False) if False in overdue else len(overdue)
+    dues = [date.fromisoformat(r["extended_to"] or r["due_on"]) for r in wanted]
+    assert dues[:first_not_overdue] == sorted(dues[:first_not_overdue])
+    assert dues[first_not_overdue:] == sorted(dues[first_not_overdue:])
+
+    # The demo's overdue review, NB-2026-009: Health's return, not started, is first of all (it has been
+    # overdue the longest); the Police's, submitted, is further down, not overdue.
+    assert OVERDUE_DEMO_REVIEW in lines[0][1] and HEALTH in lines[0][1], lines[0][1]
+    health_009 = next(
+        r for r in wanted if r["review_title"] == OVERDUE_DEMO_REVIEW and r["agency_name"] == HEALTH
+    )
+    behind = health_009["overdue_by_working_days"]
+    assert behind > 5 and f"Overdue by {behind} working days" in lines[0][1] and "Not started" in lines[0][1]
+    police_009 = next(
+        r for r in wanted if r["review_title"] == OVERDUE_DEMO_REVIEW and r["agency_name"] == POLICE
+    )
+    assert "Submitted" in by_id[police_009["id"]] and "Overdue by" not in by_id[police_009["id"]]
+
+    # The test's own review: the Children's Services return overdue by 5 working days, before those in.
+    due = date.fromisoformat(review.returns[CHILDREN]["due_on"])
+    children = by_id[review.return_id(CHILDREN)]
+    assert f"Overdue by {working_days_between(due, today_in_england())} working days" in children
+    assert "Not started" in children and review.title in children and f"{due:%-d %B %Y}" in children
+    assert "Submitted" in by_id[review.return_id(POLICE)]
+    assert order.index(review.return_id(CHILDREN)) < order.index(review.return_id(POLICE))
+    # Each return links to its review's board, which the manager reaches.
+    page = get(manager, "/returns").text
+    assert f'href="/reviews/{review.id}/returns"' in page
+    get(manager, f"/reviews/{review.id}/returns")
+
+    # An extended return shows the date it now has, and is no longer overdue.
+    new_due = add_working_days(today_in_england(), 3)
+    post(
+        manager,
+        f"/returns/{review.return_id(CHILDREN)}/extend",
+        {
+            "extended_to-day": str(new_due.day),
+            "extended_to-month": str(new_due.month),
+            "extended_to-year": str(new_due.year),
+            "reason": "Records held off site",
+        },
+        303,
+    )
+    children = dict(partnership_lines(manager))[review.return_id(CHILDREN)]
+    assert f"Extended to {new_due:%-d %B %Y}" in children and "Overdue by" not in children
+
+    # Eastmoor's manager sees Eastmoor's returns only, none of Northbridge's.
+    eastmoor = partnership_lines(person(system, EASTMOOR_MANAGER))
+    assert eastmoor and all("EM-2026-007" in words for _, words in eastmoor), eastmoor
+    assert not set(by_id) & {return_id for return_id, _ in eastmoor}
+
+
+def test_the_agency_keeps_its_own_list_and_only_deciders_may_ask_for_the_partnership_s_returns(
+    system: SystemEnv, new_rapid_review: Callable[..., RapidReview]
+) -> None:
+    review = new_rapid_review()
+    lead = person(system, POLICE_LEAD)
+    page = get(lead, "/returns")
+    assert "Returns from your agency" in text(page) and review.return_id(POLICE) in page.text
+    assert review.return_id(HEALTH) not in page.text and 'id="partnership-returns"' not in page.text
+    for email in ("partner@northbridge.example", "reviewer@northbridge.example", "admin@northbridge.example"):
+        get(person(system, email), "/returns", 403)
+
+    # The forms service itself answers only the partnership's deciders.
+    def as_role(role: str, **more: str) -> dict[str, Any]:
+        return {"user_id": str(uuid.uuid4()), "partnership_id": str(NORTHBRIDGE.id), "roles": [role], **more}
+
+    executive = call(system, "partnership_returns", as_role("executive"))
+    assert review.return_id(HEALTH) in {r["id"] for r in executive}
+    for refused in (
+        as_role("agency_lead", agency_id=str(agency_id(POLICE))),
+        as_role("subgroup_member"),
+        as_role("partnership_admin"),
+        {"user_id": str(uuid.uuid4()), "roles": ["national_analyst"]},
+    ):
+        with pytest.raises(RemoteError) as answer:
+            call(system, "partnership_returns", refused)
+        assert answer.value.exc_type == "Forbidden", f"{refused['roles']}: {answer.value.exc_type}"

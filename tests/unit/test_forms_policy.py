@@ -228,3 +228,20 @@ def test_agencies_see_the_incident_they_are_asked_about_but_not_the_partners_del
     assert policy.may_read_answers(member, review, form) is reads, (
         f"a {role} member {'should' if reads else 'should not'} read the answers of {form}"
     )
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_only_the_partnerships_deciders_see_all_its_returns_at_once(role):
+    """The board of every return across the partnership's reviews: its business manager, partners and
+    executive, of their own partnership; no agency, member, administrator, analyst, nor the system."""
+    actor = Actor(user_id="someone", partnership_id=OWNER, roles=frozenset({role}))
+    if role in SEES_PARTNERSHIP_AND_SHARED:
+        assert policy.returns_partnership(actor) == OWNER
+    else:
+        with pytest.raises(Forbidden):
+            policy.returns_partnership(actor)
+
+
+def test_a_decider_of_no_partnership_sees_no_returns_board():
+    with pytest.raises(Forbidden):
+        policy.returns_partnership(Actor(user_id="someone", roles=frozenset({Role.BUSINESS_MANAGER})))

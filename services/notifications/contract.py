@@ -75,8 +75,9 @@ class SetPreferences(BaseModel):
 class RuleSetting(BaseModel):
     """One rule as a partnership has it (`rules` RPC): what triggers it, whom it tells, and its figures.
 
-    `days` is None for a rule triggered by an event; `problem` says why a rule is not active (it names
-    an event that no service publishes yet, for example), and such a rule sends nothing.
+    `days` is None for a rule triggered by an event; `problem` says in plain words why a rule is not
+    active (when the part of Case Review it waits for is added, say; it never names an event), and such a
+    rule sends nothing.
     """
 
     code: str

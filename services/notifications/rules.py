@@ -3,6 +3,11 @@
 A file is read whole; each rule or track with a problem (an event no service publishes, an unknown
 recipient, a placeholder the trigger cannot fill, bounds that do not hold) is kept with its problems
 and is not active, so one bad rule never stops the service nor the other rules.
+
+The problems name events and fields, for the operator's log. The settings page says why a rule is not
+active in plain words, and never names an event (`Rule.problem_in_words`): a rule that only waits for a
+part of Case Review still to come (its events, or its track's, published by no service yet) starts working
+when that part is added; any other problem is a mistake in the rules file, for the support team to fix.
 """
 
 from __future__ import annotations
@@ -33,6 +38,18 @@ ROLE_RECIPIENTS = {
 }
 EFFECTS = ("open", "move", "pause", "close")
 TRACK_WORDS = {"return": "a return", "statutory_deadline": "a statutory deadline", "action": "an action"}
+# The parts of Case Review still to come, by the prefix of their events, in the words of the settings page:
+# a rule waiting only for their events "starts working when <part> are added to Case Review". An event no
+# service publishes under any other prefix is a mistake in the rules file (a misspelt name, say).
+PARTS_TO_COME = {
+    "meetings": "review meetings",
+    "actions": "actions from reviews",
+    "reports": "review reports",
+}
+MISTAKE_WORDS = (
+    "The rule is set up wrongly in the rules file, so it sends nothing. "
+    "Ask your Case Review support team to correct it"
+)
 # Placeholders every message may use, whatever triggers it.
 COMMON_PLACEHOLDERS = frozenset({"agency", "review_id", "subject", "label", "due_on"})
 DATE_PLACEHOLDERS = frozenset({"working_days", "days", "days_overdue"})
@@ -83,6 +100,13 @@ class Track:
     events: Mapping[str, TrackEffect]
     closed_by_review: tuple[str, ...]
     problems: tuple[str, ...] = ()
+    # The events it follows of parts of Case Review still to come (each is one of its problems).
+    waiting_for: tuple[str, ...] = ()
+
+    @property
+    def only_waiting(self) -> bool:
+        """Not active only because its events are still to come: it starts working once they exist."""
+        return bool(self.problems) and len(self.problems) == len(self.waiting_for)
 
     def counts(self, data: Mapping[str, Any]) -> bool:
         """Whether the event's data is about a date of this track (its `only_if` holds)."""
@@ -111,6 +135,10 @@ class Rule:
     body: str
     attachment: str | None
     problems: tuple[str, ...] = ()
+    # The events, its own or its track's, of parts of Case Review still to come; `waiting_only`: its
+    # problems are only these, so it starts working once they exist.
+    waiting_for: tuple[str, ...] = ()
+    waiting_only: bool = False
 
     @property
     def active(self) -> bool:
@@ -127,10 +155,14 @@ class Rule:
 
     @property
     def problem_in_words(self) -> str | None:
-        """Why the rule is not active, for the settings page (None when it is)."""
+        """Why the rule is not active, for the settings page (None when it is), naming no event: when the
+        part of Case Review it waits for is added, else that the rules file has a mistake."""
         if not self.problems:
             return None
-        return "; ".join(problem.removeprefix(f"rule {self.code}: ") for problem in self.problems)
+        if not self.waiting_only:
+            return MISTAKE_WORDS
+        parts = dict.fromkeys(PARTS_TO_COME[_part_of(event)] for event in self.waiting_for)
+        return f"Starts working when {' and '.join(parts)} are added to Case Review"
 
     @property
     def statutory(self) -> bool:
@@ -200,6 +232,15 @@ class RuleBook:
         return kinds
 
 
+def _part_of(event_type: str) -> str:
+    return event_type.split(".", 1)[0]
+
+
+def _to_come(event_type: str, events: Mapping[str, type[EventData]]) -> bool:
+    """An event no service publishes yet, of a part of Case Review still to come."""
+    return event_type not in events and _part_of(event_type) in PARTS_TO_COME
+
+
 def _placeholders(text: str) -> set[str]:
     return {name.split(".")[0] for _, name, _, _ in string.Formatter().parse(text) if name}
 
@@ -211,6 +252,7 @@ def _event_fields(event_type: str, events: Mapping[str, type[EventData]]) -> set
 
 def _read_track(code: str, raw: Any, events: Mapping[str, type[EventData]]) -> Track:
     problems: list[str] = []
+    waiting: list[str] = []
     if not isinstance(raw, dict):
         return Track(code, "", {}, {}, (), (f"track {code}: must be a mapping",))
     subject = str(raw.get("subject") or "")
@@ -221,6 +263,8 @@ def _read_track(code: str, raw: Any, events: Mapping[str, type[EventData]]) -> T
         spec = spec or {}
         if event_type not in events:
             problems.append(f"track {code}: no service publishes the event {event_type} (yet)")
+            if _to_come(event_type, events):
+                waiting.append(event_type)
             continue
         fields = _event_fields(event_type, events)
         by = dict(spec.get("effect_by") or {})
@@ -253,6 +297,8 @@ def _read_track(code: str, raw: Any, events: Mapping[str, type[EventData]]) -> T
     for event_type in closed_by:
         if event_type not in events:
             problems.append(f"track {code}: no service publishes the event {event_type} (yet)")
+            if _to_come(event_type, events):
+                waiting.append(event_type)
     return Track(
         code=code,
         subject=subject,
@@ -260,6 +306,7 @@ def _read_track(code: str, raw: Any, events: Mapping[str, type[EventData]]) -> T
         events=effects,
         closed_by_review=closed_by,
         problems=tuple(problems),
+        waiting_for=tuple(waiting),
     )
 
 
@@ -278,6 +325,9 @@ def _read_rule(raw: Any, tracks: Mapping[str, Track], events: Mapping[str, type[
         raw = {}
     code = str(raw.get("code") or "")
     problems: list[str] = []
+    waiting: list[str] = []
+    # Problems that merely wait for events to come: a rule with only these starts working once they exist.
+    waits = 0
     if not code:
         problems.append("a rule has no `code`")
     on, track = raw.get("event"), raw.get("track")
@@ -294,12 +344,18 @@ def _read_rule(raw: Any, tracks: Mapping[str, Track], events: Mapping[str, type[
     elif on:
         if on not in events:
             problems.append(f"rule {code}: no service publishes the event {on} (yet)")
+            if _to_come(on, events):
+                waiting.append(on)
+                waits += 1
         placeholders |= _event_fields(on, events)
     else:
         if track not in tracks:
             problems.append(f"rule {code}: unknown track {track!r}")
         elif tracks[track].problems:
             problems.append(f"rule {code}: its track {track} is not active")
+            if tracks[track].only_waiting:
+                waiting.extend(tracks[track].waiting_for)
+                waits += 1
         if before == after:
             problems.append(f"rule {code}: a date rule is `before: true` or `after: true`")
         if days is None:
@@ -359,6 +415,8 @@ def _read_rule(raw: Any, tracks: Mapping[str, Track], events: Mapping[str, type[
         body=" ".join(words["body"].split()),
         attachment=raw.get("attachment"),
         problems=tuple(problems),
+        waiting_for=tuple(waiting),
+        waiting_only=bool(problems) and len(problems) == waits,
     )
 
 
@@ -372,9 +430,8 @@ def read_rules(raw: Mapping[str, Any], events: Mapping[str, type[EventData]] | N
     for spec in raw.get("rules") or ():
         rule = _read_rule(spec, tracks, events)
         if rule.code in seen:
-            rule = Rule(
-                **{**rule.__dict__, "problems": (*rule.problems, f"rule {rule.code} is defined twice")}
-            )
+            twice = f"rule {rule.code} is defined twice"
+            rule = Rule(**{**rule.__dict__, "problems": (*rule.problems, twice), "waiting_only": False})
         seen.add(rule.code)
         rules.append(rule)
     for rule in rules:

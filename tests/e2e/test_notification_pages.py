@@ -280,6 +280,26 @@ def test_the_business_manager_saves_a_rules_days_and_is_told_when_they_are_out_o
         )
 
 
+def test_the_rules_page_says_in_plain_words_when_a_waiting_rule_starts_working(manager: SignedIn) -> None:
+    page = manager.client.get("/settings/notifications")
+    assert page.status_code == 200, page.text[:300]
+
+    def row(code: str) -> str:
+        found = re.search(rf'<tr [^>]*id="rule-{code}-row".*?</tr>', page.text, re.S)
+        assert found, f"the rules page has no row for {code}"
+        return html.unescape(re.sub(r"\s+", " ", found.group(0)))
+
+    invitation = row("meeting_invitation")
+    assert "Not active" in invitation
+    assert "Starts working when review meetings are added to Case Review" in invitation
+    assert "Starts working when actions from reviews are added to Case Review" in row("action_overdue")
+    assert "Not active" not in row(RULE), "an active rule is shown as not active"
+    # No event's name, nor the service's own words about one, reaches the page.
+    assert "meetings.meeting_scheduled" not in page.text
+    assert not re.search(r"\b(forms|meetings|actions|reports|notifications)\.[a-z_]+\b", page.text)
+    assert "(yet)" not in page.text and "no service publishes" not in page.text
+
+
 def test_the_executive_reads_the_rules_and_an_agency_lead_does_not(system: SystemEnv) -> None:
     executive = sign_in(system, EXECUTIVE).client.get("/settings/notifications")
     assert executive.status_code == 200

@@ -72,6 +72,29 @@ def test_the_shipped_rules_work_for_every_event_that_exists_and_wait_for_the_res
         "(yet)" in " ".join(problems) or "not active" in " ".join(problems) for problems in waiting.values()
     )
     assert all(event in known_events() for event in shipped.events_handled())
+    # The settings page says, in plain words, what each waits for.
+    words = {rule.code: rule.problem_in_words for rule in shipped.rules if not rule.active}
+    meetings = "Starts working when review meetings are added to Case Review"
+    actions = "Starts working when actions from reviews are added to Case Review"
+    assert words == {
+        "meeting_invitation": meetings,
+        "meeting_updated": meetings,
+        "meeting_cancelled": meetings,
+        "action_assigned": actions,
+        "action_due_soon": actions,  # by its track, which follows actions' events
+        "action_overdue": actions,
+        "section_awaiting_check": "Starts working when review reports are added to Case Review",
+    }
+    assert all(rule.problem_in_words is None for rule in shipped.active_rules())
+
+
+def test_the_words_for_users_never_name_an_event_nor_a_field():
+    shipped = load_rules()
+    named = set(known_events()) | {rule.event for rule in shipped.rules if rule.event}
+    for rule in shipped.rules:
+        words = rule.problem_in_words or ""
+        assert not any(event in words for event in named), (rule.code, words)
+        assert "(yet)" not in words and "`" not in words and "_" not in words, (rule.code, words)
 
 
 def test_a_rule_naming_an_unknown_event_is_kept_inactive_with_the_reason_and_the_others_still_work():
@@ -82,8 +105,43 @@ def test_a_rule_naming_an_unknown_event_is_kept_inactive_with_the_reason_and_the
     assert rules.rule("chase").active
     typo = rules.rule("typo")
     assert typo is not None and not typo.active
-    assert "no service publishes the event forms.return_requestd" in typo.problems[0]
+    assert "no service publishes the event forms.return_requestd" in typo.problems[0]  # for the log
     assert "forms.return_requestd" not in rules.events_handled()
+    # Not a part of Case Review to come: a mistake to correct, said without the event's name.
+    assert typo.problem_in_words == (
+        "The rule is set up wrongly in the rules file, so it sends nothing. "
+        "Ask your Case Review support team to correct it"
+    )
+
+
+def test_a_rule_waiting_for_a_part_to_come_and_with_a_mistake_too_is_a_mistake_to_correct():
+    waiting = {
+        **RETURN_RULE,
+        "code": "invite",
+        "track": None,
+        "after": False,
+        "event": "meetings.meeting_held",
+    }
+    rule = book(waiting).rule("invite")
+    assert rule is not None and rule.problem_in_words == (
+        "Starts working when review meetings are added to Case Review"
+    )
+    also_wrong = book({**waiting, "to": ["the_cat"]}).rule("invite")
+    assert also_wrong is not None and also_wrong.problem_in_words.startswith("The rule is set up wrongly")  # type: ignore[union-attr]
+    twice = book(waiting, waiting).rules[1]
+    assert twice.problem_in_words.startswith("The rule is set up wrongly")  # type: ignore[union-attr]
+
+
+def test_a_date_rule_waits_for_the_part_its_track_follows():
+    track = {"subject": "action_id", "events": {"actions.action_set": {"effect": "open", "due": "due_on"}}}
+    rule = book(
+        {**RETURN_RULE, "track": "action", "to": ["business_manager"]}, tracks={"action": track}
+    ).rule("chase")
+    assert rule is not None and not rule.active
+    assert rule.problem_in_words == "Starts working when actions from reviews are added to Case Review"
+    typo = {"subject": "return_id", "events": {"forms.return_requestd": {"effect": "open"}}}
+    wrong = book(RETURN_RULE, tracks={"return": typo}).rule("chase")
+    assert wrong is not None and wrong.problem_in_words.startswith("The rule is set up wrongly")  # type: ignore[union-attr]
 
 
 def test_an_event_rule_starts_working_once_its_event_exists_with_no_code_change():

@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -267,7 +268,9 @@ def seed_demo(settings: Settings) -> None:
         for code, _review_type, title in REVIEWS:
             if title in LIFECYCLES:
                 # Where the review stands: its steps, returns and pause (caserev/demo_lifecycle.py).
-                LIFECYCLES[title].play(rpc, settings, review_ids[title], code, by_code[code].id, agency_id_of)
+                LIFECYCLES[title].play(
+                    rpc, settings, review_ids[title], code, by_code[code].id, agency_id_of, _people_of(code)
+                )
     partnership_of = {title: by_code[code].id for code, _, title in REVIEWS}
     for title, email, part in MEMBERSHIPS:
         identity.add_member(review_ids[title], user_id_of(email), partnership_of[title], part, SEEDER)
@@ -275,6 +278,17 @@ def seed_demo(settings: Settings) -> None:
         f"Demo loaded: {len(PARTNERSHIPS)} partnerships, {len(USERS)} people, {len(REVIEWS)} reviews.",
         flush=True,
     )
+
+
+def _people_of(code: str) -> Callable[[str, str], str | None]:
+    """Who in a demo partnership holds a role (for an agency's lead, of that agency): their user id."""
+    people = {
+        (role, agency): str(user_id_of(email))
+        for partnership, email, _name, roles, agency, _region in USERS
+        if partnership == code
+        for role in roles
+    }
+    return lambda role, agency: people.get((role, agency)) or (people.get((role, "")) if not agency else None)
 
 
 def sign_in_help(settings: Settings, gateway: str) -> list[str]:

@@ -123,22 +123,28 @@ class Lifecycle:
         code: str,
         partnership_id: uuid.UUID,
         agency_id_of: Callable[[str, str], uuid.UUID],
+        person_of: Callable[[str, str], str | None] = lambda role, agency: None,
     ) -> None:
-        """Complete the steps not completed yet, then the returns and the pause (skipping what is done)."""
+        """Complete the steps not completed yet, then the returns and the pause (skipping what is done).
+        Each step is recorded by the demo person holding its role (`person_of`), on the day its story
+        dates it, so that "completed on" and the stages tell the same story."""
 
         def call(method: str, actor: dict[str, Any], *args: Any) -> Any:
             return getattr(rpc.forms, method)(seal(actor, f"forms.{method}", settings=settings), *args)
 
         def acting(roles: tuple[str, ...]) -> dict[str, Any]:
+            # The system, on the person's behalf: only the system may record a step on an earlier day.
             return {
-                "user_id": "system:seed-demo",
+                "user_id": person_of(roles[0], "") or "system:seed-demo",
                 "partnership_id": str(partnership_id),
-                "roles": list(roles),
+                "roles": [*roles, "system"],
             }
 
         review = call("get_review_file", SYSTEM, str(review_id))
         done = {step["code"] for step in review["steps"] if step["status"] == "completed"}
+        recorded_on = ""
         for step, answers, roles in self.steps:
+            recorded_on = max([recorded_on, *_dates_in(answers)])
             if step in done:
                 continue
             if step == self.returns_after:
@@ -152,10 +158,16 @@ class Lifecycle:
             saved = call("save_step", acting(roles), str(review_id), step, answers, None)
             version = next(s["version"] for s in saved["steps"] if s["code"] == step)
             call(
-                "complete_step", acting(roles), str(review_id), step, version, f"seed-demo:{review_id}:{step}"
+                "complete_step",
+                acting(roles),
+                str(review_id),
+                step,
+                version,
+                f"seed-demo:{review_id}:{step}",
+                recorded_on or None,
             )
             if step == self.returns_after:
-                self._returns(call, review_id, partnership_id, code, agency_id_of)
+                self._returns(call, review_id, partnership_id, code, agency_id_of, person_of)
         if self.pause is not None:
             review = call("get_review_file", SYSTEM, str(review_id))
             if not review["pauses"]:
@@ -169,6 +181,7 @@ class Lifecycle:
         partnership_id: uuid.UUID,
         code: str,
         agency_id_of: Callable[[str, str], uuid.UUID],
+        person_of: Callable[[str, str], str | None],
     ) -> None:
         review = call("get_review_file", SYSTEM, str(review_id))
         by_agency = {r["agency_name"]: r for r in review["returns"]}
@@ -177,18 +190,32 @@ class Lifecycle:
             if found is None or found["status"] != "requested" or plan.action == "requested":
                 continue
             lead = {
-                "user_id": "system:seed-demo",
+                "user_id": person_of("agency_lead", plan.agency) or "system:seed-demo",
                 "partnership_id": str(partnership_id),
                 "agency_id": str(agency_id_of(code, plan.agency)),
-                "roles": ["agency_lead"],
+                "roles": ["agency_lead", "system"],
             }
+            # A return the story has in was sent by its due date (today if that is still to come).
+            sent_on = min(found["due_on"], _today().isoformat())
             if plan.action == "nil":
-                call("nil_return", lead, found["id"], found["version"])
+                call("nil_return", lead, found["id"], found["version"], sent_on)
                 continue
             answers = AGENCY_SUMMARY if plan.action == "submitted" else {"author_role": "Detective sergeant"}
             saved = call("save_return", lead, found["id"], answers, found["version"])
             if plan.action == "submitted":
-                call("submit_return", lead, found["id"], saved["version"])
+                call("submit_return", lead, found["id"], saved["version"], sent_on)
+
+
+def _dates_in(answers: dict[str, Any]) -> list[str]:
+    """The ISO dates among a step's answers (its own date, say when the notification was sent)."""
+    found = []
+    for value in answers.values():
+        if isinstance(value, str) and len(value) == 10:
+            try:
+                found.append(date.fromisoformat(value).isoformat())
+            except ValueError:
+                continue
+    return found
 
 
 AGENCY_SUMMARY = {

@@ -961,6 +961,14 @@ PAUSE_REASONS = {
 }
 
 
+class EarlierCompletion(BaseModel):
+    """Command detail: the earlier day a step was done, for the system recording what happened before."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    completed_on: PastDate
+
+
 class RecordPause(BaseModel):
     """Command: pause a review's clock for a parallel process, with who agreed it."""
 

@@ -24,6 +24,7 @@ from services.forms.contract import (
     AgencyReturnAnswers,
     DeadlineChanged,
     DecisionMade,
+    EarlierCompletion,
     FormAnswers,
     OpenReview,
     ReviewClosed,
@@ -285,6 +286,11 @@ class Plan:
     rag: str
     next_deadline: clock.Standing | None
     paused: bool
+
+
+def recorded_at(earlier: EarlierCompletion) -> datetime:
+    """The moment a step recorded on an earlier day is taken to be done: midday of it, in England."""
+    return datetime.combine(earlier.completed_on, time(12), tzinfo=ENGLAND)
 
 
 def prefill(state: ReviewState, step: Step) -> dict[str, Any]:

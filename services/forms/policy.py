@@ -161,6 +161,13 @@ def check_may_complete_step(actor: Actor, partnership_id: UUID, by: frozenset[st
         raise Forbidden(f"Only {who} of the partnership holding the review can complete '{label}'")
 
 
+def check_may_record_earlier(actor: Actor) -> None:
+    """A step completed, or a return sent, on an earlier day (what happened before Case Review, as the
+    demo's stories): the system only. People record what they do on the day they do it."""
+    if not actor.has_role(Role.SYSTEM):
+        raise Forbidden("Only the system records something as done on an earlier day")
+
+
 def check_may_manage(actor: Actor, partnership_id: UUID) -> None:
     """Pauses and the partnership's deadline figures: its business manager (or the system)."""
     if actor.has_role(Role.SYSTEM):

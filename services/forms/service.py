@@ -23,6 +23,7 @@ from services.forms.contract import (
     DeadlineSetting,
     DeadlineView,
     DocumentFile,
+    EarlierCompletion,
     EndPause,
     ExtendReturn,
     OpenReview,
@@ -448,7 +449,13 @@ class FormsService(ServiceBase):
         return row
 
     def _complete(
-        self, caller: Actor, record: ReviewRecord, step: str, version: int | None, actor_id: str | None = None
+        self,
+        caller: Actor,
+        record: ReviewRecord,
+        step: str,
+        version: int | None,
+        actor_id: str | None = None,
+        now: datetime | None = None,
     ) -> None:
         session = self.uow.session
         state = _state(session, record)
@@ -463,7 +470,7 @@ class FormsService(ServiceBase):
             ]
             if invited:
                 state.returns = domain.ReturnsProgress(requested=True)  # the returns clock starts with them
-        now = datetime.now(UTC)
+        now = now or datetime.now(UTC)
         completion = domain.complete_step(state, step, caller, version, now)
         row = session.get(models.StepRecordRow, (record.id, step))
         assert row is not None, "complete_step refuses a step with no saved answers"
@@ -475,7 +482,9 @@ class FormsService(ServiceBase):
         events: list[EventData] = list(completion.events)
         if invited:
             existing = [r.agency_id for r in models.returns_of(session, [record.id]).get(record.id, [])]
-            for agency_return in domain.request_returns(state, invited, existing, _today()):
+            for agency_return in domain.request_returns(
+                state, invited, existing, domain.today_in_england(now)
+            ):
                 events.append(self._add_return(agency_return, actor_id or caller.user_id, now))
         session.flush()
         for event in events:
@@ -571,11 +580,19 @@ class FormsService(ServiceBase):
         step: str,
         version: int | None = None,
         idempotency_key: str | None = None,
+        completed_on: str | None = None,
     ) -> dict[str, Any]:
         """Complete a step from its saved answers (after "check your answers"): locks them, records the
         timeliness, moves the stage and emits the step's events. `version` is the draft's version the caller
-        checked: a save since is a Conflict. Returns the review (ReviewFile)."""
+        checked: a save since is a Conflict. `completed_on` (ISO date, the system only) records it as done
+        on an earlier day. Returns the review (ReviewFile)."""
         caller = Actor.model_validate(actor)
+        earlier = None
+        if completed_on is not None:
+            policy.check_may_record_earlier(caller)
+            earlier = domain.recorded_at(
+                validated(EarlierCompletion, {"completed_on": completed_on}, "The date")
+            )
         command_once = self.uow.idempotent(
             "complete_step",
             caller,
@@ -585,7 +602,7 @@ class FormsService(ServiceBase):
         record, shared_with = _readable_review(self.uow.session, caller, review_id, lock=True)
         if command_once.done:  # a repeat: the review as it stands now
             return self._review_file(caller, record, shared_with)
-        self._complete(caller, record, step, version)
+        self._complete(caller, record, step, version, now=earlier)
         result = self._review_file(caller, record, shared_with)
         command_once.remember({"id": str(record.id), "step": step})
         return result
@@ -792,11 +809,16 @@ class FormsService(ServiceBase):
         self._store_return(row, agency_return, caller)
         return self._return_view(caller, row, review)
 
-    def _lock_return(self, caller: Actor, return_id: str, version: int | None, nil: bool) -> dict[str, Any]:
+    def _lock_return(
+        self, caller: Actor, return_id: str, version: int | None, nil: bool, submitted_on: str | None
+    ) -> dict[str, Any]:
         session = self.uow.session
         row, review = self._readable_return(caller, return_id, lock=True)
         agency_return = _agency_return(row)
         now = datetime.now(UTC)
+        if submitted_on is not None:
+            policy.check_may_record_earlier(caller)
+            now = domain.recorded_at(validated(EarlierCompletion, {"completed_on": submitted_on}, "The date"))
         state = _state(session, review)
         today = _today()
         before = domain.plan(state, today)
@@ -824,17 +846,29 @@ class FormsService(ServiceBase):
 
     @rpc
     def submit_return(
-        self, actor: dict[str, Any], return_id: str, version: int | None = None
+        self,
+        actor: dict[str, Any],
+        return_id: str,
+        version: int | None = None,
+        submitted_on: str | None = None,
     ) -> dict[str, Any]:
         """Submit the saved return: complete and records secured (InvalidRequest listing what is missing),
         by the agency's lead. Locked from then on; two submissions at once: one wins, the other gets a
-        Conflict. Emits return_submitted. Returns the ReturnView."""
-        return self._lock_return(Actor.model_validate(actor), return_id, version, nil=False)
+        Conflict. Emits return_submitted. `submitted_on` (ISO date, the system only) records it as sent on
+        an earlier day. Returns the ReturnView."""
+        return self._lock_return(Actor.model_validate(actor), return_id, version, False, submitted_on)
 
     @rpc
-    def nil_return(self, actor: dict[str, Any], return_id: str, version: int | None = None) -> dict[str, Any]:
-        """Record that the agency had no involvement (a nil return), by its lead; locked like a submission."""
-        return self._lock_return(Actor.model_validate(actor), return_id, version, nil=True)
+    def nil_return(
+        self,
+        actor: dict[str, Any],
+        return_id: str,
+        version: int | None = None,
+        submitted_on: str | None = None,
+    ) -> dict[str, Any]:
+        """Record that the agency had no involvement (a nil return), by its lead; locked like a submission.
+        `submitted_on` as for submit_return."""
+        return self._lock_return(Actor.model_validate(actor), return_id, version, True, submitted_on)
 
     @rpc
     def add_addendum(

@@ -36,6 +36,12 @@ ROLE_RECIPIENTS = {
     "agency_lead": "The agency's safeguarding lead",
     "agency_safeguarding_partner": "The agency's safeguarding partner (else the partnership's)",
 }
+# The people a `user:<field>` recipient names, in the words of the settings page (never the field's name).
+PERSON_RECIPIENTS = {
+    "invitee_ids": "The people invited to the meeting",
+    "owner_id": "The person the action is assigned to",
+}
+SOME_PERSON = "The person it is about"
 EFFECTS = ("open", "move", "pause", "close")
 TRACK_WORDS = {"return": "a return", "statutory_deadline": "a statutory deadline", "action": "an action"}
 # The parts of Case Review still to come, by the prefix of their events, in the words of the settings page:
@@ -186,7 +192,10 @@ class Rule:
         return f"{count} after {what} was due"
 
     def recipients_in_words(self) -> list[str]:
-        return [ROLE_RECIPIENTS.get(who, "The person the event names") for who in self.to]
+        return [
+            ROLE_RECIPIENTS.get(who) or PERSON_RECIPIENTS.get(who.removeprefix("user:"), SOME_PERSON)
+            for who in self.to
+        ]
 
 
 @dataclass(frozen=True)

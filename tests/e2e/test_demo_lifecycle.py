@@ -59,3 +59,31 @@ def test_the_forms_service_reports_overdue_returns_and_reviews_by_rag(system: Sy
         ("caserev_statutory_deadlines", (("partnership", northbridge), ("status", "overdue"))), 0
     )
     assert statutory_overdue >= 1, "the overdue review's rapid review report is a statutory deadline missed"
+
+
+def test_the_demo_s_steps_are_recorded_on_the_days_their_stories_date_them(
+    api: httpx.Client, demo_reviews: dict[str, dict[str, Any]]
+) -> None:
+    paused = demo_reviews["NB-2025-031 toddler, neglect"]
+    file = api.get(f"/api/reviews/{paused['id']}/file").json()
+    steps = {step["code"]: step for step in file["steps"]}
+    notification = steps["notification"]
+    assert notification["completed_on"] == notification["answers"]["notified_on"], (
+        "the notification is recorded on the day it was sent, not the day the demo was loaded"
+    )
+    assert steps["decision"]["completed_on"] == steps["decision"]["answers"]["decided_on"]
+    completed = [
+        steps[code]["completed_on"] for code in ("referral", "notification", "decision", "lcspr_setup")
+    ]
+    assert completed == sorted(completed) and len(set(completed)) == 4, completed
+    returns = {deadline["code"]: deadline for deadline in file["deadlines"]}["returns"]
+    assert returns["status"] == "met", f"the story's returns came in on time: {returns}"
+
+
+def test_the_demo_s_steps_name_the_person_who_recorded_them(
+    api: httpx.Client, demo_reviews: dict[str, dict[str, Any]]
+) -> None:
+    paused = demo_reviews["NB-2025-031 toddler, neglect"]
+    page = api.get(f"/reviews/{paused['id']}/steps/decision")
+    assert "by Kit Demo-Executive" in page.text, "the decision is recorded by the demo's executive"
+    assert "by the system" not in page.text

@@ -245,7 +245,7 @@ def test_a_completed_step_shows_its_answers_locked_with_who_and_when(
     assert page.status_code == 200, page.text
     shown = text_of(page)
     assert f"Completed on {words(TODAY)} by {NORTHBRIDGE.manager_name}" in shown
-    assert "The child was seriously harmed" in shown
+    assert "They were seriously harmed" in shown
     assert "<form" not in page.text.split("<main", 1)[1].split("</main>")[0]
     again = api.post(f"/reviews/{review['id']}/steps/referral", data={"version": "2", "nature": "death"})
     assert again.status_code == 409, again.text
@@ -345,7 +345,7 @@ def test_a_notification_dated_in_the_future_is_refused(
     response = save_on_page(api, review["id"], "notification", fields)
     assert response.status_code == 422, response.text
     assert 'href="#notified_on-day"' in response.text
-    assert "Date of notification: Must be today or in the past" in text_of(response)
+    assert "Date of notification must be today or in the past" in text_of(response)
     assert stored_answers(db, review["id"], "notification") is None
 
 

@@ -245,3 +245,11 @@ def test_only_the_partnerships_deciders_see_all_its_returns_at_once(role):
 def test_a_decider_of_no_partnership_sees_no_returns_board():
     with pytest.raises(Forbidden):
         policy.returns_partnership(Actor(user_id="someone", roles=frozenset({Role.BUSINESS_MANAGER})))
+
+
+@pytest.mark.parametrize("roles", [{"business_manager"}, {"executive"}, {"agency_lead"}, set()])
+def test_only_the_system_records_a_step_as_completed_on_an_earlier_day(roles: set[str]) -> None:
+    person = Actor(user_id="someone", partnership_id=uuid.uuid4(), roles=frozenset(roles))
+    with pytest.raises(Forbidden, match="earlier day"):
+        policy.check_may_record_earlier(person)
+    policy.check_may_record_earlier(Actor(user_id="system:seed-demo", roles=frozenset({"system", *roles})))

@@ -86,13 +86,19 @@ def test_the_shipped_rules_work_for_every_event_that_exists_and_wait_for_the_res
         "section_awaiting_check": "Starts working when review reports are added to Case Review",
     }
     assert all(rule.problem_in_words is None for rule in shipped.active_rules())
+    assert shipped.rule("meeting_invitation").recipients_in_words() == ["The people invited to the meeting"]  # type: ignore[union-attr]
+    assert shipped.rule("action_overdue").recipients_in_words() == [  # type: ignore[union-attr]
+        "The person the action is assigned to",
+        "The business manager",
+    ]
 
 
 def test_the_words_for_users_never_name_an_event_nor_a_field():
     shipped = load_rules()
     named = set(known_events()) | {rule.event for rule in shipped.rules if rule.event}
     for rule in shipped.rules:
-        words = rule.problem_in_words or ""
+        words = " ".join([rule.problem_in_words or "", *rule.recipients_in_words()])
+        assert "event" not in words, (rule.code, words)
         assert not any(event in words for event in named), (rule.code, words)
         assert "(yet)" not in words and "`" not in words and "_" not in words, (rule.code, words)
 

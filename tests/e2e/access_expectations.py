@@ -235,10 +235,19 @@ def works_on_step(caller: Caller, target: Target) -> bool:
     return caller.is_person_in(Role.BUSINESS_MANAGER) and caller.partnership == target.partnership
 
 
+# The document the matrix asks for, the rapid review report, exists only for the child safeguarding reviews:
+# the adults review (a SAR) has none, for anyone (404).
+REVIEWS_WITH_A_RAPID_REVIEW_REPORT = frozenset({"child", "eastmoor"})
+
+
 def decides_for_review(caller: Caller, target: Target) -> bool:
     """A review's documents (the notification, the rapid review report): its partnership's deciders, who
-    send and sign them; not the review's members."""
-    return caller.is_person_in(*PARTNERSHIP_DECIDERS) and caller.partnership == target.partnership
+    send and sign them; not the review's members; and only a document the review's type has."""
+    return (
+        caller.is_person_in(*PARTNERSHIP_DECIDERS)
+        and caller.partnership == target.partnership
+        and target.review in REVIEWS_WITH_A_RAPID_REVIEW_REPORT
+    )
 
 
 def refers_incidents(caller: Caller, target: Target) -> bool:

@@ -288,7 +288,7 @@ def _people_of(code: str) -> Callable[[str, str], str | None]:
         if partnership == code
         for role in roles
     }
-    return lambda role, agency: people.get((role, agency)) or (people.get((role, "")) if not agency else None)
+    return lambda role, agency: people.get((role, agency))
 
 
 def sign_in_help(settings: Settings, gateway: str) -> list[str]:

@@ -56,27 +56,43 @@ class BodyLimit:
         if declared.isdigit() and int(declared) > limit:
             await refusal(scope, receive, send)
             return
-        chunks, size, more = [], 0, True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            more = message.get("more_body", False)
-            if size > limit:
-                await refusal(scope, receive, send)
-                return
-        replayed = False
+        body = await read_body(receive, limit)
+        if body is None:
+            return  # the client went away
+        if len(body) > limit:
+            await refusal(scope, receive, send)
+            return
+        await self.app(scope, replaying(body, receive), send)
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
 
-        await self.app(scope, replay, send)
+async def read_body(receive: Receive, limit: int | None = None) -> bytes | None:
+    """The whole request body, read from its messages (None if the client disconnects); with a `limit`,
+    reading stops as soon as the body is longer than it."""
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        more = message.get("more_body", False)
+        if limit is not None and size > limit:
+            break
+    return b"".join(chunks)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the app the body already read, then whatever the connection says next."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def parse_address(text: str) -> IpAddress | None:

@@ -20,10 +20,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.auth import authenticate
 from gateway.deps import PAGE_NOT_FOUND, error_response
+from gateway.security import read_body, replaying
 
 # Deeper than any form's answers (a child inside a notification is 3 levels), far below Python's recursion.
 JSON_MAX_DEPTH = 32
@@ -147,32 +148,15 @@ class WellFormedRequests:
         problems = form_problems(scope.get("query_string", b""), source="query parameter ")
         body: bytes | None = None
         if scope["method"] not in ("GET", "HEAD", "OPTIONS"):
-            body = b""
-            more = True
-            while more:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return
-                body += message.get("body", b"")
-                more = message.get("more_body", False)
+            body = await read_body(receive)  # within BodyLimit: already capped and buffered
+            if body is None:
+                return
             headers = dict(scope.get("headers") or [])
             problems += body_problems(headers.get(b"content-type", b"").decode("latin-1"), body)
         if problems:
             await self._refuse(scope, receive, send, 422, problems)
             return
-        if body is None:
-            await self.app(scope, receive, send)
-            return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, receive if body is None else replaying(body, receive), send)
 
     async def _refuse(
         self, scope: Scope, receive: Receive, send: Send, status: int, problems: list[Problem]

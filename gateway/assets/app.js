@@ -115,8 +115,14 @@ function renderChart (canvas) {
       },
       scales: {
         x: {
-          beginAtZero: true,
-          ticks: { precision: 0, color: GOVUK_TEXT, font: { family: font, size: fontSize } },
+          // Counts: from zero, whole numbers only, one tick per review while the figures are small.
+          min: 0,
+          ticks: {
+            precision: 0,
+            stepSize: Math.max(0, ...values) <= 10 ? 1 : undefined,
+            color: GOVUK_TEXT,
+            font: { family: font, size: fontSize }
+          },
           grid: { color: GOVUK_MID_GREY }
         },
         y: {

@@ -30,6 +30,34 @@ class CountRow:
     count: int
 
 
+def count_rows(types: list[ReviewTypeInfo], counts: list[ReviewCount]) -> list[CountRow]:
+    """The dashboard's lines in the order a reader knows them: the review types as forms lists them, and
+    each type's stages in the order a review passes through them. A code no definition names (a type or
+    stage retired since) keeps its code as its label and comes after the known ones."""
+    type_order = {t.code: (index, t) for index, t in enumerate(types)}
+
+    def position(count: ReviewCount) -> tuple[int, int, str, str]:
+        index, review_type = type_order.get(count.review_type, (len(types), None))
+        stages = [s.code for s in review_type.stages] if review_type else []
+        stage_index = stages.index(count.stage) if count.stage in stages else len(stages)
+        return index, stage_index, count.review_type, count.stage
+
+    rows = []
+    for count in sorted(counts, key=position):
+        review_type = type_order.get(count.review_type, (0, None))[1]
+        stage = (
+            next((s.label for s in review_type.stages if s.code == count.stage), None)
+            if review_type
+            else None
+        )
+        rows.append(
+            CountRow(
+                review_type.label if review_type else count.review_type, stage or count.stage, count.count
+            )
+        )
+    return rows
+
+
 @router.get("/api/review-counts", tags=["dashboard"], summary="Reviews by type and stage in a partnership")
 async def api_review_counts(partnership_id: UUID, rpc: RpcDep, caller: Caller) -> list[ReviewCount]:
     """Counts from the analytics read model (eventually consistent: a new review appears within moments).
@@ -58,16 +86,8 @@ async def dashboard(
     )
     rows: list[CountRow] = []
     if chosen is not None:
-        types = {t["code"]: ReviewTypeInfo.model_validate(t) for t in await rpc.call("forms", "review_types")}
-        counts = await api_review_counts(chosen.id, rpc, caller)
-        for count in counts:
-            review_type = types.get(count.review_type)
-            stage = (
-                next((s.label for s in review_type.stages if s.code == count.stage), count.stage)
-                if review_type
-                else count.stage
-            )
-            rows.append(CountRow(review_type.label if review_type else count.review_type, stage, count.count))
+        types = [ReviewTypeInfo.model_validate(t) for t in await rpc.call("forms", "review_types")]
+        rows = count_rows(types, await api_review_counts(chosen.id, rpc, caller))
     chart = {
         "labels": [f"{r.review_type_label}: {r.stage_label}" for r in rows],
         "values": [r.count for r in rows],

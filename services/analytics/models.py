@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import BigInteger, String, func, select
+from sqlalchemy import DateTime, String, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from services.kernel.db import schema_metadata
@@ -14,34 +16,59 @@ class Base(DeclarativeBase):
     metadata = schema_metadata("analytics")
 
 
-class ReviewCountRecord(Base):
-    """Reviews by partnership, type and stage."""
+class ReviewStageRecord(Base):
+    """Where each review is: its partnership, type and stage, as of the latest event that placed it there.
 
-    __tablename__ = "review_count"
+    Holds identifiers and codes only (no title, nothing about the child); counts are read from it grouped.
+    """
 
-    partnership_id: Mapped[UUID] = mapped_column(primary_key=True)
-    review_type: Mapped[str] = mapped_column(String(50), primary_key=True)
-    stage: Mapped[str] = mapped_column(String(50), primary_key=True)
-    count: Mapped[int] = mapped_column(BigInteger, default=0)
+    __tablename__ = "review_stage"
+
+    review_id: Mapped[UUID] = mapped_column(primary_key=True)
+    partnership_id: Mapped[UUID] = mapped_column(index=True)
+    review_type: Mapped[str] = mapped_column(String(50))
+    stage: Mapped[str] = mapped_column(String(50))
+    # When the event that placed the review at this stage occurred: an older event arriving late loses.
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def place_review(
+    session: Session, review_id: UUID, partnership_id: UUID, review_type: str, stage: str, as_of: datetime
+) -> None:
+    """Record that a review was at a stage as of a moment, unless a later event already placed it.
+
+    Events may arrive out of order (competing workers, retries, a replay from the dead letters): the one
+    that occurred last wins, whichever arrives last.
+    """
+    statement = insert(ReviewStageRecord).values(
+        review_id=review_id, partnership_id=partnership_id, review_type=review_type, stage=stage, as_of=as_of
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["review_id"],
+            set_={
+                "partnership_id": statement.excluded.partnership_id,
+                "review_type": statement.excluded.review_type,
+                "stage": statement.excluded.stage,
+                "as_of": statement.excluded.as_of,
+            },
+            where=ReviewStageRecord.as_of < statement.excluded.as_of,
+        )
+    )
 
 
 def counts_of(session: Session, partnership_id: UUID) -> list[tuple[str, str, int]]:
     """One partnership's reviews by type and stage: (review_type, stage, count)."""
-    rows = session.execute(
-        select(ReviewCountRecord.review_type, ReviewCountRecord.stage, ReviewCountRecord.count)
-        .where(ReviewCountRecord.partnership_id == partnership_id)
-        .order_by(ReviewCountRecord.review_type, ReviewCountRecord.stage)
-    )
-    return [(review_type, stage, count) for review_type, stage, count in rows.tuples()]
+    return summed_counts(session, frozenset({partnership_id}))
 
 
 def summed_counts(session: Session, partnerships: frozenset[UUID] | None) -> list[tuple[str, str, int]]:
     """Reviews by type and stage summed over these partnerships (None: every partnership)."""
-    total = func.sum(ReviewCountRecord.count)
-    query = select(ReviewCountRecord.review_type, ReviewCountRecord.stage, total).group_by(
-        ReviewCountRecord.review_type, ReviewCountRecord.stage
+    total = func.count()
+    query = select(ReviewStageRecord.review_type, ReviewStageRecord.stage, total).group_by(
+        ReviewStageRecord.review_type, ReviewStageRecord.stage
     )
     if partnerships is not None:
-        query = query.where(ReviewCountRecord.partnership_id.in_(sorted(partnerships)))
-    rows = session.execute(query.order_by(ReviewCountRecord.review_type, ReviewCountRecord.stage))
+        query = query.where(ReviewStageRecord.partnership_id.in_(sorted(partnerships)))
+    rows = session.execute(query.order_by(ReviewStageRecord.review_type, ReviewStageRecord.stage))
     return [(review_type, stage, int(count)) for review_type, stage, count in rows.tuples()]

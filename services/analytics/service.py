@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.dialects.postgresql import insert
-
 from services.analytics import models, policy
 from services.analytics.contract import SERVICE, ReviewCount
-from services.analytics.models import Base, ReviewCountRecord
-from services.forms.contract import ReviewOpened
+from services.analytics.models import Base
+from services.forms.contract import ReviewOpened, ReviewRestated, StageChanged
 from services.kernel.entrypoints import event_handler, rpc
 from services.kernel.errors import InvalidRequest
 from services.kernel.events import Envelope
@@ -28,23 +26,30 @@ class AnalyticsService(ServiceBase):
 
     @event_handler("forms", "review_opened")
     def count_opened_review(self, message: dict[str, Any]) -> None:
-        """A review opened: one more of its type at its first stage."""
+        """A review opened: it is at its first stage."""
         envelope = Envelope.model_validate(message)
-        if not self.uow.first_delivery(envelope):
-            return
         opened = envelope.payload(ReviewOpened)
-        self.uow.session.execute(
-            insert(ReviewCountRecord)
-            .values(
-                partnership_id=envelope.partnership_id,
-                review_type=opened.review_type,
-                stage=opened.stage,
-                count=1,
-            )
-            .on_conflict_do_update(
-                index_elements=["partnership_id", "review_type", "stage"],
-                set_={"count": ReviewCountRecord.count + 1},
-            )
+        self._place(envelope, opened.review_id, opened.review_type, opened.stage)
+
+    @event_handler("forms", "stage_changed")
+    def count_stage_change(self, message: dict[str, Any]) -> None:
+        """A review moved on: it is at its new stage."""
+        envelope = Envelope.model_validate(message)
+        changed = envelope.payload(StageChanged)
+        self._place(envelope, changed.review_id, changed.review_type, changed.stage)
+
+    @event_handler("forms", "review_restated")
+    def count_restated_review(self, message: dict[str, Any]) -> None:
+        """forms restated where a review is (after an upgrade): it is at that stage."""
+        envelope = Envelope.model_validate(message)
+        restated = envelope.payload(ReviewRestated)
+        self._place(envelope, restated.review_id, restated.review_type, restated.stage)
+
+    def _place(self, envelope: Envelope, review_id: UUID, review_type: str, stage: str) -> None:
+        if envelope.partnership_id is None or not self.uow.first_delivery(envelope):
+            return
+        models.place_review(
+            self.uow.session, review_id, envelope.partnership_id, review_type, stage, envelope.occurred_at
         )
 
     @rpc

@@ -1103,6 +1103,17 @@ class StageChanged(EventData):
     stage: str
 
 
+class ReviewRestated(EventData):
+    """Where a review is now, restated for consumers that came later (forms' migration 0004 restates
+    every review once, so that analytics' stages start from the truth rather than from its openings)."""
+
+    event_type = "forms.review_restated"
+
+    review_id: UUID
+    review_type: str
+    stage: str
+
+
 class SinSubmitted(EventData):
     """A Serious Incident Notification was sent to the Panel (counts only, no details of the children)."""
 

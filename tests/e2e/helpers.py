@@ -114,14 +114,14 @@ class Database:
     # -- what the slice's effects look like ----------------------------------------------------------
 
     def events_not_yet_counted(self) -> int:
-        """Reviews opened in the forms outbox that the analytics service has not applied yet (unpublished
-        ones included): zero means the analytics read model has caught up with every review opened. (Only
-        forms.review_opened: analytics consumes no other forms event yet.)"""
+        """Forms events of the kinds analytics consumes (reviews opened, stages changed, reviews restated)
+        in the forms outbox that it has not applied yet, unpublished ones included: zero means the
+        analytics read model has caught up with every review and every stage."""
         return int(
             self.scalar(
                 """
                 SELECT count(*) FROM forms.outbox o
-                WHERE o.event_type = 'forms.review_opened'
+                WHERE o.event_type IN ('forms.review_opened', 'forms.stage_changed', 'forms.review_restated')
                   AND NOT EXISTS (SELECT 1 FROM analytics.inbox i WHERE i.event_id = o.event_id)
                 """
             )

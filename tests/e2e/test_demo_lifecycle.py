@@ -9,7 +9,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.helpers import DEMO
+from tests.e2e.helpers import DEMO, Database, wait_for, wait_until_settled
 from tests.support.system import SystemEnv
 
 NORTHBRIDGE = DEMO.partnership("NBSCP")
@@ -25,6 +25,32 @@ def demo_reviews(api: httpx.Client) -> dict[str, dict[str, Any]]:
 def test_the_demo_has_reviews_at_several_stages(demo_reviews: dict[str, dict[str, Any]]) -> None:
     stages = {review["stage"] for review in demo_reviews.values()}
     assert {"rapid_review", "lcspr", "referral", "decision"} <= stages, f"the demo's stages: {sorted(stages)}"
+
+
+def test_the_dashboard_counts_each_review_at_the_stage_its_page_shows(
+    api: httpx.Client, db: Database, demo_reviews: dict[str, dict[str, Any]]
+) -> None:
+    wait_until_settled(db)
+    own = [r for r in api.get("/api/reviews").json() if r["partnership_id"] == str(NORTHBRIDGE.id)]
+    by_stage: dict[tuple[str, str], int] = {}
+    for review in own:
+        key = (review["review_type"], review["stage"])
+        by_stage[key] = by_stage.get(key, 0) + 1
+    response = api.get("/api/review-counts", params={"partnership_id": str(NORTHBRIDGE.id)})
+    assert response.status_code == 200, response.text
+    counted = {(row["review_type"], row["stage"]): row["count"] for row in response.json()}
+    assert counted == by_stage
+    # The demo's story: child reviews past their referral, the domestic homicide review at its decision.
+    assert (
+        sum(n for (kind, stage), n in counted.items() if kind == "child_safeguarding" and stage != "referral")
+        >= 3
+    )
+    assert counted.get(("domestic_homicide", "decision"), 0) >= 1, counted
+
+    page = api.get("/dashboard", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    for label in ("Rapid review", "Local child safeguarding practice review", "Decision"):
+        assert label in page.text, label
 
 
 def test_one_demo_review_is_overdue_and_says_which_deadline(demo_reviews: dict[str, dict[str, Any]]) -> None:
@@ -43,13 +69,24 @@ def test_one_demo_review_is_paused_not_late(demo_reviews: dict[str, dict[str, An
 
 
 def test_the_forms_service_reports_overdue_returns_and_reviews_by_rag(system: SystemEnv) -> None:
-    text = httpx.get(system.metrics_url("forms"), timeout=10).text
-    values = {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
     northbridge = str(NORTHBRIDGE.id)
+
+    def scrape() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        text = httpx.get(system.metrics_url("forms"), timeout=10).text
+        return {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+        }
+
+    # The gauges reuse one planning of the reviews for SCRAPE_REUSE_SECONDS: a scrape made while the
+    # demo was being seeded (`caserev run` waits on the metrics port) can stand for a few seconds more.
+    def planned() -> dict[tuple[str, tuple[tuple[str, str], ...]], float] | None:
+        values = scrape()
+        red = ("caserev_reviews_by_rag", (("partnership", northbridge), ("rag", "red")))
+        return values if red in values else None
+
+    values = wait_for(planned, timeout=15, message="the forms gauges to plan the demo's reviews")
     overdue = values.get(("caserev_returns_overdue", (("partnership", northbridge),)), 0)
     assert overdue >= 1, "the overdue review's Health return is past its due date"
     red = values.get(("caserev_reviews_by_rag", (("partnership", northbridge), ("rag", "red"))), 0)

@@ -135,10 +135,10 @@ class Harness:
         finally:
             conn.close()
 
-    def review_count(self, partnership_id: uuid.UUID, table: str = "analytics.review_count") -> int:
-        """analytics' count of opened reviews in a partnership (all types and stages)."""
+    def review_count(self, partnership_id: uuid.UUID, table: str = "analytics.review_stage") -> int:
+        """analytics' count of reviews in a partnership (all types and stages)."""
         rows = self.sql(
-            f"SELECT coalesce(sum(count), 0) FROM {table} WHERE partnership_id = %s",
+            f"SELECT count(*) FROM {table} WHERE partnership_id = %s",
             (str(partnership_id),),
         )
         return int(rows[0][0])
@@ -184,7 +184,7 @@ def event_publisher(amqp_uri: str) -> Iterator[Callable[[dict], None]]:
             producer.publish(
                 envelope,
                 exchange=FORMS_EVENTS,
-                routing_key="review_opened",
+                routing_key=str(envelope["type"]).split(".", 1)[1],
                 serializer="json",
                 delivery_mode=2,
                 mandatory=True,

@@ -37,7 +37,7 @@ def _as_role(system: SystemEnv, schema: str) -> psycopg2.extensions.connection:
         ("analytics", "forms.review"),
         ("notifications", "forms.outbox"),
         ("forms", "notifications.contact"),
-        ("meetings", "analytics.review_count"),
+        ("meetings", "analytics.review_stage"),
         ("identity", "forms.review"),
         ("identity", "audit.audit_entry"),
         ("audit", "identity.user_account"),

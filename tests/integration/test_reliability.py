@@ -2,7 +2,7 @@
 
 Each test runs real service processes (started from the Procfile, as `make run` does) on its own
 database. Tests that stop the broker run their own PrivateRabbit; the others use a fresh vhost of the
-machine's RabbitMQ. Effects are read from analytics' `review_count` (an exactly-once-countable effect)
+machine's RabbitMQ. Effects are read from analytics' `review_stage` (an exactly-once-countable effect)
 and its inbox, as the PostgreSQL superuser.
 """
 
@@ -202,7 +202,7 @@ def test_failing_handler_dead_letters_after_bounded_retries_and_replays_once_men
     envelope = review_opened(partnership)
 
     # The fault: the handler's table is gone (renamed by the superuser), so every attempt fails.
-    harness.sql("ALTER TABLE analytics.review_count RENAME TO review_count_broken")
+    harness.sql("ALTER TABLE analytics.review_stage RENAME TO review_stage_broken")
     publish_events(harness.amqp_uri, [envelope])
 
     def listed() -> str | None:
@@ -215,15 +215,15 @@ def test_failing_handler_dead_letters_after_bounded_retries_and_replays_once_men
     assert "forms.review_opened" in listing, listing
     assert f"attempts={max_attempts}" in listing, listing
     assert "UndefinedTable" in listing, listing
-    assert 'relation "analytics.review_count" does not exist' in listing, listing
-    assert harness.review_count(partnership, table="analytics.review_count_broken") == 0
+    assert 'relation "analytics.review_stage" does not exist' in listing, listing
+    assert harness.review_count(partnership, table="analytics.review_stage_broken") == 0
     assert harness.inbox_rows() == 0, "a failed attempt left its inbox row: a replay would be skipped"
     assert harness.metric("analytics", "caserev_event_retries_total", queue=HANDLER_QUEUE) == max_attempts - 1
     assert harness.metric("analytics", "caserev_dead_letters_total", queue=HANDLER_QUEUE) == 1
     assert harness.settled_ready(DEAD_LETTER_QUEUE) == 1
     assert harness.ready(HANDLER_QUEUE) == 0
 
-    harness.sql("ALTER TABLE analytics.review_count_broken RENAME TO review_count")
+    harness.sql("ALTER TABLE analytics.review_stage_broken RENAME TO review_stage")
     replay = harness.caserev("dead-letters", "replay", "--all")
     assert "1 replayed" in replay, replay
     assert f"replayed {envelope['event_id']}" in replay, replay

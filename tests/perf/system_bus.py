@@ -337,7 +337,7 @@ class RunningSystem:
             "SELECT (SELECT count(*) FROM forms.outbox),"
             " (SELECT count(*) FROM forms.outbox WHERE published_at IS NULL),"
             " (SELECT count(*) FROM forms.outbox WHERE attempts > 1), (SELECT count(*) FROM analytics.inbox),"
-            " (SELECT coalesce(sum(count), 0) FROM analytics.review_count)"
+            " (SELECT count(*) FROM analytics.review_stage)"
         )[0]
         return {
             "outbox events": int(outbox),

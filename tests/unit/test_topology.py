@@ -33,8 +33,10 @@ def test_entrypoint_consumes_the_queue_the_topology_declared():
 
 
 def test_every_event_handler_of_a_service_has_a_declared_queue():
-    assert [q.name for q in event_handler_queues(AnalyticsService)] == [
-        "evt-forms-review_opened--analytics.count_opened_review"
+    assert sorted(q.name for q in event_handler_queues(AnalyticsService)) == [
+        "evt-forms-review_opened--analytics.count_opened_review",
+        "evt-forms-review_restated--analytics.count_restated_review",
+        "evt-forms-stage_changed--analytics.count_stage_change",
     ]
     # The notifications service subscribes to what its rules name (rules.yml), and to people and agencies.
     assert sorted(q.name for q in event_handler_queues(NotificationsService)) == [

@@ -48,6 +48,8 @@ class Event:
 
     model: type
     producer: str
+    # The contract module others import it from (a contract package re-exports its parts' events).
+    module: str
     consumers: list[Consumer] = field(default_factory=list)
 
     @property
@@ -73,7 +75,7 @@ class Event:
 
     @property
     def contract(self) -> str:
-        return f"{self.model.__module__}.{self.model.__qualname__}"
+        return f"{self.module}.{self.model.__qualname__}"
 
     @property
     def doc(self) -> str:
@@ -99,12 +101,12 @@ def collect() -> tuple[type, list[Event]]:
         for model in vars(module).values():
             if not (inspect.isclass(model) and issubclass(model, EventData) and model is not EventData):
                 continue
-            if model.__module__ != module.__name__:
+            if model.__module__ != module.__name__ and not model.__module__.startswith(f"{module.__name__}."):
                 continue  # imported from another contract, catalogued there
             if not isinstance(getattr(model, "event_type", None), str):
                 problems.append(f"{model.__module__}.{model.__qualname__} has no event_type")
                 continue
-            event = Event(model, producer)
+            event = Event(model, producer, module.__name__)
             if event.source != source:
                 problems.append(f"{event.contract} has type {event.type!r}: it must start with '{source}.'")
             if event.type in events:

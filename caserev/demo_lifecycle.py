@@ -11,25 +11,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from services.kernel.calendar import is_working_day
+from services.kernel.calendar import is_working_day, today_in_england
 from services.kernel.caller_seal import seal
 from services.kernel.config import Settings
 
 SYSTEM = {"user_id": "system:seed-demo", "roles": ["system"]}
-ENGLAND = ZoneInfo("Europe/London")
-
-
-def _today() -> date:
-    return datetime.now(ENGLAND).date()
 
 
 def working_days_ago(count: int) -> str:
     """The date `count` working days before today (ISO)."""
-    day = _today()
+    day = today_in_england()
     while count > 0:
         day -= timedelta(days=1)
         count -= is_working_day(day)
@@ -37,7 +31,7 @@ def working_days_ago(count: int) -> str:
 
 
 def days_ago(count: int) -> str:
-    return (_today() - timedelta(days=count)).isoformat()
+    return (today_in_england() - timedelta(days=count)).isoformat()
 
 
 CHILD_SUMMARY = (
@@ -196,7 +190,7 @@ class Lifecycle:
                 "roles": ["agency_lead", "system"],
             }
             # A return the story has in was sent by its due date (today if that is still to come).
-            sent_on = min(found["due_on"], _today().isoformat())
+            sent_on = min(found["due_on"], today_in_england().isoformat())
             if plan.action == "nil":
                 call("nil_return", lead, found["id"], found["version"], sent_on)
                 continue

@@ -6,7 +6,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
@@ -16,6 +15,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from gateway.auth import Caller, Principal, csrf_token, presession_cookie_name, set_cookie
 from gateway.rpc import RpcClient
+from services.kernel.calendar import ENGLAND
 from services.kernel.config import get_settings
 from services.kernel.identity import ANALYST_ROLES, CASE_ROLES, PARTNERSHIP_CASE_ROLES, Role
 
@@ -27,15 +27,12 @@ def get_rpc(request: Request) -> RpcClient:
     return request.app.state.rpc
 
 
-_LONDON = ZoneInfo("Europe/London")
-
-
 def in_words(moment: datetime | None, *, weekday: bool = False) -> str:
     """A time as a page shows it, in UK time ("" for never): "30 November 2026 at 09:00", or with the
     weekday, "Monday 30 November 2026 at 09:00"."""
     if moment is None:
         return ""
-    return moment.astimezone(_LONDON).strftime(("%A " if weekday else "") + "%-d %B %Y at %H:%M")
+    return moment.astimezone(ENGLAND).strftime(("%A " if weekday else "") + "%-d %B %Y at %H:%M")
 
 
 def working_days(count: int) -> str:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy import text
@@ -23,7 +22,6 @@ from sqlalchemy.exc import IntegrityError
 from gateway.identity import account_key, identity_engine
 from services.kernel.calendar import add_calendar_months
 
-_LONDON = ZoneInfo("Europe/London")
 _EMAIL = TypeAdapter(EmailStr)
 
 # UK GDPR art. 12(3): respond within one month of receipt (the ICO counts to the corresponding calendar
@@ -38,11 +36,6 @@ MONTHS_MIN = 1
 MONTHS_MAX = 600
 
 Problem = dict[str, Any]
-
-
-def today_in_london(now: datetime) -> date:
-    """The calendar date in England at an instant: registers count whole days as the office does."""
-    return now.astimezone(_LONDON).date()
 
 
 # -- subject access requests: rules -------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -23,10 +22,10 @@ from gateway import audit, gdpr, identity
 from gateway.auth import AccessDenied, Caller
 from gateway.deps import RpcDep, render
 from gateway.identity import utcnow
+from services.kernel.calendar import ENGLAND, today_in_england
 
 router = APIRouter(include_in_schema=False)
 
-_LONDON = ZoneInfo("Europe/London")
 # Entries on one page of the audit search; older ones are a link away.
 AUDIT_PAGE = 200
 # Entries in one CSV download (the newest).
@@ -44,16 +43,12 @@ def _partnership_of(caller: Caller) -> UUID:
     return caller.actor.partnership_id
 
 
-def _today() -> date:
-    return gdpr.today_in_london(utcnow())
-
-
 def _day(value: date) -> str:
     return value.strftime("%-d %B %Y")
 
 
 def _moment(value: datetime) -> str:
-    return value.astimezone(_LONDON).strftime("%-d %B %Y, %H:%M:%S")
+    return value.astimezone(ENGLAND).strftime("%-d %B %Y, %H:%M:%S")
 
 
 def _file_part(value: str) -> str:
@@ -80,7 +75,7 @@ def _request_id(value: str) -> UUID:
 async def start(request: Request, caller: Caller, rpc: RpcDep) -> Response:
     """The tools, with how many requests are open or overdue and how many records are due for review."""
     partnership_id = _partnership_of(caller)
-    today = _today()
+    today = today_in_england(utcnow())
     requests = await run_in_threadpool(gdpr.subject_access_requests, partnership_id)
     open_requests = [sar for sar in requests if sar.completed_on is None]
     due = await _records_due(rpc, caller, partnership_id, today)
@@ -253,7 +248,7 @@ async def audit_csv(
         return await _audit_page(request, partnership_id, None, errors, values)
     rows = await run_in_threadpool(_audit_entries, partnership_id, search, AUDIT_CSV_LIMIT, None)
     subject = f"review-{search.review_id}" if search.review_id else f"user-{search.user_id}"
-    filename = f"audit-{_file_part(subject)}-{_today().isoformat()}.csv"
+    filename = f"audit-{_file_part(subject)}-{today_in_england(utcnow()).isoformat()}.csv"
     return Response(audit.as_csv(rows), media_type="text/csv; charset=utf-8", headers=_attachment(filename))
 
 
@@ -295,7 +290,7 @@ async def _requests_page(
     values: dict[str, str] | None = None,
     notice: str = "",
 ) -> Response:
-    today = _today()
+    today = today_in_england(utcnow())
     requests = await run_in_threadpool(gdpr.subject_access_requests, partnership_id)
     lines = [_request_line(sar, today) for sar in requests]
     errors = errors or []
@@ -343,7 +338,7 @@ async def log_subject_access_request(request: Request, caller: Caller) -> Respon
     partnership_id = _partnership_of(caller)
     form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
     values = {key: value for key, value in form.items() if key != "csrf_token"}
-    new_request, errors = gdpr.check_subject_access_request(form, _today())
+    new_request, errors = gdpr.check_subject_access_request(form, today_in_england(utcnow()))
     if new_request is None:
         return await _requests_page(request, partnership_id, errors=errors, values=values)
     try:
@@ -368,7 +363,9 @@ async def complete_subject_access_request(request_id: str, caller: Caller) -> Re
     if await run_in_threadpool(gdpr.subject_access_request, partnership_id, wanted) is None:
         raise HTTPException(404)
     # Completing a completed request changes nothing: it keeps its first completion date.
-    await run_in_threadpool(gdpr.complete_subject_access_request, partnership_id, wanted, _today())
+    await run_in_threadpool(
+        gdpr.complete_subject_access_request, partnership_id, wanted, today_in_england(utcnow())
+    )
     return RedirectResponse(f"/dpo/subject-access-requests?completed={wanted}", status_code=303)
 
 
@@ -429,7 +426,7 @@ async def export_subject_access_request(request_id: str, caller: Caller, rpc: Rp
             **held,
         },
     }
-    filename = f"subject-access-{_file_part(sar.reference)}-{_today().isoformat()}.json"
+    filename = f"subject-access-{_file_part(sar.reference)}-{today_in_england(utcnow()).isoformat()}.json"
     body = json.dumps(document, default=_json_value, indent=2, ensure_ascii=False)
     return Response(body, media_type="application/json", headers=_attachment(filename))
 
@@ -453,12 +450,12 @@ async def _records_due(
     reviews = [
         (
             f"Review {review['title']} ({type_labels.get(review['review_type'], review['review_type'])})",
-            gdpr.today_in_london(datetime.fromisoformat(review["opened_at"])),
+            today_in_england(datetime.fromisoformat(review["opened_at"])),
         )
         for review in candidates
     ]
     accounts = [
-        (f"Account of {account.display_name}", gdpr.today_in_london(account.deactivated_at))
+        (f"Account of {account.display_name}", today_in_england(account.deactivated_at))
         for account in await run_in_threadpool(gdpr.deactivated_accounts, partnership_id)
     ]
     requests = [
@@ -484,7 +481,7 @@ async def _retention_page(
     values: dict[str, str] | None = None,
     saved: bool = False,
 ) -> Response:
-    today = _today()
+    today = today_in_england(utcnow())
     schedule = gdpr.retention_schedule(await run_in_threadpool(gdpr.retention_overrides, partnership_id))
     due = await _records_due(rpc, caller, partnership_id, today)
     submitted = values or {}

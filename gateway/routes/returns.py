@@ -38,8 +38,8 @@ from services.forms.contract import (
     ReturnSummary,
     ReturnView,
     ReviewFile,
-    today_in_england,
 )
+from services.kernel.calendar import today_in_england
 from services.kernel.identity import Role
 
 router = APIRouter()

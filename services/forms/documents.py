@@ -38,7 +38,6 @@ from docx.shared import Cm
 from pydantic import BaseModel
 
 from services.forms.contract import (
-    ENGLAND,
     AgencyReturnAnswers,
     Child,
     DeadlineView,
@@ -52,6 +51,7 @@ from services.forms.contract import (
     SeriousIncidentNotification,
     StepView,
 )
+from services.kernel.calendar import ENGLAND
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MARKING = "OFFICIAL-SENSITIVE"

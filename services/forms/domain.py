@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, TypeVar
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
@@ -38,11 +37,11 @@ from services.forms.contract import (
 )
 from services.forms.definitions import COMPLETED_ON, DateRef, DeadlineRule, ReviewTypeDef, Step, review_types
 from services.kernel import calendar
+from services.kernel.calendar import ENGLAND, today_in_england
 from services.kernel.errors import Conflict, InvalidRequest, validated
 from services.kernel.events import EventData
 from services.kernel.identity import Actor
 
-ENGLAND = ZoneInfo("Europe/London")
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -73,10 +72,6 @@ def open_review_command(payload: Any) -> OpenReview:
         raise
     review_type(command.review_type)
     return command
-
-
-def today_in_england(now: datetime) -> date:
-    return now.astimezone(ENGLAND).date()
 
 
 # -- opening and sharing ------------------------------------------------------------------------------------

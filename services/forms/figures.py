@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 
 from nameko.extensions import DependencyProvider
@@ -14,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.forms import domain, models
+from services.kernel.calendar import today_in_england
 from services.kernel.config import get_settings
 from services.kernel.db import create_schema_engine
 from services.kernel.metrics import CallbackGauges
@@ -71,7 +71,7 @@ class BusinessFigures(DependencyProvider):
         self._gauges: list[CallbackGauges] = []
 
         def today() -> Any:
-            return domain.today_in_england(datetime.now(UTC))
+            return today_in_england()
 
         def overdue() -> list[tuple[tuple[str], float]]:
             with Session(self.engine) as session:

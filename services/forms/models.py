@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from services.forms import clock, domain
 from services.forms.policy import ReadScope, ReviewOwnership
+from services.kernel.calendar import today_in_england
 from services.kernel.db import schema_metadata
 
 
@@ -327,7 +328,7 @@ def review_state(
         pauses=[clock.PauseSpan(row.starts_on, row.ends_on) for row in pauses],
         returns=domain.ReturnsProgress(
             requested=bool(returns),
-            all_in_on=domain.today_in_england(max(submitted)) if all_in else None,
+            all_in_on=today_in_england(max(submitted)) if all_in else None,
         ),
     )
 

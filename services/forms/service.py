@@ -54,6 +54,7 @@ from services.forms.contract import (
 from services.forms.definitions import review_types
 from services.forms.figures import BusinessFigures
 from services.forms.models import Base, ReviewRecord, ReviewShareRecord
+from services.kernel.calendar import today_in_england
 from services.kernel.entrypoints import rpc
 from services.kernel.errors import InvalidRequest, NotFound, validated
 from services.kernel.events import EventData
@@ -182,7 +183,7 @@ class FormsService(ServiceBase):
             if scope.admits(models.ownership(record, shared_with))
         ]
         states = models.review_states(session, [record for record, _ in found])
-        today = _today()
+        today = today_in_england()
         entries = []
         for record, shared_with in found:
             current = domain.plan(states[record.id], today)
@@ -320,7 +321,7 @@ class FormsService(ServiceBase):
         pauses = models.pauses_of(session, [record.id]).get(record.id, [])
         returns = models.returns_of(session, [record.id]).get(record.id, [])
         state = _state(session, record, pauses=pauses, returns=returns)
-        today = _today()
+        today = today_in_england()
         current = domain.plan(state, today)
         manage = policy.may_manage(caller, record.partnership_id)
         ownership = models.ownership(record, shared_with)
@@ -482,9 +483,7 @@ class FormsService(ServiceBase):
         events: list[EventData] = list(completion.events)
         if invited:
             existing = [r.agency_id for r in models.returns_of(session, [record.id]).get(record.id, [])]
-            for agency_return in domain.request_returns(
-                state, invited, existing, domain.today_in_england(now)
-            ):
+            for agency_return in domain.request_returns(state, invited, existing, today_in_england(now)):
                 events.append(self._add_return(agency_return, actor_id or caller.user_id, now))
         session.flush()
         for event in events:
@@ -545,7 +544,11 @@ class FormsService(ServiceBase):
         asked = domain.checked(AskAgency, command, "The agency")
         existing = [row.agency_id for row in models.returns_of(session, [record.id]).get(record.id, [])]
         agency_return = domain.ask_another_agency(
-            _state(session, record), (asked.agency.agency_id, asked.agency.name), existing, caller, _today()
+            _state(session, record),
+            (asked.agency.agency_id, asked.agency.name),
+            existing,
+            caller,
+            today_in_england(),
         )
         event = self._add_return(agency_return, caller.user_id, datetime.now(UTC))
         record.version += 1
@@ -622,7 +625,7 @@ class FormsService(ServiceBase):
         policy.check_may_manage(caller, record.partnership_id)
         command = domain.checked(RecordPause, pause, "The pause")
         state = _state(session, record)
-        today = _today()
+        today = today_in_england()
         before = domain.plan(state, today)
         if before.closed:
             raise _problem("reason", "The review is closed: its clock cannot be paused")
@@ -674,12 +677,12 @@ class FormsService(ServiceBase):
         ending = domain.checked(EndPause, command, "The end of the pause")
         if row.ends_on is not None:
             raise _problem("ends_on", f"This pause already ended on {row.ends_on:%-d %B %Y}")
-        if ending.ends_on < row.starts_on or ending.ends_on > _today():
+        if ending.ends_on < row.starts_on or ending.ends_on > today_in_england():
             raise _problem(
                 "ends_on", "The pause must end on or after the day it started, and not in the future"
             )
         state = _state(session, record)
-        today = _today()
+        today = today_in_england()
         before = domain.plan(state, today)
         row.ends_on = ending.ends_on
         session.flush()
@@ -715,7 +718,7 @@ class FormsService(ServiceBase):
         own, lead = policy.is_own_agency(caller, ownership), policy.is_agency_lead(caller, ownership)
         answers = AgencyReturnAnswers.model_validate(row.answers or {})
         return ReturnView(
-            **_return_summary(row, review.title, _today()).model_dump(),
+            **_return_summary(row, review.title, today_in_england()).model_dump(),
             answers=answers.model_dump(mode="json"),
             addenda=[
                 Addendum(id=a.id, text=a.text, author=a.author, added_at=a.added_at)
@@ -746,7 +749,7 @@ class FormsService(ServiceBase):
         for row in rows:
             review = session.get(ReviewRecord, row.review_id)
             titles[row.review_id] = review.title if review is not None else ""
-        today = _today()
+        today = today_in_england()
         return [_return_summary(row, titles[row.review_id], today).model_dump(mode="json") for row in rows]
 
     @rpc
@@ -765,7 +768,7 @@ class FormsService(ServiceBase):
         ]
         reviews = list({review.id: review for _, review in found}.values())
         states = models.review_states(session, reviews)
-        today = _today()
+        today = today_in_england()
         open_reviews = {review.id for review in reviews if not domain.plan(states[review.id], today).closed}
         summaries = [
             _return_summary(row, review.title, today) for row, review in found if review.id in open_reviews
@@ -820,7 +823,7 @@ class FormsService(ServiceBase):
             policy.check_may_record_earlier(caller)
             now = domain.recorded_at(validated(EarlierCompletion, {"completed_on": submitted_on}, "The date"))
         state = _state(session, review)
-        today = _today()
+        today = today_in_england()
         before = domain.plan(state, today)
         if nil:
             domain.nil_return(agency_return, caller, version, now)
@@ -919,7 +922,7 @@ class FormsService(ServiceBase):
         agency_return = _agency_return(row)
         policy.check_may_extend_return(caller, agency_return.ownership)
         extension = domain.checked(ExtendReturn, command, "The extension")
-        previous = domain.extend_return(agency_return, caller, extension.extended_to, _today())
+        previous = domain.extend_return(agency_return, caller, extension.extended_to, today_in_england())
         self._store_return(row, agency_return, caller)
         row.extension_reason = extension.reason
         self._emit(
@@ -1017,7 +1020,7 @@ class FormsService(ServiceBase):
             ReturnView.model_validate(self._return_view(caller, row, record))
             for row in models.returns_of(self.uow.session, [record.id]).get(record.id, [])
         ]
-        content = documents.KINDS[kind][2](review, returns, partnership_name, _today())
+        content = documents.KINDS[kind][2](review, returns, partnership_name, today_in_england())
         slug = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in record.title)[:60]
         return DocumentFile(
             filename=f"{slug}-{kind}.docx",
@@ -1113,10 +1116,6 @@ def _return_summary(row: models.AgencyReturnRow, review_title: str, today: date)
         working_days_left=left,
         version=row.version,
     )
-
-
-def _today() -> date:
-    return domain.today_in_england(datetime.now(UTC))
 
 
 def _problem(field: str, message: str) -> InvalidRequest:

@@ -10,11 +10,13 @@ working day (Fri 23 Oct) as aware Fri 16 Oct (as in FOIA s10, "the twentieth wor
 following the date of receipt").
 
 Month periods are calendar months from the trigger date, clamped to the month's last day.
+
+Every statutory date is a date in England: `today_in_england` is the one place a moment becomes one.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Final
@@ -24,15 +26,17 @@ import holidays
 from dateutil.relativedelta import relativedelta
 
 __all__ = [
+    "ENGLAND",
     "add_calendar_months",
     "add_working_days",
     "bank_holidays",
     "end_of_day",
     "is_working_day",
+    "today_in_england",
     "working_days_between",
 ]
 
-_LONDON: Final[ZoneInfo] = ZoneInfo("Europe/London")
+ENGLAND: Final[ZoneInfo] = ZoneInfo("Europe/London")
 _ONE_DAY: Final[timedelta] = timedelta(days=1)
 _SATURDAY: Final[int] = 5
 
@@ -111,4 +115,9 @@ def working_days_between(start: date, end: date) -> int:
 def end_of_day(day: date) -> datetime:
     """Return the last instant (23:59:59.999999) of ``day`` in Europe/London, timezone-aware."""
     _require_date(day)
-    return datetime.combine(day, time.max, tzinfo=_LONDON)
+    return datetime.combine(day, time.max, tzinfo=ENGLAND)
+
+
+def today_in_england(now: datetime | None = None) -> date:
+    """Return the date in England at the moment ``now`` (timezone-aware; default: this moment)."""
+    return (now if now is not None else datetime.now(UTC)).astimezone(ENGLAND).date()

@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from services.kernel.calendar import is_working_day
+from services.kernel.calendar import ENGLAND, is_working_day, today_in_england
 from services.kernel.events import Envelope, EventData
 from services.notifications import domain
 from services.notifications.contract import NotificationCreated
@@ -43,7 +42,6 @@ from services.notifications.schedule import Occurrence, occurrence_on
 
 log = logging.getLogger(__name__)
 
-LONDON = ZoneInfo("Europe/London")
 # The scheduler's advisory lock: one pass at a time across every process of the service.
 SCHEDULE_LOCK = 0x6E6F7469  # "noti"
 # Occurrences recorded per statement (five parameters each, far below PostgreSQL's 65,535).
@@ -51,10 +49,6 @@ RECORD_BATCH = 1000
 
 # emit(payload, partnership_id, review_id): record an event in the caller's outbox.
 Emit = Callable[[EventData, UUID | None, UUID | None], None]
-
-
-def london_today(now: datetime) -> date:
-    return now.astimezone(LONDON).date()
 
 
 # ------------------------------------------------------------------------------------------- settings
@@ -452,11 +446,11 @@ def run_schedule(
     """
     if not session.execute(select(func.pg_try_advisory_xact_lock(SCHEDULE_LOCK))).scalar_one():
         return SchedulePass(ran=False)
-    today = london_today(now)
+    today = today_in_england(now)
     reminders = digests = 0
     if is_working_day(today):
         reminders = _date_rules(session, book, today, now, emit, public_url)
-        cutoff = datetime.combine(today, time(digest_hour), tzinfo=LONDON)
+        cutoff = datetime.combine(today, time(digest_hour), tzinfo=ENGLAND)
         if now >= cutoff:
             digests = _digests(session, today, cutoff, now, public_url)
     return SchedulePass(ran=True, reminders=reminders, digests=digests)

@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from caserev import demo_lifecycle as demo  # noqa: E402
 from services.forms import clock, domain  # noqa: E402
 from services.forms.contract import ReviewSummary  # noqa: E402
+from services.kernel.calendar import today_in_england  # noqa: E402
 from services.kernel.identity import Actor  # noqa: E402
 
 SYSTEM = Actor(user_id="bench", roles=frozenset({"system"}))
@@ -81,7 +82,7 @@ def baseline(states: list[domain.ReviewState]) -> list[dict[str, Any]]:
 
 def with_clock(states: list[domain.ReviewState]) -> list[dict[str, Any]]:
     """The list now: the same summary, and each review's plan for its next deadline and red/amber/green."""
-    today = domain.today_in_england(datetime.now(UTC))
+    today = today_in_england()
     entries = baseline(states)
     for entry, state in zip(entries, states, strict=True):
         current = domain.plan(state, today)

@@ -16,6 +16,7 @@ from services.kernel.calendar import (
     bank_holidays,
     end_of_day,
     is_working_day,
+    today_in_england,
     working_days_between,
 )
 
@@ -408,3 +409,20 @@ def test_property_working_days_between_agrees_with_day_by_day_walk() -> None:
         if fast != slow:
             failures.append(f"working_days_between({start}, {end}) = {fast}, day-by-day walk = {slow}")
     assert not failures, f"{len(failures)} mismatches, first 10: {failures[:10]}"
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        (datetime(2026, 7, 1, 22, 59, tzinfo=UTC), "2026-07-01"),  # 23:59 BST
+        (datetime(2026, 7, 1, 23, 0, tzinfo=UTC), "2026-07-02"),  # midnight BST: the next day in England
+        (datetime(2026, 1, 15, 23, 59, tzinfo=UTC), "2026-01-15"),  # GMT: England's date is UTC's
+    ],
+)
+def test_today_in_england_is_the_date_in_england_at_that_moment(moment: datetime, expected: str) -> None:
+    assert today_in_england(moment) == d(expected), f"at {moment.isoformat()} England's date is {expected}"
+
+
+def test_today_in_england_defaults_to_now() -> None:
+    before = today_in_england(datetime.now(UTC))
+    assert today_in_england() in (before, before + timedelta(days=1)), "no moment given means now"

@@ -8,7 +8,6 @@ from services.forms.contract.agency_returns import (
 )
 from services.forms.contract.answers import (
     EARLIEST_DATE,
-    ENGLAND,
     LONG_TEXT,
     SHORT_TEXT,
     FormAnswers,
@@ -105,7 +104,6 @@ from services.forms.contract.views import (
 
 __all__ = [
     "EARLIEST_DATE",
-    "ENGLAND",
     "FORMS",
     "LONG_TEXT",
     "MAX_CHILDREN",

@@ -3,9 +3,8 @@ not in the future), and the plain-words reading of a form's validation errors.""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal, get_args, get_origin
-from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -14,6 +13,8 @@ from pydantic import (
     StringConstraints,
     ValidationError,
 )
+
+from services.kernel.calendar import today_in_england
 
 # == The review lifecycle ===================================================================================
 #
@@ -24,14 +25,6 @@ from pydantic import (
 
 SHORT_TEXT = 200
 LONG_TEXT = 5000
-ENGLAND = ZoneInfo("Europe/London")
-
-
-def today_in_england() -> date:
-    """Today's date in England, the calendar every statutory date is kept in."""
-    return datetime.now(ENGLAND).date()
-
-
 # No review concerns anything before this: an earlier date is a slip of the keyboard (0001-01-01, 19/05/202).
 EARLIEST_DATE = date(1900, 1, 1)
 

@@ -1,7 +1,7 @@
 """The gateway's identity events: people and agencies, published through the identity schema's own outbox.
 
 The notifications service writes to people; it keeps its own copy of whom to write to from these events
-(services/kernel/identity.py: PersonChanged, AgencyChanged) and never reads schema `identity`. Every
+(gateway/contract.py: PersonChanged, AgencyChanged) and never reads schema `identity`. Every
 change to an account or an agency (gateway/identity.py) writes its event in the change's own transaction;
 a relay in each gateway process publishes them on exchange `identity.events`, as the services' relays do.
 
@@ -21,11 +21,11 @@ from uuid import UUID
 from prometheus_client import REGISTRY
 from sqlalchemy import Connection, Engine, MetaData, text
 
+from gateway.contract import AgencyChanged, PersonChanged
 from services.kernel.broker import ConfirmedPublisher
 from services.kernel.config import Settings
 from services.kernel.db import NAMING_CONVENTION, create_schema_engine, messaging_tables
 from services.kernel.events import Envelope
-from services.kernel.identity import AgencyChanged, PersonChanged
 from services.kernel.metrics import CallbackGauges
 from services.kernel.outbox import OutboxRelay, add_to_outbox, outbox_backlog, prune
 

@@ -1,7 +1,7 @@
 """Generate the event catalogue, docs/events.md, and the same as an AsyncAPI 2.6 document, docs/asyncapi.json.
 
 Events are the EventData subclasses of each service's contract module (services.kernel.config.SERVICE_NAMES)
-and of services/kernel/identity.py, the people and agencies that the gateway publishes (source `identity`).
+and of gateway/contract.py, the people and agencies that the gateway publishes (source `identity`).
 Consumers are read from the service classes that run (caserev/topology.py): each event handler's queue,
 `evt-<source>-<event>--<service>.<method>`, as services.kernel.broker.event_handler_queues names it.
 So the catalogue says what the code does. `make docs` runs this; `--check` exits 1 when the committed
@@ -26,7 +26,7 @@ EVENTS_MD = ROOT / "docs" / "events.md"
 ASYNCAPI_JSON = ROOT / "docs" / "asyncapi.json"
 SCHEMAS = "#/components/schemas/"
 # Sources of events that no service's contract module defines: source -> (module, who publishes).
-GATEWAY_CONTRACTS = {"identity": ("services.kernel.identity", "gateway")}
+GATEWAY_CONTRACTS = {"identity": ("gateway.contract", "gateway")}
 
 
 @dataclass

@@ -1,14 +1,13 @@
-"""The caller's identity, carried by every RPC so that each service can check its own rules."""
+"""The caller's identity, carried by every RPC so that each service can check its own rules.
+
+The events the gateway publishes about people and agencies are the gateway's contract (gateway/contract.py).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from services.kernel.events import EventData
 
 
 class Role:
@@ -95,40 +94,3 @@ class Actor(BaseModel):
     def has_case_role(self) -> bool:
         """True if the actor may see some case data at all."""
         return bool(self.roles & CASE_ROLES) or Role.SYSTEM in self.roles
-
-
-# ------------------------------------------------------------------------------------------------ events
-# The gateway owns schema `identity` and publishes these through its outbox (gateway/identity_events.py),
-# so that services that write to people (notifications) keep their own copy of whom to write to.
-
-
-class PersonChanged(EventData):
-    """A person's account was created or changed (name, e-mail, roles, agency), or deactivated.
-
-    The whole account as it now is, so that a consumer keeps the latest and can ignore older ones by
-    `changed_at`. `email` is the address to write to (None: the account has none). It is sent only so
-    that the notifications service can write to the person: log nothing of it.
-    """
-
-    event_type: ClassVar[str] = "identity.person_changed"
-
-    user_id: UUID
-    partnership_id: UUID | None
-    agency_id: UUID | None
-    display_name: str
-    email: str | None
-    roles: list[str]
-    active: bool
-    changed_at: datetime
-
-
-class AgencyChanged(EventData):
-    """An agency of a partnership was created or renamed: its name, as messages about its returns say it."""
-
-    event_type: ClassVar[str] = "identity.agency_changed"
-
-    agency_id: UUID
-    partnership_id: UUID
-    name: str
-    agency_type: str
-    changed_at: datetime

@@ -17,12 +17,13 @@ from uuid import UUID
 from nameko.extensions import DependencyProvider
 from sqlalchemy import select
 
+from gateway.contract import AgencyChanged, PersonChanged
 from services.forms.contract import PersonQuery, PersonRecord
 from services.kernel.config import get_settings
 from services.kernel.entrypoints import event_handler, rpc, timer
 from services.kernel.errors import InvalidRequest, NotFound, validated
 from services.kernel.events import Envelope, EventData
-from services.kernel.identity import Actor, AgencyChanged, PersonChanged
+from services.kernel.identity import Actor
 from services.kernel.service_base import ServiceBase
 from services.kernel.unit_of_work import Database, UnitOfWork
 from services.notifications import domain, engine, models, policy

@@ -23,11 +23,11 @@ from sqlalchemy.exc import IntegrityError
 
 from caserev.topology import MIGRATIONS
 from gateway import identity, identity_events
+from gateway.contract import AgencyChanged, PersonChanged
 from services.kernel import bootstrap, migrations
 from services.kernel.broker import event_exchange
 from services.kernel.config import Settings, get_settings, reset_settings
 from services.kernel.events import Envelope
-from services.kernel.identity import AgencyChanged, PersonChanged
 from tests.support.infra import database_dsn, isolated_database, isolated_vhost
 from tests.support.system import SystemEnv, caserev, system_env, wait_for
 

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
+from gateway.contract import AgencyChanged, PersonChanged
 from services.kernel.db import NAMING_CONVENTION, messaging_tables
 from services.kernel.events import Envelope
-from services.kernel.identity import AgencyChanged, PersonChanged
 from services.kernel.outbox import add_to_outbox
 
 revision = "0004"

@@ -28,8 +28,6 @@ from services.forms.contract import (
     ExtendReturn,
     OpenReview,
     PauseView,
-    PersonQuery,
-    PersonRecord,
     RecordPause,
     Refer,
     RetentionCandidate,
@@ -55,6 +53,7 @@ from services.forms.definitions import review_types
 from services.forms.figures import BusinessFigures
 from services.forms.models import Base, ReviewRecord, ReviewShareRecord
 from services.kernel.calendar import today_in_england
+from services.kernel.data_protection import PersonQuery, person_record
 from services.kernel.entrypoints import rpc
 from services.kernel.errors import InvalidRequest, NotFound, validated
 from services.kernel.events import EventData
@@ -255,10 +254,10 @@ class FormsService(ServiceBase):
             return []
         session = self.uow.session
         records = [
-            PersonRecord(
-                service=SERVICE,
-                record_type="review",
-                record_id=str(review.id),
+            person_record(
+                SERVICE,
+                "review",
+                review.id,
                 partnership_id=review.partnership_id,
                 summary=f"Opened the review {review.title} ({domain.review_type(review.review_type).label})",
                 recorded_at=review.opened_at,
@@ -266,10 +265,10 @@ class FormsService(ServiceBase):
             for review in models.reviews_opened_by(session, wanted.user_id, partnership_id)
         ]
         records += [
-            PersonRecord(
-                service=SERVICE,
-                record_type="review_share",
-                record_id=f"{share.review_id}:{share.shared_with_partnership_id}",
+            person_record(
+                SERVICE,
+                "review_share",
+                f"{share.review_id}:{share.shared_with_partnership_id}",
                 partnership_id=owner,
                 summary=f"Shared a review with the partnership {share.shared_with_partnership_id}",
                 recorded_at=share.shared_at,
@@ -277,17 +276,8 @@ class FormsService(ServiceBase):
             for share, owner in models.shares_made_by(session, wanted.user_id, partnership_id)
         ]
         records += [
-            PersonRecord(
-                service=SERVICE,
-                record_type=record_type,
-                record_id=record_id,
-                partnership_id=owner,
-                summary=summary,
-                recorded_at=when,
-            )
-            for record_type, record_id, owner, summary, when in models.work_of_person(
-                session, wanted.user_id, partnership_id
-            )
+            person_record(SERVICE, *work)
+            for work in models.work_of_person(session, wanted.user_id, partnership_id)
         ]
         records.sort(key=lambda record: record.recorded_at or datetime.min.replace(tzinfo=UTC))
         return [record.model_dump(mode="json") for record in records]

@@ -18,8 +18,8 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy import select
 
 from gateway.contract import AgencyChanged, PersonChanged
-from services.forms.contract import PersonQuery, PersonRecord
 from services.kernel.config import get_settings
+from services.kernel.data_protection import PersonQuery, person_record
 from services.kernel.entrypoints import event_handler, rpc, timer
 from services.kernel.errors import InvalidRequest, NotFound, validated
 from services.kernel.events import Envelope, EventData
@@ -167,10 +167,10 @@ class NotificationsService(ServiceBase):
         people = models.people_matching(session, wanted.user_id, wanted.email, partnership_id)
         contacts = models.contacts_with_address(session, wanted.email, partnership_id) if wanted.email else []
         records = [
-            PersonRecord(
-                service=SERVICE,
-                record_type="person",
-                record_id=str(found.user_id),
+            person_record(
+                SERVICE,
+                "person",
+                found.user_id,
                 partnership_id=found.partnership_id,
                 summary=f"Person written to, in the roles {', '.join(found.roles) or 'none'}",
                 recorded_at=found.changed_at,
@@ -178,10 +178,10 @@ class NotificationsService(ServiceBase):
             for found in people
         ]
         records += [
-            PersonRecord(
-                service=SERVICE,
-                record_type="contact",
-                record_id=str(contact.id),
+            person_record(
+                SERVICE,
+                "contact",
+                contact.id,
                 partnership_id=contact.partnership_id,
                 summary=f"Contact of the partnership in the role {contact.role}",
                 recorded_at=contact.recorded_at,
@@ -189,10 +189,10 @@ class NotificationsService(ServiceBase):
             for contact in contacts
         ]
         records += [
-            PersonRecord(
-                service=SERVICE,
-                record_type="notification",
-                record_id=str(notification.id),
+            person_record(
+                SERVICE,
+                "notification",
+                notification.id,
                 partnership_id=notification.partnership_id,
                 summary=f"In-app notification: {notification.title}",
                 recorded_at=notification.created_at,
@@ -205,10 +205,10 @@ class NotificationsService(ServiceBase):
             {wanted.email} if wanted.email else set()
         )
         records += [
-            PersonRecord(
-                service=SERVICE,
-                record_type="email",
-                record_id=str(email.id),
+            person_record(
+                SERVICE,
+                "email",
+                email.id,
                 partnership_id=email.partnership_id,
                 summary=f"E-mail ({email.status}): {email.subject}",
                 recorded_at=email.created_at,

@@ -30,7 +30,6 @@ from services.forms.contract.commands import (
     EndPause,
     ExtendReturn,
     OpenReview,
-    PersonQuery,
     RecordPause,
     Refer,
     RetentionQuery,
@@ -87,7 +86,6 @@ from services.forms.contract.views import (
     DeadlineView,
     DocumentFile,
     PauseView,
-    PersonRecord,
     Rag,
     RetentionCandidate,
     ReturnSummary,
@@ -101,6 +99,9 @@ from services.forms.contract.views import (
     StepStatus,
     StepView,
 )
+
+# Data protection's shared types are the kernel's; they were forms' and are still importable from here.
+from services.kernel.data_protection import PersonQuery, PersonRecord
 
 __all__ = [
     "EARLIEST_DATE",

@@ -8,7 +8,6 @@ from uuid import UUID
 from pydantic import (
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     field_validator,
     model_validator,
@@ -44,21 +43,6 @@ class ShareReview(BaseModel):
 
     review_id: UUID
     partnership_id: UUID
-
-
-class PersonQuery(BaseModel):
-    """Data protection: whom to look for (subject access, erasure). At least one field is given."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    user_id: str | None = Field(default=None, min_length=1, max_length=100)
-    email: EmailStr | None = None
-
-    @model_validator(mode="after")
-    def _names_someone(self) -> PersonQuery:
-        if self.user_id is None and self.email is None:
-            raise ValueError("Give a user id or an e-mail address")
-        return self
 
 
 class RetentionQuery(BaseModel):

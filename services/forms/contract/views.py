@@ -45,22 +45,6 @@ class ReviewSummary(BaseModel):
     shared_with: list[UUID] = Field(default_factory=list)
 
 
-class PersonRecord(BaseModel):
-    """Data protection: one record a service holds that refers to a person, described without case details.
-
-    Every service answers `records_about_person` with these (the notifications service uses this type
-    too), so the gateway can list them together.
-    """
-
-    service: str
-    record_type: str
-    record_id: str
-    partnership_id: UUID | None
-    summary: str
-    # When the record was made or last changed; None where the service did not record it.
-    recorded_at: datetime | None
-
-
 class RetentionCandidate(BaseModel):
     """A review old enough to be considered under the partnership's retention schedule."""
 

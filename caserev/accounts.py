@@ -11,7 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import text
 
 from gateway import identity, signin
-from services.kernel.config import Settings
+from services.kernel.config import OperatorSettings
 from services.kernel.identity import GRANTABLE_ROLES, Role
 
 
@@ -44,7 +44,7 @@ def add_partnership(code: str, name: str, region: str | None) -> uuid.UUID:
 
 
 def invite(
-    settings: Settings,
+    settings: OperatorSettings,
     *,
     email: str,
     name: str,

@@ -8,7 +8,7 @@ import sys
 from datetime import date
 
 from services.kernel import calendar
-from services.kernel.config import get_settings
+from services.kernel.config import operator_settings
 
 
 def _date(value: str) -> date:
@@ -38,35 +38,35 @@ def cmd_deadline(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from caserev.operations import migrate
 
-    migrate(get_settings(), declare_broker=not args.skip_broker)
+    migrate(operator_settings(), declare_broker=not args.skip_broker)
     return 0
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     from caserev.demo import seed_demo
 
-    seed_demo(get_settings())
+    seed_demo(operator_settings())
     return 0
 
 
 def cmd_demo_code(args: argparse.Namespace) -> int:
     from caserev.demo import demo_code
 
-    print(demo_code(get_settings(), args.email))
+    print(demo_code(operator_settings(), args.email))
     return 0
 
 
 def cmd_demo_users(args: argparse.Namespace) -> int:
     from caserev.demo import sign_in_help
 
-    print("\n".join(sign_in_help(get_settings(), get_settings().public_url)))
+    print("\n".join(sign_in_help(operator_settings(), operator_settings().public_url)))
     return 0
 
 
 def cmd_outbox_status(args: argparse.Namespace) -> int:
     from caserev.operations import outbox_status
 
-    rows = outbox_status(get_settings())
+    rows = outbox_status(operator_settings())
     print(f"{'service':<14} {'unpublished':>11} {'oldest (s)':>10} {'published':>10}")
     for row in rows:
         print(f"{row.service:<14} {row.unpublished:>11} {row.oldest_age_s:>10.1f} {row.published:>10}")
@@ -76,7 +76,7 @@ def cmd_outbox_status(args: argparse.Namespace) -> int:
 def cmd_dead_letters(args: argparse.Namespace) -> int:
     from caserev.dead_letters import list_dead_letters, replay_dead_letters
 
-    uri = get_settings().amqp_uri
+    uri = operator_settings().amqp_uri
     if args.action == "replay":
         if not args.all and not args.message_id:
             print("caserev dead-letters replay: name a MESSAGE_ID, or --all", file=sys.stderr)
@@ -99,7 +99,7 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
 def cmd_smtp_catcher(args: argparse.Namespace) -> int:
     from caserev.smtp_catcher import serve
 
-    serve(args.host, args.port, args.maildir or get_settings().maildir)
+    serve(args.host, args.port, args.maildir or operator_settings().maildir)
     return 0
 
 
@@ -132,7 +132,7 @@ def cmd_invite(args: argparse.Namespace) -> int:
 
     try:
         invitation = invite(
-            get_settings(),
+            operator_settings(),
             email=args.email,
             name=args.name,
             roles=args.role,
@@ -162,7 +162,7 @@ def cmd_caller_keys(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from caserev.supervisor import run
 
-    return run(get_settings(), seed=not args.no_demo)
+    return run(operator_settings(), seed=not args.no_demo)
 
 
 def parser() -> argparse.ArgumentParser:

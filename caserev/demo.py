@@ -21,7 +21,7 @@ from sqlalchemy import text
 from caserev.demo_lifecycle import LIFECYCLES
 from gateway.credentials import new_recovery_codes
 from services.kernel.caller_seal import seal
-from services.kernel.config import Settings
+from services.kernel.config import OperatorSettings
 from services.kernel.db import create_schema_engine
 
 DEMO_NAMESPACE = uuid.UUID("6f1c2a34-8d1e-4a7b-9c55-0b9a1f3e2d10")
@@ -155,7 +155,7 @@ def agency_id_of(partnership: str, name: str) -> uuid.UUID:
     return uuid.uuid5(DEMO_NAMESPACE, f"agency:{partnership}:{name}")
 
 
-def demo_credentials(settings: Settings) -> dict[str, object]:
+def demo_credentials(settings: OperatorSettings) -> dict[str, object]:
     """The demo's password and each user's TOTP secret, generated on first use and kept (mode 0600)."""
     if settings.environment != "local":
         raise SystemExit("The demo runs only where CASEREV_ENVIRONMENT=local")
@@ -178,7 +178,7 @@ def demo_credentials(settings: Settings) -> dict[str, object]:
     return stored
 
 
-def demo_code(settings: Settings, email: str) -> str:
+def demo_code(settings: OperatorSettings, email: str) -> str:
     """The current security code of a demo user."""
     totp_secrets = demo_credentials(settings)["totp"]
     assert isinstance(totp_secrets, dict)
@@ -188,7 +188,7 @@ def demo_code(settings: Settings, email: str) -> str:
     return pyotp.TOTP(secret).now()
 
 
-def _seed_accounts(settings: Settings, credentials: dict[str, object]) -> None:
+def _seed_accounts(settings: OperatorSettings, credentials: dict[str, object]) -> None:
     from gateway import identity
     from gateway.credentials import hash_password
     from gateway.signin import password_pepper, recovery_code_hash, totp_box
@@ -238,7 +238,7 @@ def _seed_accounts(settings: Settings, credentials: dict[str, object]) -> None:
         )
 
 
-def seed_demo(settings: Settings) -> None:
+def seed_demo(settings: OperatorSettings) -> None:
     """Load the demo through the same paths users take (the services must be running)."""
     from nameko.standalone.rpc import ClusterRpcProxy  # imports eventlet: only when seeding
 
@@ -291,7 +291,7 @@ def _people_of(code: str) -> Callable[[str, str], str | None]:
     return lambda role, agency: people.get((role, agency))
 
 
-def sign_in_help(settings: Settings, gateway: str) -> list[str]:
+def sign_in_help(settings: OperatorSettings, gateway: str) -> list[str]:
     """How to sign in to the demo, for the banner of `make run`."""
     credentials = demo_credentials(settings)
     lines = [

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from caserev.topology import ROOT
-from services.kernel.config import Settings
+from services.kernel.config import OperatorSettings
 
 PROCFILE = ROOT / "deploy" / "Procfile"
 COLOURS = ["36", "33", "32", "35", "34", "31", "96"]
@@ -72,7 +72,7 @@ def wait_healthy(
     raise TimeoutError(f"the system did not become healthy in {timeout:.0f}s; last report: {last}")
 
 
-def run(settings: Settings, *, seed: bool = True) -> int:
+def run(settings: OperatorSettings, *, seed: bool = True) -> int:
     """Bring the whole system up in the foreground."""
     from caserev.operations import migrate
 
@@ -148,7 +148,7 @@ def _terminate(children: list[tuple[Process, subprocess.Popen[str]]]) -> None:
             os.killpg(child.pid, signal.SIGKILL)
 
 
-def banner(gateway: str, seeded: bool, settings: Settings | None = None) -> str:
+def banner(gateway: str, seeded: bool, settings: OperatorSettings | None = None) -> str:
     """What a newcomer needs once the system is up."""
     lines = [
         "",

@@ -52,7 +52,7 @@ from gateway.secretbox import load_key
 from gateway.security import BodyLimit, ClientAddress, security_headers
 from gateway.well_formed import WellFormedRequests
 from services.kernel import caller_seal
-from services.kernel.config import get_settings
+from services.kernel.config import gateway_settings
 from services.kernel.errors import STATUS_BY_ERROR
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ STATIC = Path(__file__).parent / "static"
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings = get_settings()
+    settings = gateway_settings()
     # Fail at start, not at the first sign-in, if the gateway's keys are missing outside local development.
     load_key(settings)
     caller_seal.signing_key(settings)

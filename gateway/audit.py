@@ -41,7 +41,7 @@ from sqlalchemy import (
 )
 
 from gateway.secretbox import derive_key, load_key
-from services.kernel.config import get_settings
+from services.kernel.config import gateway_settings
 from services.kernel.db import create_schema_engine
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ def _uuid_text(value: UUID | None) -> str | None:
 def chain_key() -> bytes:
     """The key of the chain, derived from the gateway's key: the database never holds it, so whoever can
     rewrite the tables still cannot make hashes that verify."""
-    return derive_key(load_key(get_settings()), "audit-chain")
+    return derive_key(load_key(gateway_settings()), "audit-chain")
 
 
 def chain_hash(prev_hash: str, at: datetime, entry: AuditEntry, key: bytes | None = None) -> str:
@@ -181,7 +181,7 @@ def chain_hash(prev_hash: str, at: datetime, entry: AuditEntry, key: bytes | Non
 def audit_engine() -> Engine:
     """The engine of schema `audit`, as its own role."""
     # As the writer role, not the owner: it may append and read, and cannot disable the triggers.
-    return create_schema_engine("audit", role=get_settings().writer_role("audit"), pool_size=5)
+    return create_schema_engine("audit", role=gateway_settings().writer_role("audit"), pool_size=5)
 
 
 def append(entry: AuditEntry, engine: Engine | None = None, key: bytes | None = None) -> int:

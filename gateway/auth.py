@@ -24,7 +24,7 @@ from gateway.credentials import new_token
 from gateway.identity import Session, UserAccount, utcnow
 from gateway.policy import Policy, policy_for
 from gateway.secretbox import derive_key, load_key
-from services.kernel.config import Settings, get_settings
+from services.kernel.config import GatewaySettings, gateway_settings
 from services.kernel.identity import ANALYST_ROLES, CASE_ROLES, Actor, Role
 from services.kernel.logs import request_id as current_request_id
 
@@ -70,14 +70,14 @@ class AccessDenied(Exception):
 # -- cookies ------------------------------------------------------------------------------------------------
 
 
-def session_cookie_name(settings: Settings | None = None) -> str:
+def session_cookie_name(settings: GatewaySettings | None = None) -> str:
     """`__Host-` demands Secure; only plain-HTTP local development goes without both."""
-    return "__Host-session" if (settings or get_settings()).cookies_secure else "caserev-session"
+    return "__Host-session" if (settings or gateway_settings()).cookies_secure else "caserev-session"
 
 
-def presession_cookie_name(settings: Settings | None = None) -> str:
+def presession_cookie_name(settings: GatewaySettings | None = None) -> str:
     """The cookie that binds the CSRF token of a form shown before sign-in."""
-    return "__Host-presession" if (settings or get_settings()).cookies_secure else "caserev-presession"
+    return "__Host-presession" if (settings or gateway_settings()).cookies_secure else "caserev-presession"
 
 
 def set_cookie(response: Response, name: str, value: str, max_age: int | None = None) -> None:
@@ -89,19 +89,25 @@ def set_cookie(response: Response, name: str, value: str, max_age: int | None = 
         path="/",
         httponly=True,
         samesite="lax",
-        secure=get_settings().cookies_secure,
+        secure=gateway_settings().cookies_secure,
     )
 
 
 def start_session_cookie(response: Response, token: str) -> None:
     """Hand the browser a new session id (every sign-in step issues a new one)."""
-    set_cookie(response, session_cookie_name(), token, max_age=get_settings().session_absolute_hours * 3600)
+    set_cookie(
+        response, session_cookie_name(), token, max_age=gateway_settings().session_absolute_hours * 3600
+    )
 
 
 def clear_session_cookie(response: Response) -> None:
     """Forget the session cookie."""
     response.delete_cookie(
-        session_cookie_name(), path="/", secure=get_settings().cookies_secure, httponly=True, samesite="lax"
+        session_cookie_name(),
+        path="/",
+        secure=gateway_settings().cookies_secure,
+        httponly=True,
+        samesite="lax",
     )
 
 
@@ -110,7 +116,7 @@ def clear_session_cookie(response: Response) -> None:
 
 @lru_cache
 def _csrf_key() -> bytes:
-    return derive_key(load_key(get_settings()), "csrf")
+    return derive_key(load_key(gateway_settings()), "csrf")
 
 
 def csrf_token_for(binding: str) -> str:
@@ -168,7 +174,7 @@ def actor_of_user(user: UserAccount) -> Actor:
     )
 
 
-def session_expired(session: Session, now: datetime, settings: Settings) -> bool:
+def session_expired(session: Session, now: datetime, settings: GatewaySettings) -> bool:
     """True past the absolute time-out or after the idle time-out without activity."""
     idle = timedelta(minutes=settings.session_idle_minutes)
     return now >= session.expires_at or now - session.last_seen_at >= idle
@@ -176,7 +182,7 @@ def session_expired(session: Session, now: datetime, settings: Settings) -> bool
 
 def authenticate(request: Request, *, touch: bool = True) -> tuple[Principal | None, bool]:
     """The caller of a request, and whether a session cookie was sent that has now expired."""
-    settings = get_settings()
+    settings = gateway_settings()
     now = utcnow()
     authorization = request.headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
@@ -219,7 +225,7 @@ def session_still_live(request: Request) -> bool:
     session = identity.session_by_token(token) if token else None
     if session is None or session.stage != "full":
         return False
-    return not session_expired(session, utcnow(), get_settings())
+    return not session_expired(session, utcnow(), gateway_settings())
 
 
 def _client_address(request: Request) -> str | None:

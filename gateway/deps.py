@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from gateway.auth import Caller, Principal, csrf_token, presession_cookie_name, set_cookie
 from gateway.rpc import RpcClient
 from services.kernel.calendar import ENGLAND
-from services.kernel.config import get_settings
+from services.kernel.config import gateway_settings
 from services.kernel.identity import ANALYST_ROLES, CASE_ROLES, PARTNERSHIP_CASE_ROLES, Role
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -50,7 +50,7 @@ def id_or_404(value: str) -> UUID:
 
 def navigation(principal: Principal | None) -> list[tuple[str, str, str]]:
     """The menu a person sees: (key, address, words), from what their roles let them reach."""
-    settings = get_settings()
+    settings = gateway_settings()
     items: list[tuple[str, str, str]] = []
     roles = principal.actor.roles if principal else frozenset()
     if roles & CASE_ROLES:
@@ -82,7 +82,7 @@ def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
     """A page, with what every page needs: who is signed in, their menu, the CSRF token, the session clock."""
-    settings = get_settings()
+    settings = gateway_settings()
     principal: Principal | None = getattr(request.state, "principal", None)
     signed_in = principal is not None and principal.session is not None and principal.session.stage == "full"
     page_context = {

@@ -80,7 +80,7 @@ def decode_key(text: str, *, source: str) -> bytes:
 def load_key(settings: object) -> bytes:
     """The gateway's master key.
 
-    `settings` is a services.kernel.config.Settings (or anything with the same attributes). The key is
+    `settings` is a services.kernel.config.GatewaySettings (or anything with the same attributes). The key is
     `identity_key` when set; otherwise, on a local machine only, the contents of `identity_key_file`, created
     on first use; anywhere else its absence is an error.
     """

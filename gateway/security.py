@@ -11,7 +11,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.kernel.config import get_settings
+from services.kernel.config import gateway_settings
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        limit = get_settings().max_body_bytes
+        limit = gateway_settings().max_body_bytes
         refusal = JSONResponse(
             {"detail": f"The request is larger than {limit} bytes: send less"}, status_code=413
         )
@@ -150,7 +150,7 @@ class ClientAddress:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.trusted = trusted_proxies(get_settings().forwarded_allow_ips)
+        self.trusted = trusted_proxies(gateway_settings().forwarded_allow_ips)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket") and scope.get("client"):

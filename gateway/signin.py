@@ -27,7 +27,7 @@ from gateway.credentials import (
 )
 from gateway.identity import AccountLink, UserAccount
 from gateway.secretbox import SecretBox, SecretBoxError, derive_key, load_key
-from services.kernel.config import get_settings
+from services.kernel.config import gateway_settings
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ SIGN_IN_REFUSED = (
 
 @lru_cache
 def _recovery_key() -> bytes:
-    return derive_key(load_key(get_settings()), "recovery-codes")
+    return derive_key(load_key(gateway_settings()), "recovery-codes")
 
 
 def recovery_code_hash(code: str) -> str:
@@ -52,13 +52,13 @@ def recovery_code_hash(code: str) -> str:
 @lru_cache
 def password_pepper() -> bytes:
     """The key every password is peppered with before hashing, derived from the gateway's key."""
-    return derive_key(load_key(get_settings()), "password-pepper")
+    return derive_key(load_key(gateway_settings()), "password-pepper")
 
 
 @lru_cache
 def totp_box() -> SecretBox:
     """Encrypts TOTP secrets at rest with a key of their own, derived from the gateway's key."""
-    return SecretBox(derive_key(load_key(get_settings()), "totp"))
+    return SecretBox(derive_key(load_key(gateway_settings()), "totp"))
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class SignInResult:
 
 def throttled(key: str, address: str, now: datetime) -> bool:
     """True while the account typed or the address has failed too often lately."""
-    settings = get_settings()
+    settings = gateway_settings()
     window = timedelta(minutes=max(settings.signin_window_minutes, settings.signin_lockout_minutes))
     by_account, by_address, last_account, last_address = identity.recent_failures(key, address, now - window)
     pause = timedelta(minutes=settings.signin_lockout_minutes)
@@ -153,7 +153,7 @@ def usable_link(
 
 def link_lifetime(purpose: str) -> timedelta:
     """How long a link of a purpose stays usable."""
-    settings = get_settings()
+    settings = gateway_settings()
     if purpose == "password_reset":
         return timedelta(minutes=settings.password_reset_minutes)
     return timedelta(days=settings.invitation_days)

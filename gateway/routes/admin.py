@@ -26,7 +26,7 @@ from gateway.deps import RpcDep, id_or_404, render
 from gateway.identity import AGENCY_TYPES, Agency, UserAccount, utcnow
 from gateway.routes.signin import send_account_email
 from gateway.rpc import RpcClient
-from services.kernel.config import get_settings
+from services.kernel.config import gateway_settings
 from services.kernel.identity import GRANTABLE_ROLES, PARTNERSHIP_GRANTABLE_ROLES, Role
 
 router = APIRouter(include_in_schema=False)
@@ -213,7 +213,7 @@ async def send_link(rpc: RpcClient, caller: Principal, user: UserAccount, purpos
         now=utcnow(),
         lifetime=signin.link_lifetime(purpose),
     )
-    link = f"{get_settings().public_url}/invitations/{token}"
+    link = f"{gateway_settings().public_url}/invitations/{token}"
     # The key names the link without carrying any of its secret.
     await send_account_email(rpc, user, purpose, link, f"{purpose}:{hash_token(token)[:32]}")
 

@@ -27,7 +27,7 @@ from gateway.auth import Caller, Principal
 from gateway.credentials import hash_token, new_token, tokens_match
 from gateway.deps import in_words, render
 from gateway.identity import Agency, ApiClient, utcnow
-from services.kernel.config import get_settings
+from services.kernel.config import gateway_settings
 
 router = APIRouter()
 
@@ -290,7 +290,7 @@ async def token(
         client = await run_in_threadpool(authenticated_client, *credentials)
     except TokenRefused as refused:
         return _refusal(refused.error)
-    lifetime = timedelta(minutes=get_settings().api_token_minutes)
+    lifetime = timedelta(minutes=gateway_settings().api_token_minutes)
     access_token = await run_in_threadpool(identity.issue_api_token, client.id, utcnow(), lifetime)
     answer = AccessToken(access_token=access_token, expires_in=int(lifetime.total_seconds()))
     return JSONResponse(answer.model_dump(), headers=NO_CACHE)

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from caserev.smtp_catcher import caught_messages
 from gateway.deps import render
-from services.kernel.config import get_settings
+from services.kernel.config import gateway_settings
 
 router = APIRouter()
 
@@ -16,7 +16,7 @@ router = APIRouter()
 @router.get("/demo/mail", response_class=HTMLResponse, include_in_schema=False)
 async def caught_mail(request: Request) -> HTMLResponse:
     """Mail sent by the services to the local catcher, newest first."""
-    settings = get_settings()
+    settings = gateway_settings()
     if not settings.serves_demo_pages:
         raise HTTPException(status_code=404)
     messages = await run_in_threadpool(caught_messages, settings.maildir)

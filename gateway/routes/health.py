@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway import identity
 from gateway.deps import RpcDep
-from services.kernel.config import SERVICE_NAMES, get_settings
+from services.kernel.config import SERVICE_NAMES, gateway_settings
 
 router = APIRouter(tags=["operations"])
 
@@ -58,7 +58,7 @@ async def healthz(rpc: RpcDep) -> JSONResponse:
 @router.get("/asyncapi.json", summary="The event catalogue (AsyncAPI 2.6)", include_in_schema=False)
 def asyncapi() -> Response:
     """The events the services publish, beside the OpenAPI document of the HTTP API."""
-    path = Path(get_settings().asyncapi_path)
+    path = Path(gateway_settings().asyncapi_path)
     if not path.is_file():
         raise HTTPException(404)
     return Response(path.read_bytes(), media_type="application/json")

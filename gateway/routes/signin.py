@@ -26,7 +26,7 @@ from gateway.devices import describe_device
 from gateway.identity import utcnow
 from gateway.metrics import SIGN_INS
 from gateway.rpc import RpcClient
-from services.kernel.config import get_settings
+from services.kernel.config import gateway_settings
 from services.kernel.identity import GRANTABLE_ROLES, Actor, Role
 from services.kernel.logs import request_id as current_request_id
 
@@ -180,7 +180,7 @@ async def sign_in(
 
 
 def _absolute() -> timedelta:
-    return timedelta(hours=get_settings().session_absolute_hours)
+    return timedelta(hours=gateway_settings().session_absolute_hours)
 
 
 @router.post("/sign-out", response_model=None)
@@ -212,7 +212,7 @@ async def keep_alive(request: Request, caller: Caller) -> Response:
     """Activity from the time-out warning: the idle clock starts again."""
     assert caller.session is not None
     await run_in_threadpool(identity.touch_session, caller.session.id_hash, utcnow())
-    return JSONResponse({"idle_seconds": get_settings().session_idle_minutes * 60})
+    return JSONResponse({"idle_seconds": gateway_settings().session_idle_minutes * 60})
 
 
 # -- setting up an account from a link ---------------------------------------------------------------------
@@ -420,7 +420,7 @@ async def password_reset_send(
             now=now,
             lifetime=signin.link_lifetime("password_reset"),
         )
-        link = f"{get_settings().public_url}/password-reset/{token}"
+        link = f"{gateway_settings().public_url}/password-reset/{token}"
         await send_account_email(rpc, user, "password_reset", link, f"password-reset:{token[:16]}")
     return render(
         request,
@@ -496,7 +496,7 @@ async def account(request: Request, caller: Caller, changed: str = "", ended: st
 async def _own_sessions(caller: Caller) -> list[dict[str, object]]:
     """The person's live sessions as their account page shows them (times in UK time)."""
     assert caller.user is not None and caller.session is not None
-    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    idle = timedelta(minutes=gateway_settings().session_idle_minutes)
     sessions = await run_in_threadpool(
         identity.sessions_of, caller.user.id, caller.session.id_hash, utcnow(), idle
     )

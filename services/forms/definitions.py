@@ -350,10 +350,10 @@ def load(directory: Path = HERE) -> dict[str, ReviewTypeDef]:
 def review_types() -> dict[str, ReviewTypeDef]:
     """The review types this deployment offers: the files beside this module, and those of the directory
     CASEREV_REVIEW_TYPES_DIR names (a code already shipped cannot be redefined there)."""
-    from services.kernel.config import get_settings
+    from services.kernel.config import forms_settings
 
     found = load()
-    extra = get_settings().review_types_dir
+    extra = forms_settings().review_types_dir
     if extra:
         for code, definition in load(Path(extra)).items():
             if code in found:

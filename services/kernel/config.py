@@ -1,4 +1,11 @@
-"""Configuration from environment variables, with defaults for a local machine (twelve-factor)."""
+"""Configuration from environment variables, with defaults for a local machine (twelve-factor).
+
+`Settings` is what every process reads the same way: the database, the broker, the outbox and inbox, the
+environment and the caller's seal. Each kind of process adds only its own, in a subclass read by its own
+cached reader: the gateway `gateway_settings()`, the forms service `forms_settings()`, the notifications
+service `notification_settings()`; the other services read `get_settings()`. The operator's command, which
+runs every part, reads `operator_settings()`. Every variable is listed in docs/operations.md.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +20,7 @@ GATEWAY_SCHEMAS = ("identity", "audit")
 
 
 class Settings(BaseSettings):
-    """Every setting the services, the gateway and the operator's command share."""
+    """What every process (each service, the gateway, the operator's command) reads the same way."""
 
     model_config = SettingsConfigDict(env_prefix="CASEREV_", extra="ignore", env_ignore_empty=True)
 
@@ -31,7 +38,6 @@ class Settings(BaseSettings):
     quorum_queues: bool = True
     event_max_attempts: int = 5
     event_retry_base_ms: int = 200
-    rpc_timeout_s: float = 10.0
 
     outbox_batch: int = 200
     outbox_sweep_s: float = 2.0
@@ -40,37 +46,50 @@ class Settings(BaseSettings):
     inbox_keep_days: int = 30
     prune_every_s: float = 3600.0
 
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 1025
-    smtp_from: str = "Case Review <no-reply@caserev.localhost>"
-    maildir: str = "var/mail"
-    # Notifications: the rules file (empty: the one shipped in services/notifications/rules.yml), how often
-    # the scheduler looks for due reminders, the hour (Europe/London) of the daily digest, and how long an
-    # e-mail may stay "sending" before a stopped sender is assumed (it is then marked uncertain, not resent).
-    notification_rules: str = ""
-    schedule_interval_s: float = 30.0
-    digest_hour: int = 7
-    sending_lease_s: float = 120.0
-
-    public_url: str = "http://127.0.0.1:8000"
     # "local" (a developer's machine: plain HTTP, generated keys) or anything else (production rules).
     environment: str = "local"
-    # The gateway's master key (urlsafe base64 of 32 bytes): TOTP secrets at rest, CSRF tokens. Locally it is
-    # generated into identity_key_file; elsewhere it must be given.
-    identity_key: str = ""
-    identity_key_file: str = "var/identity.key"
     # Every RPC carries its caller sealed by the gateway (services/kernel/caller_seal.py): the gateway and the
     # operator's tools hold the signing key, services only the verify key (or, locally, both come from the
-    # generated key file). A seal is good for caller_seal_seconds.
+    # generated key file; a service given only the signing key checks with its public half). A seal is good
+    # for caller_seal_seconds.
     caller_signing_key: str = ""
     caller_verify_key: str = ""
     caller_signing_key_file: str = "var/caller-signing.key"
     caller_seal_seconds: int = 120
-    # The demo's generated password and second-factor secrets (local only; `caserev demo-code` reads it).
-    demo_credentials_file: str = "var/demo-credentials.json"
-    # A directory of the deployment's own review types (*.yml), beside those shipped in
-    # services/forms/review_types; empty for none.
-    review_types_dir: str = ""
+
+    def role(self, schema: str) -> str:
+        """The database login role that owns a schema."""
+        return f"{self.db_role_prefix}_{schema}"
+
+    def writer_role(self, schema: str) -> str:
+        """A login role that may append to a schema's tables but does not own them (the audit log's)."""
+        return f"{self.role(schema)}_writer"
+
+    def schema_url(self, schema: str, role: str | None = None) -> str:
+        """SQLAlchemy URL connecting as the schema's own role (or the role given)."""
+        password = f":{self.db_password}" if self.db_password else ""
+        login = role or self.role(schema)
+        return f"postgresql+psycopg2://{login}{password}@{self.db_host}:{self.db_port}/{self.db_name}"
+
+
+class AccountLinkSettings(Settings):
+    """Where people reach the system and how long account links last: the gateway makes and honours the
+    links, the notifications service writes them into e-mail and says how long they last."""
+
+    public_url: str = "http://127.0.0.1:8000"
+    invitation_days: int = 7
+    password_reset_minutes: int = 60
+
+
+class GatewaySettings(AccountLinkSettings):
+    """The gateway's own: its master key, sessions and cookies, sign-in, the edge, its RPC client, the demo
+    pages and the event catalogue it serves."""
+
+    # The gateway's master key (urlsafe base64 of 32 bytes): TOTP secrets at rest, CSRF tokens. Locally it is
+    # generated into identity_key_file; elsewhere it must be given.
+    identity_key: str = ""
+    identity_key_file: str = "var/identity.key"
+    rpc_timeout_s: float = 10.0
     # Sessions: idle and absolute time-outs, and the warning shown before the idle one.
     session_idle_minutes: int = 20
     session_absolute_hours: int = 8
@@ -83,12 +102,11 @@ class Settings(BaseSettings):
     signin_address_failures: int = 20
     signin_window_minutes: int = 15
     signin_lockout_minutes: int = 15
-    invitation_days: int = 7
-    password_reset_minutes: int = 60
     api_token_minutes: int = 15
     # Pages that only make sense locally (the caught e-mail, invitation links included): unset, they are on
-    # only where environment is local.
+    # only where environment is local. The caught e-mail is the local SMTP catcher's maildir.
     demo_pages: bool | None = None
+    maildir: str = "var/mail"
     max_body_bytes: int = 2_000_000
     # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For and -Proto the gateway believes.
     forwarded_allow_ips: str = Field(default="127.0.0.1", validation_alias="FORWARDED_ALLOW_IPS")
@@ -107,30 +125,71 @@ class Settings(BaseSettings):
             return self.secure_cookies
         return self.environment != "local" or self.public_url.startswith("https://")
 
-    def role(self, schema: str) -> str:
-        """The database login role that owns a schema."""
-        return f"{self.db_role_prefix}_{schema}"
 
-    def writer_role(self, schema: str) -> str:
-        """A login role that may append to a schema's tables but does not own them (the audit log's)."""
-        return f"{self.role(schema)}_writer"
+class FormsSettings(Settings):
+    """The forms service's own."""
 
-    def schema_url(self, schema: str, role: str | None = None) -> str:
-        """SQLAlchemy URL connecting as the schema's own role (or the role given)."""
-        password = f":{self.db_password}" if self.db_password else ""
-        login = role or self.role(schema)
-        return f"postgresql+psycopg2://{login}{password}@{self.db_host}:{self.db_port}/{self.db_name}"
+    # A directory of the deployment's own review types (*.yml), beside those shipped in
+    # services/forms/review_types; empty for none.
+    review_types_dir: str = ""
+
+
+class NotificationSettings(AccountLinkSettings):
+    """The notifications service's own: where it sends e-mail, its rules and its timers."""
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_from: str = "Case Review <no-reply@caserev.localhost>"
+    # The rules file (empty: the one shipped in services/notifications/rules.yml), how often the scheduler
+    # looks for due reminders, the hour (Europe/London) of the daily digest, and how long an e-mail may stay
+    # "sending" before a stopped sender is assumed (it is then marked uncertain, not resent).
+    notification_rules: str = ""
+    schedule_interval_s: float = 30.0
+    digest_hour: int = 7
+    sending_lease_s: float = 120.0
+
+
+class OperatorSettings(GatewaySettings, FormsSettings, NotificationSettings):
+    """The operator's command (caserev), which migrates, seeds and runs every part: all of the above."""
+
+    # The demo's generated password and second-factor secrets (local only; `caserev demo-code` reads it).
+    demo_credentials_file: str = "var/demo-credentials.json"
 
 
 @lru_cache
 def get_settings() -> Settings:
-    """The process's settings, read once from the environment."""
+    """The settings every process shares, read once from the environment."""
     return Settings()
 
 
+@lru_cache
+def gateway_settings() -> GatewaySettings:
+    """The gateway process's settings, read once from the environment."""
+    return GatewaySettings()
+
+
+@lru_cache
+def forms_settings() -> FormsSettings:
+    """The forms service's settings, read once from the environment."""
+    return FormsSettings()
+
+
+@lru_cache
+def notification_settings() -> NotificationSettings:
+    """The notifications service's settings, read once from the environment."""
+    return NotificationSettings()
+
+
+@lru_cache
+def operator_settings() -> OperatorSettings:
+    """The operator command's settings (every part's), read once from the environment."""
+    return OperatorSettings()
+
+
 def reset_settings() -> None:
-    """Forget cached settings (tests change the environment)."""
-    get_settings.cache_clear()
+    """Forget every cached reading of the settings (tests change the environment)."""
+    for reader in (get_settings, gateway_settings, forms_settings, notification_settings, operator_settings):
+        reader.cache_clear()
 
 
 def metrics_port(service: str) -> int:

@@ -18,7 +18,7 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy import select
 
 from gateway.contract import AgencyChanged, PersonChanged
-from services.kernel.config import get_settings
+from services.kernel.config import notification_settings
 from services.kernel.data_protection import PersonQuery, person_record
 from services.kernel.entrypoints import event_handler, rpc, timer
 from services.kernel.errors import InvalidRequest, NotFound, validated
@@ -62,7 +62,7 @@ SEND_BATCH = 20
 
 def rule_book() -> RuleBook:
     """The deployment's rules (CASEREV_NOTIFICATION_RULES, else the shipped file)."""
-    configured = get_settings().notification_rules
+    configured = notification_settings().notification_rules
     return load_rules(Path(configured) if configured else None)
 
 
@@ -125,7 +125,7 @@ class NotificationsService(ServiceBase):
         if command_once.done:
             return str(command_once.result)
         wanted = validated(AccountEmail, message, "The e-mail")
-        settings = get_settings()
+        settings = notification_settings()
         letter = domain.account_letter(
             wanted,
             public_url=settings.public_url,
@@ -243,15 +243,20 @@ class NotificationsService(ServiceBase):
         if not self.uow.first_delivery(envelope):
             return
         engine.handle_event(
-            self.uow.session, RULES, envelope, datetime.now(UTC), self._emit(), get_settings().public_url
+            self.uow.session,
+            RULES,
+            envelope,
+            datetime.now(UTC),
+            self._emit(),
+            notification_settings().public_url,
         )
 
     # ------------------------------------------------------------------------------------- scheduling
 
-    @timer(interval=get_settings().schedule_interval_s)
+    @timer(interval=notification_settings().schedule_interval_s)
     def run_schedule(self) -> None:
         """Reminders, chasers, escalations and digests that are due: one process at a time (advisory lock)."""
-        settings = get_settings()
+        settings = notification_settings()
         result = engine.run_schedule(
             self.uow.session,
             RULES,
@@ -268,7 +273,7 @@ class NotificationsService(ServiceBase):
         """Deliver queued e-mail: claim (SKIP LOCKED, committed as `sending`), send, record; each step its
         own transaction, so a stop between sending and recording leaves `sending`, which becomes
         `uncertain` and is never sent again by itself."""
-        settings = get_settings()
+        settings = notification_settings()
         sessions = self.uow.sessions
         now = datetime.now(UTC)
         with sessions.begin() as session:
@@ -368,7 +373,7 @@ class NotificationsService(ServiceBase):
             for kind, (label, fixed) in RULES.kinds().items()
             if any(rule.kind == kind and rule.active for rule in RULES.rules)
         ]
-        return Preferences(digest_hour=get_settings().digest_hour, choices=choices)
+        return Preferences(digest_hour=notification_settings().digest_hour, choices=choices)
 
     @rpc
     def set_preferences(self, actor: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:

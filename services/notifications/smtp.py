@@ -6,11 +6,11 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from services.kernel.config import Settings
+from services.kernel.config import NotificationSettings
 
 
 def send_email(
-    settings: Settings,
+    settings: NotificationSettings,
     *,
     to: str,
     subject: str,

@@ -11,7 +11,7 @@ import pytest
 from gateway import auth, credentials, signin
 from gateway.identity import Session
 from gateway.policy import POLICIES, policy_for
-from services.kernel.config import Settings
+from services.kernel.config import GatewaySettings as Settings  # the gateway's settings
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 

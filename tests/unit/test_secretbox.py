@@ -13,7 +13,7 @@ import pytest
 
 from gateway.secretbox import SecretBox, SecretBoxError, derive_key, load_key
 from services.kernel import keyfiles
-from services.kernel.config import Settings
+from services.kernel.config import GatewaySettings as Settings  # the gateway's settings
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))

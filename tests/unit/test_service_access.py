@@ -15,7 +15,7 @@ from services.forms import models as forms_models
 from services.forms.contract import ReviewShared
 from services.forms.models import ReviewRecord, ReviewShareRecord
 from services.forms.service import LIST_LIMIT, FormsService
-from services.kernel.config import get_settings
+from services.kernel.config import notification_settings as get_settings  # the service's settings
 from services.kernel.errors import Forbidden, InvalidRequest, NotFound
 from services.notifications import models as notifications_models
 from services.notifications.models import ContactRecord, EmailRecord

@@ -7,7 +7,7 @@ from typing import Any
 
 from kombu import Connection
 
-from services.kernel.broker import dead_letter_queue
+from services.kernel.broker import declare_dead_letter_queue
 from services.kernel.entrypoints import ATTEMPTS_HEADER
 
 
@@ -38,8 +38,7 @@ def _describe(message: Any) -> DeadLetter:
 def _drain(connection: Connection) -> tuple[Any, list[Any]]:
     """Take every dead letter without acknowledging it (closing the channel gives them back)."""
     channel = connection.channel()
-    queue = dead_letter_queue().bind(channel)
-    queue.declare()
+    queue = declare_dead_letter_queue(channel)
     messages = []
     while (message := queue.get(no_ack=False)) is not None:
         messages.append(message)

@@ -30,6 +30,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from fastapi import Request
 
 from gateway.rpc import RemoteError, RpcClient, RpcUnavailable
+from services.kernel.broker import declare_private_subscription
 from services.kernel.identity import Actor
 from services.notifications.contract import SERVICE, NotificationCreated, NotificationsRead
 
@@ -194,10 +195,7 @@ class NotificationEvents:
                 connection.close_callbacks.add(lambda *_, lost=lost: lost.set())
                 channel = await connection.channel()
                 channel.close_callbacks.add(lambda *_, lost=lost: lost.set())
-                exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
-                queue = await channel.declare_queue("", exclusive=True, auto_delete=True)
-                for routing_key in (CREATED, READ):
-                    await queue.bind(exchange, routing_key=routing_key)
+                queue = await declare_private_subscription(channel, SERVICE, (CREATED, READ))
                 await queue.consume(self._on_message, no_ack=True)
                 self.subscribed, backoff = True, 1.0
                 if not first:

@@ -1,7 +1,10 @@
 """RabbitMQ topology and confirmed, persistent publishing (kombu).
 
-Queues of event handlers are named as nameko names them, so that declaring them ahead of the
-first publish (at migration time) and nameko's own declaration at start agree exactly.
+Every exchange and queue the code declares is declared here (nameko's own entrypoints and the gateway's
+RPC client, gateway/rpc.py, aside): the topology `caserev migrate` sets up, the dead-letter queue an
+operator reads, and a process's own subscription to events (the gateway's live count, over aio-pika).
+Queues of event handlers are named as nameko names them, so that declaring them ahead of the first
+publish (at migration time) and nameko's own declaration at start agree exactly.
 """
 
 from __future__ import annotations
@@ -89,8 +92,14 @@ def event_handler_queues(service_cls: Any) -> list[Queue]:
     return queues
 
 
-def declare_topology(connection: Connection, service_classes: Iterable[Any]) -> list[str]:
-    """Declare exchanges and handler queues before anything is published, so no event is dropped."""
+def declare_topology(
+    connection: Connection, service_classes: Iterable[Any], other_sources: Iterable[str] = ()
+) -> list[str]:
+    """Declare exchanges and handler queues before anything is published, so no event is dropped.
+
+    `other_sources` publish events without a service class of their own (the gateway's `identity`): their
+    exchanges are declared too. Returns the names of the queues declared.
+    """
     declared = []
     with connection.channel() as channel:
         for queue in (retry_queue(), dead_letter_queue()):
@@ -103,7 +112,31 @@ def declare_topology(connection: Connection, service_classes: Iterable[Any]) -> 
             for queue in event_handler_queues(service_cls):
                 queue.bind(channel).declare()
                 declared.append(queue.name)
+        for source in other_sources:
+            event_exchange(source).bind(channel).declare()
     return declared
+
+
+def declare_dead_letter_queue(channel: Any) -> Queue:
+    """The dead-letter queue bound to a channel, declared (as the topology declares it) so it can be read."""
+    queue = dead_letter_queue().bind(channel)
+    queue.declare()
+    return queue
+
+
+async def declare_private_subscription(channel: Any, source_service: str, event_types: Iterable[str]) -> Any:
+    """A process's own subscription to some of a service's events, on an asyncio (aio-pika) channel.
+
+    The service's exchange as `event_exchange` declares it, and an exclusive, auto-deleted, server-named
+    queue bound to each event type: it lives as long as the connection, so events published while it does
+    not exist are not kept for it. Returns the queue.
+    """
+    exchange_of = event_exchange(source_service)
+    exchange = await channel.declare_exchange(exchange_of.name, exchange_of.type, durable=exchange_of.durable)
+    queue = await channel.declare_queue("", exclusive=True, auto_delete=True)
+    for event_type in event_types:
+        await queue.bind(exchange, routing_key=event_type)
+    return queue
 
 
 class ConfirmedPublisher:

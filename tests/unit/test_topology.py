@@ -55,3 +55,56 @@ def test_dead_letters_wait_in_a_classic_queue_so_listing_them_cannot_use_up_a_de
     from services.kernel.broker import dead_letter_queue
 
     assert not dead_letter_queue().queue_arguments, "a quorum queue would count each listing as a delivery"
+
+
+def test_a_private_subscription_binds_a_server_named_queue_to_the_services_exchange():
+    import asyncio
+
+    from services.kernel.broker import declare_private_subscription
+
+    calls: list[tuple[str, tuple[object, ...], dict[str, object]]] = []
+
+    class Recorder:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        async def declare_exchange(self, *args: object, **kwargs: object) -> Recorder:
+            calls.append(("exchange", args, kwargs))
+            return Recorder("exchange")
+
+        async def declare_queue(self, *args: object, **kwargs: object) -> Recorder:
+            calls.append(("queue", args, kwargs))
+            return Recorder("queue")
+
+        async def bind(self, exchange: Recorder, routing_key: str) -> None:
+            calls.append(("bind", (exchange.name,), {"routing_key": routing_key}))
+
+    queue = asyncio.run(declare_private_subscription(Recorder("channel"), "notifications", ["a", "b"]))
+    assert queue.name == "queue"
+    assert calls == [
+        ("exchange", ("notifications.events", "topic"), {"durable": True}),
+        ("queue", ("",), {"exclusive": True, "auto_delete": True}),
+        ("bind", ("exchange",), {"routing_key": "a"}),
+        ("bind", ("exchange",), {"routing_key": "b"}),
+    ], "the same exchange as the topology's, and a queue that lives only as long as the connection"
+
+
+def test_only_the_kernels_broker_module_declares_exchanges_and_queues():
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    # nameko's own entrypoints declare theirs; the gateway's RPC client declares its reply queue.
+    allowed = {Path("services/kernel/broker.py"), Path("gateway/rpc.py")}
+    declaring = {"declare", "declare_exchange", "declare_queue", "exchange_declare", "queue_declare"}
+    found = []
+    for top in ("services", "gateway", "caserev"):
+        for path in sorted((root / top).rglob("*.py")):
+            relative = path.relative_to(root)
+            if relative in allowed or "migrations" in relative.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                attribute = node.func if isinstance(node, ast.Call) else None
+                if isinstance(attribute, ast.Attribute) and attribute.attr in declaring:
+                    found.append(f"{relative}:{node.lineno} calls .{attribute.attr}()")
+    assert not found, "declare exchanges and queues through services/kernel/broker.py:\n" + "\n".join(found)

@@ -10,9 +10,9 @@ from sqlalchemy import text
 
 from caserev.topology import GATEWAY_EVENT_SOURCES, MIGRATIONS, service_classes
 from services.kernel import bootstrap, migrations
-from services.kernel.broker import declare_topology
 from services.kernel.config import SERVICE_NAMES, Settings
 from services.kernel.db import create_schema_engine
+from services.kernel.handler_queues import declare_service_topology
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def migrate(settings: Settings, *, declare_broker: bool = True) -> None:
             migrations.upgrade(folder, settings.schema_url(schema))
     if declare_broker:
         with Connection(settings.amqp_uri, connect_timeout=10) as connection:
-            declared = declare_topology(connection, service_classes(), GATEWAY_EVENT_SOURCES)
+            declared = declare_service_topology(connection, service_classes(), GATEWAY_EVENT_SOURCES)
         log.info("declared %d queues", len(declared))
 
 

@@ -3,7 +3,7 @@
 Events are the EventData subclasses of each service's contract module (services.kernel.config.SERVICE_NAMES)
 and of gateway/contract.py, the people and agencies that the gateway publishes (source `identity`).
 Consumers are read from the service classes that run (caserev/topology.py): each event handler's queue,
-`evt-<source>-<event>--<service>.<method>`, as services.kernel.broker.event_handler_queues names it.
+`evt-<source>-<event>--<service>.<method>`, as services.kernel.handler_queues.event_handler_queues names it.
 So the catalogue says what the code does. `make docs` runs this; `--check` exits 1 when the committed
 files differ from what would be generated (CI).
 """
@@ -88,9 +88,9 @@ def collect() -> tuple[type, list[Event]]:
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     sys.path.insert(0, str(ROOT))
     from caserev.topology import service_classes
-    from services.kernel.broker import event_handler_queues
     from services.kernel.config import SERVICE_NAMES
     from services.kernel.events import Envelope, EventData
+    from services.kernel.handler_queues import event_handler_queues
 
     events: dict[str, Event] = {}
     problems: list[str] = []

@@ -9,7 +9,6 @@ publish (at migration time) and nameko's own declaration at start agree exactly.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 from collections.abc import Iterable, Iterator
@@ -76,30 +75,13 @@ def dead_letter_queue() -> Queue:
     return Queue(DEAD_LETTER_QUEUE, durable=True)
 
 
-def event_handler_queues(service_cls: Any) -> list[Queue]:
-    """Every event-handler queue a nameko service class will consume from."""
-    from services.kernel.entrypoints import EventHandler
-
-    queues = []
-    for method_name, method in inspect.getmembers(service_cls, inspect.isfunction):
-        for entrypoint in getattr(method, "nameko_entrypoints", ()):
-            if isinstance(entrypoint, EventHandler):
-                queues.append(
-                    handler_queue(
-                        entrypoint.source_service, entrypoint.event_type, service_cls.name, method_name
-                    )
-                )
-    return queues
-
-
 def declare_topology(
-    connection: Connection, service_classes: Iterable[Any], other_sources: Iterable[str] = ()
+    connection: Connection, sources: Iterable[str], handler_queues: Iterable[Queue]
 ) -> list[str]:
-    """Declare exchanges and handler queues before anything is published, so no event is dropped.
-
-    `other_sources` publish events without a service class of their own (the gateway's `identity`): their
-    exchanges are declared too. Returns the names of the queues declared.
-    """
+    """Declare, before anything is published so that no event is dropped: the retry and dead-letter queues,
+    the event exchange of every source that publishes (each service, and the gateway's `identity`), and every
+    handler queue (services/kernel/handler_queues.py finds them on the service classes). Returns the names
+    of the queues declared."""
     declared = []
     with connection.channel() as channel:
         for queue in (retry_queue(), dead_letter_queue()):
@@ -107,13 +89,11 @@ def declare_topology(
             declared.append(queue.name)
         for retired in RETIRED_QUEUES:
             channel.queue_delete(retired)
-        for service_cls in service_classes:
-            event_exchange(service_cls.name).bind(channel).declare()
-            for queue in event_handler_queues(service_cls):
-                queue.bind(channel).declare()
-                declared.append(queue.name)
-        for source in other_sources:
+        for source in sources:
             event_exchange(source).bind(channel).declare()
+        for queue in handler_queues:
+            queue.bind(channel).declare()
+            declared.append(queue.name)
     return declared
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from nameko.extensions import DependencyProvider
 from prometheus_client import REGISTRY, make_wsgi_app
 
+from services.kernel.config import metrics_port
 from services.kernel.metrics import ENTRYPOINT_CALLS, ENTRYPOINT_LATENCY
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,6 @@ class Metrics(DependencyProvider):
         self._server: Any = None
 
     def setup(self) -> None:
-        from services.kernel.config import metrics_port
-
         if self.port is None:
             self.port = metrics_port(self.container.service_name)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from services.analytics.service import AnalyticsService
-from services.kernel.broker import event_handler_queues, handler_queue
+from services.kernel.broker import handler_queue
 from services.kernel.entrypoints import EventHandler
+from services.kernel.handler_queues import event_handler_queues
 from services.notifications.service import NotificationsService
 
 

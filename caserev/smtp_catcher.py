@@ -1,56 +1,19 @@
 """A real SMTP server for local use and tests: it accepts every message and keeps it in a maildir,
-which the demo's "Caught e-mail" page lists. In production the services send to any relay instead."""
+which the demo's "Caught e-mail" page lists (gateway/caught_mail.py reads it; its names are offered here
+too). In production the services send to any relay instead."""
 
 from __future__ import annotations
 
-import mailbox
 import signal
 import threading
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
 
+from gateway.caught_mail import CaughtMessage, caught_messages
 
-@dataclass(frozen=True)
-class CaughtMessage:
-    """A message the catcher kept."""
-
-    key: str
-    received_at: datetime
-    sender: str
-    recipients: str
-    subject: str
-    message_id: str
-    body: str
-
-
-def caught_messages(maildir: str | Path, limit: int = 200) -> list[CaughtMessage]:
-    """Messages in the maildir, newest first."""
-    path = Path(maildir)
-    if not (path / "new").exists():
-        return []
-    box = mailbox.Maildir(path, create=False)
-    messages = []
-    for key, message in box.items():
-        payload = message.get_payload(decode=True) if not message.is_multipart() else b""
-        messages.append(
-            CaughtMessage(
-                key=key,
-                received_at=datetime.fromtimestamp(message.get_date(), UTC),
-                sender=str(message["From"] or ""),
-                recipients=str(message["To"] or ""),
-                subject=str(message["Subject"] or ""),
-                message_id=str(message["Message-ID"] or ""),
-                body=(payload or b"").decode("utf-8", "replace")
-                if isinstance(payload, bytes)
-                else str(payload),
-            )
-        )
-    messages.sort(key=lambda m: m.received_at, reverse=True)
-    return messages[:limit]
+__all__ = ["CaughtMessage", "caught_messages", "serve"]
 
 
 def serve(host: str, port: int, maildir: str) -> None:

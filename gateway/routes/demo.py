@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from caserev.smtp_catcher import caught_messages
+from gateway.caught_mail import caught_messages
 from gateway.deps import render
 from services.kernel.config import gateway_settings
 

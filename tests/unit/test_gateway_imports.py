@@ -38,3 +38,16 @@ def test_the_gateways_contract_imports_nothing_of_the_gateway_but_itself() -> No
         if module.split(".")[0] in {"sqlalchemy", "psycopg2", "aio_pika", "kombu", "nameko", "fastapi"}
     ]
     assert not found, "services import gateway/contract.py without the gateway:\n" + "\n".join(found)
+
+
+def test_no_module_of_the_gateway_imports_the_operators_command() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in sorted(GATEWAY.rglob("*.py"))
+        for line, module in imported_modules(path)
+        if module.split(".")[0] == "caserev"
+    ]
+    assert not found, (
+        "the gateway must not depend on caserev (the operator's command): move what it needs into a module"
+        " the gateway owns, or the kernel:\n" + "\n".join(sorted(set(found)))
+    )

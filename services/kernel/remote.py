@@ -1,0 +1,215 @@
+"""Typed calls across the bus: a service's contract declares its RPCs, and both ends keep to the declaration.
+
+A contract declares its service's RPCs as a subclass of `Remote` with one `async def` stub per RPC, typed:
+the caller (`caller: Actor`) first unless the RPC is public, then its arguments (pydantic models or plain
+types), and its result. The service implements each as a plain method with the same signature, decorated
+with the kernel's `rpc`. Across the hop:
+
+- the caller's client (`Forms.client(transport)`, typed as the contract class, so mypy checks each call)
+  turns the arguments into JSON by their annotations and the answer back into the declared result type;
+- the service's entrypoint checks the arguments against the method's annotations before any work, and
+  turns the method's result into JSON by its return annotation, so no method body validates or dumps.
+
+The wire stays nameko's (`{"args": [...], "kwargs": {...}}` on `nameko-rpc`, routing key
+`service.method`), so a plain nameko client still works.
+
+Status: the mechanism and its unit tests (tests/unit/test_remote.py). The services' entrypoints and the
+gateway's calls are not yet moved onto it (issue "One shape for every service"): until they are, the
+kernel's `rpc` is nameko's and the gateway calls `RpcClient.call` by name.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Protocol, TypeVar, get_args, get_origin
+from uuid import UUID
+
+from pydantic import BeforeValidator, TypeAdapter, ValidationError
+
+from services.kernel.errors import InvalidRequest, NotFound
+
+CALLER = "caller"
+
+R = TypeVar("R", bound="Remote")
+
+Problems = Callable[[ValidationError], list[dict[str, str]]]
+
+
+def generic_problems(error: ValidationError) -> list[dict[str, str]]:
+    """One problem per field in the validator's own words (never the value given)."""
+    return [
+        {
+            "field": ".".join(str(part) for part in item["loc"]) or "request",
+            "message": str(item["msg"]).removeprefix("Value error, "),
+        }
+        for item in error.errors()
+    ]
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Annotation metadata: how an argument that does not validate is refused (`Annotated[T, Refused(...)]`).
+
+    `what` starts the message ("The share has problems"); `problems` words each field's problem (a
+    service's forms have their own plain words). Without it: "The request has problems", generic words.
+    """
+
+    what: str = "The request"
+    problems: Problems | None = None
+
+
+def found_by_id(what: str) -> BeforeValidator:
+    """Annotation metadata for an id argument: one that is not an id at all reads as "No such <what>",
+    exactly as an id of nothing does, so a caller learns nothing from the difference."""
+
+    def parsed(value: Any) -> Any:
+        if isinstance(value, UUID):
+            return value
+        try:
+            return UUID(str(value))
+        except ValueError:
+            raise NotFound(f"No such {what}") from None
+
+    return BeforeValidator(parsed)
+
+
+class Transport(Protocol):
+    """What a typed client sends through: the gateway's asyncio RPC client, or any with this call."""
+
+    def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Awaitable[Any]: ...
+
+
+class Remote:
+    """Base of a contract's RPC declarations. Subclass it, set `service`, declare `async def` stubs."""
+
+    service: ClassVar[str]
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    @classmethod
+    def client(cls: type[R], transport: Transport) -> R:
+        """A client of the service through `transport`, typed as this contract."""
+        return typing.cast(R, _client_class(typing.cast(Hashable, cls))(transport))
+
+    @classmethod
+    def declared(cls) -> dict[str, Callable[..., Any]]:
+        """The RPCs this contract declares, by name."""
+        return {
+            name: member
+            for klass in reversed(cls.__mro__)
+            if issubclass(klass, Remote) and klass is not Remote
+            for name, member in vars(klass).items()
+            if not name.startswith("_") and inspect.iscoroutinefunction(member)
+        }
+
+
+@functools.cache
+def _client_class(contract: Any) -> type[Remote]:
+    methods = {
+        name: _client_method(contract.service, name, stub) for name, stub in contract.declared().items()
+    }
+    return type(f"{contract.__name__}Client", (contract,), methods)
+
+
+def _client_method(service: str, name: str, stub: Callable[..., Any]) -> Callable[..., Any]:
+    marshal = Marshal.of(stub)
+
+    @functools.wraps(stub)
+    async def call(self: Remote, *args: Any, **kwargs: Any) -> Any:
+        sent_args, sent_kwargs = marshal.outgoing(args, kwargs)
+        answer = await self._transport.call(service, name, *sent_args, **sent_kwargs)
+        return marshal.result.validate_python(answer)
+
+    return call
+
+
+class Marshal:
+    """A method's arguments and result as its annotations say: checked on the way in, JSON on the way out."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.name = function.__name__
+        self.signature = inspect.signature(function)
+        hints = typing.get_type_hints(function, include_extras=True)
+        self.parameters = [p for p in self.signature.parameters.values() if p.name != "self"]
+        missing = [p.name for p in self.parameters if p.name not in hints] + (
+            [] if "return" in hints else ["return"]
+        )
+        if missing:
+            raise TypeError(f"{function.__qualname__} must annotate {', '.join(missing)}")
+        self.adapters = {p.name: TypeAdapter(hints[p.name]) for p in self.parameters}
+        self.refusals = {p.name: _refusal(hints[p.name]) for p in self.parameters}
+        self.result: TypeAdapter[Any] = TypeAdapter(hints["return"])
+
+    @staticmethod
+    @functools.cache
+    def of(function: Callable[..., Any]) -> Marshal:
+        return Marshal(function)
+
+    def incoming(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> inspect.BoundArguments:
+        """The arguments as their declared types; InvalidRequest naming each field that is not right."""
+        try:
+            bound = self.signature.bind(None, *args, **kwargs)
+        except TypeError as exc:
+            raise InvalidRequest(f"The call to {self.name} does not fit its declaration: {exc}") from None
+        for name, value in list(bound.arguments.items()):
+            if name == "self":
+                continue
+            try:
+                bound.arguments[name] = self.adapters[name].validate_python(value)
+            except ValidationError as exc:
+                refusal = self.refusals[name]
+                words = refusal.problems or generic_problems
+                problems = [_under(name, problem) for problem in words(exc)]
+                raise InvalidRequest(f"{refusal.what} has problems", problems=problems) from None
+        return bound
+
+    def outgoing(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+        """The arguments as JSON by their declared types; the caller (an Actor) as it is, for the seal."""
+        bound = self.signature.bind(None, *args, **kwargs)
+        sent = []
+        for parameter in self.parameters:
+            if parameter.name not in bound.arguments:
+                break  # defaults are the service's to apply
+            value = bound.arguments[parameter.name]
+            sent.append(
+                value
+                if parameter.name == CALLER
+                else self.adapters[parameter.name].dump_python(value, mode="json")
+            )
+        return sent, {}
+
+    def answer(self, value: Any) -> Any:
+        """The method's result as JSON by its return annotation (a stored JSON result passes the same way)."""
+        return self.result.dump_python(self.result.validate_python(value), mode="json")
+
+
+def _refusal(hint: Any) -> Refused:
+    if get_origin(hint) is Annotated:
+        for extra in get_args(hint)[1:]:
+            if isinstance(extra, Refused):
+                return extra
+    return Refused()
+
+
+def _under(name: str, problem: dict[str, str]) -> dict[str, str]:
+    """A problem of a whole-command argument keeps its field's name; a plain argument is named itself."""
+    return problem if problem.get("field") not in (None, "", "request") else {**problem, "field": name}
+
+
+def typed(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The service method, checking its arguments against its annotations and answering in JSON."""
+
+    @functools.wraps(function)
+    def entry(self: Any, *args: Any, **kwargs: Any) -> Any:
+        marshal = Marshal.of(function)
+        bound = marshal.incoming(args, kwargs)
+        bound.arguments["self"] = self
+        return marshal.answer(function(*bound.args, **bound.kwargs))
+
+    entry.__wrapped_rpc__ = function  # type: ignore[attr-defined]
+    return entry

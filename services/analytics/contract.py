@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+
+from services.kernel.identity import Actor
+from services.kernel.remote import Refused, RemoteService
 
 SERVICE = "analytics"
 
@@ -20,3 +24,25 @@ class ReviewCount(BaseModel):
     review_type: str
     stage: str
     count: int
+
+
+def _give_a_partnership_id(error: ValidationError) -> list[dict[str, str]]:
+    return [{"field": "partnership_id", "message": "Give a partnership id"}]
+
+
+class Analytics(RemoteService):
+    """Read models built from every event: aggregated figures only, never a case's details.
+
+    The service implements each with the same signature (services/analytics/service.py); the gateway calls
+    them through `Analytics.client(rpc)`. tests/unit/test_contracts.py proves the two agree.
+    """
+
+    service = SERVICE
+
+    async def review_counts(
+        self,
+        actor: Actor,
+        partnership_id: Annotated[UUID | None, Refused("The partnership", _give_a_partnership_id)] = None,
+    ) -> list[ReviewCount]:
+        """Reviews by type and stage, for one partnership or summed over all the caller may see."""
+        raise NotImplementedError

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import inspect
 import logging
+import typing
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +25,7 @@ from services.kernel.broker import DEAD_LETTER_QUEUE, RETRY_EXCHANGE, handler_qu
 from services.kernel.config import get_settings
 from services.kernel.errors import CaseReviewError, Forbidden
 from services.kernel.metrics import DEAD_LETTERS, EVENT_RETRIES, UNSEALED_CALLS
+from services.kernel.remote import Marshal, typed
 from services.kernel.unit_of_work import finish_units_of_work
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,9 @@ class Rpc(NamekoRpc):
     Deny by default: the method's first parameter is `actor`, and a call runs only if that caller carries
     the gateway's seal for this very method (caller_seal.py); the method then gets the actor without it.
     Only a method declared `@rpc(public=True)` (nothing about any case) takes no caller.
+
+    Use it as `@rpc` from this module: the method is wrapped with remote.typed, so it gets its arguments as
+    its annotations (its contract's declaration) say, checked before any work, and answers JSON.
     """
 
     def __init__(
@@ -46,6 +52,8 @@ class Rpc(NamekoRpc):
 
     def setup(self) -> None:
         self.check_takes_caller()
+        method = getattr(self.container.service_cls, self.method_name)
+        Marshal.of(getattr(method, "__wrapped_rpc__", method))  # a method not fully annotated must not start
         if not self.public:
             caller_seal.verify_key()  # a service without its verify key must not start
         super().setup()
@@ -155,7 +163,18 @@ class EventHandler(NamekoEventHandler):
         log.error("event on %s failed %d times: moved to %s", self.queue.name, attempts, DEAD_LETTER_QUEUE)
 
 
-rpc = Rpc.decorator
+def rpc(method: Callable[..., Any] | None = None, *, public: bool = False) -> Any:
+    """Declare a service method an RPC: `@rpc`, or `@rpc(public=True)` for one that takes no caller.
+
+    The method is wrapped with remote.typed (arguments checked and answer serialised by its annotations).
+    """
+
+    def declare(function: Callable[..., Any]) -> Callable[..., Any]:
+        return typing.cast(Callable[..., Any], Rpc.decorator(public=public)(typed(function)))
+
+    return declare(method) if method is not None else declare
+
+
 event_handler = EventHandler.decorator
 
 __all__ = ["event_handler", "rpc", "timer"]

@@ -1,7 +1,7 @@
 """Typed calls across the bus: a service's contract declares its RPCs, and both ends keep to the declaration.
 
 A contract declares its service's RPCs as a subclass of `Remote` with one `async def` stub per RPC, typed:
-the caller (`caller: Actor`) first unless the RPC is public, then its arguments (pydantic models or plain
+the caller (`actor: Actor`) first unless the RPC is public, then its arguments (pydantic models or plain
 types), and its result. The service implements each as a plain method with the same signature, decorated
 with the kernel's `rpc`. Across the hop:
 
@@ -13,9 +13,8 @@ with the kernel's `rpc`. Across the hop:
 The wire stays nameko's (`{"args": [...], "kwargs": {...}}` on `nameko-rpc`, routing key
 `service.method`), so a plain nameko client still works.
 
-Status: the mechanism and its unit tests (tests/unit/test_remote.py). The services' entrypoints and the
-gateway's calls are not yet moved onto it (issue "One shape for every service"): until they are, the
-kernel's `rpc` is nameko's and the gateway calls `RpcClient.call` by name.
+The kernel's `rpc` entrypoint (entrypoints.py) wraps every service method with `typed`; a contract test
+(tests/unit/test_contracts.py) proves each service implements exactly what its contract declares.
 """
 
 from __future__ import annotations
@@ -31,10 +30,10 @@ from uuid import UUID
 from pydantic import BeforeValidator, TypeAdapter, ValidationError
 
 from services.kernel.errors import InvalidRequest, NotFound
-
-CALLER = "caller"
+from services.kernel.identity import Actor
 
 R = TypeVar("R", bound="Remote")
+T = TypeVar("T")
 
 Problems = Callable[[ValidationError], list[dict[str, str]]]
 
@@ -78,9 +77,12 @@ def found_by_id(what: str) -> BeforeValidator:
 
 
 class Transport(Protocol):
-    """What a typed client sends through: the gateway's asyncio RPC client, or any with this call."""
+    """What a typed client sends through: the gateway's asyncio RPC client, or any with this call.
 
-    def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Awaitable[Any]: ...
+    `timeout` (seconds) is the transport's own; None means its default.
+    """
+
+    def call(self, service: str, method: str, *args: Any, timeout: float | None = None) -> Awaitable[Any]: ...
 
 
 class Remote:
@@ -88,13 +90,14 @@ class Remote:
 
     service: ClassVar[str]
 
-    def __init__(self, transport: Transport) -> None:
+    def __init__(self, transport: Transport, timeout: float | None = None) -> None:
         self._transport = transport
+        self._timeout = timeout
 
     @classmethod
-    def client(cls: type[R], transport: Transport) -> R:
-        """A client of the service through `transport`, typed as this contract."""
-        return typing.cast(R, _client_class(typing.cast(Hashable, cls))(transport))
+    def client(cls: type[R], transport: Transport, *, timeout: float | None = None) -> R:
+        """A client of the service through `transport`, typed as this contract (`timeout`: each call's)."""
+        return typing.cast(R, _client_class(typing.cast(Hashable, cls))(transport, timeout))
 
     @classmethod
     def declared(cls) -> dict[str, Callable[..., Any]]:
@@ -121,8 +124,9 @@ def _client_method(service: str, name: str, stub: Callable[..., Any]) -> Callabl
 
     @functools.wraps(stub)
     async def call(self: Remote, *args: Any, **kwargs: Any) -> Any:
-        sent_args, sent_kwargs = marshal.outgoing(args, kwargs)
-        answer = await self._transport.call(service, name, *sent_args, **sent_kwargs)
+        sent_args, _ = marshal.outgoing(args, kwargs)
+        options = {} if self._timeout is None else {"timeout": self._timeout}
+        answer = await self._transport.call(service, name, *sent_args, **options)
         return marshal.result.validate_python(answer)
 
     return call
@@ -142,6 +146,8 @@ class Marshal:
         if missing:
             raise TypeError(f"{function.__qualname__} must annotate {', '.join(missing)}")
         self.adapters = {p.name: TypeAdapter(hints[p.name]) for p in self.parameters}
+        # The caller travels as it is: the transport seals it for this very method.
+        self.callers = {p.name for p in self.parameters if hints[p.name] is Actor}
         self.refusals = {p.name: _refusal(hints[p.name]) for p in self.parameters}
         self.result: TypeAdapter[Any] = TypeAdapter(hints["return"])
 
@@ -150,8 +156,13 @@ class Marshal:
     def of(function: Callable[..., Any]) -> Marshal:
         return Marshal(function)
 
-    def incoming(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> inspect.BoundArguments:
-        """The arguments as their declared types; InvalidRequest naming each field that is not right."""
+    def incoming(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], context: dict[str, Any] | None = None
+    ) -> inspect.BoundArguments:
+        """The arguments as their declared types; InvalidRequest naming each field that is not right.
+
+        `context` reaches the contract's validators (pydantic's validation context): what only the service
+        knows, such as the review types it offers."""
         try:
             bound = self.signature.bind(None, *args, **kwargs)
         except TypeError as exc:
@@ -160,7 +171,7 @@ class Marshal:
             if name == "self":
                 continue
             try:
-                bound.arguments[name] = self.adapters[name].validate_python(value)
+                bound.arguments[name] = self.adapters[name].validate_python(value, context=context)
             except ValidationError as exc:
                 refusal = self.refusals[name]
                 words = refusal.problems or generic_problems
@@ -178,14 +189,48 @@ class Marshal:
             value = bound.arguments[parameter.name]
             sent.append(
                 value
-                if parameter.name == CALLER
+                if parameter.name in self.callers
                 else self.adapters[parameter.name].dump_python(value, mode="json")
             )
         return sent, {}
 
     def answer(self, value: Any) -> Any:
-        """The method's result as JSON by its return annotation (a stored JSON result passes the same way)."""
+        """The result as JSON by the return annotation; an answer given before passes as it was sent."""
+        if isinstance(value, AnsweredBefore):
+            return value.sent
         return self.result.dump_python(self.result.validate_python(value), mode="json")
+
+
+@dataclass(frozen=True)
+class AnsweredBefore:
+    """The JSON a command answered the first time (a repeated idempotency key): sent again unchanged."""
+
+    sent: Any
+
+
+def answered_before(sent: Any) -> Any:
+    """What a method returns to repeat its first answer (typed Any so it stands for any declared result)."""
+    return AnsweredBefore(sent)
+
+
+class RemoteService(Remote):
+    """What every service answers: its contract subclasses this."""
+
+    async def health(self) -> dict[str, Any]:
+        """Whether the service reaches its own schema, and its outbox backlog (public: no caller)."""
+        raise NotImplementedError
+
+
+def run_at_once(call: Awaitable[T]) -> T:
+    """The result of a call through a transport that answers without waiting (a blocking transport in a
+    script, such as the demo's seeding): no event loop is needed for a coroutine that never suspends."""
+    coroutine = typing.cast(Any, call)
+    try:
+        coroutine.send(None)
+    except StopIteration as finished:
+        return typing.cast(T, finished.value)
+    coroutine.close()
+    raise RuntimeError("the transport suspended: use an event loop for an asynchronous transport")
 
 
 def _refusal(hint: Any) -> Refused:
@@ -201,13 +246,22 @@ def _under(name: str, problem: dict[str, str]) -> dict[str, str]:
     return problem if problem.get("field") not in (None, "", "request") else {**problem, "field": name}
 
 
+def _validation_context(service: Any) -> dict[str, Any] | None:
+    """The service's `validation_context()` (a static method a service may declare), or None."""
+    provider = getattr(type(service), "validation_context", None)
+    return provider() if callable(provider) else None
+
+
 def typed(function: Callable[..., Any]) -> Callable[..., Any]:
-    """The service method, checking its arguments against its annotations and answering in JSON."""
+    """The service method, checking its arguments against its annotations and answering in JSON.
+
+    A service class may declare `validation_context = staticmethod(...)` returning what its contract's
+    validators need to know (pydantic's validation context)."""
 
     @functools.wraps(function)
     def entry(self: Any, *args: Any, **kwargs: Any) -> Any:
         marshal = Marshal.of(function)
-        bound = marshal.incoming(args, kwargs)
+        bound = marshal.incoming(args, kwargs, _validation_context(self))
         bound.arguments["self"] = self
         return marshal.answer(function(*bound.args, **bound.kwargs))
 

@@ -4,12 +4,15 @@ rules and what was sent, account e-mail, and the events it publishes."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from services.kernel.data_protection import PersonQuery, PersonRecord
 from services.kernel.events import EventData
+from services.kernel.identity import Actor
+from services.kernel.remote import Refused, RemoteService, found_by_id
 
 SERVICE = "notifications"
 
@@ -207,3 +210,73 @@ class AccountEmail(BaseModel):
         if value is not None and any(ord(ch) < 32 for ch in value):
             raise ValueError("Must be a single line of text")
         return value
+
+
+RecordId = Annotated[UUID, found_by_id("record")]
+
+
+class Notifications(RemoteService):
+    """Everything sent to a person: the notification centre, choices, rules, the delivery log, account e-mail.
+
+    The service implements each with the same signature (services/notifications/service.py); the gateway
+    calls them through `Notifications.client(rpc)`. tests/unit/test_contracts.py proves the two agree.
+    """
+
+    service = SERVICE
+
+    async def send_account_email(
+        self,
+        actor: Actor,
+        message: Annotated[AccountEmail, Refused("The e-mail")],
+        idempotency_key: str | None = None,
+    ) -> str:
+        """E-mail a person about their account (the system only); returns the e-mail's id."""
+        raise NotImplementedError
+
+    async def records_about_person(
+        self, actor: Actor, person: Annotated[PersonQuery, Refused("The person")]
+    ) -> list[PersonRecord]:
+        """Data protection: every notifications record about a person (the data protection officer only)."""
+        raise NotImplementedError
+
+    async def inbox(self, actor: Actor, limit: int = 50) -> Inbox:
+        """The caller's notification centre: the unread count and the newest messages."""
+        raise NotImplementedError
+
+    async def unread_count(self, actor: Actor) -> int:
+        """How many of the caller's messages are unread."""
+        raise NotImplementedError
+
+    async def mark_read(self, actor: Actor, request: Annotated[MarkRead, Refused("The request")]) -> int:
+        """Mark some of the caller's messages read, or all of them; returns the unread count left."""
+        raise NotImplementedError
+
+    async def preferences(self, actor: Actor) -> Preferences:
+        """The caller's choice of immediate e-mail or daily digest for each kind of message."""
+        raise NotImplementedError
+
+    async def set_preferences(
+        self, actor: Actor, request: Annotated[SetPreferences, Refused("Your choices")]
+    ) -> Preferences:
+        """Change the caller's choices (statutory and urgent kinds stay immediate)."""
+        raise NotImplementedError
+
+    async def rules(self, actor: Actor, partnership_id: RecordId) -> list[RuleSetting]:
+        """The partnership's notification rules as it has set them, with why any is not active."""
+        raise NotImplementedError
+
+    async def set_rule(self, actor: Actor, request: Annotated[SetRule, Refused("The rule")]) -> RuleSetting:
+        """Change one rule's days or switch a non-statutory rule off (the business manager only)."""
+        raise NotImplementedError
+
+    async def delivery_log(
+        self, actor: Actor, query: Annotated[DeliveryQuery, Refused("The query")]
+    ) -> list[Delivery]:
+        """What was sent to whom, and what became of it (the business manager only)."""
+        raise NotImplementedError
+
+    async def send_again(
+        self, actor: Actor, delivery_id: RecordId, idempotency_key: str | None = None
+    ) -> str:
+        """Send a failed or uncertain e-mail again, as a new e-mail; returns its id."""
+        raise NotImplementedError

@@ -52,8 +52,7 @@ class Rpc(NamekoRpc):
 
     def setup(self) -> None:
         self.check_takes_caller()
-        method = getattr(self.container.service_cls, self.method_name)
-        Marshal.of(getattr(method, "__wrapped_rpc__", method))  # a method not fully annotated must not start
+        self.check_annotated()
         if not self.public:
             caller_seal.verify_key()  # a service without its verify key must not start
         super().setup()
@@ -68,6 +67,12 @@ class Rpc(NamekoRpc):
                 f"{self.container.service_name}.{self.method_name} must take `actor` first, "
                 "or be declared @rpc(public=True)"
             )
+
+    def check_annotated(self) -> None:
+        """TypeError, at start, for a method whose arguments or result are not all annotated (its types
+        are how its arguments are checked and its answer written)."""
+        method = getattr(self.container.service_cls, self.method_name)
+        Marshal.of(getattr(method, "__wrapped_rpc__", method))
 
     def handle_message(self, body: Any, message: Any) -> None:
         if not self.public:

@@ -83,6 +83,7 @@ def claim(session: Session, now: datetime, batch: int) -> list[Claimed]:
 
 
 def record_sent(session: Session, email_id: UUID, now: datetime) -> None:
+    """The relay took the e-mail (one no longer `sending`, marked uncertain meanwhile, stays as it is)."""
     email = session.get(EmailRecord, email_id, with_for_update=True)
     if email is None or email.status != "sending":
         return

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select, update
@@ -32,6 +33,16 @@ class NotificationsRepository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    # ----------------------------------------------------------------------------- people, from identity
+
+    def learn_person(self, person: Mapping[str, Any]) -> None:
+        """Keep the latest of a person (an older change arriving late changes nothing)."""
+        engine.learn_person(self.session, person)
+
+    def learn_agency(self, agency: Mapping[str, Any]) -> None:
+        """Keep the latest name of an agency."""
+        engine.learn_agency(self.session, agency)
 
     # ------------------------------------------------------------------------- the notification centre
 

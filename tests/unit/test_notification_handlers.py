@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from gateway.contract import PersonChanged
 from services.kernel.errors import InvalidRequest, NotFound
-from services.kernel.events import EventData
+from services.kernel.events import Envelope, EventData
 from services.kernel.identity import Actor
 from services.notifications import domain
 from services.notifications.contract import MarkRead, NotificationsRead, SetPreferences, SetRule
-from services.notifications.handlers import centre, deliveries, rule_settings
+from services.notifications.handlers import centre, deliveries, intake, rule_settings
 from services.notifications.rule_book import RULES
 from services.notifications.unit_of_work import Unit
 
@@ -38,6 +39,10 @@ class FakeRepository:
     figures: dict[tuple[uuid.UUID, str], Any] = field(default_factory=dict)
     emails: dict[uuid.UUID, Any] = field(default_factory=dict)
     copies: list[Any] = field(default_factory=list)
+    people: list[dict[str, Any]] = field(default_factory=list)
+
+    def learn_person(self, person: dict[str, Any]) -> None:
+        self.people.append(person)
 
     def unread_count(self, user_id: uuid.UUID) -> int:
         return self.unread
@@ -79,6 +84,12 @@ class FakeKernelUnit:
     def __init__(self) -> None:
         self.emitted: list[tuple[EventData, uuid.UUID | None]] = []
         self.remembered: list[Any] = []
+        self.inbox: set[uuid.UUID] = set()
+
+    def first_delivery(self, envelope: Envelope) -> bool:
+        seen = envelope.event_id in self.inbox
+        self.inbox.add(envelope.event_id)
+        return not seen
 
     def emit(self, payload: EventData, *, partnership_id: Any = None, review_id: Any = None) -> None:
         self.emitted.append((payload, partnership_id))
@@ -155,6 +166,27 @@ def test_an_email_that_was_sent_is_not_sent_again():
     with pytest.raises(InvalidRequest):
         deliveries.send_again(unit, manager(), email.id, None)
     assert repository.copies == []
+
+
+def test_a_person_is_learnt_once_however_often_identitys_event_comes():
+    repository = FakeRepository()
+    unit, _ = unit_with(repository)
+    changed = PersonChanged(
+        user_id=PERSON,
+        partnership_id=PARTNERSHIP,
+        agency_id=None,
+        display_name="Morgan Test-Manager",
+        email="manager@test.example",
+        roles=["business_manager"],
+        active=True,
+        changed_at=datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+    )
+    event = Envelope.wrap(changed, partnership_id=PARTNERSHIP)
+    intake.learn_person(unit, event)
+    intake.learn_person(unit, event)
+    assert [(person["user_id"], person["roles"]) for person in repository.people] == [
+        (PERSON, ["business_manager"])
+    ]
 
 
 def test_the_repository_is_made_once_per_unit_and_only_when_a_handler_needs_it():

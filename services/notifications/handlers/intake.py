@@ -17,13 +17,13 @@ from services.notifications.unit_of_work import Unit
 def learn_person(unit: Unit, envelope: Envelope) -> None:
     """Keep the latest of a person: whom to write to, in which roles (identity owns people)."""
     if unit.first_delivery(envelope):
-        engine.learn_person(unit.session, envelope.payload(PersonChanged).model_dump())
+        unit.repository.learn_person(envelope.payload(PersonChanged).model_dump())
 
 
 def learn_agency(unit: Unit, envelope: Envelope) -> None:
     """Keep an agency's name, as messages about its returns say it."""
     if unit.first_delivery(envelope):
-        engine.learn_agency(unit.session, envelope.payload(AgencyChanged).model_dump())
+        unit.repository.learn_agency(envelope.payload(AgencyChanged).model_dump())
 
 
 def take_event(unit: Unit, envelope: Envelope) -> None:

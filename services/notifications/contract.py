@@ -212,7 +212,15 @@ class AccountEmail(BaseModel):
         return value
 
 
+# The RPCs' arguments as both ends annotate them (the service's methods use these very aliases, so that the
+# two signatures compare equal): the type, and how an argument that does not validate is refused.
 RecordId = Annotated[UUID, found_by_id("record")]
+AccountEmailArg = Annotated[AccountEmail, Refused("The e-mail")]
+PersonQueryArg = Annotated[PersonQuery, Refused("The person")]
+MarkReadArg = Annotated[MarkRead, Refused("The request")]
+SetPreferencesArg = Annotated[SetPreferences, Refused("Your choices")]
+SetRuleArg = Annotated[SetRule, Refused("The rule")]
+DeliveryQueryArg = Annotated[DeliveryQuery, Refused("The query")]
 
 
 class Notifications(RemoteService):
@@ -227,15 +235,13 @@ class Notifications(RemoteService):
     async def send_account_email(
         self,
         actor: Actor,
-        message: Annotated[AccountEmail, Refused("The e-mail")],
+        message: AccountEmailArg,
         idempotency_key: str | None = None,
     ) -> str:
         """E-mail a person about their account (the system only); returns the e-mail's id."""
         raise NotImplementedError
 
-    async def records_about_person(
-        self, actor: Actor, person: Annotated[PersonQuery, Refused("The person")]
-    ) -> list[PersonRecord]:
+    async def records_about_person(self, actor: Actor, person: PersonQueryArg) -> list[PersonRecord]:
         """Data protection: every notifications record about a person (the data protection officer only)."""
         raise NotImplementedError
 
@@ -247,7 +253,7 @@ class Notifications(RemoteService):
         """How many of the caller's messages are unread."""
         raise NotImplementedError
 
-    async def mark_read(self, actor: Actor, request: Annotated[MarkRead, Refused("The request")]) -> int:
+    async def mark_read(self, actor: Actor, request: MarkReadArg) -> int:
         """Mark some of the caller's messages read, or all of them; returns the unread count left."""
         raise NotImplementedError
 
@@ -255,9 +261,7 @@ class Notifications(RemoteService):
         """The caller's choice of immediate e-mail or daily digest for each kind of message."""
         raise NotImplementedError
 
-    async def set_preferences(
-        self, actor: Actor, request: Annotated[SetPreferences, Refused("Your choices")]
-    ) -> Preferences:
+    async def set_preferences(self, actor: Actor, request: SetPreferencesArg) -> Preferences:
         """Change the caller's choices (statutory and urgent kinds stay immediate)."""
         raise NotImplementedError
 
@@ -265,13 +269,11 @@ class Notifications(RemoteService):
         """The partnership's notification rules as it has set them, with why any is not active."""
         raise NotImplementedError
 
-    async def set_rule(self, actor: Actor, request: Annotated[SetRule, Refused("The rule")]) -> RuleSetting:
+    async def set_rule(self, actor: Actor, request: SetRuleArg) -> RuleSetting:
         """Change one rule's days or switch a non-statutory rule off (the business manager only)."""
         raise NotImplementedError
 
-    async def delivery_log(
-        self, actor: Actor, query: Annotated[DeliveryQuery, Refused("The query")]
-    ) -> list[Delivery]:
+    async def delivery_log(self, actor: Actor, query: DeliveryQueryArg) -> list[Delivery]:
         """What was sent to whom, and what became of it (the business manager only)."""
         raise NotImplementedError
 

@@ -23,6 +23,62 @@ def next_attempt(attempts: int, now: datetime) -> datetime | None:
     return now + timedelta(seconds=min(3600, 5 * 2 ** (attempts - 1)))
 
 
+class RuleChoice(Protocol):
+    """A partnership's own figure for a rule, as it was stored (models.RuleSettingRecord)."""
+
+    enabled: bool
+    days: int | None
+
+
+@dataclass(frozen=True)
+class Effective:
+    """A rule as a partnership has it: on or off, and its days."""
+
+    enabled: bool
+    days: int | None
+
+
+def effective(rule: Rule, choice: RuleChoice | None) -> Effective:
+    """The partnership's figure where it set one; a statutory rule is always on."""
+    if choice is None:
+        return Effective(enabled=True, days=rule.days)
+    days = choice.days if choice.days is not None else rule.days
+    return Effective(enabled=choice.enabled or rule.statutory, days=days)
+
+
+def rule_change_problems(rule: Rule, enabled: bool, days: int | None) -> list[dict[str, str]]:
+    """What is wrong with a partnership's change to a rule: a statutory alert stays on, and its days stay
+    within the rule's bounds (none: nothing wrong)."""
+    problems = []
+    if rule.statutory and not enabled:
+        problems.append({"field": "enabled", "message": "A statutory alert cannot be switched off"})
+    if days is not None:
+        if rule.bounds is None:
+            problems.append({"field": "days", "message": "This rule has no days to set"})
+        elif not rule.bounds[0] <= days <= rule.bounds[1]:
+            low, high = rule.bounds
+            problems.append(
+                {"field": "days", "message": f"Enter a number of working days from {low} to {high}"}
+            )
+    return problems
+
+
+def timing_problems(
+    kinds: Mapping[str, tuple[str, bool]], timings: Mapping[str, str]
+) -> list[dict[str, str]]:
+    """What is wrong with a person's choice of timings (`kinds`: each kind's label and whether its timing
+    is fixed, RuleBook.kinds): a kind that does not exist, or a statutory or urgent kind put in a digest."""
+    problems = []
+    for kind, timing in timings.items():
+        if kind not in kinds:
+            problems.append({"field": kind, "message": "There is no such kind of message"})
+        elif kinds[kind][1] and timing != "immediate":
+            problems.append(
+                {"field": kind, "message": f"{kinds[kind][0]}: always sent at once (statutory or urgent)"}
+            )
+    return problems
+
+
 @dataclass(frozen=True)
 class Letter:
     """The subject and plain-text body of one e-mail."""

@@ -1,4 +1,5 @@
-"""Storage of the notifications service: schema `notifications`, and the queries its entrypoints need."""
+"""Storage of the notifications service: schema `notifications`, and the queries its handlers and engine need
+(the handlers reach them through repository.py)."""
 
 from __future__ import annotations
 
@@ -249,3 +250,11 @@ def emails_to(session: Session, email: str, partnership_id: UUID | None) -> list
     if partnership_id is not None:
         query = query.where(EmailRecord.partnership_id == partnership_id)
     return list(session.scalars(query.order_by(EmailRecord.created_at)))
+
+
+def rule_settings(session: Session, partnership_id: UUID) -> dict[str, RuleSettingRecord]:
+    """A partnership's own figures for its rules, by rule code (a rule it never changed is absent)."""
+    rows = session.scalars(
+        select(RuleSettingRecord).where(RuleSettingRecord.partnership_id == partnership_id)
+    )
+    return {row.rule: row for row in rows}

@@ -161,6 +161,17 @@ def test_the_service_class_holds_entrypoints_only(name: str) -> None:
     )
 
 
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_declared_rpc_says_what_it_does(name: str) -> None:
+    contract = contract_of(name)
+    silent = sorted(
+        method for method, stub in contract.declared().items() if not (stub.__doc__ or "").strip()
+    )
+    assert not silent, (
+        f"give these RPCs of {contract.__name__} a docstring (what it answers, who may ask): {silent}"
+    )
+
+
 class Example(RemoteService):
     service = "example"
 

@@ -16,6 +16,8 @@ def actions_of_review(
     uow: UnitOfWork, actor: Actor, review_id: UUID, actions: ReviewActions | None = None
 ) -> list[ActionSummary]:
     """A review's actions, soonest due first, if the actor may see the review (policy); NotFound otherwise."""
+    # Before any read: refuse whom the review would not be shown to whichever partnership held it.
+    policy.check_may_see_review(actor, review_id, holder=None)
     held = (ActionTable(uow.session) if actions is None else actions).of_review(review_id)
     policy.check_may_see_review(actor, review_id, domain.holder(held))
     return [action.summary() for action in domain.in_order(held)]

@@ -16,6 +16,8 @@ def meetings_of_review(
     uow: UnitOfWork, actor: Actor, review_id: UUID, meetings: ReviewMeetings | None = None
 ) -> list[MeetingSummary]:
     """A review's meetings, soonest first, if the actor may see the review (policy); NotFound otherwise."""
+    # Before any read: refuse whom the review would not be shown to whichever partnership held it.
+    policy.check_may_see_review(actor, review_id, holder=None)
     held = (MeetingTable(uow.session) if meetings is None else meetings).of_review(review_id)
     policy.check_may_see_review(actor, review_id, domain.holder(held))
     return [meeting.summary() for meeting in domain.in_order(held)]

@@ -96,3 +96,12 @@ def test_the_health_rpc_still_answers() -> None:
     service = worker_factory(ActionsService)
     service.uow.session.execute.return_value.scalar_one.return_value = 0
     assert service.health() == {"service": "actions", "status": "ok", "database": "ok", "outbox_backlog": 0}
+
+
+def test_a_caller_who_could_see_no_review_is_refused_before_the_actions_are_read() -> None:
+    class Untouchable(FakeActions):
+        def of_review(self, review_id: UUID) -> list:  # type: ignore[override]
+            raise AssertionError("the policy must refuse before any read")
+
+    with pytest.raises(NotFound):
+        handlers.actions_of_review(None, actor("national_analyst", partnership=None), REVIEW, Untouchable())

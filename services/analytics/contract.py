@@ -30,6 +30,11 @@ def _give_a_partnership_id(error: ValidationError) -> list[dict[str, str]]:
     return [{"field": "partnership_id", "message": "Give a partnership id"}]
 
 
+# One partnership's figures, or None for figures summed over every partnership the caller may see. The
+# service's method takes this very alias, so the contract test finds the two annotations equal.
+PartnershipChoice = Annotated[UUID | None, Refused("The partnership", _give_a_partnership_id)]
+
+
 class Analytics(RemoteService):
     """Read models built from every event: aggregated figures only, never a case's details.
 
@@ -40,9 +45,11 @@ class Analytics(RemoteService):
     service = SERVICE
 
     async def review_counts(
-        self,
-        actor: Actor,
-        partnership_id: Annotated[UUID | None, Refused("The partnership", _give_a_partnership_id)] = None,
+        self, actor: Actor, partnership_id: PartnershipChoice = None
     ) -> list[ReviewCount]:
-        """Reviews by type and stage, for one partnership or summed over all the caller may see."""
+        """Reviews by type and stage, for one partnership or summed over all the caller may see.
+
+        Forbidden to anyone who may not see those figures (policy.visible_partnerships); a partnership id
+        that is not an id is refused as InvalidRequest naming `partnership_id`.
+        """
         raise NotImplementedError

@@ -1,4 +1,6 @@
-"""Storage of the analytics service: read models built from events (schema `analytics`), their queries."""
+"""Storage of the analytics service: read models built from events (schema `analytics`), their queries.
+
+The handlers reach these through repository.py."""
 
 from __future__ import annotations
 
@@ -37,8 +39,8 @@ def place_review(
 ) -> None:
     """Record that a review was at a stage as of a moment, unless a later event already placed it.
 
-    Events may arrive out of order (competing workers, retries, a replay from the dead letters): the one
-    that occurred last wins, whichever arrives last.
+    domain.Placement.supersedes, in one statement so that two workers placing the same review at once
+    cannot both win: the event that occurred last wins, whichever arrives last.
     """
     statement = insert(ReviewStageRecord).values(
         review_id=review_id, partnership_id=partnership_id, review_type=review_type, stage=stage, as_of=as_of

@@ -15,9 +15,12 @@ from services.kernel.unit_of_work import UnitOfWork
 def actions_of_review(
     uow: UnitOfWork, actor: Actor, review_id: UUID, actions: ReviewActions | None = None
 ) -> list[ActionSummary]:
-    """A review's actions, soonest due first, if the actor may see the review (policy); NotFound otherwise."""
+    """A review's actions, soonest due first: NotFound for a caller who could
+    see the review in no partnership; empty for one whose partnership does not hold it (policy)."""
     # Before any read: refuse whom the review would not be shown to whichever partnership held it.
     policy.check_may_see_review(actor, review_id, holder=None)
     held = (ActionTable(uow.session) if actions is None else actions).of_review(review_id)
-    policy.check_may_see_review(actor, review_id, domain.holder(held))
+    if not policy.may_see_review(actor, review_id, domain.holder(held)):
+        # Another partnership's review reads exactly as one with no actions here: its existence is not told.
+        return []
     return [action.summary() for action in domain.in_order(held)]

@@ -4,8 +4,8 @@ Deny by default, from the caller's partnership, roles and review memberships (th
 as the forms service decides who reads a review. A review the caller may not see is not found.
 
 The service knows which partnership holds a review from the review's actions; until it keeps its own copy
-of reviews (from forms' events), a review with no actions here is answered, empty, to whoever could see it
-by their roles, and a partnership a review is shared with does not see its actions.
+of reviews (from forms' events), a review whose actions another partnership holds reads as one with none
+(so the answer never tells that a review exists), and a partnership a review is shared with sees none.
 """
 
 from __future__ import annotations

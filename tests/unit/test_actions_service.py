@@ -63,9 +63,7 @@ def test_whoever_may_see_the_review_gets_its_actions_soonest_due_first_and_undat
 @pytest.mark.parametrize(
     "caller",
     [
-        actor("business_manager", partnership=OTHER),
         actor("agency_lead"),  # not a member of this review
-        actor("subgroup_member", partnership=OTHER, reviews=(REVIEW,)),
         actor("regional_analyst", partnership=None),
         actor("national_analyst", partnership=None),
         actor("partnership_admin"),
@@ -105,3 +103,16 @@ def test_a_caller_who_could_see_no_review_is_refused_before_the_actions_are_read
 
     with pytest.raises(NotFound):
         handlers.actions_of_review(None, actor("national_analyst", partnership=None), REVIEW, Untouchable())
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [
+        actor("business_manager", partnership=OTHER),
+        actor("subgroup_member", partnership=OTHER, reviews=(REVIEW,)),
+    ],
+)
+def test_another_partnerships_review_reads_as_one_with_nothing_here(caller: Actor) -> None:
+    held = handlers.actions_of_review(None, caller, REVIEW, FakeActions(*ASKED))
+    nothing = handlers.actions_of_review(None, caller, REVIEW, FakeActions())
+    assert held == nothing == []

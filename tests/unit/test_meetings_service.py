@@ -61,9 +61,7 @@ def test_whoever_may_see_the_review_gets_its_meetings_soonest_first(caller: Acto
 @pytest.mark.parametrize(
     "caller",
     [
-        actor("business_manager", partnership=OTHER),
         actor("agency_lead"),  # not a member of this review
-        actor("subgroup_member", partnership=OTHER, reviews=(REVIEW,)),
         actor("regional_analyst", partnership=None),
         actor("national_analyst", partnership=None),
         actor("partnership_admin"),
@@ -103,3 +101,16 @@ def test_a_caller_who_could_see_no_review_is_refused_before_the_meetings_are_rea
 
     with pytest.raises(NotFound):
         handlers.meetings_of_review(None, actor("national_analyst", partnership=None), REVIEW, Untouchable())
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [
+        actor("business_manager", partnership=OTHER),
+        actor("subgroup_member", partnership=OTHER, reviews=(REVIEW,)),
+    ],
+)
+def test_another_partnerships_review_reads_as_one_with_nothing_here(caller: Actor) -> None:
+    held = handlers.meetings_of_review(None, caller, REVIEW, FakeMeetings(*ASKED))
+    nothing = handlers.meetings_of_review(None, caller, REVIEW, FakeMeetings())
+    assert held == nothing == []

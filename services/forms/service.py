@@ -584,7 +584,7 @@ class FormsService(ServiceBase):
         if completed_on is not None:
             policy.check_may_record_earlier(caller)
             earlier = domain.recorded_at(
-                validated(EarlierCompletion, {"completed_on": completed_on}, "The date")
+                validated(EarlierCompletion, {"completed_on": completed_on}, "The date").completed_on
             )
         command_once = self.uow.idempotent(
             "complete_step",
@@ -811,7 +811,9 @@ class FormsService(ServiceBase):
         now = datetime.now(UTC)
         if submitted_on is not None:
             policy.check_may_record_earlier(caller)
-            now = domain.recorded_at(validated(EarlierCompletion, {"completed_on": submitted_on}, "The date"))
+            now = domain.recorded_at(
+                validated(EarlierCompletion, {"completed_on": submitted_on}, "The date").completed_on
+            )
         state = _state(session, review)
         today = today_in_england()
         before = domain.plan(state, today)

@@ -35,7 +35,6 @@ from services.forms.domain.reviews import (
     check_deadline_figures,
     figures_for,
     open_review,
-    open_review_command,
     review_type,
     share_review,
     start_of_day,
@@ -53,13 +52,11 @@ from services.forms.domain.state import (
 )
 from services.forms.domain.steps import (
     Completion,
-    checked,
     complete,
     complete_step,
     deadline_changes,
     form_answers,
     invited_agencies,
-    problems_of,
     save_step,
 )
 
@@ -80,7 +77,6 @@ __all__ = [
     "ask_another_agency",
     "check_deadline_figures",
     "check_may_amend",
-    "checked",
     "complete",
     "complete_step",
     "deadline_changes",
@@ -91,11 +87,9 @@ __all__ = [
     "invited_agencies",
     "nil_return",
     "open_review",
-    "open_review_command",
     "pause_clock",
     "plan",
     "prefill",
-    "problems_of",
     "recorded_at",
     "request_returns",
     "return_extended",

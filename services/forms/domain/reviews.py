@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
 from uuid import UUID
 
 from services.forms import policy
@@ -18,7 +17,7 @@ from services.forms.contract import (
 )
 from services.forms.definitions import ReviewTypeDef, review_types
 from services.kernel.calendar import ENGLAND
-from services.kernel.errors import InvalidRequest, validated
+from services.kernel.errors import InvalidRequest
 from services.kernel.events import EventData
 from services.kernel.identity import Actor
 
@@ -36,20 +35,6 @@ UNKNOWN_REVIEW_TYPE = {
     "message": "Select the type of review",
     "type": "unknown_review_type",
 }
-
-
-def open_review_command(payload: Any) -> OpenReview:
-    """The command to open a review, or InvalidRequest listing every problem, an unknown type among them."""
-    try:
-        command = validated(OpenReview, payload)
-    except InvalidRequest as refused:
-        named = {problem["field"] for problem in refused.problems}
-        unknown = isinstance(payload, dict) and isinstance(payload.get("review_type"), str)
-        if unknown and "review_type" not in named and payload["review_type"] not in review_types():
-            refused.problems.append(UNKNOWN_REVIEW_TYPE)
-        raise
-    review_type(command.review_type)
-    return command
 
 
 # -- opening and sharing ------------------------------------------------------------------------------------

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from services.forms import clock, policy
 from services.forms.contract import (
@@ -33,8 +33,6 @@ from services.kernel.errors import Conflict, InvalidRequest
 from services.kernel.events import EventData
 from services.kernel.identity import Actor
 
-Model = TypeVar("Model", bound=BaseModel)
-
 
 def form_answers(step: Step, answers: Any) -> FormAnswers:
     """The answers as the step's form, or InvalidRequest naming every field's problem in plain words."""
@@ -45,20 +43,9 @@ def form_answers(step: Step, answers: Any) -> FormAnswers:
     try:
         return model.model_validate(answers)
     except ValidationError as exc:
-        raise InvalidRequest(f"{step.label}: the answers have problems", problems=problems_of(exc)) from None
-
-
-def checked(model: type[Model], payload: Any, what: str) -> Model:
-    """A command as its contract model, or InvalidRequest with a problem per field in plain words."""
-    try:
-        return model.model_validate(payload)
-    except ValidationError as exc:
-        raise InvalidRequest(f"{what} has problems", problems=problems_of(exc)) from None
-
-
-def problems_of(error: ValidationError) -> list[dict[str, str]]:
-    """One problem per field, in words that say what to fix (contract.plain_problems)."""
-    return plain_problems(error)
+        raise InvalidRequest(
+            f"{step.label}: the answers have problems", problems=plain_problems(exc)
+        ) from None
 
 
 def _check_may_act(state: ReviewState, step: Step, actor: Actor) -> None:

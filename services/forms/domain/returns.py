@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from services.forms import clock, policy
 from services.forms.contract import (
     AgencyReturnAnswers,
+    ReturnAmended,
     ReturnExtended,
     ReturnRequested,
     ReturnSubmitted,
@@ -183,7 +184,9 @@ def _lock(agency_return: AgencyReturn, status: str, actor: Actor, now: datetime)
     agency_return.version += 1
 
 
-def extend_return(agency_return: AgencyReturn, actor: Actor, extended_to: date, today: date) -> date:
+def extend_return(
+    agency_return: AgencyReturn, actor: Actor, extended_to: date, today: date, reason: str | None = None
+) -> date:
     """Give the agency until a later date, with a reason; returns the previous due date."""
     policy.check_may_extend_return(actor, agency_return.ownership)
     _check_unlocked(agency_return)
@@ -192,6 +195,8 @@ def extend_return(agency_return: AgencyReturn, actor: Actor, extended_to: date, 
         message = f"The new due date must be after {previous:%-d %B %Y} and not in the past"
         raise InvalidRequest(message, problems=[{"field": "extended_to", "message": message}])
     agency_return.extended_to = extended_to
+    if reason is not None:
+        agency_return.extension_reason = reason
     agency_return.version += 1
     return previous
 
@@ -217,6 +222,16 @@ def return_extended(agency_return: AgencyReturn, previous: date) -> ReturnExtend
         agency_id=agency_return.agency_id,
         previous_due_on=previous,
         due_on=agency_return.extended_to,
+    )
+
+
+def return_amended(agency_return: AgencyReturn, addendum_id: UUID) -> ReturnAmended:
+    """The fact that a submitted return has a correction."""
+    return ReturnAmended(
+        review_id=agency_return.review_id,
+        return_id=agency_return.id,
+        agency_id=agency_return.agency_id,
+        addendum_id=addendum_id,
     )
 
 

@@ -16,7 +16,6 @@ from services.forms.contract import (
     ReturnView,
     ReviewFile,
 )
-from services.forms.contract.events import ReturnAmended
 from services.forms.handlers.access import readable_return, readable_review
 from services.forms.models import agency_return_of
 from services.forms.unit_of_work import FormsUnitOfWork
@@ -145,12 +144,10 @@ def add_addendum(
     row, review = readable_return(uow.reviews, caller, return_id, lock=True)
     if command_once.done:
         return views.return_view(uow.reviews, caller, row, review)
-    domain.check_may_amend(agency_return_of(row), caller)
+    agency_return = agency_return_of(row)
+    domain.check_may_amend(agency_return, caller)
     addendum_id = uow.reviews.add_addendum(row.id, command.text, caller.user_id, datetime.now(UTC))
-    amended = ReturnAmended(
-        review_id=review.id, return_id=row.id, agency_id=row.agency_id, addendum_id=addendum_id
-    )
-    uow.emit([amended], review, caller.user_id)
+    uow.emit([domain.return_amended(agency_return, addendum_id)], review, caller.user_id)
     command_once.remember({"addendum_id": str(addendum_id)})
     return views.return_view(uow.reviews, caller, row, review)
 
@@ -160,8 +157,9 @@ def extend_return(uow: FormsUnitOfWork, caller: Actor, return_id: UUID, command:
     row, review = readable_return(uow.reviews, caller, return_id, lock=True)
     agency_return = agency_return_of(row)
     policy.check_may_extend_return(caller, agency_return.ownership)
-    previous = domain.extend_return(agency_return, caller, command.extended_to, today_in_england())
-    agency_return.extension_reason = command.reason
+    previous = domain.extend_return(
+        agency_return, caller, command.extended_to, today_in_england(), command.reason
+    )
     uow.reviews.store_return(row, agency_return, caller.user_id, datetime.now(UTC))
     uow.emit([domain.return_extended(agency_return, previous)], review, caller.user_id)
     return views.return_view(uow.reviews, caller, row, review)

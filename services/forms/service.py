@@ -40,7 +40,6 @@ from services.forms.handlers import data_protection, documents, lifecycle, retur
 from services.forms.handlers.reviews import LIST_LIMIT
 from services.forms.models import Base
 from services.forms.unit_of_work import FormsUnitOfWork
-from services.forms.views import review_types
 from services.kernel.data_protection import PersonRecord
 from services.kernel.entrypoints import rpc
 from services.kernel.identity import Actor
@@ -66,7 +65,7 @@ class FormsService(ServiceBase):
     @rpc(public=True)
     def review_types(self) -> list[ReviewTypeInfo]:
         """The review types a partnership can open (public: nothing about any case)."""
-        return review_types()
+        return reviews.review_types()
 
     @rpc
     def open_review(

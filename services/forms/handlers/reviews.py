@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from services.forms import domain, policy, views
+from services.forms import definitions, domain, policy, views
 from services.forms.contract import (
     REVIEW_TYPES_OFFERED,
     OpenReview,
@@ -15,8 +15,8 @@ from services.forms.contract import (
     ReviewFile,
     ReviewListEntry,
     ReviewSummary,
+    ReviewTypeInfo,
 )
-from services.forms.definitions import review_types
 from services.forms.handlers import lifecycle
 from services.forms.handlers.access import readable_review
 from services.forms.models import ReviewRecord
@@ -27,6 +27,11 @@ from services.kernel.remote import answered_before
 
 # A list page shows at most this many reviews (newest first).
 LIST_LIMIT = 500
+
+
+def review_types() -> list[ReviewTypeInfo]:
+    """The review types a partnership can open, with their stages."""
+    return views.review_types()
 
 
 def open_review(
@@ -122,4 +127,4 @@ def refer(uow: FormsUnitOfWork, caller: Actor, referral: Refer, idempotency_key:
 
 def validation_context() -> dict[str, Any]:
     """What the contract's validators need to know of the service: the review types it offers."""
-    return {REVIEW_TYPES_OFFERED: frozenset(review_types())}
+    return {REVIEW_TYPES_OFFERED: frozenset(definitions.review_types())}

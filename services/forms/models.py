@@ -436,3 +436,23 @@ def review_states(session: Session, records: list[ReviewRecord]) -> dict[UUID, d
         )
         for record in records
     }
+
+
+def agency_return_of(row: AgencyReturnRow) -> domain.AgencyReturn:
+    """A stored return as the rules see it."""
+    return domain.AgencyReturn(
+        id=row.id,
+        review_id=row.review_id,
+        partnership_id=row.partnership_id,
+        agency_id=row.agency_id,
+        agency_name=row.agency_name,
+        status=row.status,
+        due_on=row.due_on,
+        extended_to=row.extended_to,
+        extension_reason=row.extension_reason,
+        answers=dict(row.answers or {}),
+        submitted_at=row.submitted_at,
+        submitted_by=row.submitted_by,
+        late_by_working_days=row.late_by_working_days,
+        version=row.version,
+    )

@@ -23,6 +23,7 @@ from services.forms.contract.answers import (
 )
 from services.forms.contract.commands import (
     PAUSE_REASONS,
+    REVIEW_TYPES_OFFERED,
     AddAddendum,
     AskAgency,
     ChangeDeadlineSettings,
@@ -113,6 +114,7 @@ __all__ = [
     "NATURE",
     "PAUSE_REASONS",
     "REFERRAL_NATURE",
+    "REVIEW_TYPES_OFFERED",
     "SERVICE",
     "SHORT_TEXT",
     "TITLE_MAX",

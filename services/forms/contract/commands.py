@@ -9,6 +9,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -17,6 +18,9 @@ from pydantic_core import PydanticCustomError
 from services.forms.contract.answers import FormDate, LongText, PastDate, ShortText, choices
 from services.forms.contract.forms import InvitedAgency
 from services.forms.contract.names import TITLE_MAX
+
+# The validation context's key for the codes of the review types the service offers (see OpenReview).
+REVIEW_TYPES_OFFERED = "review_types_offered"
 
 
 class OpenReview(BaseModel):
@@ -33,6 +37,16 @@ class OpenReview(BaseModel):
     def _title_is_printable(cls, value: str) -> str:
         if any(ord(ch) < 32 for ch in value):
             raise ValueError("Title must be a single line of text")
+        return value
+
+    @field_validator("review_type")
+    @classmethod
+    def _review_type_is_offered(cls, value: str, info: ValidationInfo) -> str:
+        # Review types are data the service holds: it says which it offers (the validation context
+        # REVIEW_TYPES_OFFERED), so an unknown one is refused in the same list as the other fields.
+        offered = (info.context or {}).get(REVIEW_TYPES_OFFERED)
+        if offered is not None and value not in offered:
+            raise PydanticCustomError("unknown_review_type", "Select the type of review")
         return value
 
 

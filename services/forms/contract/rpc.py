@@ -40,6 +40,21 @@ ReviewId = Annotated[UUID, found_by_id("review")]
 ReturnId = Annotated[UUID, found_by_id("return")]
 PauseId = Annotated[UUID, found_by_id("pause")]
 
+# Each argument as the service takes it, and how it is refused when it does not validate: one name for both
+# ends (the declaration here, the method in service.py), so their annotations are the same object.
+OpenReviewCommand = Annotated[OpenReview, Refused("The request", plain_problems)]
+ReferCommand = Annotated[Refer, Refused("The referral", plain_problems)]
+SharedWith = Annotated[UUID, Refused("The share")]
+EarlierDay = Annotated[PastDate | None, Refused("The date")]
+PauseCommand = Annotated[RecordPause, Refused("The pause", plain_problems)]
+EndPauseCommand = Annotated[EndPause, Refused("The end of the pause", plain_problems)]
+AskAgencyCommand = Annotated[AskAgency, Refused("The agency", plain_problems)]
+AddendumCommand = Annotated[AddAddendum, Refused("The addendum", plain_problems)]
+ExtensionCommand = Annotated[ExtendReturn, Refused("The extension", plain_problems)]
+FiguresCommand = Annotated[ChangeDeadlineSettings, Refused("The figures", plain_problems)]
+PersonAsked = Annotated[PersonQuery, Refused("The person")]
+RetentionDate = Annotated[FormDate, Refused("The date")]
+
 StepAnswers = dict[str, Any]  # checked against the step's own form by the service (its definitions)
 ReturnAnswers = dict[str, Any]  # a draft: AgencyReturnAnswers, some answers may wait
 
@@ -58,7 +73,7 @@ class Forms(RemoteService):
     async def open_review(
         self,
         actor: Actor,
-        command: Annotated[OpenReview, Refused("The request", plain_problems)],
+        command: OpenReviewCommand,
         idempotency_key: str | None = None,
     ) -> ReviewSummary:
         """Open a review; emits forms.review_opened. A repeated idempotency key returns the first answer."""
@@ -76,7 +91,7 @@ class Forms(RemoteService):
         self,
         actor: Actor,
         review_id: ReviewId,
-        partnership_id: Annotated[UUID, Refused("The share")],
+        partnership_id: SharedWith,
         idempotency_key: str | None = None,
     ) -> ReviewSummary:
         """Let another partnership read a review; emits forms.review_shared."""
@@ -89,7 +104,7 @@ class Forms(RemoteService):
     async def refer(
         self,
         actor: Actor,
-        command: Annotated[Refer, Refused("The referral", plain_problems)],
+        command: ReferCommand,
         idempotency_key: str | None = None,
     ) -> ReviewSummary:
         """Refer a possible serious incident: opens a review and completes its referral step."""
@@ -115,7 +130,7 @@ class Forms(RemoteService):
         step: str,
         version: int | None = None,
         idempotency_key: str | None = None,
-        completed_on: Annotated[PastDate | None, Refused("The date")] = None,
+        completed_on: EarlierDay = None,
     ) -> ReviewFile:
         """Complete a step from its saved answers: locks them, moves the stage, emits its events.
         `completed_on`: the system only, to record a step done on an earlier day."""
@@ -125,7 +140,7 @@ class Forms(RemoteService):
         self,
         actor: Actor,
         review_id: ReviewId,
-        pause: Annotated[RecordPause, Refused("The pause", plain_problems)],
+        pause: PauseCommand,
         idempotency_key: str | None = None,
     ) -> ReviewFile:
         """Pause a review's clock for a parallel process; emits review_paused and deadline_changed."""
@@ -136,7 +151,7 @@ class Forms(RemoteService):
         actor: Actor,
         review_id: ReviewId,
         pause_id: PauseId,
-        command: Annotated[EndPause, Refused("The end of the pause", plain_problems)],
+        command: EndPauseCommand,
     ) -> ReviewFile:
         """End an open pause on a date; emits review_resumed and deadline_changed."""
         raise NotImplementedError
@@ -147,7 +162,7 @@ class Forms(RemoteService):
         self,
         actor: Actor,
         review_id: ReviewId,
-        command: Annotated[AskAgency, Refused("The agency", plain_problems)],
+        command: AskAgencyCommand,
         idempotency_key: str | None = None,
     ) -> ReviewFile:
         """Ask one more agency for a return once the rapid review has begun; emits return_requested."""
@@ -176,7 +191,7 @@ class Forms(RemoteService):
         actor: Actor,
         return_id: ReturnId,
         version: int | None = None,
-        submitted_on: Annotated[PastDate | None, Refused("The date")] = None,
+        submitted_on: EarlierDay = None,
     ) -> ReturnView:
         """Submit the saved return, complete and with its records secured; locked from then on."""
         raise NotImplementedError
@@ -186,7 +201,7 @@ class Forms(RemoteService):
         actor: Actor,
         return_id: ReturnId,
         version: int | None = None,
-        submitted_on: Annotated[PastDate | None, Refused("The date")] = None,
+        submitted_on: EarlierDay = None,
     ) -> ReturnView:
         """Record that the agency had no involvement; locked like a submission."""
         raise NotImplementedError
@@ -195,7 +210,7 @@ class Forms(RemoteService):
         self,
         actor: Actor,
         return_id: ReturnId,
-        command: Annotated[AddAddendum, Refused("The addendum", plain_problems)],
+        command: AddendumCommand,
         idempotency_key: str | None = None,
     ) -> ReturnView:
         """Add a correction to a submitted return; emits return_amended."""
@@ -205,7 +220,7 @@ class Forms(RemoteService):
         self,
         actor: Actor,
         return_id: ReturnId,
-        command: Annotated[ExtendReturn, Refused("The extension", plain_problems)],
+        command: ExtensionCommand,
     ) -> ReturnView:
         """Give an agency more time, with the reason; emits return_extended."""
         raise NotImplementedError
@@ -216,9 +231,7 @@ class Forms(RemoteService):
         """The caller's partnership's deadline figures for every review type, with their bounds."""
         raise NotImplementedError
 
-    async def change_deadline_settings(
-        self, actor: Actor, command: Annotated[ChangeDeadlineSettings, Refused("The figures", plain_problems)]
-    ) -> list[DeadlineSetting]:
+    async def change_deadline_settings(self, actor: Actor, command: FiguresCommand) -> list[DeadlineSetting]:
         """Set the partnership's figures for one review type, each within its bounds."""
         raise NotImplementedError
 
@@ -228,17 +241,34 @@ class Forms(RemoteService):
         """A document assembled from the review (DOCX): one of documents.KINDS that its type has."""
         raise NotImplementedError
 
-    async def records_about_person(
-        self, actor: Actor, person: Annotated[PersonQuery, Refused("The person")]
-    ) -> list[PersonRecord]:
+    async def records_about_person(self, actor: Actor, person: PersonAsked) -> list[PersonRecord]:
         """Data protection: every forms record that refers to a person (the data protection officer only)."""
         raise NotImplementedError
 
     async def reviews_for_retention(
-        self, actor: Actor, opened_before: Annotated[FormDate, Refused("The date")]
+        self, actor: Actor, opened_before: RetentionDate
     ) -> list[RetentionCandidate]:
         """Data protection: the partnership's reviews opened before a date, oldest first."""
         raise NotImplementedError
 
 
-__all__ = ["Forms", "PauseId", "ReturnAnswers", "ReturnId", "ReviewId", "StepAnswers"]
+__all__ = [
+    "AddendumCommand",
+    "AskAgencyCommand",
+    "EarlierDay",
+    "EndPauseCommand",
+    "ExtensionCommand",
+    "FiguresCommand",
+    "Forms",
+    "OpenReviewCommand",
+    "PauseCommand",
+    "PauseId",
+    "PersonAsked",
+    "ReferCommand",
+    "RetentionDate",
+    "ReturnAnswers",
+    "ReturnId",
+    "ReviewId",
+    "SharedWith",
+    "StepAnswers",
+]

@@ -20,9 +20,11 @@ from sqlalchemy import text
 
 from caserev.demo_lifecycle import LIFECYCLES
 from gateway.credentials import new_recovery_codes
-from services.kernel.caller_seal import seal
+from services.forms.contract import OpenReview
 from services.kernel.config import OperatorSettings
 from services.kernel.db import create_schema_engine
+from services.kernel.identity import Actor, Role
+from services.kernel.remote import run_at_once
 
 DEMO_NAMESPACE = uuid.UUID("6f1c2a34-8d1e-4a7b-9c55-0b9a1f3e2d10")
 
@@ -240,8 +242,7 @@ def _seed_accounts(settings: OperatorSettings, credentials: dict[str, object]) -
 
 def seed_demo(settings: OperatorSettings) -> None:
     """Load the demo through the same paths users take (the services must be running)."""
-    from nameko.standalone.rpc import ClusterRpcProxy  # imports eventlet: only when seeding
-
+    from caserev.bus import forms_service
     from gateway import identity, identity_events
 
     credentials = demo_credentials(settings)
@@ -251,25 +252,22 @@ def seed_demo(settings: OperatorSettings) -> None:
     identity_events.publish_pending(settings)
     by_code = {p.code: p for p in PARTNERSHIPS}
     review_ids: dict[str, uuid.UUID] = {}
-    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri}, timeout=settings.rpc_timeout_s) as rpc:
+    with forms_service(settings) as forms:
         for code, review_type, title in REVIEWS:
             partnership = by_code[code]
-            actor = {
-                "user_id": str(user_id_of(partnership.manager_email)),
-                "partnership_id": str(partnership.id),
-                "roles": ["business_manager"],
-            }
-            review = rpc.forms.open_review(
-                seal(actor, "forms.open_review", settings=settings),
-                {"review_type": review_type, "partnership_id": str(partnership.id), "title": title},
-                f"seed-demo:{code}:{title}",
+            manager = Actor(
+                user_id=str(user_id_of(partnership.manager_email)),
+                partnership_id=partnership.id,
+                roles=frozenset({Role.BUSINESS_MANAGER}),
             )
-            review_ids[title] = uuid.UUID(review["id"])
+            command = OpenReview(review_type=review_type, partnership_id=partnership.id, title=title)
+            review = run_at_once(forms.open_review(manager, command, f"seed-demo:{code}:{title}"))
+            review_ids[title] = review.id
         for code, _review_type, title in REVIEWS:
             if title in LIFECYCLES:
                 # Where the review stands: its steps, returns and pause (caserev/demo_lifecycle.py).
                 LIFECYCLES[title].play(
-                    rpc, settings, review_ids[title], code, by_code[code].id, agency_id_of, _people_of(code)
+                    forms, review_ids[title], code, by_code[code].id, agency_id_of, _people_of(code)
                 )
     partnership_of = {title: by_code[code].id for code, _, title in REVIEWS}
     for title, email, part in MEMBERSHIPS:

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from services.forms.contract import Forms, RecordPause
 from services.kernel.calendar import is_working_day, today_in_england
-from services.kernel.caller_seal import seal
-from services.kernel.config import Settings
+from services.kernel.identity import Actor, Role
+from services.kernel.remote import run_at_once
 
-SYSTEM = {"user_id": "system:seed-demo", "roles": ["system"]}
+SYSTEM = Actor(user_id="system:seed-demo", roles=frozenset({Role.SYSTEM}))
 
 
 def working_days_ago(count: int) -> str:
@@ -111,8 +112,7 @@ class Lifecycle:
 
     def play(
         self,
-        rpc: Any,
-        settings: Settings,
+        forms: Forms,
         review_id: uuid.UUID,
         code: str,
         partnership_id: uuid.UUID,
@@ -121,21 +121,19 @@ class Lifecycle:
     ) -> None:
         """Complete the steps not completed yet, then the returns and the pause (skipping what is done).
         Each step is recorded by the demo person holding its role (`person_of`), on the day its story
-        dates it, so that "completed on" and the stages tell the same story."""
+        dates it, so that "completed on" and the stages tell the same story. `forms` answers at once (a
+        blocking client, caserev/bus.py)."""
 
-        def call(method: str, actor: dict[str, Any], *args: Any) -> Any:
-            return getattr(rpc.forms, method)(seal(actor, f"forms.{method}", settings=settings), *args)
-
-        def acting(roles: tuple[str, ...]) -> dict[str, Any]:
+        def acting(roles: tuple[str, ...]) -> Actor:
             # The system, on the person's behalf: only the system may record a step on an earlier day.
-            return {
-                "user_id": person_of(roles[0], "") or "system:seed-demo",
-                "partnership_id": str(partnership_id),
-                "roles": [*roles, "system"],
-            }
+            return Actor(
+                user_id=person_of(roles[0], "") or "system:seed-demo",
+                partnership_id=partnership_id,
+                roles=frozenset({*roles, Role.SYSTEM}),
+            )
 
-        review = call("get_review_file", SYSTEM, str(review_id))
-        done = {step["code"] for step in review["steps"] if step["status"] == "completed"}
+        review = run_at_once(forms.get_review_file(SYSTEM, review_id))
+        done = {step.code for step in review.steps if step.status == "completed"}
         recorded_on = ""
         for step, answers, roles in self.steps:
             recorded_on = max([recorded_on, *_dates_in(answers)])
@@ -149,55 +147,57 @@ class Lifecycle:
                         for plan in self.returns
                     ],
                 }
-            saved = call("save_step", acting(roles), str(review_id), step, answers, None)
-            version = next(s["version"] for s in saved["steps"] if s["code"] == step)
-            call(
-                "complete_step",
-                acting(roles),
-                str(review_id),
-                step,
-                version,
-                f"seed-demo:{review_id}:{step}",
-                recorded_on or None,
+            saved = run_at_once(forms.save_step(acting(roles), review_id, step, answers, None))
+            version = next(s.version for s in saved.steps if s.code == step)
+            run_at_once(
+                forms.complete_step(
+                    acting(roles),
+                    review_id,
+                    step,
+                    version,
+                    f"seed-demo:{review_id}:{step}",
+                    date.fromisoformat(recorded_on) if recorded_on else None,
+                )
             )
             if step == self.returns_after:
-                self._returns(call, review_id, partnership_id, code, agency_id_of, person_of)
+                self._returns(forms, review_id, partnership_id, code, agency_id_of, person_of)
         if self.pause is not None:
-            review = call("get_review_file", SYSTEM, str(review_id))
-            if not review["pauses"]:
-                manager = acting(("business_manager",))
-                call("record_pause", manager, str(review_id), self.pause, f"seed-demo:{review_id}:pause")
+            review = run_at_once(forms.get_review_file(SYSTEM, review_id))
+            if not review.pauses:
+                manager = acting((Role.BUSINESS_MANAGER,))
+                pause = RecordPause.model_validate(self.pause)
+                run_at_once(forms.record_pause(manager, review_id, pause, f"seed-demo:{review_id}:pause"))
 
     def _returns(
         self,
-        call: Callable[..., Any],
+        forms: Forms,
         review_id: uuid.UUID,
         partnership_id: uuid.UUID,
         code: str,
         agency_id_of: Callable[[str, str], uuid.UUID],
         person_of: Callable[[str, str], str | None],
     ) -> None:
-        review = call("get_review_file", SYSTEM, str(review_id))
-        by_agency = {r["agency_name"]: r for r in review["returns"]}
+        review = run_at_once(forms.get_review_file(SYSTEM, review_id))
+        by_agency = {r.agency_name: r for r in review.returns}
         for plan in self.returns:
             found = by_agency.get(plan.agency)
-            if found is None or found["status"] != "requested" or plan.action == "requested":
+            if found is None or found.status != "requested" or plan.action == "requested":
                 continue
-            lead = {
-                "user_id": person_of("agency_lead", plan.agency) or "system:seed-demo",
-                "partnership_id": str(partnership_id),
-                "agency_id": str(agency_id_of(code, plan.agency)),
-                "roles": ["agency_lead", "system"],
-            }
+            lead = Actor(
+                user_id=person_of(Role.AGENCY_LEAD, plan.agency) or "system:seed-demo",
+                partnership_id=partnership_id,
+                agency_id=agency_id_of(code, plan.agency),
+                roles=frozenset({Role.AGENCY_LEAD, Role.SYSTEM}),
+            )
             # A return the story has in was sent by its due date (today if that is still to come).
-            sent_on = min(found["due_on"], today_in_england().isoformat())
+            sent_on = min(found.due_on, today_in_england())
             if plan.action == "nil":
-                call("nil_return", lead, found["id"], found["version"], sent_on)
+                run_at_once(forms.nil_return(lead, found.id, found.version, sent_on))
                 continue
             answers = AGENCY_SUMMARY if plan.action == "submitted" else {"author_role": "Detective sergeant"}
-            saved = call("save_return", lead, found["id"], answers, found["version"])
+            saved = run_at_once(forms.save_return(lead, found.id, answers, found.version))
             if plan.action == "submitted":
-                call("submit_return", lead, found["id"], saved["version"], sent_on)
+                run_at_once(forms.submit_return(lead, found.id, saved.version, sent_on))
 
 
 def _dates_in(answers: dict[str, Any]) -> list[str]:

@@ -28,11 +28,12 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 from fastapi import Request
+from pydantic import ValidationError
 
-from gateway.rpc import RemoteError, RpcClient, RpcUnavailable
+from gateway.rpc import RemoteError, RpcUnavailable
 from services.kernel.broker import declare_private_subscription
 from services.kernel.identity import Actor
-from services.notifications.contract import SERVICE, NotificationCreated, NotificationsRead
+from services.notifications.contract import SERVICE, NotificationCreated, Notifications, NotificationsRead
 
 log = logging.getLogger(__name__)
 
@@ -345,14 +346,14 @@ def live_of(request: Request) -> LiveUnread:
     return request.app.state.live
 
 
-async def unread_count(rpc: RpcClient, actor: Actor, *, timeout: float | None = None) -> int | None:
+async def unread_count(notifications: Notifications, actor: Actor) -> int | None:
     """A person's unread count from the notifications service; None when it does not answer."""
     try:
-        count = await rpc.call(SERVICE, "unread_count", actor, timeout=timeout)
+        count = await notifications.unread_count(actor)
     except Exception as exc:
         log.info("unread count not available (%s)", type(exc).__name__)
         return None
-    return count if isinstance(count, int) and count >= 0 else None
+    return count if count >= 0 else None
 
 
 def _draws_a_page(request: Request) -> bool:
@@ -377,14 +378,16 @@ async def note_unread_count(request: Request) -> None:
     live: LiveUnread | None = getattr(request.app.state, "live", None)
     if live is None or time.monotonic() < live.badge_paused_until:
         return  # an app run without its lifespan (a test's), or a service that did not answer just now
+    notifications = Notifications.client(request.app.state.rpc, timeout=BADGE_TIMEOUT_S)
     try:
-        count = await request.app.state.rpc.call(
-            SERVICE, "unread_count", principal.actor, timeout=BADGE_TIMEOUT_S
-        )
+        count = await notifications.unread_count(principal.actor)
     except RpcUnavailable:
         live.badge_paused_until = time.monotonic() + BADGE_PAUSE_S
         return
     except RemoteError as exc:
         log.info("unread count refused (%s)", exc.exc_type)
         return
-    request.state.unread = count if isinstance(count, int) and count >= 0 else None
+    except ValidationError:
+        log.info("unread count not a count")  # an answer not as declared: no badge, the page is drawn
+        return
+    request.state.unread = count if count >= 0 else None

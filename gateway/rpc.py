@@ -10,18 +10,24 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import typing
 import uuid
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, TypeVar
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
+from pydantic import BaseModel, ValidationError
 
 from services.kernel import caller_seal
 from services.kernel.broker import RPC_EXCHANGE
 from services.kernel.identity import Actor
 from services.kernel.logs import request_id
+from services.kernel.remote import Marshal, generic_problems
 
 log = logging.getLogger(__name__)
+
+Command = TypeVar("Command", bound=BaseModel)
 
 
 class RpcUnavailable(Exception):
@@ -144,3 +150,34 @@ class RpcClient:
             raise RpcUnavailable(service, f"the message broker failed ({type(exc).__name__})") from exc
         finally:
             self._pending.pop(correlation_id, None)
+
+
+def command_for(declared: Callable[..., Any], model: type[Command], values: Mapping[str, Any]) -> Command:
+    """What a page read, as the command `model` that a contract's RPC (`declared`, say `Forms.extend_return`)
+    takes. Values that do not fit raise the RemoteError the service would answer for them: InvalidRequest in
+    the words the declaration gives (its `Refused`), so that a route handles both alike."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise _refused_as_declared(declared, model, exc) from None
+
+
+def _refused_as_declared(
+    declared: Callable[..., Any], model: type[BaseModel], error: ValidationError
+) -> RemoteError:
+    marshal = Marshal.of(declared)
+    hints = typing.get_type_hints(declared, include_extras=True)
+    argument = next(name for name in marshal.refusals if _declared_type(hints[name]) is model)
+    refusal = marshal.refusals[argument]
+    words = refusal.problems or generic_problems
+    # As the service names them: a problem of the whole command by the argument's name (kernel/remote.py).
+    problems = [
+        problem if problem.get("field") not in (None, "", "request") else {**problem, "field": argument}
+        for problem in words(error)
+    ]
+    message = f"{refusal.what} has problems"
+    return RemoteError("InvalidRequest", message, [message, problems])
+
+
+def _declared_type(hint: Any) -> Any:
+    return typing.get_args(hint)[0] if typing.get_origin(hint) is Annotated else hint

@@ -22,12 +22,12 @@ from starlette.exceptions import HTTPException
 from gateway import identity, signin
 from gateway.auth import Caller, Principal
 from gateway.credentials import hash_token
-from gateway.deps import RpcDep, id_or_404, render
+from gateway.deps import NotificationsDep, id_or_404, render
 from gateway.identity import AGENCY_TYPES, Agency, UserAccount, utcnow
 from gateway.routes.signin import send_account_email
-from gateway.rpc import RpcClient
 from services.kernel.config import gateway_settings
 from services.kernel.identity import GRANTABLE_ROLES, PARTNERSHIP_GRANTABLE_ROLES, Role
+from services.notifications.contract import Notifications
 
 router = APIRouter(include_in_schema=False)
 
@@ -203,7 +203,7 @@ async def account_of_partnership(caller: Principal, user_id: str) -> UserAccount
     return user
 
 
-async def send_link(rpc: RpcClient, caller: Principal, user: UserAccount, purpose: str) -> None:
+async def send_link(notifications: Notifications, caller: Principal, user: UserAccount, purpose: str) -> None:
     """A new single-use link (earlier ones of the purpose lapse), e-mailed to the person."""
     token = await run_in_threadpool(
         identity.create_link,
@@ -215,7 +215,7 @@ async def send_link(rpc: RpcClient, caller: Principal, user: UserAccount, purpos
     )
     link = f"{gateway_settings().public_url}/invitations/{token}"
     # The key names the link without carrying any of its secret.
-    await send_account_email(rpc, user, purpose, link, f"{purpose}:{hash_token(token)[:32]}")
+    await send_account_email(notifications, user, purpose, link, f"{purpose}:{hash_token(token)[:32]}")
 
 
 def _page(request: Request, template: str, context: dict, status_code: int = 200) -> Response:
@@ -263,7 +263,7 @@ async def invite_page(request: Request, caller: Caller) -> Response:
 async def invite(
     request: Request,
     caller: Caller,
-    rpc: RpcDep,
+    notifications: NotificationsDep,
     display_name: Annotated[str, Form()] = "",
     email: Annotated[str, Form()] = "",
     agency_id: Annotated[str, Form()] = "",
@@ -296,7 +296,7 @@ async def invite(
         return await _invite_page(request, caller, values, [{"field": "email", "message": EMAIL_TAKEN}], 422)
     user = await run_in_threadpool(identity.user_by_id, user_id)
     assert user is not None
-    await send_link(rpc, caller, user, "invitation")
+    await send_link(notifications, caller, user, "invitation")
     return RedirectResponse(f"/admin/users/{user_id}?done=invited", status_code=303)
 
 
@@ -380,7 +380,9 @@ async def update_user(
 
 
 @router.post("/admin/users/{user_id}/resend-invitation", response_class=HTMLResponse, response_model=None)
-async def resend_invitation(request: Request, caller: Caller, rpc: RpcDep, user_id: str) -> Response:
+async def resend_invitation(
+    request: Request, caller: Caller, notifications: NotificationsDep, user_id: str
+) -> Response:
     """A new invitation link; the links sent before stop working."""
     user = await account_of_partnership(caller, user_id)
     if account_status(user).key != "invited":
@@ -396,12 +398,14 @@ async def resend_invitation(request: Request, caller: Caller, rpc: RpcDep, user_
             errors=[{"field": "resend-invitation", "message": message}],
             status_code=409,
         )
-    await send_link(rpc, caller, user, "invitation")
+    await send_link(notifications, caller, user, "invitation")
     return RedirectResponse(f"/admin/users/{user.id}?done=resent", status_code=303)
 
 
 @router.post("/admin/users/{user_id}/reset-second-factor", response_class=HTMLResponse, response_model=None)
-async def reset_second_factor(request: Request, caller: Caller, rpc: RpcDep, user_id: str) -> Response:
+async def reset_second_factor(
+    request: Request, caller: Caller, notifications: NotificationsDep, user_id: str
+) -> Response:
     """Forget the person's authenticator app and recovery codes, sign them out everywhere, and e-mail them
     a link to set up an app again (with their password)."""
     user = await account_of_partnership(caller, user_id)
@@ -420,12 +424,14 @@ async def reset_second_factor(request: Request, caller: Caller, rpc: RpcDep, use
             status_code=409,
         )
     await run_in_threadpool(identity.reset_second_factor, user.id, utcnow())
-    await send_link(rpc, caller, user, "second_factor_reset")
+    await send_link(notifications, caller, user, "second_factor_reset")
     return RedirectResponse(f"/admin/users/{user.id}?done=reset", status_code=303)
 
 
 @router.post("/admin/users/{user_id}/deactivate", response_class=HTMLResponse, response_model=None)
-async def deactivate(request: Request, caller: Caller, rpc: RpcDep, user_id: str) -> Response:
+async def deactivate(
+    request: Request, caller: Caller, notifications: NotificationsDep, user_id: str
+) -> Response:
     """Deactivate the account: its sessions and unused links end, its history stays. Once is enough: a
     second request finds it deactivated and sends no second e-mail."""
     user = await account_of_partnership(caller, user_id)
@@ -446,7 +452,11 @@ async def deactivate(request: Request, caller: Caller, rpc: RpcDep, user_id: str
         now = utcnow()
         await run_in_threadpool(identity.deactivate_user, user.id, now)
         await send_account_email(
-            rpc, user, "account_deactivated", None, f"account_deactivated:{user.id}:{now:%Y%m%d%H%M%S}"
+            notifications,
+            user,
+            "account_deactivated",
+            None,
+            f"account_deactivated:{user.id}:{now:%Y%m%d%H%M%S}",
         )
     return RedirectResponse(f"/admin/users/{user.id}?done=deactivated", status_code=303)
 

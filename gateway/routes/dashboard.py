@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from gateway import identity
 from gateway.auth import Caller
-from gateway.deps import RpcDep, render
+from gateway.deps import AnalyticsDep, FormsDep, render
 from services.analytics.contract import ReviewCount
 from services.forms.contract import ReviewTypeInfo
 from services.kernel.identity import Role
@@ -59,16 +59,21 @@ def count_rows(types: list[ReviewTypeInfo], counts: list[ReviewCount]) -> list[C
 
 
 @router.get("/api/review-counts", tags=["dashboard"], summary="Reviews by type and stage in a partnership")
-async def api_review_counts(partnership_id: UUID, rpc: RpcDep, caller: Caller) -> list[ReviewCount]:
+async def api_review_counts(
+    partnership_id: UUID, analytics: AnalyticsDep, caller: Caller
+) -> list[ReviewCount]:
     """Counts from the analytics read model (eventually consistent: a new review appears within moments).
     A partnership's own people see their partnership; analysts the partnerships of their region, or all."""
-    rows = await rpc.call("analytics", "review_counts", caller.actor, str(partnership_id))
-    return [ReviewCount.model_validate(row) for row in rows]
+    return await analytics.review_counts(caller.actor, partnership_id)
 
 
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
 async def dashboard(
-    request: Request, rpc: RpcDep, caller: Caller, partnership_id: UUID | None = None
+    request: Request,
+    forms: FormsDep,
+    analytics: AnalyticsDep,
+    caller: Caller,
+    partnership_id: UUID | None = None,
 ) -> HTMLResponse:
     """Totals for one partnership the caller may see figures of (their own, unless an analyst)."""
     actor = caller.actor
@@ -86,8 +91,8 @@ async def dashboard(
     )
     rows: list[CountRow] = []
     if chosen is not None:
-        types = [ReviewTypeInfo.model_validate(t) for t in await rpc.call("forms", "review_types")]
-        rows = count_rows(types, await api_review_counts(chosen.id, rpc, caller))
+        types = await forms.review_types()
+        rows = count_rows(types, await api_review_counts(chosen.id, analytics, caller))
     chart = {
         "labels": [f"{r.review_type_label}: {r.stage_label}" for r in rows],
         "values": [r.count for r in rows],

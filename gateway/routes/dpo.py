@@ -20,9 +20,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway import audit, gdpr, identity
 from gateway.auth import AccessDenied, Caller
-from gateway.deps import RpcDep, render
+from gateway.deps import FormsDep, NotificationsDep, render
 from gateway.identity import utcnow
+from gateway.rpc import command_for
+from services.forms.contract import Forms
 from services.kernel.calendar import ENGLAND, today_in_england
+from services.kernel.data_protection import PersonQuery, PersonRecord
+from services.notifications.contract import Notifications
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,8 +36,6 @@ AUDIT_PAGE = 200
 AUDIT_CSV_LIMIT = 10_000
 # Entries read at a time when a subject access export gathers all of a person's.
 AUDIT_EXPORT_BATCH = 5_000
-# Services asked for what they hold about a person (each answers `records_about_person`).
-PERSON_RECORD_SERVICES = ("forms", "notifications")
 
 
 def _partnership_of(caller: Caller) -> UUID:
@@ -72,13 +74,13 @@ def _request_id(value: str) -> UUID:
 
 
 @router.get("/dpo", response_class=HTMLResponse)
-async def start(request: Request, caller: Caller, rpc: RpcDep) -> Response:
+async def start(request: Request, caller: Caller, forms: FormsDep) -> Response:
     """The tools, with how many requests are open or overdue and how many records are due for review."""
     partnership_id = _partnership_of(caller)
     today = today_in_england(utcnow())
     requests = await run_in_threadpool(gdpr.subject_access_requests, partnership_id)
     open_requests = [sar for sar in requests if sar.completed_on is None]
-    due = await _records_due(rpc, caller, partnership_id, today)
+    due = await _records_due(forms, caller, partnership_id, today)
     return render(
         request,
         "dpo/start.html",
@@ -389,7 +391,9 @@ def _json_value(value: Any) -> Any:
 
 
 @router.get("/dpo/subject-access-requests/{request_id}/export", response_model=None)
-async def export_subject_access_request(request_id: str, caller: Caller, rpc: RpcDep) -> Response:
+async def export_subject_access_request(
+    request_id: str, caller: Caller, forms: FormsDep, notifications: NotificationsDep
+) -> Response:
     """Everything held about the request's subject across the services, as one JSON document."""
     partnership_id = _partnership_of(caller)
     sar = await run_in_threadpool(gdpr.subject_access_request, partnership_id, _request_id(request_id))
@@ -402,13 +406,17 @@ async def export_subject_access_request(request_id: str, caller: Caller, rpc: Rp
     account = await run_in_threadpool(gdpr.account_record, partnership_id, user.id) if user else None
     entries = await run_in_threadpool(_all_entries_by_user, partnership_id, str(user.id)) if user else []
     person = {"user_id": str(user.id) if user else None, "email": sar.subject_email}
-    held: dict[str, list[Any]] = {}
-    for service in PERSON_RECORD_SERVICES:
-        held[service] = (
-            await rpc.call(service, "records_about_person", caller.actor, person)
-            if person["user_id"] or person["email"]
-            else []
+    # Each service that holds records about people is asked what it holds about this one.
+    held: dict[str, list[Any]] = {Forms.service: [], Notifications.service: []}
+    if person["user_id"] or person["email"]:
+        found: list[PersonRecord] = await forms.records_about_person(
+            caller.actor, command_for(Forms.records_about_person, PersonQuery, person)
         )
+        held[Forms.service] = [record.model_dump(mode="json") for record in found]
+        found = await notifications.records_about_person(
+            caller.actor, command_for(Notifications.records_about_person, PersonQuery, person)
+        )
+        held[Notifications.service] = [record.model_dump(mode="json") for record in found]
     document = {
         "subject": {
             "request_reference": sar.reference,
@@ -435,7 +443,7 @@ async def export_subject_access_request(request_id: str, caller: Caller, rpc: Rp
 
 
 async def _records_due(
-    rpc: RpcDep, caller: Caller, partnership_id: UUID, today: date
+    forms: FormsDep, caller: Caller, partnership_id: UUID, today: date
 ) -> list[gdpr.DueRecord]:
     """What has outlived the partnership's retention periods: reviews, deactivated accounts, completed
     subject access requests."""
@@ -443,14 +451,12 @@ async def _records_due(
     schedule = {rule.record_type: rule for rule in gdpr.retention_schedule(overrides)}
     review_rule = schedule["review"]
     cutoff = gdpr.retention_cutoff(review_rule.months, today)
-    candidates = await rpc.call("forms", "reviews_for_retention", caller.actor, cutoff.isoformat())
-    type_labels = (
-        {t["code"]: t["label"] for t in await rpc.call("forms", "review_types")} if candidates else {}
-    )
+    candidates = await forms.reviews_for_retention(caller.actor, cutoff)
+    type_labels = {t.code: t.label for t in await forms.review_types()} if candidates else {}
     reviews = [
         (
-            f"Review {review['title']} ({type_labels.get(review['review_type'], review['review_type'])})",
-            today_in_england(datetime.fromisoformat(review["opened_at"])),
+            f"Review {review.title} ({type_labels.get(review.review_type, review.review_type)})",
+            today_in_england(review.opened_at),
         )
         for review in candidates
     ]
@@ -473,7 +479,7 @@ async def _records_due(
 
 async def _retention_page(
     request: Request,
-    rpc: RpcDep,
+    forms: FormsDep,
     caller: Caller,
     partnership_id: UUID,
     *,
@@ -483,7 +489,7 @@ async def _retention_page(
 ) -> Response:
     today = today_in_england(utcnow())
     schedule = gdpr.retention_schedule(await run_in_threadpool(gdpr.retention_overrides, partnership_id))
-    due = await _records_due(rpc, caller, partnership_id, today)
+    due = await _records_due(forms, caller, partnership_id, today)
     submitted = values or {}
     return render(
         request,
@@ -524,19 +530,19 @@ async def _retention_page(
 
 
 @router.get("/dpo/retention", response_class=HTMLResponse)
-async def retention(request: Request, caller: Caller, rpc: RpcDep, saved: str = "") -> Response:
+async def retention(request: Request, caller: Caller, forms: FormsDep, saved: str = "") -> Response:
     """The retention schedule, the form to change it, and what is due for review or deletion."""
-    return await _retention_page(request, rpc, caller, _partnership_of(caller), saved=bool(saved))
+    return await _retention_page(request, forms, caller, _partnership_of(caller), saved=bool(saved))
 
 
 @router.post("/dpo/retention", response_class=HTMLResponse, response_model=None)
-async def change_retention(request: Request, caller: Caller, rpc: RpcDep) -> Response:
+async def change_retention(request: Request, caller: Caller, forms: FormsDep) -> Response:
     """Set the partnership's own retention periods (1 to 600 months each)."""
     partnership_id = _partnership_of(caller)
     form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
     months, errors = gdpr.check_retention_months(form)
     if errors:
-        return await _retention_page(request, rpc, caller, partnership_id, errors=errors, values=form)
+        return await _retention_page(request, forms, caller, partnership_id, errors=errors, values=form)
     await run_in_threadpool(
         lambda: gdpr.set_retention_periods(
             partnership_id, months, changed_by=caller.actor.user_id, now=utcnow()

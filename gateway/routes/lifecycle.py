@@ -27,21 +27,23 @@ from starlette.responses import Response
 
 from gateway import forms_ui, identity
 from gateway.auth import Caller
-from gateway.deps import RpcDep, in_words, render, working_days
+from gateway.deps import FormsDep, in_words, render, working_days
 from gateway.forms_ui import PageErrors, PostedForm
 from gateway.policy import policy_for
-from gateway.rpc import RemoteError
+from gateway.rpc import RemoteError, command_for
 from services.forms.contract import (
     FORMS,
     TITLE_MAX,
+    ChangeDeadlineSettings,
     DeadlineSetting,
     DeadlineView,
-    DocumentFile,
+    EndPause,
+    Forms,
     OpenReview,
     RecordPause,
+    Refer,
     Referral,
     ReviewFile,
-    ReviewSummary,
     ReviewTypeInfo,
     StepView,
 )
@@ -270,9 +272,9 @@ def may_reach(caller: Caller, method: str, path: str) -> bool:
 # -- finding what a request is about ------------------------------------------------------------------------
 
 
-async def review_file(rpc: RpcDep, caller: Caller, review_id: UUID) -> ReviewFile:
+async def review_file(forms: FormsDep, caller: Caller, review_id: UUID) -> ReviewFile:
     """The review with its lifecycle, if the caller may read it (the service answers NotFound otherwise)."""
-    return ReviewFile.model_validate(await rpc.call("forms", "get_review_file", caller.actor, str(review_id)))
+    return await forms.get_review_file(caller.actor, review_id)
 
 
 def _step_of(file: ReviewFile, code: str) -> StepView:
@@ -392,10 +394,12 @@ async def _step_page(
 
 
 @router.get("/reviews/{review_id}/steps/{step}", response_class=HTMLResponse, include_in_schema=False)
-async def step_page(request: Request, review_id: UUID, step: str, rpc: RpcDep, caller: Caller) -> Response:
+async def step_page(
+    request: Request, review_id: UUID, step: str, forms: FormsDep, caller: Caller
+) -> Response:
     """A step of a review: its form, prefilled from the saved draft; its answers once completed; or why it
     cannot start yet."""
-    file = await review_file(rpc, caller, review_id)
+    file = await review_file(forms, caller, review_id)
     return await _step_page(request, file, _step_of(file, step))
 
 
@@ -405,9 +409,11 @@ async def step_page(request: Request, review_id: UUID, step: str, rpc: RpcDep, c
     response_model=None,
     include_in_schema=False,
 )
-async def save_step(request: Request, review_id: UUID, step: str, rpc: RpcDep, caller: Caller) -> Response:
+async def save_step(
+    request: Request, review_id: UUID, step: str, forms: FormsDep, caller: Caller
+) -> Response:
     """Save the step's answers as a draft, then check them; every problem listed and linked otherwise."""
-    file = await review_file(rpc, caller, review_id)
+    file = await review_file(forms, caller, review_id)
     current = _step_of(file, step)
     form = _form_of(current)
     agencies = await _agencies(form, file.partnership_id)
@@ -418,10 +424,10 @@ async def save_step(request: Request, review_id: UUID, step: str, rpc: RpcDep, c
     try:
         # Sent even when the page found problems: the service decides first whether the caller may work on
         # the step, then names every other problem, and stores nothing while any remains.
-        await rpc.call("forms", "save_step", caller.actor, str(review_id), step, parsed.answers, version)
+        await forms.save_step(caller.actor, review_id, step, parsed.answers, version)
     except RemoteError as exc:
         if exc.exc_type == "Conflict":
-            file = await review_file(rpc, caller, review_id)
+            file = await review_file(forms, caller, review_id)
             latest = _step_of(file, step)
             message = CONFLICT_COMPLETED if latest.status == "completed" else CONFLICT_SAVED
             shown = latest if latest.status == "completed" else current
@@ -481,10 +487,12 @@ async def _check_page(
 
 
 @router.get("/reviews/{review_id}/steps/{step}/check", response_class=HTMLResponse, include_in_schema=False)
-async def check_page(request: Request, review_id: UUID, step: str, rpc: RpcDep, caller: Caller) -> Response:
+async def check_page(
+    request: Request, review_id: UUID, step: str, forms: FormsDep, caller: Caller
+) -> Response:
     """Check your answers: the saved draft in words, each with a link to change it, and the button that
     completes the step."""
-    file = await review_file(rpc, caller, review_id)
+    file = await review_file(forms, caller, review_id)
     current = _step_of(file, step)
     if current.status == "completed":
         return RedirectResponse(f"/reviews/{review_id}/steps/{step}", status_code=303)
@@ -498,11 +506,11 @@ async def check_page(request: Request, review_id: UUID, step: str, rpc: RpcDep, 
     include_in_schema=False,
 )
 async def complete_step(
-    request: Request, review_id: UUID, step: str, rpc: RpcDep, caller: Caller
+    request: Request, review_id: UUID, step: str, forms: FormsDep, caller: Caller
 ) -> Response:
     """Complete the step from the draft whose version the page showed: one of two people completing it at
     once wins, the other is told what happened."""
-    file = await review_file(rpc, caller, review_id)
+    file = await review_file(forms, caller, review_id)
     current = _step_of(file, step)
     posted = await request.form()
     version = _whole_number(_text(posted, "version"))
@@ -512,18 +520,10 @@ async def complete_step(
     token = _text(posted, "form_token") or str(uuid.uuid4())
     try:
         # Without a version the service still decides who may complete the step; -1 never matches a draft.
-        await rpc.call(
-            "forms",
-            "complete_step",
-            caller.actor,
-            str(review_id),
-            step,
-            -1 if version is None else version,
-            token,
-        )
+        await forms.complete_step(caller.actor, review_id, step, -1 if version is None else version, token)
     except RemoteError as exc:
         if exc.exc_type == "Conflict":
-            file = await review_file(rpc, caller, review_id)
+            file = await review_file(forms, caller, review_id)
             errors = forms_ui.message_errors(CONFLICT_CHECKED, target="answers")
             return await _check_page(request, file, _step_of(file, step), errors=errors, status=409)
         if exc.exc_type != "InvalidRequest":
@@ -580,11 +580,11 @@ async def _pauses_page(
 
 @router.get("/reviews/{review_id}/pauses", response_class=HTMLResponse, include_in_schema=False)
 async def pauses_page(
-    request: Request, review_id: UUID, rpc: RpcDep, caller: Caller, recorded: str = "", ended: str = ""
+    request: Request, review_id: UUID, forms: FormsDep, caller: Caller, recorded: str = "", ended: str = ""
 ) -> Response:
     """The pauses of a review's clock, with each deadline's statutory and revised dates; for the business
     manager, the forms to record a pause and to end one."""
-    file = await review_file(rpc, caller, review_id)
+    file = await review_file(forms, caller, review_id)
     notice = "The pause is recorded" if recorded else "The pause is ended" if ended else ""
     return await _pauses_page(request, file, notice=notice)
 
@@ -599,22 +599,23 @@ def _must_manage(file: ReviewFile) -> None:
 @router.post(
     "/reviews/{review_id}/pauses", response_class=HTMLResponse, response_model=None, include_in_schema=False
 )
-async def record_pause(request: Request, review_id: UUID, rpc: RpcDep, caller: Caller) -> Response:
+async def record_pause(request: Request, review_id: UUID, forms: FormsDep, caller: Caller) -> Response:
     """Pause the review's clock for a parallel process."""
-    file = await review_file(rpc, caller, review_id)
+    file = await review_file(forms, caller, review_id)
     _must_manage(file)
     items = forms_ui.questions(RecordPause)
     posted = await request.form()
     parsed = forms_ui.parse(RecordPause, posted)
     problems = list(parsed.problems)
+    pause: RecordPause | None = None
     try:
-        RecordPause.model_validate(parsed.answers)
+        pause = RecordPause.model_validate(parsed.answers)
     except ValidationError as exc:
         problems += forms_ui.problems_of(exc)
-    if not problems:
+    if pause is not None and not problems:
         token = _text(posted, "form_token") or str(uuid.uuid4())
         try:
-            await rpc.call("forms", "record_pause", caller.actor, str(review_id), parsed.answers, token)
+            await forms.record_pause(caller.actor, review_id, pause, token)
         except RemoteError as exc:
             if exc.exc_type != "InvalidRequest":
                 raise
@@ -632,10 +633,10 @@ async def record_pause(request: Request, review_id: UUID, rpc: RpcDep, caller: C
     include_in_schema=False,
 )
 async def end_pause(
-    request: Request, review_id: UUID, pause_id: str, rpc: RpcDep, caller: Caller
+    request: Request, review_id: UUID, pause_id: str, forms: FormsDep, caller: Caller
 ) -> Response:
     """End an open pause on a date: the clock runs again and the revised dates are fixed."""
-    file = await review_file(rpc, caller, review_id)
+    file = await review_file(forms, caller, review_id)
     _must_manage(file)
     posted = await request.form()
     parts = {part: _text(posted, f"ends_on-{part}") for part in forms_ui.DATE_PARTS}
@@ -647,9 +648,8 @@ async def end_pause(
         if pause_id not in {str(pause.id) for pause in file.pauses}:
             raise HTTPException(404)
         try:
-            await rpc.call(
-                "forms", "end_pause", caller.actor, str(review_id), pause_id, {"ends_on": str(ends_on)}
-            )
+            ending = command_for(Forms.end_pause, EndPause, {"ends_on": ends_on})
+            await forms.end_pause(caller.actor, review_id, UUID(pause_id), ending)
         except RemoteError as exc:
             if exc.exc_type != "InvalidRequest":
                 raise
@@ -669,17 +669,13 @@ async def end_pause(
 
 
 @router.get("/reviews/{review_id}/documents/{kind}", include_in_schema=False, response_model=None)
-async def document(review_id: UUID, kind: str, rpc: RpcDep, caller: Caller) -> Response:
+async def document(review_id: UUID, kind: str, forms: FormsDep, caller: Caller) -> Response:
     """A document assembled from the review (Word), as an attachment named by the service."""
     partnership_id = caller.actor.partnership_id
     partnership = (
         await run_in_threadpool(identity.get_partnership, partnership_id) if partnership_id else None
     )
-    found = DocumentFile.model_validate(
-        await rpc.call(
-            "forms", "document", caller.actor, str(review_id), kind, partnership.name if partnership else ""
-        )
-    )
+    found = await forms.document(caller.actor, review_id, kind, partnership.name if partnership else "")
     filename = re.sub(r"[^A-Za-z0-9._-]", "-", found.filename)[:120] or "document.docx"
     return Response(
         base64.b64decode(found.content_base64),
@@ -691,8 +687,8 @@ async def document(review_id: UUID, kind: str, rpc: RpcDep, caller: Caller) -> R
 # -- referring an incident ----------------------------------------------------------------------------------
 
 
-async def _review_types(rpc: RpcDep) -> list[ReviewTypeInfo]:
-    return [ReviewTypeInfo.model_validate(t) for t in await rpc.call("forms", "review_types")]
+async def _review_types(forms: FormsDep) -> list[ReviewTypeInfo]:
+    return await forms.review_types()
 
 
 def _referral_questions(review_types: Sequence[ReviewTypeInfo]) -> list[forms_ui.Question]:
@@ -723,7 +719,7 @@ def _referral_questions(review_types: Sequence[ReviewTypeInfo]) -> list[forms_ui
 
 async def _referral_page(
     request: Request,
-    rpc: RpcDep,
+    forms: FormsDep,
     caller: Caller,
     *,
     values: dict[str, Any] | None = None,
@@ -740,7 +736,7 @@ async def _referral_page(
         {
             "nav": "referrals-new",
             "partnership": partnership.name if partnership else "",
-            "questions": _referral_questions(await _review_types(rpc)),
+            "questions": _referral_questions(await _review_types(forms)),
             "values": values or {},
             "errors": errors,
             "form_token": str(uuid.uuid4()),
@@ -750,9 +746,9 @@ async def _referral_page(
 
 
 @router.get("/referrals/new", response_class=HTMLResponse, include_in_schema=False)
-async def referral_page(request: Request, rpc: RpcDep, caller: Caller) -> Response:
+async def referral_page(request: Request, forms: FormsDep, caller: Caller) -> Response:
     """Refer a possible serious incident to the partnership."""
-    return await _referral_page(request, rpc, caller)
+    return await _referral_page(request, forms, caller)
 
 
 def _title_problems(review_type: str, title: str, known: set[str]) -> list[dict[str, Any]]:
@@ -770,10 +766,10 @@ def _title_problems(review_type: str, title: str, known: set[str]) -> list[dict[
 
 
 @router.post("/referrals/new", response_class=HTMLResponse, response_model=None, include_in_schema=False)
-async def refer(request: Request, rpc: RpcDep, caller: Caller) -> Response:
+async def refer(request: Request, forms: FormsDep, caller: Caller) -> Response:
     """Send the referral: it opens a review with the referral completed. The page confirms it, and links to
     the review only if the referrer may read it."""
-    review_types = await _review_types(rpc)
+    review_types = await _review_types(forms)
     items = _referral_questions(review_types)
     posted = await request.form()
     review_type, title = _text(posted, "review_type", 50), _text(posted, "title", TITLE_MAX + 1)
@@ -788,26 +784,24 @@ async def refer(request: Request, rpc: RpcDep, caller: Caller) -> Response:
     except ValidationError as exc:
         problems += forms_ui.problems_of(exc)
     if not problems:
-        command = {
+        referred = {
             "review_type": review_type,
-            "partnership_id": str(caller.actor.partnership_id),
+            "partnership_id": caller.actor.partnership_id,
             "title": title,
             "referral": parsed.answers,
         }
         token = _text(posted, "form_token") or str(uuid.uuid4())
         try:
-            summary = ReviewSummary.model_validate(
-                await rpc.call("forms", "refer", caller.actor, command, token)
-            )
+            summary = await forms.refer(caller.actor, command_for(Forms.refer, Refer, referred), token)
         except RemoteError as exc:
             if exc.exc_type != "InvalidRequest":
                 raise
             problems = _problems(exc)
     if problems:
         errors = forms_ui.page_errors(items, problems)
-        return await _referral_page(request, rpc, caller, values=values, errors=errors, status=422)
+        return await _referral_page(request, forms, caller, values=values, errors=errors, status=422)
     try:
-        await rpc.call("forms", "get_review", caller.actor, str(summary.id))
+        await forms.get_review(caller.actor, summary.id)
         can_open = True
     except RemoteError as exc:
         if exc.exc_type not in ("NotFound", "Forbidden"):
@@ -842,16 +836,13 @@ def allowed(minimum: int, maximum: int, unit: str) -> str:
     return f"{minimum} to {amount(maximum, unit)}"
 
 
-async def _settings(rpc: RpcDep, caller: Caller) -> list[DeadlineSetting]:
-    return [
-        DeadlineSetting.model_validate(row)
-        for row in await rpc.call("forms", "deadline_settings", caller.actor)
-    ]
+async def _settings(forms: FormsDep, caller: Caller) -> list[DeadlineSetting]:
+    return await forms.deadline_settings(caller.actor)
 
 
 async def _settings_page(
     request: Request,
-    rpc: RpcDep,
+    forms: FormsDep,
     caller: Caller,
     settings: list[DeadlineSetting],
     *,
@@ -861,7 +852,7 @@ async def _settings_page(
     notice: str = "",
     status: int = 200,
 ) -> Response:
-    labels = {t.code: t.label for t in await _review_types(rpc)}
+    labels = {t.code: t.label for t in await _review_types(forms)}
     sections = []
     for code, rows in groupby(settings, key=lambda row: row.review_type):
         figures = []
@@ -898,18 +889,20 @@ async def _settings_page(
 
 
 @router.get("/settings/deadlines", response_class=HTMLResponse, include_in_schema=False)
-async def deadline_settings_page(request: Request, rpc: RpcDep, caller: Caller, saved: str = "") -> Response:
+async def deadline_settings_page(
+    request: Request, forms: FormsDep, caller: Caller, saved: str = ""
+) -> Response:
     """The partnership's deadline figures per review type, with the default and what statute allows."""
-    settings = await _settings(rpc, caller)
-    labels = {t.code: t.label for t in await _review_types(rpc)}
+    settings = await _settings(forms, caller)
+    labels = {t.code: t.label for t in await _review_types(forms)}
     notice = f"Figures saved: {labels[saved]}" if saved in labels else ""
-    return await _settings_page(request, rpc, caller, settings, notice=notice)
+    return await _settings_page(request, forms, caller, settings, notice=notice)
 
 
 @router.post("/settings/deadlines", response_class=HTMLResponse, response_model=None, include_in_schema=False)
-async def change_deadline_settings(request: Request, rpc: RpcDep, caller: Caller) -> Response:
+async def change_deadline_settings(request: Request, forms: FormsDep, caller: Caller) -> Response:
     """Set the partnership's figures for one review type; reviews opened from then on use them."""
-    settings = await _settings(rpc, caller)
+    settings = await _settings(forms, caller)
     posted = await request.form()
     review_type = _text(posted, "review_type", 50)
     rows = [row for row in settings if row.review_type == review_type]
@@ -917,7 +910,7 @@ async def change_deadline_settings(request: Request, rpc: RpcDep, caller: Caller
         errors = forms_ui.message_errors(
             "Choose the review type whose figures to change", target="main-content"
         )
-        return await _settings_page(request, rpc, caller, settings, errors=errors, status=422)
+        return await _settings_page(request, forms, caller, settings, errors=errors, status=422)
     typed = {row.code: _text(posted, row.code, 10) for row in rows}
     problems: list[dict[str, str]] = []
     figures: dict[str, int] = {}
@@ -933,12 +926,8 @@ async def change_deadline_settings(request: Request, rpc: RpcDep, caller: Caller
             figures[row.code] = number
     if not problems:
         try:
-            await rpc.call(
-                "forms",
-                "change_deadline_settings",
-                caller.actor,
-                {"review_type": review_type, "values": figures},
-            )
+            change = ChangeDeadlineSettings(review_type=review_type, values=figures)
+            await forms.change_deadline_settings(caller.actor, change)
         except RemoteError as exc:
             if exc.exc_type != "InvalidRequest":
                 raise
@@ -959,7 +948,7 @@ async def change_deadline_settings(request: Request, rpc: RpcDep, caller: Caller
         }
         return await _settings_page(
             request,
-            rpc,
+            forms,
             caller,
             settings,
             review_type=review_type,
@@ -1018,10 +1007,10 @@ def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 
 @router.get("/api/reviews/{review_id}/file", tags=["reviews"], summary="A review with its lifecycle")
-async def api_review_file(review_id: UUID, rpc: RpcDep, caller: Caller) -> ReviewFile:
+async def api_review_file(review_id: UUID, forms: FormsDep, caller: Caller) -> ReviewFile:
     """Steps (with their answers and versions), stages, the statutory clock with pauses, and the agency
     returns the caller may read. 404 for a review the caller may not read."""
-    return await review_file(rpc, caller, review_id)
+    return await review_file(forms, caller, review_id)
 
 
 @router.post(
@@ -1031,11 +1020,11 @@ async def api_review_file(review_id: UUID, rpc: RpcDep, caller: Caller) -> Revie
     openapi_extra=_body_schema(SaveStepBody),
 )
 async def api_save_step(
-    request: Request, review_id: UUID, step: str, rpc: RpcDep, caller: Caller
+    request: Request, review_id: UUID, step: str, forms: FormsDep, caller: Caller
 ) -> ReviewFile:
     """Checked in full: 422 with a problem per field (`children.0.sex`) and nothing stored; 403 for a role
     that does not do this step; 409 if it is completed or `version` is not the draft's latest."""
-    file = await review_file(rpc, caller, review_id)
+    file = await review_file(forms, caller, review_id)
     current = _step_of(file, step)
     body, problems = await _json_body(request, SaveStepBody)
     if body is None and current.may_complete:
@@ -1046,9 +1035,7 @@ async def api_save_step(
             **answers,
             "agencies": await _registered_agencies(answers["agencies"], file.partnership_id),
         }
-    return ReviewFile.model_validate(
-        await rpc.call("forms", "save_step", caller.actor, str(review_id), step, answers, version)
-    )
+    return await forms.save_step(caller.actor, review_id, step, answers, version)
 
 
 async def _registered_agencies(asked: list[Any], partnership_id: UUID) -> list[dict[str, str]]:
@@ -1080,22 +1067,18 @@ async def _registered_agencies(asked: list[Any], partnership_id: UUID) -> list[d
     openapi_extra=_body_schema(CompleteStepBody),
 )
 async def api_complete_step(
-    request: Request, review_id: UUID, step: str, rpc: RpcDep, caller: Caller
+    request: Request, review_id: UUID, step: str, forms: FormsDep, caller: Caller
 ) -> ReviewFile:
     """Send the draft's `version` and an Idempotency-Key header (a repeat returns the review as it is). 409
     if someone else saved or completed it since; 422 with the reason if the step cannot be completed yet."""
-    file = await review_file(rpc, caller, review_id)
+    file = await review_file(forms, caller, review_id)
     current = _step_of(file, step)
     body, problems = await _json_body(request, CompleteStepBody)
     if body is None and current.may_complete:
         raise RequestValidationError(problems)
     key = request.headers.get("idempotency-key", "")[:TOKEN_MAX] or str(uuid.uuid4())
-    result = await rpc.call(
-        "forms", "complete_step", caller.actor, str(review_id), step, body.version if body else -1, key
-    )
-    if not isinstance(result, dict) or "steps" not in result:  # a repeated key answers with what it did
-        return await review_file(rpc, caller, review_id)
-    return ReviewFile.model_validate(result)
+    # A repeated key answers with the review as it stands (the declared ReviewFile).
+    return await forms.complete_step(caller.actor, review_id, step, body.version if body else -1, key)
 
 
 __all__ = [

@@ -24,14 +24,13 @@ from starlette.responses import Response
 
 from gateway import live
 from gateway.auth import Caller, safe_next, session_still_live
-from gateway.deps import RpcDep, id_or_404, in_words, render, working_days
+from gateway.deps import FormsDep, NotificationsDep, id_or_404, in_words, render, working_days
 from gateway.forms_ui import NO_ERRORS, PageErrors, message_errors
 from gateway.routes.lifecycle import may_reach
 from gateway.rpc import RemoteError, RpcUnavailable
-from services.forms.contract import ReviewListEntry, ReviewSummary
+from services.forms.contract import ReviewSummary
 from services.kernel.identity import Role
 from services.notifications.contract import (
-    SERVICE,
     Delivery,
     DeliveryQuery,
     InAppNotification,
@@ -116,13 +115,13 @@ def _message(message: InAppNotification, titles: Mapping[UUID, str]) -> dict[str
     }
 
 
-async def _inbox(rpc: RpcDep, caller: Caller) -> Inbox:
-    return Inbox.model_validate(await rpc.call(SERVICE, "inbox", caller.actor, limit=CENTRE_LIMIT))
+async def _inbox(notifications: NotificationsDep, caller: Caller) -> Inbox:
+    return await notifications.inbox(caller.actor, limit=CENTRE_LIMIT)
 
 
 async def _centre_page(
     request: Request,
-    rpc: RpcDep,
+    forms: FormsDep,
     caller: Caller,
     inbox: Inbox,
     *,
@@ -130,7 +129,7 @@ async def _centre_page(
     errors: PageErrors = NO_ERRORS,
     status: int = 200,
 ) -> Response:
-    titles = await _review_titles(rpc, caller) if any(m.review_id for m in inbox.items) else {}
+    titles = await _review_titles(forms, caller) if any(m.review_id for m in inbox.items) else {}
     return render(
         request,
         "notifications/centre.html",
@@ -151,22 +150,24 @@ CENTRE_NOTICES = {"one": "The message is marked as read", "all": "All your messa
 
 
 @router.get("/notifications", response_class=HTMLResponse, include_in_schema=False)
-async def notification_centre(request: Request, rpc: RpcDep, caller: Caller, read: str = "") -> Response:
+async def notification_centre(
+    request: Request, notifications: NotificationsDep, forms: FormsDep, caller: Caller, read: str = ""
+) -> Response:
     """The person's messages, newest first, the unread ones marked "New"."""
     return await _centre_page(
-        request, rpc, caller, await _inbox(rpc, caller), notice=CENTRE_NOTICES.get(read, "")
+        request, forms, caller, await _inbox(notifications, caller), notice=CENTRE_NOTICES.get(read, "")
     )
 
 
 @router.get("/notifications/stream", include_in_schema=False, response_model=None)
-async def notification_stream(request: Request, rpc: RpcDep, caller: Caller) -> Response:
+async def notification_stream(request: Request, notifications: NotificationsDep, caller: Caller) -> Response:
     """Server-sent events: `unread` with the person's unread count at once and whenever it changes, a
     comment every 15 seconds, and `signed-out` (then the end) once the session has ended."""
     state = live.live_of(request)
     actor = caller.actor
 
     async def ask() -> int | None:
-        return await live.unread_count(rpc, actor)
+        return await live.unread_count(notifications, actor)
 
     async def still_signed_in() -> bool:
         return await run_in_threadpool(session_still_live, request)
@@ -191,24 +192,27 @@ async def notification_stream(request: Request, rpc: RpcDep, caller: Caller) -> 
     response_model=None,
     include_in_schema=False,
 )
-async def mark_one_read(notification_id: str, rpc: RpcDep, caller: Caller) -> Response:
+async def mark_one_read(notification_id: str, notifications: NotificationsDep, caller: Caller) -> Response:
     """Mark one of one's own messages read (any other id is not found), and go back to the centre."""
     wanted = id_or_404(notification_id)
-    inbox = await _inbox(rpc, caller)
+    inbox = await _inbox(notifications, caller)
     if wanted not in {message.id for message in inbox.items}:
         raise HTTPException(404)
-    await rpc.call(SERVICE, "mark_read", caller.actor, MarkRead(ids=[wanted]).model_dump(mode="json"))
+    await notifications.mark_read(caller.actor, MarkRead(ids=[wanted]))
     return RedirectResponse("/notifications?read=one", status_code=303)
 
 
 @router.post("/notifications/read", response_class=HTMLResponse, response_model=None, include_in_schema=False)
-async def mark_all_read(request: Request, rpc: RpcDep, caller: Caller) -> Response:
+async def mark_all_read(
+    request: Request, notifications: NotificationsDep, forms: FormsDep, caller: Caller
+) -> Response:
     """Mark all one's messages read (the form's button says so: `mark=all`)."""
     posted = await request.form()
     if _text(posted, "mark") != "all":
         errors = message_errors("Use the button to mark all your messages as read", target="mark-all")
-        return await _centre_page(request, rpc, caller, await _inbox(rpc, caller), errors=errors, status=422)
-    await rpc.call(SERVICE, "mark_read", caller.actor, MarkRead(all=True).model_dump(mode="json"))
+        inbox = await _inbox(notifications, caller)
+        return await _centre_page(request, forms, caller, inbox, errors=errors, status=422)
+    await notifications.mark_read(caller.actor, MarkRead(all=True))
     return RedirectResponse("/notifications?read=all", status_code=303)
 
 
@@ -224,8 +228,8 @@ def _hour_words(hour: int) -> str:
     return f"{hour}am" if hour < 12 else f"{hour - 12}pm"
 
 
-async def _preferences(rpc: RpcDep, caller: Caller) -> Preferences:
-    return Preferences.model_validate(await rpc.call(SERVICE, "preferences", caller.actor))
+async def _preferences(notifications: NotificationsDep, caller: Caller) -> Preferences:
+    return await notifications.preferences(caller.actor)
 
 
 def _preferences_page(
@@ -265,19 +269,21 @@ def _preferences_page(
 
 
 @router.get("/account/notifications", response_class=HTMLResponse, include_in_schema=False)
-async def preferences_page(request: Request, rpc: RpcDep, caller: Caller, saved: str = "") -> Response:
+async def preferences_page(
+    request: Request, notifications: NotificationsDep, caller: Caller, saved: str = ""
+) -> Response:
     """For each kind of message the person can get: straight away or in the daily digest."""
     notice = "Your choices are saved" if saved else ""
-    return _preferences_page(request, await _preferences(rpc, caller), notice=notice)
+    return _preferences_page(request, await _preferences(notifications, caller), notice=notice)
 
 
 @router.post(
     "/account/notifications", response_class=HTMLResponse, response_model=None, include_in_schema=False
 )
-async def save_preferences(request: Request, rpc: RpcDep, caller: Caller) -> Response:
+async def save_preferences(request: Request, notifications: NotificationsDep, caller: Caller) -> Response:
     """Save the person's choices. Each kind the form offers must have one; a fixed kind sent anyway is the
     service's to refuse."""
-    preferences = await _preferences(rpc, caller)
+    preferences = await _preferences(notifications, caller)
     posted = await request.form()
     typed = {choice.kind: _text(posted, choice.kind, 20) for choice in preferences.choices}
     ids = {choice.kind: choice.kind for choice in preferences.choices}
@@ -294,7 +300,7 @@ async def save_preferences(request: Request, rpc: RpcDep, caller: Caller) -> Res
     if not problems:
         command = SetPreferences.model_validate({"timings": timings})
         try:
-            await rpc.call(SERVICE, "set_preferences", caller.actor, command.model_dump(mode="json"))
+            await notifications.set_preferences(caller.actor, command)
         except RemoteError as exc:
             problems = _problems(exc)
     if problems:
@@ -313,9 +319,8 @@ def _partnership_of(caller: Caller) -> UUID:
     return partnership_id
 
 
-async def _rules(rpc: RpcDep, caller: Caller) -> list[RuleSetting]:
-    found = await rpc.call(SERVICE, "rules", caller.actor, str(_partnership_of(caller)))
-    return [RuleSetting.model_validate(rule) for rule in found]
+async def _rules(notifications: NotificationsDep, caller: Caller) -> list[RuleSetting]:
+    return await notifications.rules(caller.actor, _partnership_of(caller))
 
 
 def _rule_row(rule: RuleSetting, values: Mapping[str, str] | None) -> dict[str, Any]:
@@ -370,9 +375,11 @@ def _rules_page(
 
 
 @router.get("/settings/notifications", response_class=HTMLResponse, include_in_schema=False)
-async def rules_page(request: Request, rpc: RpcDep, caller: Caller, saved: str = "") -> Response:
+async def rules_page(
+    request: Request, notifications: NotificationsDep, caller: Caller, saved: str = ""
+) -> Response:
     """The partnership's rules: what triggers each, whom it tells, its days and whether it is on."""
-    rules = await _rules(rpc, caller)
+    rules = await _rules(notifications, caller)
     label = next((rule.label for rule in rules if rule.code == saved), "")
     notice = f"“{label}” is saved" if label else ""
     return _rules_page(request, caller, rules, notice=notice)
@@ -385,9 +392,9 @@ def _whole_number(value: str) -> int | None:
 @router.post(
     "/settings/notifications", response_class=HTMLResponse, response_model=None, include_in_schema=False
 )
-async def save_rule(request: Request, rpc: RpcDep, caller: Caller) -> Response:
+async def save_rule(request: Request, notifications: NotificationsDep, caller: Caller) -> Response:
     """Save one rule: its days (within its bounds) and whether it is on (a statutory rule stays on)."""
-    rules = await _rules(rpc, caller)
+    rules = await _rules(notifications, caller)
     posted = await request.form()
     code = _text(posted, "code", 60)
     rule = next((rule for rule in rules if rule.code == code), None)
@@ -411,7 +418,7 @@ async def save_rule(request: Request, rpc: RpcDep, caller: Caller) -> Response:
     if not problems:
         command = SetRule(partnership_id=_partnership_of(caller), code=code, enabled=enabled, days=days)
         try:
-            await rpc.call(SERVICE, "set_rule", caller.actor, command.model_dump(mode="json"))
+            await notifications.set_rule(caller.actor, command)
         except RemoteError as exc:
             # Among many rules, say which one the service's words are about.
             problems = [
@@ -427,20 +434,21 @@ async def save_rule(request: Request, rpc: RpcDep, caller: Caller) -> Response:
 # -- the delivery log ---------------------------------------------------------------------------------------
 
 
-async def _deliveries(rpc: RpcDep, caller: Caller, review_id: UUID | None = None) -> list[Delivery]:
+async def _deliveries(
+    notifications: NotificationsDep, caller: Caller, review_id: UUID | None = None
+) -> list[Delivery]:
     query = DeliveryQuery(partnership_id=_partnership_of(caller), review_id=review_id, limit=LOG_LIMIT)
-    found = await rpc.call(SERVICE, "delivery_log", caller.actor, query.model_dump(mode="json"))
-    return [Delivery.model_validate(delivery) for delivery in found]
+    return await notifications.delivery_log(caller.actor, query)
 
 
-async def _review_titles(rpc: RpcDep, caller: Caller) -> dict[UUID, str]:
+async def _review_titles(forms: FormsDep, caller: Caller) -> dict[UUID, str]:
     """The titles of the reviews the caller sees; none if the forms service does not answer (the log then
     says "Review")."""
     try:
-        rows = await rpc.call("forms", "list_reviews", caller.actor)
+        entries = await forms.list_reviews(caller.actor)
     except (RemoteError, RpcUnavailable):
         return {}
-    return {entry.id: entry.title for entry in (ReviewListEntry.model_validate(row) for row in rows)}
+    return {entry.id: entry.title for entry in entries}
 
 
 def _status(status: str) -> tuple[str, str]:
@@ -505,16 +513,18 @@ SENT_NOTICE = "The e-mail is queued to be sent again"
 
 
 @router.get("/messages/sent", response_class=HTMLResponse, include_in_schema=False)
-async def delivery_log(request: Request, rpc: RpcDep, caller: Caller, sent: str = "") -> Response:
+async def delivery_log(
+    request: Request, notifications: NotificationsDep, forms: FormsDep, caller: Caller, sent: str = ""
+) -> Response:
     """What was sent to whom about the partnership's reviews, newest first, and what became of it."""
-    deliveries = await _deliveries(rpc, caller)
-    titles = await _review_titles(rpc, caller)
+    deliveries = await _deliveries(notifications, caller)
+    titles = await _review_titles(forms, caller)
     return _log_page(request, deliveries, titles, notice=SENT_NOTICE if sent else "")
 
 
-async def _own_review(rpc: RpcDep, caller: Caller, review_id: UUID) -> ReviewSummary:
+async def _own_review(forms: FormsDep, caller: Caller, review_id: UUID) -> ReviewSummary:
     """A review of the caller's own partnership (one shared with it is not its to chase): else not found."""
-    review = ReviewSummary.model_validate(await rpc.call("forms", "get_review", caller.actor, str(review_id)))
+    review = await forms.get_review(caller.actor, review_id)
     if review.partnership_id != caller.actor.partnership_id:
         raise HTTPException(404)
     return review
@@ -522,11 +532,16 @@ async def _own_review(rpc: RpcDep, caller: Caller, review_id: UUID) -> ReviewSum
 
 @router.get("/reviews/{review_id}/messages", response_class=HTMLResponse, include_in_schema=False)
 async def review_delivery_log(
-    request: Request, review_id: UUID, rpc: RpcDep, caller: Caller, sent: str = ""
+    request: Request,
+    review_id: UUID,
+    notifications: NotificationsDep,
+    forms: FormsDep,
+    caller: Caller,
+    sent: str = "",
 ) -> Response:
     """What was sent to whom about one review of the partnership."""
-    review = await _own_review(rpc, caller, review_id)
-    deliveries = await _deliveries(rpc, caller, review.id)
+    review = await _own_review(forms, caller, review_id)
+    deliveries = await _deliveries(notifications, caller, review.id)
     return _log_page(
         request, deliveries, {review.id: review.title}, review=review, notice=SENT_NOTICE if sent else ""
     )
@@ -538,11 +553,13 @@ async def review_delivery_log(
     response_model=None,
     include_in_schema=False,
 )
-async def send_again(request: Request, delivery_id: str, rpc: RpcDep, caller: Caller) -> Response:
+async def send_again(
+    request: Request, delivery_id: str, notifications: NotificationsDep, forms: FormsDep, caller: Caller
+) -> Response:
     """Send a failed or uncertain e-mail again. The form carries a token, so that pressing the button twice
     sends it once."""
     wanted = id_or_404(delivery_id)
-    deliveries = await _deliveries(rpc, caller)
+    deliveries = await _deliveries(notifications, caller)
     delivery = next((found for found in deliveries if found.id == wanted), None)
     if delivery is None:
         raise HTTPException(404)
@@ -554,17 +571,17 @@ async def send_again(request: Request, delivery_id: str, rpc: RpcDep, caller: Ca
         problems = [{"field": "", "message": "This page is out of date: reload it and try again"}]
     else:
         try:
-            await rpc.call(SERVICE, "send_again", caller.actor, str(wanted), idempotency_key=token)
+            await notifications.send_again(caller.actor, wanted, idempotency_key=token)
         except RemoteError as exc:
             problems = _problems(exc)
     if problems:
         errors = _page_errors(problems, {})
         if back_to_review and delivery.review_id is not None:
-            review = await _own_review(rpc, caller, delivery.review_id)
+            review = await _own_review(forms, caller, delivery.review_id)
             shown = [found for found in deliveries if found.review_id == review.id]
             titles = {review.id: review.title}
             return _log_page(request, shown, titles, review=review, errors=errors, status=422)
-        titles = await _review_titles(rpc, caller)
+        titles = await _review_titles(forms, caller)
         return _log_page(request, deliveries, titles, errors=errors, status=422)
     if back_to_review:
         return RedirectResponse(f"/reviews/{delivery.review_id}/messages?sent=1", status_code=303)

@@ -27,13 +27,17 @@ from starlette.responses import Response
 
 from gateway import identity
 from gateway.auth import Caller
-from gateway.deps import RpcDep, id_or_404, in_words, render, working_days
-from gateway.rpc import RemoteError
+from gateway.deps import FormsDep, id_or_404, in_words, render, working_days
+from gateway.rpc import RemoteError, command_for
 from services.forms.contract import (
     LONG_TEXT,
     MAX_EPISODES,
     SHORT_TEXT,
+    AddAddendum,
     AgencyReturnAnswers,
+    AskAgency,
+    ExtendReturn,
+    Forms,
     KeyPracticeEpisode,
     ReturnSummary,
     ReturnView,
@@ -102,10 +106,9 @@ def _refuse(words: str) -> HTTPException:
     return HTTPException(403, words)
 
 
-async def _return(rpc: RpcDep, caller: Caller, return_id: str) -> ReturnView:
+async def _return(forms: FormsDep, caller: Caller, return_id: str) -> ReturnView:
     """The return if the caller may read it; the service's NotFound (404) otherwise."""
-    found = await rpc.call("forms", "get_return", caller.actor, str(id_or_404(return_id)))
-    return ReturnView.model_validate(found)
+    return await forms.get_return(caller.actor, id_or_404(return_id))
 
 
 # -- how a return is shown -----------------------------------------------------------------------------------
@@ -357,16 +360,14 @@ def _error_context(errors: list[Problem]) -> dict[str, Any]:
 
 
 @router.get("/returns", response_class=HTMLResponse, include_in_schema=False)
-async def returns_list(request: Request, rpc: RpcDep, caller: Caller) -> Response:
+async def returns_list(request: Request, forms: FormsDep, caller: Caller) -> Response:
     """For the business manager, every return across the partnership's open reviews; for an agency's
     people, the returns asked of their agency: those still to do, soonest due first, then those already
     in, latest first."""
     if caller.actor.has_role(Role.BUSINESS_MANAGER):
-        return await _partnership_board(request, rpc, caller)
+        return await _partnership_board(request, forms, caller)
     today = today_in_england()
-    rows = [
-        ReturnSummary.model_validate(row) for row in await rpc.call("forms", "list_returns", caller.actor)
-    ]
+    rows = await forms.list_returns(caller.actor)
     to_do = sorted((r for r in rows if r.status not in LOCKED), key=lambda r: r.extended_to or r.due_on)
     returned = sorted(
         (r for r in rows if r.status in LOCKED),
@@ -451,7 +452,7 @@ def _example_date() -> str:
 async def return_page(
     request: Request,
     return_id: str,
-    rpc: RpcDep,
+    forms: FormsDep,
     caller: Caller,
     saved: str = "",
     submitted: str = "",
@@ -459,7 +460,7 @@ async def return_page(
     added: str = "",
 ) -> Response:
     """A draft as a form for the agency's own people; otherwise the answers, read-only, with any addenda."""
-    view = await _return(rpc, caller, return_id)
+    view = await _return(forms, caller, return_id)
     panel = ""
     if submitted and view.status == "submitted":
         panel = "Return submitted"
@@ -488,9 +489,9 @@ async def _conflict_page(
 
 
 @router.post("/returns/{return_id}", response_class=HTMLResponse, include_in_schema=False)
-async def save_return(request: Request, return_id: str, rpc: RpcDep, caller: Caller) -> Response:
+async def save_return(request: Request, return_id: str, forms: FormsDep, caller: Caller) -> Response:
     """Save the draft with the version the page was opened at; "Continue" saves, then checks the answers."""
-    view = await _return(rpc, caller, return_id)
+    view = await _return(forms, caller, return_id)
     if not view.own_agency:
         raise _refuse("Only the agency's own safeguarding lead or author can change its return")
     form = await request.form()
@@ -503,13 +504,13 @@ async def save_return(request: Request, return_id: str, rpc: RpcDep, caller: Cal
     if problems:
         return await _return_page(request, caller, view, values=values, errors=problems, status=422)
     try:
-        await rpc.call("forms", "save_return", caller.actor, str(view.id), answers, version)
+        await forms.save_return(caller.actor, view.id, answers, version)
     except RemoteError as exc:
         if exc.exc_type == "InvalidRequest":
             errors = _on_page(exc.problems) or [{**STALE_PAGE, "message": exc.message}]
             return await _return_page(request, caller, view, values=values, errors=errors, status=422)
         if exc.exc_type == "Conflict":
-            current = await _return(rpc, caller, return_id)
+            current = await _return(forms, caller, return_id)
             return await _conflict_page(request, current, exc.message, answers)
         raise
     if _text(form, "action") == "continue":
@@ -539,9 +540,9 @@ async def _check_page(
 
 
 @router.get("/returns/{return_id}/check", response_class=HTMLResponse, include_in_schema=False)
-async def check_return(request: Request, return_id: str, rpc: RpcDep, caller: Caller) -> Response:
+async def check_return(request: Request, return_id: str, forms: FormsDep, caller: Caller) -> Response:
     """Check your answers before submitting: what is still missing, and "Submit return" for the lead."""
-    view = await _return(rpc, caller, return_id)
+    view = await _return(forms, caller, return_id)
     if not view.own_agency:
         raise _refuse("Only the agency's own safeguarding lead or author can check its return")
     if view.status in LOCKED:
@@ -550,17 +551,17 @@ async def check_return(request: Request, return_id: str, rpc: RpcDep, caller: Ca
 
 
 async def _submitted_elsewhere(
-    request: Request, rpc: RpcDep, caller: Caller, return_id: str, message: str
+    request: Request, forms: FormsDep, caller: Caller, return_id: str, message: str
 ) -> Response:
-    current = await _return(rpc, caller, return_id)
+    current = await _return(forms, caller, return_id)
     return await _conflict_page(request, current, message)
 
 
 @router.post("/returns/{return_id}/submit", response_class=HTMLResponse, include_in_schema=False)
-async def submit_return(request: Request, return_id: str, rpc: RpcDep, caller: Caller) -> Response:
+async def submit_return(request: Request, return_id: str, forms: FormsDep, caller: Caller) -> Response:
     """Submit the return as checked (the version the check page showed). One of two submissions at once wins;
     the other is told, and nothing of it is merged."""
-    view = await _return(rpc, caller, return_id)
+    view = await _return(forms, caller, return_id)
     if not view.agency_lead:
         raise _refuse("Only the agency's safeguarding lead can submit its return")
     if view.status in LOCKED:
@@ -569,14 +570,14 @@ async def submit_return(request: Request, return_id: str, rpc: RpcDep, caller: C
     if version is None:
         return await _check_page(request, caller, view, [STALE_PAGE], status=422)
     try:
-        await rpc.call("forms", "submit_return", caller.actor, str(view.id), version)
+        await forms.submit_return(caller.actor, view.id, version)
     except RemoteError as exc:
         if exc.exc_type == "InvalidRequest":
-            current = await _return(rpc, caller, return_id)
+            current = await _return(forms, caller, return_id)
             errors = _on_page(exc.problems) or [{**STALE_PAGE, "message": exc.message}]
             return await _check_page(request, caller, current, errors, status=422)
         if exc.exc_type == "Conflict":
-            return await _submitted_elsewhere(request, rpc, caller, return_id, exc.message)
+            return await _submitted_elsewhere(request, forms, caller, return_id, exc.message)
         raise
     return RedirectResponse(f"/returns/{view.id}?submitted=1", status_code=303)
 
@@ -592,9 +593,9 @@ def _nil_page(
 
 
 @router.get("/returns/{return_id}/nil", response_class=HTMLResponse, include_in_schema=False)
-async def nil_return_page(request: Request, return_id: str, rpc: RpcDep, caller: Caller) -> Response:
+async def nil_return_page(request: Request, return_id: str, forms: FormsDep, caller: Caller) -> Response:
     """Confirm the agency had no involvement with the child or family (its lead only)."""
-    view = await _return(rpc, caller, return_id)
+    view = await _return(forms, caller, return_id)
     if not view.agency_lead:
         raise _refuse("Only the agency's safeguarding lead can make a nil return")
     if view.status in LOCKED:
@@ -603,9 +604,9 @@ async def nil_return_page(request: Request, return_id: str, rpc: RpcDep, caller:
 
 
 @router.post("/returns/{return_id}/nil", response_class=HTMLResponse, include_in_schema=False)
-async def nil_return(request: Request, return_id: str, rpc: RpcDep, caller: Caller) -> Response:
+async def nil_return(request: Request, return_id: str, forms: FormsDep, caller: Caller) -> Response:
     """Make the nil return once "yes" is chosen; "no" goes back to the return."""
-    view = await _return(rpc, caller, return_id)
+    view = await _return(forms, caller, return_id)
     if not view.agency_lead:
         raise _refuse("Only the agency's safeguarding lead can make a nil return")
     if view.status in LOCKED:
@@ -624,10 +625,10 @@ async def nil_return(request: Request, return_id: str, rpc: RpcDep, caller: Call
     if version is None:
         return _nil_page(request, view, [STALE_PAGE], status=422)
     try:
-        await rpc.call("forms", "nil_return", caller.actor, str(view.id), version)
+        await forms.nil_return(caller.actor, view.id, version)
     except RemoteError as exc:
         if exc.exc_type == "Conflict":
-            return await _submitted_elsewhere(request, rpc, caller, return_id, exc.message)
+            return await _submitted_elsewhere(request, forms, caller, return_id, exc.message)
         raise
     return RedirectResponse(f"/returns/{view.id}?nil=1", status_code=303)
 
@@ -636,9 +637,9 @@ async def nil_return(request: Request, return_id: str, rpc: RpcDep, caller: Call
 
 
 @router.post("/returns/{return_id}/addenda", response_class=HTMLResponse, include_in_schema=False)
-async def add_addendum(request: Request, return_id: str, rpc: RpcDep, caller: Caller) -> Response:
+async def add_addendum(request: Request, return_id: str, forms: FormsDep, caller: Caller) -> Response:
     """Add a correction to a submitted return, with its own author and time; the return is unchanged."""
-    view = await _return(rpc, caller, return_id)
+    view = await _return(forms, caller, return_id)
     if not view.own_agency:
         raise _refuse("Only the agency's own safeguarding lead or author can add to its return")
     form = await request.form()
@@ -655,7 +656,8 @@ async def add_addendum(request: Request, return_id: str, rpc: RpcDep, caller: Ca
         return await _return_page(request, caller, view, errors=errors, addendum_text=text, status=422)
     key = _text(form, "form_token")[:200] or str(uuid.uuid4())
     try:
-        await rpc.call("forms", "add_addendum", caller.actor, str(view.id), {"text": text.strip()}, key)
+        addendum = command_for(Forms.add_addendum, AddAddendum, {"text": text.strip()})
+        await forms.add_addendum(caller.actor, view.id, addendum, key)
     except RemoteError as exc:
         if exc.exc_type == "InvalidRequest":
             errors = [{"field": "text", "group": "text", "message": exc.message}]
@@ -667,14 +669,11 @@ async def add_addendum(request: Request, return_id: str, rpc: RpcDep, caller: Ca
 # -- the business manager's board and extensions ------------------------------------------------------------
 
 
-async def _partnership_board(request: Request, rpc: RpcDep, caller: Caller) -> Response:
+async def _partnership_board(request: Request, forms: FormsDep, caller: Caller) -> Response:
     """Every agency's return across the partnership's open reviews, in the forms service's order: overdue
     first, then by due date."""
     today = today_in_england()
-    rows = [
-        ReturnSummary.model_validate(row)
-        for row in await rpc.call("forms", "partnership_returns", caller.actor)
-    ]
+    rows = await forms.partnership_returns(caller.actor)
     lines = [_line(r, today) for r in rows]
     context = {
         "nav": "returns",
@@ -686,12 +685,10 @@ async def _partnership_board(request: Request, rpc: RpcDep, caller: Caller) -> R
     return render(request, "returns/partnership.html", context)
 
 
-async def _review_file(rpc: RpcDep, caller: Caller, review_id: UUID) -> ReviewFile:
+async def _review_file(forms: FormsDep, caller: Caller, review_id: UUID) -> ReviewFile:
     """The review if the caller may read it and it is their own partnership's (agencies' returns are never
     shown to another partnership); not found otherwise."""
-    review = ReviewFile.model_validate(
-        await rpc.call("forms", "get_review_file", caller.actor, str(review_id))
-    )
+    review = await forms.get_review_file(caller.actor, review_id)
     if review.partnership_id != caller.actor.partnership_id:
         raise HTTPException(404)
     return review
@@ -699,10 +696,10 @@ async def _review_file(rpc: RpcDep, caller: Caller, review_id: UUID) -> ReviewFi
 
 @router.get("/reviews/{review_id}/returns", response_class=HTMLResponse, include_in_schema=False)
 async def returns_board(
-    request: Request, review_id: str, rpc: RpcDep, caller: Caller, extended: str = "", asked: str = ""
+    request: Request, review_id: str, forms: FormsDep, caller: Caller, extended: str = "", asked: str = ""
 ) -> Response:
     """Every agency's return for a review: who has returned what, and when."""
-    review = await _review_file(rpc, caller, id_or_404(review_id))
+    review = await _review_file(forms, caller, id_or_404(review_id))
     return await _board_page(request, review, extended=extended, asked=asked)
 
 
@@ -753,9 +750,9 @@ async def _board_page(
 
 
 @router.post("/reviews/{review_id}/returns", response_class=HTMLResponse, include_in_schema=False)
-async def ask_agency(request: Request, review_id: str, rpc: RpcDep, caller: Caller) -> Response:
+async def ask_agency(request: Request, review_id: str, forms: FormsDep, caller: Caller) -> Response:
     """Ask one more agency for a return (it came to light later that it knew the family)."""
-    review = await _review_file(rpc, caller, id_or_404(review_id))
+    review = await _review_file(forms, caller, id_or_404(review_id))
     if not review.may_manage:
         raise _refuse("Only the business manager of the partnership can ask an agency for a return")
     form = await request.form()
@@ -763,12 +760,13 @@ async def ask_agency(request: Request, review_id: str, rpc: RpcDep, caller: Call
     if chosen is None:
         problem = {"field": "agency_id", "group": "agency_id", "message": "Choose the agency to ask"}
         return await _board_page(request, review, errors=[problem], status=422)
-    command = {"agency": {"agency_id": _text(form, "agency_id"), "name": chosen}}
+    agency_id = _text(form, "agency_id")
     token = _text(form, "form_token")[:200] or str(uuid.uuid4())
     try:
-        changed = ReviewFile.model_validate(
-            await rpc.call("forms", "ask_agency", caller.actor, str(review.id), command, token)
+        command = command_for(
+            Forms.ask_agency, AskAgency, {"agency": {"agency_id": agency_id, "name": chosen}}
         )
+        changed = await forms.ask_agency(caller.actor, review.id, command, token)
     except RemoteError as exc:
         if exc.exc_type != "InvalidRequest":
             raise
@@ -777,13 +775,13 @@ async def ask_agency(request: Request, review_id: str, rpc: RpcDep, caller: Call
             for p in exc.problems or [{"message": exc.message}]
         ]
         return await _board_page(request, review, errors=problems, status=422)
-    new = next(r for r in changed.returns if str(r.agency_id) == command["agency"]["agency_id"])
+    new = next(r for r in changed.returns if str(r.agency_id) == agency_id)
     return RedirectResponse(f"/reviews/{review.id}/returns?asked={new.id}", status_code=303)
 
 
-async def _extension_target(rpc: RpcDep, caller: Caller, return_id: str) -> ReturnView:
-    view = await _return(rpc, caller, return_id)
-    review = await _review_file(rpc, caller, view.review_id)
+async def _extension_target(forms: FormsDep, caller: Caller, return_id: str) -> ReturnView:
+    view = await _return(forms, caller, return_id)
+    review = await _review_file(forms, caller, view.review_id)
     if not review.may_manage:
         raise _refuse("Only the business manager of the partnership can extend a return")
     return view
@@ -809,18 +807,18 @@ def _extend_page(
 
 
 @router.get("/returns/{return_id}/extend", response_class=HTMLResponse, include_in_schema=False)
-async def extend_return_page(request: Request, return_id: str, rpc: RpcDep, caller: Caller) -> Response:
+async def extend_return_page(request: Request, return_id: str, forms: FormsDep, caller: Caller) -> Response:
     """The form to give an agency more time (the partnership's business manager)."""
-    view = await _extension_target(rpc, caller, return_id)
+    view = await _extension_target(forms, caller, return_id)
     if view.status in LOCKED:
         return RedirectResponse(f"/reviews/{view.review_id}/returns", status_code=303)
     return _extend_page(request, view)
 
 
 @router.post("/returns/{return_id}/extend", response_class=HTMLResponse, include_in_schema=False)
-async def extend_return(request: Request, return_id: str, rpc: RpcDep, caller: Caller) -> Response:
+async def extend_return(request: Request, return_id: str, forms: FormsDep, caller: Caller) -> Response:
     """A later due date with the reason; back to the board."""
-    view = await _extension_target(rpc, caller, return_id)
+    view = await _extension_target(forms, caller, return_id)
     form = await request.form()
     values = {f"extended_to-{part}": _text(form, f"extended_to-{part}") for part in DATE_PARTS}
     values["reason"] = _text(form, "reason")
@@ -836,9 +834,13 @@ async def extend_return(request: Request, return_id: str, rpc: RpcDep, caller: C
         problems = [{**STALE_PAGE, "message": "The return is already in: it needs no extension"}]
     if problems:
         return _extend_page(request, view, values, problems, status=422)
-    command = {"extended_to": extended_to, "reason": values["reason"].strip()}
     try:
-        await rpc.call("forms", "extend_return", caller.actor, str(view.id), command)
+        command = command_for(
+            Forms.extend_return,
+            ExtendReturn,
+            {"extended_to": extended_to, "reason": values["reason"].strip()},
+        )
+        await forms.extend_return(caller.actor, view.id, command)
     except RemoteError as exc:
         if exc.exc_type in ("InvalidRequest", "Conflict"):
             errors = _on_page(exc.problems) or [{**STALE_PAGE, "message": exc.message}]

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from gateway import identity
 from gateway.auth import Caller
-from gateway.deps import RpcDep, in_words, render
+from gateway.deps import FormsDep, in_words, render
 from gateway.identity import REVIEW_PARTS
 from gateway.routes import lifecycle
 from gateway.rpc import RemoteError
@@ -89,65 +89,58 @@ def _display(review: ReviewSummary) -> dict[str, Any]:
     }
 
 
-async def _open(rpc: RpcDep, caller: Caller, command: OpenReview, idempotency_key: str) -> dict[str, Any]:
+async def _open(forms: FormsDep, caller: Caller, command: OpenReview, idempotency_key: str) -> ReviewSummary:
     if not await run_in_threadpool(identity.partnership_exists, command.partnership_id):
         raise RequestProblems([UNKNOWN_PARTNERSHIP])
-    return await rpc.call(
-        "forms", "open_review", caller.actor, command.model_dump(mode="json"), idempotency_key
-    )
+    return await forms.open_review(caller.actor, command, idempotency_key)
 
 
-async def _review(rpc: RpcDep, caller: Caller, review_id: UUID) -> ReviewSummary:
-    return ReviewSummary.model_validate(await rpc.call("forms", "get_review", caller.actor, str(review_id)))
+async def _review(forms: FormsDep, caller: Caller, review_id: UUID) -> ReviewSummary:
+    return await forms.get_review(caller.actor, review_id)
 
 
 # -- JSON API -----------------------------------------------------------------------------------------------
 
 
 @router.get("/api/review-types", tags=["reviews"], summary="The review types a partnership can open")
-async def api_review_types(rpc: RpcDep) -> list[ReviewTypeInfo]:
+async def api_review_types(forms: FormsDep) -> list[ReviewTypeInfo]:
     """Each type with its stages."""
-    return [ReviewTypeInfo.model_validate(t) for t in await rpc.call("forms", "review_types")]
+    return await forms.review_types()
 
 
 @router.get("/api/reviews", tags=["reviews"], summary="The reviews the caller may see")
-async def api_reviews(rpc: RpcDep, caller: Caller) -> list[ReviewListEntry]:
+async def api_reviews(forms: FormsDep, caller: Caller) -> list[ReviewListEntry]:
     """Newest first, each with its next deadline and red/amber/green: a partnership's reviews for its
     business manager, partners and executive; the reviews a person (or an agency's system) takes part in
     for everyone else."""
-    rows = await rpc.call("forms", "list_reviews", caller.actor)
-    return [ReviewListEntry.model_validate(row) for row in rows]
+    return await forms.list_reviews(caller.actor)
 
 
 @router.post("/api/reviews", status_code=201, tags=["reviews"], summary="Open a review")
 async def api_open_review(
     command: OpenReview,
-    rpc: RpcDep,
+    forms: FormsDep,
     caller: Caller,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> ReviewSummary:
     """Open a review in the caller's partnership; repeat a request with the same Idempotency-Key header to
     get the same review back."""
-    return ReviewSummary.model_validate(
-        await _open(rpc, caller, command, idempotency_key or str(uuid.uuid4()))
-    )
+    return await _open(forms, caller, command, idempotency_key or str(uuid.uuid4()))
 
 
 @router.get("/api/reviews/{review_id}", tags=["reviews"], summary="One review")
-async def api_review(review_id: UUID, rpc: RpcDep, caller: Caller) -> ReviewSummary:
+async def api_review(review_id: UUID, forms: FormsDep, caller: Caller) -> ReviewSummary:
     """A review the caller may see (404 for any other, whether or not it exists)."""
-    return await _review(rpc, caller, review_id)
+    return await _review(forms, caller, review_id)
 
 
 # -- pages --------------------------------------------------------------------------------------------------
 
 
 @router.get("/reviews", response_class=HTMLResponse, include_in_schema=False)
-async def reviews_page(request: Request, rpc: RpcDep, caller: Caller) -> Response:
+async def reviews_page(request: Request, forms: FormsDep, caller: Caller) -> Response:
     """The reviews the signed-in person may see, each with its next deadline and red/amber/green state."""
-    entries = [
-        ReviewListEntry.model_validate(row) for row in await rpc.call("forms", "list_reviews", caller.actor)
-    ]
+    entries = await forms.list_reviews(caller.actor)
     rows = [
         {
             **_display(r),
@@ -166,13 +159,13 @@ async def reviews_page(request: Request, rpc: RpcDep, caller: Caller) -> Respons
 
 async def _form_page(
     request: Request,
-    rpc: RpcDep,
+    forms: FormsDep,
     caller: Caller,
     values: dict[str, str],
     errors: list[dict[str, str]],
     status: int = 200,
 ) -> Response:
-    review_types = [ReviewTypeInfo.model_validate(t) for t in await rpc.call("forms", "review_types")]
+    review_types = await forms.review_types()
     assert caller.actor.partnership_id is not None
     partnership = await run_in_threadpool(identity.get_partnership, caller.actor.partnership_id)
     return render(
@@ -191,15 +184,15 @@ async def _form_page(
 
 
 @router.get("/reviews/new", response_class=HTMLResponse, include_in_schema=False)
-async def new_review_page(request: Request, rpc: RpcDep, caller: Caller) -> Response:
+async def new_review_page(request: Request, forms: FormsDep, caller: Caller) -> Response:
     """The form to open a review."""
-    return await _form_page(request, rpc, caller, {}, [])
+    return await _form_page(request, forms, caller, {}, [])
 
 
 @router.post("/reviews/new", response_class=HTMLResponse, response_model=None, include_in_schema=False)
 async def new_review_submit(
     request: Request,
-    rpc: RpcDep,
+    forms: FormsDep,
     caller: Caller,
     review_type: Annotated[str, Form()] = "",
     title: Annotated[str, Form()] = "",
@@ -209,7 +202,7 @@ async def new_review_submit(
     values = {"review_type": review_type, "title": title}
     submitted = {key: value for key, value in values.items() if value}
     # Review types are the forms service's data: a type it does not offer is named with the rest.
-    offered = {t["code"] for t in await rpc.call("forms", "review_types")}
+    offered = {t.code for t in await forms.review_types()}
     unknown_type = [] if not review_type or review_type in offered else [dict(MESSAGES_UNKNOWN_TYPE)]
     try:
         command = OpenReview.model_validate({**submitted, "partnership_id": caller.actor.partnership_id})
@@ -217,24 +210,24 @@ async def new_review_submit(
         errors = unknown_type + [
             p for p in problems_of(exc) if p["field"] != "review_type" or not unknown_type
         ]
-        return await _form_page(request, rpc, caller, values, errors, status=422)
+        return await _form_page(request, forms, caller, values, errors, status=422)
     if unknown_type:
-        return await _form_page(request, rpc, caller, values, unknown_type, status=422)
+        return await _form_page(request, forms, caller, values, unknown_type, status=422)
     try:
-        review = await _open(rpc, caller, command, form_token or str(uuid.uuid4()))
+        review = await _open(forms, caller, command, form_token or str(uuid.uuid4()))
     except RequestProblems as exc:
-        return await _form_page(request, rpc, caller, values, exc.problems, status=422)
+        return await _form_page(request, forms, caller, values, exc.problems, status=422)
     except RemoteError as exc:
         if exc.exc_type in ("InvalidRequest", "Forbidden"):
             errors = exc.problems or [{"field": "review_type", "message": exc.message}]
-            return await _form_page(request, rpc, caller, values, errors, status=422)
+            return await _form_page(request, forms, caller, values, errors, status=422)
         raise
-    return RedirectResponse(f"/reviews/{review['id']}?opened=1", status_code=303)
+    return RedirectResponse(f"/reviews/{review.id}?opened=1", status_code=303)
 
 
 async def _review_page(
     request: Request,
-    rpc: RpcDep,
+    forms: FormsDep,
     caller: Caller,
     review_id: UUID,
     *,
@@ -244,7 +237,7 @@ async def _review_page(
     completed: str = "",
     status: int = 200,
 ) -> Response:
-    review = await lifecycle.review_file(rpc, caller, review_id)
+    review = await lifecycle.review_file(forms, caller, review_id)
     done = next((step.label for step in review.steps if step.code == completed and step.completed_on), "")
     if done:
         # The step just completed may have closed the review: say that, not the step's name.
@@ -304,19 +297,19 @@ _MEMBER_ROLES = frozenset(
 
 @router.get("/reviews/{review_id}", response_class=HTMLResponse, include_in_schema=False)
 async def review_page(
-    request: Request, review_id: UUID, rpc: RpcDep, caller: Caller, opened: str = "", completed: str = ""
+    request: Request, review_id: UUID, forms: FormsDep, caller: Caller, opened: str = "", completed: str = ""
 ) -> Response:
     """A review's page: its steps as a task list, its stages, its statutory clock and pauses, its people."""
-    return await _review_page(request, rpc, caller, review_id, opened=bool(opened), completed=completed)
+    return await _review_page(request, forms, caller, review_id, opened=bool(opened), completed=completed)
 
 
 @router.get("/reviews/{review_id}/people", include_in_schema=False, response_model=None)
 async def review_people(
-    request: Request, review_id: UUID, rpc: RpcDep, caller: Caller
+    request: Request, review_id: UUID, forms: FormsDep, caller: Caller
 ) -> list[dict[str, str]] | Response:
     """The members of a review, for its business manager: as JSON, or for a browser the review's page at
     its people."""
-    review = await _review(rpc, caller, review_id)
+    review = await _review(forms, caller, review_id)
     if review.partnership_id != caller.actor.partnership_id:
         raise HTTPException(404)
     if "text/html" in request.headers.get("accept", ""):
@@ -331,13 +324,13 @@ async def review_people(
 async def add_review_member(
     request: Request,
     review_id: UUID,
-    rpc: RpcDep,
+    forms: FormsDep,
     caller: Caller,
     user_id: Annotated[str, Form(max_length=40)] = "",
     part: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     """Add a person of the partnership to the review, in a part."""
-    review = await _review(rpc, caller, review_id)
+    review = await _review(forms, caller, review_id)
     if review.partnership_id != caller.actor.partnership_id:
         raise HTTPException(404)
     errors = []
@@ -349,7 +342,7 @@ async def add_review_member(
     if part not in REVIEW_PARTS:
         errors.append({"field": "part", "message": "Choose their part in the review"})
     if errors or member is None:
-        return await _review_page(request, rpc, caller, review_id, errors=errors, status=422)
+        return await _review_page(request, forms, caller, review_id, errors=errors, status=422)
     await run_in_threadpool(
         identity.add_member, review.id, member.id, review.partnership_id, part, caller.actor.user_id
     )
@@ -362,7 +355,7 @@ async def add_review_member(
 async def share_review(
     request: Request,
     review_id: UUID,
-    rpc: RpcDep,
+    forms: FormsDep,
     caller: Caller,
     partnership_id: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
@@ -374,19 +367,12 @@ async def share_review(
         known = False
     if not known:
         errors = [{"field": "partnership_id", "message": "Choose a partnership from the list"}]
-        return await _review_page(request, rpc, caller, review_id, errors=errors, status=422)
+        return await _review_page(request, forms, caller, review_id, errors=errors, status=422)
     try:
-        await rpc.call(
-            "forms",
-            "share_review",
-            caller.actor,
-            str(review_id),
-            partnership_id,
-            str(uuid.uuid4()),
-        )
+        await forms.share_review(caller.actor, review_id, other, str(uuid.uuid4()))
     except RemoteError as exc:
         if exc.exc_type in ("InvalidRequest", "Forbidden"):
             errors = [{"field": "partnership_id", "message": exc.message}]
-            return await _review_page(request, rpc, caller, review_id, errors=errors, status=422)
+            return await _review_page(request, forms, caller, review_id, errors=errors, status=422)
         raise
     return RedirectResponse(f"/reviews/{review_id}", status_code=303)

@@ -21,14 +21,15 @@ from gateway.auth import (
     start_session_cookie,
 )
 from gateway.credentials import verify_password
-from gateway.deps import RpcDep, in_words, render
+from gateway.deps import NotificationsDep, in_words, render
 from gateway.devices import describe_device
 from gateway.identity import utcnow
 from gateway.metrics import SIGN_INS
-from gateway.rpc import RpcClient
+from gateway.rpc import command_for
 from services.kernel.config import gateway_settings
 from services.kernel.identity import GRANTABLE_ROLES, Actor, Role
 from services.kernel.logs import request_id as current_request_id
+from services.notifications.contract import AccountEmail, Notifications
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -52,21 +53,18 @@ def _address(request: Request) -> str:
 
 
 async def send_account_email(
-    rpc: RpcClient, user: identity.UserAccount, kind: str, link: str | None, key: str
+    notifications: Notifications, user: identity.UserAccount, kind: str, link: str | None, key: str
 ) -> None:
     """Ask the notifications service to e-mail a person about their account."""
-    await rpc.call(
-        "notifications",
-        "send_account_email",
-        GATEWAY_ACTOR,
-        {
-            "to": user.email,
-            "display_name": user.display_name,
-            "kind": kind,
-            "link": link,
-            "partnership_id": str(user.partnership_id) if user.partnership_id else None,
-        },
-        key,
+    message = {
+        "to": user.email,
+        "display_name": user.display_name,
+        "kind": kind,
+        "link": link,
+        "partnership_id": user.partnership_id,
+    }
+    await notifications.send_account_email(
+        GATEWAY_ACTOR, command_for(Notifications.send_account_email, AccountEmail, message), key
     )
 
 
@@ -124,7 +122,7 @@ async def sign_in_page(
 @router.post("/sign-in", response_class=HTMLResponse, response_model=None)
 async def sign_in(
     request: Request,
-    rpc: RpcDep,
+    notifications: NotificationsDep,
     email: Annotated[str, Form(max_length=254)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     code: Annotated[str, Form(max_length=40)] = "",
@@ -146,7 +144,7 @@ async def sign_in(
             owner = await run_in_threadpool(identity.user_by_email, email)
             if owner is not None:
                 await send_account_email(
-                    rpc, owner, "code_reused", None, f"code-reused:{owner.id}:{now:%Y%m%d%H%M}"
+                    notifications, owner, "code_reused", None, f"code-reused:{owner.id}:{now:%Y%m%d%H%M}"
                 )
         errors = [{"field": "email", "message": signin.SIGN_IN_REFUSED}]
         return render(
@@ -391,7 +389,7 @@ async def password_reset_request(request: Request) -> Response:
 
 @router.post("/password-reset", response_class=HTMLResponse, response_model=None)
 async def password_reset_send(
-    request: Request, rpc: RpcDep, email: Annotated[str, Form(max_length=254)] = ""
+    request: Request, notifications: NotificationsDep, email: Annotated[str, Form(max_length=254)] = ""
 ) -> Response:
     """E-mail a link if the account exists; the answer is the same either way."""
     if "@" not in email:
@@ -421,7 +419,7 @@ async def password_reset_send(
             lifetime=signin.link_lifetime("password_reset"),
         )
         link = f"{gateway_settings().public_url}/password-reset/{token}"
-        await send_account_email(rpc, user, "password_reset", link, f"password-reset:{token[:16]}")
+        await send_account_email(notifications, user, "password_reset", link, f"password-reset:{token[:16]}")
     return render(
         request,
         "account/message.html",
@@ -449,7 +447,7 @@ async def password_reset_page(request: Request, token: str) -> Response:
 @router.post("/password-reset/{token}", response_class=HTMLResponse, response_model=None)
 async def password_reset_submit(
     request: Request,
-    rpc: RpcDep,
+    notifications: NotificationsDep,
     token: str,
     password: Annotated[str, Form(max_length=1024)] = "",
     confirm_password: Annotated[str, Form(max_length=1024)] = "",
@@ -471,7 +469,9 @@ async def password_reset_submit(
     await run_in_threadpool(signin.set_new_password, user.id, password, now)
     await run_in_threadpool(identity.end_all_sessions, user.id, now)
     await audit_account_event(request, "reset_password", "allowed", user)
-    await send_account_email(rpc, user, "password_changed", None, f"password-changed:{link.token_hash[:16]}")
+    await send_account_email(
+        notifications, user, "password_changed", None, f"password-changed:{link.token_hash[:16]}"
+    )
     response = RedirectResponse("/sign-in?reset=1", status_code=303)
     clear_session_cookie(response)
     return response
@@ -593,7 +593,7 @@ async def change_password_page(request: Request, caller: Caller) -> Response:
 @router.post("/account/password", response_class=HTMLResponse, response_model=None)
 async def change_password(
     request: Request,
-    rpc: RpcDep,
+    notifications: NotificationsDep,
     caller: Caller,
     current_password: Annotated[str, Form(max_length=1024)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
@@ -617,7 +617,7 @@ async def change_password(
     await run_in_threadpool(identity.end_other_sessions, user.id, caller.session.id_hash, now)
     await audit_account_event(request, "change_password", "allowed", user)
     await send_account_email(
-        rpc,
+        notifications,
         user,
         "password_changed",
         None,

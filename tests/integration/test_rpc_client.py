@@ -11,8 +11,10 @@ import httpx
 import pytest
 
 from gateway.rpc import RemoteError, RpcClient, RpcUnavailable
+from services.forms.contract import Forms, OpenReview, ReviewSummary
 from services.kernel import caller_seal
 from services.kernel.config import Settings
+from services.kernel.identity import Actor, Role
 from tests.support.system import processes
 
 ACTOR_PARTNERSHIP = uuid.uuid4()
@@ -93,3 +95,29 @@ def test_service_refuses_a_caller_without_the_gateways_seal_for_that_method(make
 def test_call_with_no_broker_says_the_broker_cannot_be_reached():
     with pytest.raises(RpcUnavailable, match="cannot reach the message broker"):
         _call("amqp://guest:guest@127.0.0.1:1/", "forms", "health", timeout=2)
+
+
+def test_the_typed_client_over_the_gateways_client_is_served_by_a_real_service(make_harness, monkeypatch):
+    harness = make_harness()
+    # The gateway seals with its process's key: here, this system's.
+    monkeypatch.setenv("CASEREV_CALLER_SIGNING_KEY", harness.system.env["CASEREV_CALLER_SIGNING_KEY"])
+    manager = Actor(user_id="bm", partnership_id=ACTOR_PARTNERSHIP, roles=frozenset({Role.BUSINESS_MANAGER}))
+    command = OpenReview(review_type="domestic_homicide", partnership_id=ACTOR_PARTNERSHIP, title="DHR-typed")
+
+    async def go():
+        client = RpcClient(harness.amqp_uri, timeout=10)
+        forms = Forms.client(client)
+        try:
+            opened = await forms.open_review(manager, command, "key-typed")
+            listed = await forms.list_reviews(manager)
+            with pytest.raises(RemoteError) as refused:
+                await forms.get_review(manager, uuid.uuid4())
+            return opened, listed, refused.value
+        finally:
+            await client.close()
+
+    with processes(harness.system, "forms"):
+        opened, listed, refused = asyncio.run(go())
+    assert isinstance(opened, ReviewSummary) and opened.title == "DHR-typed"
+    assert [entry.id for entry in listed] == [opened.id]
+    assert refused.exc_type == "NotFound"

@@ -182,11 +182,13 @@ class Marshal:
     def outgoing(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
         """The arguments as JSON by their declared types; the caller (an Actor) as it is, for the seal."""
         bound = self.signature.bind(None, *args, **kwargs)
+        # Positionally, up to the last argument given: a default before it is sent as the declaration
+        # says (so a later keyword is never dropped); the defaults after it are the service's to apply.
+        given = [p.name in bound.arguments for p in self.parameters]
+        last = max((i for i, is_given in enumerate(given) if is_given), default=-1)
         sent = []
-        for parameter in self.parameters:
-            if parameter.name not in bound.arguments:
-                break  # defaults are the service's to apply
-            value = bound.arguments[parameter.name]
+        for parameter in self.parameters[: last + 1]:
+            value = bound.arguments.get(parameter.name, parameter.default)
             sent.append(
                 value
                 if parameter.name in self.callers

@@ -156,3 +156,32 @@ def test_a_client_passes_its_timeout_to_the_transport() -> None:
 
 def test_every_declared_rpc_is_found_on_the_contract() -> None:
     assert set(Titles.declared()) == {"entitle", "health"}
+
+
+class Steps(RemoteService):
+    """A contract with optional arguments."""
+
+    service = "steps"
+
+    async def complete(
+        self, actor: Actor, step: str, version: int | None = None, key: str | None = None
+    ) -> dict[str, Any]:
+        """Complete a step."""
+        raise NotImplementedError
+
+
+def test_a_later_keyword_is_sent_after_the_defaults_before_it() -> None:
+    transport = Blocking()
+    sent: list[list[Any]] = []
+
+    async def record(service: str, method: str, *args: Any, timeout: float | None = None) -> Any:
+        sent.append(list(args[1:]))
+        return {}
+
+    transport.call = record  # type: ignore[method-assign]
+    steps = Steps.client(transport)
+    caller = Actor(user_id="u-1", roles=[])
+    run_at_once(steps.complete(caller, "sin", key="k-1"))
+    run_at_once(steps.complete(caller, "sin"))
+    run_at_once(steps.complete(caller, "sin", 3))
+    assert sent == [["sin", None, "k-1"], ["sin"], ["sin", 3]]

@@ -6,6 +6,11 @@ the Actor into JSON for the request body, and the service parsing the body and v
     python tests/perf/bench_caller_seal.py [--calls 5000] [--rounds 5]
 
 Prints, as medians of the rounds, microseconds per call for the baseline, for seal + check, and the ratio.
+
+A second table: what the service's typed entrypoint (services/kernel/remote.py) costs a call against the
+same work done by hand in the method body, as every method did before the contracts were typed
+(`Actor.model_validate`, `UUID(...)`, `model_dump(mode="json")`), for `forms.get_review` answering a
+ReviewSummary.
 """
 
 from __future__ import annotations
@@ -22,9 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from services.forms.contract import Forms, ReviewSummary  # noqa: E402
 from services.kernel import caller_seal  # noqa: E402
 from services.kernel.config import Settings  # noqa: E402
 from services.kernel.identity import Actor  # noqa: E402
+from services.kernel.remote import Marshal  # noqa: E402
 
 METHOD = "forms.get_review"
 
@@ -100,6 +107,48 @@ def main() -> None:
         f"added per call: {median['sealed'] - median['baseline']:.1f} us "
         f"(sealing in the gateway {median['sign']:.1f} us, checking in the service {median['check']:.1f} us)"
     )
+    typed_arguments(actor, args.calls, args.rounds)
+
+
+def typed_arguments(actor: Actor, calls: int, rounds: int) -> None:
+    """The typed entrypoint's checking and answering, against the same by hand."""
+    review_id = uuid.uuid4()
+    wire_args = [actor.model_dump(mode="json"), str(review_id)]
+    summary = ReviewSummary(
+        id=review_id,
+        partnership_id=actor.partnership_id or uuid.uuid4(),
+        review_type="child_safeguarding",
+        review_type_label="Child safeguarding practice review",
+        title="NB-2026-014",
+        stage="rapid_review",
+        stage_label="Rapid review",
+        opened_at="2026-11-02T09:30:00Z",
+        shared_with=[uuid.uuid4()],
+    )
+    marshal = Marshal.of(Forms.get_review)
+
+    def by_hand() -> object:
+        caller = Actor.model_validate(wire_args[0])
+        wanted = uuid.UUID(str(wire_args[1]))
+        assert caller and wanted
+        return summary.model_dump(mode="json")
+
+    def by_contract() -> object:
+        bound = marshal.incoming(tuple(wire_args), {})
+        assert bound.arguments["actor"] and bound.arguments["review_id"]
+        return marshal.answer(summary)
+
+    assert by_hand() == by_contract()
+    runs: dict[str, list[float]] = {"hand": [], "contract": []}
+    for _ in range(rounds):
+        runs["hand"].append(_per_call_us(by_hand, calls))
+        runs["contract"].append(_per_call_us(by_contract, calls))
+    hand, contract = statistics.median(runs["hand"]), statistics.median(runs["contract"])
+    print()
+    print(f"typed entrypoint, forms.get_review, {calls} calls x {rounds} rounds (medians, us per call)")
+    print("| per call | by hand in the method (baseline) | by the contract (typed entrypoint) | ratio |")
+    print("|---|---|---|---|")
+    print(f"| CPU time | {hand:.1f} us | {contract:.1f} us | {contract / hand:.2f} |")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.kernel.errors import NotFound
+
 
 class Role:
     """The roles of DOMAIN.md ("People and roles"), as the gateway grants them and services check them."""
@@ -94,3 +96,24 @@ class Actor(BaseModel):
     def has_case_role(self) -> bool:
         """True if the actor may see some case data at all."""
         return bool(self.roles & CASE_ROLES) or Role.SYSTEM in self.roles
+
+
+def may_see_review(actor: Actor, review_id: UUID, holder: UUID | None) -> bool:
+    """Whether the actor may see a review held by the partnership `holder` (None: not known to the service
+    asking), from their identity alone. The system sees every review; a partnership's business manager,
+    partners and executive every review their partnership holds; its sub-group members, agency people,
+    reviewers and action owners the reviews they are members of. Analysts, administrators and DPOs none.
+    (Forms decides for its own reviews, shares included: services/forms/policy.py.)"""
+    if actor.has_role(Role.SYSTEM):
+        return True
+    if actor.partnership_id is None or holder not in (None, actor.partnership_id):
+        return False
+    if actor.has_role(*PARTNERSHIP_CASE_ROLES):
+        return True
+    return actor.has_role(*MEMBER_CASE_ROLES) and review_id in actor.reviews
+
+
+def check_may_see_review(actor: Actor, review_id: UUID, holder: UUID | None) -> None:
+    """may_see_review, or NotFound (never Forbidden: a review the caller may not see is not revealed)."""
+    if not may_see_review(actor, review_id, holder):
+        raise NotFound("No such review")

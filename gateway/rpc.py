@@ -23,7 +23,7 @@ from services.kernel import caller_seal
 from services.kernel.broker import RPC_EXCHANGE
 from services.kernel.identity import Actor
 from services.kernel.logs import request_id
-from services.kernel.remote import Marshal, generic_problems
+from services.kernel.remote import Marshal
 
 log = logging.getLogger(__name__)
 
@@ -168,15 +168,8 @@ def _refused_as_declared(
     marshal = Marshal.of(declared)
     hints = typing.get_type_hints(declared, include_extras=True)
     argument = next(name for name in marshal.refusals if _declared_type(hints[name]) is model)
-    refusal = marshal.refusals[argument]
-    words = refusal.problems or generic_problems
-    # As the service names them: a problem of the whole command by the argument's name (kernel/remote.py).
-    problems = [
-        problem if problem.get("field") not in (None, "", "request") else {**problem, "field": argument}
-        for problem in words(error)
-    ]
-    message = f"{refusal.what} has problems"
-    return RemoteError("InvalidRequest", message, [message, problems])
+    refused = marshal.refused(argument, error)  # in the very words the service would answer
+    return RemoteError("InvalidRequest", refused.message, [refused.message, refused.problems])
 
 
 def _declared_type(hint: Any) -> Any:

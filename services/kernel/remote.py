@@ -173,11 +173,16 @@ class Marshal:
             try:
                 bound.arguments[name] = self.adapters[name].validate_python(value, context=context)
             except ValidationError as exc:
-                refusal = self.refusals[name]
-                words = refusal.problems or generic_problems
-                problems = [_under(name, problem) for problem in words(exc)]
-                raise InvalidRequest(f"{refusal.what} has problems", problems=problems) from None
+                raise self.refused(name, exc) from None
         return bound
+
+    def refused(self, argument: str, error: ValidationError) -> InvalidRequest:
+        """How a value of `argument` that does not validate is refused: in its `Refused` words, a problem
+        of the whole value named by the argument."""
+        refusal = self.refusals[argument]
+        words = refusal.problems or generic_problems
+        problems = [_under(argument, problem) for problem in words(error)]
+        return InvalidRequest(f"{refusal.what} has problems", problems=problems)
 
     def outgoing(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
         """The arguments as JSON by their declared types; the caller (an Actor) as it is, for the seal."""

@@ -14,6 +14,7 @@ MIGRATIONS = {
     "actions": ROOT / "services/actions/migrations",
     "notifications": ROOT / "services/notifications/migrations",
     "analytics": ROOT / "services/analytics/migrations",
+    "chronology": ROOT / "services/chronology/migrations",
     "identity": ROOT / "gateway/migrations/identity",
     "audit": ROOT / "gateway/migrations/audit",
 }
@@ -28,6 +29,7 @@ SERVICE_MODULES = {
     "actions": "services.actions.service:ActionsService",
     "notifications": "services.notifications.service:NotificationsService",
     "analytics": "services.analytics.service:AnalyticsService",
+    "chronology": "services.chronology.service:ChronologyService",
 }
 
 

@@ -36,6 +36,7 @@ from gateway.metrics import (
 from gateway.routes import (
     admin,
     api_clients,
+    chronology,
     dashboard,
     demo,
     dpo,
@@ -132,6 +133,7 @@ def create_app() -> FastAPI:
         reviews,
         lifecycle,
         returns,
+        chronology,
         notifications,
         dashboard,
         admin,

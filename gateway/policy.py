@@ -47,6 +47,10 @@ ADMIN = frozenset({Role.PARTNERSHIP_ADMIN})
 DPO = frozenset({Role.DATA_PROTECTION_OFFICER})
 # Aggregated figures: the partnership's deciders and every analyst (the analytics service scopes them).
 FIGURES = PARTNERSHIP_CASE_ROLES | ANALYST_ROLES
+# Chronologies: agencies' people upload their own; the review's readers (not action owners, not systems) read.
+AGENCY_PEOPLE = frozenset({Role.AGENCY_AUTHOR, Role.AGENCY_LEAD})
+REGISTER_KEEPERS = frozenset({Role.BUSINESS_MANAGER, Role.INDEPENDENT_REVIEWER})
+CHRONOLOGY_READERS = PARTNERSHIP_CASE_ROLES | {Role.SUBGROUP_MEMBER, Role.INDEPENDENT_REVIEWER} | AGENCY_PEOPLE
 
 POLICIES: dict[tuple[str, str], Policy] = {
     # public pages and machine endpoints
@@ -119,6 +123,43 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ),
     ("GET", "/reviews/{review_id}/documents/{kind}"): Policy(
         "signed_in", PARTNERSHIP_CASE_ROLES, audit="review_document", action="export"
+    ),
+    # -- chronologies (gateway/routes/chronology.py) --
+    # Which review, which agency's entries and whose names are the chronology service's rule
+    # (services/chronology/policy.py); here only the roles that work on chronologies at all.
+    ("GET", "/reviews/{review_id}/chronology"): Policy("signed_in", CHRONOLOGY_READERS, audit="chronology"),
+    ("GET", "/reviews/{review_id}/chronology/with-names"): Policy(
+        "signed_in", CHRONOLOGY_READERS, audit="chronology_names", action="reveal"
+    ),
+    ("GET", "/reviews/{review_id}/chronology/template.xlsx"): Policy("signed_in", CHRONOLOGY_READERS),
+    ("GET", "/reviews/{review_id}/chronology/template.csv"): Policy("signed_in", CHRONOLOGY_READERS),
+    ("GET", "/reviews/{review_id}/chronology/upload"): Policy("signed_in", AGENCY_PEOPLE),
+    ("POST", "/reviews/{review_id}/chronology/upload"): Policy(
+        "signed_in", AGENCY_PEOPLE, audit="chronology_upload", action="create"
+    ),
+    ("GET", "/reviews/{review_id}/chronology/uploads"): Policy(
+        "signed_in", CHRONOLOGY_READERS, audit="chronology_upload", action="list"
+    ),
+    ("GET", "/reviews/{review_id}/chronology/uploads/{upload_id}"): Policy(
+        "signed_in", CHRONOLOGY_READERS, audit="chronology_upload"
+    ),
+    ("GET", "/reviews/{review_id}/chronology/uploads/{upload_id}/progress"): Policy(
+        "signed_in", CHRONOLOGY_READERS, activity=False
+    ),
+    ("GET", "/reviews/{review_id}/chronology/uploads/{upload_id}/problems.csv"): Policy(
+        "signed_in", CHRONOLOGY_READERS, audit="chronology_upload", action="export"
+    ),
+    ("POST", "/reviews/{review_id}/chronology/uploads/{upload_id}/import"): Policy(
+        "signed_in", AGENCY_PEOPLE, audit="chronology_upload", action="import"
+    ),
+    ("GET", "/reviews/{review_id}/chronology/people"): Policy(
+        "signed_in", CHRONOLOGY_READERS, audit="chronology_people"
+    ),
+    ("POST", "/reviews/{review_id}/chronology/people"): Policy(
+        "signed_in", REGISTER_KEEPERS, audit="chronology_people", action="create"
+    ),
+    ("POST", "/reviews/{review_id}/chronology/agencies"): Policy(
+        "signed_in", BUSINESS_MANAGER, audit="chronology", action="ask_agency"
     ),
     # Anyone working on case reviews in a partnership refers an incident to it (never an agency's system).
     ("GET", "/referrals/new"): Policy("signed_in", CASE_ROLES - {Role.AGENCY_SYSTEM}),

@@ -228,3 +228,34 @@ function watchUnreadCount () {
   window.addEventListener('pagehide', () => stream.close())
 }
 watchUnreadCount()
+
+// An upload being checked: ask how far the check has got each second, move the bar, and show the result
+// (problems or the preview) by reloading once the check is over. Without JavaScript, the page has a link.
+function followUploadCheck (element) {
+  const bar = element.querySelector('progress')
+  const words = element.querySelector('[aria-live]')
+  const expected = Number(element.dataset.rowsExpected || 0)
+  const format = new Intl.NumberFormat('en-GB')
+  async function poll () {
+    try {
+      const response = await fetch(element.dataset.uploadProgress, { headers: { Accept: 'application/json' } })
+      if (response.ok) {
+        const progress = await response.json()
+        if (progress.done) {
+          window.location.reload()
+          return
+        }
+        if (expected > 0) {
+          bar.value = Math.min(progress.rows_read, expected)
+        }
+        words.textContent = format.format(progress.rows_read) +
+          (expected > 0 ? ' of about ' + format.format(expected) : '') + ' rows checked.'
+      }
+    } catch (error) {
+      // The network blinked: the next poll tries again.
+    }
+    window.setTimeout(poll, 1000)
+  }
+  window.setTimeout(poll, 500)
+}
+document.querySelectorAll('[data-upload-progress]').forEach(followUploadCheck)

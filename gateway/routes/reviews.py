@@ -261,6 +261,7 @@ async def _review_page(
         if lifecycle.may_reach(caller, "GET", "/reviews/{review_id}/returns")
         else 0,
         "documents": lifecycle.documents_for(review, caller),
+        "chronology": lifecycle.may_reach(caller, "GET", "/reviews/{review_id}/chronology"),
         "opened": opened,
         "manage": manage,
         "errors": errors or [],

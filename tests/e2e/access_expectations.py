@@ -282,6 +282,59 @@ def sends_again(caller: Caller, target: Target) -> bool:
     return caller.is_person_in(Role.BUSINESS_MANAGER) and caller.partnership == target.partnership
 
 
+# -- chronologies (a target is a review; an upload the matrix asks about is one nobody made) ----------------
+
+# Who reads a review's merged chronology besides its partnership's deciders: the review's sub-group members,
+# its independent reviewer, and its agencies' people (who read only their own agency's entries). Not an
+# action owner (no part in what happened), not an agency's system (it publishes on the bus instead).
+CHRONOLOGY_MEMBERS = (Role.SUBGROUP_MEMBER, Role.INDEPENDENT_REVIEWER, *AGENCY_PEOPLE)
+# The agencies asked for a return, and so for a chronology, in the demo's reviews the matrix asks about: their
+# people reach the review's chronology even where they are not members of the review.
+ASKED_FOR_CHRONOLOGY = {
+    "child": frozenset({"Northbridge Police", "Northbridge Health ICB", "Northbridge Children's Services"})
+}
+
+
+def _asked_agency(caller: Caller, target: Target) -> bool:
+    return (
+        caller.is_person_in(*AGENCY_PEOPLE)
+        and caller.partnership == target.partnership
+        and caller.agency in ASKED_FOR_CHRONOLOGY.get(target.review or "", frozenset())
+    )
+
+
+def reads_chronology(caller: Caller, target: Target) -> bool:
+    """A review's chronology, its versions and its people register (pseudonyms; names to their keepers)."""
+    if target.partnership is None or caller.partnership != target.partnership:
+        return False
+    if caller.is_person_in(*PARTNERSHIP_DECIDERS) or _asked_agency(caller, target):
+        return True
+    return caller.is_person_in(*CHRONOLOGY_MEMBERS) and target.review in caller.reviews
+
+
+def uploads_chronology(caller: Caller, target: Target) -> bool:
+    """The upload page and form: an agency's lead and authors, members of the review or of an agency asked
+    (the page tells a member whose agency was not asked that it cannot upload yet)."""
+    if not caller.is_person_in(*AGENCY_PEOPLE) or caller.partnership != target.partnership:
+        return False
+    return target.review in caller.reviews or _asked_agency(caller, target)
+
+
+def keeps_register(caller: Caller, target: Target) -> bool:
+    """Adding to a review's people register: its partnership's business manager, its independent reviewer."""
+    if caller.partnership != target.partnership:
+        return False
+    if caller.is_person_in(Role.BUSINESS_MANAGER):
+        return True
+    return caller.is_person_in(Role.INDEPENDENT_REVIEWER) and target.review in caller.reviews
+
+
+def owns_upload(caller: Caller, target: Target) -> bool:
+    """One upload: its agency's people (and the keepers of names); the matrix asks about an id nobody has, so
+    nobody reaches it (the allowed case is tests/e2e/test_chronology.py's)."""
+    return False
+
+
 EXPECTATIONS: dict[tuple[str, str], Rule] = {
     # public pages and machine endpoints (metrics are scraped by the operator's monitoring)
     ("GET", "/"): anyone,
@@ -357,6 +410,21 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("GET", "/returns/{return_id}/extend"): extends_return,
     ("POST", "/returns/{return_id}/extend"): extends_return,
     # -- end of agency returns --
+    # -- chronologies (gateway/routes/chronology.py) --
+    ("GET", "/reviews/{review_id}/chronology"): reads_chronology,
+    ("GET", "/reviews/{review_id}/chronology/with-names"): reads_chronology,
+    ("GET", "/reviews/{review_id}/chronology/template.xlsx"): reads_chronology,
+    ("GET", "/reviews/{review_id}/chronology/template.csv"): reads_chronology,
+    ("GET", "/reviews/{review_id}/chronology/upload"): uploads_chronology,
+    ("POST", "/reviews/{review_id}/chronology/upload"): uploads_chronology,
+    ("GET", "/reviews/{review_id}/chronology/uploads"): reads_chronology,
+    ("GET", "/reviews/{review_id}/chronology/uploads/{upload_id}"): owns_upload,
+    ("GET", "/reviews/{review_id}/chronology/uploads/{upload_id}/progress"): owns_upload,
+    ("GET", "/reviews/{review_id}/chronology/uploads/{upload_id}/problems.csv"): owns_upload,
+    ("POST", "/reviews/{review_id}/chronology/uploads/{upload_id}/import"): owns_upload,
+    ("GET", "/reviews/{review_id}/chronology/people"): reads_chronology,
+    ("POST", "/reviews/{review_id}/chronology/people"): keeps_register,
+    ("POST", "/reviews/{review_id}/chronology/agencies"): manages_review,
     # -- notifications (gateway/routes/notifications.py) --
     ("GET", "/notifications"): any_person,
     ("GET", "/notifications/stream"): any_person,

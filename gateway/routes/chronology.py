@@ -1,0 +1,584 @@
+"""Chronologies of a review: the template, an agency's upload (checked whole, previewed, then imported), the
+history of versions, the people register and the merged chronology.
+
+Who may read or change what is the chronology service's rule (services/chronology/policy.py), asked again
+on every call; the gateway's policy only checks that the role may use the route at all. A file is checked
+here, where it arrives, by the contract's checker (services/chronology/contract/sheet.py), streaming, in a
+worker thread; its entries are staged in the service in chunks and nothing of it is read by anyone until the
+agency imports it. A file with any problem is rejected whole, with every problem listed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+import anyio
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from gateway.auth import Caller
+from gateway.deps import FormsDep, RpcDep, error_response, in_words, render
+from gateway.rpc import RemoteError
+from services.chronology.contract import (
+    AddPerson,
+    CheckContext,
+    CheckRules,
+    Chronology,
+    ChronologyEntry,
+    ChronologyQuery,
+    Problem,
+    ProblemView,
+    StartUpload,
+    UploadDetail,
+    check_file,
+    columns_for,
+    template_csv,
+    template_xlsx,
+)
+from services.forms.contract import Forms
+from services.kernel.calendar import today_in_england
+from services.kernel.identity import Role
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+# Entries sent to the service per call while a file is checked.
+CHUNK = 2000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SIGNIFICANCE = (("", "Any"), ("high", "High"), ("medium", "Medium"), ("low", "Low"))
+STATES = {
+    "checking": ("Checking", "govuk-tag--blue"),
+    "rejected": ("Rejected", "govuk-tag--red"),
+    "ready": ("Checked: not yet imported", "govuk-tag--yellow"),
+    "current": ("Current", "govuk-tag--green"),
+    "superseded": ("Replaced", "govuk-tag--grey"),
+    "abandoned": ("Not finished", "govuk-tag--grey"),
+}
+
+
+def get_chronology(rpc: RpcDep) -> Chronology:
+    """The chronology service."""
+    return Chronology.client(rpc)
+
+
+ChronologyDep = Annotated[Chronology, Depends(get_chronology)]
+
+
+def _day(value: date | None) -> str:
+    return value.strftime("%-d %B %Y") if value else ""
+
+
+def _is_agency(caller: Caller) -> bool:
+    return caller.actor.has_role(Role.AGENCY_AUTHOR, Role.AGENCY_LEAD)
+
+
+def _keeps_register(caller: Caller) -> bool:
+    return caller.actor.has_role(Role.BUSINESS_MANAGER, Role.INDEPENDENT_REVIEWER)
+
+
+# -- the merged chronology ---------------------------------------------------------------------------------------
+
+
+def _date_or_none(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _uuid_or_none(value: str) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+async def _chronology_page(
+    request: Request, review_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller, show_names: bool
+) -> Response:
+    review = await forms.get_review(caller.actor, review_id)
+    params = request.query_params
+    significance = params.get("significance", "")
+    query = ChronologyQuery(
+        agency_id=_uuid_or_none(params.get("agency", "")),
+        from_on=_date_or_none(params.get("from", "")),
+        to_on=_date_or_none(params.get("to", "")),
+        episodes_only=params.get("episodes") == "1",
+        person_id=_uuid_or_none(params.get("person", "")),
+        significance=significance if significance in ("low", "medium", "high") else None,  # type: ignore[arg-type]
+        text=(params.get("q", "") or "")[:200] or None,
+        after=(params.get("after", "") or "")[:200] or None,
+        limit=50,
+        show_names=show_names,
+    )
+    page = await chronology.chronology_of_review(caller.actor, review.id, query)
+    people = await chronology.people_of_review(caller.actor, review.id)
+    kept = {key: value for key, value in params.items() if key != "after" and value}
+    base = f"/reviews/{review.id}/chronology{'/with-names' if show_names else ''}"
+    filters_on = any(key in kept for key in ("agency", "from", "to", "episodes", "person", "significance", "q"))
+    context = {
+        "review": review,
+        "page": page,
+        "people": people,
+        "query": query,
+        "filters": kept,
+        "filters_on": filters_on,
+        "view": "timeline" if params.get("view") == "timeline" else "table",
+        "base": base,
+        "next_href": f"{base}?{_encode({**kept, 'after': page.next_after})}" if page.next_after else "",
+        "first_href": f"{base}?{_encode(kept)}" if query.after else "",
+        "names_href": f"/reviews/{review.id}/chronology/with-names?{_encode(kept)}",
+        "pseudonyms_href": f"/reviews/{review.id}/chronology?{_encode(kept)}",
+        "significance_choices": SIGNIFICANCE,
+        "is_agency": _is_agency(caller),
+        "keeps_register": _keeps_register(caller),
+        "is_manager": caller.actor.has_role(Role.BUSINESS_MANAGER),
+        "day": _day,
+    }
+    return render(request, "chronology/merged.html", context)
+
+
+def _encode(values: dict[str, Any]) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({key: value for key, value in values.items() if value})
+
+
+@router.get("/reviews/{review_id}/chronology", response_class=HTMLResponse, include_in_schema=False)
+async def merged_chronology(
+    request: Request, review_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller
+) -> Response:
+    """The review's merged chronology, with pseudonyms: every agency's entries in date order, filtered."""
+    return await _chronology_page(request, review_id, forms, chronology, caller, show_names=False)
+
+
+@router.get("/reviews/{review_id}/chronology/with-names", response_class=HTMLResponse, include_in_schema=False)
+async def merged_chronology_with_names(
+    request: Request, review_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller
+) -> Response:
+    """The same with real names, for those who may see them (each call audited as a reveal)."""
+    return await _chronology_page(request, review_id, forms, chronology, caller, show_names=True)
+
+
+# -- the template --------------------------------------------------------------------------------------------
+
+
+async def _template(review_id: UUID, kind: str, forms: Forms, chronology: Chronology, caller: Caller) -> Response:
+    review = await forms.get_review(caller.actor, review_id)
+    rules = await chronology.check_rules(caller.actor, review.id)
+    columns = columns_for(rules.extra_columns)
+    name = f"chronology-template-{review.id.hex[:8]}.{kind}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    if kind == "csv":
+        return Response(template_csv(columns), media_type="text/csv; charset=utf-8", headers=headers)
+    body = await anyio.to_thread.run_sync(
+        lambda: template_xlsx(columns, review_reference=review.title, register=rules.register)
+    )
+    return Response(body, media_type=XLSX, headers=headers)
+
+
+@router.get("/reviews/{review_id}/chronology/template.xlsx", include_in_schema=False)
+async def chronology_template_xlsx(
+    review_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller
+) -> Response:
+    """The review's chronology template as a workbook: instructions, examples, lists of allowed values."""
+    return await _template(review_id, "xlsx", forms, chronology, caller)
+
+
+@router.get("/reviews/{review_id}/chronology/template.csv", include_in_schema=False)
+async def chronology_template_csv(
+    review_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller
+) -> Response:
+    """The review's chronology template as a CSV file (UTF-8): the column headings."""
+    return await _template(review_id, "csv", forms, chronology, caller)
+
+
+# -- uploading a file ----------------------------------------------------------------------------------------
+
+
+@router.get("/reviews/{review_id}/chronology/upload", response_class=HTMLResponse, include_in_schema=False)
+async def upload_page(
+    request: Request, review_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller
+) -> Response:
+    """The form to upload the caller's agency's chronology."""
+    review = await forms.get_review(caller.actor, review_id)
+    rules = await chronology.check_rules(caller.actor, review.id)
+    return _upload_form(request, review, rules, [])
+
+
+def _upload_form(request: Request, review: Any, rules: CheckRules, errors: list[dict[str, str]], status: int = 200) -> Response:
+    context = {
+        "review": review,
+        "rules": rules,
+        "errors": errors,
+        "max_mb": rules.max_bytes // 1_048_576,
+    }
+    return render(request, "chronology/upload.html", context, status_code=status)
+
+
+@router.post(
+    "/reviews/{review_id}/chronology/upload", response_class=HTMLResponse, response_model=None, include_in_schema=False
+)
+async def upload_file(
+    request: Request,
+    review_id: UUID,
+    forms: FormsDep,
+    chronology: ChronologyDep,
+    caller: Caller,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Receive a file, start its check in the background, and show its progress."""
+    review = await forms.get_review(caller.actor, review_id)
+    rules = await chronology.check_rules(caller.actor, review.id)
+    if file is None or not file.filename:
+        errors = [{"field": "file", "message": "Choose a file to upload: the filled template, as XLSX or CSV"}]
+        return _upload_form(request, review, rules, errors, 422)
+    if rules.agency_id is None:
+        raise HTTPException(403, rules.refusal or "Only an agency's author or safeguarding lead can upload")
+    kept = await _keep(file, rules.max_bytes)
+    if kept is None:
+        errors = [
+            {
+                "field": "file",
+                "message": f"The file is larger than {rules.max_bytes // 1_048_576} MB: split it into smaller files",
+            }
+        ]
+        return _upload_form(request, review, rules, errors, 422)
+    path, size = kept
+    try:
+        expected = await anyio.to_thread.run_sync(rows_in, path)
+        command = StartUpload(
+            review_id=review.id,
+            filename=Path(file.filename).name[:255] or "file",
+            size_bytes=size,
+            rows_expected=expected,
+        )
+        upload = await chronology.start_upload(caller.actor, command)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    checks: set[asyncio.Task[None]] = request.app.state.__dict__.setdefault("chronology_checks", set())
+    task = asyncio.create_task(_check_in_background(chronology, caller.actor, upload.id, path, upload.filename, rules))
+    checks.add(task)
+    task.add_done_callback(checks.discard)
+    return RedirectResponse(f"/reviews/{review.id}/chronology/uploads/{upload.id}", status_code=303)
+
+
+async def _keep(file: UploadFile, limit: int) -> tuple[Path, int] | None:
+    """The uploaded file copied to a private temporary file (None when over the limit, and nothing kept)."""
+    handle, name = tempfile.mkstemp(prefix="chronology-", suffix=".upload")
+    path = Path(name)
+    size = 0
+    try:
+        with os.fdopen(handle, "wb") as out:
+            while chunk := await file.read(1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    raise OverflowError
+                out.write(chunk)
+    except OverflowError:
+        path.unlink(missing_ok=True)
+        return None
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path, size
+
+
+def rows_in(path: Path) -> int:
+    """Roughly how many rows a file holds, for the progress bar (0 when it cannot tell cheaply): a workbook's
+    declared dimension, or a text file's line count."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        if head.startswith(b"PK"):
+            try:
+                from openpyxl import load_workbook
+
+                workbook = load_workbook(path, read_only=True)
+                try:
+                    sheet = workbook["Chronology"] if "Chronology" in workbook.sheetnames else workbook.worksheets[0]
+                    return max(int(sheet.max_row or 0) - 1, 0)
+                finally:
+                    workbook.close()
+            except Exception:
+                return 0
+        handle.seek(0)
+        lines = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+        return max(lines - 1, 0)
+
+
+@dataclass
+class CheckRun:
+    """One file's check, run in a worker thread: entries go to the service in chunks, problems are kept."""
+
+    stage: Callable[[list[ChronologyEntry], int], None]
+    problems: list[ProblemView]
+    warnings: list[ProblemView]
+    rows_read: int = 0
+
+    def run(self, path: Path, filename: str, context: CheckContext) -> None:
+        chunk: list[ChronologyEntry] = []
+        for item in check_file(path, filename=filename, context=context):
+            if isinstance(item, Problem):
+                view = ProblemView(row=item.row, column=item.column, message=item.message, warning=item.warning)
+                (self.warnings if item.warning else self.problems).append(view)
+                if item.row is not None:
+                    self.rows_read = max(self.rows_read, item.row - 1)
+                continue
+            if item.row is not None:
+                self.rows_read = max(self.rows_read, item.row - 1)
+            if self.problems:
+                continue  # the file is rejected whole: stop staging, keep finding problems
+            chunk.append(item)
+            if len(chunk) >= CHUNK:
+                self.stage(chunk, self.rows_read)
+                chunk = []
+        if chunk and not self.problems:
+            self.stage(chunk, self.rows_read)
+
+
+async def _check_in_background(
+    chronology: Chronology, actor: Any, upload_id: UUID, path: Path, filename: str, rules: CheckRules
+) -> None:
+    """Check the file and stage its entries; then tell the service whether it passed. A failure here leaves
+    the upload `checking`, which the service abandons after a while (nothing of it is ever read)."""
+    context = CheckContext(
+        today=today_in_england(),
+        born_on=rules.born_on,
+        people=rules.spellings,
+        extra_columns=tuple(rules.extra_columns),
+        max_bytes=rules.max_bytes,
+        max_rows=rules.max_rows,
+    )
+
+    def stage(entries: list[ChronologyEntry], rows_read: int) -> None:
+        anyio.from_thread.run(chronology.stage_entries, actor, upload_id, entries, rows_read)
+
+    run = CheckRun(stage, [], [])
+    try:
+        await anyio.to_thread.run_sync(run.run, path, filename, context)
+        await chronology.finish_check(actor, upload_id, run.problems, run.warnings, run.rows_read)
+    except RemoteError as error:
+        # The service refused a chunk (its own check of the entries against the review): the file is rejected.
+        log.info("chronology upload %s refused by the service: %s", upload_id, error.exc_type)
+        problem = ProblemView(message=f"The file could not be imported: {error.message}")
+        try:
+            await chronology.finish_check(actor, upload_id, [*run.problems, problem], run.warnings, run.rows_read)
+        except Exception:
+            log.exception("chronology upload %s: could not record its rejection", upload_id)
+    except Exception:
+        log.exception("chronology upload %s: the check stopped", upload_id)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+async def _upload(chronology: Chronology, caller: Caller, review_id: UUID, upload_id: UUID) -> UploadDetail:
+    upload = await chronology.upload(caller.actor, upload_id)
+    if upload.review_id != review_id:
+        raise HTTPException(404)
+    return upload
+
+
+def _progress(upload: UploadDetail | Any) -> dict[str, Any]:
+    return {
+        "state": upload.state,
+        "rows_read": upload.rows_read,
+        "entries": upload.entries,
+        "problems": upload.problems,
+        "done": upload.state != "checking",
+    }
+
+
+@router.get("/reviews/{review_id}/chronology/uploads/{upload_id}", response_class=HTMLResponse, include_in_schema=False)
+async def upload_status(
+    request: Request, review_id: UUID, upload_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller
+) -> Response:
+    """An upload: its check's progress, then every problem, or a preview to import."""
+    review = await forms.get_review(caller.actor, review_id)
+    upload = await _upload(chronology, caller, review.id, upload_id)
+    context = {
+        "review": review,
+        "upload": upload,
+        "state": STATES[upload.state],
+        "uploaded_at": in_words(upload.uploaded_at),
+        "imported_at": in_words(upload.imported_at),
+        "may_import": upload.state == "ready" and _is_agency(caller) and upload.agency_id == caller.actor.agency_id,
+        "day": _day,
+    }
+    return render(request, "chronology/upload_status.html", context)
+
+
+@router.get("/reviews/{review_id}/chronology/uploads/{upload_id}/progress", include_in_schema=False)
+async def upload_progress(
+    review_id: UUID, upload_id: UUID, chronology: ChronologyDep, caller: Caller
+) -> JSONResponse:
+    """How far the check of an upload has got (the page's progress bar asks this)."""
+    upload = await _upload(chronology, caller, review_id, upload_id)
+    return JSONResponse(_progress(upload), headers={"Cache-Control": "no-store"})
+
+
+@router.get("/reviews/{review_id}/chronology/uploads/{upload_id}/problems.csv", include_in_schema=False)
+async def upload_problems(review_id: UUID, upload_id: UUID, chronology: ChronologyDep, caller: Caller) -> Response:
+    """Every problem of a rejected upload, as a CSV file to work through."""
+    upload = await _upload(chronology, caller, review_id, upload_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Row", "Column", "What to fix"])
+    for problem in [*upload.problem_list, *upload.warning_list]:
+        writer.writerow(
+            [problem.row or "", problem.column or "", neutralised(("Warning: " if problem.warning else "") + problem.message)]
+        )
+    name = f"problems-{Path(upload.filename).stem[:60] or 'upload'}.csv"
+    return Response(
+        ("\ufeff" + out.getvalue()).encode(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{_safe(name)}"', "Cache-Control": "no-store"},
+    )
+
+
+def neutralised(cell: str) -> str:
+    """A cell a spreadsheet will show as text: one starting as a formula would (=, +, -, @, tab, CR) gets a
+    leading apostrophe."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name)
+
+
+@router.post(
+    "/reviews/{review_id}/chronology/uploads/{upload_id}/import",
+    response_class=HTMLResponse,
+    response_model=None,
+    include_in_schema=False,
+)
+async def import_upload(
+    review_id: UUID, upload_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller
+) -> Response:
+    """Import a checked upload: it becomes the agency's current chronology of the review."""
+    review = await forms.get_review(caller.actor, review_id)
+    await _upload(chronology, caller, review.id, upload_id)
+    await chronology.import_upload(caller.actor, upload_id)
+    return RedirectResponse(f"/reviews/{review.id}/chronology/uploads/{upload_id}", status_code=303)
+
+
+@router.get("/reviews/{review_id}/chronology/uploads", response_class=HTMLResponse, include_in_schema=False)
+async def upload_history(
+    request: Request, review_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller
+) -> Response:
+    """Every version of every agency's chronology the caller may see: who uploaded it, when, what became of it."""
+    review = await forms.get_review(caller.actor, review_id)
+    uploads = await chronology.uploads_of_review(caller.actor, review.id)
+    rows = [
+        {"upload": upload, "state": STATES[upload.state], "at": in_words(upload.uploaded_at), "imported": in_words(upload.imported_at)}
+        for upload in uploads
+    ]
+    return render(request, "chronology/history.html", {"review": review, "rows": rows, "is_agency": _is_agency(caller)})
+
+
+# -- the people register ---------------------------------------------------------------------------------------
+
+
+@router.get("/reviews/{review_id}/chronology/people", response_class=HTMLResponse, include_in_schema=False)
+async def register_page(
+    request: Request, review_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller
+) -> Response:
+    """The review's people register, with names for its keepers."""
+    review = await forms.get_review(caller.actor, review_id)
+    return await _register(request, review, chronology, caller, [], {})
+
+
+async def _register(
+    request: Request, review: Any, chronology: Chronology, caller: Caller, errors: list[dict[str, str]], values: dict[str, str], status: int = 200
+) -> Response:
+    people = await chronology.people_of_review(caller.actor, review.id, show_names=_keeps_register(caller))
+    context = {
+        "review": review,
+        "people": people,
+        "keeps_register": _keeps_register(caller),
+        "errors": errors,
+        "values": values,
+        "day": _day,
+    }
+    return render(request, "chronology/people.html", context, status_code=status)
+
+
+@router.post("/reviews/{review_id}/chronology/people", response_class=HTMLResponse, response_model=None, include_in_schema=False)
+async def add_person(
+    request: Request,
+    review_id: UUID,
+    forms: FormsDep,
+    chronology: ChronologyDep,
+    caller: Caller,
+    label: Annotated[str, Form(max_length=100)] = "",
+    name: Annotated[str, Form(max_length=400)] = "",
+    role_in_family: Annotated[str, Form(max_length=200)] = "",
+    born_on: Annotated[str, Form(max_length=20)] = "",
+    also_known_as: Annotated[str, Form(max_length=2000)] = "",
+    subject: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Add someone to the register."""
+    review = await forms.get_review(caller.actor, review_id)
+    values = {"label": label, "name": name, "role_in_family": role_in_family, "born_on": born_on, "also_known_as": also_known_as}
+    errors: list[dict[str, str]] = []
+    born = None
+    if born_on.strip():
+        born = _date_or_none(born_on.strip())
+        if born is None:
+            errors.append({"field": "born_on", "message": "Enter the date of birth as YYYY-MM-DD, or leave it blank"})
+    fields = {"label": "Enter a pseudonym, such as Child A", "name": "Enter their full name", "role_in_family": "Enter their role in the family, such as Mother"}
+    for field, message in fields.items():
+        if not values[field].strip():
+            errors.append({"field": field, "message": message})
+    if errors:
+        return await _register(request, review, chronology, caller, errors, values, 422)
+    command = AddPerson(
+        review_id=review.id,
+        label=label,
+        name=name,
+        role_in_family=role_in_family,
+        born_on=born,
+        subject=subject == "yes",
+        also_known_as=[part.strip() for part in also_known_as.split(";") if part.strip()],
+    )
+    try:
+        await chronology.add_person(caller.actor, command)
+    except RemoteError as error:
+        if error.exc_type in ("Conflict", "InvalidRequest"):
+            return await _register(request, review, chronology, caller, [{"field": "label", "message": error.message}], values, 422)
+        raise
+    return RedirectResponse(f"/reviews/{review.id}/chronology/people", status_code=303)
+
+
+@router.post("/reviews/{review_id}/chronology/agencies", response_class=HTMLResponse, response_model=None, include_in_schema=False)
+async def ask_agency(
+    request: Request,
+    review_id: UUID,
+    forms: FormsDep,
+    chronology: ChronologyDep,
+    caller: Caller,
+    agency_id: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """The business manager asks an agency for its chronology."""
+    review = await forms.get_review(caller.actor, review_id)
+    agency = _uuid_or_none(agency_id)
+    if agency is None:
+        return error_response(
+            request, 422, "There is a problem", "Choose an agency", [{"field": "agency_id", "message": "Choose an agency"}]
+        )
+    await chronology.ask_agency(caller.actor, review.id, agency)
+    return RedirectResponse(f"/reviews/{review.id}/chronology/uploads", status_code=303)
+

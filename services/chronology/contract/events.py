@@ -1,0 +1,44 @@
+"""The facts the chronology service publishes (exchange `chronology.events`): identifiers and counts, never
+an entry's words or a person's name."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from uuid import UUID
+
+from services.kernel.events import EventData
+
+
+class ChronologyUploaded(EventData):
+    """An agency's first chronology of a review was imported: its entries are in the merged chronology."""
+
+    event_type: ClassVar[str] = "chronology.chronology_uploaded"
+
+    review_id: UUID
+    agency_id: UUID
+    upload_id: UUID
+    entries: int
+
+
+class ChronologyReplaced(EventData):
+    """An agency imported a new version of its chronology of a review; the previous one is kept as history."""
+
+    event_type: ClassVar[str] = "chronology.chronology_replaced"
+
+    review_id: UUID
+    agency_id: UUID
+    upload_id: UUID
+    replaced_upload_id: UUID
+    entries: int
+
+
+class ChronologyRejected(EventData):
+    """An agency's file was checked and refused whole: nothing of it was stored but the list of problems."""
+
+    event_type: ClassVar[str] = "chronology.chronology_rejected"
+
+    review_id: UUID
+    agency_id: UUID
+    upload_id: UUID
+    problems: int
+    uploaded_by: UUID  # the person who uploaded it hears, with the agency's safeguarding lead

@@ -1,0 +1,97 @@
+"""The chronology service's RPCs as typed stubs: the gateway and the operator's tools call them through
+`Chronology.client(...)`; the service implements each with the same signature (tests/unit/test_contracts.py).
+
+An upload is checked where the file arrives (the gateway streams it through the checker of this contract,
+services/chronology/contract/sheet.py) and staged here in chunks, each entry validated again; nothing of it
+is read by anyone until `import_upload` makes it the agency's current version in one transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import Field
+
+from services.chronology.contract.entries import ChronologyEntry
+from services.chronology.contract.views import (
+    AddPerson,
+    ChronologyPage,
+    ChronologyQuery,
+    CheckRules,
+    PersonView,
+    ProblemView,
+    StartUpload,
+    UploadDetail,
+    UploadView,
+)
+from services.kernel.identity import Actor
+from services.kernel.remote import RemoteService, found_by_id
+
+SERVICE = "chronology"
+
+# An id that is not an id reads as "No such …", as the id of one the caller may not see does.
+ReviewId = Annotated[UUID, found_by_id("review")]
+UploadId = Annotated[UUID, found_by_id("upload")]
+AgencyId = Annotated[UUID, found_by_id("agency")]
+# Entries staged in one call: small enough for one message, large enough to keep calls few.
+StagedEntries = Annotated[list[ChronologyEntry], Field(max_length=5000)]
+Problems = Annotated[list[ProblemView], Field(max_length=100_000)]
+
+
+class Chronology(RemoteService):
+    """Agencies' chronologies of a review: the people register, uploads and their history, the merged view."""
+
+    service = SERVICE
+
+    async def people_of_review(self, actor: Actor, review_id: ReviewId, show_names: bool = False) -> list[PersonView]:
+        """The review's people register, pseudonyms first; names only to those who may see them and asked."""
+        raise NotImplementedError
+
+    async def add_person(self, actor: Actor, command: AddPerson) -> PersonView:
+        """Add a person to a review's register (the business manager, the independent reviewer)."""
+        raise NotImplementedError
+
+    async def ask_agency(self, actor: Actor, review_id: ReviewId, agency_id: AgencyId) -> list[UUID]:
+        """Ask an agency for its chronology of a review (the business manager); the agencies now asked."""
+        raise NotImplementedError
+
+    async def check_rules(self, actor: Actor, review_id: ReviewId) -> CheckRules:
+        """What the checker needs to check a file of the caller's agency for the review; NotFound for a
+        review the caller may not upload to."""
+        raise NotImplementedError
+
+    async def start_upload(self, actor: Actor, command: StartUpload) -> UploadView:
+        """Begin an upload of the caller's agency's chronology of a review: it is checked next."""
+        raise NotImplementedError
+
+    async def stage_entries(
+        self, actor: Actor, upload_id: UploadId, entries: StagedEntries, rows_read: int
+    ) -> UploadView:
+        """Stage the next checked entries of an upload (unseen by anyone until it is imported)."""
+        raise NotImplementedError
+
+    async def finish_check(
+        self, actor: Actor, upload_id: UploadId, problems: Problems, warnings: Problems, rows_read: int
+    ) -> UploadView:
+        """The check is over: with any problem the upload is rejected whole (its staged entries dropped, its
+        problems kept for the uploader); without, it is ready to import."""
+        raise NotImplementedError
+
+    async def upload(self, actor: Actor, upload_id: UploadId) -> UploadDetail:
+        """An upload with its progress, problems, warnings and (while ready) its first entries."""
+        raise NotImplementedError
+
+    async def import_upload(self, actor: Actor, upload_id: UploadId) -> UploadView:
+        """Make a ready upload its agency's current chronology of the review, in one transaction; the version
+        it replaces is kept as history."""
+        raise NotImplementedError
+
+    async def uploads_of_review(self, actor: Actor, review_id: ReviewId) -> list[UploadView]:
+        """Every version of every agency's chronology of a review the caller may see, newest first."""
+        raise NotImplementedError
+
+    async def chronology_of_review(self, actor: Actor, review_id: ReviewId, query: ChronologyQuery) -> ChronologyPage:
+        """A page of the review's merged chronology in date order, filtered; pseudonyms unless names are asked
+        for by one who may see them."""
+        raise NotImplementedError

@@ -1,0 +1,552 @@
+"""The chronology use cases. Each takes the worker's unit of work (one transaction, committed by the entrypoint
+before it replies or acknowledges) and works through the store of repository.py."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from services.chronology import domain, policy
+from services.chronology.contract.entries import ChronologyEntry
+from services.chronology.contract.events import ChronologyRejected, ChronologyReplaced, ChronologyUploaded
+from services.chronology.contract.views import (
+    AddPerson,
+    CheckRules,
+    ChronologyPage,
+    ChronologyQuery,
+    EntryView,
+    PersonView,
+    ProblemView,
+    StartUpload,
+    UploadDetail,
+    UploadView,
+)
+from services.chronology.models import EntryRecord, PersonRecord, ReviewRecord, UploadRecord
+from services.chronology.repository import ChronologyStore, Filters, entry_row, latest_end
+from services.chronology.settings import chronology_settings
+from services.kernel.calendar import today_in_england
+from services.kernel.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from services.kernel.events import Envelope, EventData
+from services.kernel.identity import Actor
+from services.kernel.unit_of_work import UnitOfWork
+
+# Problems kept with a rejected upload for the uploader to read and download (a file can have more).
+KEPT_PROBLEMS = 10_000
+FIRST_ENTRIES = 10
+
+
+def _store(uow: UnitOfWork) -> ChronologyStore:
+    return ChronologyStore(uow.session)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _readable_review(store: ChronologyStore, actor: Actor, review_id: UUID) -> ReviewRecord:
+    review = store.review(review_id)
+    asked = store.asked_agencies(review_id) if review is not None and actor.agency_id is not None else []
+    policy.check_reads(actor, review_id, review.partnership_id if review else None, asked)
+    assert review is not None
+    return review
+
+
+def _emit(uow: UnitOfWork, event: EventData, review: ReviewRecord | UploadRecord, partnership_id: UUID, actor: Actor) -> None:
+    review_id = review.id if isinstance(review, ReviewRecord) else review.review_id
+    uow.emit(event, partnership_id=partnership_id, review_id=review_id, actor_id=actor.user_id)
+
+
+# -- what other parts announce -----------------------------------------------------------------------------------
+
+
+def hold_review(uow: UnitOfWork, envelope: Envelope, review_type: str, opened_at: datetime) -> None:
+    """forms opened a review: the chronology service now knows who holds it."""
+    if envelope.review_id is None or envelope.partnership_id is None or not uow.first_delivery(envelope):
+        return
+    _store(uow).hold_review(envelope.review_id, envelope.partnership_id, review_type, opened_at)
+
+
+def close_review(uow: UnitOfWork, envelope: Envelope) -> None:
+    """forms closed a review: its chronology is read-only from now on."""
+    if envelope.review_id is None or not uow.first_delivery(envelope):
+        return
+    _store(uow).close_review(envelope.review_id)
+
+
+def agency_asked(uow: UnitOfWork, envelope: Envelope, agency_id: UUID) -> None:
+    """forms asked an agency for a return on a review: the agency is asked for its chronology too."""
+    if envelope.review_id is None or not uow.first_delivery(envelope):
+        return
+    _store(uow).ask_agency(envelope.review_id, agency_id)
+
+
+def name_agency(uow: UnitOfWork, envelope: Envelope, agency_id: UUID, partnership_id: UUID, name: str, changed_at: datetime) -> None:
+    """The gateway named (or renamed) an agency."""
+    if uow.first_delivery(envelope):
+        _store(uow).name_agency(agency_id, partnership_id, name, changed_at)
+
+
+def name_user(uow: UnitOfWork, envelope: Envelope, user_id: UUID, display_name: str, changed_at: datetime) -> None:
+    """The gateway named (or renamed) a person with an account: who uploaded a version reads by name."""
+    if uow.first_delivery(envelope):
+        _store(uow).name_user(str(user_id), display_name, changed_at)
+
+
+# -- the people register -----------------------------------------------------------------------------------------
+
+
+def _person_view(record: PersonRecord, show: bool) -> PersonView:
+    return PersonView(
+        id=record.id,
+        review_id=record.review_id,
+        label=record.label,
+        role_in_family=record.role_in_family,
+        subject=record.subject,
+        name=record.name if show else None,
+        born_on=record.born_on if show else None,
+        also_known_as=list(record.also_known_as) if show else [],
+    )
+
+
+def people_of_review(uow: UnitOfWork, actor: Actor, review_id: UUID, show_names: bool) -> list[PersonView]:
+    """The register: pseudonyms for every reader, names for its keepers when they ask."""
+    store = _store(uow)
+    _readable_review(store, actor, review_id)
+    show = show_names and policy.may_keep_register(actor)
+    return [_person_view(record, show) for record in store.people(review_id)]
+
+
+def add_person(uow: UnitOfWork, actor: Actor, command: AddPerson) -> PersonView:
+    """Add a person to the register; a pseudonym is used once in a review, and one child is its subject."""
+    store = _store(uow)
+    _readable_review(store, actor, command.review_id)
+    policy.check_keeps_register(actor)
+    people = store.people(command.review_id)
+    if any(person.label.casefold() == command.label.casefold() for person in people):
+        raise Conflict(f"The pseudonym {command.label} is already used in this review: choose another")
+    if command.subject and any(person.subject for person in people):
+        raise Conflict("The register already has the child the review is about")
+    record = PersonRecord(
+        id=uuid.uuid4(),
+        review_id=command.review_id,
+        label=command.label,
+        name=command.name,
+        role_in_family=command.role_in_family,
+        born_on=command.born_on,
+        subject=command.subject,
+        also_known_as=list(command.also_known_as),
+        added_by=actor.user_id,
+    )
+    store.add_person(record)
+    return _person_view(record, True)
+
+
+def ask_agency(uow: UnitOfWork, actor: Actor, review_id: UUID, agency_id: UUID) -> list[UUID]:
+    """The business manager asks an agency of the partnership for its chronology of a review."""
+    store = _store(uow)
+    review = _readable_review(store, actor, review_id)
+    policy.check_asks_agencies(actor)
+    known = store.agency_names([agency_id])
+    if agency_id not in known:
+        raise NotFound("No such agency")
+    store.ask_agency(review.id, agency_id)
+    return store.asked_agencies(review.id)
+
+
+# -- uploads -----------------------------------------------------------------------------------------------------
+
+
+def _people(records: Sequence[PersonRecord]) -> list[domain.Person]:
+    return [domain.Person(r.id, r.label, r.name, tuple(r.also_known_as)) for r in records]
+
+
+def _born_on(records: Sequence[PersonRecord]) -> date | None:
+    return next((record.born_on for record in records if record.subject), None)
+
+
+def check_rules(uow: UnitOfWork, actor: Actor, review_id: UUID) -> CheckRules:
+    """What the template and the checker need: all of it for an agency that may upload, the template's part
+    (register pseudonyms, the partnership's columns) for any other reader."""
+    store = _store(uow)
+    review = _readable_review(store, actor, review_id)
+    people = store.people(review.id)
+    settings = chronology_settings()
+    rules = CheckRules(
+        review_id=review.id,
+        agency_id=None,
+        agency_name="",
+        born_on=None,
+        spellings={},
+        register=[(person.label, person.role_in_family) for person in people],
+        extra_columns=list(review.extra_columns),
+        max_bytes=settings.max_upload_bytes,
+        max_rows=settings.max_upload_rows,
+    )
+    try:
+        agency_id = policy.uploading_agency(actor, store.asked_agencies(review.id))
+    except Forbidden as refusal:
+        return rules.model_copy(update={"refusal": refusal.message})
+    return rules.model_copy(
+        update={
+            "agency_id": agency_id,
+            "agency_name": store.agency_names([agency_id]).get(agency_id, "Your agency"),
+            "born_on": _born_on(people),
+            "spellings": domain.spellings(_people(people)),
+        }
+    )
+
+
+def _upload_view(store: ChronologyStore, upload: UploadRecord) -> UploadView:
+    return UploadView(**_upload_fields(store, upload))
+
+
+def _upload_fields(store: ChronologyStore, upload: UploadRecord) -> dict[str, Any]:
+    return {
+        "id": upload.id,
+        "review_id": upload.review_id,
+        "agency_id": upload.agency_id,
+        "agency_name": store.agency_names([upload.agency_id]).get(upload.agency_id, "An agency"),
+        "source": upload.source,
+        "filename": upload.filename,
+        "size_bytes": upload.size_bytes,
+        "state": upload.state,
+        "rows_expected": upload.rows_expected,
+        "rows_read": upload.rows_read,
+        "entries": upload.entries,
+        "problems": len(upload.problems),
+        "warnings": len(upload.warnings),
+        "uploaded_by": upload.uploaded_by,
+        "uploaded_by_name": upload.uploaded_by_name,
+        "uploaded_at": upload.uploaded_at,
+        "imported_at": upload.imported_at,
+        "imported_by_name": upload.imported_by_name,
+        "replaced_upload_id": upload.replaced_upload_id,
+    }
+
+
+def start_upload(uow: UnitOfWork, actor: Actor, command: StartUpload) -> UploadView:
+    """An agency's author begins an upload: nothing is readable of it until it is imported."""
+    store = _store(uow)
+    review = _readable_review(store, actor, command.review_id)
+    if review.closed:
+        raise Conflict("This review is closed: its chronology can no longer change")
+    agency_id = policy.uploading_agency(actor, store.asked_agencies(review.id))
+    settings = chronology_settings()
+    if command.size_bytes > settings.max_upload_bytes:
+        raise InvalidRequest(
+            f"The file is {command.size_bytes / 1_048_576:.1f} MB; the limit is "
+            f"{settings.max_upload_bytes / 1_048_576:.0f} MB: split it into smaller files"
+        )
+    now = _now()
+    upload = UploadRecord(
+        id=uuid.uuid4(),
+        review_id=review.id,
+        agency_id=agency_id,
+        source="file",
+        filename=command.filename,
+        size_bytes=command.size_bytes,
+        state="checking",
+        rows_expected=command.rows_expected,
+        rows_read=0,
+        entries=0,
+        problems=[],
+        warnings=[],
+        uploaded_by=actor.user_id,
+        uploaded_by_name=store.user_name(actor.user_id) or "Someone at the agency",
+        uploaded_at=now,
+        touched_at=now,
+    )
+    store.add_upload(upload)
+    return _upload_view(store, upload)
+
+
+def _own_upload(store: ChronologyStore, actor: Actor, upload_id: UUID, *, for_update: bool = False) -> UploadRecord:
+    upload = store.upload(upload_id, for_update=for_update)
+    if upload is None:
+        raise NotFound("No such upload")
+    policy.check_owns_upload(actor, upload.agency_id, upload.uploaded_by)
+    return upload
+
+
+def _checking(upload: UploadRecord) -> None:
+    if upload.state != "checking":
+        raise Conflict("This upload has already been checked: upload the file again to check it again")
+
+
+def entry_fields(entry: ChronologyEntry, people: list[UUID]) -> dict[str, Any]:
+    """The stored columns of one checked entry."""
+    return {
+        "row": entry.row,
+        "date_typed": entry.occurred.typed,
+        "starts_on": entry.occurred.starts_on,
+        "ends_on": entry.occurred.ends_on,
+        "precision": entry.occurred.precision,
+        "approximate": entry.occurred.approximate,
+        "at_time": entry.time,
+        "sort_at": domain.sort_at(entry),
+        "sort_rank": domain.sort_rank(entry),
+        "ended_typed": entry.ended.typed if entry.ended else None,
+        "ended_on": entry.ended.ends_on if entry.ended else None,
+        "source_record": entry.source_record,
+        "practitioner_role": entry.practitioner_role,
+        "event": entry.event,
+        "action": entry.action,
+        "no_action_reason": entry.no_action_reason,
+        "significance": entry.significance,
+        "agency_suggests_episode": entry.key_practice_episode,
+        "people": [str(person) for person in people],
+        "extra": dict(entry.extra),
+    }
+
+
+def checked_rows(
+    entries: Sequence[ChronologyEntry], people: Sequence[domain.Person], born_on: date | None, today: date
+) -> list[tuple[ChronologyEntry, list[UUID]]]:
+    """Each entry checked again against the review (the sender may not be the gateway's checker): its dates
+    against today and the child's birth, its names against the register. Any problem refuses them all."""
+    problems: list[str] = []
+    checked: list[tuple[ChronologyEntry, list[UUID]]] = []
+    for entry in entries:
+        where = f"row {entry.row}" if entry.row is not None else "an entry"
+        if entry.occurred.starts_on > today:
+            problems.append(f"{where}, column Date: {entry.occurred.typed} is in the future")
+        if born_on is not None and entry.occurred.ends_on < born_on - timedelta(weeks=40):
+            problems.append(f"{where}, column Date: {entry.occurred.typed} is before the child was born")
+        ids, unmatched = domain.matched_people(entry.people, people)
+        for name in unmatched:
+            problems.append(f"{where}, column People: {name} is not in the review's people register")
+        checked.append((entry, ids))
+    if problems:
+        raise InvalidRequest("; ".join(problems[:20]))
+    return checked
+
+
+def stage_entries(
+    uow: UnitOfWork, actor: Actor, upload_id: UUID, entries: list[ChronologyEntry], rows_read: int
+) -> UploadView:
+    """Stage the next checked entries of an upload, each validated again against the review."""
+    store = _store(uow)
+    upload = _own_upload(store, actor, upload_id, for_update=True)
+    _checking(upload)
+    people = store.people(upload.review_id)
+    checked = checked_rows(entries, _people(people), _born_on(people), today_in_england())
+    store.stage([entry_row(upload, uuid.uuid4(), entry_fields(entry, ids)) for entry, ids in checked])
+    upload.entries += len(checked)
+    upload.rows_read = max(upload.rows_read, rows_read)
+    upload.touched_at = _now()
+    return _upload_view(store, upload)
+
+
+def _kept(problems: Sequence[ProblemView]) -> list[dict[str, Any]]:
+    return [problem.model_dump() for problem in problems[:KEPT_PROBLEMS]]
+
+
+def finish_check(
+    uow: UnitOfWork,
+    actor: Actor,
+    upload_id: UUID,
+    problems: list[ProblemView],
+    warnings: list[ProblemView],
+    rows_read: int,
+) -> UploadView:
+    """With any problem, the upload is rejected whole and nothing of it is kept but the problems."""
+    store = _store(uow)
+    upload = _own_upload(store, actor, upload_id, for_update=True)
+    _checking(upload)
+    upload.rows_read = max(upload.rows_read, rows_read)
+    upload.touched_at = _now()
+    if problems:
+        store.drop_entries(upload.id)
+        upload.state, upload.entries = "rejected", 0
+        upload.problems = _kept([problem.model_copy(update={"warning": False}) for problem in problems])
+        review = store.review(upload.review_id)
+        assert review is not None
+        _emit(
+            uow,
+            ChronologyRejected(
+                review_id=upload.review_id,
+                agency_id=upload.agency_id,
+                upload_id=upload.id,
+                problems=len(problems),
+                uploaded_by=UUID(upload.uploaded_by),
+            ),
+            upload,
+            review.partnership_id,
+            actor,
+        )
+    elif upload.entries == 0:
+        upload.state = "rejected"
+        upload.problems = [ProblemView(message="the file has no entries: fill the template's rows").model_dump()]
+    else:
+        upload.state = "ready"
+        upload.warnings = _kept([problem.model_copy(update={"warning": True}) for problem in warnings])
+    return _upload_view(store, upload)
+
+
+def upload_detail(uow: UnitOfWork, actor: Actor, upload_id: UUID) -> UploadDetail:
+    """An upload as its agency (or a keeper of names) follows it: progress, problems, first entries."""
+    store = _store(uow)
+    upload = store.upload(upload_id)
+    if upload is None:
+        raise NotFound("No such upload")
+    review = _readable_review(store, actor, upload.review_id)
+    if not (policy.may_keep_register(actor) or actor.agency_id == upload.agency_id and policy.may_see_upload(actor, upload.agency_id)):
+        raise NotFound("No such upload")
+    people = store.people(review.id)
+    first = store.entries_of_upload(upload.id, FIRST_ENTRIES) if upload.state in ("ready", "current", "superseded") else []
+    views = _entry_views(store, first, people, show=True, actor=actor)
+    return UploadDetail(
+        **_upload_fields(store, upload),
+        problem_list=[ProblemView.model_validate(problem) for problem in upload.problems],
+        warning_list=[ProblemView.model_validate(problem) for problem in upload.warnings],
+        first_entries=views,
+    )
+
+
+def import_upload(uow: UnitOfWork, actor: Actor, upload_id: UUID) -> UploadView:
+    """Make a checked upload its agency's current chronology of the review, keeping the one it replaces."""
+    store = _store(uow)
+    upload = _own_upload(store, actor, upload_id, for_update=True)
+    if upload.state == "current":
+        return _upload_view(store, upload)  # imported already (a repeated click): the same answer
+    if upload.state != "ready":
+        raise Conflict("Only a checked upload with no problems can be imported")
+    review = store.review(upload.review_id)
+    assert review is not None
+    if review.closed:
+        raise Conflict("This review is closed: its chronology can no longer change")
+    previous = store.current_upload(upload.review_id, upload.agency_id, upload.source)
+    now = _now()
+    if previous is not None:
+        previous.state = "superseded"
+        upload.replaced_upload_id = previous.id
+    upload.state, upload.imported_at, upload.touched_at = "current", now, now
+    upload.imported_by_name = store.user_name(actor.user_id) or upload.uploaded_by_name
+    event: EventData
+    if previous is None:
+        event = ChronologyUploaded(
+            review_id=upload.review_id, agency_id=upload.agency_id, upload_id=upload.id, entries=upload.entries
+        )
+    else:
+        event = ChronologyReplaced(
+            review_id=upload.review_id,
+            agency_id=upload.agency_id,
+            upload_id=upload.id,
+            replaced_upload_id=previous.id,
+            entries=upload.entries,
+        )
+    _emit(uow, event, upload, review.partnership_id, actor)
+    return _upload_view(store, upload)
+
+
+def uploads_of_review(uow: UnitOfWork, actor: Actor, review_id: UUID) -> list[UploadView]:
+    """The history of every agency's versions the caller may see."""
+    store = _store(uow)
+    review = _readable_review(store, actor, review_id)
+    return [_upload_view(store, upload) for upload in store.uploads(review.id, policy.agency_scope(actor))]
+
+
+def abandon_stale_uploads(uow: UnitOfWork, now: datetime | None = None) -> int:
+    """Drop what uploads left half-checked (the checker went away) or never imported: their entries go,
+    their history line says so."""
+    now = now or _now()
+    store = _store(uow)
+    settings = chronology_settings()
+    stale = store.stale_uploads(
+        now - timedelta(seconds=settings.checking_idle_s), now - timedelta(seconds=settings.ready_idle_s), 50
+    )
+    for upload in stale:
+        store.drop_entries(upload.id)
+        upload.state, upload.entries, upload.touched_at = "abandoned", 0, now
+    return len(stale)
+
+
+# -- the merged chronology -----------------------------------------------------------------------------------
+
+
+def _entry_views(
+    store: ChronologyStore,
+    records: Sequence[EntryRecord],
+    people: Sequence[PersonRecord],
+    *,
+    show: bool,
+    actor: Actor,
+    seen_until: date | None = None,
+) -> list[EntryView]:
+    names = store.agency_names(list({record.agency_id for record in records}))
+    labels = {str(person.id): person.label for person in people}
+    real = {str(person.id): person.name for person in people}
+    pseudonymise = domain.Pseudonymiser(_people(people))
+    whose = policy.names_for(actor) if show else False
+    views: list[EntryView] = []
+    for record in records:
+        named = whose is True or (whose is not False and whose == record.agency_id)
+        hide = (lambda text: text) if named else pseudonymise
+        agency = names.get(record.agency_id, "An agency")
+        views.append(
+            EntryView(
+                id=record.id,
+                agency_id=record.agency_id,
+                agency_name=agency,
+                source=f"{agency}: {record.source_record}",
+                row=record.row,
+                date_typed=record.date_typed,
+                starts_on=record.starts_on,
+                ends_on=record.ends_on,
+                precision=record.precision,  # type: ignore[arg-type]
+                approximate=record.approximate,
+                time=record.at_time,
+                ended_typed=record.ended_typed,
+                practitioner_role=record.practitioner_role,
+                event=hide(record.event) or "",
+                action=hide(record.action),
+                no_action_reason=hide(record.no_action_reason),
+                significance=record.significance,  # type: ignore[arg-type]
+                agency_suggests_episode=record.agency_suggests_episode,
+                episode=False,
+                people=[(real if named else labels).get(person, "") for person in record.people],
+                extra={key: hide(value) or "" for key, value in record.extra.items()},
+                names_shown=named,
+                gap_before_days=domain.gap_days(seen_until, record.starts_on),
+            )
+        )
+        end = record.ended_on or record.ends_on
+        seen_until = end if seen_until is None else max(seen_until, end)
+    return views
+
+
+def chronology_of_review(uow: UnitOfWork, actor: Actor, review_id: UUID, query: ChronologyQuery) -> ChronologyPage:
+    """A page of the merged chronology: every current entry the caller may read, in date order."""
+    store = _store(uow)
+    review = _readable_review(store, actor, review_id)
+    scope = policy.agency_scope(actor)
+    filters = Filters(query, scope)
+    after = domain.Place.from_cursor(query.after) if query.after else None
+    records = store.entries(review.id, filters, after)
+    more = len(records) > query.limit
+    records = records[: query.limit]
+    people = store.people(review.id)
+    views = _entry_views(
+        store, records, people, show=query.show_names, actor=actor, seen_until=after.seen_until if after else None
+    )
+    next_after = None
+    if more and records:
+        last = records[-1]
+        next_after = domain.Place(
+            last.sort_at, last.sort_rank, last.seq, latest_end(records, after.seen_until if after else None)
+        ).cursor()
+    agencies = store.agencies_with_entries(review.id, scope)
+    names = store.agency_names(agencies)
+    unfiltered = Filters(ChronologyQuery(), scope)
+    return ChronologyPage(
+        entries=views,
+        next_after=next_after,
+        matching=store.count(review.id, filters),
+        total=store.count(review.id, unfiltered),
+        names_shown=any(view.names_shown for view in views),
+        may_show_names=policy.names_for(actor) is not False,
+        agencies=sorted(((agency, names.get(agency, "An agency")) for agency in agencies), key=lambda pair: pair[1]),
+    )

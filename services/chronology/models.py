@@ -1,0 +1,161 @@
+"""Storage of the chronology service: schema `chronology`, its tables (used by repository.py).
+
+The service keeps its own copy of what it needs of other parts: reviews and the agencies asked for a
+chronology (from forms' events), agencies' names (from the gateway's identity events).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Identity, Index, Integer, String, Text, Time, func, text
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.schema import Computed
+
+from services.kernel.db import schema_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = schema_metadata("chronology")
+
+
+class ReviewRecord(Base):
+    """A review as forms announced it: who holds it (who may see its chronology follows)."""
+
+    __tablename__ = "review"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    partnership_id: Mapped[UUID]
+    review_type: Mapped[str] = mapped_column(String(60))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The partnership's own columns of its chronology template, beyond the standard ones.
+    extra_columns: Mapped[list[str]] = mapped_column(JSONB, default=list)
+
+
+class ReviewAgencyRecord(Base):
+    """An agency asked for its chronology of a review (by a return request, or by the business manager)."""
+
+    __tablename__ = "review_agency"
+
+    review_id: Mapped[UUID] = mapped_column(primary_key=True)
+    agency_id: Mapped[UUID] = mapped_column(primary_key=True)
+    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AgencyRecord(Base):
+    """An agency's name as the gateway announced it: the merged chronology prefixes it to each source."""
+
+    __tablename__ = "agency"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    partnership_id: Mapped[UUID]
+    name: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UserNameRecord(Base):
+    """A user's display name as the gateway announced it: who uploaded and imported a version."""
+
+    __tablename__ = "user_name"
+
+    user_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PersonRecord(Base):
+    """Someone in the case, in a review's register: the pseudonym is what readers see."""
+
+    __tablename__ = "person"
+    __table_args__ = (Index("uq_person_label", "review_id", text("lower(label)"), unique=True),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    review_id: Mapped[UUID] = mapped_column(index=True)
+    label: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    role_in_family: Mapped[str] = mapped_column(String(100))
+    born_on: Mapped[date | None] = mapped_column(Date)
+    subject: Mapped[bool] = mapped_column(Boolean, default=False)
+    also_known_as: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    added_by: Mapped[str] = mapped_column(String(100))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class UploadRecord(Base):
+    """One version of an agency's chronology of a review: a file (or a system's feed) and its fate."""
+
+    __tablename__ = "upload"
+    __table_args__ = (Index("ix_upload_review_agency", "review_id", "agency_id", "state"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    review_id: Mapped[UUID]
+    agency_id: Mapped[UUID]
+    source: Mapped[str] = mapped_column(String(10))
+    filename: Mapped[str] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    state: Mapped[str] = mapped_column(String(20))
+    rows_expected: Mapped[int] = mapped_column(Integer, default=0)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_by_name: Mapped[str] = mapped_column(String(200))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    touched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    imported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    imported_by_name: Mapped[str | None] = mapped_column(String(200))
+    replaced_upload_id: Mapped[UUID | None]
+
+
+class EntryRecord(Base):
+    """One entry of an agency's chronology, as normalised from its row (or message). Readers see the entries
+    of current uploads only; the entries of a replaced version stay with it as history."""
+
+    __tablename__ = "entry"
+    __table_args__ = (
+        # The merged chronology's order, for keyset paging: the upload is in the index so that the entries of
+        # replaced versions are skipped without reading the table.
+        Index("ix_entry_order", "review_id", "sort_at", "sort_rank", "seq", postgresql_include=["upload_id"]),
+        Index("ix_entry_upload", "upload_id"),
+        Index("ix_entry_search", "search", postgresql_using="gin"),
+        Index("ix_entry_people", "people", postgresql_using="gin", postgresql_ops={"people": "jsonb_path_ops"}),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
+    upload_id: Mapped[UUID]
+    review_id: Mapped[UUID]
+    agency_id: Mapped[UUID]
+    row: Mapped[int | None] = mapped_column(Integer)
+    date_typed: Mapped[str] = mapped_column(String(60))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    precision: Mapped[str] = mapped_column(String(10))
+    approximate: Mapped[bool] = mapped_column(Boolean)
+    at_time: Mapped[time | None] = mapped_column(Time)
+    sort_at: Mapped[datetime] = mapped_column(DateTime)
+    sort_rank: Mapped[int] = mapped_column(Integer)
+    ended_typed: Mapped[str | None] = mapped_column(String(60))
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    source_record: Mapped[str] = mapped_column(String(200))
+    practitioner_role: Mapped[str] = mapped_column(String(200))
+    event: Mapped[str] = mapped_column(Text)
+    action: Mapped[str | None] = mapped_column(Text)
+    no_action_reason: Mapped[str | None] = mapped_column(Text)
+    significance: Mapped[str | None] = mapped_column(String(10))
+    agency_suggests_episode: Mapped[bool] = mapped_column(Boolean, default=False)
+    people: Mapped[list[str]] = mapped_column(JSONB, default=list)  # person ids, as text
+    extra: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
+    search: Mapped[str] = mapped_column(
+        TSVECTOR,
+        Computed(
+            "to_tsvector('english', coalesce(event, '') || ' ' || coalesce(action, '') || ' ' || "
+            "coalesce(no_action_reason, '') || ' ' || practitioner_role || ' ' || source_record)",
+            persisted=True,
+        ),
+    )

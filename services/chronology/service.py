@@ -1,0 +1,138 @@
+"""The chronology service's entrypoints: each hands its typed arguments to a handler (contract.Chronology)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from gateway.contract import AgencyChanged, PersonChanged
+from services.chronology import handlers
+from services.chronology.contract.rpc import SERVICE, AgencyId, Problems, ReviewId, StagedEntries, UploadId
+from services.chronology.contract.views import (
+    AddPerson,
+    CheckRules,
+    ChronologyPage,
+    ChronologyQuery,
+    PersonView,
+    StartUpload,
+    UploadDetail,
+    UploadView,
+)
+from services.chronology.models import Base
+from services.chronology.settings import chronology_settings
+from services.forms.contract import ReturnRequested, ReviewOpened
+from services.kernel.entrypoints import event_handler, rpc, timer
+from services.kernel.events import Envelope
+from services.kernel.identity import Actor
+from services.kernel.service_base import ServiceBase
+from services.kernel.unit_of_work import Database, UnitOfWork
+
+
+class ChronologyService(ServiceBase):
+    """Agencies' chronologies of reviews: the register, uploads checked whole, the merged chronology."""
+
+    name = SERVICE
+
+    uow: UnitOfWork = Database(Base.metadata)  # type: ignore[assignment]
+
+    # ------------------------------------------------------------------------------------ the register
+
+    @rpc
+    def people_of_review(self, actor: Actor, review_id: ReviewId, show_names: bool = False) -> list[PersonView]:
+        """The review's people register, pseudonyms first; names only to those who may see them and asked."""
+        return handlers.people_of_review(self.uow, actor, review_id, show_names)
+
+    @rpc
+    def add_person(self, actor: Actor, command: AddPerson) -> PersonView:
+        """Add a person to a review's register (the business manager, the independent reviewer)."""
+        return handlers.add_person(self.uow, actor, command)
+
+    @rpc
+    def ask_agency(self, actor: Actor, review_id: ReviewId, agency_id: AgencyId) -> list[UUID]:
+        """Ask an agency for its chronology of a review (the business manager); the agencies now asked."""
+        return handlers.ask_agency(self.uow, actor, review_id, agency_id)
+
+    # ------------------------------------------------------------------------------------------ uploads
+
+    @rpc
+    def check_rules(self, actor: Actor, review_id: ReviewId) -> CheckRules:
+        """What the checker needs to check a file of the caller's agency for the review."""
+        return handlers.check_rules(self.uow, actor, review_id)
+
+    @rpc
+    def start_upload(self, actor: Actor, command: StartUpload) -> UploadView:
+        """Begin an upload of the caller's agency's chronology of a review: it is checked next."""
+        return handlers.start_upload(self.uow, actor, command)
+
+    @rpc
+    def stage_entries(self, actor: Actor, upload_id: UploadId, entries: StagedEntries, rows_read: int) -> UploadView:
+        """Stage the next checked entries of an upload (unseen by anyone until it is imported)."""
+        return handlers.stage_entries(self.uow, actor, upload_id, entries, rows_read)
+
+    @rpc
+    def finish_check(
+        self, actor: Actor, upload_id: UploadId, problems: Problems, warnings: Problems, rows_read: int
+    ) -> UploadView:
+        """The check is over: rejected whole with any problem, else ready to import."""
+        return handlers.finish_check(self.uow, actor, upload_id, problems, warnings, rows_read)
+
+    @rpc
+    def upload(self, actor: Actor, upload_id: UploadId) -> UploadDetail:
+        """An upload with its progress, problems, warnings and (while ready) its first entries."""
+        return handlers.upload_detail(self.uow, actor, upload_id)
+
+    @rpc
+    def import_upload(self, actor: Actor, upload_id: UploadId) -> UploadView:
+        """Make a ready upload its agency's current chronology of the review, in one transaction."""
+        return handlers.import_upload(self.uow, actor, upload_id)
+
+    @rpc
+    def uploads_of_review(self, actor: Actor, review_id: ReviewId) -> list[UploadView]:
+        """Every version of every agency's chronology of a review the caller may see, newest first."""
+        return handlers.uploads_of_review(self.uow, actor, review_id)
+
+    @timer(interval=chronology_settings().sweep_interval_s)
+    def abandon_stale_uploads(self) -> None:
+        """Drop uploads left half-checked or never imported (each locked, so one process takes each)."""
+        handlers.abandon_stale_uploads(self.uow)
+
+    # ------------------------------------------------------------------------------- the merged chronology
+
+    @rpc
+    def chronology_of_review(self, actor: Actor, review_id: ReviewId, query: ChronologyQuery) -> ChronologyPage:
+        """A page of the review's merged chronology in date order, filtered."""
+        return handlers.chronology_of_review(self.uow, actor, review_id, query)
+
+    # --------------------------------------------------------------- what forms and the gateway announce
+
+    @event_handler("forms", "review_opened")
+    def hold_review(self, message: dict[str, Any]) -> None:
+        """A review opened: who holds it decides who may read its chronology."""
+        envelope = Envelope.model_validate(message)
+        opened = envelope.payload(ReviewOpened)
+        handlers.hold_review(self.uow, envelope, opened.review_type, opened.opened_at)
+
+    @event_handler("forms", "review_closed")
+    def close_review(self, message: dict[str, Any]) -> None:
+        """A review closed: its chronology no longer changes."""
+        handlers.close_review(self.uow, Envelope.model_validate(message))
+
+    @event_handler("forms", "return_requested")
+    def agency_asked(self, message: dict[str, Any]) -> None:
+        """An agency was asked for its return on a review: it is asked for its chronology too."""
+        envelope = Envelope.model_validate(message)
+        handlers.agency_asked(self.uow, envelope, envelope.payload(ReturnRequested).agency_id)
+
+    @event_handler("identity", "agency_changed")
+    def name_agency(self, message: dict[str, Any]) -> None:
+        """Keep an agency's name: the merged chronology prefixes it to each source."""
+        envelope = Envelope.model_validate(message)
+        changed = envelope.payload(AgencyChanged)
+        handlers.name_agency(self.uow, envelope, changed.agency_id, changed.partnership_id, changed.name, changed.changed_at)
+
+    @event_handler("identity", "person_changed")
+    def name_user(self, message: dict[str, Any]) -> None:
+        """Keep a person's name: a version's history says who uploaded and imported it."""
+        envelope = Envelope.model_validate(message)
+        changed = envelope.payload(PersonChanged)
+        handlers.name_user(self.uow, envelope, changed.user_id, changed.display_name, changed.changed_at)

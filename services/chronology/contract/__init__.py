@@ -1,0 +1,33 @@
+"""What the gateway, the operator's command and the chronology service may know of chronologies. Import
+from here: `services.chronology.contract`. Nothing in it imports another service, the gateway or caserev."""
+
+# == The chronology file: the normalised entry, its dates, the template's columns ===========================
+# (entries.py, dates.py, columns.py)
+from services.chronology.contract.columns import STANDARD_COLUMNS, Column, columns_for, heading_key
+from services.chronology.contract.dates import DateProblem, EntryDate, Precision, parse_entry_date, parse_time
+from services.chronology.contract.entries import (
+    LONG_TEXT,
+    SHORT_TEXT,
+    ChronologyEntry,
+    Significance,
+    entry_json_schema,
+)
+
+__all__ = [
+    "LONG_TEXT",
+    "SHORT_TEXT",
+    "STANDARD_COLUMNS",
+    "ChronologyEntry",
+    "Column",
+    "DateProblem",
+    "EntryDate",
+    "Precision",
+    "Significance",
+    "columns_for",
+    "entry_json_schema",
+    "heading_key",
+    "parse_entry_date",
+    "parse_time",
+]
+# == end of the chronology file's names: another block goes after an `# isort: split` line, with
+# `__all__ += [...]`, so that sorting imports never mixes the blocks ========================================

@@ -89,7 +89,7 @@ def _keeps_register(caller: Caller) -> bool:
     return caller.actor.has_role(Role.BUSINESS_MANAGER, Role.INDEPENDENT_REVIEWER)
 
 
-# -- the merged chronology ---------------------------------------------------------------------------------------
+# -- the merged chronology ---------------------------------------------------------------------------------
 
 
 def _date_or_none(value: str) -> date | None:
@@ -107,7 +107,12 @@ def _uuid_or_none(value: str) -> UUID | None:
 
 
 async def _chronology_page(
-    request: Request, review_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller, show_names: bool
+    request: Request,
+    review_id: UUID,
+    forms: FormsDep,
+    chronology: ChronologyDep,
+    caller: Caller,
+    show_names: bool,
 ) -> Response:
     review = await forms.get_review(caller.actor, review_id)
     params = request.query_params
@@ -128,7 +133,9 @@ async def _chronology_page(
     people = await chronology.people_of_review(caller.actor, review.id)
     kept = {key: value for key, value in params.items() if key != "after" and value}
     base = f"/reviews/{review.id}/chronology{'/with-names' if show_names else ''}"
-    filters_on = any(key in kept for key in ("agency", "from", "to", "episodes", "person", "significance", "q"))
+    filters_on = any(
+        key in kept for key in ("agency", "from", "to", "episodes", "person", "significance", "q")
+    )
     context = {
         "review": review,
         "page": page,
@@ -165,7 +172,9 @@ async def merged_chronology(
     return await _chronology_page(request, review_id, forms, chronology, caller, show_names=False)
 
 
-@router.get("/reviews/{review_id}/chronology/with-names", response_class=HTMLResponse, include_in_schema=False)
+@router.get(
+    "/reviews/{review_id}/chronology/with-names", response_class=HTMLResponse, include_in_schema=False
+)
 async def merged_chronology_with_names(
     request: Request, review_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller
 ) -> Response:
@@ -173,10 +182,12 @@ async def merged_chronology_with_names(
     return await _chronology_page(request, review_id, forms, chronology, caller, show_names=True)
 
 
-# -- the template --------------------------------------------------------------------------------------------
+# -- the template ------------------------------------------------------------------------------------------
 
 
-async def _template(review_id: UUID, kind: str, forms: Forms, chronology: Chronology, caller: Caller) -> Response:
+async def _template(
+    review_id: UUID, kind: str, forms: Forms, chronology: Chronology, caller: Caller
+) -> Response:
     review = await forms.get_review(caller.actor, review_id)
     rules = await chronology.check_rules(caller.actor, review.id)
     columns = columns_for(rules.extra_columns)
@@ -185,7 +196,7 @@ async def _template(review_id: UUID, kind: str, forms: Forms, chronology: Chrono
     if kind == "csv":
         return Response(template_csv(columns), media_type="text/csv; charset=utf-8", headers=headers)
     body = await anyio.to_thread.run_sync(
-        lambda: template_xlsx(columns, review_reference=review.title, register=rules.register)
+        lambda: template_xlsx(columns, review_reference=review.title, register=rules.pseudonyms)
     )
     return Response(body, media_type=XLSX, headers=headers)
 
@@ -206,7 +217,7 @@ async def chronology_template_csv(
     return await _template(review_id, "csv", forms, chronology, caller)
 
 
-# -- uploading a file ----------------------------------------------------------------------------------------
+# -- uploading a file --------------------------------------------------------------------------------------
 
 
 @router.get("/reviews/{review_id}/chronology/upload", response_class=HTMLResponse, include_in_schema=False)
@@ -219,7 +230,9 @@ async def upload_page(
     return _upload_form(request, review, rules, [])
 
 
-def _upload_form(request: Request, review: Any, rules: CheckRules, errors: list[dict[str, str]], status: int = 200) -> Response:
+def _upload_form(
+    request: Request, review: Any, rules: CheckRules, errors: list[dict[str, str]], status: int = 200
+) -> Response:
     context = {
         "review": review,
         "rules": rules,
@@ -230,7 +243,10 @@ def _upload_form(request: Request, review: Any, rules: CheckRules, errors: list[
 
 
 @router.post(
-    "/reviews/{review_id}/chronology/upload", response_class=HTMLResponse, response_model=None, include_in_schema=False
+    "/reviews/{review_id}/chronology/upload",
+    response_class=HTMLResponse,
+    response_model=None,
+    include_in_schema=False,
 )
 async def upload_file(
     request: Request,
@@ -244,7 +260,9 @@ async def upload_file(
     review = await forms.get_review(caller.actor, review_id)
     rules = await chronology.check_rules(caller.actor, review.id)
     if file is None or not file.filename:
-        errors = [{"field": "file", "message": "Choose a file to upload: the filled template, as XLSX or CSV"}]
+        errors = [
+            {"field": "file", "message": "Choose a file to upload: the filled template, as XLSX or CSV"}
+        ]
         return _upload_form(request, review, rules, errors, 422)
     if rules.agency_id is None:
         raise HTTPException(403, rules.refusal or "Only an agency's author or safeguarding lead can upload")
@@ -253,7 +271,8 @@ async def upload_file(
         errors = [
             {
                 "field": "file",
-                "message": f"The file is larger than {rules.max_bytes // 1_048_576} MB: split it into smaller files",
+                "message": f"The file is larger than {rules.max_bytes // 1_048_576} MB: "
+                "split it into smaller files",
             }
         ]
         return _upload_form(request, review, rules, errors, 422)
@@ -271,7 +290,9 @@ async def upload_file(
         path.unlink(missing_ok=True)
         raise
     checks: set[asyncio.Task[None]] = request.app.state.__dict__.setdefault("chronology_checks", set())
-    task = asyncio.create_task(_check_in_background(chronology, caller.actor, upload.id, path, upload.filename, rules))
+    task = asyncio.create_task(
+        _check_in_background(chronology, caller.actor, upload.id, path, upload.filename, rules)
+    )
     checks.add(task)
     task.add_done_callback(checks.discard)
     return RedirectResponse(f"/reviews/{review.id}/chronology/uploads/{upload.id}", status_code=303)
@@ -309,7 +330,11 @@ def rows_in(path: Path) -> int:
 
                 workbook = load_workbook(path, read_only=True)
                 try:
-                    sheet = workbook["Chronology"] if "Chronology" in workbook.sheetnames else workbook.worksheets[0]
+                    sheet = (
+                        workbook["Chronology"]
+                        if "Chronology" in workbook.sheetnames
+                        else workbook.worksheets[0]
+                    )
                     return max(int(sheet.max_row or 0) - 1, 0)
                 finally:
                     workbook.close()
@@ -333,7 +358,9 @@ class CheckRun:
         chunk: list[ChronologyEntry] = []
         for item in check_file(path, filename=filename, context=context):
             if isinstance(item, Problem):
-                view = ProblemView(row=item.row, column=item.column, message=item.message, warning=item.warning)
+                view = ProblemView(
+                    row=item.row, column=item.column, message=item.message, warning=item.warning
+                )
                 (self.warnings if item.warning else self.problems).append(view)
                 if item.row is not None:
                     self.rows_read = max(self.rows_read, item.row - 1)
@@ -376,7 +403,9 @@ async def _check_in_background(
         log.info("chronology upload %s refused by the service: %s", upload_id, error.exc_type)
         problem = ProblemView(message=f"The file could not be imported: {error.message}")
         try:
-            await chronology.finish_check(actor, upload_id, [*run.problems, problem], run.warnings, run.rows_read)
+            await chronology.finish_check(
+                actor, upload_id, [*run.problems, problem], run.warnings, run.rows_read
+            )
         except Exception:
             log.exception("chronology upload %s: could not record its rejection", upload_id)
     except Exception:
@@ -402,9 +431,18 @@ def _progress(upload: UploadDetail | Any) -> dict[str, Any]:
     }
 
 
-@router.get("/reviews/{review_id}/chronology/uploads/{upload_id}", response_class=HTMLResponse, include_in_schema=False)
+@router.get(
+    "/reviews/{review_id}/chronology/uploads/{upload_id}",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+)
 async def upload_status(
-    request: Request, review_id: UUID, upload_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller
+    request: Request,
+    review_id: UUID,
+    upload_id: UUID,
+    forms: FormsDep,
+    chronology: ChronologyDep,
+    caller: Caller,
 ) -> Response:
     """An upload: its check's progress, then every problem, or a preview to import."""
     review = await forms.get_review(caller.actor, review_id)
@@ -415,7 +453,9 @@ async def upload_status(
         "state": STATES[upload.state],
         "uploaded_at": in_words(upload.uploaded_at),
         "imported_at": in_words(upload.imported_at),
-        "may_import": upload.state == "ready" and _is_agency(caller) and upload.agency_id == caller.actor.agency_id,
+        "may_import": upload.state == "ready"
+        and _is_agency(caller)
+        and upload.agency_id == caller.actor.agency_id,
         "day": _day,
     }
     return render(request, "chronology/upload_status.html", context)
@@ -431,7 +471,9 @@ async def upload_progress(
 
 
 @router.get("/reviews/{review_id}/chronology/uploads/{upload_id}/problems.csv", include_in_schema=False)
-async def upload_problems(review_id: UUID, upload_id: UUID, chronology: ChronologyDep, caller: Caller) -> Response:
+async def upload_problems(
+    review_id: UUID, upload_id: UUID, chronology: ChronologyDep, caller: Caller
+) -> Response:
     """Every problem of a rejected upload, as a CSV file to work through."""
     upload = await _upload(chronology, caller, review_id, upload_id)
     out = io.StringIO()
@@ -439,7 +481,11 @@ async def upload_problems(review_id: UUID, upload_id: UUID, chronology: Chronolo
     writer.writerow(["Row", "Column", "What to fix"])
     for problem in [*upload.problem_list, *upload.warning_list]:
         writer.writerow(
-            [problem.row or "", problem.column or "", neutralised(("Warning: " if problem.warning else "") + problem.message)]
+            [
+                problem.row or "",
+                problem.column or "",
+                neutralised(("Warning: " if problem.warning else "") + problem.message),
+            ]
         )
     name = f"problems-{Path(upload.filename).stem[:60] or 'upload'}.csv"
     return Response(
@@ -479,17 +525,24 @@ async def import_upload(
 async def upload_history(
     request: Request, review_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller
 ) -> Response:
-    """Every version of every agency's chronology the caller may see: who uploaded it, when, what became of it."""
+    """Every version of every agency's chronology the caller may see: who uploaded it, when, and its fate."""
     review = await forms.get_review(caller.actor, review_id)
     uploads = await chronology.uploads_of_review(caller.actor, review.id)
     rows = [
-        {"upload": upload, "state": STATES[upload.state], "at": in_words(upload.uploaded_at), "imported": in_words(upload.imported_at)}
+        {
+            "upload": upload,
+            "state": STATES[upload.state],
+            "at": in_words(upload.uploaded_at),
+            "imported": in_words(upload.imported_at),
+        }
         for upload in uploads
     ]
-    return render(request, "chronology/history.html", {"review": review, "rows": rows, "is_agency": _is_agency(caller)})
+    return render(
+        request, "chronology/history.html", {"review": review, "rows": rows, "is_agency": _is_agency(caller)}
+    )
 
 
-# -- the people register ---------------------------------------------------------------------------------------
+# -- the people register -----------------------------------------------------------------------------------
 
 
 @router.get("/reviews/{review_id}/chronology/people", response_class=HTMLResponse, include_in_schema=False)
@@ -502,7 +555,13 @@ async def register_page(
 
 
 async def _register(
-    request: Request, review: Any, chronology: Chronology, caller: Caller, errors: list[dict[str, str]], values: dict[str, str], status: int = 200
+    request: Request,
+    review: Any,
+    chronology: Chronology,
+    caller: Caller,
+    errors: list[dict[str, str]],
+    values: dict[str, str],
+    status: int = 200,
 ) -> Response:
     people = await chronology.people_of_review(caller.actor, review.id, show_names=_keeps_register(caller))
     context = {
@@ -516,7 +575,12 @@ async def _register(
     return render(request, "chronology/people.html", context, status_code=status)
 
 
-@router.post("/reviews/{review_id}/chronology/people", response_class=HTMLResponse, response_model=None, include_in_schema=False)
+@router.post(
+    "/reviews/{review_id}/chronology/people",
+    response_class=HTMLResponse,
+    response_model=None,
+    include_in_schema=False,
+)
 async def add_person(
     request: Request,
     review_id: UUID,
@@ -532,14 +596,26 @@ async def add_person(
 ) -> Response:
     """Add someone to the register."""
     review = await forms.get_review(caller.actor, review_id)
-    values = {"label": label, "name": name, "role_in_family": role_in_family, "born_on": born_on, "also_known_as": also_known_as}
+    values = {
+        "label": label,
+        "name": name,
+        "role_in_family": role_in_family,
+        "born_on": born_on,
+        "also_known_as": also_known_as,
+    }
     errors: list[dict[str, str]] = []
     born = None
     if born_on.strip():
         born = _date_or_none(born_on.strip())
         if born is None:
-            errors.append({"field": "born_on", "message": "Enter the date of birth as YYYY-MM-DD, or leave it blank"})
-    fields = {"label": "Enter a pseudonym, such as Child A", "name": "Enter their full name", "role_in_family": "Enter their role in the family, such as Mother"}
+            errors.append(
+                {"field": "born_on", "message": "Enter the date of birth as YYYY-MM-DD, or leave it blank"}
+            )
+    fields = {
+        "label": "Enter a pseudonym, such as Child A",
+        "name": "Enter their full name",
+        "role_in_family": "Enter their role in the family, such as Mother",
+    }
     for field, message in fields.items():
         if not values[field].strip():
             errors.append({"field": field, "message": message})
@@ -558,12 +634,25 @@ async def add_person(
         await chronology.add_person(caller.actor, command)
     except RemoteError as error:
         if error.exc_type in ("Conflict", "InvalidRequest"):
-            return await _register(request, review, chronology, caller, [{"field": "label", "message": error.message}], values, 422)
+            return await _register(
+                request,
+                review,
+                chronology,
+                caller,
+                [{"field": "label", "message": error.message}],
+                values,
+                422,
+            )
         raise
     return RedirectResponse(f"/reviews/{review.id}/chronology/people", status_code=303)
 
 
-@router.post("/reviews/{review_id}/chronology/agencies", response_class=HTMLResponse, response_model=None, include_in_schema=False)
+@router.post(
+    "/reviews/{review_id}/chronology/agencies",
+    response_class=HTMLResponse,
+    response_model=None,
+    include_in_schema=False,
+)
 async def ask_agency(
     request: Request,
     review_id: UUID,
@@ -577,8 +666,11 @@ async def ask_agency(
     agency = _uuid_or_none(agency_id)
     if agency is None:
         return error_response(
-            request, 422, "There is a problem", "Choose an agency", [{"field": "agency_id", "message": "Choose an agency"}]
+            request,
+            422,
+            "There is a problem",
+            "Choose an agency",
+            [{"field": "agency_id", "message": "Choose an agency"}],
         )
     await chronology.ask_agency(caller.actor, review.id, agency)
     return RedirectResponse(f"/reviews/{review.id}/chronology/uploads", status_code=303)
-

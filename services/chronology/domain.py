@@ -84,7 +84,9 @@ def spellings(people: Iterable[Person]) -> dict[str, str]:
 def matched_people(names: Sequence[str], people: Iterable[Person]) -> tuple[list[UUID], list[str]]:
     """The register entries an entry's names refer to, and the names that match nobody."""
     by_spelling = {
-        " ".join(spelling.split()).casefold(): person.id for person in people for spelling in person.spellings()
+        " ".join(spelling.split()).casefold(): person.id
+        for person in people
+        for spelling in person.spellings()
     }
     ids: list[UUID] = []
     unmatched: list[str] = []

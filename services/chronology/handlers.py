@@ -1,5 +1,5 @@
-"""The chronology use cases. Each takes the worker's unit of work (one transaction, committed by the entrypoint
-before it replies or acknowledges) and works through the store of repository.py."""
+"""The chronology use cases. Each takes the worker's unit of work (one transaction, committed by the
+entrypoint before it replies or acknowledges) and works through the store of repository.py."""
 
 from __future__ import annotations
 
@@ -54,12 +54,14 @@ def _readable_review(store: ChronologyStore, actor: Actor, review_id: UUID) -> R
     return review
 
 
-def _emit(uow: UnitOfWork, event: EventData, review: ReviewRecord | UploadRecord, partnership_id: UUID, actor: Actor) -> None:
+def _emit(
+    uow: UnitOfWork, event: EventData, review: ReviewRecord | UploadRecord, partnership_id: UUID, actor: Actor
+) -> None:
     review_id = review.id if isinstance(review, ReviewRecord) else review.review_id
     uow.emit(event, partnership_id=partnership_id, review_id=review_id, actor_id=actor.user_id)
 
 
-# -- what other parts announce -----------------------------------------------------------------------------------
+# -- what other parts announce -----------------------------------------------------------------------------
 
 
 def hold_review(uow: UnitOfWork, envelope: Envelope, review_type: str, opened_at: datetime) -> None:
@@ -83,19 +85,28 @@ def agency_asked(uow: UnitOfWork, envelope: Envelope, agency_id: UUID) -> None:
     _store(uow).ask_agency(envelope.review_id, agency_id)
 
 
-def name_agency(uow: UnitOfWork, envelope: Envelope, agency_id: UUID, partnership_id: UUID, name: str, changed_at: datetime) -> None:
+def name_agency(
+    uow: UnitOfWork,
+    envelope: Envelope,
+    agency_id: UUID,
+    partnership_id: UUID,
+    name: str,
+    changed_at: datetime,
+) -> None:
     """The gateway named (or renamed) an agency."""
     if uow.first_delivery(envelope):
         _store(uow).name_agency(agency_id, partnership_id, name, changed_at)
 
 
-def name_user(uow: UnitOfWork, envelope: Envelope, user_id: UUID, display_name: str, changed_at: datetime) -> None:
+def name_user(
+    uow: UnitOfWork, envelope: Envelope, user_id: UUID, display_name: str, changed_at: datetime
+) -> None:
     """The gateway named (or renamed) a person with an account: who uploaded a version reads by name."""
     if uow.first_delivery(envelope):
         _store(uow).name_user(str(user_id), display_name, changed_at)
 
 
-# -- the people register -----------------------------------------------------------------------------------------
+# -- the people register -----------------------------------------------------------------------------------
 
 
 def _person_view(record: PersonRecord, show: bool) -> PersonView:
@@ -156,7 +167,7 @@ def ask_agency(uow: UnitOfWork, actor: Actor, review_id: UUID, agency_id: UUID) 
     return store.asked_agencies(review.id)
 
 
-# -- uploads -----------------------------------------------------------------------------------------------------
+# -- uploads -----------------------------------------------------------------------------------------------
 
 
 def _people(records: Sequence[PersonRecord]) -> list[domain.Person]:
@@ -180,7 +191,7 @@ def check_rules(uow: UnitOfWork, actor: Actor, review_id: UUID) -> CheckRules:
         agency_name="",
         born_on=None,
         spellings={},
-        register=[(person.label, person.role_in_family) for person in people],
+        pseudonyms=[(person.label, person.role_in_family) for person in people],
         extra_columns=list(review.extra_columns),
         max_bytes=settings.max_upload_bytes,
         max_rows=settings.max_upload_rows,
@@ -263,7 +274,9 @@ def start_upload(uow: UnitOfWork, actor: Actor, command: StartUpload) -> UploadV
     return _upload_view(store, upload)
 
 
-def _own_upload(store: ChronologyStore, actor: Actor, upload_id: UUID, *, for_update: bool = False) -> UploadRecord:
+def _own_upload(
+    store: ChronologyStore, actor: Actor, upload_id: UUID, *, for_update: bool = False
+) -> UploadRecord:
     upload = store.upload(upload_id, for_update=for_update)
     if upload is None:
         raise NotFound("No such upload")
@@ -379,7 +392,9 @@ def finish_check(
         )
     elif upload.entries == 0:
         upload.state = "rejected"
-        upload.problems = [ProblemView(message="the file has no entries: fill the template's rows").model_dump()]
+        upload.problems = [
+            ProblemView(message="the file has no entries: fill the template's rows").model_dump()
+        ]
     else:
         upload.state = "ready"
         upload.warnings = _kept([problem.model_copy(update={"warning": True}) for problem in warnings])
@@ -393,10 +408,18 @@ def upload_detail(uow: UnitOfWork, actor: Actor, upload_id: UUID) -> UploadDetai
     if upload is None:
         raise NotFound("No such upload")
     review = _readable_review(store, actor, upload.review_id)
-    if not (policy.may_keep_register(actor) or actor.agency_id == upload.agency_id and policy.may_see_upload(actor, upload.agency_id)):
+    if not (
+        policy.may_keep_register(actor)
+        or (actor.agency_id == upload.agency_id
+        and policy.may_see_upload(actor, upload.agency_id))
+    ):
         raise NotFound("No such upload")
     people = store.people(review.id)
-    first = store.entries_of_upload(upload.id, FIRST_ENTRIES) if upload.state in ("ready", "current", "superseded") else []
+    first = (
+        store.entries_of_upload(upload.id, FIRST_ENTRIES)
+        if upload.state in ("ready", "current", "superseded")
+        else []
+    )
     views = _entry_views(store, first, people, show=True, actor=actor)
     return UploadDetail(
         **_upload_fields(store, upload),
@@ -428,7 +451,10 @@ def import_upload(uow: UnitOfWork, actor: Actor, upload_id: UUID) -> UploadView:
     event: EventData
     if previous is None:
         event = ChronologyUploaded(
-            review_id=upload.review_id, agency_id=upload.agency_id, upload_id=upload.id, entries=upload.entries
+            review_id=upload.review_id,
+            agency_id=upload.agency_id,
+            upload_id=upload.id,
+            entries=upload.entries,
         )
     else:
         event = ChronologyReplaced(
@@ -464,7 +490,7 @@ def abandon_stale_uploads(uow: UnitOfWork, now: datetime | None = None) -> int:
     return len(stale)
 
 
-# -- the merged chronology -----------------------------------------------------------------------------------
+# -- the merged chronology ---------------------------------------------------------------------------------
 
 
 def _entry_views(
@@ -518,7 +544,9 @@ def _entry_views(
     return views
 
 
-def chronology_of_review(uow: UnitOfWork, actor: Actor, review_id: UUID, query: ChronologyQuery) -> ChronologyPage:
+def chronology_of_review(
+    uow: UnitOfWork, actor: Actor, review_id: UUID, query: ChronologyQuery
+) -> ChronologyPage:
     """A page of the merged chronology: every current entry the caller may read, in date order."""
     store = _store(uow)
     review = _readable_review(store, actor, review_id)
@@ -530,7 +558,12 @@ def chronology_of_review(uow: UnitOfWork, actor: Actor, review_id: UUID, query: 
     records = records[: query.limit]
     people = store.people(review.id)
     views = _entry_views(
-        store, records, people, show=query.show_names, actor=actor, seen_until=after.seen_until if after else None
+        store,
+        records,
+        people,
+        show=query.show_names,
+        actor=actor,
+        seen_until=after.seen_until if after else None,
     )
     next_after = None
     if more and records:
@@ -548,5 +581,7 @@ def chronology_of_review(uow: UnitOfWork, actor: Actor, review_id: UUID, query: 
         total=store.count(review.id, unfiltered),
         names_shown=any(view.names_shown for view in views),
         may_show_names=policy.names_for(actor) is not False,
-        agencies=sorted(((agency, names.get(agency, "An agency")) for agency in agencies), key=lambda pair: pair[1]),
+        agencies=sorted(
+            ((agency, names.get(agency, "An agency")) for agency in agencies), key=lambda pair: pair[1]
+        ),
     )

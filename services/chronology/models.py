@@ -10,7 +10,20 @@ from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Identity, Index, Integer, String, Text, Time, func, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.schema import Computed
@@ -123,7 +136,9 @@ class EntryRecord(Base):
         Index("ix_entry_order", "review_id", "sort_at", "sort_rank", "seq", postgresql_include=["upload_id"]),
         Index("ix_entry_upload", "upload_id"),
         Index("ix_entry_search", "search", postgresql_using="gin"),
-        Index("ix_entry_people", "people", postgresql_using="gin", postgresql_ops={"people": "jsonb_path_ops"}),
+        Index(
+            "ix_entry_people", "people", postgresql_using="gin", postgresql_ops={"people": "jsonb_path_ops"}
+        ),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)

@@ -55,7 +55,7 @@ def agency_scope(actor: Actor) -> UUID | None:
     return actor.agency_id
 
 
-def names_for(actor: Actor) -> UUID | None | bool:
+def names_for(actor: Actor) -> UUID | bool | None:
     """Whose real names the caller may see: True for every entry, an agency id for that agency's entries
     only, False for none."""
     if actor.has_role(*NAME_KEEPERS) or actor.has_role(Role.SYSTEM):
@@ -72,7 +72,9 @@ def may_keep_register(actor: Actor) -> bool:
 
 def check_keeps_register(actor: Actor) -> None:
     if not may_keep_register(actor):
-        raise Forbidden("Only the business manager or the independent reviewer can change the people register")
+        raise Forbidden(
+            "Only the business manager or the independent reviewer can change the people register"
+        )
 
 
 def check_asks_agencies(actor: Actor) -> None:
@@ -86,7 +88,8 @@ def uploading_agency(actor: Actor, asked: Collection[UUID]) -> UUID:
         raise Forbidden("Only an agency's author or safeguarding lead can upload its chronology")
     if actor.agency_id not in asked:
         raise Forbidden(
-            "Your agency has not been asked for a chronology of this review: ask the business manager to add it"
+            "Your agency has not been asked for a chronology of this review: "
+            "ask the business manager to add it"
         )
     return actor.agency_id
 

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, func, insert, select, tuple_, update
+from sqlalchemy import and_, delete, false, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -42,12 +42,14 @@ class ChronologyStore:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    # -- what other parts announced ---------------------------------------------------------------------------
+    # -- what other parts announced -------------------------------------------------------------------------
 
     def review(self, review_id: UUID) -> ReviewRecord | None:
         return self.session.get(ReviewRecord, review_id)
 
-    def hold_review(self, review_id: UUID, partnership_id: UUID, review_type: str, opened_at: datetime) -> None:
+    def hold_review(
+        self, review_id: UUID, partnership_id: UUID, review_type: str, opened_at: datetime
+    ) -> None:
         self.session.execute(
             pg_insert(ReviewRecord)
             .values(
@@ -66,7 +68,9 @@ class ChronologyStore:
 
     def ask_agency(self, review_id: UUID, agency_id: UUID) -> None:
         self.session.execute(
-            pg_insert(ReviewAgencyRecord).values(review_id=review_id, agency_id=agency_id).on_conflict_do_nothing()
+            pg_insert(ReviewAgencyRecord)
+            .values(review_id=review_id, agency_id=agency_id)
+            .on_conflict_do_nothing()
         )
 
     def asked_agencies(self, review_id: UUID) -> list[UUID]:
@@ -106,15 +110,20 @@ class ChronologyStore:
         self.session.execute(
             statement.on_conflict_do_update(
                 index_elements=[UserNameRecord.user_id],
-                set_={"display_name": statement.excluded.display_name, "changed_at": statement.excluded.changed_at},
+                set_={
+                    "display_name": statement.excluded.display_name,
+                    "changed_at": statement.excluded.changed_at,
+                },
                 where=UserNameRecord.changed_at < statement.excluded.changed_at,
             )
         )
 
     def user_name(self, user_id: str) -> str | None:
-        return self.session.scalar(select(UserNameRecord.display_name).where(UserNameRecord.user_id == user_id))
+        return self.session.scalar(
+            select(UserNameRecord.display_name).where(UserNameRecord.user_id == user_id)
+        )
 
-    # -- the people register ----------------------------------------------------------------------------------
+    # -- the people register --------------------------------------------------------------------------------
 
     def people(self, review_id: UUID) -> list[PersonRecord]:
         return list(
@@ -129,7 +138,7 @@ class ChronologyStore:
         self.session.add(person)
         self.session.flush()
 
-    # -- uploads ---------------------------------------------------------------------------------------------
+    # -- uploads --------------------------------------------------------------------------------------------
 
     def add_upload(self, upload: UploadRecord) -> None:
         self.session.add(upload)
@@ -165,7 +174,9 @@ class ChronologyStore:
     def current_upload_ids(self, review_id: UUID) -> list[UUID]:
         return list(
             self.session.scalars(
-                select(UploadRecord.id).where(UploadRecord.review_id == review_id, UploadRecord.state == "current")
+                select(UploadRecord.id).where(
+                    UploadRecord.review_id == review_id, UploadRecord.state == "current"
+                )
             )
         )
 
@@ -177,7 +188,9 @@ class ChronologyStore:
     def drop_entries(self, upload_id: UUID) -> None:
         self.session.execute(delete(EntryRecord).where(EntryRecord.upload_id == upload_id))
 
-    def stale_uploads(self, checking_before: datetime, ready_before: datetime, limit: int) -> list[UploadRecord]:
+    def stale_uploads(
+        self, checking_before: datetime, ready_before: datetime, limit: int
+    ) -> list[UploadRecord]:
         """Uploads left half-checked (their checker went away) or never imported, oldest first, locked."""
         return list(
             self.session.scalars(
@@ -192,7 +205,7 @@ class ChronologyStore:
             )
         )
 
-    # -- the merged chronology -------------------------------------------------------------------------------
+    # -- the merged chronology ------------------------------------------------------------------------------
 
     def entries(self, review_id: UUID, filters: Filters, after: domain.Place | None) -> list[EntryRecord]:
         """One page of the merged chronology (one more than asked, to tell whether another follows)."""
@@ -231,16 +244,22 @@ class ChronologyStore:
 
     def _matching(self, review_id: UUID, filters: Filters) -> Any:
         query = filters.query
-        current = select(UploadRecord.id).where(UploadRecord.review_id == review_id, UploadRecord.state == "current")
-        statement = select(EntryRecord).where(EntryRecord.review_id == review_id, EntryRecord.upload_id.in_(current))
+        current = select(UploadRecord.id).where(
+            UploadRecord.review_id == review_id, UploadRecord.state == "current"
+        )
+        statement = select(EntryRecord).where(
+            EntryRecord.review_id == review_id, EntryRecord.upload_id.in_(current)
+        )
         agency = filters.agency_scope or query.agency_id
         if filters.agency_scope is not None and query.agency_id not in (None, filters.agency_scope):
             agency = None
-            statement = statement.where(False)  # another agency's entries: nothing, not an error
+            statement = statement.where(false())  # another agency's entries: nothing, not an error
         if agency is not None:
             statement = statement.where(EntryRecord.agency_id == agency)
         if query.from_on is not None:
-            statement = statement.where(func.coalesce(EntryRecord.ended_on, EntryRecord.ends_on) >= query.from_on)
+            statement = statement.where(
+                func.coalesce(EntryRecord.ended_on, EntryRecord.ends_on) >= query.from_on
+            )
         if query.to_on is not None:
             statement = statement.where(EntryRecord.starts_on <= query.to_on)
         if query.significance is not None:
@@ -258,7 +277,12 @@ class ChronologyStore:
 
 def entry_row(upload: UploadRecord, entry_id: UUID, fields: dict[str, Any]) -> dict[str, Any]:
     """The columns of one staged entry of an upload."""
-    return {"id": entry_id, "upload_id": upload.id, "review_id": upload.review_id, "agency_id": upload.agency_id} | fields
+    return {
+        "id": entry_id,
+        "upload_id": upload.id,
+        "review_id": upload.review_id,
+        "agency_id": upload.agency_id,
+    } | fields
 
 
 def latest_end(records: Sequence[EntryRecord], before: date | None) -> date | None:

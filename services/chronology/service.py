@@ -38,7 +38,9 @@ class ChronologyService(ServiceBase):
     # ------------------------------------------------------------------------------------ the register
 
     @rpc
-    def people_of_review(self, actor: Actor, review_id: ReviewId, show_names: bool = False) -> list[PersonView]:
+    def people_of_review(
+        self, actor: Actor, review_id: ReviewId, show_names: bool = False
+    ) -> list[PersonView]:
         """The review's people register, pseudonyms first; names only to those who may see them and asked."""
         return handlers.people_of_review(self.uow, actor, review_id, show_names)
 
@@ -65,7 +67,9 @@ class ChronologyService(ServiceBase):
         return handlers.start_upload(self.uow, actor, command)
 
     @rpc
-    def stage_entries(self, actor: Actor, upload_id: UploadId, entries: StagedEntries, rows_read: int) -> UploadView:
+    def stage_entries(
+        self, actor: Actor, upload_id: UploadId, entries: StagedEntries, rows_read: int
+    ) -> UploadView:
         """Stage the next checked entries of an upload (unseen by anyone until it is imported)."""
         return handlers.stage_entries(self.uow, actor, upload_id, entries, rows_read)
 
@@ -99,7 +103,9 @@ class ChronologyService(ServiceBase):
     # ------------------------------------------------------------------------------- the merged chronology
 
     @rpc
-    def chronology_of_review(self, actor: Actor, review_id: ReviewId, query: ChronologyQuery) -> ChronologyPage:
+    def chronology_of_review(
+        self, actor: Actor, review_id: ReviewId, query: ChronologyQuery
+    ) -> ChronologyPage:
         """A page of the review's merged chronology in date order, filtered."""
         return handlers.chronology_of_review(self.uow, actor, review_id, query)
 
@@ -128,7 +134,9 @@ class ChronologyService(ServiceBase):
         """Keep an agency's name: the merged chronology prefixes it to each source."""
         envelope = Envelope.model_validate(message)
         changed = envelope.payload(AgencyChanged)
-        handlers.name_agency(self.uow, envelope, changed.agency_id, changed.partnership_id, changed.name, changed.changed_at)
+        handlers.name_agency(
+            self.uow, envelope, changed.agency_id, changed.partnership_id, changed.name, changed.changed_at
+        )
 
     @event_handler("identity", "person_changed")
     def name_user(self, message: dict[str, Any]) -> None:

@@ -18,7 +18,9 @@ CHILD = domain.Person(uuid.uuid4(), "Child A", "Amy Northcote", ("Aimee Northcot
 MOTHER = domain.Person(uuid.uuid4(), "Mother", "Beth Northcote")
 
 
-def actor(*roles: str, agency: uuid.UUID | None = None, member: bool = True, partnership=PARTNERSHIP) -> Actor:
+def actor(
+    *roles: str, agency: uuid.UUID | None = None, member: bool = True, partnership=PARTNERSHIP
+) -> Actor:
     return Actor(
         user_id=str(uuid.uuid4()),
         partnership_id=partnership,
@@ -46,7 +48,9 @@ def test_names_become_pseudonyms_as_whole_words_longest_first() -> None:
 
 
 def test_names_in_an_entry_match_the_register_by_any_spelling() -> None:
-    ids, unmatched = domain.matched_people(["child a", "Aimee  Northcote", "Jo Bloggs", "Mother"], [CHILD, MOTHER])
+    ids, unmatched = domain.matched_people(
+        ["child a", "Aimee  Northcote", "Jo Bloggs", "Mother"], [CHILD, MOTHER]
+    )
     assert ids == [CHILD.id, MOTHER.id]
     assert unmatched == ["Jo Bloggs"]
     assert domain.spellings([CHILD])["amy northcote"] == "Child A"
@@ -103,4 +107,9 @@ def test_an_asked_agencys_people_reach_the_review_without_being_members() -> Non
     with pytest.raises(NotFound):
         policy.check_reads(outsider, REVIEW, PARTNERSHIP, asked=[HEALTH])
     with pytest.raises(NotFound):  # the same agency id claimed from another partnership
-        policy.check_reads(actor(Role.AGENCY_AUTHOR, agency=POLICE, member=False, partnership=OTHER), REVIEW, PARTNERSHIP, asked=[POLICE])
+        policy.check_reads(
+            actor(Role.AGENCY_AUTHOR, agency=POLICE, member=False, partnership=OTHER),
+            REVIEW,
+            PARTNERSHIP,
+            asked=[POLICE],
+        )

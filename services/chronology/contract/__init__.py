@@ -31,3 +31,40 @@ __all__ = [
 ]
 # == end of the chronology file's names: another block goes after an `# isort: split` line, with
 # `__all__ += [...]`, so that sorting imports never mixes the blocks ========================================
+
+# isort: split
+# == The chronology service: its RPCs, what they answer, the events it publishes (rpc.py, views.py, events.py)
+from services.chronology.contract.events import ChronologyRejected, ChronologyReplaced, ChronologyUploaded
+from services.chronology.contract.rpc import SERVICE, Chronology
+from services.chronology.contract.views import (
+    MAX_PAGE,
+    AddPerson,
+    CheckRules,
+    ChronologyPage,
+    ChronologyQuery,
+    EntryView,
+    PersonView,
+    ProblemView,
+    StartUpload,
+    UploadDetail,
+    UploadView,
+)
+
+__all__ += [
+    "MAX_PAGE",
+    "SERVICE",
+    "AddPerson",
+    "CheckRules",
+    "Chronology",
+    "ChronologyPage",
+    "ChronologyQuery",
+    "ChronologyRejected",
+    "ChronologyReplaced",
+    "ChronologyUploaded",
+    "EntryView",
+    "PersonView",
+    "ProblemView",
+    "StartUpload",
+    "UploadDetail",
+    "UploadView",
+]

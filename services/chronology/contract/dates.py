@@ -73,7 +73,7 @@ class EntryDate(BaseModel):
         return self.typed
 
 
-# -- reading what was typed ---------------------------------------------------------------------------------
+# -- reading what was typed --------------------------------------------------------------------------------
 
 _MONTHS: Final[dict[str, int]] = {}
 for _number in range(1, 13):
@@ -287,7 +287,7 @@ def day_of_cell(value: date | datetime) -> tuple[EntryDate, time | None]:
     return entry_date, (at if at and at != time(0) else None)
 
 
-# -- times --------------------------------------------------------------------------------------------------
+# -- times -------------------------------------------------------------------------------------------------
 
 _TIME = re.compile(
     r"(\d{1,2})(?:\s*[:.]\s*(\d{2}))?(?:[:.](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?\s*(?:hrs|hours|h)?"

@@ -16,9 +16,9 @@ from pydantic import Field
 from services.chronology.contract.entries import ChronologyEntry
 from services.chronology.contract.views import (
     AddPerson,
+    CheckRules,
     ChronologyPage,
     ChronologyQuery,
-    CheckRules,
     PersonView,
     ProblemView,
     StartUpload,
@@ -44,7 +44,9 @@ class Chronology(RemoteService):
 
     service = SERVICE
 
-    async def people_of_review(self, actor: Actor, review_id: ReviewId, show_names: bool = False) -> list[PersonView]:
+    async def people_of_review(
+        self, actor: Actor, review_id: ReviewId, show_names: bool = False
+    ) -> list[PersonView]:
         """The review's people register, pseudonyms first; names only to those who may see them and asked."""
         raise NotImplementedError
 
@@ -91,7 +93,9 @@ class Chronology(RemoteService):
         """Every version of every agency's chronology of a review the caller may see, newest first."""
         raise NotImplementedError
 
-    async def chronology_of_review(self, actor: Actor, review_id: ReviewId, query: ChronologyQuery) -> ChronologyPage:
+    async def chronology_of_review(
+        self, actor: Actor, review_id: ReviewId, query: ChronologyQuery
+    ) -> ChronologyPage:
         """A page of the review's merged chronology in date order, filtered; pseudonyms unless names are asked
         for by one who may see them."""
         raise NotImplementedError

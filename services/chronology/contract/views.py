@@ -70,7 +70,7 @@ class CheckRules(BaseModel):
     refusal: str | None = None
     born_on: date | None
     spellings: dict[str, str]
-    register: list[tuple[str, str]]  # (pseudonym, role in the family): what a template may show
+    pseudonyms: list[tuple[str, str]]  # (pseudonym, role in the family): what a template may show
     extra_columns: list[str]
     max_bytes: int
     max_rows: int
@@ -104,7 +104,7 @@ class StartUpload(BaseModel):
     review_id: UUID
     filename: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
     size_bytes: int = Field(ge=0)
-    # Roughly how many rows the file holds (lines, or the sheet's dimension), for the progress bar; 0: unknown.
+    # About how many rows the file holds (lines, or the sheet's dimension), for the progress bar; 0: unknown.
     rows_expected: int = Field(default=0, ge=0)
 
 

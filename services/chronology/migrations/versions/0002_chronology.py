@@ -66,7 +66,9 @@ def upgrade() -> None:
         sa.Column("added_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         schema=SCHEMA,
     )
-    op.create_index("uq_person_label", "person", ["review_id", sa.text("lower(label)")], unique=True, schema=SCHEMA)
+    op.create_index(
+        "uq_person_label", "person", ["review_id", sa.text("lower(label)")], unique=True, schema=SCHEMA
+    )
     op.create_table(
         "upload",
         sa.Column("id", sa.Uuid(), primary_key=True),

@@ -1,0 +1,300 @@
+"""The chronology service on the real broker and database, through its typed contract: it learns of a review
+and its agencies from forms' and the gateway's events, keeps a people register, stages an upload unseen,
+imports it whole or rejects it whole, keeps the replaced version as history, and reads the merged chronology
+in date order with filters, pseudonyms and keyset paging."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from kombu import Connection, Exchange, Producer
+
+from gateway.rpc import RemoteError, RpcClient
+from services.chronology.contract import (
+    AddPerson,
+    Chronology,
+    ChronologyEntry,
+    ChronologyQuery,
+    ProblemView,
+    StartUpload,
+)
+from services.kernel.events import Envelope
+from services.kernel.identity import Actor, Role
+from tests.integration.test_shell_rpcs import SealedWith
+from tests.support.system import processes
+
+PARTNERSHIP, OTHER = uuid.uuid4(), uuid.uuid4()
+POLICE, HEALTH = uuid.uuid4(), uuid.uuid4()
+REVIEW = uuid.uuid4()
+MANAGER = Actor(
+    user_id=str(uuid.uuid4()), partnership_id=PARTNERSHIP, roles=frozenset({Role.BUSINESS_MANAGER})
+)
+PARTNER = Actor(
+    user_id=str(uuid.uuid4()), partnership_id=PARTNERSHIP, roles=frozenset({Role.SAFEGUARDING_PARTNER})
+)
+POLICE_AUTHOR = Actor(
+    user_id=str(uuid.uuid4()),
+    partnership_id=PARTNERSHIP,
+    agency_id=POLICE,
+    roles=frozenset({Role.AGENCY_AUTHOR}),
+)
+# A member of the review whose agency was not asked for a chronology.
+HEALTH_LEAD = Actor(
+    user_id=str(uuid.uuid4()),
+    partnership_id=PARTNERSHIP,
+    agency_id=HEALTH,
+    roles=frozenset({Role.AGENCY_LEAD}),
+    reviews=frozenset({REVIEW}),
+)
+STRANGER = Actor(user_id=str(uuid.uuid4()), partnership_id=OTHER, roles=frozenset({Role.BUSINESS_MANAGER}))
+
+
+def entry(row: int, typed: str, event: str, **more: Any) -> ChronologyEntry:
+    fields: dict[str, Any] = {
+        "row": row,
+        "occurred": typed,
+        "source_record": f"REC-{row}",
+        "practitioner_role": "Health visitor",
+        "event": event,
+        "action": "Referred to children's social care",
+    }
+    return ChronologyEntry.model_validate(fields | more)
+
+
+def publish(amqp_uri: str, source: str, envelope: Envelope) -> None:
+    """An event as its source's outbox relay publishes it."""
+    with Connection(amqp_uri) as connection:
+        exchange = Exchange(f"{source}.events", type="topic", durable=True)
+        Producer(connection).publish(
+            envelope.model_dump(mode="json"),
+            exchange=exchange,
+            routing_key=envelope.name,
+            serializer="json",
+            declare=[exchange],
+        )
+
+
+def run(harness: Any, work: Any) -> Any:
+    async def go() -> Any:
+        client = RpcClient(harness.amqp_uri, timeout=20)
+        try:
+            return await work(Chronology.client(SealedWith(client, harness.system)))
+        finally:
+            await client.close()
+
+    return asyncio.run(go())
+
+
+async def until(check: Any, timeout: float = 20) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            return await check()
+        except RemoteError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_an_upload_is_staged_unseen_imported_whole_and_replaced_with_history(make_harness) -> None:
+    harness = make_harness()
+    now = datetime.now(UTC)
+    with processes(harness.system, "chronology"):
+        publish(
+            harness.amqp_uri,
+            "forms",
+            Envelope(
+                type="forms.review_opened",
+                partnership_id=PARTNERSHIP,
+                review_id=REVIEW,
+                data={
+                    "review_id": str(REVIEW),
+                    "review_type": "child_safeguarding",
+                    "stage": "referral",
+                    "opened_at": now.isoformat(),
+                },
+            ),
+        )
+        for agency, name in ((POLICE, "Northbridge Police"), (HEALTH, "Northbridge Health")):
+            publish(
+                harness.amqp_uri,
+                "identity",
+                Envelope(
+                    type="identity.agency_changed",
+                    partnership_id=PARTNERSHIP,
+                    data={
+                        "agency_id": str(agency),
+                        "partnership_id": str(PARTNERSHIP),
+                        "name": name,
+                        "agency_type": "police",
+                        "changed_at": now.isoformat(),
+                    },
+                ),
+            )
+        publish(
+            harness.amqp_uri,
+            "forms",
+            Envelope(
+                type="forms.return_requested",
+                partnership_id=PARTNERSHIP,
+                review_id=REVIEW,
+                data={
+                    "review_id": str(REVIEW),
+                    "return_id": str(uuid.uuid4()),
+                    "agency_id": str(POLICE),
+                    "due_on": "2026-12-31",
+                },
+            ),
+        )
+
+        async def journey(chronology: Chronology) -> dict[str, Any]:
+            seen: dict[str, Any] = {}
+            await until(lambda: chronology.people_of_review(MANAGER, REVIEW))
+            await chronology.add_person(
+                MANAGER,
+                AddPerson(
+                    review_id=REVIEW,
+                    label="Child A",
+                    name="Amy Northcote",
+                    role_in_family="Subject child",
+                    subject=True,
+                ),
+            )
+            await chronology.add_person(
+                MANAGER,
+                AddPerson(review_id=REVIEW, label="Mother", name="Beth Northcote", role_in_family="Mother"),
+            )
+            rules = await until(lambda: _asked(chronology))
+            seen["rules"] = rules
+            # Health is not asked: it may not upload.
+            seen["health rules"] = await chronology.check_rules(HEALTH_LEAD, REVIEW)
+            upload = await chronology.start_upload(
+                POLICE_AUTHOR, StartUpload(review_id=REVIEW, filename="police.csv", size_bytes=100)
+            )
+            await chronology.stage_entries(
+                POLICE_AUTHOR,
+                upload.id,
+                [
+                    entry(
+                        2,
+                        "22/05/2016",
+                        "Amy Northcote seen at home with Beth",
+                        people=["Child A", "Beth Northcote"],
+                    ),
+                    entry(3, "May 2016", "Month-only visit"),
+                    entry(4, "about 2015", "Uncertain year"),
+                ],
+                3,
+            )
+            seen["unseen while staged"] = await chronology.chronology_of_review(
+                MANAGER, REVIEW, ChronologyQuery()
+            )
+            await chronology.finish_check(POLICE_AUTHOR, upload.id, [], [], 3)
+            seen["imported"] = await chronology.import_upload(POLICE_AUTHOR, upload.id)
+            seen["again"] = await chronology.import_upload(POLICE_AUTHOR, upload.id)
+            seen["merged"] = await chronology.chronology_of_review(MANAGER, REVIEW, ChronologyQuery())
+            seen["named"] = await chronology.chronology_of_review(
+                MANAGER, REVIEW, ChronologyQuery(show_names=True)
+            )
+            seen["partner named"] = await chronology.chronology_of_review(
+                PARTNER, REVIEW, ChronologyQuery(show_names=True)
+            )
+            first = await chronology.chronology_of_review(MANAGER, REVIEW, ChronologyQuery(limit=2))
+            seen["second page"] = await chronology.chronology_of_review(
+                MANAGER, REVIEW, ChronologyQuery(limit=2, after=first.next_after)
+            )
+            seen["first page"] = first
+            seen["search"] = await chronology.chronology_of_review(
+                MANAGER, REVIEW, ChronologyQuery(text="visits")
+            )
+            # A second version with a problem is rejected whole; a third replaces the first.
+            bad = await chronology.start_upload(
+                POLICE_AUTHOR, StartUpload(review_id=REVIEW, filename="bad.csv", size_bytes=100)
+            )
+            await chronology.stage_entries(POLICE_AUTHOR, bad.id, [entry(2, "01/01/2017", "Fine row")], 1)
+            seen["rejected"] = await chronology.finish_check(
+                POLICE_AUTHOR,
+                bad.id,
+                [ProblemView(row=3, column="Date", message="31/02/2024 is not a date")],
+                [],
+                2,
+            )
+            seen["rejected detail"] = await chronology.upload(POLICE_AUTHOR, bad.id)
+            third = await chronology.start_upload(
+                POLICE_AUTHOR, StartUpload(review_id=REVIEW, filename="v3.csv", size_bytes=100)
+            )
+            await chronology.stage_entries(
+                POLICE_AUTHOR, third.id, [entry(2, "02/02/2018", "Only entry now")], 1
+            )
+            await chronology.finish_check(POLICE_AUTHOR, third.id, [], [], 1)
+            seen["replaced"] = await chronology.import_upload(POLICE_AUTHOR, third.id)
+            seen["after replace"] = await chronology.chronology_of_review(MANAGER, REVIEW, ChronologyQuery())
+            seen["history"] = await chronology.uploads_of_review(MANAGER, REVIEW)
+            for name, call in {
+                "stranger reads": chronology.chronology_of_review(STRANGER, REVIEW, ChronologyQuery()),
+                "health uploads": chronology.start_upload(
+                    HEALTH_LEAD, StartUpload(review_id=REVIEW, filename="h.csv", size_bytes=1)
+                ),
+                "manager stages": chronology.stage_entries(MANAGER, third.id, [], 0),
+                "unmatched name": _unmatched(chronology),
+            }.items():
+                try:
+                    await call
+                    seen[name] = "answered"
+                except RemoteError as error:
+                    seen[name] = error.exc_type
+            return seen
+
+        seen = run(harness, journey)
+
+    assert seen["rules"].agency_id == POLICE and seen["rules"].born_on is None
+    assert seen["rules"].spellings["amy northcote"] == "Child A"
+    assert seen["health rules"].agency_id is None and "not been asked" in (seen["health rules"].refusal or "")
+    assert seen["unseen while staged"].total == 0, "staged entries must not be read before the import"
+    assert seen["imported"].state == "current" and seen["imported"].entries == 3
+    assert seen["again"].state == "current", "importing twice answers the same"
+    merged = seen["merged"]
+    assert [e.date_typed for e in merged.entries] == ["about 2015", "May 2016", "22/05/2016"]
+    assert merged.entries[2].source == "Northbridge Police: REC-2"
+    assert merged.entries[2].event == "Child A seen at home with Mother", "names are pseudonymised by default"
+    assert merged.entries[2].people == ["Child A", "Mother"]
+    assert seen["named"].entries[2].event == "Amy Northcote seen at home with Beth"
+    assert seen["named"].names_shown
+    assert seen["partner named"].entries[2].event == "Child A seen at home with Mother", (
+        "a partner never sees names"
+    )
+    assert [e.date_typed for e in seen["first page"].entries] == ["about 2015", "May 2016"]
+    assert [e.date_typed for e in seen["second page"].entries] == ["22/05/2016"]
+    assert seen["second page"].next_after is None
+    assert [e.event for e in seen["search"].entries] == ["Month-only visit"], "full-text search stems words"
+    assert seen["rejected"].state == "rejected" and seen["rejected"].entries == 0
+    assert seen["rejected detail"].problem_list[0].message == "31/02/2024 is not a date"
+    assert seen["replaced"].replaced_upload_id == seen["imported"].id
+    assert [e.event for e in seen["after replace"].entries] == ["Only entry now"]
+    states = {u.filename: u.state for u in seen["history"]}
+    assert states == {"police.csv": "superseded", "bad.csv": "rejected", "v3.csv": "current"}
+    assert seen["stranger reads"] == "NotFound"
+    assert seen["health uploads"] == "Forbidden"
+    assert seen["manager stages"] == "NotFound"
+    assert seen["unmatched name"] == "InvalidRequest"
+
+
+async def _asked(chronology: Chronology) -> Any:
+    rules = await chronology.check_rules(POLICE_AUTHOR, REVIEW)
+    if rules.agency_id is None:
+        raise RemoteError("NotYet", "the return request has not arrived", [])
+    return rules
+
+
+async def _unmatched(chronology: Chronology) -> Any:
+    upload = await chronology.start_upload(
+        POLICE_AUTHOR, StartUpload(review_id=REVIEW, filename="x.csv", size_bytes=1)
+    )
+    return await chronology.stage_entries(
+        POLICE_AUTHOR, upload.id, [entry(2, "01/01/2017", "x", people=["Jo Bloggs"])], 1
+    )

@@ -131,9 +131,15 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/reviews/{review_id}/chronology/with-names"): Policy(
         "signed_in", CHRONOLOGY_READERS, audit="chronology_names", action="reveal"
     ),
-    ("GET", "/reviews/{review_id}/chronology/template.xlsx"): Policy("signed_in", CHRONOLOGY_READERS),
-    ("GET", "/reviews/{review_id}/chronology/template.csv"): Policy("signed_in", CHRONOLOGY_READERS),
-    ("GET", "/reviews/{review_id}/chronology/upload"): Policy("signed_in", AGENCY_PEOPLE),
+    ("GET", "/reviews/{review_id}/chronology/template.xlsx"): Policy(
+        "signed_in", CHRONOLOGY_READERS, audit="chronology_template", action="export"
+    ),
+    ("GET", "/reviews/{review_id}/chronology/template.csv"): Policy(
+        "signed_in", CHRONOLOGY_READERS, audit="chronology_template", action="export"
+    ),
+    ("GET", "/reviews/{review_id}/chronology/upload"): Policy(
+        "signed_in", AGENCY_PEOPLE, audit="chronology_upload", action="start"
+    ),
     ("POST", "/reviews/{review_id}/chronology/upload"): Policy(
         "signed_in", AGENCY_PEOPLE, audit="chronology_upload", action="create"
     ),
@@ -144,7 +150,7 @@ POLICIES: dict[tuple[str, str], Policy] = {
         "signed_in", CHRONOLOGY_READERS, audit="chronology_upload"
     ),
     ("GET", "/reviews/{review_id}/chronology/uploads/{upload_id}/progress"): Policy(
-        "signed_in", CHRONOLOGY_READERS, activity=False
+        "signed_in", CHRONOLOGY_READERS, audit="chronology_upload", activity=False
     ),
     ("GET", "/reviews/{review_id}/chronology/uploads/{upload_id}/problems.csv"): Policy(
         "signed_in", CHRONOLOGY_READERS, audit="chronology_upload", action="export"

@@ -41,6 +41,9 @@ def test_every_event_handler_of_a_service_has_a_declared_queue():
     ]
     # The notifications service subscribes to what its rules name (rules.yml), and to people and agencies.
     assert sorted(q.name for q in event_handler_queues(NotificationsService)) == [
+        "evt-chronology-chronology_rejected--notifications.on_chronology_chronology_rejected",
+        "evt-chronology-chronology_replaced--notifications.on_chronology_chronology_replaced",
+        "evt-chronology-chronology_uploaded--notifications.on_chronology_chronology_uploaded",
         "evt-forms-deadline_changed--notifications.on_forms_deadline_changed",
         "evt-forms-return_extended--notifications.on_forms_return_extended",
         "evt-forms-return_requested--notifications.on_forms_return_requested",

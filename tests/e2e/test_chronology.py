@@ -1,0 +1,182 @@
+"""Chronologies on the real system, through the gateway's pages as the demo's people: the business manager
+keeps the people register; the police author downloads the template, uploads a file with problems and sees
+every one of them (nothing imported), then the corrected file, previews and imports it; the merged chronology
+reads in date order with pseudonyms, names only for who may see them, filters and pages; another agency and
+another partnership see nothing of it.
+
+Each test works on a rapid review of its own (tests/e2e/test_agency_returns.py's fixture asks three agencies
+for returns, and so for chronologies), so that the demo's reviews stay as they are for the other suites.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+import zipfile
+from collections.abc import Callable
+from datetime import date
+
+import httpx
+import pytest
+
+from services.kernel.calendar import today_in_england
+from tests.e2e.helpers import SignedIn, sign_in
+from tests.e2e.test_agency_returns import RapidReview, new_rapid_review  # noqa: F401 - the fixture
+from tests.support.system import SystemEnv
+
+MANAGER = "business.manager@northbridge.example"
+POLICE_AUTHOR = "police.author@northbridge.example"
+HEALTH_LEAD = "health.lead@northbridge.example"
+PARTNER = "partner@northbridge.example"
+EASTMOOR_MANAGER = "business.manager@eastmoor.example"
+HEADINGS = [
+    "Date",
+    "Time",
+    "End date",
+    "Source record",
+    "Practitioner role",
+    "Event",
+    "Action or decision",
+    "Reason if no action",
+    "Significance",
+    "Key practice episode",
+    "People",
+]
+
+
+def csv_file(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADINGS)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def upload(who: SignedIn, review: RapidReview, name: str, body: bytes) -> str:
+    """Upload a file through the page; the address of its status page."""
+    response = who.client.post(
+        f"/reviews/{review.id}/chronology/upload",
+        data={"csrf_token": who.csrf()},
+        files={"file": (name, body, "text/csv")},
+    )
+    assert response.status_code == 303, f"uploading {name}: {response.status_code} {response.text[:500]}"
+    return response.headers["location"]
+
+
+def checked(who: SignedIn, status_page: str) -> httpx.Response:
+    """The status page once the check is over."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        progress = who.client.get(status_page + "/progress")
+        assert progress.status_code == 200, progress.text
+        if progress.json()["done"]:
+            return who.client.get(status_page)
+        time.sleep(0.2)
+    raise AssertionError(f"the check of {status_page} did not finish")
+
+
+def born_years_ago(years: int) -> date:
+    today = today_in_england()
+    return today.replace(year=today.year - years)
+
+
+@pytest.fixture
+def review_with_register(system: SystemEnv, new_rapid_review: Callable[..., RapidReview]) -> RapidReview:  # noqa: F811
+    review = new_rapid_review()
+    manager = sign_in(system, MANAGER)
+    for label, name, role, born, subject in (
+        ("Child A", "Amy Northcote", "Subject child", born_years_ago(3).isoformat(), "yes"),
+        ("Mother", "Beth Northcote", "Mother", "", ""),
+    ):
+        response = manager.post_form(
+            f"/reviews/{review.id}/chronology/people",
+            {"label": label, "name": name, "role_in_family": role, "born_on": born, "subject": subject},
+        )
+        assert response.status_code == 303, f"adding {label}: {response.status_code} {response.text[:400]}"
+    return review
+
+
+@pytest.mark.slow
+def test_an_agency_uploads_a_file_with_problems_then_the_corrected_one_and_the_reviewer_reads_it_merged(
+    system: SystemEnv, review_with_register: RapidReview
+) -> None:
+    review = review_with_register
+    author = sign_in(system, POLICE_AUTHOR)
+    two_years_ago = born_years_ago(2).strftime("%d/%m/%Y")
+
+    # The template, as a workbook and as CSV.
+    workbook = author.client.get(f"/reviews/{review.id}/chronology/template.xlsx")
+    assert workbook.status_code == 200, workbook.text[:300]
+    names = zipfile.ZipFile(io.BytesIO(workbook.content)).namelist()
+    assert "xl/workbook.xml" in names
+    template = author.client.get(f"/reviews/{review.id}/chronology/template.csv")
+    assert template.status_code == 200
+    assert template.content.decode("utf-8-sig").splitlines()[0].split(",")[:3] == ["Date", "Time", "End date"]
+
+    # A file with problems: rejected whole, each problem by row and column.
+    bad = csv_file(
+        [
+            [two_years_ago, "", "", "PNC/1", "Response officer", "Attended a call to the home", "Crime report", "", "medium", "", "Child A"],
+            ["31/02/2024", "", "", "PNC/2", "Response officer", "Second call", "Advice", "", "", "", "Jo Bloggs"],
+            ["about 2024", "", "", "PNC/3", "Detective constable", "", "", "", "critical", "", ""],
+        ]
+    )
+    status_page = upload(author, review, "police-v1.csv", bad)
+    page = checked(author, status_page)
+    assert page.status_code == 200
+    assert 'id="upload-problems"' in page.text, page.text[:2000]
+    text = re.sub(r"\s+", " ", page.text)
+    assert "31/02/2024 is not a date" in text
+    assert "Jo Bloggs" in text
+    problems = author.client.get(status_page + "/problems.csv")
+    assert problems.status_code == 200
+    rows = list(csv.reader(io.StringIO(problems.content.decode("utf-8-sig"))))
+    assert rows[0] == ["Row", "Column", "What to fix"]
+    assert {(row[0], row[1]) for row in rows[1:]} >= {("3", "Date"), ("3", "People"), ("4", "Event"), ("4", "Significance")}
+    manager = sign_in(system, MANAGER)
+    assert manager.client.get(f"/reviews/{review.id}/chronology").text.count("PNC/") == 0, "nothing imported"
+
+    # The corrected file: checked, previewed, imported.
+    good = csv_file(
+        [
+            [two_years_ago, "14:30", "", "PNC/1", "Response officer", "Attended a call to the home; Amy Northcote present", "Crime report", "", "medium", "Yes", "Child A"],
+            ["May 2024", "", "", "PNC/2", "Response officer", "Second call\nwith two lines", "", "Mother not at home", "", "", "Beth Northcote"],
+            ["about 2024", "", "", "PNC/3", "Detective constable", "Intelligence report", "Shared with social care", "", "low", "", ""],
+        ]
+    )
+    status_page = upload(author, review, "police-v2.csv", good)
+    page = checked(author, status_page)
+    assert 'id="upload-preview"' in page.text and 'id="import-upload"' in page.text, page.text[:2000]
+    imported = author.post_form(status_page + "/import")
+    assert imported.status_code == 303
+    assert "Imported" in author.client.get(status_page).text
+
+    # The merged chronology: date order, the agency before its source, pseudonyms.
+    merged = manager.client.get(f"/reviews/{review.id}/chronology")
+    assert merged.status_code == 200
+    body = merged.text
+    assert body.index("PNC/3") < body.index("PNC/1"), "about 2024 comes before a date two years ago"
+    assert "Northbridge Police: PNC/1" in body
+    assert "Child A present" in body and "Amy Northcote" not in body
+    named = manager.client.get(f"/reviews/{review.id}/chronology/with-names")
+    assert "Amy Northcote present" in named.text
+    partner = sign_in(system, PARTNER)
+    assert "Amy Northcote" not in partner.client.get(f"/reviews/{review.id}/chronology/with-names").text
+    filtered = manager.client.get(f"/reviews/{review.id}/chronology", params={"q": "intelligence"})
+    assert "PNC/3" in filtered.text and "PNC/1" not in filtered.text
+    assert "1</strong> of 3 entries match" in re.sub(r"\s+", " ", filtered.text)
+
+    # The history: who uploaded what, and its fate.
+    history = manager.client.get(f"/reviews/{review.id}/chronology/uploads").text
+    assert "police-v1.csv" in history and "police-v2.csv" in history and "Rejected" in history
+
+    # Another agency reads none of the police's entries and cannot open its upload.
+    health = sign_in(system, HEALTH_LEAD)
+    theirs = health.client.get(f"/reviews/{review.id}/chronology")
+    assert theirs.status_code == 200 and "PNC/1" not in theirs.text
+    assert health.client.get(status_page).status_code == 404
+    # Another partnership: no such review.
+    eastmoor = sign_in(system, EASTMOOR_MANAGER)
+    assert eastmoor.client.get(f"/reviews/{review.id}/chronology").status_code == 404

@@ -1,8 +1,8 @@
 """What the gateway, the operator's command and the chronology service may know of chronologies. Import
 from here: `services.chronology.contract`. Nothing in it imports another service, the gateway or caserev."""
 
-# == The chronology file: the normalised entry, its dates, the template's columns ===========================
-# (entries.py, dates.py, columns.py)
+# == The chronology file: the normalised entry, its dates, the template's columns, checking a file =========
+# (entries.py, dates.py, columns.py, sheet.py)
 from services.chronology.contract.columns import STANDARD_COLUMNS, Column, columns_for, heading_key
 from services.chronology.contract.dates import DateProblem, EntryDate, Precision, parse_entry_date, parse_time
 from services.chronology.contract.entries import (
@@ -12,17 +12,33 @@ from services.chronology.contract.entries import (
     Significance,
     entry_json_schema,
 )
+from services.chronology.contract.sheet import (
+    CheckContext,
+    Checked,
+    CheckResult,
+    Problem,
+    check_entry,
+    check_file,
+    check_whole,
+)
 
 __all__ = [
     "LONG_TEXT",
     "SHORT_TEXT",
     "STANDARD_COLUMNS",
+    "CheckContext",
+    "CheckResult",
+    "Checked",
     "ChronologyEntry",
     "Column",
     "DateProblem",
     "EntryDate",
     "Precision",
+    "Problem",
     "Significance",
+    "check_entry",
+    "check_file",
+    "check_whole",
     "columns_for",
     "entry_json_schema",
     "heading_key",

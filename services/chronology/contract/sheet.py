@@ -52,6 +52,10 @@ from services.chronology.contract.entries import MAX_PEOPLE, ChronologyEntry
 log = logging.getLogger(__name__)
 
 MB: Final = 1024 * 1024
+# What one upload may hold (the template's instructions say so too).
+MAX_BYTES: Final = 20 * MB
+MAX_ROWS: Final = 100_000
+MAX_COLUMNS: Final = 64
 # A workbook of 100,000 entries unpacks to some tens of MB; more than this is not a chronology.
 MAX_UNPACKED: Final = 200 * MB
 # Spreadsheet XML packs 5 to 20 times smaller; a part packed 200 times smaller is built to overwhelm.
@@ -98,9 +102,9 @@ class CheckContext:
     born_on: date | None = None
     people: Mapping[str, str] | None = None
     extra_columns: Sequence[str] = ()
-    max_bytes: int = 20 * MB
-    max_rows: int = 100_000
-    max_columns: int = 64
+    max_bytes: int = MAX_BYTES
+    max_rows: int = MAX_ROWS
+    max_columns: int = MAX_COLUMNS
     max_problems: int = 1_000
 
 

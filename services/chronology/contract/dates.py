@@ -130,7 +130,7 @@ def parse_entry_date(text: str, *, today: date) -> EntryDate:
     return _parse_entry_date(text.strip(), _pivot_of(today))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16_384)
 def _parse_entry_date(typed: str, pivot: tuple[int, int]) -> EntryDate:
     # Cached: a chronology repeats its dates, and an EntryDate is frozen, so one can be shared.
     if not typed:
@@ -297,7 +297,11 @@ _TIME_RUN_ON = re.compile(r"(\d{2})(\d{2})\s*(?:hrs|hours|h)?")
 
 def parse_time(text: str) -> time:
     """Read a time of day: 14:30, 14.30, 2:30pm, 2pm, 1430hrs, noon, midnight. Raises `DateProblem`."""
-    typed = text.strip()
+    return _parse_time(text.strip())
+
+
+@lru_cache(maxsize=4096)
+def _parse_time(typed: str) -> time:
     words = typed.lower()
     if words in ("noon", "midday", "12 noon"):
         return time(12, 0)

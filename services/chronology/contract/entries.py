@@ -91,7 +91,7 @@ def _time_of_day(value: Any) -> Any:
 
 def _plain_text(value: Any) -> Any:
     # Newlines are the agency's paragraphs and are kept (as \n); a tab is only spacing.
-    if isinstance(value, str):
+    if isinstance(value, str) and ("\r" in value or "\t" in value):
         return value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     return value
 
@@ -204,14 +204,19 @@ class ChronologyEntry(BaseModel):
         list[Person],
         BeforeValidator(_people),
         Field(
+            default_factory=list,
             max_length=MAX_PEOPLE,
             description='The people involved, by their names in the review\'s register ("Child A")',
         ),
-    ] = []
+    ]
     extra: Annotated[
         dict[Heading, PartnershipValue],
-        Field(max_length=MAX_EXTRA, description="The partnership's own columns, by heading"),
-    ] = {}
+        Field(
+            default_factory=dict,
+            max_length=MAX_EXTRA,
+            description="The partnership's own columns, by heading",
+        ),
+    ]
 
     # Each rule across fields is a validator on the later field, reading the earlier one from info.data, so
     # that one pass reports every problem of an entry (a model validator would run only when all else passed).

@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from gateway.auth import Caller, Principal, csrf_token, presession_cookie_name, set_cookie
 from gateway.rpc import RpcClient
 from services.analytics.contract import Analytics
+from services.chronology.contract import Chronology
 from services.forms.contract import Forms
 from services.kernel.calendar import ENGLAND
 from services.kernel.config import gateway_settings
@@ -52,9 +53,15 @@ def get_analytics(rpc: RpcDep) -> Analytics:
     return Analytics.client(rpc)
 
 
+def get_chronology(rpc: RpcDep) -> Chronology:
+    """The chronology service."""
+    return Chronology.client(rpc)
+
+
 FormsDep = Annotated[Forms, Depends(get_forms)]
 NotificationsDep = Annotated[Notifications, Depends(get_notifications)]
 AnalyticsDep = Annotated[Analytics, Depends(get_analytics)]
+ChronologyDep = Annotated[Chronology, Depends(get_chronology)]
 
 
 def in_words(moment: datetime | None, *, weekday: bool = False) -> str:
@@ -197,6 +204,7 @@ __all__ = [
     "TEMPLATES",
     "AnalyticsDep",
     "Caller",
+    "ChronologyDep",
     "FormsDep",
     "NotificationsDep",
     "RpcDep",

@@ -50,7 +50,9 @@ FIGURES = PARTNERSHIP_CASE_ROLES | ANALYST_ROLES
 # Chronologies: agencies' people upload their own; the review's readers (not action owners, not systems) read.
 AGENCY_PEOPLE = frozenset({Role.AGENCY_AUTHOR, Role.AGENCY_LEAD})
 REGISTER_KEEPERS = frozenset({Role.BUSINESS_MANAGER, Role.INDEPENDENT_REVIEWER})
-CHRONOLOGY_READERS = PARTNERSHIP_CASE_ROLES | {Role.SUBGROUP_MEMBER, Role.INDEPENDENT_REVIEWER} | AGENCY_PEOPLE
+CHRONOLOGY_READERS = (
+    PARTNERSHIP_CASE_ROLES | {Role.SUBGROUP_MEMBER, Role.INDEPENDENT_REVIEWER} | AGENCY_PEOPLE
+)
 
 POLICIES: dict[tuple[str, str], Policy] = {
     # public pages and machine endpoints

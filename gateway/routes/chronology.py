@@ -24,13 +24,13 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import anyio
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from gateway.auth import Caller
-from gateway.deps import FormsDep, RpcDep, error_response, in_words, render
+from gateway.deps import ChronologyDep, FormsDep, error_response, in_words, render
 from gateway.rpc import RemoteError
 from services.chronology.contract import (
     AddPerson,
@@ -67,14 +67,6 @@ STATES = {
     "superseded": ("Replaced", "govuk-tag--grey"),
     "abandoned": ("Not finished", "govuk-tag--grey"),
 }
-
-
-def get_chronology(rpc: RpcDep) -> Chronology:
-    """The chronology service."""
-    return Chronology.client(rpc)
-
-
-ChronologyDep = Annotated[Chronology, Depends(get_chronology)]
 
 
 def _day(value: date | None) -> str:

@@ -15,6 +15,7 @@ from gateway import identity
 from gateway.deps import RpcDep
 from services.actions.contract import Actions
 from services.analytics.contract import Analytics
+from services.chronology.contract import Chronology
 from services.forms.contract import Forms
 from services.kernel.config import SERVICE_NAMES, gateway_settings
 from services.kernel.remote import RemoteService
@@ -28,7 +29,8 @@ HEALTH_TIMEOUT_S = 3
 
 # Each service's contract: its health is asked through it.
 CONTRACTS: dict[str, type[RemoteService]] = {
-    contract.service: contract for contract in (Forms, Meetings, Actions, Notifications, Analytics)
+    contract.service: contract
+    for contract in (Forms, Meetings, Actions, Notifications, Analytics, Chronology)
 }
 assert set(CONTRACTS) == set(SERVICE_NAMES), "every service the gateway knows has a contract"
 

@@ -12,6 +12,7 @@ from uuid import UUID
 from services.chronology import domain, policy
 from services.chronology.contract.entries import ChronologyEntry
 from services.chronology.contract.events import ChronologyRejected, ChronologyReplaced, ChronologyUploaded
+from services.chronology.contract.sheet import CheckContext, check_entry
 from services.chronology.contract.views import (
     AddPerson,
     CheckRules,
@@ -48,8 +49,7 @@ def _now() -> datetime:
 
 def _readable_review(store: ChronologyStore, actor: Actor, review_id: UUID) -> ReviewRecord:
     review = store.review(review_id)
-    asked = store.asked_agencies(review_id) if review is not None and actor.agency_id is not None else []
-    policy.check_reads(actor, review_id, review.partnership_id if review else None, asked)
+    policy.check_reads(actor, review_id, review.partnership_id if review else None)
     assert review is not None
     return review
 
@@ -318,23 +318,16 @@ def entry_fields(entry: ChronologyEntry, people: list[UUID]) -> dict[str, Any]:
 def checked_rows(
     entries: Sequence[ChronologyEntry], people: Sequence[domain.Person], born_on: date | None, today: date
 ) -> list[tuple[ChronologyEntry, list[UUID]]]:
-    """Each entry checked again against the review (the sender may not be the gateway's checker): its dates
-    against today and the child's birth, its names against the register. Any problem refuses them all."""
-    problems: list[str] = []
-    checked: list[tuple[ChronologyEntry, list[UUID]]] = []
-    for entry in entries:
-        where = f"row {entry.row}" if entry.row is not None else "an entry"
-        if entry.occurred.starts_on > today:
-            problems.append(f"{where}, column Date: {entry.occurred.typed} is in the future")
-        if born_on is not None and entry.occurred.ends_on < born_on - timedelta(weeks=40):
-            problems.append(f"{where}, column Date: {entry.occurred.typed} is before the child was born")
-        ids, unmatched = domain.matched_people(entry.people, people)
-        for name in unmatched:
-            problems.append(f"{where}, column People: {name} is not in the review's people register")
-        checked.append((entry, ids))
+    """Each entry checked again against the review by the contract's own rules (the sender may not be the
+    gateway's checker): its dates against today and the child's birth, its names against the register. Any
+    problem refuses them all; each entry comes back with the register entries it names."""
+    context = CheckContext(today=today, born_on=born_on, people=domain.spellings(people))
+    problems = [
+        str(problem) for entry in entries for problem in check_entry(entry, context) if not problem.warning
+    ]
     if problems:
         raise InvalidRequest("; ".join(problems[:20]))
-    return checked
+    return [(entry, domain.matched_people(entry.people, people)[0]) for entry in entries]
 
 
 def stage_entries(
@@ -410,8 +403,7 @@ def upload_detail(uow: UnitOfWork, actor: Actor, upload_id: UUID) -> UploadDetai
     review = _readable_review(store, actor, upload.review_id)
     if not (
         policy.may_keep_register(actor)
-        or (actor.agency_id == upload.agency_id
-        and policy.may_see_upload(actor, upload.agency_id))
+        or (actor.agency_id == upload.agency_id and policy.may_see_upload(actor, upload.agency_id))
     ):
         raise NotFound("No such upload")
     people = store.people(review.id)

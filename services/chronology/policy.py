@@ -10,8 +10,8 @@ refused with the reason.
   own agency's entries (DOMAIN.md: each sees only what its agency wrote).
 - Real names: the business manager and the independent reviewer, for every entry; an agency's people, for
   their own agency's entries. Everyone else reads pseudonyms.
-- Uploads: an agency's author or lead, for their own agency, once the agency is asked for a chronology (which
-  also lets its people reach the review's chronology without being members of the review).
+- Uploads: an agency's author or lead, a member of the review, for their own agency, once the agency is asked
+  for a chronology (by a return request, or by the business manager).
 - The people register: kept by the business manager and the independent reviewer.
 """
 
@@ -28,21 +28,11 @@ READERS = PARTNERSHIP_CASE_ROLES | {Role.SUBGROUP_MEMBER, Role.INDEPENDENT_REVIE
 NAME_KEEPERS = frozenset({Role.BUSINESS_MANAGER, Role.INDEPENDENT_REVIEWER})
 
 
-def check_reads(actor: Actor, review_id: UUID, holder: UUID | None, asked: Collection[UUID] = ()) -> None:
-    """NotFound unless the caller may read the review's chronology (holder None: a review not known here).
-    An agency asked for its chronology reaches the review through its people even where they are not members
-    of it (as an agency asked for a return does)."""
+def check_reads(actor: Actor, review_id: UUID, holder: UUID | None) -> None:
+    """NotFound unless the caller may read the review's chronology (holder None: a review not known here)."""
     if holder is None or not (actor.has_role(*READERS) or actor.has_role(Role.SYSTEM)):
         raise NotFound("No such review")
-    if may_see_review(actor, review_id, holder):
-        return
-    asked_agency = (
-        actor.has_role(*AGENCY_ROLES)
-        and actor.agency_id is not None
-        and actor.agency_id in asked
-        and actor.partnership_id == holder
-    )
-    if not asked_agency:
+    if not may_see_review(actor, review_id, holder):
         raise NotFound("No such review")
 
 

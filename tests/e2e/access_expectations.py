@@ -288,36 +288,25 @@ def sends_again(caller: Caller, target: Target) -> bool:
 # its independent reviewer, and its agencies' people (who read only their own agency's entries). Not an
 # action owner (no part in what happened), not an agency's system (it publishes on the bus instead).
 CHRONOLOGY_MEMBERS = (Role.SUBGROUP_MEMBER, Role.INDEPENDENT_REVIEWER, *AGENCY_PEOPLE)
-# The agencies asked for a return, and so for a chronology, in the demo's reviews the matrix asks about: their
-# people reach the review's chronology even where they are not members of the review.
-ASKED_FOR_CHRONOLOGY = {
-    "child": frozenset({"Northbridge Police", "Northbridge Health ICB", "Northbridge Children's Services"})
-}
-
-
-def _asked_agency(caller: Caller, target: Target) -> bool:
-    return (
-        caller.is_person_in(*AGENCY_PEOPLE)
-        and caller.partnership == target.partnership
-        and caller.agency in ASKED_FOR_CHRONOLOGY.get(target.review or "", frozenset())
-    )
 
 
 def reads_chronology(caller: Caller, target: Target) -> bool:
     """A review's chronology, its versions and its people register (pseudonyms; names to their keepers)."""
     if target.partnership is None or caller.partnership != target.partnership:
         return False
-    if caller.is_person_in(*PARTNERSHIP_DECIDERS) or _asked_agency(caller, target):
+    if caller.is_person_in(*PARTNERSHIP_DECIDERS):
         return True
     return caller.is_person_in(*CHRONOLOGY_MEMBERS) and target.review in caller.reviews
 
 
 def uploads_chronology(caller: Caller, target: Target) -> bool:
-    """The upload page and form: an agency's lead and authors, members of the review or of an agency asked
-    (the page tells a member whose agency was not asked that it cannot upload yet)."""
-    if not caller.is_person_in(*AGENCY_PEOPLE) or caller.partnership != target.partnership:
-        return False
-    return target.review in caller.reviews or _asked_agency(caller, target)
+    """The upload page and form: an agency's lead and authors, members of the review (the page tells one whose
+    agency was not asked for a chronology that it cannot upload yet)."""
+    return (
+        caller.is_person_in(*AGENCY_PEOPLE)
+        and caller.partnership == target.partnership
+        and target.review in caller.reviews
+    )
 
 
 def keeps_register(caller: Caller, target: Target) -> bool:

@@ -99,17 +99,3 @@ def test_only_an_asked_agencys_people_upload_and_only_for_their_own_agency() -> 
         policy.uploading_agency(actor(Role.BUSINESS_MANAGER), [POLICE])
     with pytest.raises(NotFound):
         policy.check_owns_upload(actor(Role.AGENCY_AUTHOR, agency=HEALTH), POLICE, "someone")
-
-
-def test_an_asked_agencys_people_reach_the_review_without_being_members() -> None:
-    outsider = actor(Role.AGENCY_AUTHOR, agency=POLICE, member=False)
-    policy.check_reads(outsider, REVIEW, PARTNERSHIP, asked=[POLICE])
-    with pytest.raises(NotFound):
-        policy.check_reads(outsider, REVIEW, PARTNERSHIP, asked=[HEALTH])
-    with pytest.raises(NotFound):  # the same agency id claimed from another partnership
-        policy.check_reads(
-            actor(Role.AGENCY_AUTHOR, agency=POLICE, member=False, partnership=OTHER),
-            REVIEW,
-            PARTNERSHIP,
-            asked=[POLICE],
-        )

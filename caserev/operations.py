@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from kombu import Connection
 from sqlalchemy import text
 
-from caserev.topology import GATEWAY_EVENT_SOURCES, MIGRATIONS, service_classes
+from caserev.topology import EXTENSIONS, GATEWAY_EVENT_SOURCES, MIGRATIONS, service_classes
 from services.kernel import bootstrap, migrations
 from services.kernel.config import SERVICE_NAMES, Settings
 from services.kernel.db import create_schema_engine
@@ -21,6 +21,7 @@ def migrate(settings: Settings, *, declare_broker: bool = True) -> None:
     """Database, schemas and roles; every schema's migrations as its own role; the broker's queues."""
     bootstrap.create_database(settings)
     bootstrap.create_schemas(settings, MIGRATIONS)
+    bootstrap.create_extensions(settings, EXTENSIONS)
     # The gateway appends to the audit log as a role that does not own it.
     bootstrap.create_writer_role(settings, "audit")
     for schema, folder in MIGRATIONS.items():

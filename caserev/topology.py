@@ -19,6 +19,10 @@ MIGRATIONS = {
     "audit": ROOT / "gateway/migrations/audit",
 }
 
+# PostgreSQL extensions a schema's queries use, created in that schema by `caserev migrate` as administrator:
+# the chronology finds likely duplicates by text similarity (pg_trgm).
+EXTENSIONS = {"chronology": ("pg_trgm",)}
+
 # Event sources that are not services: the gateway publishes people and agencies from its identity outbox
 # (gateway/identity_events.py) on exchange `identity.events`.
 GATEWAY_EVENT_SOURCES = ("identity",)

@@ -11,22 +11,32 @@ from uuid import UUID
 
 from services.chronology import domain, policy
 from services.chronology.contract.entries import ChronologyEntry
-from services.chronology.contract.events import ChronologyRejected, ChronologyReplaced, ChronologyUploaded
+from services.chronology.contract.events import (
+    ChronologyRejected,
+    ChronologyReplaced,
+    ChronologyUploaded,
+    DuplicateResolved,
+    EpisodeTagged,
+    EpisodeUntagged,
+)
 from services.chronology.contract.sheet import CheckContext, check_entry
 from services.chronology.contract.views import (
     AddPerson,
     CheckRules,
     ChronologyPage,
     ChronologyQuery,
+    DuplicateView,
     EntryView,
+    EpisodeView,
     PersonView,
     ProblemView,
     StartUpload,
+    TagEpisode,
     UploadDetail,
     UploadView,
 )
-from services.chronology.models import EntryRecord, PersonRecord, ReviewRecord, UploadRecord
-from services.chronology.repository import ChronologyStore, Filters, entry_row, latest_end
+from services.chronology.models import DuplicateRecord, EntryRecord, PersonRecord, ReviewRecord, UploadRecord
+from services.chronology.repository import ChronologyStore, Filters, Judgements, entry_row, latest_end
 from services.chronology.settings import chronology_settings
 from services.kernel.calendar import today_in_england
 from services.kernel.errors import Conflict, Forbidden, InvalidRequest, NotFound
@@ -457,6 +467,8 @@ def import_upload(uow: UnitOfWork, actor: Actor, upload_id: UUID) -> UploadView:
             entries=upload.entries,
         )
     _emit(uow, event, upload, review.partnership_id, actor)
+    store.session.flush()
+    Judgements(store.session).flag_duplicates(upload.id, upload.review_id)
     return _upload_view(store, upload)
 
 
@@ -494,7 +506,16 @@ def _entry_views(
     actor: Actor,
     seen_until: date | None = None,
 ) -> list[EntryView]:
-    names = store.agency_names(list({record.agency_id for record in records}))
+    judgements = Judgements(store.session)
+    episodes = {
+        (episode.agency_id, episode.source_record, episode.date_typed): episode.learning
+        for episode in (judgements.episodes(records[0].review_id) if records else [])
+    }
+    same = judgements.confirmed_for([record.id for record in records])
+    others = judgements.entries(list(set(same.values())))
+    names = store.agency_names(
+        list({record.agency_id for record in records} | {o.agency_id for o in others.values()})
+    )
     labels = {str(person.id): person.label for person in people}
     real = {str(person.id): person.name for person in people}
     pseudonymise = domain.Pseudonymiser(_people(people))
@@ -524,7 +545,9 @@ def _entry_views(
                 no_action_reason=hide(record.no_action_reason),
                 significance=record.significance,  # type: ignore[arg-type]
                 agency_suggests_episode=record.agency_suggests_episode,
-                episode=False,
+                episode=(record.agency_id, record.source_record, record.date_typed) in episodes,
+                episode_learning=episodes.get((record.agency_id, record.source_record, record.date_typed)),
+                same_event_as=_source_of(others.get(same[record.id]) if record.id in same else None, names),
                 people=[(real if named else labels).get(person, "") for person in record.people],
                 extra={key: hide(value) or "" for key, value in record.extra.items()},
                 names_shown=named,
@@ -534,6 +557,138 @@ def _entry_views(
         end = record.ended_on or record.ends_on
         seen_until = end if seen_until is None else max(seen_until, end)
     return views
+
+
+def _source_of(entry: EntryRecord | None, names: dict[UUID, str]) -> str | None:
+    return f"{names.get(entry.agency_id, 'An agency')}: {entry.source_record}" if entry is not None else None
+
+
+# -- the reviewer's judgements: key practice episodes and likely duplicates ---------------------------------
+
+
+def _current_entry(store: ChronologyStore, review: ReviewRecord, entry_id: UUID) -> EntryRecord:
+    entry = Judgements(store.session).entry(entry_id)
+    if (
+        entry is None
+        or entry.review_id != review.id
+        or entry.upload_id not in store.current_upload_ids(review.id)
+    ):
+        raise NotFound("No such entry")
+    return entry
+
+
+def _episode_views(store: ChronologyStore, review: ReviewRecord, actor: Actor) -> list[EpisodeView]:
+    judgements = Judgements(store.session)
+    people = store.people(review.id)
+    hide = domain.Pseudonymiser(_people(people))
+    scope = policy.agency_scope(actor)
+    views = []
+    for episode in judgements.episodes(review.id):
+        if scope is not None and episode.agency_id != scope:
+            continue
+        entry = judgements.current_entry_for(episode)
+        agency = store.agency_names([episode.agency_id]).get(episode.agency_id, "An agency")
+        views.append(
+            EpisodeView(
+                entry_id=entry.id if entry else None,
+                agency_id=episode.agency_id,
+                agency_name=agency,
+                source=f"{agency}: {episode.source_record}",
+                date_typed=episode.date_typed,
+                starts_on=entry.starts_on if entry else None,
+                event=(hide(entry.event) or "") if entry else "",
+                learning=hide(episode.learning) or "",
+                tagged_at=episode.tagged_at,
+            )
+        )
+    return sorted(views, key=lambda view: (view.starts_on or date.max, view.source))
+
+
+def tag_episode(uow: UnitOfWork, actor: Actor, review_id: UUID, command: TagEpisode) -> EpisodeView:
+    """The reviewer tags an entry as a key practice episode, with the learning it points to."""
+    store = _store(uow)
+    review = _readable_review(store, actor, review_id)
+    policy.check_judges(actor)
+    entry = _current_entry(store, review, command.entry_id)
+    Judgements(store.session).tag(entry, command.learning, actor.user_id, _now())
+    _emit(
+        uow,
+        EpisodeTagged(review_id=review.id, agency_id=entry.agency_id, entry_id=entry.id),
+        review,
+        review.partnership_id,
+        actor,
+    )
+    return next(view for view in _episode_views(store, review, actor) if view.entry_id == entry.id)
+
+
+def untag_episode(uow: UnitOfWork, actor: Actor, review_id: UUID, entry_id: UUID) -> list[EpisodeView]:
+    """Take an entry off the key practice episodes."""
+    store = _store(uow)
+    review = _readable_review(store, actor, review_id)
+    policy.check_judges(actor)
+    entry = _current_entry(store, review, entry_id)
+    Judgements(store.session).untag(entry)
+    _emit(
+        uow,
+        EpisodeUntagged(review_id=review.id, agency_id=entry.agency_id, entry_id=entry.id),
+        review,
+        review.partnership_id,
+        actor,
+    )
+    return _episode_views(store, review, actor)
+
+
+def episodes_of_review(uow: UnitOfWork, actor: Actor, review_id: UUID) -> list[EpisodeView]:
+    """The key practice episodes, in date order (an agency's people read their own agency's only)."""
+    store = _store(uow)
+    review = _readable_review(store, actor, review_id)
+    return _episode_views(store, review, actor)
+
+
+def _duplicate_view(store: ChronologyStore, record: DuplicateRecord, actor: Actor) -> DuplicateView:
+    judgements = Judgements(store.session)
+    entries = judgements.entries([record.entry_a, record.entry_b])
+    people = store.people(record.review_id)
+    first, second = _entry_views(
+        store, [entries[record.entry_a], entries[record.entry_b]], people, show=False, actor=actor
+    )
+    return DuplicateView(
+        id=record.id, state=record.state, score=round(record.score, 2), first=first, second=second
+    )  # type: ignore[arg-type]
+
+
+def likely_duplicates(uow: UnitOfWork, actor: Actor, review_id: UUID) -> list[DuplicateView]:
+    """The pairs still to decide, most alike first (only for those who judge: they read every agency)."""
+    store = _store(uow)
+    review = _readable_review(store, actor, review_id)
+    policy.check_judges(actor)
+    return [
+        _duplicate_view(store, record, actor)
+        for record in Judgements(store.session).duplicates(review.id, "flagged")
+    ]
+
+
+def resolve_duplicate(
+    uow: UnitOfWork, actor: Actor, review_id: UUID, duplicate_id: UUID, decision: str
+) -> DuplicateView:
+    """Confirm a pair as one event, or dismiss it: a dismissed pair is never flagged again."""
+    store = _store(uow)
+    review = _readable_review(store, actor, review_id)
+    policy.check_judges(actor)
+    record = Judgements(store.session).duplicate(duplicate_id)
+    if record is None or record.review_id != review.id:
+        raise NotFound("No such duplicate")
+    state = "confirmed" if decision == "confirm" else "dismissed"
+    if record.state != state:
+        record.state, record.decided_by, record.decided_at = state, actor.user_id, _now()
+        _emit(
+            uow,
+            DuplicateResolved(review_id=review.id, duplicate_id=record.id, decision=decision),
+            review,
+            review.partnership_id,
+            actor,
+        )
+    return _duplicate_view(store, record, actor)
 
 
 def chronology_of_review(

@@ -135,6 +135,7 @@ class EntryRecord(Base):
         # replaced versions are skipped without reading the table.
         Index("ix_entry_order", "review_id", "sort_at", "sort_rank", "seq", postgresql_include=["upload_id"]),
         Index("ix_entry_upload", "upload_id"),
+        Index("ix_entry_day", "review_id", "starts_on"),
         Index("ix_entry_search", "search", postgresql_using="gin"),
         Index(
             "ix_entry_people", "people", postgresql_using="gin", postgresql_ops={"people": "jsonb_path_ops"}
@@ -174,3 +175,37 @@ class EntryRecord(Base):
             persisted=True,
         ),
     )
+
+
+class EpisodeRecord(Base):
+    """An entry the reviewer tagged as a key practice episode, with the learning noted. Keyed by what names
+    the entry across versions (its agency, source record and date as typed), so that a tag survives the agency
+    uploading its chronology again."""
+
+    __tablename__ = "episode"
+
+    review_id: Mapped[UUID] = mapped_column(primary_key=True)
+    agency_id: Mapped[UUID] = mapped_column(primary_key=True)
+    source_record: Mapped[str] = mapped_column(String(200), primary_key=True)
+    date_typed: Mapped[str] = mapped_column(String(60), primary_key=True)
+    learning: Mapped[str] = mapped_column(Text)
+    tagged_by: Mapped[str] = mapped_column(String(100))
+    tagged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DuplicateRecord(Base):
+    """Two entries from different agencies that look like one event, flagged for the reviewer. `pair_key`
+    names the pair across versions (each side's agency, source record and date as typed), so that a dismissed
+    pair is never flagged again, whatever is uploaded later."""
+
+    __tablename__ = "duplicate"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    review_id: Mapped[UUID] = mapped_column(index=True)
+    pair_key: Mapped[str] = mapped_column(String(64), unique=True)
+    entry_a: Mapped[UUID]
+    entry_b: Mapped[UUID]
+    score: Mapped[float]
+    state: Mapped[str] = mapped_column(String(12))  # flagged | confirmed | dismissed
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

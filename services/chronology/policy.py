@@ -67,6 +67,12 @@ def check_keeps_register(actor: Actor) -> None:
         )
 
 
+def check_judges(actor: Actor) -> None:
+    """Tagging key practice episodes and deciding likely duplicates: the business manager and the reviewer."""
+    if not may_keep_register(actor):
+        raise Forbidden("Only the business manager or the independent reviewer can do this")
+
+
 def check_asks_agencies(actor: Actor) -> None:
     if not (actor.has_role(Role.BUSINESS_MANAGER) or actor.has_role(Role.SYSTEM)):
         raise Forbidden("Only the business manager can ask an agency for its chronology")

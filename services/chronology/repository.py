@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, false, func, insert, select, tuple_, update
+from sqlalchemy import and_, delete, false, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,9 @@ from services.chronology import domain
 from services.chronology.contract.views import ChronologyQuery
 from services.chronology.models import (
     AgencyRecord,
+    DuplicateRecord,
     EntryRecord,
+    EpisodeRecord,
     PersonRecord,
     ReviewAgencyRecord,
     ReviewRecord,
@@ -265,7 +267,17 @@ class ChronologyStore:
         if query.significance is not None:
             statement = statement.where(EntryRecord.significance == query.significance)
         if query.episodes_only:
-            statement = statement.where(EntryRecord.agency_suggests_episode.is_(True))
+            tagged = (
+                select(EpisodeRecord.review_id)
+                .where(
+                    EpisodeRecord.review_id == EntryRecord.review_id,
+                    EpisodeRecord.agency_id == EntryRecord.agency_id,
+                    EpisodeRecord.source_record == EntryRecord.source_record,
+                    EpisodeRecord.date_typed == EntryRecord.date_typed,
+                )
+                .exists()
+            )
+            statement = statement.where(tagged | EntryRecord.agency_suggests_episode.is_(True))
         if query.person_id is not None:
             statement = statement.where(EntryRecord.people.contains([str(query.person_id)]))
         if query.text:
@@ -273,6 +285,164 @@ class ChronologyStore:
                 EntryRecord.search.op("@@")(func.websearch_to_tsquery("english", query.text))
             )
         return statement
+
+
+class Judgements:
+    """The reviewer's judgements on a review's entries: key practice episodes and likely duplicates."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def episodes(self, review_id: UUID) -> list[EpisodeRecord]:
+        return list(self.session.scalars(select(EpisodeRecord).where(EpisodeRecord.review_id == review_id)))
+
+    def episode_of(self, entry: EntryRecord) -> EpisodeRecord | None:
+        return self.session.get(
+            EpisodeRecord, (entry.review_id, entry.agency_id, entry.source_record, entry.date_typed)
+        )
+
+    def tag(self, entry: EntryRecord, learning: str, by: str, at: datetime) -> None:
+        statement = pg_insert(EpisodeRecord).values(
+            review_id=entry.review_id,
+            agency_id=entry.agency_id,
+            source_record=entry.source_record,
+            date_typed=entry.date_typed,
+            learning=learning,
+            tagged_by=by,
+            tagged_at=at,
+        )
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["review_id", "agency_id", "source_record", "date_typed"],
+                set_={"learning": statement.excluded.learning, "tagged_by": by, "tagged_at": at},
+            )
+        )
+
+    def untag(self, entry: EntryRecord) -> None:
+        self.session.execute(
+            delete(EpisodeRecord).where(
+                EpisodeRecord.review_id == entry.review_id,
+                EpisodeRecord.agency_id == entry.agency_id,
+                EpisodeRecord.source_record == entry.source_record,
+                EpisodeRecord.date_typed == entry.date_typed,
+            )
+        )
+
+    def flag_duplicates(self, upload_id: UUID, review_id: UUID) -> int:
+        """Flag pairs of an upload's entries and other agencies' current entries that look like one event:
+        dated the same day (or a day apart), with similar words, or sharing a person and somewhat similar
+        words. A pair decided before keeps its decision (a dismissed one is never flagged again); its entries
+        are brought up to date."""
+        result = self.session.execute(
+            text(FLAG_DUPLICATES), {"upload": upload_id, "review": review_id, "near": NEAR, "shared": SHARED}
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def duplicates(self, review_id: UUID, state: str) -> list[DuplicateRecord]:
+        """The review's pairs in a state whose entries are both still current."""
+        current = select(UploadRecord.id).where(
+            UploadRecord.review_id == review_id, UploadRecord.state == "current"
+        )
+        live = select(EntryRecord.id).where(
+            EntryRecord.review_id == review_id, EntryRecord.upload_id.in_(current)
+        )
+        return list(
+            self.session.scalars(
+                select(DuplicateRecord)
+                .where(
+                    DuplicateRecord.review_id == review_id,
+                    DuplicateRecord.state == state,
+                    DuplicateRecord.entry_a.in_(live),
+                    DuplicateRecord.entry_b.in_(live),
+                )
+                .order_by(DuplicateRecord.score.desc(), DuplicateRecord.id)
+            )
+        )
+
+    def duplicate(self, duplicate_id: UUID) -> DuplicateRecord | None:
+        return self.session.get(DuplicateRecord, duplicate_id, with_for_update=True)
+
+    def confirmed_for(self, entry_ids: Sequence[UUID]) -> dict[UUID, UUID]:
+        """Each of the entries confirmed as one event with another: entry -> the other."""
+        if not entry_ids:
+            return {}
+        rows = self.session.execute(
+            select(DuplicateRecord.entry_a, DuplicateRecord.entry_b).where(
+                DuplicateRecord.state == "confirmed",
+                (DuplicateRecord.entry_a.in_(list(entry_ids)))
+                | (DuplicateRecord.entry_b.in_(list(entry_ids))),
+            )
+        )
+        found: dict[UUID, UUID] = {}
+        for a, b in rows:
+            found[a], found[b] = b, a
+        return found
+
+    def entry(self, entry_id: UUID) -> EntryRecord | None:
+        return self.session.get(EntryRecord, entry_id)
+
+    def entries(self, entry_ids: Sequence[UUID]) -> dict[UUID, EntryRecord]:
+        if not entry_ids:
+            return {}
+        return {
+            e.id: e
+            for e in self.session.scalars(select(EntryRecord).where(EntryRecord.id.in_(list(entry_ids))))
+        }
+
+    def current_entry_for(self, episode: EpisodeRecord) -> EntryRecord | None:
+        """The entry an episode names in its agency's current version, if it is still there."""
+        current = select(UploadRecord.id).where(
+            UploadRecord.review_id == episode.review_id, UploadRecord.state == "current"
+        )
+        return self.session.scalar(
+            select(EntryRecord)
+            .where(
+                EntryRecord.review_id == episode.review_id,
+                EntryRecord.agency_id == episode.agency_id,
+                EntryRecord.source_record == episode.source_record,
+                EntryRecord.date_typed == episode.date_typed,
+                EntryRecord.upload_id.in_(current),
+            )
+            .limit(1)
+        )
+
+
+# Words alike enough on their own (pg_trgm similarity), or with a person in common.
+NEAR = 0.35
+SHARED = 0.2
+# One statement: candidates among the same or adjacent days (an index on (review_id, starts_on) finds them),
+# from other agencies' current versions; the pair's key names each side across versions.
+FLAG_DUPLICATES = """
+WITH current_uploads AS (
+    SELECT id FROM upload WHERE review_id = :review AND state = 'current'
+), pairs AS (
+    SELECT n.id AS new_id, o.id AS old_id,
+           n.agency_id::text || '|' || n.source_record || '|' || n.date_typed AS new_key,
+           o.agency_id::text || '|' || o.source_record || '|' || o.date_typed AS old_key,
+           similarity(n.event, o.event) AS words,
+           (jsonb_array_length(n.people) > 0
+            AND n.people ?| ARRAY(SELECT jsonb_array_elements_text(o.people))) AS shared
+    FROM entry n
+    JOIN entry o ON o.review_id = n.review_id
+        AND o.starts_on BETWEEN n.starts_on - 1 AND n.starts_on + 1
+        AND o.agency_id <> n.agency_id
+        AND o.precision = 'day'
+        AND o.upload_id IN (SELECT id FROM current_uploads)
+    WHERE n.upload_id = :upload AND n.review_id = :review AND n.precision = 'day'
+)
+INSERT INTO duplicate (id, review_id, pair_key, entry_a, entry_b, score, state)
+SELECT DISTINCT ON (pair_key) gen_random_uuid(), :review, pair_key,
+       CASE WHEN new_key < old_key THEN new_id ELSE old_id END,
+       CASE WHEN new_key < old_key THEN old_id ELSE new_id END,
+       LEAST(1.0, words + CASE WHEN shared THEN 0.2 ELSE 0 END), 'flagged'
+FROM (
+    SELECT *, md5(LEAST(new_key, old_key) || '#' || GREATEST(new_key, old_key)) AS pair_key FROM pairs
+    WHERE words >= :near OR (shared AND words >= :shared)
+) AS found
+ORDER BY pair_key, words DESC
+ON CONFLICT (pair_key) DO UPDATE
+    SET entry_a = EXCLUDED.entry_a, entry_b = EXCLUDED.entry_b, score = EXCLUDED.score
+"""
 
 
 def entry_row(upload: UploadRecord, entry_id: UUID, fields: dict[str, Any]) -> dict[str, Any]:

@@ -7,14 +7,27 @@ from uuid import UUID
 
 from gateway.contract import AgencyChanged, PersonChanged
 from services.chronology import handlers
-from services.chronology.contract.rpc import SERVICE, AgencyId, Problems, ReviewId, StagedEntries, UploadId
+from services.chronology.contract.rpc import (
+    SERVICE,
+    AgencyId,
+    DuplicateId,
+    EntryId,
+    Problems,
+    ReviewId,
+    StagedEntries,
+    UploadId,
+)
 from services.chronology.contract.views import (
     AddPerson,
     CheckRules,
     ChronologyPage,
     ChronologyQuery,
+    Decision,
+    DuplicateView,
+    EpisodeView,
     PersonView,
     StartUpload,
+    TagEpisode,
     UploadDetail,
     UploadView,
 )
@@ -101,6 +114,33 @@ class ChronologyService(ServiceBase):
         handlers.abandon_stale_uploads(self.uow)
 
     # ------------------------------------------------------------------------------- the merged chronology
+
+    @rpc
+    def tag_episode(self, actor: Actor, review_id: ReviewId, command: TagEpisode) -> EpisodeView:
+        """Tag an entry as a key practice episode with its learning (the business manager, the reviewer)."""
+        return handlers.tag_episode(self.uow, actor, review_id, command)
+
+    @rpc
+    def untag_episode(self, actor: Actor, review_id: ReviewId, entry_id: EntryId) -> list[EpisodeView]:
+        """Take an entry off the key practice episodes; the episodes left."""
+        return handlers.untag_episode(self.uow, actor, review_id, entry_id)
+
+    @rpc
+    def episodes_of_review(self, actor: Actor, review_id: ReviewId) -> list[EpisodeView]:
+        """The review's key practice episodes in date order, pseudonymised."""
+        return handlers.episodes_of_review(self.uow, actor, review_id)
+
+    @rpc
+    def likely_duplicates(self, actor: Actor, review_id: ReviewId) -> list[DuplicateView]:
+        """Pairs of entries from different agencies that look like one event, still to decide."""
+        return handlers.likely_duplicates(self.uow, actor, review_id)
+
+    @rpc
+    def resolve_duplicate(
+        self, actor: Actor, review_id: ReviewId, duplicate_id: DuplicateId, decision: Decision
+    ) -> DuplicateView:
+        """Confirm two entries as one event, or dismiss the pair for good."""
+        return handlers.resolve_duplicate(self.uow, actor, review_id, duplicate_id, decision)
 
     @rpc
     def chronology_of_review(

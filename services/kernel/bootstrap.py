@@ -68,6 +68,24 @@ def create_schemas(settings: Settings, schemas: Iterable[str]) -> None:
     log.info("schemas ready: %s", ", ".join(schemas))
 
 
+def create_extensions(settings: Settings, extensions: dict[str, tuple[str, ...]]) -> None:
+    """PostgreSQL extensions a schema's queries use (schema -> extension names), created in that schema by the
+    administrator: a schema's own role may not create them, and putting them in its schema keeps its search
+    path its own."""
+    connection = _admin(settings, settings.db_name)
+    try:
+        with connection.cursor() as cursor:
+            for schema, names in extensions.items():
+                for name in names:
+                    cursor.execute(
+                        sql.SQL("CREATE EXTENSION IF NOT EXISTS {} SCHEMA {}").format(
+                            sql.Identifier(name), sql.Identifier(schema)
+                        )
+                    )
+    finally:
+        connection.close()
+
+
 def create_writer_role(settings: Settings, schema: str) -> None:
     """A login role for a schema whose application must not own its tables (the audit log): it may use the
     schema, and the schema's migrations grant it what it may do to each table. Not being the owner, it can

@@ -21,6 +21,7 @@ from services.chronology.contract import (
     ChronologyQuery,
     ProblemView,
     StartUpload,
+    TagEpisode,
 )
 from services.kernel.events import Envelope
 from services.kernel.identity import Actor, Role
@@ -41,8 +42,9 @@ POLICE_AUTHOR = Actor(
     partnership_id=PARTNERSHIP,
     agency_id=POLICE,
     roles=frozenset({Role.AGENCY_AUTHOR}),
+    reviews=frozenset({REVIEW}),
 )
-# A member of the review whose agency was not asked for a chronology.
+# A member of the review (in the first test, one whose agency was not asked for a chronology).
 HEALTH_LEAD = Actor(
     user_id=str(uuid.uuid4()),
     partnership_id=PARTNERSHIP,
@@ -100,42 +102,42 @@ async def until(check: Any, timeout: float = 20) -> Any:
             await asyncio.sleep(0.2)
 
 
-@pytest.mark.slow
-def test_an_upload_is_staged_unseen_imported_whole_and_replaced_with_history(make_harness) -> None:
-    harness = make_harness()
+def announce(harness: Any, asked: tuple[uuid.UUID, ...] = (POLICE,)) -> None:
+    """What forms and the gateway publish before anyone uploads: the review, the agencies' names, and the
+    agencies asked for returns (and so for chronologies)."""
     now = datetime.now(UTC)
-    with processes(harness.system, "chronology"):
+    publish(
+        harness.amqp_uri,
+        "forms",
+        Envelope(
+            type="forms.review_opened",
+            partnership_id=PARTNERSHIP,
+            review_id=REVIEW,
+            data={
+                "review_id": str(REVIEW),
+                "review_type": "child_safeguarding",
+                "stage": "referral",
+                "opened_at": now.isoformat(),
+            },
+        ),
+    )
+    for agency, name in ((POLICE, "Northbridge Police"), (HEALTH, "Northbridge Health")):
         publish(
             harness.amqp_uri,
-            "forms",
+            "identity",
             Envelope(
-                type="forms.review_opened",
+                type="identity.agency_changed",
                 partnership_id=PARTNERSHIP,
-                review_id=REVIEW,
                 data={
-                    "review_id": str(REVIEW),
-                    "review_type": "child_safeguarding",
-                    "stage": "referral",
-                    "opened_at": now.isoformat(),
+                    "agency_id": str(agency),
+                    "partnership_id": str(PARTNERSHIP),
+                    "name": name,
+                    "agency_type": "police",
+                    "changed_at": now.isoformat(),
                 },
             ),
         )
-        for agency, name in ((POLICE, "Northbridge Police"), (HEALTH, "Northbridge Health")):
-            publish(
-                harness.amqp_uri,
-                "identity",
-                Envelope(
-                    type="identity.agency_changed",
-                    partnership_id=PARTNERSHIP,
-                    data={
-                        "agency_id": str(agency),
-                        "partnership_id": str(PARTNERSHIP),
-                        "name": name,
-                        "agency_type": "police",
-                        "changed_at": now.isoformat(),
-                    },
-                ),
-            )
+    for agency in asked:
         publish(
             harness.amqp_uri,
             "forms",
@@ -146,11 +148,18 @@ def test_an_upload_is_staged_unseen_imported_whole_and_replaced_with_history(mak
                 data={
                     "review_id": str(REVIEW),
                     "return_id": str(uuid.uuid4()),
-                    "agency_id": str(POLICE),
+                    "agency_id": str(agency),
                     "due_on": "2026-12-31",
                 },
             ),
         )
+
+
+@pytest.mark.slow
+def test_an_upload_is_staged_unseen_imported_whole_and_replaced_with_history(make_harness) -> None:
+    harness = make_harness()
+    with processes(harness.system, "chronology"):
+        announce(harness)
 
         async def journey(chronology: Chronology) -> dict[str, Any]:
             seen: dict[str, Any] = {}
@@ -298,3 +307,106 @@ async def _unmatched(chronology: Chronology) -> Any:
     return await chronology.stage_entries(
         POLICE_AUTHOR, upload.id, [entry(2, "01/01/2017", "x", people=["Jo Bloggs"])], 1
     )
+
+
+async def imported(chronology: Chronology, who: Actor, name: str, entries: list[ChronologyEntry]) -> Any:
+    upload = await chronology.start_upload(who, StartUpload(review_id=REVIEW, filename=name, size_bytes=1))
+    await chronology.stage_entries(who, upload.id, entries, len(entries))
+    await chronology.finish_check(who, upload.id, [], [], len(entries))
+    return await chronology.import_upload(who, upload.id)
+
+
+async def _both_asked(chronology: Chronology) -> Any:
+    for who in (POLICE_AUTHOR, HEALTH_LEAD):
+        rules = await chronology.check_rules(who, REVIEW)
+        if rules.agency_id is None:
+            raise RemoteError("NotYet", "the return requests have not arrived", [])
+    return True
+
+
+@pytest.mark.slow
+def test_likely_duplicates_are_flagged_across_agencies_and_a_dismissal_and_an_episode_survive_a_new_version(
+    make_harness,
+) -> None:
+    harness = make_harness()
+    with processes(harness.system, "chronology"):
+        announce(harness, asked=(POLICE, HEALTH))
+
+        async def journey(chronology: Chronology) -> dict[str, Any]:
+            seen: dict[str, Any] = {}
+            await until(lambda: _both_asked(chronology))
+            await chronology.add_person(
+                MANAGER,
+                AddPerson(review_id=REVIEW, label="Child A", name="Amy Northcote", role_in_family="Child"),
+            )
+            police = [
+                entry(
+                    2,
+                    "03/03/2021",
+                    "Officers attended the family home after a neighbour reported shouting",
+                    people=["Child A"],
+                ),
+                entry(3, "04/04/2021", "Strategy discussion held with social care"),
+            ]
+            health = [
+                entry(
+                    2,
+                    "03/03/2021",
+                    "Police attended the family home after a neighbour reported shouting",
+                    people=["Child A"],
+                ),
+                entry(3, "04/04/2021", "Routine immunisations given at the surgery"),
+            ]
+            await imported(chronology, POLICE_AUTHOR, "police.csv", police)
+            await imported(chronology, HEALTH_LEAD, "health.csv", health)
+            flagged = await chronology.likely_duplicates(MANAGER, REVIEW)
+            seen["flagged"] = flagged
+            seen["agency may not judge"] = await _refused(chronology.likely_duplicates(POLICE_AUTHOR, REVIEW))
+            dismissed = await chronology.resolve_duplicate(MANAGER, REVIEW, flagged[0].id, "dismiss")
+            seen["dismissed"] = dismissed
+            page = await chronology.chronology_of_review(MANAGER, REVIEW, ChronologyQuery())
+            strategy = next(e for e in page.entries if e.event.startswith("Strategy"))
+            seen["tagged"] = await chronology.tag_episode(
+                MANAGER,
+                REVIEW,
+                TagEpisode(entry_id=strategy.id, learning="No health presence at the strategy discussion"),
+            )
+            seen["partner may not tag"] = await _refused(
+                chronology.tag_episode(PARTNER, REVIEW, TagEpisode(entry_id=strategy.id, learning="x"))
+            )
+            # The police upload again: the same entries, new ids.
+            await imported(chronology, POLICE_AUTHOR, "police-v2.csv", police)
+            seen["flagged after"] = await chronology.likely_duplicates(MANAGER, REVIEW)
+            seen["episodes after"] = await chronology.episodes_of_review(MANAGER, REVIEW)
+            seen["episodes only"] = await chronology.chronology_of_review(
+                MANAGER, REVIEW, ChronologyQuery(episodes_only=True)
+            )
+            seen["health's episodes"] = await chronology.episodes_of_review(HEALTH_LEAD, REVIEW)
+            return seen
+
+        seen = run(harness, journey)
+
+    (pair,) = seen["flagged"]
+    assert {pair.first.agency_id, pair.second.agency_id} == {POLICE, HEALTH}
+    assert pair.first.date_typed == pair.second.date_typed == "03/03/2021"
+    assert pair.score >= 0.35
+    assert seen["agency may not judge"] == "Forbidden"
+    assert seen["dismissed"].state == "dismissed"
+    assert seen["flagged after"] == [], "a dismissed pair is never flagged again, even after a new version"
+    (episode,) = seen["episodes after"]
+    assert episode.learning == "No health presence at the strategy discussion"
+    assert episode.entry_id is not None and episode.entry_id != seen["tagged"].entry_id, (
+        "it follows the new version"
+    )
+    assert [e.event for e in seen["episodes only"].entries] == ["Strategy discussion held with social care"]
+    assert seen["episodes only"].entries[0].episode
+    assert seen["partner may not tag"] == "Forbidden"
+    assert seen["health's episodes"] == [], "an agency reads only its own agency's episodes"
+
+
+async def _refused(call: Any) -> str:
+    try:
+        await call
+    except RemoteError as error:
+        return error.exc_type
+    return "answered"

@@ -53,7 +53,14 @@ __all__ = [
 
 # isort: split
 # == The chronology service: its RPCs, what they answer, the events it publishes (rpc.py, views.py, events.py)
-from services.chronology.contract.events import ChronologyRejected, ChronologyReplaced, ChronologyUploaded
+from services.chronology.contract.events import (
+    ChronologyRejected,
+    ChronologyReplaced,
+    ChronologyUploaded,
+    DuplicateResolved,
+    EpisodeTagged,
+    EpisodeUntagged,
+)
 from services.chronology.contract.rpc import SERVICE, Chronology
 from services.chronology.contract.views import (
     MAX_PAGE,
@@ -61,10 +68,14 @@ from services.chronology.contract.views import (
     CheckRules,
     ChronologyPage,
     ChronologyQuery,
+    Decision,
+    DuplicateView,
     EntryView,
+    EpisodeView,
     PersonView,
     ProblemView,
     StartUpload,
+    TagEpisode,
     UploadDetail,
     UploadView,
 )
@@ -80,10 +91,17 @@ __all__ += [
     "ChronologyRejected",
     "ChronologyReplaced",
     "ChronologyUploaded",
+    "Decision",
+    "DuplicateResolved",
+    "DuplicateView",
     "EntryView",
+    "EpisodeTagged",
+    "EpisodeUntagged",
+    "EpisodeView",
     "PersonView",
     "ProblemView",
     "StartUpload",
+    "TagEpisode",
     "UploadDetail",
     "UploadView",
 ]

@@ -42,3 +42,33 @@ class ChronologyRejected(EventData):
     upload_id: UUID
     problems: int
     uploaded_by: UUID  # the person who uploaded it hears, with the agency's safeguarding lead
+
+
+class EpisodeTagged(EventData):
+    """The reviewer tagged an entry as a key practice episode (or changed its learning)."""
+
+    event_type: ClassVar[str] = "chronology.episode_tagged"
+
+    review_id: UUID
+    agency_id: UUID
+    entry_id: UUID
+
+
+class EpisodeUntagged(EventData):
+    """The reviewer took an entry off the key practice episodes."""
+
+    event_type: ClassVar[str] = "chronology.episode_untagged"
+
+    review_id: UUID
+    agency_id: UUID
+    entry_id: UUID
+
+
+class DuplicateResolved(EventData):
+    """The reviewer decided whether two agencies' entries are one event (confirm), or not (dismiss)."""
+
+    event_type: ClassVar[str] = "chronology.duplicate_resolved"
+
+    review_id: UUID
+    duplicate_id: UUID
+    decision: str

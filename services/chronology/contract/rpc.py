@@ -19,9 +19,13 @@ from services.chronology.contract.views import (
     CheckRules,
     ChronologyPage,
     ChronologyQuery,
+    Decision,
+    DuplicateView,
+    EpisodeView,
     PersonView,
     ProblemView,
     StartUpload,
+    TagEpisode,
     UploadDetail,
     UploadView,
 )
@@ -34,6 +38,8 @@ SERVICE = "chronology"
 ReviewId = Annotated[UUID, found_by_id("review")]
 UploadId = Annotated[UUID, found_by_id("upload")]
 AgencyId = Annotated[UUID, found_by_id("agency")]
+EntryId = Annotated[UUID, found_by_id("entry")]
+DuplicateId = Annotated[UUID, found_by_id("duplicate")]
 # Entries staged in one call: small enough for one message, large enough to keep calls few.
 StagedEntries = Annotated[list[ChronologyEntry], Field(max_length=5000)]
 Problems = Annotated[list[ProblemView], Field(max_length=100_000)]
@@ -91,6 +97,28 @@ class Chronology(RemoteService):
 
     async def uploads_of_review(self, actor: Actor, review_id: ReviewId) -> list[UploadView]:
         """Every version of every agency's chronology of a review the caller may see, newest first."""
+        raise NotImplementedError
+
+    async def tag_episode(self, actor: Actor, review_id: ReviewId, command: TagEpisode) -> EpisodeView:
+        """Tag an entry as a key practice episode with its learning (the business manager, the reviewer)."""
+        raise NotImplementedError
+
+    async def untag_episode(self, actor: Actor, review_id: ReviewId, entry_id: EntryId) -> list[EpisodeView]:
+        """Take an entry off the key practice episodes; the episodes left."""
+        raise NotImplementedError
+
+    async def episodes_of_review(self, actor: Actor, review_id: ReviewId) -> list[EpisodeView]:
+        """The review's key practice episodes in date order, pseudonymised (for the reports too)."""
+        raise NotImplementedError
+
+    async def likely_duplicates(self, actor: Actor, review_id: ReviewId) -> list[DuplicateView]:
+        """Pairs of entries from different agencies that look like one event, still to decide."""
+        raise NotImplementedError
+
+    async def resolve_duplicate(
+        self, actor: Actor, review_id: ReviewId, duplicate_id: DuplicateId, decision: Decision
+    ) -> DuplicateView:
+        """Confirm two entries as one event, or dismiss the pair for good (business manager, reviewer)."""
         raise NotImplementedError
 
     async def chronology_of_review(

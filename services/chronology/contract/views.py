@@ -156,6 +156,8 @@ class EntryView(BaseModel):
     agency_suggests_episode: bool
     episode: bool
     episode_learning: str | None = None
+    # Confirmed by the reviewer as the same event as another agency's entry: that entry's source.
+    same_event_as: str | None = None
     people: list[str]
     extra: dict[str, str]
     names_shown: bool
@@ -169,6 +171,45 @@ class UploadDetail(UploadView):
     problem_list: list[ProblemView]
     warning_list: list[ProblemView]
     first_entries: list[EntryView]
+
+
+Learning = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+DuplicateState = Literal["flagged", "confirmed", "dismissed"]
+Decision = Literal["confirm", "dismiss"]
+
+
+class TagEpisode(BaseModel):
+    """The reviewer tags an entry of the merged chronology as a key practice episode, noting the learning."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entry_id: UUID
+    learning: Learning = Field(title="What this episode shows", description="The learning it points to")
+
+
+class EpisodeView(BaseModel):
+    """A key practice episode of a review: the entry it is (pseudonymised) and the learning noted.
+    `entry_id` is None when the agency's current version no longer has that entry."""
+
+    entry_id: UUID | None
+    agency_id: UUID
+    agency_name: str
+    source: str
+    date_typed: str
+    starts_on: date | None
+    event: str
+    learning: str
+    tagged_at: datetime
+
+
+class DuplicateView(BaseModel):
+    """Two entries from different agencies that look like one event: the reviewer confirms or dismisses."""
+
+    id: UUID
+    state: DuplicateState
+    score: float
+    first: EntryView
+    second: EntryView
 
 
 class ChronologyQuery(BaseModel):

@@ -646,15 +646,20 @@ def _damaged(filename: str) -> str:
 # -- checking rows ------------------------------------------------------------------------------------------
 
 
+def _has_value(value: Any) -> bool:
+    """Whether a cell holds anything: spaces alone are nothing."""
+    return value is not None and (value.__class__ is not str or bool(value.strip()))
+
+
 def _is_empty(cells: Sequence[Any]) -> bool:
+    # _has_value, inline: this runs on every row.
     return not any(value is not None and (value.__class__ is not str or value.strip()) for value in cells)
 
 
 def _width(cells: Sequence[Any]) -> int:
     """How many columns a row uses: up to its last cell with something in it."""
     for index in range(len(cells) - 1, -1, -1):
-        value = cells[index]
-        if value is not None and (value.__class__ is not str or value.strip()):
+        if _has_value(cells[index]):
             return index + 1
     return 0
 
@@ -1061,10 +1066,7 @@ class _Reading:
 
 
 def _filled(cells: Sequence[Any], index: int | None) -> bool:
-    if index is None or index >= len(cells):
-        return False
-    value = cells[index]
-    return value is not None and (value.__class__ is not str or bool(value.strip()))
+    return index is not None and index < len(cells) and _has_value(cells[index])
 
 
 def _time_cell(value: Any) -> Any:

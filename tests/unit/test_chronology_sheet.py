@@ -214,7 +214,7 @@ def test_a_csv_saved_in_windows_encoding_is_refused_naming_the_row(tmp_path):
     message = only_problem(check(path))
     assert message.startswith("row 3: the file is not UTF-8")
     assert "café" in message
-    assert "save it as" in message and "CSV UTF-8" in message
+    assert "save it as CSV UTF-8" in message
 
 
 def test_utf8_with_a_byte_order_mark_is_read_and_the_mark_is_not_part_of_the_first_heading(tmp_path):
@@ -566,8 +566,8 @@ def test_a_key_practice_episode_is_yes_or_no(tmp_path):
 
 
 def test_names_not_in_the_people_register_are_each_named(tmp_path):
-    register = {"child a": "Child A", "adult 1": "Adult 1", "sam": "Child A"}
-    path = csv_file(tmp_path, [entry_row(people="child A; Jo Bloggs; Sam; Pat Doe")])
+    register = {"sam": "Child A", "adult 1": "Adult 1"}  # a label is always one of its own spellings
+    path = csv_file(tmp_path, [entry_row(people="child  A; Jo Bloggs; SAM; Pat Doe")])
     assert only_problem(check(path, people=register)) == (
         "row 2, column People: Jo Bloggs and Pat Doe are not in the review's people register: use register "
         "names, e.g. Child A"

@@ -218,11 +218,11 @@ class _EntryCheck:
         self.today = context.today
         self.born_on = context.born_on
         self.earliest = context.born_on - PREGNANCY if context.born_on is not None else None
-        self.people = (
-            None
-            if context.people is None
-            else {" ".join(spelling.split()).casefold(): label for spelling, label in context.people.items()}
-        )
+        self.people: dict[str, str] | None = None
+        if context.people is not None:
+            # A register label ("Child A") is always one of its own spellings.
+            spellings = [*((label, label) for label in context.people.values()), *context.people.items()]
+            self.people = {" ".join(spelling.split()).casefold(): label for spelling, label in spellings}
         self.example = next(iter(context.people.values()), None) if context.people else None
 
     def problems(self, entry: ChronologyEntry) -> list[Problem]:
@@ -480,8 +480,8 @@ def _not_utf8(bad: _NotUtf8) -> str:
     near = bad.line[max(0, bad.at - 20) : bad.at + 20].decode("cp1252", errors="replace")
     near = " ".join(near.split())
     return (
-        f'the file is not UTF-8 (the text near "{near}" is in another encoding): in Excel, save it as '
-        '"CSV UTF-8 (Comma delimited)" and upload it again'
+        f'the file is not UTF-8 (the text near "{near}" is in another encoding): in Excel, save it as CSV '
+        "UTF-8 (Comma delimited) and upload it again"
     )
 
 

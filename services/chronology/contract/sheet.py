@@ -557,7 +557,8 @@ def _zip_kind_problem(names: set[str]) -> str | None:
 
 
 _MERGE = re.compile(
-    rb"<(?:[A-Za-z_][\w.\-]*:)?mergeCell\b[^>]*?\bref\s*=\s*[\"']([A-Za-z]{1,3}[0-9]+(?::[A-Za-z]{1,3}[0-9]+)?)"
+    rb"<(?:[A-Za-z_][\w.\-]*:)?mergeCell\b[^>]*?\bref\s*=\s*[\"']"  # <mergeCell ref=", any namespace prefix
+    rb"([A-Za-z]{1,3}[0-9]+(?::[A-Za-z]{1,3}[0-9]+)?)"
 )
 _CELL_REFERENCE = re.compile(r"([A-Za-z]+)([0-9]+)")
 _OVERLAP: Final = 512  # longer than any mergeCell element

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from datetime import date
+from pathlib import Path
 
 from services.kernel import calendar
 from services.kernel.config import operator_settings
@@ -159,6 +160,16 @@ def cmd_caller_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_chronology_check(args: argparse.Namespace) -> int:
+    """Check a chronology file as an upload would; exit 1 if there is anything to fix."""
+    from caserev.chronology import check_report, date_of_birth, partnership_columns
+
+    born_on = date_of_birth(args.born) if args.born is not None else None
+    lines, code = check_report(args.file, extra_columns=partnership_columns(args.columns), born_on=born_on)
+    print("\n".join(lines))
+    return code
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from caserev.supervisor import run
 
@@ -233,6 +244,18 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "caller-keys", help="a new key pair that seals each RPC's caller (for a deployment's secrets)"
     ).set_defaults(func=cmd_caller_keys)
+
+    chronology = commands.add_parser("chronology", help="agencies' chronology files, offline")
+    chronology_commands = chronology.add_subparsers(dest="chronology_command", required=True)
+    check = chronology_commands.add_parser(
+        "check", help="check a chronology file (.xlsx or .csv) as an upload would; print what to fix"
+    )
+    check.add_argument("file", type=Path, metavar="FILE")
+    check.add_argument(
+        "--columns", default="", help='the partnership\'s own columns, comma-separated: "Team,Location"'
+    )
+    check.add_argument("--born", metavar="DD/MM/YYYY", help="the child's date of birth")
+    check.set_defaults(func=cmd_chronology_check)
     run = commands.add_parser("run", help="migrate, start every process, load the demo, print the address")
     run.add_argument("--no-demo", action="store_true")
     run.set_defaults(func=cmd_run)

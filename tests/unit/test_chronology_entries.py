@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import json
+import sys
 from datetime import date, time
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -113,3 +116,22 @@ def test_the_published_schema_gives_dates_as_strings_and_no_row():
     assert "22/05/2016" in schema["properties"]["occurred"]["examples"]
     assert "row" not in schema["properties"]
     assert set(schema["required"]) == {"occurred", "source_record", "practitioner_role", "event"}
+
+
+def test_the_contract_imports_nothing_of_another_service_the_gateway_or_caserev():
+    """The gateway, the operator's command and the chronology service all import the contract."""
+    contract = Path(__file__).resolve().parents[2] / "services" / "chronology" / "contract"
+    allowed = {"services.chronology.contract", "services.kernel", "pydantic", "pydantic_core", "openpyxl"}
+    found = []
+    for module in sorted(contract.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top == "__future__":
+                    continue
+                if not any(name == root or name.startswith(f"{root}.") for root in allowed):
+                    found.append(f"{module.name}:{node.lineno} imports {name}")
+    assert not found, "the chronology contract must stand alone:\n" + "\n".join(found)

@@ -34,3 +34,58 @@ def test_deadline_refuses_bad_input_with_a_message(capsys, args):
 def test_deadline_without_a_count_says_what_is_missing(capsys):
     assert main(["deadline", "2025-12-19"]) == 2
     assert "N working days" in capsys.readouterr().err
+
+
+# -- caserev chronology check -------------------------------------------------------------------------------
+
+CHRONOLOGY_HEADINGS = "Date,Time,Source record,Practitioner role,Event,Action or decision,Reason if no action"
+
+
+def test_chronology_check_prints_each_problem_then_how_many_and_exits_1(capsys, tmp_path):
+    path = tmp_path / "chronology.csv"
+    path.write_text(
+        f"{CHRONOLOGY_HEADINGS}\n"
+        "22/05/2016,,CN-1,Health visitor,Home visit,Referral,\n"
+        "31/02/2024,,CN-2,Health visitor,Clinic,,\n",
+        encoding="utf-8",
+    )
+    assert main(["chronology", "check", str(path)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "row 3, column Date: 31/02/2024 is not a date: February 2024 has 29 days",
+        "row 3: give the action or decision, or the reason no action was taken",
+        "2 problems to fix",
+    ]
+
+
+def test_chronology_check_prints_warnings_then_the_valid_entries_and_exits_0(capsys, tmp_path):
+    path = tmp_path / "chronology.csv"
+    path.write_text(
+        f"{CHRONOLOGY_HEADINGS},Team\n"
+        "about May 2016,,CN-1,Health visitor,Home visit,Referral,,Outreach\n"
+        "01/12/2015,,CN-2,Midwife,Booking appointment,,Routine,Outreach\n",
+        encoding="utf-8",
+    )
+    assert main(["chronology", "check", str(path), "--columns", "Team", "--born", "01/03/2016"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "warning: row 2, column Date: about May 2016 is approximate: the merged chronology places it at the "
+        "start of May 2016",
+        "warning: row 3, column Date: 01/12/2015 is before the child was born (pre-birth): check it is right",
+        "2 valid entries",
+    ]
+
+
+def test_chronology_check_without_the_partnerships_column_names_it(capsys, tmp_path):
+    path = tmp_path / "chronology.csv"
+    path.write_text(
+        f"{CHRONOLOGY_HEADINGS},Team\n22/05/2016,,CN-1,GP,Visit,Referral,,Outreach\n", encoding="utf-8"
+    )
+    assert main(["chronology", "check", str(path)]) == 1
+    assert "row 1: column Team is not in the template" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("born", ["31/02/2016", "May 2016"])
+def test_chronology_check_refuses_a_date_of_birth_that_is_not_one_day(capsys, tmp_path, born):
+    path = tmp_path / "chronology.csv"
+    path.write_text(f"{CHRONOLOGY_HEADINGS}\n", encoding="utf-8")
+    assert main(["chronology", "check", str(path), "--born", born]) == 2
+    assert capsys.readouterr().err.startswith("caserev chronology: ")

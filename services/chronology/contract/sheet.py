@@ -61,6 +61,7 @@ MAX_UNPACKED: Final = 200 * MB
 # Spreadsheet XML packs 5 to 20 times smaller; a part packed 200 times smaller is built to overwhelm.
 MAX_PACKING_RATIO: Final = 200
 MAX_PARTS: Final = 10_000
+_END_RECORD_REACH: Final = 22 + 65_535  # a zip's end record and the longest comment it may carry
 _HEAD_BYTES: Final = 8192
 # Before birth but within a pregnancy: an entry about the unborn child (a booking appointment, a scan).
 PREGNANCY: Final = timedelta(weeks=40)
@@ -217,11 +218,11 @@ class _EntryCheck:
         self.today = context.today
         self.born_on = context.born_on
         self.earliest = context.born_on - PREGNANCY if context.born_on is not None else None
-        self.people = (
-            None
-            if context.people is None
-            else {" ".join(spelling.split()).casefold(): label for spelling, label in context.people.items()}
-        )
+        self.people: dict[str, str] | None = None
+        if context.people is not None:
+            # A register label ("Child A") is always one of its own spellings.
+            spellings = [*((label, label) for label in context.people.values()), *context.people.items()]
+            self.people = {" ".join(spelling.split()).casefold(): label for spelling, label in spellings}
         self.example = next(iter(context.people.values()), None) if context.people else None
 
     def problems(self, entry: ChronologyEntry) -> list[Problem]:
@@ -479,8 +480,8 @@ def _not_utf8(bad: _NotUtf8) -> str:
     near = bad.line[max(0, bad.at - 20) : bad.at + 20].decode("cp1252", errors="replace")
     near = " ".join(near.split())
     return (
-        f'the file is not UTF-8 (the text near "{near}" is in another encoding): in Excel, save it as '
-        '"CSV UTF-8 (Comma delimited)" and upload it again'
+        f'the file is not UTF-8 (the text near "{near}" is in another encoding): in Excel, save it as CSV '
+        "UTF-8 (Comma delimited) and upload it again"
     )
 
 
@@ -495,11 +496,28 @@ def _csv_error(error: str) -> str:
     return f"this row cannot be read as CSV ({error}): open the file in Excel and save it again as CSV UTF-8"
 
 
+def _declared_parts(path: Path) -> int | None:
+    """How many parts a zip's end record says it holds, read before its directory is: a directory of
+    hundreds of thousands of tiny parts would fill memory as it was read. None if there is no end record."""
+    with path.open("rb") as binary:
+        size = binary.seek(0, io.SEEK_END)
+        binary.seek(max(0, size - _END_RECORD_REACH))
+        tail = binary.read()
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or end + 12 > len(tail):
+        return None
+    return int.from_bytes(tail[end + 10 : end + 12], "little")  # 0xFFFF: more, counted in a zip64 record
+
+
+def _too_many_parts(count: int) -> str:
+    return f"the workbook has {count:,} parts or more, where a spreadsheet has a few dozen: it is not opened"
+
+
 def _unpacking_problem(parts: list[zipfile.ZipInfo]) -> str | None:
     """Why a workbook is refused before anything in it is unpacked: the sizes its zip declares (which
     unpacking then holds it to: a part that unpacks to more fails its check)."""
     if len(parts) > MAX_PARTS:
-        return f"the workbook has {len(parts):,} parts, where a spreadsheet has a few dozen: it is not opened"
+        return _too_many_parts(len(parts))
     unpacked = sum(part.file_size for part in parts)
     if unpacked > MAX_UNPACKED:
         return (
@@ -539,13 +557,14 @@ def _zip_kind_problem(names: set[str]) -> str | None:
 
 
 _MERGE = re.compile(
-    rb"<(?:[A-Za-z_][\w.\-]*:)?mergeCell\b[^>]*?\bref\s*=\s*[\"']([A-Za-z]{1,3}[0-9]+(?::[A-Za-z]{1,3}[0-9]+)?)"
+    rb"<(?:[A-Za-z_][\w.\-]*:)?mergeCell\b[^>]*?\bref\s*=\s*[\"']"  # <mergeCell ref=", any namespace prefix
+    rb"([A-Za-z]{1,3}[0-9]+(?::[A-Za-z]{1,3}[0-9]+)?)"
 )
 _CELL_REFERENCE = re.compile(r"([A-Za-z]+)([0-9]+)")
 _OVERLAP: Final = 512  # longer than any mergeCell element
 
 
-def _merged_ranges(archive: zipfile.ZipFile, part: str) -> Iterator[str]:
+def _merged_ranges(archive: zipfile.ZipFile, part: str, *, block_size: int = MB) -> Iterator[str]:
     """The merged ranges of a sheet (A5:A7), found by scanning its XML as it unpacks, a block at a time.
 
     The read-only workbook reader does not report merges. A byte scan finds them without building the
@@ -555,7 +574,7 @@ def _merged_ranges(archive: zipfile.ZipFile, part: str) -> Iterator[str]:
     tail = b""
     with archive.open(part) as sheet_xml:
         while True:
-            block = sheet_xml.read(MB)
+            block = sheet_xml.read(block_size)
             text = tail + block
             cut = len(text) - _OVERLAP if block else len(text)
             for found in _MERGE.finditer(text):
@@ -573,6 +592,10 @@ def _merge_problem(cells: str) -> Problem:
 
 
 def _workbook_rows(path: Path, filename: str) -> Iterator[Row | Problem | _Fatal]:
+    declared = _declared_parts(path)
+    if declared is not None and declared > MAX_PARTS:
+        yield _Fatal(Problem(None, None, _too_many_parts(declared)))
+        return
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
@@ -624,15 +647,20 @@ def _damaged(filename: str) -> str:
 # -- checking rows ------------------------------------------------------------------------------------------
 
 
+def _has_value(value: Any) -> bool:
+    """Whether a cell holds anything: spaces alone are nothing."""
+    return value is not None and (value.__class__ is not str or bool(value.strip()))
+
+
 def _is_empty(cells: Sequence[Any]) -> bool:
+    # _has_value, inline: this runs on every row.
     return not any(value is not None and (value.__class__ is not str or value.strip()) for value in cells)
 
 
 def _width(cells: Sequence[Any]) -> int:
     """How many columns a row uses: up to its last cell with something in it."""
     for index in range(len(cells) - 1, -1, -1):
-        value = cells[index]
-        if value is not None and (value.__class__ is not str or value.strip()):
+        if _has_value(cells[index]):
             return index + 1
     return 0
 
@@ -1039,10 +1067,7 @@ class _Reading:
 
 
 def _filled(cells: Sequence[Any], index: int | None) -> bool:
-    if index is None or index >= len(cells):
-        return False
-    value = cells[index]
-    return value is not None and (value.__class__ is not str or bool(value.strip()))
+    return index is not None and index < len(cells) and _has_value(cells[index])
 
 
 def _time_cell(value: Any) -> Any:

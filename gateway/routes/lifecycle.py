@@ -27,14 +27,16 @@ from starlette.responses import Response
 
 from gateway import forms_ui, identity
 from gateway.auth import Caller
-from gateway.deps import FormsDep, in_words, render, working_days
+from gateway.deps import ChronologyDep, FormsDep, in_words, render, working_days
 from gateway.forms_ui import PageErrors, PostedForm
 from gateway.policy import policy_for
 from gateway.rpc import RemoteError, command_for
+from services.chronology.contract import Chronology
 from services.forms.contract import (
     FORMS,
     TITLE_MAX,
     ChangeDeadlineSettings,
+    ChronologyEpisode,
     DeadlineSetting,
     DeadlineView,
     EndPause,
@@ -668,14 +670,43 @@ async def end_pause(
 # -- documents ----------------------------------------------------------------------------------------------
 
 
+async def _episodes_for_report(
+    chronology: Chronology, caller: Caller, review_id: UUID
+) -> list[ChronologyEpisode]:
+    """The key practice episodes of the review's chronology as the report lists them (none when the
+    chronology service does not know the review)."""
+    try:
+        episodes = await chronology.episodes_of_review(caller.actor, review_id)
+    except RemoteError as error:
+        if error.exc_type != "NotFound":
+            raise
+        return []
+    return [
+        ChronologyEpisode(
+            date_typed=episode.date_typed,
+            source=episode.source,
+            what_happened=episode.event,
+            learning=episode.learning,
+        )
+        for episode in episodes
+    ]
+
+
 @router.get("/reviews/{review_id}/documents/{kind}", include_in_schema=False, response_model=None)
-async def document(review_id: UUID, kind: str, forms: FormsDep, caller: Caller) -> Response:
+async def document(
+    review_id: UUID, kind: str, forms: FormsDep, chronology: ChronologyDep, caller: Caller
+) -> Response:
     """A document assembled from the review (Word), as an attachment named by the service."""
     partnership_id = caller.actor.partnership_id
     partnership = (
         await run_in_threadpool(identity.get_partnership, partnership_id) if partnership_id else None
     )
-    found = await forms.document(caller.actor, review_id, kind, partnership.name if partnership else "")
+    episodes = (
+        await _episodes_for_report(chronology, caller, review_id) if kind == "rapid-review-report" else []
+    )
+    found = await forms.document(
+        caller.actor, review_id, kind, partnership.name if partnership else "", episodes
+    )
     filename = re.sub(r"[^A-Za-z0-9._-]", "-", found.filename)[:120] or "document.docx"
     return Response(
         base64.b64decode(found.content_base64),

@@ -19,6 +19,7 @@ from services.forms.contract.names import SERVICE
 from services.forms.contract.rpc import (
     AddendumCommand,
     AskAgencyCommand,
+    ChronologyEpisodes,
     EarlierDay,
     EndPauseCommand,
     ExtensionCommand,
@@ -233,9 +234,18 @@ class FormsService(ServiceBase):
         return settings.change_deadline_settings(FormsUnitOfWork(self.uow), actor, command)
 
     @rpc
-    def document(self, actor: Actor, review_id: ReviewId, kind: str, partnership_name: str) -> DocumentFile:
+    def document(
+        self,
+        actor: Actor,
+        review_id: ReviewId,
+        kind: str,
+        partnership_name: str,
+        episodes: ChronologyEpisodes | None = None,
+    ) -> DocumentFile:
         """A document assembled from the review (DOCX): one of documents.KINDS that its type has."""
-        return documents.document(FormsUnitOfWork(self.uow), actor, review_id, kind, partnership_name)
+        return documents.document(
+            FormsUnitOfWork(self.uow), actor, review_id, kind, partnership_name, episodes or []
+        )
 
     @rpc
     def records_about_person(self, actor: Actor, person: PersonAsked) -> list[PersonRecord]:

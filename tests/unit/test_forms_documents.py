@@ -19,6 +19,7 @@ from services.forms.contract import (
     Addendum,
     AgencyReturnAnswers,
     Child,
+    ChronologyEpisode,
     DeadlineView,
     Decision,
     InvitedAgency,
@@ -314,6 +315,7 @@ def test_report_has_every_section_in_order_even_those_not_recorded_yet():
         "The children",
         "The incident",
         "Agencies involved",
+        "Key practice episodes from the chronology",
         "The child's lived experience",
         "Immediate safeguarding actions",
         "Learning and actions already under way",
@@ -556,7 +558,7 @@ def test_notification_drawn_from_a_draft_is_marked_draft():
 @pytest.mark.parametrize("slug", sorted(documents.KINDS))
 def test_every_kind_builds_a_word_document_titled_with_the_case_reference(slug):
     title, form, build = documents.KINDS[slug]
-    document = opened(build(review_file(), RETURNS, PARTNERSHIP_NAME, TODAY))
+    document = opened(build(review_file(), RETURNS, PARTNERSHIP_NAME, TODAY, []))
     assert title and form
     assert document.paragraphs[0].text == CASE
 
@@ -567,4 +569,28 @@ def test_a_review_draws_only_the_documents_its_forms_make():
     assert documents.kinds_of({"rapid_review_report", "serious_incident_notification"}) == [
         "rapid-review-report",
         "panel-notification",
+    ]
+
+
+def test_report_lists_the_chronologys_key_practice_episodes_in_its_own_section():
+    episodes = [
+        ChronologyEpisode(
+            date_typed="04/04/2021",
+            source="Northbridge Police: PNC/3",
+            what_happened="Strategy discussion held with social care",
+            learning="No health presence at the strategy discussion",
+        )
+    ]
+    document = opened(
+        documents.rapid_review_report(review_file(), RETURNS, PARTNERSHIP_NAME, TODAY, episodes)
+    )
+    assert (
+        "04/04/2021",
+        "Northbridge Police: PNC/3",
+        "Strategy discussion held with social care",
+        "No health presence at the strategy discussion",
+    ) in rows(document)
+    without = opened(documents.rapid_review_report(review_file(), RETURNS, PARTNERSHIP_NAME, TODAY))
+    assert section(without, "Key practice episodes from the chronology") == [
+        "No key practice episode has been tagged in the merged chronology yet."
     ]

@@ -84,6 +84,7 @@ from services.forms.contract.names import (
 from services.forms.contract.rpc import Forms, PauseId, ReturnAnswers, ReturnId, ReviewId, StepAnswers
 from services.forms.contract.views import (
     Addendum,
+    ChronologyEpisode,
     DeadlineSetting,
     DeadlineView,
     DocumentFile,
@@ -124,6 +125,7 @@ __all__ = [
     "AskAgency",
     "ChangeDeadlineSettings",
     "Child",
+    "ChronologyEpisode",
     "Closure",
     "CriteriaCheck",
     "DeadlineChanged",

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
+from pydantic import Field
+
 from services.forms.contract.answers import FormDate, PastDate, plain_problems
 from services.forms.contract.commands import (
     AddAddendum,
@@ -22,6 +24,7 @@ from services.forms.contract.commands import (
 )
 from services.forms.contract.names import SERVICE
 from services.forms.contract.views import (
+    ChronologyEpisode,
     DeadlineSetting,
     DocumentFile,
     RetentionCandidate,
@@ -54,6 +57,7 @@ ExtensionCommand = Annotated[ExtendReturn, Refused("The extension", plain_proble
 FiguresCommand = Annotated[ChangeDeadlineSettings, Refused("The figures", plain_problems)]
 PersonAsked = Annotated[PersonQuery, Refused("The person")]
 RetentionDate = Annotated[FormDate, Refused("The date")]
+ChronologyEpisodes = Annotated[list[ChronologyEpisode], Field(max_length=1000), Refused("The episodes")]
 
 StepAnswers = dict[str, Any]  # checked against the step's own form by the service (its definitions)
 ReturnAnswers = dict[str, Any]  # a draft: AgencyReturnAnswers, some answers may wait
@@ -236,9 +240,16 @@ class Forms(RemoteService):
         raise NotImplementedError
 
     async def document(
-        self, actor: Actor, review_id: ReviewId, kind: str, partnership_name: str
+        self,
+        actor: Actor,
+        review_id: ReviewId,
+        kind: str,
+        partnership_name: str,
+        episodes: ChronologyEpisodes | None = None,
     ) -> DocumentFile:
-        """A document assembled from the review (DOCX): one of documents.KINDS that its type has."""
+        """A document assembled from the review (DOCX): one of documents.KINDS that its type has. `episodes`:
+        the key practice episodes of the review's chronology, which the caller read from the chronology
+        service (the rapid review report lists them)."""
         raise NotImplementedError
 
     async def records_about_person(self, actor: Actor, person: PersonAsked) -> list[PersonRecord]:

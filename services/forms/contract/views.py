@@ -219,6 +219,16 @@ class DeadlineSetting(BaseModel):
     statutory: bool
 
 
+class ChronologyEpisode(BaseModel):
+    """A key practice episode of the review's merged chronology, as the reports show it (pseudonymised):
+    when, from which agency's record, what happened and the learning the reviewer noted."""
+
+    date_typed: str
+    source: str
+    what_happened: str
+    learning: str
+
+
 class DocumentFile(BaseModel):
     """A document assembled from a review's data: its file name, media type and bytes (base64)."""
 

@@ -4,16 +4,18 @@ Pure: it builds Word documents (DOCX bytes, python-docx) from what the forms ser
 does no other I/O.
 
     rapid_review_report(
-        review: ReviewFile, returns: list[ReturnView], partnership_name: str, today: date
+        review: ReviewFile, returns: list[ReturnView], partnership_name: str, today: date, episodes=()
     ) -> bytes
-        The rapid review report to the Child Safeguarding Practice Review Panel.
+        The rapid review report to the Child Safeguarding Practice Review Panel, with the key practice
+        episodes of the review's chronology.
 
     panel_notification(review: ReviewFile, partnership_name: str, today: date) -> bytes
         The Serious Incident Notification, every question of its form with the review's answer.
 
     KINDS: dict[str, tuple[str, Builder]]
-        File slug -> (title, builder). Every builder takes (review, returns, partnership_name, today), so a
-        service can serve any kind the same way; the notification ignores the returns.
+        File slug -> (title, builder). Every builder takes (review, returns, partnership_name, today, the
+        chronology's key practice episodes), so a
+        service can serve any kind the same way; the notification ignores the returns and episodes.
 
 A step's answers are found by the kind of form the step uses, never by its code, so any review type that
 uses the form gives the same document. Completed steps are read, and steps saved as drafts too (the
@@ -29,16 +31,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from services.forms.contract import ReturnView, ReviewFile
+from services.forms.contract import ChronologyEpisode, ReturnView, ReviewFile
 from services.forms.documents.panel_notification import panel_notification
 from services.forms.documents.rapid_review_report import rapid_review_report
 from services.forms.documents.writing import MEDIA_TYPE
 
-Builder = Callable[[ReviewFile, list[ReturnView], str, date], bytes]
+Builder = Callable[[ReviewFile, list[ReturnView], str, date, list[ChronologyEpisode]], bytes]
 
 
 def _notification_of(
-    review: ReviewFile, returns: list[ReturnView], partnership_name: str, today: date
+    review: ReviewFile,
+    returns: list[ReturnView],
+    partnership_name: str,
+    today: date,
+    episodes: list[ChronologyEpisode],
 ) -> bytes:
     return panel_notification(review, partnership_name, today)
 

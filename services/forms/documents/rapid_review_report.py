@@ -3,11 +3,13 @@ records (see the package's docstring)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from services.forms.contract import (
     AgencyReturnAnswers,
+    ChronologyEpisode,
     DeadlineView,
     Decision,
     KeyPracticeEpisode,
@@ -62,7 +64,11 @@ REPORT_FORMS = (
 
 
 def rapid_review_report(
-    review: ReviewFile, returns: list[ReturnView], partnership_name: str, today: date
+    review: ReviewFile,
+    returns: list[ReturnView],
+    partnership_name: str,
+    today: date,
+    episodes: Sequence[ChronologyEpisode] = (),
 ) -> bytes:
     """The rapid review report to the Child Safeguarding Practice Review Panel, as a DOCX document.
 
@@ -84,6 +90,7 @@ def rapid_review_report(
     _children(writer, review, sin)
     _incident(writer, review, sin)
     _agencies(writer, review, sin, returns)
+    _chronology_episodes(writer, episodes)
     _lived_experience(writer, review)
     _immediate_actions(writer, review)
     _learning(writer, review)
@@ -181,6 +188,21 @@ def _agencies(
     )
     for agency_return in returns:
         _agency_return(writer, agency_return)
+
+
+def _chronology_episodes(writer: _Writer, episodes: Sequence[ChronologyEpisode]) -> None:
+    """The key practice episodes the reviewer tagged in the agencies' merged chronology, in date order."""
+    writer.heading("Key practice episodes from the chronology")
+    if not episodes:
+        writer.text("No key practice episode has been tagged in the merged chronology yet.")
+        return
+    writer.grid(
+        ["Date", "Agency record", "What happened", "Learning"],
+        (
+            [episode.date_typed, episode.source, episode.what_happened, episode.learning]
+            for episode in episodes
+        ),
+    )
 
 
 def _agency_return(writer: _Writer, agency_return: ReturnView) -> None:

@@ -166,6 +166,21 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/reviews/{review_id}/chronology/people"): Policy(
         "signed_in", REGISTER_KEEPERS, audit="chronology_people", action="create"
     ),
+    ("GET", "/reviews/{review_id}/chronology/episodes"): Policy(
+        "signed_in", CHRONOLOGY_READERS, audit="chronology_episode", action="list"
+    ),
+    ("POST", "/reviews/{review_id}/chronology/episodes"): Policy(
+        "signed_in", REGISTER_KEEPERS, audit="chronology_episode", action="tag"
+    ),
+    ("POST", "/reviews/{review_id}/chronology/episodes/remove"): Policy(
+        "signed_in", REGISTER_KEEPERS, audit="chronology_episode", action="untag"
+    ),
+    ("GET", "/reviews/{review_id}/chronology/duplicates"): Policy(
+        "signed_in", REGISTER_KEEPERS, audit="chronology_duplicate", action="list"
+    ),
+    ("POST", "/reviews/{review_id}/chronology/duplicates/{duplicate_id}"): Policy(
+        "signed_in", REGISTER_KEEPERS, audit="chronology_duplicate", action="resolve"
+    ),
     ("POST", "/reviews/{review_id}/chronology/agencies"): Policy(
         "signed_in", BUSINESS_MANAGER, audit="chronology", action="ask_agency"
     ),

@@ -42,6 +42,7 @@ from services.chronology.contract import (
     Problem,
     ProblemView,
     StartUpload,
+    TagEpisode,
     UploadDetail,
     check_file,
     columns_for,
@@ -145,6 +146,8 @@ async def _chronology_page(
         "is_agency": _is_agency(caller),
         "keeps_register": _keeps_register(caller),
         "is_manager": caller.actor.has_role(Role.BUSINESS_MANAGER),
+        "judges": _keeps_register(caller),
+        "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         "day": _day,
     }
     return render(request, "chronology/merged.html", context)
@@ -530,7 +533,9 @@ async def upload_history(
         for upload in uploads
     ]
     return render(
-        request, "chronology/history.html", {"review": review, "rows": rows, "is_agency": _is_agency(caller)}
+        request,
+        "chronology/history.html",
+        {"review": review, "rows": rows, "is_agency": _is_agency(caller), "judges": _keeps_register(caller)},
     )
 
 
@@ -666,3 +671,122 @@ async def ask_agency(
         )
     await chronology.ask_agency(caller.actor, review.id, agency)
     return RedirectResponse(f"/reviews/{review.id}/chronology/uploads", status_code=303)
+
+
+# -- the reviewer's judgements: key practice episodes and likely duplicates ---------------------------------
+
+
+def _back_to(review_id: UUID, back: str) -> str:
+    """Where to go after a judgement: the chronology page it was made on (never anywhere else)."""
+    base = f"/reviews/{review_id}/chronology"
+    return back if back.startswith(base) and "//" not in back and "\\" not in back else base
+
+
+@router.post(
+    "/reviews/{review_id}/chronology/episodes",
+    response_class=HTMLResponse,
+    response_model=None,
+    include_in_schema=False,
+)
+async def tag_episode(
+    request: Request,
+    review_id: UUID,
+    forms: FormsDep,
+    chronology: ChronologyDep,
+    caller: Caller,
+    entry_id: Annotated[str, Form(max_length=40)] = "",
+    learning: Annotated[str, Form(max_length=5000)] = "",
+    back: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Tag an entry as a key practice episode, with the learning it points to."""
+    review = await forms.get_review(caller.actor, review_id)
+    entry = _uuid_or_none(entry_id)
+    problems = []
+    if entry is None:
+        problems.append({"field": "entry_id", "message": "Choose an entry of the chronology"})
+    if not learning.strip():
+        problems.append({"field": "learning", "message": "Enter what this episode shows: the learning"})
+    if problems or entry is None:
+        return error_response(request, 422, "There is a problem", "Fix the problems below", problems)
+    await chronology.tag_episode(caller.actor, review.id, TagEpisode(entry_id=entry, learning=learning))
+    return RedirectResponse(_back_to(review.id, back), status_code=303)
+
+
+@router.post(
+    "/reviews/{review_id}/chronology/episodes/remove",
+    response_class=HTMLResponse,
+    response_model=None,
+    include_in_schema=False,
+)
+async def untag_episode(
+    request: Request,
+    review_id: UUID,
+    forms: FormsDep,
+    chronology: ChronologyDep,
+    caller: Caller,
+    entry_id: Annotated[str, Form(max_length=40)] = "",
+    back: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Take an entry off the key practice episodes."""
+    review = await forms.get_review(caller.actor, review_id)
+    entry = _uuid_or_none(entry_id)
+    if entry is None:
+        problems = [{"field": "entry_id", "message": "Choose an entry of the chronology"}]
+        return error_response(request, 422, "There is a problem", "Fix the problems below", problems)
+    await chronology.untag_episode(caller.actor, review.id, entry)
+    return RedirectResponse(_back_to(review.id, back), status_code=303)
+
+
+@router.get("/reviews/{review_id}/chronology/episodes", response_class=HTMLResponse, include_in_schema=False)
+async def episodes_page(
+    request: Request, review_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller
+) -> Response:
+    """The review's key practice episodes, with the learning noted: what the reports draw on."""
+    review = await forms.get_review(caller.actor, review_id)
+    episodes = await chronology.episodes_of_review(caller.actor, review.id)
+    context = {
+        "review": review,
+        "episodes": episodes,
+        "is_agency": _is_agency(caller),
+        "judges": _keeps_register(caller),
+    }
+    return render(request, "chronology/episodes.html", context)
+
+
+@router.get(
+    "/reviews/{review_id}/chronology/duplicates", response_class=HTMLResponse, include_in_schema=False
+)
+async def duplicates_page(
+    request: Request, review_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller
+) -> Response:
+    """Entries from different agencies that look like one event, for the reviewer to confirm or dismiss."""
+    review = await forms.get_review(caller.actor, review_id)
+    pairs = await chronology.likely_duplicates(caller.actor, review.id)
+    notice = {"confirm": "Confirmed as one event", "dismiss": "Dismissed: it will not be flagged again"}.get(
+        request.query_params.get("done", ""), ""
+    )
+    return render(request, "chronology/duplicates.html", {"review": review, "pairs": pairs, "notice": notice})
+
+
+@router.post(
+    "/reviews/{review_id}/chronology/duplicates/{duplicate_id}",
+    response_class=HTMLResponse,
+    response_model=None,
+    include_in_schema=False,
+)
+async def resolve_duplicate(
+    request: Request,
+    review_id: UUID,
+    duplicate_id: UUID,
+    forms: FormsDep,
+    chronology: ChronologyDep,
+    caller: Caller,
+    decision: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Confirm a likely duplicate as one event, or dismiss it for good."""
+    review = await forms.get_review(caller.actor, review_id)
+    if decision not in ("confirm", "dismiss"):
+        problems = [{"field": "decision", "message": "Choose whether the two entries are one event"}]
+        return error_response(request, 422, "There is a problem", "Fix the problems below", problems)
+    await chronology.resolve_duplicate(caller.actor, review.id, duplicate_id, decision)  # type: ignore[arg-type]
+    return RedirectResponse(f"/reviews/{review.id}/chronology/duplicates?done={decision}", status_code=303)

@@ -310,7 +310,8 @@ def uploads_chronology(caller: Caller, target: Target) -> bool:
 
 
 def keeps_register(caller: Caller, target: Target) -> bool:
-    """Adding to a review's people register: its partnership's business manager, its independent reviewer."""
+    """Adding to a review's people register, tagging key practice episodes and deciding likely duplicates:
+    its partnership's business manager, its independent reviewer."""
     if caller.partnership != target.partnership:
         return False
     if caller.is_person_in(Role.BUSINESS_MANAGER):
@@ -413,6 +414,12 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("POST", "/reviews/{review_id}/chronology/uploads/{upload_id}/import"): owns_upload,
     ("GET", "/reviews/{review_id}/chronology/people"): reads_chronology,
     ("POST", "/reviews/{review_id}/chronology/people"): keeps_register,
+    ("GET", "/reviews/{review_id}/chronology/episodes"): reads_chronology,
+    ("POST", "/reviews/{review_id}/chronology/episodes"): keeps_register,
+    ("POST", "/reviews/{review_id}/chronology/episodes/remove"): keeps_register,
+    ("GET", "/reviews/{review_id}/chronology/duplicates"): keeps_register,
+    # The matrix asks about a pair nobody has, with no decision: refused as invalid (422) once allowed.
+    ("POST", "/reviews/{review_id}/chronology/duplicates/{duplicate_id}"): keeps_register,
     ("POST", "/reviews/{review_id}/chronology/agencies"): manages_review,
     # -- notifications (gateway/routes/notifications.py) --
     ("GET", "/notifications"): any_person,

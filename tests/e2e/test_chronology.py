@@ -250,3 +250,92 @@ def test_an_agency_uploads_a_file_with_problems_then_the_corrected_one_and_the_r
     # Another partnership: no such review.
     eastmoor = sign_in(system, EASTMOOR_MANAGER)
     assert eastmoor.client.get(f"/reviews/{review.id}/chronology").status_code == 404
+
+
+@pytest.mark.slow
+def test_the_reviewer_confirms_a_duplicate_and_tags_an_episode_that_the_rapid_review_report_lists(
+    system: SystemEnv, review_with_register: RapidReview
+) -> None:
+    review = review_with_register
+    day = born_years_ago(1).strftime("%d/%m/%Y")
+    police, health = sign_in(system, POLICE_AUTHOR), sign_in(system, HEALTH_LEAD)
+    for who, name, rows in (
+        (
+            police,
+            "police.csv",
+            [
+                [
+                    day,
+                    "",
+                    "",
+                    "PNC/9",
+                    "Response officer",
+                    "Officers attended the home after a neighbour reported shouting",
+                    "Referred to social care",
+                    "",
+                    "high",
+                    "",
+                    "Child A",
+                ]
+            ],
+        ),
+        (
+            health,
+            "health.csv",
+            [
+                [
+                    day,
+                    "",
+                    "",
+                    "HV/4",
+                    "Health visitor",
+                    "Police attended the home after a neighbour reported shouting",
+                    "",
+                    "Police already involved",
+                    "",
+                    "",
+                    "Child A",
+                ]
+            ],
+        ),
+    ):
+        status_page = upload(who, review, name, csv_file(rows))
+        assert 'id="import-upload"' in checked(who, status_page).text
+        assert who.post_form(status_page + "/import").status_code == 303
+
+    manager = sign_in(system, MANAGER)
+    duplicates = manager.client.get(f"/reviews/{review.id}/chronology/duplicates")
+    assert duplicates.status_code == 200
+    pair = re.search(rf"/reviews/{review.id}/chronology/duplicates/([0-9a-f-]{{36}})", duplicates.text)
+    assert pair, "the same call recorded by the police and the health visitor is flagged"
+    confirmed = manager.post_form(pair.group(0), {"decision": "confirm"})
+    assert confirmed.status_code == 303
+    assert "No likely duplicates to decide" in manager.client.get(confirmed.headers["location"]).text
+    merged = manager.client.get(f"/reviews/{review.id}/chronology").text
+    assert (
+        "Same event as Northbridge Police: PNC/9" in merged
+        or "Same event as Northbridge Health ICB: HV/4" in merged
+    )
+    assert police.client.get(f"/reviews/{review.id}/chronology/duplicates").status_code == 403
+
+    entry_id = re.search(r'name="entry_id" value="([0-9a-f-]{36})"', merged)
+    assert entry_id, "the business manager can tag entries"
+    tagged = manager.post_form(
+        f"/reviews/{review.id}/chronology/episodes",
+        {
+            "entry_id": entry_id.group(1),
+            "learning": "Neighbour's concerns were not shared",
+            "back": f"/reviews/{review.id}/chronology",
+        },
+    )
+    assert tagged.status_code == 303 and tagged.headers["location"] == f"/reviews/{review.id}/chronology"
+    episodes = manager.client.get(f"/reviews/{review.id}/chronology/episodes").text
+    assert "Neighbour&#39;s concerns were not shared" in episodes
+    only = manager.client.get(f"/reviews/{review.id}/chronology", params={"episodes": "1"}).text
+    assert "1</strong> of 2 entries match" in re.sub(r"\s+", " ", only)
+
+    report = manager.client.get(f"/reviews/{review.id}/documents/rapid-review-report")
+    assert report.status_code == 200, report.text[:300]
+    document = zipfile.ZipFile(io.BytesIO(report.content)).read("word/document.xml").decode()
+    assert "Key practice episodes from the chronology" in document
+    assert "concerns were not shared" in document

@@ -180,11 +180,13 @@ def ask_agency(uow: UnitOfWork, actor: Actor, review_id: UUID, agency_id: UUID) 
 # -- uploads -----------------------------------------------------------------------------------------------
 
 
-def _people(records: Sequence[PersonRecord]) -> list[domain.Person]:
+def people_of(records: Sequence[PersonRecord]) -> list[domain.Person]:
+    """The register as the rules about names need it."""
     return [domain.Person(r.id, r.label, r.name, tuple(r.also_known_as)) for r in records]
 
 
-def _born_on(records: Sequence[PersonRecord]) -> date | None:
+def born_on_of(records: Sequence[PersonRecord]) -> date | None:
+    """The subject child's date of birth, if the register has it."""
     return next((record.born_on for record in records if record.subject), None)
 
 
@@ -214,8 +216,8 @@ def check_rules(uow: UnitOfWork, actor: Actor, review_id: UUID) -> CheckRules:
         update={
             "agency_id": agency_id,
             "agency_name": store.agency_names([agency_id]).get(agency_id, "Your agency"),
-            "born_on": _born_on(people),
-            "spellings": domain.spellings(_people(people)),
+            "born_on": born_on_of(people),
+            "spellings": domain.spellings(people_of(people)),
         }
     )
 
@@ -348,7 +350,7 @@ def stage_entries(
     upload = _own_upload(store, actor, upload_id, for_update=True)
     _checking(upload)
     people = store.people(upload.review_id)
-    checked = checked_rows(entries, _people(people), _born_on(people), today_in_england())
+    checked = checked_rows(entries, people_of(people), born_on_of(people), today_in_england())
     store.stage([entry_row(upload, uuid.uuid4(), entry_fields(entry, ids)) for entry, ids in checked])
     upload.entries += len(checked)
     upload.rows_read = max(upload.rows_read, rows_read)
@@ -518,7 +520,7 @@ def _entry_views(
     )
     labels = {str(person.id): person.label for person in people}
     real = {str(person.id): person.name for person in people}
-    pseudonymise = domain.Pseudonymiser(_people(people))
+    pseudonymise = domain.Pseudonymiser(people_of(people))
     whose = policy.names_for(actor) if show else False
     views: list[EntryView] = []
     for record in records:
@@ -580,7 +582,7 @@ def _current_entry(store: ChronologyStore, review: ReviewRecord, entry_id: UUID)
 def _episode_views(store: ChronologyStore, review: ReviewRecord, actor: Actor) -> list[EpisodeView]:
     judgements = Judgements(store.session)
     people = store.people(review.id)
-    hide = domain.Pseudonymiser(_people(people))
+    hide = domain.Pseudonymiser(people_of(people))
     scope = policy.agency_scope(actor)
     views = []
     for episode in judgements.episodes(review.id):

@@ -209,3 +209,33 @@ class DuplicateRecord(Base):
     state: Mapped[str] = mapped_column(String(12))  # flagged | confirmed | dismissed
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SystemConnectionRecord(Base):
+    """An agency's case system's own broker user, issued by the partnership's administrator."""
+
+    __tablename__ = "system_connection"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    partnership_id: Mapped[UUID]
+    agency_id: Mapped[UUID] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_message_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RefusedMessageRecord(Base):
+    """A message from an agency's system that was refused: who sent it, for which review, and why."""
+
+    __tablename__ = "refused_message"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    connection_id: Mapped[UUID | None]
+    agency_id: Mapped[UUID | None]
+    review_id: Mapped[UUID | None] = mapped_column(index=True)
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)

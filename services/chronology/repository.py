@@ -97,6 +97,9 @@ class ChronologyStore:
             )
         )
 
+    def agency(self, agency_id: UUID) -> AgencyRecord | None:
+        return self.session.get(AgencyRecord, agency_id)
+
     def agency_names(self, agency_ids: Sequence[UUID]) -> dict[UUID, str]:
         if not agency_ids:
             return {}

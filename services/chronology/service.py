@@ -6,10 +6,17 @@ from typing import Any
 from uuid import UUID
 
 from gateway.contract import AgencyChanged, PersonChanged
-from services.chronology import handlers
+from services.chronology import agency_systems, handlers
+from services.chronology.contract.feed import (
+    IssueConnection,
+    IssuedConnection,
+    RefusedMessage,
+    SystemConnectionView,
+)
 from services.chronology.contract.rpc import (
     SERVICE,
     AgencyId,
+    ConnectionId,
     DuplicateId,
     EntryId,
     Problems,
@@ -31,6 +38,7 @@ from services.chronology.contract.views import (
     UploadDetail,
     UploadView,
 )
+from services.chronology.feed import receive_agency_entries
 from services.chronology.models import Base
 from services.chronology.settings import chronology_settings
 from services.forms.contract import ReturnRequested, ReviewOpened
@@ -141,6 +149,33 @@ class ChronologyService(ServiceBase):
     ) -> DuplicateView:
         """Confirm two entries as one event, or dismiss the pair for good."""
         return handlers.resolve_duplicate(self.uow, actor, review_id, duplicate_id, decision)
+
+    # ----------------------------------------------------------------------------- agencies' own systems
+
+    @rpc
+    def issue_connection(self, actor: Actor, command: IssueConnection) -> IssuedConnection:
+        """Give an agency's case system a broker user of its own (the partnership's administrator)."""
+        return agency_systems.issue_connection(self.uow, actor, command)
+
+    @rpc
+    def revoke_connection(self, actor: Actor, connection_id: ConnectionId) -> SystemConnectionView:
+        """Close and delete a system connection's broker user."""
+        return agency_systems.revoke_connection(self.uow, actor, connection_id)
+
+    @rpc
+    def connections_of_partnership(self, actor: Actor) -> list[SystemConnectionView]:
+        """The system connections the administrator's partnership has issued, newest first."""
+        return agency_systems.connections_of_partnership(self.uow, actor)
+
+    @rpc
+    def refused_messages(self, actor: Actor, review_id: ReviewId) -> list[RefusedMessage]:
+        """Messages from agencies' systems refused for a review, with the reasons (its business manager)."""
+        return agency_systems.refused_messages(self.uow, actor, review_id)
+
+    @receive_agency_entries
+    def receive_agency_entries(self, body: bytes, properties: dict[str, Any]) -> agency_systems.Outcome:
+        """A message an agency's system published: applied like an upload, or refused with the reason."""
+        return agency_systems.receive_message(self.uow, body, properties)
 
     @rpc
     def chronology_of_review(

@@ -20,6 +20,12 @@ class ChronologySettings(BaseSettings):
     # A checked upload nobody imported is dropped after a week.
     ready_idle_s: float = 7 * 24 * 3600
     sweep_interval_s: float = 60
+    # The broker's management API, through which agencies' systems get users of their own.
+    broker_management_url: str = "http://127.0.0.1:15672"
+    # The broker's address as agencies' systems reach it (shown with their credentials); by default the
+    # service's own.
+    agency_amqp_host: str | None = None
+    agency_amqp_port: int | None = None
 
 
 @lru_cache

@@ -97,6 +97,15 @@ def declare_topology(
     return declared
 
 
+def declare_outside_exchange(connection: Connection, exchange: Exchange, queue: Queue) -> None:
+    """An exchange that an outside system publishes on (an agency's case system), bound to the queue of the
+    service that reads it; idempotent. The queue is declared as the service's consumer declares it."""
+    with connection.channel() as channel:
+        exchange.bind(channel).declare()
+        queue.bind(channel).declare()
+        channel.queue_bind(queue.name, exchange.name, routing_key="")
+
+
 def declare_dead_letter_queue(channel: Any) -> Queue:
     """The dead-letter queue bound to a channel, declared (as the topology declares it) so it can be read."""
     queue = dead_letter_queue().bind(channel)

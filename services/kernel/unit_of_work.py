@@ -75,17 +75,22 @@ class UnitOfWork:
 
     def first_delivery(self, envelope: Envelope) -> bool:
         """Record in the inbox that this handler has this event; False if it had it before (skip it)."""
+        return self.first_receipt(envelope.event_id, envelope.type)
+
+    def first_receipt(self, message_id: UUID, message_type: str) -> bool:
+        """Record in the inbox that this handler has this message (an event, or a message from outside
+        with an id of its own); False if it had it before (skip it)."""
         handler = f"{self._database.container.service_name}.{self._worker_ctx.entrypoint.method_name}"
         inbox = self._database.table("inbox")
         inserted = self.session.execute(
             insert(inbox)
-            .values(event_id=envelope.event_id, handler=handler, event_type=envelope.type)
+            .values(event_id=message_id, handler=handler, event_type=message_type)
             .on_conflict_do_nothing()
             .returning(inbox.c.event_id)
         ).first()
         if inserted is None:
             INBOX_DUPLICATES.labels(self._database.container.service_name, handler).inc()
-            log.info("skipped duplicate event %s in %s", envelope.event_id, handler)
+            log.info("skipped duplicate message %s in %s", message_id, handler)
             return False
         return True
 

@@ -54,12 +54,24 @@ __all__ = [
 # isort: split
 # == The chronology service: its RPCs, what they answer, the events it publishes (rpc.py, views.py, events.py)
 from services.chronology.contract.events import (
+    AgencyMessageRefused,
     ChronologyRejected,
     ChronologyReplaced,
     ChronologyUploaded,
     DuplicateResolved,
+    EntriesPublished,
     EpisodeTagged,
     EpisodeUntagged,
+)
+from services.chronology.contract.feed import (
+    AGENCY_ENTRIES_QUEUE,
+    AgencyMessage,
+    IssueConnection,
+    IssuedConnection,
+    RefusedMessage,
+    SystemConnectionView,
+    agency_exchange,
+    agency_message_json_schema,
 )
 from services.chronology.contract.rpc import SERVICE, Chronology
 from services.chronology.contract.views import (
@@ -81,9 +93,12 @@ from services.chronology.contract.views import (
 )
 
 __all__ += [
+    "AGENCY_ENTRIES_QUEUE",
     "MAX_PAGE",
     "SERVICE",
     "AddPerson",
+    "AgencyMessage",
+    "AgencyMessageRefused",
     "CheckRules",
     "Chronology",
     "ChronologyPage",
@@ -94,14 +109,21 @@ __all__ += [
     "Decision",
     "DuplicateResolved",
     "DuplicateView",
+    "EntriesPublished",
     "EntryView",
     "EpisodeTagged",
     "EpisodeUntagged",
     "EpisodeView",
+    "IssueConnection",
+    "IssuedConnection",
     "PersonView",
     "ProblemView",
+    "RefusedMessage",
     "StartUpload",
+    "SystemConnectionView",
     "TagEpisode",
     "UploadDetail",
     "UploadView",
+    "agency_exchange",
+    "agency_message_json_schema",
 ]

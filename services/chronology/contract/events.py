@@ -72,3 +72,24 @@ class DuplicateResolved(EventData):
     review_id: UUID
     duplicate_id: UUID
     decision: str
+
+
+class EntriesPublished(EventData):
+    """An agency's case system published entries of a review on the bus, and they were applied."""
+
+    event_type: ClassVar[str] = "chronology.entries_published"
+
+    review_id: UUID
+    agency_id: UUID
+    upload_id: UUID
+    entries: int
+
+
+class AgencyMessageRefused(EventData):
+    """A message from an agency's system was refused (and dead-lettered with the reason)."""
+
+    event_type: ClassVar[str] = "chronology.agency_message_refused"
+
+    agency_id: UUID
+    review_id: UUID | None
+    refusal_id: UUID

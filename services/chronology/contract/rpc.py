@@ -14,6 +14,12 @@ from uuid import UUID
 from pydantic import Field
 
 from services.chronology.contract.entries import ChronologyEntry
+from services.chronology.contract.feed import (
+    IssueConnection,
+    IssuedConnection,
+    RefusedMessage,
+    SystemConnectionView,
+)
 from services.chronology.contract.views import (
     AddPerson,
     CheckRules,
@@ -40,6 +46,7 @@ UploadId = Annotated[UUID, found_by_id("upload")]
 AgencyId = Annotated[UUID, found_by_id("agency")]
 EntryId = Annotated[UUID, found_by_id("entry")]
 DuplicateId = Annotated[UUID, found_by_id("duplicate")]
+ConnectionId = Annotated[UUID, found_by_id("connection")]
 # Entries staged in one call: small enough for one message, large enough to keep calls few.
 StagedEntries = Annotated[list[ChronologyEntry], Field(max_length=5000)]
 Problems = Annotated[list[ProblemView], Field(max_length=100_000)]
@@ -119,6 +126,23 @@ class Chronology(RemoteService):
         self, actor: Actor, review_id: ReviewId, duplicate_id: DuplicateId, decision: Decision
     ) -> DuplicateView:
         """Confirm two entries as one event, or dismiss the pair for good (business manager, reviewer)."""
+        raise NotImplementedError
+
+    async def issue_connection(self, actor: Actor, command: IssueConnection) -> IssuedConnection:
+        """Give an agency's case system a broker user of its own (the partnership's administrator); its
+        password is in this answer only."""
+        raise NotImplementedError
+
+    async def revoke_connection(self, actor: Actor, connection_id: ConnectionId) -> SystemConnectionView:
+        """Close and delete a system connection's broker user: its system can no longer publish."""
+        raise NotImplementedError
+
+    async def connections_of_partnership(self, actor: Actor) -> list[SystemConnectionView]:
+        """The system connections the administrator's partnership has issued, newest first."""
+        raise NotImplementedError
+
+    async def refused_messages(self, actor: Actor, review_id: ReviewId) -> list[RefusedMessage]:
+        """Messages from agencies' systems refused for a review, with the reasons (its business manager)."""
         raise NotImplementedError
 
     async def chronology_of_review(

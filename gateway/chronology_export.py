@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from copy import copy
 from dataclasses import dataclass
@@ -35,7 +35,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from gateway.deps import in_words
-from services.chronology.contract import ChronologyQuery, EntryView
+from services.chronology.contract import ChronologyPage, ChronologyQuery, EntryView
 
 PSEUDONYMISED = "Pseudonymised: real names removed"
 COLUMNS = (
@@ -134,6 +134,16 @@ class ChronologyExport:
             "; ".join(entry.people),
             *(entry.extra.get(heading, "") for heading in self.extra_columns),
         ]
+
+
+def every_entry(page: ChronologyPage, page_after: Callable[[str], ChronologyPage]) -> Iterator[EntryView]:
+    """Every entry of a view of the chronology, from its first page on: each next page is asked for by the
+    cursor of the one before once the writer has taken all of that one, so one page is held at a time."""
+    while True:
+        yield from page.entries
+        if page.next_after is None:
+            return
+        page = page_after(page.next_after)
 
 
 def date_as_typed(entry: EntryView) -> str:

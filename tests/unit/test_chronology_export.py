@@ -24,6 +24,7 @@ from gateway.chronology_export import (
     PSEUDONYMISED,
     ChronologyExport,
     download_headers,
+    every_entry,
     filters_in_words,
     neutralised,
     pdf_text,
@@ -31,7 +32,8 @@ from gateway.chronology_export import (
     write_pdf,
     write_xlsx,
 )
-from services.chronology.contract import ChronologyQuery, EntryView
+from gateway.routes.chronology import chronology_query
+from services.chronology.contract import MAX_PAGE, ChronologyPage, ChronologyQuery, EntryView
 
 POLICE = uuid.uuid4()
 EXPORTED_AT = datetime(2026, 11, 20, 10, 5, tzinfo=UTC)
@@ -217,6 +219,56 @@ def test_filters_are_said_in_words_with_the_agencys_name_and_the_persons_pseudon
         "Key practice episodes only",
     )
     assert filters_in_words(ChronologyQuery(), {}, {}) == ()
+
+
+def test_the_export_reads_the_pages_filters_but_starts_at_the_beginning():
+    params = {
+        "agency": str(POLICE),
+        "from": "2024-05-01",
+        "to": "not a date",
+        "episodes": "1",
+        "significance": "critical",
+        "q": "intelligence",
+        "after": "cursor-of-page-3",
+        "view": "timeline",
+    }
+    page = chronology_query(params, show_names=True)
+    exported = chronology_query(params, limit=MAX_PAGE, paged=False)
+    assert page.after == "cursor-of-page-3" and page.limit == 50 and page.show_names
+    assert exported.after is None and exported.limit == MAX_PAGE and not exported.show_names
+    assert exported.model_dump(exclude={"after", "limit", "show_names"}) == page.model_dump(
+        exclude={"after", "limit", "show_names"}
+    )
+    assert (exported.agency_id, exported.from_on, exported.to_on) == (POLICE, date(2024, 5, 1), None)
+    assert exported.significance is None, "a significance that is not one is no filter"
+
+
+def _page(entries: list[EntryView], next_after: str | None) -> ChronologyPage:
+    return ChronologyPage(
+        entries=entries,
+        next_after=next_after,
+        matching=5,
+        total=9,
+        names_shown=False,
+        may_show_names=False,
+        agencies=[(POLICE, "Northbridge Police")],
+    )
+
+
+def test_every_entry_follows_the_cursor_to_the_last_page_asking_for_each_page_only_when_needed():
+    first, second, third = ([entry(source=f"PNC/{n}") for n in numbers] for numbers in ([1, 2], [3, 4], [5]))
+    pages = {"after-2": _page(second, "after-4"), "after-4": _page(third, None)}
+    asked: list[str] = []
+
+    def page_after(cursor: str) -> ChronologyPage:
+        asked.append(cursor)
+        return pages[cursor]
+
+    entries = every_entry(_page(first, "after-2"), page_after)
+    assert [next(entries).source, next(entries).source] == ["PNC/1", "PNC/2"]
+    assert asked == [], "the next page is asked for only once the first is written"
+    assert [item.source for item in entries] == ["PNC/3", "PNC/4", "PNC/5"]
+    assert asked == ["after-2", "after-4"]
 
 
 # -- pseudonyms only ---------------------------------------------------------------------------------------

@@ -6,8 +6,10 @@ row by row, the workbook through openpyxl's write-only sheet, the PDF row by row
 the pages it has drawn, not the entries).
 
 Every cell of a CSV file or a workbook is text: one that a spreadsheet would run as a formula is neutralised
-(`neutralised`, the gateway's one rule for that). The PDF uses the core Helvetica font, which has glyphs for
-Latin-1 only: any other character is spelled plainly or replaced (`pdf_text`), never a reason to fail.
+(`neutralised`, used by every CSV file and workbook the gateway makes of what people typed; the audit log's
+CSV keeps its own copy in gateway/audit.py, a module this one depends on). The PDF uses the core Helvetica
+font, which has glyphs for Latin-1 only: any other character is spelled plainly or replaced (`pdf_text`),
+never a reason to fail.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from uuid import UUID
 
 from fpdf import FPDF
@@ -32,10 +34,12 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from gateway.deps import in_words
 from services.chronology.contract import ChronologyPage, ChronologyQuery, EntryView
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 PSEUDONYMISED = "Pseudonymised: real names removed"
 COLUMNS = (

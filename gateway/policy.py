@@ -133,6 +133,15 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/reviews/{review_id}/chronology/with-names"): Policy(
         "signed_in", CHRONOLOGY_READERS, audit="chronology_names", action="reveal"
     ),
+    ("GET", "/reviews/{review_id}/chronology/export.xlsx"): Policy(
+        "signed_in", CHRONOLOGY_READERS, audit="chronology", action="export"
+    ),
+    ("GET", "/reviews/{review_id}/chronology/export.csv"): Policy(
+        "signed_in", CHRONOLOGY_READERS, audit="chronology", action="export"
+    ),
+    ("GET", "/reviews/{review_id}/chronology/export.pdf"): Policy(
+        "signed_in", CHRONOLOGY_READERS, audit="chronology", action="export"
+    ),
     ("GET", "/reviews/{review_id}/chronology/template.xlsx"): Policy(
         "signed_in", CHRONOLOGY_READERS, audit="chronology_template", action="export"
     ),

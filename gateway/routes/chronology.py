@@ -1,5 +1,5 @@
 """Chronologies of a review: the template, an agency's upload (checked whole, previewed, then imported), the
-history of versions, the people register and the merged chronology.
+history of versions, the people register, and the merged chronology with its export as a file.
 
 Who may read or change what is the chronology service's rule (services/chronology/policy.py), asked again
 on every call; the gateway's policy only checks that the role may use the route at all. A file is checked
@@ -16,28 +16,41 @@ import io
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
 import anyio
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from gateway.auth import Caller
+from gateway.chronology_export import (
+    MEDIA_TYPES,
+    WRITERS,
+    XLSX,
+    ChronologyExport,
+    download_headers,
+    every_entry,
+    filters_in_words,
+    neutralised,
+)
 from gateway.deps import ChronologyDep, FormsDep, error_response, in_words, render
 from gateway.rpc import RemoteError
 from services.chronology.contract import (
+    MAX_PAGE,
     AddPerson,
     CheckContext,
     CheckRules,
     Chronology,
     ChronologyEntry,
+    ChronologyPage,
     ChronologyQuery,
     Problem,
     ProblemView,
@@ -58,7 +71,8 @@ router = APIRouter()
 
 # Entries sent to the service per call while a file is checked.
 CHUNK = 2000
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The query string's filters of the merged chronology, as the page and its exports read them.
+FILTERS = ("agency", "from", "to", "episodes", "person", "significance", "q")
 SIGNIFICANCE = (("", "Any"), ("high", "High"), ("medium", "Medium"), ("low", "Low"))
 STATES = {
     "checking": ("Checking", "govuk-tag--blue"),
@@ -99,6 +113,27 @@ def _uuid_or_none(value: str) -> UUID | None:
         return None
 
 
+def chronology_query(
+    params: Mapping[str, str], *, show_names: bool = False, limit: int = 50, paged: bool = True
+) -> ChronologyQuery:
+    """The entries a view of the merged chronology asks for, from its query string (agency, from, to,
+    episodes, person, significance, q, and the page's cursor `after` where `paged`): what cannot be read is
+    no filter at all. The page and every export read their filters here."""
+    significance = params.get("significance", "")
+    return ChronologyQuery(
+        agency_id=_uuid_or_none(params.get("agency", "")),
+        from_on=_date_or_none(params.get("from", "")),
+        to_on=_date_or_none(params.get("to", "")),
+        episodes_only=params.get("episodes") == "1",
+        person_id=_uuid_or_none(params.get("person", "")),
+        significance=significance if significance in ("low", "medium", "high") else None,  # type: ignore[arg-type]
+        text=(params.get("q", "") or "")[:200] or None,
+        after=((params.get("after", "") or "")[:200] or None) if paged else None,
+        limit=limit,
+        show_names=show_names,
+    )
+
+
 async def _chronology_page(
     request: Request,
     review_id: UUID,
@@ -109,39 +144,30 @@ async def _chronology_page(
 ) -> Response:
     review = await forms.get_review(caller.actor, review_id)
     params = request.query_params
-    significance = params.get("significance", "")
-    query = ChronologyQuery(
-        agency_id=_uuid_or_none(params.get("agency", "")),
-        from_on=_date_or_none(params.get("from", "")),
-        to_on=_date_or_none(params.get("to", "")),
-        episodes_only=params.get("episodes") == "1",
-        person_id=_uuid_or_none(params.get("person", "")),
-        significance=significance if significance in ("low", "medium", "high") else None,  # type: ignore[arg-type]
-        text=(params.get("q", "") or "")[:200] or None,
-        after=(params.get("after", "") or "")[:200] or None,
-        limit=50,
-        show_names=show_names,
-    )
+    query = chronology_query(params, show_names=show_names)
     page = await chronology.chronology_of_review(caller.actor, review.id, query)
     people = await chronology.people_of_review(caller.actor, review.id)
     kept = {key: value for key, value in params.items() if key != "after" and value}
     base = f"/reviews/{review.id}/chronology{'/with-names' if show_names else ''}"
-    filters_on = any(
-        key in kept for key in ("agency", "from", "to", "episodes", "person", "significance", "q")
-    )
+    chosen = {key: kept[key] for key in FILTERS if key in kept}
+    exported = f"?{_encode(chosen)}" if chosen else ""
     context = {
         "review": review,
         "page": page,
         "people": people,
         "query": query,
         "filters": kept,
-        "filters_on": filters_on,
+        "filters_on": bool(chosen),
         "view": "timeline" if params.get("view") == "timeline" else "table",
         "base": base,
         "next_href": f"{base}?{_encode({**kept, 'after': page.next_after})}" if page.next_after else "",
         "first_href": f"{base}?{_encode(kept)}" if query.after else "",
         "names_href": f"/reviews/{review.id}/chronology/with-names?{_encode(kept)}",
         "pseudonyms_href": f"/reviews/{review.id}/chronology?{_encode(kept)}",
+        "downloads": [
+            (words, f"/reviews/{review.id}/chronology/export.{kind}{exported}", kind)
+            for kind, words in (("xlsx", "Excel"), ("csv", "CSV"), ("pdf", "PDF"))
+        ],
         "significance_choices": SIGNIFICANCE,
         "is_agency": _is_agency(caller),
         "keeps_register": _keeps_register(caller),
@@ -177,6 +203,81 @@ async def merged_chronology_with_names(
     return await _chronology_page(request, review_id, forms, chronology, caller, show_names=True)
 
 
+# -- the merged chronology as a file -----------------------------------------------------------------------
+
+
+async def _export(
+    kind: str, request: Request, review_id: UUID, forms: Forms, chronology: Chronology, caller: Caller
+) -> Response:
+    """The merged chronology as the page filters it, whole, with pseudonyms, as a file: read from the service
+    a page of MAX_PAGE entries at a time and written as it comes (gateway/chronology_export.py) to a private
+    temporary file, which is sent and then deleted. Nothing is sent until the file is whole, so a failure is
+    an error page, never half a file."""
+    review = await forms.get_review(caller.actor, review_id)
+    query = chronology_query(request.query_params, limit=MAX_PAGE, paged=False)
+    first = await chronology.chronology_of_review(caller.actor, review.id, query)
+    rules = await chronology.check_rules(caller.actor, review.id)
+    people = await chronology.people_of_review(caller.actor, review.id) if query.person_id else []
+    export = ChronologyExport(
+        review_title=review.title,
+        filters=filters_in_words(query, dict(first.agencies), {person.id: person.label for person in people}),
+        exported_at=datetime.now(UTC),
+        extra_columns=tuple(rules.extra_columns),
+    )
+
+    def page_after(cursor: str) -> ChronologyPage:
+        # Called in the writer's thread: the call itself runs on the event loop.
+        return anyio.from_thread.run(
+            chronology.chronology_of_review,
+            caller.actor,
+            review.id,
+            query.model_copy(update={"after": cursor}),
+        )
+
+    entries = every_entry(first, page_after)
+    del first  # the entries now hold the first page, and let it go once written
+    handle, name = tempfile.mkstemp(prefix="chronology-", suffix=f".{kind}")
+    path = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            written = await anyio.to_thread.run_sync(WRITERS[kind], export, entries, out)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    log.info("chronology of review %s exported as %s: %d entries", review.id, kind, written)
+    filename = f"chronology-{review.id.hex[:8]}-{today_in_england().isoformat()}.{kind}"
+    return FileResponse(
+        path,
+        media_type=MEDIA_TYPES[kind],
+        headers=download_headers(filename),
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
+
+
+@router.get("/reviews/{review_id}/chronology/export.xlsx", include_in_schema=False)
+async def export_chronology_xlsx(
+    request: Request, review_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller
+) -> Response:
+    """The merged chronology as the page filters it, as an Excel workbook (pseudonyms only)."""
+    return await _export("xlsx", request, review_id, forms, chronology, caller)
+
+
+@router.get("/reviews/{review_id}/chronology/export.csv", include_in_schema=False)
+async def export_chronology_csv(
+    request: Request, review_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller
+) -> Response:
+    """The merged chronology as the page filters it, as a CSV file in UTF-8 (pseudonyms only)."""
+    return await _export("csv", request, review_id, forms, chronology, caller)
+
+
+@router.get("/reviews/{review_id}/chronology/export.pdf", include_in_schema=False)
+async def export_chronology_pdf(
+    request: Request, review_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller
+) -> Response:
+    """The merged chronology as the page filters it, as a PDF to print (pseudonyms only)."""
+    return await _export("pdf", request, review_id, forms, chronology, caller)
+
+
 # -- the template ------------------------------------------------------------------------------------------
 
 
@@ -186,8 +287,7 @@ async def _template(
     review = await forms.get_review(caller.actor, review_id)
     rules = await chronology.check_rules(caller.actor, review.id)
     columns = columns_for(rules.extra_columns)
-    name = f"chronology-template-{review.id.hex[:8]}.{kind}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    headers = download_headers(f"chronology-template-{review.id.hex[:8]}.{kind}")
     if kind == "csv":
         return Response(template_csv(columns), media_type="text/csv; charset=utf-8", headers=headers)
     body = await anyio.to_thread.run_sync(
@@ -478,7 +578,7 @@ async def upload_problems(
         writer.writerow(
             [
                 problem.row or "",
-                problem.column or "",
+                neutralised(problem.column or ""),
                 neutralised(("Warning: " if problem.warning else "") + problem.message),
             ]
         )
@@ -486,18 +586,8 @@ async def upload_problems(
     return Response(
         ("\ufeff" + out.getvalue()).encode(),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{_safe(name)}"', "Cache-Control": "no-store"},
+        headers=download_headers(name),
     )
-
-
-def neutralised(cell: str) -> str:
-    """A cell a spreadsheet will show as text: one starting as a formula would (=, +, -, @, tab, CR) gets a
-    leading apostrophe."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
-
-
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name)
 
 
 @router.post(

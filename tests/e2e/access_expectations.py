@@ -403,6 +403,9 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     # -- chronologies (gateway/routes/chronology.py) --
     ("GET", "/reviews/{review_id}/chronology"): reads_chronology,
     ("GET", "/reviews/{review_id}/chronology/with-names"): reads_chronology,
+    ("GET", "/reviews/{review_id}/chronology/export.xlsx"): reads_chronology,
+    ("GET", "/reviews/{review_id}/chronology/export.csv"): reads_chronology,
+    ("GET", "/reviews/{review_id}/chronology/export.pdf"): reads_chronology,
     ("GET", "/reviews/{review_id}/chronology/template.xlsx"): reads_chronology,
     ("GET", "/reviews/{review_id}/chronology/template.csv"): reads_chronology,
     ("GET", "/reviews/{review_id}/chronology/upload"): uploads_chronology,

@@ -1,8 +1,9 @@
 """Chronologies on the real system, through the gateway's pages as the demo's people: the business manager
 keeps the people register; the police author downloads the template, uploads a file with problems and sees
 every one of them (nothing imported), then the corrected file, previews and imports it; the merged chronology
-reads in date order with pseudonyms, names only for who may see them, filters and pages; another agency and
-another partnership see nothing of it.
+reads in date order with pseudonyms, names only for who may see them, filters and pages, and exports as CSV,
+Excel and PDF (pseudonyms only, formulas neutralised); another agency and another partnership see nothing of
+it.
 
 Each test works on a rapid review of its own (tests/e2e/test_agency_returns.py's fixture asks three agencies
 for returns, and so for chronologies), so that the demo's reviews stay as they are for the other suites.
@@ -20,6 +21,7 @@ from datetime import date
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 
 from services.kernel.calendar import today_in_england
 from tests.e2e.helpers import SignedIn, sign_in
@@ -31,6 +33,8 @@ POLICE_AUTHOR = "police.author@northbridge.example"
 HEALTH_LEAD = "health.lead@northbridge.example"
 PARTNER = "partner@northbridge.example"
 EASTMOOR_MANAGER = "business.manager@eastmoor.example"
+HYPERLINK = '=HYPERLINK("http://evil.example","click")'
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADINGS = [
     "Date",
     "Time",
@@ -214,6 +218,19 @@ def test_an_agency_uploads_a_file_with_problems_then_the_corrected_one_and_the_r
                 "",
                 "",
             ],
+            [
+                two_years_ago,
+                "",
+                "",
+                "PNC/4",
+                "Analyst",
+                HYPERLINK,  # text in a CSV upload; a spreadsheet opening an export must not run it
+                "Referred Amy Northcote to social care",
+                "",
+                "low",
+                "",
+                "Child A",
+            ],
         ]
     )
     status_page = upload(author, review, "police-v2.csv", good)
@@ -236,7 +253,42 @@ def test_an_agency_uploads_a_file_with_problems_then_the_corrected_one_and_the_r
     assert "Amy Northcote" not in partner.client.get(f"/reviews/{review.id}/chronology/with-names").text
     filtered = manager.client.get(f"/reviews/{review.id}/chronology", params={"q": "intelligence"})
     assert "PNC/3" in filtered.text and "PNC/1" not in filtered.text
-    assert "1</strong> of 3 entries match" in re.sub(r"\s+", " ", filtered.text)
+    assert "1</strong> of 4 entries match" in re.sub(r"\s+", " ", filtered.text)
+    assert f"/reviews/{review.id}/chronology/export.csv?q=intelligence" in filtered.text
+
+    # The export of a filtered view: only the matching entries, pseudonyms only, and the cell the agency began
+    # with "=" kept as text.
+    exported = manager.client.get(
+        f"/reviews/{review.id}/chronology/export.csv", params={"significance": "low"}
+    )
+    assert exported.status_code == 200, exported.text[:500]
+    assert exported.headers["content-type"] == "text/csv; charset=utf-8"
+    assert re.fullmatch(
+        r'attachment; filename="chronology-[0-9a-f]{8}-[0-9-]{10}\.csv"',
+        exported.headers["content-disposition"],
+    )
+    assert exported.headers["cache-control"] == "no-store"
+    assert exported.content.startswith(b"\xef\xbb\xbf")
+    text = exported.content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[1] == ["Entries: Significance: Low"] and rows[3] == ["Pseudonymised: real names removed"]
+    headings = rows.index(next(row for row in rows if row[:2] == ["Date", "Agency"]))
+    by_source = {row[2]: row for row in rows[headings + 1 :]}
+    assert set(by_source) == {"Northbridge Police: PNC/3", "Northbridge Police: PNC/4"}, by_source.keys()
+    assert by_source["Northbridge Police: PNC/4"][4] == "'" + HYPERLINK
+    assert by_source["Northbridge Police: PNC/4"][5] == "Referred Child A to social care"
+    assert "Amy Northcote" not in text and "Beth Northcote" not in text
+    workbook = manager.client.get(f"/reviews/{review.id}/chronology/export.xlsx")
+    assert workbook.status_code == 200 and workbook.headers["content-type"] == XLSX
+    sheet = load_workbook(io.BytesIO(workbook.content), read_only=True)["Chronology"]
+    cells = [value for row in sheet.iter_rows(values_only=True) for value in row if value is not None]
+    assert {f"Northbridge Police: PNC/{n}" for n in (1, 2, 3, 4)} <= set(cells)
+    assert "'" + HYPERLINK in cells and not any(str(value).startswith("=") for value in cells)
+    printable = manager.client.get(
+        f"/reviews/{review.id}/chronology/export.pdf", params={"q": "intelligence"}
+    )
+    assert printable.status_code == 200 and printable.headers["content-type"] == "application/pdf"
+    assert printable.content.startswith(b"%PDF")
 
     # The history: who uploaded what, and its fate.
     history = manager.client.get(f"/reviews/{review.id}/chronology/uploads").text
@@ -247,9 +299,14 @@ def test_an_agency_uploads_a_file_with_problems_then_the_corrected_one_and_the_r
     theirs = health.client.get(f"/reviews/{review.id}/chronology")
     assert theirs.status_code == 200 and "PNC/1" not in theirs.text
     assert health.client.get(status_page).status_code == 404
+    theirs_exported = health.client.get(f"/reviews/{review.id}/chronology/export.csv")
+    assert theirs_exported.status_code == 200 and "PNC/" not in theirs_exported.content.decode("utf-8-sig")
     # Another partnership: no such review.
     eastmoor = sign_in(system, EASTMOOR_MANAGER)
     assert eastmoor.client.get(f"/reviews/{review.id}/chronology").status_code == 404
+    for kind in ("xlsx", "csv", "pdf"):
+        refused = eastmoor.client.get(f"/reviews/{review.id}/chronology/export.{kind}")
+        assert refused.status_code == 404, f"another partnership's export.{kind}: {refused.status_code}"
 
 
 @pytest.mark.slow

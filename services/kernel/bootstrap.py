@@ -4,7 +4,7 @@ schema only, so that ownership is enforced by PostgreSQL and not by goodwill."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import closing, suppress
 
 import psycopg2
@@ -68,7 +68,7 @@ def create_schemas(settings: Settings, schemas: Iterable[str]) -> None:
     log.info("schemas ready: %s", ", ".join(schemas))
 
 
-def create_extensions(settings: Settings, extensions: dict[str, tuple[str, ...]]) -> None:
+def create_extensions(settings: Settings, extensions: Mapping[str, Iterable[str]]) -> None:
     """PostgreSQL extensions a schema's queries use (schema -> extension names), created in that schema by the
     administrator: a schema's own role may not create them, and putting them in its schema keeps its search
     path its own."""

@@ -47,6 +47,7 @@ from gateway.routes import (
     returns,
     reviews,
     signin,
+    system_connections,
 )
 from gateway.rpc import RemoteError, RpcClient, RpcUnavailable
 from gateway.secretbox import load_key
@@ -138,6 +139,7 @@ def create_app() -> FastAPI:
         dashboard,
         admin,
         api_clients,
+        system_connections,
         dpo,
         demo,
     ):

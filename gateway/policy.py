@@ -306,6 +306,13 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ),
     ("GET", "/admin/agencies"): Policy("signed_in", ADMIN),
     ("POST", "/admin/agencies"): Policy("signed_in", ADMIN, audit="agency", action="create"),
+    ("GET", "/admin/system-connections"): Policy("signed_in", ADMIN),
+    ("POST", "/admin/system-connections"): Policy(
+        "signed_in", ADMIN, audit="system_connection", action="create"
+    ),
+    ("POST", "/admin/system-connections/{connection_id}/revoke"): Policy(
+        "signed_in", ADMIN, audit="system_connection", action="revoke"
+    ),
     ("GET", "/admin/api-clients"): Policy("signed_in", ADMIN),
     ("POST", "/admin/api-clients"): Policy("signed_in", ADMIN, audit="api_client", action="create"),
     ("POST", "/admin/api-clients/{client_id}/revoke"): Policy(

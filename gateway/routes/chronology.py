@@ -619,14 +619,24 @@ async def upload_history(
             "state": STATES[upload.state],
             "at": in_words(upload.uploaded_at),
             "imported": in_words(upload.imported_at),
+            "opens": _keeps_register(caller) or upload.agency_id == caller.actor.agency_id,
         }
         for upload in uploads
     ]
-    return render(
-        request,
-        "chronology/history.html",
-        {"review": review, "rows": rows, "is_agency": _is_agency(caller), "judges": _keeps_register(caller)},
+    # Messages refused from agencies' systems: the business manager follows them up with the agency.
+    refused = (
+        await chronology.refused_messages(caller.actor, review.id)
+        if caller.actor.has_role(Role.BUSINESS_MANAGER)
+        else []
     )
+    context = {
+        "review": review,
+        "rows": rows,
+        "refused": [{"message": message, "at": in_words(message.received_at)} for message in refused],
+        "is_agency": _is_agency(caller),
+        "judges": _keeps_register(caller),
+    }
+    return render(request, "chronology/history.html", context)
 
 
 # -- the people register -----------------------------------------------------------------------------------

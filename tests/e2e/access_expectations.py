@@ -319,6 +319,13 @@ def keeps_register(caller: Caller, target: Target) -> bool:
     return caller.is_person_in(Role.INDEPENDENT_REVIEWER) and target.review in caller.reviews
 
 
+def revokes_a_connection_nobody_has(caller: Caller, target: Target) -> bool:
+    """Revoking a system connection: the partnership's administrator, for its own (the chronology service
+    decides); the matrix asks about an id nobody has, so nobody reaches it (the allowed case is
+    tests/e2e/test_chronology.py's)."""
+    return False
+
+
 def owns_upload(caller: Caller, target: Target) -> bool:
     """One upload: its agency's people (and the keepers of names); the matrix asks about an id nobody has, so
     nobody reaches it (the allowed case is tests/e2e/test_chronology.py's)."""
@@ -451,6 +458,9 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("POST", "/admin/users/{user_id}/resend-invitation"): administers,
     ("GET", "/admin/agencies"): administers,
     ("POST", "/admin/agencies"): administers,
+    ("GET", "/admin/system-connections"): administers,
+    ("POST", "/admin/system-connections"): administers,
+    ("POST", "/admin/system-connections/{connection_id}/revoke"): revokes_a_connection_nobody_has,
     ("GET", "/admin/api-clients"): administers,
     ("POST", "/admin/api-clients"): administers,
     ("POST", "/admin/api-clients/{client_id}/revoke"): administers,

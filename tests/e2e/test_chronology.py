@@ -12,19 +12,27 @@ for returns, and so for chronologies), so that the demo's reviews stay as they a
 from __future__ import annotations
 
 import csv
+import html
 import io
+import json
+import os
 import re
+import subprocess
+import sys
 import time
+import uuid
 import zipfile
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from openpyxl import load_workbook
 
 from services.kernel.calendar import today_in_england
-from tests.e2e.helpers import SignedIn, sign_in
+from tests.e2e.helpers import SignedIn, sign_in, wait_for
 from tests.e2e.test_agency_returns import RapidReview, new_rapid_review, user_id  # noqa: F401 - the fixture
 from tests.support.system import SystemEnv
 
@@ -396,3 +404,89 @@ def test_the_reviewer_confirms_a_duplicate_and_tags_an_episode_that_the_rapid_re
     document = zipfile.ZipFile(io.BytesIO(report.content)).read("word/document.xml").decode()
     assert "Key practice episodes from the chronology" in document
     assert "concerns were not shared" in document
+
+
+ADMIN = "admin@northbridge.example"
+PUBLISHER = Path(__file__).resolve().parents[2] / "docs" / "examples" / "publish_chronology_entries.py"
+
+
+def issued_value(page: str, name: str) -> str:
+    found = re.search(rf'id="issued-{name}">([^<]+)<', page)
+    assert found, f"the issued connection's {name} is not on the page"
+    return html.unescape(found.group(1))
+
+
+@pytest.mark.slow
+def test_the_administrator_issues_a_system_connection_and_the_agencys_system_publishes_through_it(
+    system: SystemEnv, review_with_register: RapidReview, tmp_path: Path
+) -> None:
+    review = review_with_register
+    admin = sign_in(system, ADMIN)
+    page = admin.client.get("/admin/system-connections")
+    assert page.status_code == 200
+    police_agency = re.search(r'value="([0-9a-f-]{36})"[^>]*>\s*<label[^>]*>Northbridge Police<', page.text)
+    assert police_agency, "the form offers the partnership's agencies"
+    issued = admin.post_form(
+        "/admin/system-connections", {"name": "Police case system", "agency_id": police_agency.group(1)}
+    )
+    assert issued.status_code == 200 and issued.headers["cache-control"] == "no-store"
+    host = urlsplit(system.amqp_uri)
+    env = {
+        **os.environ,
+        "CASEREV_AMQP_HOST": host.hostname or "127.0.0.1",
+        "CASEREV_AMQP_PORT": str(host.port or 5672),
+        "CASEREV_AMQP_VHOST": issued_value(issued.text, "vhost"),
+        "CASEREV_AMQP_USER": issued_value(issued.text, "user"),
+        "CASEREV_AMQP_PASSWORD": issued_value(issued.text, "password"),
+        "CASEREV_AMQP_EXCHANGE": issued_value(issued.text, "exchange"),
+    }
+    again = admin.client.get("/admin/system-connections")
+    assert issued_value(issued.text, "password") not in again.text, "the password is shown once"
+
+    def publish(entries: list[dict[str, str]]) -> None:
+        path = tmp_path / f"{uuid.uuid4().hex}.json"
+        path.write_text(json.dumps(entries), encoding="utf-8")
+        result = subprocess.run(
+            [sys.executable, str(PUBLISHER), review.id, str(path)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+
+    entry = {
+        "occurred": born_years_ago(1).strftime("%d/%m/%Y"),
+        "source_record": "CR/SYS/1",
+        "practitioner_role": "Response officer",
+        "event": "Welfare check at the home (published by the police system)",
+        "action": "Information shared with social care",
+        "people": "Child A",
+    }
+    publish([entry])
+    publish([{**entry, "source_record": "CR/SYS/2", "occurred": "01/01/2999"}])
+
+    manager = sign_in(system, MANAGER)
+
+    def applied() -> str | None:
+        history = manager.client.get(f"/reviews/{review.id}/chronology/uploads").text
+        return (
+            history
+            if "Published by Police case system" in history and "refused-messages" in history
+            else None
+        )
+
+    history = wait_for(applied, message="the system's entries applied and its bad message refused")
+    assert "01/01/2999 is in the future" in history
+    merged = manager.client.get(f"/reviews/{review.id}/chronology").text
+    assert "Northbridge Police: CR/SYS/1" in merged and "CR/SYS/2" not in merged
+
+    connection = re.search(r"/admin/system-connections/([0-9a-f-]{36})/revoke", again.text)
+    assert connection
+    revoked = admin.post_form(connection.group(0))
+    assert revoked.status_code == 303
+    assert "Revoked" in admin.client.get(revoked.headers["location"]).text
+    refused = subprocess.run(
+        [sys.executable, str(PUBLISHER), review.id], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert refused.returncode == 1, "a revoked connection can no longer publish"

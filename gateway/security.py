@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
 
@@ -36,6 +37,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# The one route that takes a file: a chronology upload, with its own, larger limit.
+UPLOAD_PATH = re.compile(r"^/reviews/[^/]+/chronology/upload$")
+
+
 class BodyLimit:
     """ASGI middleware refusing request bodies over `max_body_bytes` with 413, whether the size is declared
     (Content-Length) or only found while reading a chunked body: the body is read here, up to the limit,
@@ -48,10 +53,15 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        limit = gateway_settings().max_body_bytes
-        refusal = JSONResponse(
-            {"detail": f"The request is larger than {limit} bytes: send less"}, status_code=413
+        uploading = UPLOAD_PATH.match(scope["path"]) is not None
+        settings = gateway_settings()
+        limit = settings.max_upload_body_bytes if uploading else settings.max_body_bytes
+        detail = (
+            f"The file is larger than {limit // 1_048_576} MB: split it into smaller files and upload each"
+            if uploading
+            else f"The request is larger than {limit} bytes: send less"
         )
+        refusal = JSONResponse({"detail": detail}, status_code=413)
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             await refusal(scope, receive, send)

@@ -123,10 +123,76 @@ def _too_deep() -> Problem:
     )
 
 
+def multipart_problems(content_type: str, body: bytes) -> list[Problem]:
+    """The problems of a `multipart/form-data` body's text fields (a file's bytes are its checker's to
+    judge: a chronology file is read by its own, which names a NUL or an encoding by row)."""
+    from python_multipart.multipart import MultipartParser, parse_options_header
+
+    _, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if not boundary:
+        return [Problem("body", "The form has no multipart boundary: send it as a browser does", "multipart")]
+    problems: dict[str, Problem] = {}
+    part: dict[str, Any] = {}
+
+    def on_part_begin() -> None:
+        part.clear()
+        part.update(header="", field=b"", headers={}, value=b"", is_file=False)
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        part["header"] += data[start:end].decode("latin-1")
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        part["headers"][part["header"].lower()] = (
+            part["headers"].get(part["header"].lower(), b"") + data[start:end]
+        )
+
+    def on_header_end() -> None:
+        part["header"] = ""
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        disposition = part["headers"].get("content-disposition", b"")
+        if b"filename=" not in disposition:
+            part["value"] += data[start:end][:100_000]
+
+    def on_part_end() -> None:
+        disposition = part["headers"].get("content-disposition", b"")
+        if b"filename=" in disposition:
+            return
+        _, params = parse_options_header(disposition)
+        name = params.get(b"name", b"").decode("utf-8", errors="replace").replace("\x00", "") or "(a field)"
+        for raw in (params.get(b"name", b""), part["value"]):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                problems.setdefault(name, utf8_problem(name))
+                continue
+            if "\x00" in text:
+                problems.setdefault(name, nul_problem(name))
+
+    callbacks = {
+        "on_part_begin": on_part_begin,
+        "on_header_field": on_header_field,
+        "on_header_value": on_header_value,
+        "on_header_end": on_header_end,
+        "on_part_data": on_part_data,
+        "on_part_end": on_part_end,
+    }
+    try:
+        parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
+        parser.write(body)
+        parser.finalize()
+    except Exception:
+        return [Problem("body", "The form could not be read: send it again from the page", "multipart")]
+    return list(problems.values())
+
+
 def body_problems(content_type: str, body: bytes) -> list[Problem]:
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type == "application/x-www-form-urlencoded":
         return form_problems(body)
+    if media_type == "multipart/form-data":
+        return multipart_problems(content_type, body)
     if media_type == "application/json" or media_type.endswith("+json"):
         return json_problems(body)
     return []

@@ -288,6 +288,60 @@ def license_name(project: dict[str, Any]) -> str:
     return str(licence.get("text", "") if isinstance(licence, dict) else licence)
 
 
+def _agency_channel(channels: dict[str, Any], messages: dict[str, Any], definitions: dict[str, Any]) -> None:
+    """What agencies' own case systems publish: entries of a chronology, on their agency's own exchange
+    (docs/agency-systems.md). The schema is the contract's (services/chronology/contract/feed.py)."""
+    from services.chronology.contract.feed import AGENCY_ENTRIES_QUEUE, AgencyMessage
+
+    schema = AgencyMessage.model_json_schema(ref_template=SCHEMAS + "{model}")
+    for name, definition in schema.pop("$defs", {}).items():
+        definitions.setdefault(name, definition)
+    definitions["AgencyChronologyEntries"] = schema
+    channels["caserev.agency.{agencyId}"] = {
+        "description": "An agency's own exchange (fanout, durable). Its system's broker user, issued by the "
+        "partnership's administrator, may publish here and nowhere else, and read nothing. The chronology "
+        f"service reads every agency's exchange from the queue `{AGENCY_ENTRIES_QUEUE}`.",
+        "parameters": {
+            "agencyId": {"description": "The agency's id", "schema": {"type": "string", "format": "uuid"}}
+        },
+        "bindings": {
+            "amqp": {
+                "is": "routingKey",
+                "exchange": {
+                    "name": "caserev.agency.{agencyId}",
+                    "type": "fanout",
+                    "durable": True,
+                    "autoDelete": False,
+                },
+                "bindingVersion": "0.2.0",
+            }
+        },
+        "publish": {
+            "operationId": "agency_chronology_entries",
+            "tags": [{"name": "agencies"}],
+            "summary": "An agency's case system publishes chronology entries of a review.",
+            "description": "Set the AMQP properties `user_id` (your broker user: the broker refuses any "
+            "other, and it is the only proof of who sent the message), a unique `message_id` (a repeat is "
+            "ignored) and `content_type` application/json. A message refused (schema, a review your agency "
+            "is not asked about, an entry with a problem) goes to the dead-letter queue with the reason, "
+            "which the review's business manager sees.",
+            "bindings": {
+                "amqp": {"deliveryMode": 2, "userId": "your broker user", "bindingVersion": "0.2.0"}
+            },
+            "message": {"$ref": "#/components/messages/agency.chronology_entries"},
+        },
+    }
+    messages["agency.chronology_entries"] = {
+        "messageId": "agency.chronology_entries",
+        "name": "agency.chronology_entries",
+        "title": "AgencyChronologyEntries",
+        "summary": inspect.cleandoc(AgencyMessage.__doc__ or ""),
+        "contentType": "application/json",
+        "payload": {"$ref": SCHEMAS + "AgencyChronologyEntries"},
+        "x-caserev-contract": "services.chronology.contract.AgencyMessage",
+    }
+
+
 def render_asyncapi(envelope: type, events: list[Event], definitions: dict[str, Any]) -> str:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     envelope_ref = {"$ref": SCHEMAS + schema_name(envelope, definitions)}
@@ -347,6 +401,7 @@ def render_asyncapi(envelope: type, events: list[Event], definitions: dict[str, 
             },
             "x-caserev-contract": event.contract,
         }
+    _agency_channel(channels, messages, definitions)
     document = {
         "asyncapi": "2.6.0",
         "id": "urn:caserev:events",
@@ -370,6 +425,12 @@ def render_asyncapi(envelope: type, events: list[Event], definitions: dict[str, 
         "tags": [
             {"name": source, "description": f"Events {publisher} publishes."}
             for source, publisher in sorted({(event.source, event.publisher) for event in events})
+        ]
+        + [
+            {
+                "name": "agencies",
+                "description": "What agencies' own case systems publish (docs/agency-systems.md).",
+            }
         ],
         "channels": channels,
         "components": {"messages": messages, "schemas": definitions},

@@ -178,3 +178,24 @@ def test_an_unhandled_error_is_counted_as_a_500_in_the_metrics() -> None:
     response = TestClient(app, raise_server_exceptions=False).get("/boom-for-metrics")
     assert response.status_code == 500
     assert counted._value.get() == before + 1, "an unhandled exception must be counted with status 500"
+
+
+def _multipart(*parts: tuple[str, bytes, str | None]) -> tuple[str, bytes]:
+    boundary = "----caserevtestboundary"
+    body = b""
+    for name, value, filename in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        body += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + value + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    return f"multipart/form-data; boundary={boundary}", body
+
+
+def test_a_multipart_forms_text_fields_are_checked_but_a_files_bytes_are_left_to_its_checker():
+    from gateway.well_formed import body_problems
+
+    content_type, body = _multipart(("csrf_token", b"abc", None), ("file", b"\x00\xff\xfe binary", "x.csv"))
+    assert body_problems(content_type, body) == []
+    content_type, body = _multipart(("csrf_token", b"a\x00b", None), ("note", b"caf\xe9", None))
+    problems = {problem.field: problem.type for problem in body_problems(content_type, body)}
+    assert problems == {"csrf_token": "nul", "note": "utf8"}
+    assert body_problems("multipart/form-data", b"x")[0].type == "multipart"

@@ -34,7 +34,7 @@ $(ASSETS): node_modules/.package-lock.json $(wildcard gateway/assets/*)
 assets: $(ASSETS)
 
 run: install assets
-	@scripts/ensure-infra.sh
+	@NEED_RABBIT_MANAGEMENT=1 scripts/ensure-infra.sh
 	$(BIN)/caserev run
 
 lint: install

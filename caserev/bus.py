@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from services.forms.contract import Forms
 from services.kernel.caller_seal import seal
 from services.kernel.config import OperatorSettings, Settings
 from services.kernel.identity import Actor
+from services.kernel.remote import RemoteService
 
-__all__ = ["NamekoTransport", "forms_service"]
+__all__ = ["NamekoTransport", "forms_service", "service_client"]
+
+Service = TypeVar("Service", bound=RemoteService)
 
 
 class NamekoTransport:
@@ -41,7 +44,14 @@ class NamekoTransport:
 @contextmanager
 def forms_service(settings: OperatorSettings) -> Iterator[Forms]:
     """The forms service, typed as its contract, over one nameko connection for as long as it is open."""
+    with service_client(settings, Forms) as forms:
+        yield forms
+
+
+@contextmanager
+def service_client(settings: OperatorSettings, contract: type[Service]) -> Iterator[Service]:
+    """A service, typed as its contract, over one nameko connection for as long as it is open."""
     from nameko.standalone.rpc import ClusterRpcProxy  # imports eventlet: only when a tool calls a service
 
     with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri}, timeout=settings.rpc_timeout_s) as proxy:
-        yield Forms.client(NamekoTransport(proxy, settings))
+        yield contract.client(NamekoTransport(proxy, settings))

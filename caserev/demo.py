@@ -18,6 +18,7 @@ from pathlib import Path
 import pyotp
 from sqlalchemy import text
 
+from caserev.demo_chronology import seed_chronology
 from caserev.demo_lifecycle import LIFECYCLES
 from gateway.credentials import new_recovery_codes
 from services.forms.contract import OpenReview
@@ -240,6 +241,10 @@ def _seed_accounts(settings: OperatorSettings, credentials: dict[str, object]) -
         )
 
 
+# The review whose agencies' chronologies the demo loads.
+CHRONOLOGY_REVIEW = "NB-2026-014 infant, serious harm"
+
+
 def seed_demo(settings: OperatorSettings) -> None:
     """Load the demo through the same paths users take (the services must be running)."""
     from caserev.bus import forms_service
@@ -272,6 +277,14 @@ def seed_demo(settings: OperatorSettings) -> None:
     partnership_of = {title: by_code[code].id for code, _, title in REVIEWS}
     for title, email, part in MEMBERSHIPS:
         identity.add_member(review_ids[title], user_id_of(email), partnership_of[title], part, SEEDER)
+    # The infant's review's chronologies from three agencies (caserev/demo_chronology.py).
+    seed_chronology(
+        settings,
+        review_ids[CHRONOLOGY_REVIEW],
+        by_code["NBSCP"].id,
+        lambda name: agency_id_of("NBSCP", name),
+        _people_of("NBSCP"),
+    )
     print(
         f"Demo loaded: {len(PARTNERSHIPS)} partnerships, {len(USERS)} people, {len(REVIEWS)} reviews.",
         flush=True,

@@ -490,3 +490,36 @@ def test_the_administrator_issues_a_system_connection_and_the_agencys_system_pub
         [sys.executable, str(PUBLISHER), review.id], env=env, capture_output=True, text=True, timeout=60
     )
     assert refused.returncode == 1, "a revoked connection can no longer publish"
+
+
+def test_the_demo_has_three_agencies_chronologies_a_corrected_upload_a_system_feed_a_duplicate_and_episodes(
+    system: SystemEnv,
+) -> None:
+    manager = sign_in(system, MANAGER)
+    reviews = manager.client.get("/reviews").text
+    found = re.search(r'href="/reviews/([0-9a-f-]{36})"[^>]*>\s*NB-2026-014', reviews)
+    assert found, "the demo's infant review is listed"
+    review = found.group(1)
+    merged = manager.client.get(f"/reviews/{review}/chronology").text
+    words = re.sub(r"\s+", " ", merged)
+    assert "from 3 agencies" in words, words[:2000]
+    for source in (
+        "Northbridge Police: PNC/DA/1041",
+        "Northbridge Children's Services: CSC/REF/5520",
+        "Northbridge Health ICB: ED/88120",
+    ):
+        assert source in html.unescape(merged), source
+    assert "Amelia Demo-Infant" not in merged and "Child A" in merged
+    history = re.sub(r"\s+", " ", manager.client.get(f"/reviews/{review}/chronology/uploads").text)
+    assert (
+        "police-chronology.csv" in history
+        and "Rejected" in history
+        and "police-chronology-corrected.csv" in history
+    )
+    assert "Published by Health records system" in history
+    duplicates = manager.client.get(f"/reviews/{review}/chronology/duplicates").text
+    assert "/chronology/duplicates/" in duplicates, (
+        "the police call-out and the health visitor's note are flagged"
+    )
+    episodes = manager.client.get(f"/reviews/{review}/chronology/episodes").text
+    assert episodes.count('class="govuk-table__row"') == 3, "two episodes (and the heading row)"

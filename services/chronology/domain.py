@@ -128,6 +128,15 @@ class Pseudonymiser:
         return self._pattern.sub(lambda match: self._labels[match.group(0).casefold()], text)
 
 
+def contact_until(starts_on: date, ends_on: date, precision: str, ended_on: date | None) -> date:
+    """The last day an entry shows an agency in contact: a period's end, else its day. A date known only to
+    the month or year is placed at its first day and not taken to cover the whole month or year, so that
+    it hides no gap."""
+    if ended_on is not None:
+        return ended_on
+    return ends_on if precision == "day" else starts_on
+
+
 def gap_days(previous_end: date | None, starts_on: date) -> int | None:
     """Days with no entry between the end of the one before and this one, when long enough to show."""
     if previous_end is None:

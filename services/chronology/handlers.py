@@ -556,7 +556,7 @@ def _entry_views(
                 gap_before_days=domain.gap_days(seen_until, record.starts_on),
             )
         )
-        end = record.ended_on or record.ends_on
+        end = domain.contact_until(record.starts_on, record.ends_on, record.precision, record.ended_on)
         seen_until = end if seen_until is None else max(seen_until, end)
     return views
 

@@ -459,8 +459,8 @@ def entry_row(upload: UploadRecord, entry_id: UUID, fields: dict[str, Any]) -> d
 
 
 def latest_end(records: Sequence[EntryRecord], before: date | None) -> date | None:
-    """The latest day any of the entries covers (a period's end, else its date's last day), and `before`."""
-    ends = [record.ended_on or record.ends_on for record in records]
+    """The latest day the entries show an agency in contact (domain.contact_until), and `before`."""
+    ends = [domain.contact_until(r.starts_on, r.ends_on, r.precision, r.ended_on) for r in records]
     if before is not None:
         ends.append(before)
     return max(ends) if ends else None

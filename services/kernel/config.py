@@ -108,7 +108,7 @@ class GatewaySettings(AccountLinkSettings):
     demo_pages: bool | None = None
     maildir: str = "var/mail"
     max_body_bytes: int = 2_000_000
-    # A chronology upload's body: the file (CASEREV_CHRONOLOGY_MAX_UPLOAD_BYTES, 20 MB) and the form around it.
+    # A chronology upload's body: the file (CASEREV_CHRONOLOGY_MAX_UPLOAD_BYTES, 20 MB) and its form.
     max_upload_body_bytes: int = 21_500_000
     # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For and -Proto the gateway believes.
     forwarded_allow_ips: str = Field(default="127.0.0.1", validation_alias="FORWARDED_ALLOW_IPS")

@@ -99,3 +99,11 @@ def test_only_an_asked_agencys_people_upload_and_only_for_their_own_agency() -> 
         policy.uploading_agency(actor(Role.BUSINESS_MANAGER), [POLICE])
     with pytest.raises(NotFound):
         policy.check_owns_upload(actor(Role.AGENCY_AUTHOR, agency=HEALTH), POLICE, "someone")
+
+
+def test_a_date_known_only_to_the_month_or_year_hides_no_gap():
+    assert domain.contact_until(date(2016, 1, 1), date(2016, 12, 31), "year", None) == date(2016, 1, 1)
+    assert domain.contact_until(date(2016, 5, 1), date(2016, 5, 31), "month", None) == date(2016, 5, 1)
+    assert domain.contact_until(date(2016, 5, 2), date(2016, 5, 2), "day", date(2016, 9, 1)) == date(
+        2016, 9, 1
+    )

@@ -190,6 +190,10 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/reviews/{review_id}/chronology/duplicates/{duplicate_id}"): Policy(
         "signed_in", REGISTER_KEEPERS, audit="chronology_duplicate", action="resolve"
     ),
+    ("GET", "/settings/chronology"): Policy("signed_in", PARTNERSHIP_CASE_ROLES),
+    ("POST", "/settings/chronology"): Policy(
+        "signed_in", BUSINESS_MANAGER, audit="chronology_settings", action="update"
+    ),
     ("POST", "/reviews/{review_id}/chronology/agencies"): Policy(
         "signed_in", BUSINESS_MANAGER, audit="chronology", action="ask_agency"
     ),

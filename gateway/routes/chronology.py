@@ -635,6 +635,7 @@ async def upload_history(
         "refused": [{"message": message, "at": in_words(message.received_at)} for message in refused],
         "is_agency": _is_agency(caller),
         "judges": _keeps_register(caller),
+        "is_manager": caller.actor.has_role(Role.BUSINESS_MANAGER),
     }
     return render(request, "chronology/history.html", context)
 
@@ -890,3 +891,55 @@ async def resolve_duplicate(
         return error_response(request, 422, "There is a problem", "Fix the problems below", problems)
     await chronology.resolve_duplicate(caller.actor, review.id, duplicate_id, decision)  # type: ignore[arg-type]
     return RedirectResponse(f"/reviews/{review.id}/chronology/duplicates?done={decision}", status_code=303)
+
+
+# -- the partnership's own columns ---------------------------------------------------------------------------
+
+
+@router.get("/settings/chronology", response_class=HTMLResponse, include_in_schema=False)
+async def columns_page(request: Request, chronology: ChronologyDep, caller: Caller) -> Response:
+    """The partnership's own columns of its chronology template: its deciders read them, its manager sets."""
+    columns = await chronology.partnership_columns(caller.actor)
+    return _columns_page(request, caller, "\n".join(columns), [], columns)
+
+
+def _columns_page(
+    request: Request,
+    caller: Caller,
+    text: str,
+    errors: list[dict[str, str]],
+    columns: list[str],
+    status: int = 200,
+) -> Response:
+    context = {
+        "text": text,
+        "errors": errors,
+        "columns": columns,
+        "standard": [column.heading for column in columns_for([])],
+        "may_change": caller.actor.has_role(Role.BUSINESS_MANAGER),
+        "saved": request.query_params.get("saved") == "1",
+    }
+    return render(request, "chronology/columns.html", context, status_code=status)
+
+
+@router.post(
+    "/settings/chronology", response_class=HTMLResponse, response_model=None, include_in_schema=False
+)
+async def set_columns(
+    request: Request,
+    chronology: ChronologyDep,
+    caller: Caller,
+    columns: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    """Set the partnership's own columns: one heading per line."""
+    wanted = [line.strip() for line in columns.splitlines() if line.strip()]
+    try:
+        await chronology.set_partnership_columns(caller.actor, wanted)
+    except RemoteError as error:
+        if error.exc_type != "InvalidRequest":
+            raise
+        current = await chronology.partnership_columns(caller.actor)
+        return _columns_page(
+            request, caller, columns, [{"field": "columns", "message": error.message}], current, 422
+        )
+    return RedirectResponse("/settings/chronology?saved=1", status_code=303)

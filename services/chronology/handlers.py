@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from services.chronology import domain, policy
+from services.chronology.contract.columns import columns_for
 from services.chronology.contract.entries import ChronologyEntry
 from services.chronology.contract.events import (
     ChronologyRejected,
@@ -165,11 +166,32 @@ def add_person(uow: UnitOfWork, actor: Actor, command: AddPerson) -> PersonView:
     return _person_view(record, True)
 
 
+def partnership_columns(uow: UnitOfWork, actor: Actor) -> list[str]:
+    """The caller's partnership's own template columns (its people who work on chronologies read them)."""
+    if actor.partnership_id is None or not actor.has_case_role():
+        raise NotFound("No such partnership")
+    return _store(uow).partnership_columns(actor.partnership_id)
+
+
+def set_partnership_columns(uow: UnitOfWork, actor: Actor, columns: list[str]) -> list[str]:
+    """The business manager sets the partnership's own columns: every review's template asks for them."""
+    policy.check_manages(actor, "set the partnership's chronology columns")
+    if actor.partnership_id is None:
+        raise NotFound("No such partnership")
+    cleaned = [" ".join(column.split()) for column in columns if column.strip()]
+    try:
+        columns_for(cleaned)
+    except ValueError as problem:
+        raise InvalidRequest(str(problem)[:1].upper() + str(problem)[1:]) from None
+    _store(uow).set_partnership_columns(actor.partnership_id, cleaned, actor.user_id, _now())
+    return cleaned
+
+
 def ask_agency(uow: UnitOfWork, actor: Actor, review_id: UUID, agency_id: UUID) -> list[UUID]:
     """The business manager asks an agency of the partnership for its chronology of a review."""
     store = _store(uow)
     review = _readable_review(store, actor, review_id)
-    policy.check_asks_agencies(actor)
+    policy.check_manages(actor, "ask an agency for its chronology")
     known = store.agency_names([agency_id])
     if agency_id not in known:
         raise NotFound("No such agency")
@@ -204,7 +226,7 @@ def check_rules(uow: UnitOfWork, actor: Actor, review_id: UUID) -> CheckRules:
         born_on=None,
         spellings={},
         pseudonyms=[(person.label, person.role_in_family) for person in people],
-        extra_columns=list(review.extra_columns),
+        extra_columns=store.partnership_columns(review.partnership_id),
         max_bytes=settings.max_upload_bytes,
         max_rows=settings.max_upload_rows,
     )

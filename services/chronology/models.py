@@ -45,8 +45,6 @@ class ReviewRecord(Base):
     review_type: Mapped[str] = mapped_column(String(60))
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The partnership's own columns of its chronology template, beyond the standard ones.
-    extra_columns: Mapped[list[str]] = mapped_column(JSONB, default=list)
 
 
 class ReviewAgencyRecord(Base):
@@ -239,3 +237,15 @@ class RefusedMessageRecord(Base):
     review_id: Mapped[UUID | None] = mapped_column(index=True)
     message_id: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text)
+
+
+class PartnershipColumnsRecord(Base):
+    """A partnership's own columns of its chronology template, after the standard ones, set by its business
+    manager: every review of the partnership asks for them."""
+
+    __tablename__ = "partnership_columns"
+
+    partnership_id: Mapped[UUID] = mapped_column(primary_key=True)
+    columns: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

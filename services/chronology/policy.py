@@ -73,9 +73,10 @@ def check_judges(actor: Actor) -> None:
         raise Forbidden("Only the business manager or the independent reviewer can do this")
 
 
-def check_asks_agencies(actor: Actor) -> None:
+def check_manages(actor: Actor, doing: str) -> None:
+    """Asking agencies for chronologies and setting the partnership's own columns: the business manager."""
     if not (actor.has_role(Role.BUSINESS_MANAGER) or actor.has_role(Role.SYSTEM)):
-        raise Forbidden("Only the business manager can ask an agency for its chronology")
+        raise Forbidden(f"Only the business manager can {doing}")
 
 
 def uploading_agency(actor: Actor, asked: Collection[UUID]) -> UUID:

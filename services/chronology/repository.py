@@ -22,6 +22,7 @@ from services.chronology.models import (
     DuplicateRecord,
     EntryRecord,
     EpisodeRecord,
+    PartnershipColumnsRecord,
     PersonRecord,
     ReviewAgencyRecord,
     ReviewRecord,
@@ -60,7 +61,6 @@ class ChronologyStore:
                 review_type=review_type,
                 opened_at=opened_at,
                 closed=False,
-                extra_columns=[],
             )
             .on_conflict_do_nothing()
         )
@@ -94,6 +94,23 @@ class ChronologyStore:
                 index_elements=[AgencyRecord.id],
                 set_={"name": statement.excluded.name, "changed_at": statement.excluded.changed_at},
                 where=AgencyRecord.changed_at < statement.excluded.changed_at,
+            )
+        )
+
+    def partnership_columns(self, partnership_id: UUID) -> list[str]:
+        record = self.session.get(PartnershipColumnsRecord, partnership_id)
+        return list(record.columns) if record is not None else []
+
+    def set_partnership_columns(
+        self, partnership_id: UUID, columns: list[str], by: str, at: datetime
+    ) -> None:
+        statement = pg_insert(PartnershipColumnsRecord).values(
+            partnership_id=partnership_id, columns=columns, changed_by=by, changed_at=at
+        )
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[PartnershipColumnsRecord.partnership_id],
+                set_={"columns": statement.excluded.columns, "changed_by": by, "changed_at": at},
             )
         )
 

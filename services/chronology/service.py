@@ -19,6 +19,7 @@ from services.chronology.contract.rpc import (
     ConnectionId,
     DuplicateId,
     EntryId,
+    PartnershipColumns,
     Problems,
     ReviewId,
     StagedEntries,
@@ -76,6 +77,16 @@ class ChronologyService(ServiceBase):
         return handlers.ask_agency(self.uow, actor, review_id, agency_id)
 
     # ------------------------------------------------------------------------------------------ uploads
+
+    @rpc
+    def partnership_columns(self, actor: Actor) -> list[str]:
+        """The caller's partnership's own chronology template columns, after the standard ones."""
+        return handlers.partnership_columns(self.uow, actor)
+
+    @rpc
+    def set_partnership_columns(self, actor: Actor, columns: PartnershipColumns) -> list[str]:
+        """Set the partnership's own template columns (its business manager); the columns now."""
+        return handlers.set_partnership_columns(self.uow, actor, columns)
 
     @rpc
     def check_rules(self, actor: Actor, review_id: ReviewId) -> CheckRules:

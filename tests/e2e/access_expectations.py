@@ -431,6 +431,9 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     # The matrix asks about a pair nobody has, with no decision: refused as invalid (422) once allowed.
     ("POST", "/reviews/{review_id}/chronology/duplicates/{duplicate_id}"): keeps_register,
     ("POST", "/reviews/{review_id}/chronology/agencies"): manages_review,
+    # The partnership's own chronology columns: its deciders read them, its business manager sets them.
+    ("GET", "/settings/chronology"): reads_deadline_settings,
+    ("POST", "/settings/chronology"): business_manager,
     # -- notifications (gateway/routes/notifications.py) --
     ("GET", "/notifications"): any_person,
     ("GET", "/notifications/stream"): any_person,

@@ -523,3 +523,71 @@ def test_the_demo_has_three_agencies_chronologies_a_corrected_upload_a_system_fe
     )
     episodes = manager.client.get(f"/reviews/{review}/chronology/episodes").text
     assert episodes.count('class="govuk-table__row"') == 3, "two episodes (and the heading row)"
+
+
+def test_the_business_manager_sets_the_partnerships_own_columns_and_every_template_asks_for_them(
+    system: SystemEnv, review_with_register: RapidReview
+) -> None:
+    manager = sign_in(system, MANAGER)
+    refused = manager.post_form("/settings/chronology", {"columns": "Legal status\nDate"})
+    assert refused.status_code == 422 and "already has a column Date" in refused.text
+    saved = manager.post_form("/settings/chronology", {"columns": "Legal status\n\n  Contact   type "})
+    assert saved.status_code == 303
+    assert "Legal status" in manager.client.get("/settings/chronology").text
+    author = sign_in(system, POLICE_AUTHOR)
+    template = author.client.get(f"/reviews/{review_with_register.id}/chronology/template.csv")
+    assert template.content.decode("utf-8-sig").splitlines()[0].endswith("People,Legal status,Contact type")
+    partner = sign_in(system, PARTNER)
+    assert partner.post_form("/settings/chronology", {"columns": ""}).status_code == 403
+    assert manager.post_form("/settings/chronology", {"columns": ""}).status_code == 303
+
+
+def _zip_bomb() -> bytes:
+    """A workbook whose sheet unpacks to far more than it weighs (zeros compress a thousandfold)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"<sheetData>" + b"0" * 60_000_000 + b"</sheetData>")
+    return out.getvalue()
+
+
+@pytest.mark.slow
+def test_files_made_to_break_the_upload_are_refused_whole_with_a_clear_message(
+    system: SystemEnv, review_with_register: RapidReview
+) -> None:
+    review = review_with_register
+    author = sign_in(system, POLICE_AUTHOR)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+    for name, body, words in (
+        ("photo.csv", png, "PNG image"),
+        ("empty.csv", b"", "the file is empty"),
+        ("bomb.xlsx", _zip_bomb(), "zip bomb"),
+        ("headings.csv", csv_file([]), "column headings but no entries"),
+        (
+            "latin.csv",
+            csv_file([["01/01/2024", "", "", "R/1", "Nurse", "Café visit", "Advice", "", "", "", ""]])
+            .decode()
+            .encode("cp1252"),
+            "not UTF-8",
+        ),
+    ):
+        page = checked(author, upload(author, review, name, body))
+        assert 'id="upload-problems"' in page.text, f"{name}: {page.text[:500]}"
+        assert words in html.unescape(page.text), f"{name}: expected {words!r}"
+    # Over the limit: refused before anything is kept, with what to do.
+    big = b"x" * (20 * 1024 * 1024 + 10)
+    response = author.client.post(
+        f"/reviews/{review.id}/chronology/upload",
+        data={"csrf_token": author.csrf()},
+        files={"file": ("big.csv", big, "text/csv")},
+    )
+    assert response.status_code == 422 and "larger than 20 MB" in response.text
+    huge = author.client.post(
+        f"/reviews/{review.id}/chronology/upload",
+        data={"csrf_token": author.csrf()},
+        files={"file": ("huge.csv", big + b"x" * 2_000_000, "text/csv")},
+    )
+    assert huge.status_code == 413 and "larger than 20 MB" in huge.json()["detail"]
+    manager = sign_in(system, MANAGER)
+    assert "PNC/" not in manager.client.get(f"/reviews/{review.id}/chronology").text, "nothing was kept"

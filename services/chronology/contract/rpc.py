@@ -50,6 +50,7 @@ ConnectionId = Annotated[UUID, found_by_id("connection")]
 # Entries staged in one call: small enough for one message, large enough to keep calls few.
 StagedEntries = Annotated[list[ChronologyEntry], Field(max_length=5000)]
 Problems = Annotated[list[ProblemView], Field(max_length=100_000)]
+PartnershipColumns = Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=64)]
 
 
 class Chronology(RemoteService):
@@ -69,6 +70,14 @@ class Chronology(RemoteService):
 
     async def ask_agency(self, actor: Actor, review_id: ReviewId, agency_id: AgencyId) -> list[UUID]:
         """Ask an agency for its chronology of a review (the business manager); the agencies now asked."""
+        raise NotImplementedError
+
+    async def partnership_columns(self, actor: Actor) -> list[str]:
+        """The caller's partnership's own chronology template columns, after the standard ones."""
+        raise NotImplementedError
+
+    async def set_partnership_columns(self, actor: Actor, columns: PartnershipColumns) -> list[str]:
+        """Set the partnership's own template columns (its business manager); the columns now."""
         raise NotImplementedError
 
     async def check_rules(self, actor: Actor, review_id: ReviewId) -> CheckRules:

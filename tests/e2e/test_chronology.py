@@ -183,6 +183,11 @@ def test_an_agency_uploads_a_file_with_problems_then_the_corrected_one_and_the_r
     }
     manager = sign_in(system, MANAGER)
     assert manager.client.get(f"/reviews/{review.id}/chronology").text.count("PNC/") == 0, "nothing imported"
+    # The uploader hears that the file was not imported (in the notification centre; e-mail per choice).
+    wait_for(
+        lambda: "A chronology file was not imported" in author.client.get("/notifications").text,
+        message="the police author's notification of the rejected file",
+    )
 
     # The corrected file: checked, previewed, imported.
     good = csv_file(
@@ -247,6 +252,10 @@ def test_an_agency_uploads_a_file_with_problems_then_the_corrected_one_and_the_r
     imported = author.post_form(status_page + "/import")
     assert imported.status_code == 303
     assert "Imported" in author.client.get(status_page).text
+    wait_for(
+        lambda: "Northbridge Police has uploaded its chronology" in manager.client.get("/notifications").text,
+        message="the business manager's notification of the imported chronology",
+    )
 
     # The merged chronology: date order, the agency before its source, pseudonyms.
     merged = manager.client.get(f"/reviews/{review.id}/chronology")

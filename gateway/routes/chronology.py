@@ -15,7 +15,9 @@ import csv
 import io
 import logging
 import os
+import re
 import tempfile
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -69,6 +71,8 @@ from services.kernel.identity import Role
 log = logging.getLogger(__name__)
 router = APIRouter()
 
+# A worksheet's declared size, <dimension ref="A1:K5001"/>: its last row.
+DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
 # Entries sent to the service per call while a file is checked.
 CHUNK = 2000
 # The query string's filters of the merged chronology, as the page and its exports read them.
@@ -416,25 +420,16 @@ async def _keep(file: UploadFile, limit: int) -> tuple[Path, int] | None:
 
 def rows_in(path: Path) -> int:
     """Roughly how many rows a file holds, for the progress bar (0 when it cannot tell cheaply): a workbook's
-    declared dimension, or a text file's line count."""
+    declared dimension, read from the first bytes of its first sheet (never the whole of it: the checker
+    decides later whether the workbook is safe to read), or a text file's line count."""
     with path.open("rb") as handle:
-        head = handle.read(4)
-        if head.startswith(b"PK"):
+        if handle.read(4).startswith(b"PK"):
             try:
-                from openpyxl import load_workbook
-
-                workbook = load_workbook(path, read_only=True)
-                try:
-                    sheet = (
-                        workbook["Chronology"]
-                        if "Chronology" in workbook.sheetnames
-                        else workbook.worksheets[0]
-                    )
-                    return max(int(sheet.max_row or 0) - 1, 0)
-                finally:
-                    workbook.close()
-            except Exception:
+                with zipfile.ZipFile(path) as archive, archive.open("xl/worksheets/sheet1.xml") as sheet:
+                    found = DIMENSION.search(sheet.read(4096))
+            except (KeyError, zipfile.BadZipFile, OSError, RuntimeError, EOFError, ValueError):
                 return 0
+            return max(int(found.group(1)) - 1, 0) if found else 0
         handle.seek(0)
         lines = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
         return max(lines - 1, 0)

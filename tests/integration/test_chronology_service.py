@@ -410,3 +410,31 @@ async def _refused(call: Any) -> str:
     except RemoteError as error:
         return error.exc_type
     return "answered"
+
+
+@pytest.mark.slow
+def test_an_upload_whose_checker_went_away_is_abandoned_and_nothing_of_it_is_kept(make_harness) -> None:
+    harness = make_harness(CASEREV_CHRONOLOGY_CHECKING_IDLE_S="1", CASEREV_CHRONOLOGY_SWEEP_INTERVAL_S="0.5")
+    with processes(harness.system, "chronology"):
+        announce(harness)
+
+        async def journey(chronology: Chronology) -> Any:
+            await until(lambda: _asked(chronology))
+            upload = await chronology.start_upload(
+                POLICE_AUTHOR, StartUpload(review_id=REVIEW, filename="half.csv", size_bytes=100)
+            )
+            await chronology.stage_entries(
+                POLICE_AUTHOR, upload.id, [entry(2, "01/01/2020", "Staged only")], 1
+            )
+
+            async def abandoned() -> Any:
+                seen = await chronology.upload(POLICE_AUTHOR, upload.id)
+                if seen.state != "abandoned":
+                    raise RemoteError("NotYet", seen.state, [])
+                return seen
+
+            return await until(abandoned, timeout=20)
+
+        seen = run(harness, journey)
+    assert seen.state == "abandoned" and seen.entries == 0
+    assert harness.sql("SELECT count(*) FROM chronology.entry") == [(0,)], "its staged entries are gone"

@@ -27,11 +27,13 @@ from uuid import UUID
 
 import anyio
 from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from gateway import identity
 from gateway.auth import Caller
 from gateway.chronology_export import (
     MEDIA_TYPES,
@@ -624,9 +626,13 @@ async def upload_history(
         if caller.actor.has_role(Role.BUSINESS_MANAGER)
         else []
     )
+    asked = await chronology.agencies_asked(caller.actor, review.id)
+    agencies = {a.id: a.name for a in await run_in_threadpool(identity.list_agencies, review.partnership_id)}
     context = {
         "review": review,
         "rows": rows,
+        "asked": [agencies.get(agency, "An agency") for agency in asked],
+        "not_asked": [(agency, name) for agency, name in agencies.items() if agency not in asked],
         "refused": [{"message": message, "at": in_words(message.received_at)} for message in refused],
         "is_agency": _is_agency(caller),
         "judges": _keeps_register(caller),
@@ -772,6 +778,11 @@ async def ask_agency(
 # -- the reviewer's judgements: key practice episodes and likely duplicates ---------------------------------
 
 
+def _invalid(request: Request, problems: list[dict[str, str]]) -> Response:
+    """A form refused as invalid (422), naming each problem."""
+    return error_response(request, 422, "There is a problem", "Fix the problems below", problems)
+
+
 def _back_to(review_id: UUID, back: str) -> str:
     """Where to go after a judgement: the chronology page it was made on (never anywhere else)."""
     base = f"/reviews/{review_id}/chronology"
@@ -803,7 +814,7 @@ async def tag_episode(
     if not learning.strip():
         problems.append({"field": "learning", "message": "Enter what this episode shows: the learning"})
     if problems or entry is None:
-        return error_response(request, 422, "There is a problem", "Fix the problems below", problems)
+        return _invalid(request, problems)
     await chronology.tag_episode(caller.actor, review.id, TagEpisode(entry_id=entry, learning=learning))
     return RedirectResponse(_back_to(review.id, back), status_code=303)
 
@@ -828,7 +839,7 @@ async def untag_episode(
     entry = _uuid_or_none(entry_id)
     if entry is None:
         problems = [{"field": "entry_id", "message": "Choose an entry of the chronology"}]
-        return error_response(request, 422, "There is a problem", "Fix the problems below", problems)
+        return _invalid(request, problems)
     await chronology.untag_episode(caller.actor, review.id, entry)
     return RedirectResponse(_back_to(review.id, back), status_code=303)
 
@@ -883,7 +894,7 @@ async def resolve_duplicate(
     review = await forms.get_review(caller.actor, review_id)
     if decision not in ("confirm", "dismiss"):
         problems = [{"field": "decision", "message": "Choose whether the two entries are one event"}]
-        return error_response(request, 422, "There is a problem", "Fix the problems below", problems)
+        return _invalid(request, problems)
     await chronology.resolve_duplicate(caller.actor, review.id, duplicate_id, decision)  # type: ignore[arg-type]
     return RedirectResponse(f"/reviews/{review.id}/chronology/duplicates?done={decision}", status_code=303)
 

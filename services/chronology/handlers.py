@@ -166,6 +166,13 @@ def add_person(uow: UnitOfWork, actor: Actor, command: AddPerson) -> PersonView:
     return _person_view(record, True)
 
 
+def agencies_asked(uow: UnitOfWork, actor: Actor, review_id: UUID) -> list[UUID]:
+    """The agencies asked for a chronology of a review (any reader of it may know who is asked)."""
+    store = _store(uow)
+    review = _readable_review(store, actor, review_id)
+    return store.asked_agencies(review.id)
+
+
 def partnership_columns(uow: UnitOfWork, actor: Actor) -> list[str]:
     """The caller's partnership's own template columns (its people who work on chronologies read them)."""
     if actor.partnership_id is None or not actor.has_case_role():

@@ -76,6 +76,11 @@ class ChronologyService(ServiceBase):
         """Ask an agency for its chronology of a review (the business manager); the agencies now asked."""
         return handlers.ask_agency(self.uow, actor, review_id, agency_id)
 
+    @rpc
+    def agencies_asked(self, actor: Actor, review_id: ReviewId) -> list[UUID]:
+        """The agencies asked for a chronology of a review, in the order they were asked."""
+        return handlers.agencies_asked(self.uow, actor, review_id)
+
     # ------------------------------------------------------------------------------------------ uploads
 
     @rpc

@@ -600,3 +600,21 @@ def test_files_made_to_break_the_upload_are_refused_whole_with_a_clear_message(
     assert huge.status_code == 413 and "larger than 20 MB" in huge.json()["detail"]
     manager = sign_in(system, MANAGER)
     assert "PNC/" not in manager.client.get(f"/reviews/{review.id}/chronology").text, "nothing was kept"
+
+
+def test_the_business_manager_asks_one_more_agency_for_its_chronology(
+    system: SystemEnv, review_with_register: RapidReview
+) -> None:
+    review = review_with_register
+    manager = sign_in(system, MANAGER)
+    history = html.unescape(manager.client.get(f"/reviews/{review.id}/chronology/uploads").text)
+    assert "Agencies asked for a chronology:" in history and "Northbridge Police" in history
+    schools = re.search(r'<option value="([0-9a-f-]{36})">Northbridge Schools</option>', history)
+    assert schools, "an agency not asked yet is offered"
+    asked = manager.post_form(f"/reviews/{review.id}/chronology/agencies", {"agency_id": schools.group(1)})
+    assert asked.status_code == 303
+    again = html.unescape(manager.client.get(f"/reviews/{review.id}/chronology/uploads").text)
+    assert re.search(r"Agencies asked for a chronology: [^<]*Northbridge Schools", again)
+    assert (
+        manager.post_form(f"/reviews/{review.id}/chronology/agencies", {"agency_id": "x"}).status_code == 422
+    )

@@ -72,6 +72,10 @@ class Chronology(RemoteService):
         """Ask an agency for its chronology of a review (the business manager); the agencies now asked."""
         raise NotImplementedError
 
+    async def agencies_asked(self, actor: Actor, review_id: ReviewId) -> list[UUID]:
+        """The agencies asked for a chronology of a review, in the order they were asked."""
+        raise NotImplementedError
+
     async def partnership_columns(self, actor: Actor) -> list[str]:
         """The caller's partnership's own chronology template columns, after the standard ones."""
         raise NotImplementedError

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from gateway.routes.chronology import rows_in
 
 
-def test_a_workbook_is_counted_from_its_declared_dimension_and_a_text_file_by_its_lines(tmp_path: Path) -> None:
+def test_a_workbook_is_counted_from_its_dimension_and_a_text_file_by_its_lines(tmp_path: Path) -> None:
     book = Workbook()
     for _ in range(250):
         book.active.append(["22/05/2016", "event"])

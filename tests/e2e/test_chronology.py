@@ -316,6 +316,9 @@ def test_an_agency_uploads_a_file_with_problems_then_the_corrected_one_and_the_r
     theirs = health.client.get(f"/reviews/{review.id}/chronology")
     assert theirs.status_code == 200 and "PNC/1" not in theirs.text
     assert health.client.get(status_page).status_code == 404
+    # Nor can it act on it: an agency works only on its own agency's uploads.
+    assert health.post_form(status_page + "/import").status_code == 404
+    assert health.client.get(status_page + "/problems.csv").status_code == 404
     theirs_exported = health.client.get(f"/reviews/{review.id}/chronology/export.csv")
     assert theirs_exported.status_code == 200 and "PNC/" not in theirs_exported.content.decode("utf-8-sig")
     # Another partnership: no such review.

@@ -205,7 +205,11 @@ class ChronologyStore:
     def stage(self, rows: list[dict[str, Any]]) -> None:
         """Add entries of an upload in one statement per call (batched by SQLAlchemy's insertmanyvalues)."""
         if rows:
-            self.session.execute(insert(EntryRecord), rows)
+            # NULLs are sent as such: the ORM otherwise leaves a None column out of its row, and rows with
+            # different columns cannot share a statement (most entries lack a time, an end, an action or a
+            # reason), so the batch broke up into mostly one INSERT per entry. No column an entry can leave
+            # empty has a server default, so the stored rows are the same.
+            self.session.execute(insert(EntryRecord).execution_options(render_nulls=True), rows)
 
     def drop_entries(self, upload_id: UUID) -> None:
         self.session.execute(delete(EntryRecord).where(EntryRecord.upload_id == upload_id))

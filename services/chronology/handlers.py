@@ -751,12 +751,13 @@ def chronology_of_review(
         ).cursor()
     agencies = store.agencies_with_entries(review.id, scope)
     names = store.agency_names(agencies)
-    unfiltered = Filters(ChronologyQuery(), scope)
+    # A count reads every entry it counts; without a filter the entries matching are all of them.
+    total = store.count(review.id, Filters(ChronologyQuery(), scope))
     return ChronologyPage(
         entries=views,
         next_after=next_after,
-        matching=store.count(review.id, filters),
-        total=store.count(review.id, unfiltered),
+        matching=store.count(review.id, filters) if filters.narrowed else total,
+        total=total,
         names_shown=any(view.names_shown for view in views),
         may_show_names=policy.names_for(actor) is not False,
         agencies=sorted(

@@ -30,6 +30,9 @@ from services.chronology.models import (
     UserNameRecord,
 )
 
+# What a query says of the page and how it reads, not of which entries match.
+_NOT_FILTERS = frozenset({"after", "limit", "show_names"})
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -37,6 +40,16 @@ class Filters:
 
     query: ChronologyQuery
     agency_scope: UUID | None
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether the query sets any filter, so that it may leave out some of the entries the caller may read
+        (a field added to the query counts as a filter until it is named in _NOT_FILTERS)."""
+        return any(
+            getattr(self.query, name) != field.default
+            for name, field in ChronologyQuery.model_fields.items()
+            if name not in _NOT_FILTERS
+        )
 
 
 class ChronologyStore:

@@ -448,7 +448,9 @@ class Judgements:
 NEAR = 0.35
 SHARED = 0.2
 # One statement: candidates among the same or adjacent days (an index on (review_id, starts_on) finds them),
-# from other agencies' current versions; the pair's key names each side across versions.
+# from other agencies' current versions; the pair's key names each side across versions. A new entry's
+# candidates come from a LATERAL subquery kept whole (OFFSET 0), so that they are read by that index whatever
+# the planner's statistics, and each pair's similarity is computed once.
 FLAG_DUPLICATES = """
 WITH current_uploads AS (
     SELECT id FROM upload WHERE review_id = :review AND state = 'current'
@@ -456,15 +458,21 @@ WITH current_uploads AS (
     SELECT n.id AS new_id, o.id AS old_id,
            n.agency_id::text || '|' || n.source_record || '|' || n.date_typed AS new_key,
            o.agency_id::text || '|' || o.source_record || '|' || o.date_typed AS old_key,
-           similarity(n.event, o.event) AS words,
-           (jsonb_array_length(n.people) > 0
-            AND n.people ?| ARRAY(SELECT jsonb_array_elements_text(o.people))) AS shared
+           o.words, o.shared
     FROM entry n
-    JOIN entry o ON o.review_id = n.review_id
-        AND o.starts_on BETWEEN n.starts_on - 1 AND n.starts_on + 1
-        AND o.agency_id <> n.agency_id
-        AND o.precision = 'day'
-        AND o.upload_id IN (SELECT id FROM current_uploads)
+    CROSS JOIN LATERAL (
+        SELECT o.id, o.agency_id, o.source_record, o.date_typed,
+               similarity(n.event, o.event) AS words,
+               (jsonb_array_length(n.people) > 0
+                AND n.people ?| ARRAY(SELECT jsonb_array_elements_text(o.people))) AS shared
+        FROM entry o
+        WHERE o.review_id = n.review_id
+            AND o.starts_on BETWEEN n.starts_on - 1 AND n.starts_on + 1
+            AND o.agency_id <> n.agency_id
+            AND o.precision = 'day'
+            AND o.upload_id IN (SELECT id FROM current_uploads)
+        OFFSET 0
+    ) AS o
     WHERE n.upload_id = :upload AND n.review_id = :review AND n.precision = 'day'
 )
 INSERT INTO duplicate (id, review_id, pair_key, entry_a, entry_b, score, state)

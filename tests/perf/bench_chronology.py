@@ -20,28 +20,36 @@ the details behind it (docs/performance.md, "Chronologies", explains them). Figu
    after following --deep-pages (100) next links, and page 1,001 (its cursor built from SQL): --requests
    (20) requests each through the gateway's HTML page, the same through the service's RPC, and the page's
    own query in plain SQL; medians.
-4. Agency systems' entries through the bus: measured once that path exists in the code.
+4. Agencies' own systems on the bus. The same rows, each agency's published by its own system with a
+   connection of its own (issued by the partnership's administrator through the service), as
+   docs/examples/publish_chronology_entries.py does (its broker user and exchange, persistent, confirmed), in
+   messages of --per-message entries (2,000), one system after another, into a fresh review; timed from the
+   first publish until the review's feeds hold every entry. --bus-runs runs (1), after the pages were read.
 
     python tests/perf/bench_chronology.py [--rows 100000] [--agencies 12] [--runs 5] [--requests 20]
+        [--deep-pages 100] [--bus-runs 1] [--per-message 2000]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import html
 import io
 import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -56,7 +64,13 @@ import anyio  # noqa: E402
 import psycopg2  # noqa: E402
 
 from tests.e2e.helpers import DEMO, sign_in  # noqa: E402
-from tests.perf.chronology_files import REGISTER, SEARCHED_WORD, AgencyFile, write_files  # noqa: E402
+from tests.perf.chronology_files import (  # noqa: E402
+    REGISTER,
+    SEARCHED_WORD,
+    AgencyFile,
+    message_entries,
+    write_files,
+)
 from tests.perf.cpu import CpuMeter, broker_pids  # noqa: E402
 from tests.support.infra import database_dsn, isolated_database, isolated_vhost  # noqa: E402
 from tests.support.system import SystemEnv, running_system, system_env  # noqa: E402
@@ -90,6 +104,7 @@ COLUMNS = (
     "no_action_reason, significance, agency_suggests_episode, people, extra"
 )
 FILTER_FROM, FILTER_TO = date(2020, 1, 1), date(2021, 12, 31)
+FILTERED_AGENCY = "Northbridge Health ICB"
 PAGE = 50
 
 
@@ -114,9 +129,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=5, help="imports, each on a fresh review (5)")
     parser.add_argument("--requests", type=int, default=20, help="requests per page read (20)")
     parser.add_argument("--deep-pages", type=int, default=100, help="next links followed (100)")
+    parser.add_argument("--bus-runs", type=int, default=1, help="publications by agencies' systems (1)")
+    parser.add_argument("--per-message", type=int, default=2000, help="entries in a message (2000)")
     args = parser.parse_args(argv)
-    if args.rows < args.agencies or args.runs < 1 or args.requests < 1 or args.deep_pages < 1:
-        parser.error("--rows >= --agencies, and --runs, --requests, --deep-pages >= 1")
+    if min(args.runs, args.requests, args.deep_pages, args.bus_runs) < 1 or args.rows < args.agencies:
+        parser.error("--rows >= --agencies, and --runs, --requests, --deep-pages, --bus-runs >= 1")
+    if not 1 <= args.per_message <= 5000:
+        parser.error("--per-message from 1 to 5000 (a message's limit)")
     return args
 
 
@@ -171,6 +190,11 @@ class Database:
             )
         ]
 
+    def duplicates(self, review_id: uuid.UUID) -> int:
+        return int(
+            self.scalar("SELECT count(*) FROM chronology.duplicate WHERE review_id = %s", (str(review_id),))
+        )
+
     def entries_csv(self, review_id: uuid.UUID) -> bytes:
         """The review's stored entries (the service's columns), as COPY writes CSV."""
         buffer = io.BytesIO()
@@ -220,12 +244,14 @@ class ImportRun:
     stage: float = 0.0  # check_rules, start_upload and every stage_entries call, as the checker waits
     finish: float = 0.0
     imported: float = 0.0
+    slowest_import: float = 0.0  # the longest import_upload (the gateway waits rpc_timeout_s, 10 s, for it)
     first_page: float = 0.0
     warnings: int = 0
     cpu: dict[str, float] = field(default_factory=dict)
     copy_bare: float = 0.0
     copy_shaped: float = 0.0
     entries_before: int = 0
+    duplicates: int = 0  # likely duplicates the service flagged at import
 
     @property
     def per_second(self) -> float:
@@ -235,10 +261,10 @@ class ImportRun:
 class Bench:
     """The benchmark's side of the system: its RPC clients, the demo's business manager, the agencies."""
 
-    def __init__(self, system: SystemEnv, db: Database, files: list[AgencyFile]) -> None:
+    def __init__(self, system: SystemEnv, db: Database, files: list[AgencyFile], folder: Path) -> None:
         from services.kernel.identity import Actor, Role
 
-        self.system, self.db, self.files = system, db, files
+        self.system, self.db, self.files, self.folder = system, db, files, folder
         self.manager = Actor(
             user_id=str(uuid.uuid5(DEMO.namespace, "user:" + NORTHBRIDGE.manager_email)),
             partnership_id=NORTHBRIDGE.id,
@@ -282,6 +308,16 @@ class Bench:
                     DEMO.namespace, f"agency:NBSCP:{file.agency_name}"
                 )
 
+    def files_of(self, number: int) -> list[AgencyFile]:
+        """The files of run `number`: the first run's are the ones written first; each later run's are written
+        from another seed, so that each review's entries are its own (the service keys a likely duplicate by
+        agency, source record and date, whatever the review)."""
+        if number == 1:
+            return self.files
+        agencies = [(file.agency_name, file.agency_type) for file in self.files]
+        rows = sum(file.rows for file in self.files)
+        return write_files(self.folder / f"run-{number:02d}", agencies, rows, seed=2026 + number)
+
     def author(self, agency_name: str, review_id: uuid.UUID) -> Any:
         from services.kernel.identity import Actor, Role
 
@@ -292,6 +328,18 @@ class Bench:
             agency_id=agency_id,
             roles=frozenset({Role.AGENCY_AUTHOR}),
             reviews=frozenset({review_id}),
+        )
+
+    def cpu_meter(self) -> CpuMeter:
+        """CPU of this process (the checker, or the agencies' publishers), the chronology service, this
+        database's backends and the (shared) broker."""
+        return CpuMeter(
+            {
+                "this process": lambda: [os.getpid()],
+                "chronology": lambda: process_pids(self.system.db_name, "chronology"),
+                "postgres": self.db.backends,
+                "broker (shared node)": broker_pids,
+            }
         )
 
     async def retried(self, call: Callable[[], Awaitable[T]], timeout: float = 60) -> T:
@@ -392,7 +440,9 @@ class Bench:
         run.finish += time.perf_counter() - started
         started = time.perf_counter()
         imported = await self.chronology.import_upload(author, upload.id)
-        run.imported += time.perf_counter() - started
+        took = time.perf_counter() - started
+        run.imported += took
+        run.slowest_import = max(run.slowest_import, took)
         if imported.state != "current" or imported.entries != file.rows:
             raise RuntimeError(
                 f"{file.path.name}: imported {imported.entries} of {file.rows} ({imported.state})"
@@ -402,19 +452,13 @@ class Bench:
         from services.chronology.contract import ChronologyQuery
 
         review_id = await self.fresh_review(number)
-        run = ImportRun(review_id, sum(file.rows for file in self.files))
+        files = self.files_of(number)
+        run = ImportRun(review_id, sum(file.rows for file in files))
         run.entries_before = int(self.db.scalar("SELECT count(*) FROM chronology.entry"))
-        cpu = CpuMeter(
-            {
-                "checker (this process)": lambda: [os.getpid()],
-                "chronology": lambda: process_pids(self.system.db_name, "chronology"),
-                "postgres": self.db.backends,
-                "broker (shared node)": broker_pids,
-            }
-        )
+        cpu = self.cpu_meter()
         cpu.start()
         started = time.perf_counter()
-        for file in self.files:
+        for file in files:
             await self.upload(file, review_id, run)
         began = time.perf_counter()
         page = await self.chronology.chronology_of_review(self.manager, review_id, ChronologyQuery())
@@ -423,6 +467,7 @@ class Bench:
         run.cpu = cpu.stop()
         if page.total != run.rows or len(page.entries) != PAGE:
             raise RuntimeError(f"the merged chronology has {page.total} entries, not {run.rows}")
+        run.duplicates = self.db.duplicates(review_id)
         return run
 
     async def imports(self, runs: int) -> list[ImportRun]:
@@ -554,16 +599,17 @@ def reads(
     # off); until then the planner knows nothing of the new entries and each page sorts the whole review.
     db.execute("ANALYZE chronology.entry")
     db.execute("ANALYZE chronology.upload")
-    police = bench.agency_ids[bench.files[0].agency_name]
+    # The health agency's entries are the ones that mention bruising (tests/perf/chronology_files.py).
+    health = bench.agency_ids.get(FILTERED_AGENCY) or bench.agency_ids[bench.files[0].agency_name]
     base = f"/reviews/{review_id}/chronology"
     params = {"review": str(review_id), "limit": PAGE + 1}
-    filtered = {"agency": str(police), "from": FILTER_FROM, "to": FILTER_TO, "q": SEARCHED_WORD}
+    filtered = {"agency": str(health), "from": FILTER_FROM, "to": FILTER_TO, "q": SEARCHED_WORD}
     pages = [
         PageRead("first page", base, ChronologyQuery(), PAGE_SQL.format(filters=""), params),
         PageRead(
-            f"filtered: one agency, q={SEARCHED_WORD}, {FILTER_FROM:%Y} to {FILTER_TO:%Y}",
-            f"{base}?agency={police}&q={SEARCHED_WORD}&from={FILTER_FROM}&to={FILTER_TO}",
-            ChronologyQuery(agency_id=police, text=SEARCHED_WORD, from_on=FILTER_FROM, to_on=FILTER_TO),
+            f"filtered: the health agency, q={SEARCHED_WORD}, {FILTER_FROM:%Y} to {FILTER_TO:%Y}",
+            f"{base}?agency={health}&q={SEARCHED_WORD}&from={FILTER_FROM}&to={FILTER_TO}",
+            ChronologyQuery(agency_id=health, text=SEARCHED_WORD, from_on=FILTER_FROM, to_on=FILTER_TO),
             PAGE_SQL.format(filters=FILTERS_SQL),
             params | filtered,
         ),
@@ -643,6 +689,164 @@ def reads(
     return pages, plans
 
 
+# -- 4. agencies' systems on the bus ------------------------------------------------------------------------
+
+
+@dataclass
+class BusRun:
+    """Every agency's entries published by its own system into a fresh review, until all were applied."""
+
+    review_id: uuid.UUID
+    rows: int
+    messages: int
+    published: float = 0.0  # the first publish to the broker's confirm of the last message
+    seconds: float = 0.0  # the first publish to the last message's entries applied
+    cpu: dict[str, float] = field(default_factory=dict)
+    duplicates: int = 0
+
+    @property
+    def per_second(self) -> float:
+        return self.rows / self.seconds
+
+
+def publish(issued: Any, messages: list[tuple[str, bytes]]) -> None:
+    """Messages published as an agency's system does (docs/examples/publish_chronology_entries.py): its own
+    user and exchange, persistent, `user_id` and `message_id` set, each confirmed by the broker."""
+    from kombu import Connection
+
+    with Connection(
+        hostname=issued.host,
+        port=issued.port,
+        virtual_host=issued.virtual_host,
+        userid=issued.username,
+        password=issued.password,
+        transport_options={"confirm_publish": True},
+        connect_timeout=10,
+    ) as connection:
+        producer = connection.Producer()
+        for message_id, body in messages:
+            producer.publish(
+                body,
+                exchange=issued.exchange,
+                routing_key="",
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+                message_id=message_id,
+                user_id=issued.username,
+                declare=[],
+                retry=False,
+            )
+
+
+class AgencySystems:
+    """Each agency's case system with a connection of its own, publishing the agency's file as entries."""
+
+    def __init__(self, bench: Bench, per_message: int) -> None:
+        self.bench, self.per_message = bench, per_message
+        self.issued: dict[str, Any] = {}
+        self.entries: dict[str, list[dict[str, Any]]] = {}
+
+    async def connect(self) -> None:
+        """A connection for each agency's system, issued by the partnership's administrator."""
+        from services.chronology.contract import IssueConnection
+        from services.kernel.identity import Actor, Role
+
+        admin = Actor(
+            user_id=str(uuid.uuid5(DEMO.namespace, "bench-administrator")),
+            partnership_id=NORTHBRIDGE.id,
+            roles=frozenset({Role.PARTNERSHIP_ADMIN}),
+        )
+        for file in self.bench.files:
+            if file.agency_name not in self.issued:
+                command = IssueConnection(
+                    agency_id=self.bench.agency_ids[file.agency_name], name=f"{file.agency_name} case system"
+                )
+                self.issued[file.agency_name] = await self.bench.chronology.issue_connection(admin, command)
+
+    def messages(self, review_id: uuid.UUID) -> list[tuple[Any, list[tuple[str, bytes]]]]:
+        batches = []
+        for name, entries in self.entries.items():
+            bodies = [
+                (
+                    str(uuid.uuid4()),
+                    json.dumps(
+                        {"review_id": str(review_id), "entries": entries[i : i + self.per_message]}
+                    ).encode(),
+                )
+                for i in range(0, len(entries), self.per_message)
+            ]
+            batches.append((self.issued[name], bodies))
+        return batches
+
+    def publish_and_wait(self, review_id: uuid.UUID, run: BusRun, timeout: float) -> None:
+        """Publish every agency's messages (one system after another, in a thread) while watching the review's
+        feeds fill; until every entry is applied."""
+        db = self.bench.db
+        batches = self.messages(review_id)
+        run.messages = sum(len(bodies) for _, bodies in batches)
+        failed: list[BaseException] = []
+
+        def publish_all() -> None:
+            try:
+                for issued, bodies in batches:
+                    publish(issued, bodies)
+                run.published = time.perf_counter() - started
+            except BaseException as error:  # told to the waiting loop
+                failed.append(error)
+
+        started = time.perf_counter()
+        publisher = threading.Thread(target=publish_all, daemon=True)
+        publisher.start()
+        while True:
+            applied = int(
+                db.scalar(
+                    "SELECT coalesce(sum(entries), 0) FROM chronology.upload"
+                    " WHERE review_id = %s AND source = 'system' AND state = 'current'",
+                    (str(review_id),),
+                )
+            )
+            if applied >= run.rows:
+                run.seconds = time.perf_counter() - started
+                break
+            refused = db.rows(
+                "SELECT reason FROM chronology.refused_message WHERE review_id = %s LIMIT 1",
+                (str(review_id),),
+            )
+            if refused or failed or time.perf_counter() - started > timeout:
+                why = refused[0][0] if refused else repr(failed[0]) if failed else "timed out"
+                raise RuntimeError(f"the agencies' messages were not all applied ({applied}): {why}")
+            time.sleep(0.05)
+        publisher.join()
+
+    async def run(self, number: int) -> BusRun:
+        from services.chronology.contract import ChronologyQuery
+
+        bench = self.bench
+        review_id = await bench.fresh_review(number)
+        await self.connect()
+        self.entries = {file.agency_name: message_entries(file) for file in bench.files_of(number)}
+        run = BusRun(review_id, sum(len(entries) for entries in self.entries.values()), 0)
+        cpu = bench.cpu_meter()
+        cpu.start()
+        await anyio.to_thread.run_sync(self.publish_and_wait, review_id, run, 600 + run.rows / 50)
+        run.cpu = cpu.stop()
+        page = await bench.chronology.chronology_of_review(bench.manager, review_id, ChronologyQuery())
+        if page.total != run.rows:
+            raise RuntimeError(f"the merged chronology has {page.total} entries, not {run.rows}")
+        run.duplicates = bench.db.duplicates(review_id)
+        return run
+
+    async def runs(self, count: int, first_number: int) -> list[BusRun]:
+        done = []
+        for number in range(first_number, first_number + count):
+            say(f"agencies' systems, run {number - first_number + 1} of {count}: {load_average()} load")
+            run = await self.run(number)
+            say(f"  {run.seconds:.1f}s ({run.per_second:,.0f} entries/s), published in {run.published:.1f}s")
+            done.append(run)
+        return done
+
+
 # -- the report --------------------------------------------------------------------------------------------
 
 
@@ -675,7 +879,7 @@ def report(
     memory: list[tuple[str, AgencyFile, dict[str, Any]]],
     pages: list[PageRead],
     plans: list[str],
-    bus_entries: str,
+    bus: list[BusRun],
 ) -> str:
     rows = runs[0].rows
     total = median([run.seconds for run in runs])
@@ -719,7 +923,13 @@ def report(
             f"| the page's query in SQL: {page.sql_ms:.1f} ms "
             f"| {page.gateway_ms / page.sql_ms:.0f} times its time | |"
         )
-    lines.append(f"| agency system entries/s through the bus | {bus_entries} | | | |")
+    bus_seconds = median([run.seconds for run in bus])
+    lines.append(
+        f"| agencies' systems on the bus: {bus[0].rows:,} entries from {len(files)} systems in messages of "
+        f"{args.per_message:,}, median of {len(bus)} runs | {bus[0].rows / bus_seconds:,.0f} entries/s "
+        f"({bus_seconds:.1f} s) | COPY into a bare table: {copy:,.0f} rows/s "
+        f"| {bus[0].rows / bus_seconds / copy:.3f} of COPY's rate | |"
+    )
     lines += [
         "",
         f"Files: {len(files)} CSV files, {sum(f.rows for f in files):,} rows, "
@@ -735,16 +945,30 @@ def report(
         "",
         "Each import run (seconds; CPU seconds of each part over the run):",
         "",
-        "| run | entries in the table before | total | check | stage | finish | import | first page ms "
-        "| warnings | CPU s | COPY bare s | COPY shaped s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+        "| run | entries in the table before | total | check | stage | finish | import (slowest) "
+        "| first page ms | warnings | duplicates flagged | CPU s | COPY bare s | COPY shaped s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for number, run in enumerate(runs, start=1):
         cpu = ", ".join(f"{name} {seconds:.1f}" for name, seconds in run.cpu.items())
         lines.append(
             f"| {number} | {run.entries_before:,} | {run.seconds:.1f} | {run.check:.1f} | {run.stage:.1f} "
-            f"| {run.finish:.2f} | {run.imported:.2f} | {run.first_page * 1000:.0f} | {run.warnings:,} "
-            f"| {cpu} | {run.copy_bare:.2f} | {run.copy_shaped:.2f} |"
+            f"| {run.finish:.2f} | {run.imported:.1f} ({run.slowest_import:.1f}) "
+            f"| {run.first_page * 1000:.0f} | {run.warnings:,} "
+            f"| {run.duplicates:,} | {cpu} | {run.copy_bare:.2f} | {run.copy_shaped:.2f} |"
+        )
+    lines += [
+        "",
+        "Each run of the agencies' systems (seconds; CPU seconds of each part over the run):",
+        "",
+        "| run | messages | all confirmed | all applied | entries/s | duplicates flagged | CPU s |",
+        "|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for number, bus_run in enumerate(bus, start=1):
+        cpu = ", ".join(f"{name} {seconds:.1f}" for name, seconds in bus_run.cpu.items())
+        lines.append(
+            f"| {number} | {bus_run.messages} | {bus_run.published:.1f} | {bus_run.seconds:.1f} "
+            f"| {bus_run.per_second:,.0f} | {bus_run.duplicates:,} | {cpu} |"
         )
     lines += ["", "Plans of the last review's queries (EXPLAIN ANALYZE, BUFFERS):", "", "```"]
     lines += plans
@@ -764,22 +988,30 @@ def file_at_the_limit(folder: Path, like: AgencyFile) -> AgencyFile:
         rows = int(rows * 0.97)
 
 
+@contextlib.contextmanager
+def kept_on_failure(workdir: Path) -> Iterator[None]:
+    """The files and the system's logs: removed after a run that succeeded, kept after one that failed."""
+    try:
+        yield
+    except BaseException:
+        say(f"the files and the system's logs are kept in {workdir}")
+        raise
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     started = time.monotonic()
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load_before = load_average()
     say(f"bench-chronology {when}: {os.cpu_count()} cores; load {load_before}")
-    with (
-        isolated_database() as db_name,
-        isolated_vhost() as amqp_uri,
-        tempfile.TemporaryDirectory(prefix="caserev_chronology_bench_") as workdir,
-    ):
+    workdir = tempfile.mkdtemp(prefix="caserev_chronology_bench_")
+    with isolated_database() as db_name, isolated_vhost() as amqp_uri, kept_on_failure(Path(workdir)):
         system = system_env(db_name, amqp_uri, Path(workdir) / "system")
         # The gateway's modules this process uses (the checker, identity) read the system's settings.
         os.environ.update(system.env)
         agencies = [*DEMO_AGENCIES, *MORE_AGENCIES][: args.agencies]
-        files = write_files(Path(workdir) / "files", agencies, args.rows)
+        files = write_files(Path(workdir) / "files" / "run-01", agencies, args.rows)
         say(f"wrote {len(files)} files, {sum(f.size_bytes for f in files) / 1_048_576:.1f} MB")
         largest = max(files, key=lambda file: file.size_bytes)
         limit = file_at_the_limit(Path(workdir) / "limit", largest)
@@ -796,15 +1028,15 @@ def main(argv: list[str] | None = None) -> int:
                 str(db.scalar("SHOW server_version")).split()[0],
                 str(db.scalar("SHOW autovacuum")),
             )
-            bench = Bench(system, db, files)
+            bench = Bench(system, db, files, Path(workdir) / "files")
             bench.add_agencies()
             runs = bench.run(lambda: bench.imports(args.runs))
             pages, plans = reads(bench, runs[-1].review_id, args.requests, args.deep_pages)
+            systems = AgencySystems(bench, args.per_message)
+            bus = bench.run(lambda: systems.runs(args.bus_runs, first_number=args.runs + 1))
             db.close()
-    # Measured once agencies' systems can send entries through the bus (not in the code yet).
-    bus_entries = "not built yet"
     setting.loads = (load_before, load_average())
-    print(report(args, setting, files, runs, memory, pages, plans, bus_entries))
+    print(report(args, setting, files, runs, memory, pages, plans, bus))
     print(f"\nWall time {time.monotonic() - started:.0f}s.")
     if "eventlet" in sys.modules:
         raise SystemExit("bench_chronology: eventlet was imported during the run; the figures are suspect")

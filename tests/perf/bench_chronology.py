@@ -912,7 +912,7 @@ def report(
     for name, seconds in share.items():
         lines.append(f"| — {name} | {seconds:.2f} s ({100 * seconds / total:.0f}%) | | | |")
     lines.append(
-        "| COPY into a copy of the entry table (keys, 4 indexes, generated tsvector) "
+        "| COPY into a copy of the entry table (keys, indexes, generated tsvector) "
         f"| | {rows / shaped:,.0f} rows/s ({shaped:.2f} s) | {ours / (rows / shaped):.2f} of its rate | |"
     )
     for name, file, figures in memory:

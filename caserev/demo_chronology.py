@@ -39,25 +39,14 @@ from services.chronology.contract import (
     StartUpload,
     TagEpisode,
     check_file,
+    columns_for,
 )
 from services.kernel.calendar import today_in_england
 from services.kernel.config import OperatorSettings
 from services.kernel.identity import Actor, Role
 from services.kernel.remote import run_at_once
 
-HEADINGS = (
-    "Date",
-    "Time",
-    "End date",
-    "Source record",
-    "Practitioner role",
-    "Event",
-    "Action or decision",
-    "Reason if no action",
-    "Significance",
-    "Key practice episode",
-    "People",
-)
+HEADINGS = tuple(column.heading for column in columns_for())
 
 
 def _day(days_ago: int) -> str:

@@ -869,10 +869,12 @@ async def duplicates_page(
     """Entries from different agencies that look like one event, for the reviewer to confirm or dismiss."""
     review = await forms.get_review(caller.actor, review_id)
     pairs = await chronology.likely_duplicates(caller.actor, review.id)
+    first = await chronology.chronology_of_review(caller.actor, review.id, ChronologyQuery(limit=1))
     notice = {"confirm": "Confirmed as one event", "dismiss": "Dismissed: it will not be flagged again"}.get(
         request.query_params.get("done", ""), ""
     )
-    return render(request, "chronology/duplicates.html", {"review": review, "pairs": pairs, "notice": notice})
+    context = {"review": review, "pairs": pairs, "notice": notice, "settling": first.settling}
+    return render(request, "chronology/duplicates.html", context)
 
 
 @router.post(

@@ -30,7 +30,7 @@ from services.chronology.contract.feed import (
     agency_exchange,
 )
 from services.chronology.models import RefusedMessageRecord, SystemConnectionRecord, UploadRecord
-from services.chronology.repository import ChronologyStore, Judgements, entry_row
+from services.chronology.repository import ChronologyStore, entry_row
 from services.chronology.settings import chronology_settings
 from services.kernel.calendar import today_in_england
 from services.kernel.config import get_settings
@@ -301,8 +301,8 @@ def _apply(
         review_id=review.id,
         actor_id=f"system:{connection.username}",
     )
-    uow.session.flush()
-    Judgements(uow.session).flag_duplicates(upload.id, review.id)
+    # Only this message's entries are unsettled: they alone are compared (and then made searchable).
+    store.settle(upload.id, review.id)
     return Outcome(applied=len(checked))
 
 
@@ -355,6 +355,7 @@ def _system_upload(
         touched_at=now,
         imported_at=now,
         imported_by_name=connection.name,
+        settled_at=now,  # each message's entries are settled as it is applied
     )
     store.add_upload(upload)
     return upload

@@ -497,10 +497,24 @@ def import_upload(uow: UnitOfWork, actor: Actor, upload_id: UUID) -> UploadView:
             replaced_upload_id=previous.id,
             entries=upload.entries,
         )
+    # Its entries are made searchable and compared for likely duplicates after this commits, when the service
+    # hears its own event (settle_upload): a large version is current at once, not after minutes of comparing.
     _emit(uow, event, upload, review.partnership_id, actor)
-    store.session.flush()
-    Judgements(store.session).flag_duplicates(upload.id, upload.review_id)
     return _upload_view(store, upload)
+
+
+def settle_upload(uow: UnitOfWork, envelope: Envelope, upload_id: UUID) -> None:
+    """A version was imported: make its entries searchable and flag their likely duplicates, once. A version
+    replaced before its turn came is left as it is (only current entries are compared or read)."""
+    if not uow.first_delivery(envelope):
+        return
+    store = _store(uow)
+    upload = store.upload(upload_id, for_update=True)
+    if upload is None or upload.settled_at is not None:
+        return
+    if upload.state == "current":
+        store.settle(upload.id, upload.review_id)
+    upload.settled_at = _now()
 
 
 def uploads_of_review(uow: UnitOfWork, actor: Actor, review_id: UUID) -> list[UploadView]:
@@ -751,8 +765,7 @@ def chronology_of_review(
         ).cursor()
     agencies = store.agencies_with_entries(review.id, scope)
     names = store.agency_names(agencies)
-    # A count reads every entry it counts; without a filter the entries matching are all of them.
-    total = store.count(review.id, Filters(ChronologyQuery(), scope))
+    total = store.current_entries(review.id, scope)
     return ChronologyPage(
         entries=views,
         next_after=next_after,
@@ -762,5 +775,8 @@ def chronology_of_review(
         may_show_names=policy.names_for(actor) is not False,
         agencies=sorted(
             ((agency, names.get(agency, "An agency")) for agency in agencies), key=lambda pair: pair[1]
+        ),
+        settling=sorted(
+            names.get(agency, "An agency") for agency in store.unsettled_agencies(review.id, scope)
         ),
     )

@@ -301,8 +301,8 @@ def _apply(
         review_id=review.id,
         actor_id=f"system:{connection.username}",
     )
-    # Only this message's entries are unsettled: they alone are compared (and then made searchable).
-    store.settle(upload.id, review.id)
+    # Its entries are compared for likely duplicates and made searchable once this commits, when the service
+    # hears EntriesPublished (handlers.settle_upload): the next message need not wait for that.
     return Outcome(applied=len(checked))
 
 
@@ -355,7 +355,6 @@ def _system_upload(
         touched_at=now,
         imported_at=now,
         imported_by_name=connection.name,
-        settled_at=now,  # each message's entries are settled as it is applied
     )
     store.add_upload(upload)
     return upload

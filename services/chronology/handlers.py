@@ -497,24 +497,31 @@ def import_upload(uow: UnitOfWork, actor: Actor, upload_id: UUID) -> UploadView:
             replaced_upload_id=previous.id,
             entries=upload.entries,
         )
-    # Its entries are made searchable and compared for likely duplicates after this commits, when the service
+    # Its entries are compared for likely duplicates and made searchable after this commits, when the service
     # hears its own event (settle_upload): a large version is current at once, not after minutes of comparing.
     _emit(uow, event, upload, review.partnership_id, actor)
     return _upload_view(store, upload)
 
 
 def settle_upload(uow: UnitOfWork, envelope: Envelope, upload_id: UUID) -> None:
-    """A version was imported: make its entries searchable and flag their likely duplicates, once. A version
-    replaced before its turn came is left as it is (only current entries are compared or read)."""
+    """A version was imported, or a system's message applied: flag the likely duplicates of its entries not
+    settled yet and make them searchable. One settling of an upload at a time; a file's version replaced
+    before its turn came is left as it is (only current entries are compared or read)."""
     if not uow.first_delivery(envelope):
         return
     store = _store(uow)
-    upload = store.upload(upload_id, for_update=True)
-    if upload is None or upload.settled_at is not None:
+    upload = store.upload(upload_id)
+    if upload is None:
         return
-    if upload.state == "current":
+    if upload.source == "file":
+        # Held until this commits, so that a new version waits to replace it instead of racing its pairs.
+        upload = store.upload(upload_id, for_update=True)
+    else:
+        # A system's feed stays current while its messages keep coming: they are not held up, only another
+        # settling of the same feed is.
+        store.hold_settling(upload_id)
+    if upload is not None and upload.state == "current":
         store.settle(upload.id, upload.review_id)
-    upload.settled_at = _now()
 
 
 def uploads_of_review(uow: UnitOfWork, actor: Actor, review_id: UUID) -> list[UploadView]:

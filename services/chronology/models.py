@@ -121,9 +121,6 @@ class UploadRecord(Base):
     imported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     imported_by_name: Mapped[str | None] = mapped_column(String(200))
     replaced_upload_id: Mapped[UUID | None]
-    # When its entries were made searchable and compared with other agencies' for likely duplicates: after its
-    # import, in the background (None until then).
-    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class EntryRecord(Base):
@@ -141,6 +138,8 @@ class EntryRecord(Base):
         Index(
             "ix_entry_people", "people", postgresql_using="gin", postgresql_ops={"people": "jsonb_path_ops"}
         ),
+        # Entries not settled yet (searchable, compared for likely duplicates): few, and only for seconds.
+        Index("ix_entry_unsettled", "upload_id", postgresql_where=text("search IS NULL")),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
@@ -168,8 +167,8 @@ class EntryRecord(Base):
     agency_suggests_episode: Mapped[bool] = mapped_column(Boolean, default=False)
     people: Mapped[list[str]] = mapped_column(JSONB, default=list)  # person ids, as text
     extra: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
-    # Filled once the entry's upload is current (SEARCHED), not on every insert: a bulk load computing it
-    # row by row ran at a sixth of its rate.
+    # Filled when the entry settles, after its version's import or its message (SEARCHED), not on every
+    # insert: a bulk load computing it row by row ran at a sixth of its rate. NULL: not settled yet.
     search: Mapped[str | None] = mapped_column(TSVECTOR)
 
 

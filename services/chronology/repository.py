@@ -223,9 +223,15 @@ class ChronologyStore:
         if rows:
             self.session.execute(text(STAGE_ENTRIES), {"rows": json.dumps(rows, default=_json_value)})
 
+    def hold_settling(self, upload_id: UUID) -> None:
+        """Wait for any other settling of the upload, and keep others waiting until this transaction ends."""
+        self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"settle:{upload_id}"}
+        )
+
     def settle(self, upload_id: UUID, review_id: UUID) -> int:
-        """Make an upload's unsettled entries searchable and flag their likely duplicates: after an import, in
-        the background, or as a system's message is applied. Returns the pairs flagged or updated."""
+        """Flag the likely duplicates of an upload's unsettled entries and make them searchable (after a
+        version's import or a system's message, in the background). Returns the pairs flagged or updated."""
         flagged = Judgements(self.session).flag_duplicates(upload_id, review_id)
         self.session.execute(
             text(f"UPDATE entry SET search = {SEARCHED} WHERE upload_id = :upload AND search IS NULL"),
@@ -234,11 +240,14 @@ class ChronologyStore:
         return flagged
 
     def unsettled_agencies(self, review_id: UUID, scope: UUID | None) -> list[UUID]:
-        """Agencies whose current version is still being made searchable and compared for duplicates."""
+        """Agencies with current entries still to be made searchable and compared for likely duplicates."""
+        unsettled = (
+            select(EntryRecord.id)
+            .where(EntryRecord.upload_id == UploadRecord.id, EntryRecord.search.is_(None))
+            .exists()
+        )
         statement = select(UploadRecord.agency_id).where(
-            UploadRecord.review_id == review_id,
-            UploadRecord.state == "current",
-            UploadRecord.settled_at.is_(None),
+            UploadRecord.review_id == review_id, UploadRecord.state == "current", unsettled
         )
         if scope is not None:
             statement = statement.where(UploadRecord.agency_id == scope)

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from gateway.contract import AgencyChanged, PersonChanged
 from services.chronology import agency_systems, handlers
-from services.chronology.contract.events import ChronologyReplaced, ChronologyUploaded
+from services.chronology.contract.events import ChronologyReplaced, ChronologyUploaded, EntriesPublished
 from services.chronology.contract.feed import (
     IssueConnection,
     IssuedConnection,
@@ -216,6 +216,12 @@ class ChronologyService(ServiceBase):
         """An agency replaced its version: make the new one searchable and flag its likely duplicates."""
         envelope = Envelope.model_validate(message)
         handlers.settle_upload(self.uow, envelope, envelope.payload(ChronologyReplaced).upload_id)
+
+    @event_handler("chronology", "entries_published")
+    def settle_published_entries(self, message: dict[str, Any]) -> None:
+        """An agency's system published entries: make them searchable and flag their likely duplicates."""
+        envelope = Envelope.model_validate(message)
+        handlers.settle_upload(self.uow, envelope, envelope.payload(EntriesPublished).upload_id)
 
     @event_handler("forms", "review_opened")
     def hold_review(self, message: dict[str, Any]) -> None:

@@ -541,6 +541,13 @@ def test_the_demo_has_three_agencies_chronologies_a_corrected_upload_a_system_fe
         and "police-chronology-corrected.csv" in history
     )
     assert "Published by Health records system" in history
+    wait_for(
+        lambda: (
+            'id="duplicates-settling"'
+            not in manager.client.get(f"/reviews/{review}/chronology/duplicates").text
+        ),
+        message="the demo's versions to be compared for likely duplicates",
+    )
     duplicates = manager.client.get(f"/reviews/{review}/chronology/duplicates").text
     assert "/chronology/duplicates/" in duplicates, (
         "the police call-out and the health visitor's note are flagged"

@@ -1,7 +1,8 @@
 """Entries are made searchable and compared for likely duplicates after their import, not during it.
 
 - `entry.search` is no longer generated on every insert (it cost 85% of a bulk load's rate): the service
-  fills it once an upload is current (`upload.settled_at` says when), and for each message of a system.
+  fills it when the entry settles, after its version's import or its system's message; until then it is
+  NULL, and a partial index finds the few entries not settled yet.
 - A likely duplicate's key is unique within its review, not across reviews: the same agency's records in two
   reviews are two pairs.
 - The merged chronology asks which of a page's entries were confirmed as one event: partial indexes answer it
@@ -28,16 +29,18 @@ SEARCHED = (
 
 
 def upgrade() -> None:
-    op.add_column("upload", sa.Column("settled_at", sa.DateTime(timezone=True)), schema=SCHEMA)
-    op.execute(
-        f"UPDATE {SCHEMA}.upload SET settled_at = imported_at WHERE state IN ('current', 'superseded')"
-    )
-
     op.drop_index("ix_entry_search", "entry", schema=SCHEMA)
     op.drop_column("entry", "search", schema=SCHEMA)
     op.add_column("entry", sa.Column("search", TSVECTOR()), schema=SCHEMA)
     op.execute(f"UPDATE {SCHEMA}.entry SET search = {SEARCHED}")
     op.create_index("ix_entry_search", "entry", ["search"], postgresql_using="gin", schema=SCHEMA)
+    op.create_index(
+        "ix_entry_unsettled",
+        "entry",
+        ["upload_id"],
+        postgresql_where=sa.text("search IS NULL"),
+        schema=SCHEMA,
+    )
 
     op.drop_constraint("duplicate_pair_key_key", "duplicate", schema=SCHEMA)
     op.create_unique_constraint("uq_duplicate_pair", "duplicate", ["review_id", "pair_key"], schema=SCHEMA)
@@ -57,10 +60,10 @@ def downgrade() -> None:
     op.drop_constraint("uq_duplicate_pair", "duplicate", schema=SCHEMA)
     op.create_unique_constraint("duplicate_pair_key_key", "duplicate", ["pair_key"], schema=SCHEMA)
 
+    op.drop_index("ix_entry_unsettled", "entry", schema=SCHEMA)
     op.drop_index("ix_entry_search", "entry", schema=SCHEMA)
     op.drop_column("entry", "search", schema=SCHEMA)
     op.add_column(
         "entry", sa.Column("search", TSVECTOR(), sa.Computed(SEARCHED, persisted=True)), schema=SCHEMA
     )
     op.create_index("ix_entry_search", "entry", ["search"], postgresql_using="gin", schema=SCHEMA)
-    op.drop_column("upload", "settled_at", schema=SCHEMA)

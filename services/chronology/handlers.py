@@ -37,7 +37,7 @@ from services.chronology.contract.views import (
     UploadView,
 )
 from services.chronology.models import DuplicateRecord, EntryRecord, PersonRecord, ReviewRecord, UploadRecord
-from services.chronology.repository import ChronologyStore, Filters, Judgements, entry_row, latest_end
+from services.chronology.repository import ChronologyStore, Filters, Judgements, latest_end
 from services.chronology.settings import chronology_settings
 from services.kernel.calendar import today_in_england
 from services.kernel.errors import Conflict, Forbidden, InvalidRequest, NotFound
@@ -380,7 +380,7 @@ def stage_entries(
     _checking(upload)
     people = store.people(upload.review_id)
     checked = checked_rows(entries, people_of(people), born_on_of(people), today_in_england())
-    store.stage([entry_row(upload, uuid.uuid4(), entry_fields(entry, ids)) for entry, ids in checked])
+    store.stage(upload, [entry_fields(entry, ids) for entry, ids in checked])
     upload.entries += len(checked)
     upload.rows_read = max(upload.rows_read, rows_read)
     upload.touched_at = _now()

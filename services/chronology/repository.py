@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -217,11 +217,21 @@ class ChronologyStore:
             )
         )
 
-    def stage(self, rows: list[dict[str, Any]]) -> None:
-        """Add entries of an upload in one statement: the rows travel as one JSON document that PostgreSQL
-        unpacks (jsonb_to_recordset), a bulk load without COPY, which psycopg2 refuses under eventlet."""
+    def stage(self, upload: UploadRecord, rows: list[dict[str, Any]]) -> None:
+        """Add entries to an upload in one statement: the rows (entry_fields) travel as one JSON document that
+        PostgreSQL unpacks (jsonb_to_recordset), a bulk load without COPY, which psycopg2 refuses under
+        eventlet; PostgreSQL gives each its id."""
         if rows:
-            self.session.execute(text(STAGE_ENTRIES), {"rows": json.dumps(rows, default=_json_value)})
+            self.session.execute(
+                text(STAGE_ENTRIES),
+                {
+                    # Dates, times and ids as their str(), which PostgreSQL reads.
+                    "rows": json.dumps(rows, default=str, check_circular=False),
+                    "upload": upload.id,
+                    "review": upload.review_id,
+                    "agency": upload.agency_id,
+                },
+            )
 
     def hold_settling(self, upload_id: UUID) -> None:
         """Wait for any other settling of the upload, and keep others waiting until this transaction ends."""
@@ -534,10 +544,6 @@ ON CONFLICT (review_id, pair_key) DO UPDATE
 
 # The entry's columns a staged row fills, with their types as PostgreSQL reads them from JSON.
 STAGED_COLUMNS = {
-    "id": "uuid",
-    "upload_id": "uuid",
-    "review_id": "uuid",
-    "agency_id": "uuid",
     "row": "integer",
     "date_typed": "text",
     "starts_on": "date",
@@ -561,29 +567,12 @@ STAGED_COLUMNS = {
 }
 _NAMES = ", ".join(f'"{name}"' for name in STAGED_COLUMNS)
 STAGE_ENTRIES = (
-    f"INSERT INTO entry ({_NAMES}) SELECT {_NAMES} FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS staged("
+    f"INSERT INTO entry (id, upload_id, review_id, agency_id, {_NAMES}) "
+    f"SELECT gen_random_uuid(), :upload, :review, :agency, {_NAMES} "
+    "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS staged("
     + ", ".join(f'"{name}" {kind}' for name, kind in STAGED_COLUMNS.items())
     + ")"
 )
-
-
-def _json_value(value: Any) -> str:
-    """Dates, times and ids in a staged row, as PostgreSQL reads them."""
-    if isinstance(value, date | time | datetime):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    raise TypeError(f"a staged entry cannot hold {type(value).__name__}")
-
-
-def entry_row(upload: UploadRecord, entry_id: UUID, fields: dict[str, Any]) -> dict[str, Any]:
-    """The columns of one staged entry of an upload."""
-    return {
-        "id": entry_id,
-        "upload_id": upload.id,
-        "review_id": upload.review_id,
-        "agency_id": upload.agency_id,
-    } | fields
 
 
 def latest_end(records: Sequence[EntryRecord], before: date | None) -> date | None:

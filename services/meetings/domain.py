@@ -136,6 +136,8 @@ class Meeting(BaseModel):
     minutes: Minutes = Field(default_factory=Minutes)
     reminded: bool = False
     organizer_id: str = ""
+    # The rapid review report's date on the review's clock when the meeting was planned (for the warning).
+    report_due_on: date | None = None
 
     @property
     def ends(self) -> datetime:
@@ -257,6 +259,7 @@ def schedule(
         status="scheduled",
         review_reference=review_reference,
         organizer_id=organizer_id,
+        report_due_on=report_due_on,
     )
     _apply_plan(meeting, plan, starts, ends)
     return meeting, warnings_for(plan.kind, starts, report_due_on)
@@ -272,7 +275,8 @@ def change(meeting: Meeting, plan: MeetingPlan, report_due_on: date | None, now:
     _apply_plan(meeting, plan, starts, ends)
     meeting.sequence += 1
     meeting.reminded = False
-    return warnings_for(plan.kind, starts, report_due_on)
+    meeting.report_due_on = report_due_on or meeting.report_due_on
+    return warnings_for(plan.kind, starts, meeting.report_due_on)
 
 
 def cancel(meeting: Meeting) -> None:
@@ -570,7 +574,13 @@ def detail(
             ],
         ),
         quorum=quorum(meeting),
-        warnings=warnings or [],
+        warnings=warnings
+        if warnings is not None
+        else (
+            warnings_for(meeting.kind, meeting.starts_at, meeting.report_due_on)
+            if meeting.status == "scheduled"
+            else []
+        ),
         may_manage=may_manage and meeting.status != "cancelled",
         may_reply=mine is not None and meeting.status == "scheduled",
         my_reply=mine.latest.reply if mine and mine.latest else None,

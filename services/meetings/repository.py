@@ -76,6 +76,7 @@ def _meeting(record: models.MeetingRecord) -> Meeting:
         agenda=body.get("agenda", []),
         invitees=body.get("invitees", []),
         minutes=Minutes.model_validate(body.get("minutes", {})),
+        report_due_on=body.get("report_due_on"),
     )
 
 
@@ -84,7 +85,7 @@ def _write(record: models.MeetingRecord, meeting: Meeting) -> None:
     record.status, record.place, record.online_link = meeting.status, meeting.place, meeting.online_link
     record.chair_id, record.sequence, record.reminded = meeting.chair_id, meeting.sequence, meeting.reminded
     record.review_reference, record.organizer_id = meeting.review_reference, meeting.organizer_id
-    record.body = meeting.model_dump(mode="json", include={"agenda", "invitees", "minutes"})
+    record.body = meeting.model_dump(mode="json", include={"agenda", "invitees", "minutes", "report_due_on"})
 
 
 def paper_view(record: models.PaperRecord) -> PaperView:

@@ -4,14 +4,16 @@ and the family's contacts. Who may see and do what is the meetings service's rul
 (services/meetings/policy.py), asked again on every call; the gateway's policy only checks that the role may
 use the route at all.
 
-Every route about a review first asks forms for the review (which refuses a review the caller may not see),
-and every route about a meeting asks the meetings service for it, before any form field is judged, so a
+Every route about a review first asks forms for the review (which refuses a review the caller may not see);
+every route about one meeting asks the meetings service for it (someone invited need not be a member of the
+review: the meeting is theirs to see, the review's file is not), before any form field is judged, so a
 refusal never depends on what was sent.
 """
 
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from uuid import UUID
@@ -88,6 +90,18 @@ async def _meeting(meetings: Meetings, caller: Caller, review_id: UUID, meeting_
     if meeting.review_id != review_id:
         raise HTTPException(404)
     return meeting
+
+
+@dataclass(frozen=True)
+class ReviewNamed:
+    """The review as a meeting's page names it: by the reference the meeting carries, not from its file."""
+
+    id: UUID
+    title: str
+
+
+def _review_of(meeting: MeetingDetail) -> ReviewNamed:
+    return ReviewNamed(meeting.review_id, meeting.review_reference)
 
 
 def _problems(exc: RemoteError) -> list[dict[str, str]]:
@@ -312,9 +326,8 @@ async def meeting_page(
     caller: Caller,
 ) -> Response:
     """A meeting: when and where, agenda, invitees and replies, attendance and quorum, papers, minutes."""
-    review = await forms.get_review(caller.actor, review_id)
     meeting = await _meeting(meetings, caller, review_id, meeting_id)
-    return await _meeting_page(request, review, meeting, caller)
+    return await _meeting_page(request, _review_of(meeting), meeting, caller)
 
 
 async def _act(
@@ -329,8 +342,8 @@ async def _act(
 ) -> Response:
     """Look the meeting up (refusing one the caller may not see), then do the call; a refusal of its content
     shows the page again with the problems named."""
-    review = await forms.get_review(caller.actor, review_id)
     meeting = await _meeting(meetings, caller, review_id, meeting_id)
+    review = _review_of(meeting)
     try:
         await call(meeting)
     except _Invalid as invalid:
@@ -471,7 +484,6 @@ async def download_paper(
     review_id: UUID, meeting_id: UUID, paper_id: UUID, forms: FormsDep, meetings: MeetingsDep, caller: Caller
 ) -> Response:
     """A paper, for someone invited or with a part in the review (the audit log records every download)."""
-    await forms.get_review(caller.actor, review_id)
     meeting = await _meeting(meetings, caller, review_id, meeting_id)
     paper = await meetings.paper_file(caller.actor, meeting.id, paper_id)
     quoted = paper.filename.replace('"', "")

@@ -14,7 +14,7 @@ from uuid import UUID
 from services.kernel.calendar import ENGLAND, today_in_england
 from services.kernel.errors import Conflict, InvalidRequest, NotFound
 from services.kernel.events import Envelope
-from services.kernel.identity import Actor
+from services.kernel.identity import Actor, Role
 from services.kernel.uploads import check_upload
 from services.meetings import domain, models, policy
 from services.meetings.contract import (
@@ -172,6 +172,7 @@ def schedule_meeting(
         report_due_on=command.report_due_on,
         organizer_id=actor.user_id,
         now=_now(),
+        past=actor.has_role(Role.SYSTEM),
     )
     store.add(meeting)
     _emit(uow, meeting, MeetingScheduled(**_invitation(meeting)), actor)

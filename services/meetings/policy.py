@@ -64,8 +64,8 @@ def check_sees_meeting(actor: Actor, meeting: Meeting | None) -> Meeting:
 
 
 def manages(actor: Actor, partnership_id: UUID) -> bool:
-    """The business manager of the partnership runs its meetings."""
-    return _in_partnership(actor, partnership_id) and actor.has_role(Role.BUSINESS_MANAGER)
+    """The business manager of the partnership runs its meetings (the system, seeding, too)."""
+    return _in_partnership(actor, partnership_id) and actor.has_role(Role.BUSINESS_MANAGER, Role.SYSTEM)
 
 
 def check_manages(actor: Actor, partnership_id: UUID, doing: str) -> None:

@@ -143,6 +143,8 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ),
     ("POST", "/reviews/{review_id}/meetings"): Policy("signed_in", BUSINESS_MANAGER, audit="meeting"),
     ("GET", _MEETING): Policy("signed_in", MEETING_PEOPLE, audit="meeting"),
+    ("GET", _MEETING + "/edit"): Policy("signed_in", BUSINESS_MANAGER, audit="meeting", action="start"),
+    ("POST", _MEETING): Policy("signed_in", BUSINESS_MANAGER, audit="meeting", action="update"),
     ("POST", _MEETING + "/cancel"): Policy("signed_in", BUSINESS_MANAGER, audit="meeting", action="cancel"),
     ("POST", _MEETING + "/reply"): Policy("signed_in", MEETING_PEOPLE, audit="meeting_reply"),
     ("POST", _MEETING + "/attendance"): Policy("signed_in", MEETING_PEOPLE, audit="meeting_attendance"),

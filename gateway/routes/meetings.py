@@ -34,6 +34,7 @@ from services.meetings.contract import (
     REPLY_LABELS,
     Amendment,
     Attendance,
+    ChangeMeeting,
     Circulation,
     FamilyContact,
     Invitee,
@@ -182,32 +183,22 @@ async def new_meeting(
     kind = kind if kind in KIND_LABELS else "rapid_review_meeting"
     offered = planned["meeting_day"] if kind == "rapid_review_meeting" else None
     values = {"kind": kind, "day": offered.isoformat() if offered else "", "start": "10:00", "end": "12:00"}
-    return render(request, "meetings/new.html", _common(review=review, errors=[], values=values, **planned))
+    context = _common(
+        review=review, errors=[], values=values, action=f"/reviews/{review.id}/meetings", **planned
+    )
+    return render(request, "meetings/new.html", context)
 
 
-@router.post("/reviews/{review_id}/meetings", response_class=HTMLResponse, include_in_schema=False)
-async def schedule(
-    request: Request,
-    review_id: UUID,
-    forms: FormsDep,
-    meetings: MeetingsDep,
-    caller: Caller,
-) -> Response:
-    """Schedule a meeting: every problem is named; warnings are shown on the meeting's page."""
-    review = await forms.get_review(caller.actor, review_id)
-    if (
-        not caller.actor.has_role(Role.BUSINESS_MANAGER)
-        or caller.actor.partnership_id != review.partnership_id
-    ):
-        raise HTTPException(404)
-    form = await request.form()
+def _read_plan(
+    form: Any, people: list[Any]
+) -> tuple[dict[str, str], list[dict[str, str]], dict[str, Any] | None]:
+    """The meeting form as sent: its values (to show again), its problems, and the plan when it has none."""
     values = {
         key: str(form.get(key, ""))[:500]
         for key in ("kind", "day", "start", "end", "place", "online_link", "chair")
     }
     invited = [str(value)[:100] for value in form.getlist("invitees")][:100]
-    planned = await _plan_context(forms, caller, review)
-    names = {str(user.id): user for user in planned["people"]}
+    names = {str(user.id): user for user in people}
     errors: list[dict[str, str]] = []
     day, start, end = (
         _date_or_none(values["day"]),
@@ -234,40 +225,143 @@ async def schedule(
         if title:
             agenda.append({"title": title, "owner_id": owner or None})
     values["invitees"] = ",".join(invited)
-    if not errors and day and start and end:
+    if errors or day is None or start is None or end is None:
+        return values, errors, None
+    plan = {
+        "kind": values["kind"],
+        "starts_at": datetime.combine(day, start),
+        "ends_at": datetime.combine(day, end),
+        "place": values["place"],
+        "online_link": values["online_link"],
+        "chair_id": values["chair"],
+        "agenda": agenda,
+        "invitees": [
+            Invitee(user_id=user_id, name=names[user_id].display_name, role=_main_role(names[user_id].roles))
+            for user_id in invited
+        ],
+    }
+    return values, errors, plan
+
+
+def _service_problems(exc: RemoteError) -> list[dict[str, str]]:
+    """The service's problems, named by the form's fields (it asks for the day and times apart)."""
+    ids = {"starts_at": "day", "ends_at": "end"}
+    return [{**problem, "field": ids.get(problem["field"], problem["field"])} for problem in _problems(exc)]
+
+
+@router.post("/reviews/{review_id}/meetings", response_class=HTMLResponse, include_in_schema=False)
+async def schedule(
+    request: Request,
+    review_id: UUID,
+    forms: FormsDep,
+    meetings: MeetingsDep,
+    caller: Caller,
+) -> Response:
+    """Schedule a meeting: every problem is named; warnings are shown on the meeting's page."""
+    review = await forms.get_review(caller.actor, review_id)
+    if (
+        not caller.actor.has_role(Role.BUSINESS_MANAGER)
+        or caller.actor.partnership_id != review.partnership_id
+    ):
+        raise HTTPException(404)
+    planned = await _plan_context(forms, caller, review)
+    values, errors, plan = _read_plan(await request.form(), planned["people"])
+    if plan is not None:
         command = {
+            **plan,
             "review_id": review.id,
             "review_reference": review.title[:200],
             "report_due_on": planned["report_due_on"],
-            "kind": values["kind"],
-            "starts_at": datetime.combine(day, start),
-            "ends_at": datetime.combine(day, end),
-            "place": values["place"],
-            "online_link": values["online_link"],
-            "chair_id": values["chair"],
-            "agenda": agenda,
-            "invitees": [
-                Invitee(
-                    user_id=user_id, name=names[user_id].display_name, role=_main_role(names[user_id].roles)
-                )
-                for user_id in invited
-            ],
         }
         try:
             meeting = await meetings.schedule_meeting(caller.actor, ScheduleMeeting.model_validate(command))
         except RemoteError as exc:
             if exc.exc_type != "InvalidRequest":
                 raise
-            # The service names its fields; the form asks for the day and times apart.
-            ids = {"starts_at": "day", "ends_at": "end"}
-            errors = [
-                {**problem, "field": ids.get(problem["field"], problem["field"])}
-                for problem in _problems(exc)
-            ]
+            errors = _service_problems(exc)
         else:
             return RedirectResponse(f"/reviews/{review.id}/meetings/{meeting.id}", status_code=303)
-    context = _common(review=review, errors=errors, values=values, **planned)
+    context = _common(
+        review=review, errors=errors, values=values, action=f"/reviews/{review.id}/meetings", **planned
+    )
     return render(request, "meetings/new.html", context, status_code=422)
+
+
+@router.get(
+    "/reviews/{review_id}/meetings/{meeting_id}/edit", response_class=HTMLResponse, include_in_schema=False
+)
+async def edit_meeting(
+    request: Request,
+    review_id: UUID,
+    meeting_id: UUID,
+    forms: FormsDep,
+    meetings: MeetingsDep,
+    caller: Caller,
+) -> Response:
+    """The form to change a meeting (its invitees are sent the update)."""
+    meeting = await _meeting(meetings, caller, review_id, meeting_id)
+    if not meeting.may_manage or meeting.status != "scheduled":
+        raise HTTPException(404)
+    review = await forms.get_review(caller.actor, review_id)
+    planned = await _plan_context(forms, caller, review)
+    starts, ends = meeting.starts_at.astimezone(ENGLAND), meeting.ends_at.astimezone(ENGLAND)
+    values = {
+        "kind": meeting.kind,
+        "day": starts.date().isoformat(),
+        "start": starts.strftime("%H:%M"),
+        "end": ends.strftime("%H:%M"),
+        "place": meeting.place,
+        "online_link": meeting.online_link,
+        "chair": meeting.chair_id,
+        "invitees": ",".join(person.user_id for person in meeting.invitees),
+    }
+    for index, item in enumerate(meeting.agenda[:AGENDA_ROWS]):
+        values[f"agenda-{index}-title"], values[f"agenda-{index}-owner"] = item.title, item.owner_id or ""
+    context = _common(
+        review=review,
+        errors=[],
+        values=values,
+        action=f"/reviews/{review_id}/meetings/{meeting_id}",
+        changing=True,
+        **planned,
+    )
+    return render(request, "meetings/new.html", context)
+
+
+@router.post(
+    "/reviews/{review_id}/meetings/{meeting_id}", response_class=HTMLResponse, include_in_schema=False
+)
+async def update_meeting(
+    request: Request,
+    review_id: UUID,
+    meeting_id: UUID,
+    forms: FormsDep,
+    meetings: MeetingsDep,
+    caller: Caller,
+) -> Response:
+    """Change a meeting; a cancelled or held one is refused with the reason (the service decides who may)."""
+    meeting = await _meeting(meetings, caller, review_id, meeting_id)
+    review = await forms.get_review(caller.actor, review_id)
+    planned = await _plan_context(forms, caller, review)
+    values, errors, plan = _read_plan(await request.form(), planned["people"])
+    status = 422
+    if plan is not None:
+        try:
+            await meetings.update_meeting(
+                caller.actor,
+                meeting.id,
+                ChangeMeeting.model_validate({**plan, "report_due_on": planned["report_due_on"]}),
+            )
+        except RemoteError as exc:
+            if exc.exc_type not in ("InvalidRequest", "Conflict"):
+                raise
+            errors = _service_problems(exc)
+            status = 409 if exc.exc_type == "Conflict" else 422
+        else:
+            return RedirectResponse(f"/reviews/{review_id}/meetings/{meeting_id}", status_code=303)
+    action = f"/reviews/{review_id}/meetings/{meeting_id}"
+    context = _common(review=review, errors=errors, values=values, action=action, changing=True, **planned)
+    return render(request, "meetings/new.html", context, status_code=status)
 
 
 def _main_role(roles: frozenset[str]) -> str:

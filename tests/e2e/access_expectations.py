@@ -453,6 +453,8 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("GET", "/reviews/{review_id}/meetings/new"): schedules_meetings,
     ("POST", "/reviews/{review_id}/meetings"): schedules_meetings,
     ("GET", _MEETING): touches_a_meeting_nobody_has,
+    ("GET", _MEETING + "/edit"): touches_a_meeting_nobody_has,
+    ("POST", _MEETING): touches_a_meeting_nobody_has,
     ("POST", _MEETING + "/cancel"): touches_a_meeting_nobody_has,
     ("POST", _MEETING + "/reply"): touches_a_meeting_nobody_has,
     ("POST", _MEETING + "/attendance"): touches_a_meeting_nobody_has,

@@ -210,24 +210,49 @@ def test_a_rapid_review_meeting_from_invitation_to_the_reviews_meeting_step_done
     assert step["completed_on"] is not None
 
 
-def test_a_cancelled_meeting_is_cancelled_in_calendars_and_cannot_be_changed(
+def test_a_changed_then_cancelled_meeting_keeps_its_uid_with_a_rising_sequence_and_cannot_be_changed(
     system: SystemEnv,
     later_today: datetime,
     new_rapid_review: Any,  # noqa: F811
 ) -> None:
     review: RapidReview = new_rapid_review()
     manager = sign_in(system, MANAGER)
-    path = meeting_path(schedule(manager, review, later_today + timedelta(days=7)))
+    next_week = later_today + timedelta(days=7)
+    path = meeting_path(schedule(manager, review, next_week))
     meeting_id = path.rsplit("/", 1)[1]
+    form = manager.client.get(path + "/edit")
+    assert form.status_code == 200 and "Change the meeting" in form.text
+    moved = {
+        "kind": "rapid_review_meeting",
+        "day": next_week.date().isoformat(),
+        "start": "14:00",
+        "end": "15:00",
+        "place": "Committee Room 3, Civic Centre",
+        "chair": str(user_id(MANAGER)),
+        "invitees": [str(user_id(email)) for email in INVITED],
+    }
+    changed = manager.client.post(path, data={**moved, "csrf_token": manager.csrf()})
+    assert changed.status_code == 303, changed.text[:600]
+
+    def update() -> list[CaughtMessage]:
+        return [m for m in mail(system, HEALTH_LEAD, path, "invitation.ics") if "has changed" in m.subject]
+
+    (updated,) = wait_for(update, message="the update")
+    _, event = calendar_in(updated)
+    assert (str(event["UID"]), int(event["SEQUENCE"])) == (f"{meeting_id}@caserev", 1)
+    assert event.decoded("DTSTART").astimezone(ENGLAND).hour == 14
+
     assert manager.post_form(path + "/cancel").status_code == 303
     (cancellation,) = wait_for(
         lambda: mail(system, HEALTH_LEAD, path, "cancellation.ics"), message="the cancellation"
     )
     calendar, event = calendar_in(cancellation)
     assert str(calendar["METHOD"]) == "CANCEL"
-    assert (str(event["UID"]), int(event["SEQUENCE"])) == (f"{meeting_id}@caserev", 1)
+    assert (str(event["UID"]), int(event["SEQUENCE"])) == (f"{meeting_id}@caserev", 2)
     again = manager.post_form(path + "/cancel")
     assert again.status_code == 409 and "cancelled" in again.text
+    refused = manager.client.post(path, data={**moved, "csrf_token": manager.csrf()})
+    assert refused.status_code == 409 and "This meeting was cancelled: it cannot be changed" in refused.text
     reply = sign_in(system, HEALTH_LEAD).post_form(path + "/reply", {"answer": "accepted"})
     assert reply.status_code == 409
 

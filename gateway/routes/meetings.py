@@ -415,7 +415,6 @@ async def meeting_page(
     request: Request,
     review_id: UUID,
     meeting_id: UUID,
-    forms: FormsDep,
     meetings: MeetingsDep,
     caller: Caller,
 ) -> Response:
@@ -426,7 +425,6 @@ async def meeting_page(
 
 async def _act(
     request: Request,
-    forms: Any,
     meetings: Meetings,
     caller: Caller,
     review_id: UUID,
@@ -462,7 +460,6 @@ async def cancel(
     request: Request,
     review_id: UUID,
     meeting_id: UUID,
-    forms: FormsDep,
     meetings: MeetingsDep,
     caller: Caller,
 ) -> Response:
@@ -471,7 +468,7 @@ async def cancel(
     async def call(meeting: MeetingDetail) -> None:
         await meetings.cancel_meeting(caller.actor, meeting.id)
 
-    return await _act(request, forms, meetings, caller, review_id, meeting_id, "summary", call)
+    return await _act(request, meetings, caller, review_id, meeting_id, "summary", call)
 
 
 @router.post(
@@ -481,7 +478,6 @@ async def reply(
     request: Request,
     review_id: UUID,
     meeting_id: UUID,
-    forms: FormsDep,
     meetings: MeetingsDep,
     caller: Caller,
     answer: Annotated[str, Form(max_length=20)] = "",
@@ -498,7 +494,7 @@ async def reply(
             Reply.model_validate({"reply": answer, "deputy_name": deputy_name or None}),
         )
 
-    return await _act(request, forms, meetings, caller, review_id, meeting_id, "reply", call)
+    return await _act(request, meetings, caller, review_id, meeting_id, "reply", call)
 
 
 @router.post(
@@ -510,7 +506,6 @@ async def attendance(
     request: Request,
     review_id: UUID,
     meeting_id: UUID,
-    forms: FormsDep,
     meetings: MeetingsDep,
     caller: Caller,
 ) -> Response:
@@ -529,7 +524,7 @@ async def attendance(
             caller.actor, meeting.id, Attendance(present=present, apologies=apologies)
         )
 
-    return await _act(request, forms, meetings, caller, review_id, meeting_id, "attendance", call)
+    return await _act(request, meetings, caller, review_id, meeting_id, "attendance", call)
 
 
 @router.post(
@@ -539,7 +534,6 @@ async def add_paper(
     request: Request,
     review_id: UUID,
     meeting_id: UUID,
-    forms: FormsDep,
     meetings: MeetingsDep,
     caller: Caller,
     file: Annotated[UploadFile | None, File()] = None,
@@ -570,12 +564,12 @@ async def add_paper(
         )
         await meetings.add_paper(caller.actor, meeting.id, paper)
 
-    return await _act(request, forms, meetings, caller, review_id, meeting_id, "papers", call)
+    return await _act(request, meetings, caller, review_id, meeting_id, "papers", call)
 
 
 @router.get("/reviews/{review_id}/meetings/{meeting_id}/papers/{paper_id}", include_in_schema=False)
 async def download_paper(
-    review_id: UUID, meeting_id: UUID, paper_id: UUID, forms: FormsDep, meetings: MeetingsDep, caller: Caller
+    review_id: UUID, meeting_id: UUID, paper_id: UUID, meetings: MeetingsDep, caller: Caller
 ) -> Response:
     """A paper, for someone invited or with a part in the review (the audit log records every download)."""
     meeting = await _meeting(meetings, caller, review_id, meeting_id)
@@ -602,7 +596,6 @@ async def save_minutes(
     request: Request,
     review_id: UUID,
     meeting_id: UUID,
-    forms: FormsDep,
     meetings: MeetingsDep,
     caller: Caller,
 ) -> Response:
@@ -633,7 +626,7 @@ async def save_minutes(
             caller.actor, meeting.id, MinutesDraft.model_validate({"text": text, "items": items})
         )
 
-    return await _act(request, forms, meetings, caller, review_id, meeting_id, "minutes", call)
+    return await _act(request, meetings, caller, review_id, meeting_id, "minutes", call)
 
 
 @router.post(
@@ -645,7 +638,6 @@ async def circulate(
     request: Request,
     review_id: UUID,
     meeting_id: UUID,
-    forms: FormsDep,
     meetings: MeetingsDep,
     caller: Caller,
     comments_by: Annotated[str, Form(max_length=20)] = "",
@@ -658,7 +650,7 @@ async def circulate(
             raise _Invalid("comments_by", "Enter the date comments are due as YYYY-MM-DD")
         await meetings.circulate_minutes(caller.actor, meeting.id, Circulation(comments_by=by))
 
-    return await _act(request, forms, meetings, caller, review_id, meeting_id, "minutes", call)
+    return await _act(request, meetings, caller, review_id, meeting_id, "minutes", call)
 
 
 @router.post(
@@ -670,7 +662,6 @@ async def comment(
     request: Request,
     review_id: UUID,
     meeting_id: UUID,
-    forms: FormsDep,
     meetings: MeetingsDep,
     caller: Caller,
     text: Annotated[str, Form(max_length=5000)] = "",
@@ -682,7 +673,7 @@ async def comment(
             raise _Invalid("comment", "Enter your comment")
         await meetings.comment_on_minutes(caller.actor, meeting.id, MinutesComment(text=text))
 
-    return await _act(request, forms, meetings, caller, review_id, meeting_id, "minutes", call)
+    return await _act(request, meetings, caller, review_id, meeting_id, "minutes", call)
 
 
 @router.post(
@@ -694,7 +685,6 @@ async def approve(
     request: Request,
     review_id: UUID,
     meeting_id: UUID,
-    forms: FormsDep,
     meetings: MeetingsDep,
     caller: Caller,
 ) -> Response:
@@ -703,7 +693,7 @@ async def approve(
     async def call(meeting: MeetingDetail) -> None:
         await meetings.approve_minutes(caller.actor, meeting.id)
 
-    return await _act(request, forms, meetings, caller, review_id, meeting_id, "minutes", call)
+    return await _act(request, meetings, caller, review_id, meeting_id, "minutes", call)
 
 
 @router.post(
@@ -715,7 +705,6 @@ async def amend(
     request: Request,
     review_id: UUID,
     meeting_id: UUID,
-    forms: FormsDep,
     meetings: MeetingsDep,
     caller: Caller,
     reason: Annotated[str, Form(max_length=1000)] = "",
@@ -728,7 +717,7 @@ async def amend(
             raise _Invalid("amendment", "Give the reason for the amendment and what it corrects")
         await meetings.amend_minutes(caller.actor, meeting.id, Amendment(reason=reason, text=text))
 
-    return await _act(request, forms, meetings, caller, review_id, meeting_id, "minutes", call)
+    return await _act(request, meetings, caller, review_id, meeting_id, "minutes", call)
 
 
 # -- the family ---------------------------------------------------------------------------------------------

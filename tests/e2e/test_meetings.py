@@ -133,7 +133,14 @@ def test_a_rapid_review_meeting_from_invitation_to_the_reviews_meeting_step_done
         assert outsider.client.get(path).status_code == 404
         assert outsider.post_form(path + "/reply", {"answer": "accepted"}).status_code == 404
 
-    # Papers: a renamed program is refused with the reason; a PDF goes up and comes down, audited.
+    # Papers: one over the limit is refused before it is read; a renamed program is refused with the reason;
+    # a PDF goes up and comes down, audited.
+    too_big = manager.client.post(
+        path + "/papers",
+        data={"csrf_token": manager.csrf()},
+        files={"file": ("big.pdf", io.BytesIO(b"%PDF-1.4" + b"\0" * (22 * 1024 * 1024)), "application/pdf")},
+    )
+    assert too_big.status_code == 413 and "larger than" in too_big.text
     exe = manager.client.post(
         path + "/papers",
         data={"csrf_token": manager.csrf()},

@@ -725,13 +725,24 @@ async def amend(
 
 async def _family_page(
     request: Request,
+    forms: Any,
+    caller: Caller,
     review: Any,
     contacts: list[Any],
     errors: list[dict[str, str]],
-    values: dict[str, str],
+    values: dict[str, Any],
     status: int = 200,
 ) -> Response:
-    context = _common(review=review, contacts=contacts, errors=errors, values=values)
+    # The other reviews of the partnership a record may also serve (linked reviews of the same incident).
+    others = [
+        entry
+        for entry in await forms.list_reviews(caller.actor)
+        if entry.id != review.id and entry.partnership_id == review.partnership_id
+    ]
+    titles = {entry.id: entry.title for entry in others} | {review.id: review.title}
+    context = _common(
+        review=review, contacts=contacts, errors=errors, values=values, others=others, titles=titles
+    )
     return render(request, "meetings/family.html", context, status_code=status)
 
 
@@ -742,7 +753,7 @@ async def family_contacts(
     """The family's contacts: the business manager and the review's independent reviewer only."""
     review = await forms.get_review(caller.actor, review_id)
     contacts = await meetings.family_contacts(caller.actor, review_id)
-    return await _family_page(request, review, contacts, [], {})
+    return await _family_page(request, forms, caller, review, contacts, [], {})
 
 
 @router.post("/reviews/{review_id}/family-contacts", response_class=HTMLResponse, include_in_schema=False)
@@ -762,9 +773,9 @@ async def record_family_contact(
         "outcome",
         "consent",
         "wants_report",
-        "linked",
     )
-    values = {key: str(form.get(key, ""))[:20_000] for key in keys}
+    values: dict[str, Any] = {key: str(form.get(key, ""))[:20_000] for key in keys}
+    values["linked"] = [str(value)[:40] for value in form.getlist("linked")][:10]
     errors: list[dict[str, str]] = []
     contacted_on = _date_or_none(values["contacted_on"])
     if contacted_on is None:
@@ -778,13 +789,11 @@ async def record_family_contact(
     if values["consent"] not in ("yes", "no"):
         errors.append({"field": "consent", "message": "Say whether the family consented to take part"})
     linked: list[UUID] = []
-    for part in values["linked"].replace(",", " ").split():
+    for part in values["linked"]:
         try:
             linked.append(UUID(part))
         except ValueError:
-            errors.append(
-                {"field": "linked", "message": "Enter linked reviews by their reference number (an id)"}
-            )
+            errors.append({"field": "linked", "message": "Choose linked reviews from the list"})
             break
     if not errors and contacted_on is not None:
         contact = FamilyContact(
@@ -806,4 +815,4 @@ async def record_family_contact(
             errors = _problems(exc)
         else:
             return RedirectResponse(f"/reviews/{review_id}/family-contacts", status_code=303)
-    return await _family_page(request, review, contacts, errors, values, 422)
+    return await _family_page(request, forms, caller, review, contacts, errors, values, 422)

@@ -269,6 +269,7 @@ def test_the_familys_contacts_are_kept_for_the_business_manager_alone_here(
     new_rapid_review: Any,  # noqa: F811
 ) -> None:
     review: RapidReview = new_rapid_review()
+    linked: RapidReview = new_rapid_review()  # another review of the same incident
     manager = sign_in(system, MANAGER)
     path = f"/reviews/{review.id}/family-contacts"
     missing = manager.post_form(path, {"family_member": ""})
@@ -282,9 +283,13 @@ def test_the_familys_contacts_are_kept_for_the_business_manager_alone_here(
         "wants_report": "yes",
         "wishes": "To understand what happened",
         "outcome": "Agreed to meet the reviewer",
+        "linked": [linked.id],
     }
     assert manager.post_form(path, contact).status_code == 303
     assert "Agreed to meet the reviewer" in manager.client.get(path).text
+    # One record serves the linked review too.
+    served = manager.client.get(f"/reviews/{linked.id}/family-contacts")
+    assert "Agreed to meet the reviewer" in served.text and review.title in served.text
     for refused in (POLICE_LEAD, PARTNER, EASTMOOR):
         assert sign_in(system, refused).client.get(path).status_code in (403, 404), refused
 

@@ -93,6 +93,13 @@ def seed_meetings(
                 {"title": "Learning and the recommendation to the partners"},
             ],
             invitees=invitees,
+            # Practitioners who knew the family take part in a learning event without an account.
+            participants=[
+                {"name": "Robin Demo-Nurse", "role": "school nurse"},
+                {"name": "Chris Demo-Worker", "role": "family support worker"},
+            ]
+            if kind == "practitioner_event"
+            else [],
         )
 
     with service_client(settings, Meetings) as meetings:

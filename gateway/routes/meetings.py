@@ -225,6 +225,13 @@ def _read_plan(
         if title:
             agenda.append({"title": title, "owner_id": owner or None})
     values["invitees"] = ",".join(invited)
+    # Practitioners without an account, one a line: "name, role".
+    values["participants"] = str(form.get("participants", ""))[:10_000]
+    participants = []
+    for line in values["participants"].splitlines():
+        name, _, role = line.partition(",")
+        if name.strip():
+            participants.append({"name": name.strip()[:200], "role": role.strip()[:200]})
     if errors or day is None or start is None or end is None:
         return values, errors, None
     plan = {
@@ -239,6 +246,7 @@ def _read_plan(
             Invitee(user_id=user_id, name=names[user_id].display_name, role=_main_role(names[user_id].roles))
             for user_id in invited
         ],
+        "participants": participants,
     }
     return values, errors, plan
 
@@ -313,7 +321,12 @@ async def edit_meeting(
         "place": meeting.place,
         "online_link": meeting.online_link,
         "chair": meeting.chair_id,
-        "invitees": ",".join(person.user_id for person in meeting.invitees),
+        "invitees": ",".join(person.user_id for person in meeting.invitees if not person.guest),
+        "participants": "\n".join(
+            f"{person.name}, {person.role}" if person.role else person.name
+            for person in meeting.invitees
+            if person.guest
+        ),
     }
     for index, item in enumerate(meeting.agenda[:AGENDA_ROWS]):
         values[f"agenda-{index}-title"], values[f"agenda-{index}-owner"] = item.title, item.owner_id or ""

@@ -76,11 +76,13 @@ class AgendaItemView(BaseModel):
 
 
 class InviteeView(BaseModel):
-    """Someone invited, their reply (the latest wins; `replies` counts them all) and their attendance."""
+    """Someone invited, their reply (the latest wins; `replies` counts them all) and their attendance.
+    `guest`: a practitioner without an account, recorded but sent nothing."""
 
     user_id: str
     name: str
     role: str
+    guest: bool = False
     reply: ReplyKind | None = None
     deputy_name: str | None = None
     replied_at: datetime | None = None
@@ -224,6 +226,14 @@ class Invitee(BaseModel):
     role: ShortText = ""
 
 
+class Participant(BaseModel):
+    """A practitioner taking part without an account (a practitioner learning event's): named and recorded,
+    sent nothing by the system."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    role: ShortText = ""
+
+
 class AgendaItem(BaseModel):
     """An agenda item to be discussed, and who leads it."""
 
@@ -245,6 +255,7 @@ class MeetingPlan(BaseModel):
     chair_id: ShortText
     agenda: list[AgendaItem] = Field(default_factory=list, max_length=50)
     invitees: list[Invitee] = Field(default_factory=list, max_length=100)
+    participants: list[Participant] = Field(default_factory=list, max_length=200)
 
 
 class ScheduleMeeting(MeetingPlan):

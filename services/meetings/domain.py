@@ -54,12 +54,17 @@ class ReplyRecord(BaseModel):
     at: datetime
 
 
+GUEST = "guest-"
+
+
 class Invited(BaseModel):
-    """Someone invited, with every reply they sent and their attendance."""
+    """Someone invited, with every reply they sent and their attendance. A guest (a practitioner without an
+    account) has an id of the meeting's own, `guest-...`, and is recorded but sent nothing."""
 
     user_id: str
     name: str
     role: str = ""
+    guest: bool = False
     replies: list[ReplyRecord] = Field(default_factory=list)
     attended: bool | None = None
     apologies: bool = False
@@ -182,6 +187,8 @@ def _plan_problems(
     elif ends - starts > LONGEST_MEETING:
         problems.append({"field": "ends_at", "message": "A meeting cannot last more than 12 hours"})
     ids = [person.user_id for person in plan.invitees]
+    if any(user_id.startswith(GUEST) for user_id in ids):
+        problems.append({"field": "invitees", "message": "Invite people by their account"})
     if len(set(ids)) != len(ids):
         problems.append({"field": "invitees", "message": "Someone is invited twice"})
     if plan.chair_id not in ids:
@@ -231,6 +238,14 @@ def _apply_plan(meeting: Meeting, plan: MeetingPlan, starts: datetime, ends: dat
         if person.user_id in earlier
         else Invited(user_id=person.user_id, name=person.name, role=person.role)
         for person in plan.invitees
+    ]
+    guests = {(person.name, person.role): person for person in earlier.values() if person.guest}
+    meeting.invitees += [
+        guests.get((guest.name.strip(), guest.role.strip()))
+        or Invited(
+            user_id=f"{GUEST}{uuid.uuid4()}", name=guest.name.strip(), role=guest.role.strip(), guest=True
+        )
+        for guest in plan.participants
     ]
 
 
@@ -302,7 +317,7 @@ def reply(meeting: Meeting, user_id: str, answer: ReplyKind, deputy_name: str | 
     """Record an invitee's reply (kept with every earlier one; the latest counts). True when it replaces an
     earlier reply. Forbidden for anyone not invited."""
     person = meeting.invitee(user_id)
-    if person is None:
+    if person is None or person.guest:
         raise Forbidden("Only people invited to this meeting can reply to its invitation")
     if meeting.status != "scheduled":
         raise Conflict("This meeting is no longer open for replies")
@@ -477,12 +492,17 @@ def due_for_reminder(meeting: Meeting, now: datetime) -> bool:
 
 
 def to_remind(meeting: Meeting) -> list[str]:
-    """Who is reminded: everyone invited who has not declined."""
+    """Who is reminded: everyone invited with an account who has not declined."""
     return [
         person.user_id
         for person in meeting.invitees
-        if person.latest is None or person.latest.reply != "declined"
+        if not person.guest and (person.latest is None or person.latest.reply != "declined")
     ]
+
+
+def account_holders(meeting: Meeting) -> list[str]:
+    """Who the system writes to about the meeting: the invitees with an account."""
+    return [person.user_id for person in meeting.invitees if not person.guest]
 
 
 # -- how pages see it ---------------------------------------------------------------------------------------
@@ -540,6 +560,7 @@ def detail(
                 user_id=person.user_id,
                 name=person.name,
                 role=person.role,
+                guest=person.guest,
                 reply=person.latest.reply if person.latest else None,
                 deputy_name=person.latest.deputy_name if person.latest else None,
                 replied_at=person.latest.at if person.latest else None,

@@ -80,7 +80,7 @@ def _invitation(meeting: Meeting) -> dict[str, Any]:
         "online_link": meeting.online_link,
         "sequence": meeting.sequence,
         "organizer_id": meeting.organizer_id,
-        "invitee_ids": [person.user_id for person in meeting.invitees],
+        "invitee_ids": domain.account_holders(meeting),
     }
 
 

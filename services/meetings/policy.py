@@ -52,7 +52,8 @@ def may_see_meeting(actor: Actor, meeting: Meeting) -> bool:
     return (
         _in_partnership(actor, meeting.partnership_id)
         and actor.has_case_role()
-        and meeting.invitee(actor.user_id) is not None
+        and (invited := meeting.invitee(actor.user_id)) is not None
+        and not invited.guest
     )
 
 

@@ -434,3 +434,27 @@ def test_family_contacts_are_for_the_business_manager_and_the_reviewer_only() ->
     ):
         with pytest.raises(NotFound):
             handlers.family_contacts(uow, refused, REVIEW, store)
+
+
+def test_practitioners_without_an_account_are_recorded_and_sent_nothing() -> None:
+    store, uow = FakeStore(), FakeUnit()
+    future = datetime.now(UTC) + timedelta(days=3)
+    command = plan(
+        kind="practitioner_event",
+        starts_at=future,
+        ends_at=future + timedelta(hours=2),
+        participants=[{"name": "Sam Example", "role": "school nurse"}, {"name": "Jo Example"}],
+    )
+    detail = handlers.schedule_meeting(uow, BM, command, store)
+    guests = [person for person in detail.invitees if person.guest]
+    assert [(g.name, g.role) for g in guests] == [("Sam Example", "school nurse"), ("Jo Example", "")]
+    (invitation,) = uow.emitted
+    assert invitation.invitee_ids == ["chair", "police", "health", "la"], "a guest is sent nothing"
+    meeting = store.meetings[detail.id]
+    with pytest.raises(Forbidden):
+        domain.reply(meeting, guests[0].user_id, "accepted", None, NOW)
+    domain.change(meeting, ChangeMeeting.model_validate(command.model_dump()), None, NOW)
+    assert [p.user_id for p in meeting.invitees if p.guest] == [g.user_id for g in guests], "kept on a change"
+    domain.record_attendance(meeting, ["chair", guests[0].user_id], [], future + timedelta(minutes=5))
+    assert domain.quorum(meeting).met and meeting.invitee(guests[0].user_id).attended  # type: ignore[union-attr]
+    assert domain.to_remind(meeting) == ["chair", "police", "health", "la"]

@@ -437,6 +437,17 @@ class AttendanceRecorded(EventData):
     quorate: bool
 
 
+class MinutesCirculated(EventData):
+    """Drafted minutes were sent to those who attended, for comment by a date."""
+
+    event_type: ClassVar[str] = "meetings.minutes_circulated"
+
+    meeting_id: UUID
+    review_id: UUID
+    attendee_ids: list[str]
+    comments_due_on: date
+
+
 class MinutesApproved(EventData):
     """The chair approved a meeting's minutes, which are now locked. The forms service completes the rapid
     review meeting step from it, with `held_on`."""
@@ -491,6 +502,7 @@ EVENTS: tuple[type[EventData], ...] = (
     MeetingReminderDue,
     ReplyReceived,
     AttendanceRecorded,
+    MinutesCirculated,
     MinutesApproved,
     DecisionRecorded,
     ActionAgreed,

@@ -37,6 +37,7 @@ from services.meetings.contract import (
     MeetingSummary,
     MeetingUpdated,
     MinutesApproved,
+    MinutesCirculated,
     MinutesComment,
     MinutesDraft,
     NewPaper,
@@ -342,6 +343,20 @@ def circulate_minutes(
     policy.check_manages_or_chairs(actor, meeting, "circulate the minutes")
     domain.circulate(meeting, command.comments_by, today_in_england())
     store.save(meeting)
+    attendees = [
+        p.user_id for p in meeting.invitees if p.attended and not p.guest and p.user_id != actor.user_id
+    ]
+    _emit(
+        uow,
+        meeting,
+        MinutesCirculated(
+            meeting_id=meeting.id,
+            review_id=meeting.review_id,
+            attendee_ids=attendees,
+            comments_due_on=command.comments_by,
+        ),
+        actor,
+    )
     return _detail(actor, meeting, store)
 
 

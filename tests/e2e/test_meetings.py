@@ -53,6 +53,16 @@ def mail(system: SystemEnv, address: str, link: str, attachment: str) -> list[Ca
     ]
 
 
+def told(db: Database, email: str, meeting_id: str, rule: str) -> list[tuple[Any, ...]]:
+    """The in-app messages of a rule to a person about a meeting."""
+    return db.rows(
+        "SELECT n.title FROM notifications.notification n"
+        " JOIN notifications.person p ON p.user_id = n.user_id"
+        " WHERE p.email = %s AND n.rule = %s AND n.link LIKE %s",
+        (email, rule, f"%{meeting_id}"),
+    )
+
+
 def calendar_in(message: CaughtMessage) -> Any:
     (text,) = [body for name, body in message.attachments if name.endswith(".ics")]
     calendar = Calendar.from_ical(text)
@@ -190,6 +200,11 @@ def test_a_rapid_review_meeting_from_invitation_to_the_reviews_meeting_step_done
         ).status_code
         == 303
     )
+    # Those who attended are told the minutes are out for comment; the organiser heard of each reply.
+    for email, rule in ((POLICE_LEAD, "minutes_for_comment"), (MANAGER, "meeting_reply")):
+        wait_for(
+            lambda email=email, rule=rule: told(db, email, meeting_id, rule), message=f"{rule} to {email}"
+        )
     assert manager.post_form(path + "/minutes/approve").status_code == 303
     locked = manager.post_form(path + "/minutes", {**draft, "text": "Changed after approval"})
     assert locked.status_code == 409 and "locked" in locked.text

@@ -483,15 +483,12 @@ def _holder(actor: Actor, store: MeetingStore, review_id: UUID) -> UUID | None:
     return store.holder_of(review_id) or actor.partnership_id
 
 
-_family_holder = _holder
-
-
 def family_contacts(
     uow: Any, actor: Actor, review_id: UUID, store: MeetingStore | None = None
 ) -> list[FamilyContactView]:
     """A review's family contacts (and those of linked reviews that serve it): BM and reviewer only."""
     store = _store(uow, store)
-    policy.check_sees_family(actor, review_id, _family_holder(actor, store, review_id))
+    policy.check_sees_family(actor, review_id, _holder(actor, store, review_id))
     return [
         view
         for partnership_id, view in store.family_contacts(review_id)
@@ -505,7 +502,7 @@ def record_family_contact(
     """Record a contact with the family for the review and its linked reviews; emits
     meetings.family_contact_recorded."""
     store = _store(uow, store)
-    holder = _family_holder(actor, store, review_id)
+    holder = _holder(actor, store, review_id)
     policy.check_sees_family(actor, review_id, holder)
     if command.contacted_on > today_in_england():
         raise InvalidRequest(
@@ -518,7 +515,7 @@ def record_family_contact(
     ]
     for linked in review_ids[1:]:
         # A linked review must be one whose family the caller may see too (else it is not found).
-        policy.check_sees_family(actor, linked, _family_holder(actor, store, linked))
+        policy.check_sees_family(actor, linked, _holder(actor, store, linked))
     contact = models.FamilyContactRecord(
         id=uuid.uuid4(),
         partnership_id=actor.partnership_id,

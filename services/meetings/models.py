@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Integer, String, Text, select
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -156,8 +156,6 @@ def family_contacts_of(session: Session, review_id: UUID) -> list[FamilyContactR
 
 def keep_review(session: Session, review_id: UUID, partnership_id: UUID) -> None:
     """Remember which partnership holds a review (a review never changes hands)."""
-    from sqlalchemy.dialects.postgresql import insert
-
     session.execute(
         insert(ReviewRecord).values(id=review_id, partnership_id=partnership_id).on_conflict_do_nothing()
     )

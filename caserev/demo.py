@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from caserev.demo_chronology import seed_chronology
 from caserev.demo_lifecycle import LIFECYCLES
+from caserev.demo_meetings import seed_meetings
 from gateway.credentials import new_recovery_codes
 from services.forms.contract import OpenReview
 from services.kernel.config import OperatorSettings
@@ -285,6 +286,9 @@ def seed_demo(settings: OperatorSettings) -> None:
         lambda name: agency_id_of("NBSCP", name),
         _people_of("NBSCP"),
     )
+    # Meetings in several states, and a contact with the family (caserev/demo_meetings.py).
+    names = {email: name for _code, email, name, _roles, _agency, _region in USERS}
+    seed_meetings(settings, by_code["NBSCP"].id, review_ids, user_id_of, names.__getitem__)
     print(
         f"Demo loaded: {len(PARTNERSHIPS)} partnerships, {len(USERS)} people, {len(REVIEWS)} reviews.",
         flush=True,

@@ -7,6 +7,7 @@ import mailbox
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,31 @@ class CaughtMessage:
     subject: str
     message_id: str
     body: str
+    # Attached files (name, text): a meeting's invitation carries its calendar file.
+    attachments: tuple[tuple[str, str], ...] = ()
+
+
+def _text(part: Any) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    return payload.decode(part.get_content_charset() or "utf-8", "replace")
+
+
+def _parts(message: Any) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The message's text and its attached files."""
+    if not message.is_multipart():
+        return _text(message), ()
+    body, attachments = "", []
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        name = part.get_filename()
+        if name:
+            attachments.append((name, _text(part)))
+        elif part.get_content_type() == "text/plain" and not body:
+            body = _text(part)
+    return body, tuple(attachments)
 
 
 def caught_messages(maildir: str | Path, limit: int = 200) -> list[CaughtMessage]:
@@ -30,7 +56,7 @@ def caught_messages(maildir: str | Path, limit: int = 200) -> list[CaughtMessage
     box = mailbox.Maildir(path, create=False)
     messages = []
     for key, message in box.items():
-        payload = message.get_payload(decode=True) if not message.is_multipart() else b""
+        body, attachments = _parts(message)
         messages.append(
             CaughtMessage(
                 key=key,
@@ -39,9 +65,8 @@ def caught_messages(maildir: str | Path, limit: int = 200) -> list[CaughtMessage
                 recipients=str(message["To"] or ""),
                 subject=str(message["Subject"] or ""),
                 message_id=str(message["Message-ID"] or ""),
-                body=(payload or b"").decode("utf-8", "replace")
-                if isinstance(payload, bytes)
-                else str(payload),
+                body=body,
+                attachments=attachments,
             )
         )
     messages.sort(key=lambda m: m.received_at, reverse=True)

@@ -21,6 +21,7 @@ from services.forms.contract import Forms
 from services.kernel.calendar import ENGLAND
 from services.kernel.config import gateway_settings
 from services.kernel.identity import ANALYST_ROLES, CASE_ROLES, PARTNERSHIP_CASE_ROLES, Role
+from services.meetings.contract import Meetings
 from services.notifications.contract import Notifications
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -58,7 +59,13 @@ def get_chronology(rpc: RpcDep) -> Chronology:
     return Chronology.client(rpc)
 
 
+def get_meetings(rpc: RpcDep) -> Meetings:
+    """The meetings service."""
+    return Meetings.client(rpc)
+
+
 FormsDep = Annotated[Forms, Depends(get_forms)]
+MeetingsDep = Annotated[Meetings, Depends(get_meetings)]
 NotificationsDep = Annotated[Notifications, Depends(get_notifications)]
 AnalyticsDep = Annotated[Analytics, Depends(get_analytics)]
 ChronologyDep = Annotated[Chronology, Depends(get_chronology)]
@@ -94,6 +101,8 @@ def navigation(principal: Principal | None) -> list[tuple[str, str, str]]:
         items.append(("reviews", "/reviews", "Reviews"))
     if roles & {Role.AGENCY_LEAD, Role.AGENCY_AUTHOR, Role.BUSINESS_MANAGER}:
         items.append(("returns", "/returns", "Returns"))
+    if roles & CASE_ROLES - {Role.AGENCY_SYSTEM}:
+        items.append(("meetings", "/meetings", "Meetings"))
     if Role.BUSINESS_MANAGER in roles:
         items.append(("reviews-new", "/reviews/new", "Open a review"))
     if roles & CASE_ROLES - {Role.AGENCY_SYSTEM}:
@@ -206,6 +215,7 @@ __all__ = [
     "Caller",
     "ChronologyDep",
     "FormsDep",
+    "MeetingsDep",
     "NotificationsDep",
     "RpcDep",
     "error_response",

@@ -54,6 +54,13 @@ CHRONOLOGY_READERS = (
     PARTNERSHIP_CASE_ROLES | {Role.SUBGROUP_MEMBER, Role.INDEPENDENT_REVIEWER} | AGENCY_PEOPLE
 )
 
+# Meetings: every person with a part in reviews reaches the pages; the meetings service decides which meetings
+# each sees (agency people only those they are invited to) and who does what; the family's contacts are the
+# business manager's and the independent reviewer's.
+MEETING_PEOPLE = CASE_ROLES - {Role.AGENCY_SYSTEM}
+FAMILY_KEEPERS = frozenset({Role.BUSINESS_MANAGER, Role.INDEPENDENT_REVIEWER})
+_MEETING = "/reviews/{review_id}/meetings/{meeting_id}"
+
 POLICIES: dict[tuple[str, str], Policy] = {
     # public pages and machine endpoints
     ("GET", "/"): ANYONE,
@@ -125,6 +132,44 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ),
     ("GET", "/reviews/{review_id}/documents/{kind}"): Policy(
         "signed_in", PARTNERSHIP_CASE_ROLES, audit="review_document", action="export"
+    ),
+    # -- meetings (gateway/routes/meetings.py) --
+    ("GET", "/meetings"): Policy("signed_in", MEETING_PEOPLE, audit="meeting", action="calendar"),
+    ("GET", "/reviews/{review_id}/meetings"): Policy(
+        "signed_in", MEETING_PEOPLE, audit="meeting", action="list"
+    ),
+    ("GET", "/reviews/{review_id}/meetings/new"): Policy(
+        "signed_in", BUSINESS_MANAGER, audit="meeting", action="start"
+    ),
+    ("POST", "/reviews/{review_id}/meetings"): Policy("signed_in", BUSINESS_MANAGER, audit="meeting"),
+    ("GET", _MEETING): Policy("signed_in", MEETING_PEOPLE, audit="meeting"),
+    ("GET", _MEETING + "/edit"): Policy("signed_in", BUSINESS_MANAGER, audit="meeting", action="start"),
+    ("POST", _MEETING): Policy("signed_in", BUSINESS_MANAGER, audit="meeting", action="update"),
+    ("POST", _MEETING + "/cancel"): Policy("signed_in", BUSINESS_MANAGER, audit="meeting", action="cancel"),
+    ("POST", _MEETING + "/reply"): Policy("signed_in", MEETING_PEOPLE, audit="meeting_reply"),
+    ("POST", _MEETING + "/attendance"): Policy("signed_in", MEETING_PEOPLE, audit="meeting_attendance"),
+    ("POST", _MEETING + "/papers"): Policy("signed_in", MEETING_PEOPLE, audit="meeting_paper"),
+    ("GET", _MEETING + "/papers/{paper_id}"): Policy(
+        "signed_in", MEETING_PEOPLE, audit="meeting_paper", action="download"
+    ),
+    ("POST", _MEETING + "/minutes"): Policy("signed_in", MEETING_PEOPLE, audit="meeting_minutes"),
+    ("POST", _MEETING + "/minutes/circulate"): Policy(
+        "signed_in", MEETING_PEOPLE, audit="meeting_minutes", action="circulate"
+    ),
+    ("POST", _MEETING + "/minutes/comments"): Policy(
+        "signed_in", MEETING_PEOPLE, audit="meeting_minutes", action="comment"
+    ),
+    ("POST", _MEETING + "/minutes/approve"): Policy(
+        "signed_in", MEETING_PEOPLE, audit="meeting_minutes", action="approve"
+    ),
+    ("POST", _MEETING + "/minutes/amendments"): Policy(
+        "signed_in", MEETING_PEOPLE, audit="meeting_minutes", action="amend"
+    ),
+    ("GET", "/reviews/{review_id}/family-contacts"): Policy(
+        "signed_in", FAMILY_KEEPERS, audit="family_contact"
+    ),
+    ("POST", "/reviews/{review_id}/family-contacts"): Policy(
+        "signed_in", FAMILY_KEEPERS, audit="family_contact"
     ),
     # -- chronologies (gateway/routes/chronology.py) --
     # Which review, which agency's entries and whose names are the chronology service's rule

@@ -38,7 +38,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 # The one route that takes a file: a chronology upload, with its own, larger limit.
-UPLOAD_PATH = re.compile(r"^/reviews/[^/]+/chronology/upload$")
+# Where files are uploaded: a chronology, a meeting's papers (each checked again by content in its service).
+UPLOAD_PATH = re.compile(r"^/reviews/[^/]+/(?:chronology/upload|meetings/[^/]+/papers)$")
 
 
 class BodyLimit:

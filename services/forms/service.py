@@ -4,6 +4,8 @@ the unit of work and asks the domain to decide."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.forms.contract import (
     DeadlineSetting,
     DocumentFile,
@@ -37,12 +39,21 @@ from services.forms.contract.rpc import (
     StepAnswers,
 )
 from services.forms.figures import BusinessFigures
-from services.forms.handlers import data_protection, documents, lifecycle, returns, reviews, settings
+from services.forms.handlers import (
+    data_protection,
+    documents,
+    lifecycle,
+    meetings,
+    returns,
+    reviews,
+    settings,
+)
 from services.forms.handlers.reviews import LIST_LIMIT
 from services.forms.models import Base
 from services.forms.unit_of_work import FormsUnitOfWork
 from services.kernel.data_protection import PersonRecord
-from services.kernel.entrypoints import rpc
+from services.kernel.entrypoints import event_handler, rpc
+from services.kernel.events import Envelope
 from services.kernel.identity import Actor
 from services.kernel.service_base import ServiceBase
 from services.kernel.unit_of_work import Database, UnitOfWork
@@ -256,3 +267,10 @@ class FormsService(ServiceBase):
     def reviews_for_retention(self, actor: Actor, opened_before: RetentionDate) -> list[RetentionCandidate]:
         """Data protection: the partnership's reviews opened before a date, oldest first."""
         return data_protection.reviews_for_retention(FormsUnitOfWork(self.uow), actor, opened_before)
+
+    # -- what other services tell -------------------------------------------------------------------------
+
+    @event_handler("meetings", "minutes_approved")
+    def complete_meeting_step(self, message: dict[str, Any]) -> None:
+        """The minutes of a rapid review meeting were approved: its review's meeting step is done."""
+        meetings.complete_meeting_step(FormsUnitOfWork(self.uow), self.uow, Envelope.model_validate(message))

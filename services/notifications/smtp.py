@@ -31,7 +31,13 @@ def send_email(
     message["Message-ID"] = f"<{message_key}@caserev.localhost>"
     message.set_content(body)
     if attachment is not None and attachment_name:
-        subtype = "calendar" if attachment_name.endswith(".ics") else "plain"
-        message.add_attachment(attachment, subtype=subtype, filename=attachment_name)
+        if attachment_name.endswith(".ics"):
+            # Calendar clients read the method from the part's type as well as from the file.
+            method = "CANCEL" if "METHOD:CANCEL" in attachment else "REQUEST"
+            message.add_attachment(
+                attachment, subtype="calendar", filename=attachment_name, params={"method": method}
+            )
+        else:
+            message.add_attachment(attachment, subtype="plain", filename=attachment_name)
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
         smtp.send_message(message)

@@ -332,6 +332,46 @@ def owns_upload(caller: Caller, target: Target) -> bool:
     return False
 
 
+# -- meetings (a target is a review; a meeting the matrix asks about is one nobody has) ----------------------
+
+
+def uses_calendar(caller: Caller, target: Target) -> bool:
+    """The partnership's calendar: every person with a part in reviews (each sees only their own meetings)."""
+    return caller.is_person_in(*PARTNERSHIP_DECIDERS, *REVIEW_MEMBERS)
+
+
+def reads_meetings(caller: Caller, target: Target) -> bool:
+    """A review's list of meetings: its partnership's deciders, and its members (who see in it only the
+    meetings they are invited to)."""
+    if target.partnership is None or caller.partnership != target.partnership:
+        return False
+    if caller.is_person_in(*PARTNERSHIP_DECIDERS):
+        return True
+    return caller.is_person_in(*REVIEW_MEMBERS) and target.review in caller.reviews
+
+
+def schedules_meetings(caller: Caller, target: Target) -> bool:
+    """Scheduling a meeting of a review: its partnership's business manager."""
+    return caller.is_person_in(Role.BUSINESS_MANAGER) and caller.partnership == target.partnership
+
+
+def touches_a_meeting_nobody_has(caller: Caller, target: Target) -> bool:
+    """One meeting (its page, reply, attendance, papers, minutes): the matrix asks about an id nobody has, so
+    nobody reaches it (the allowed cases are tests/e2e/test_meetings.py's)."""
+    return False
+
+
+def keeps_family_contacts(caller: Caller, target: Target) -> bool:
+    """The family's contacts: the partnership's business manager and the review's independent reviewer."""
+    if target.partnership is None or caller.partnership != target.partnership:
+        return False
+    if caller.is_person_in(Role.BUSINESS_MANAGER):
+        return True
+    return caller.is_person_in(Role.INDEPENDENT_REVIEWER) and target.review in caller.reviews
+
+
+_MEETING = "/reviews/{review_id}/meetings/{meeting_id}"
+
 EXPECTATIONS: dict[tuple[str, str], Rule] = {
     # public pages and machine endpoints (metrics are scraped by the operator's monitoring)
     ("GET", "/"): anyone,
@@ -407,6 +447,26 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("GET", "/returns/{return_id}/extend"): extends_return,
     ("POST", "/returns/{return_id}/extend"): extends_return,
     # -- end of agency returns --
+    # -- meetings (gateway/routes/meetings.py) --
+    ("GET", "/meetings"): uses_calendar,
+    ("GET", "/reviews/{review_id}/meetings"): reads_meetings,
+    ("GET", "/reviews/{review_id}/meetings/new"): schedules_meetings,
+    ("POST", "/reviews/{review_id}/meetings"): schedules_meetings,
+    ("GET", _MEETING): touches_a_meeting_nobody_has,
+    ("GET", _MEETING + "/edit"): touches_a_meeting_nobody_has,
+    ("POST", _MEETING): touches_a_meeting_nobody_has,
+    ("POST", _MEETING + "/cancel"): touches_a_meeting_nobody_has,
+    ("POST", _MEETING + "/reply"): touches_a_meeting_nobody_has,
+    ("POST", _MEETING + "/attendance"): touches_a_meeting_nobody_has,
+    ("POST", _MEETING + "/papers"): touches_a_meeting_nobody_has,
+    ("GET", _MEETING + "/papers/{paper_id}"): touches_a_meeting_nobody_has,
+    ("POST", _MEETING + "/minutes"): touches_a_meeting_nobody_has,
+    ("POST", _MEETING + "/minutes/circulate"): touches_a_meeting_nobody_has,
+    ("POST", _MEETING + "/minutes/comments"): touches_a_meeting_nobody_has,
+    ("POST", _MEETING + "/minutes/approve"): touches_a_meeting_nobody_has,
+    ("POST", _MEETING + "/minutes/amendments"): touches_a_meeting_nobody_has,
+    ("GET", "/reviews/{review_id}/family-contacts"): keeps_family_contacts,
+    ("POST", "/reviews/{review_id}/family-contacts"): keeps_family_contacts,
     # -- chronologies (gateway/routes/chronology.py) --
     ("GET", "/reviews/{review_id}/chronology"): reads_chronology,
     ("GET", "/reviews/{review_id}/chronology/with-names"): reads_chronology,

@@ -289,16 +289,17 @@ def test_the_rules_page_says_in_plain_words_when_a_waiting_rule_starts_working(m
         assert found, f"the rules page has no row for {code}"
         return html.unescape(re.sub(r"\s+", " ", found.group(0)))
 
-    invitation = row("meeting_invitation")
-    assert "Not active" in invitation
-    assert "Starts working when review meetings are added to Case Review" in invitation
+    waiting = row("section_awaiting_check")
+    assert "Not active" in waiting
+    assert "Starts working when review reports are added to Case Review" in waiting
+    assert "Not active" not in row("meeting_invitation"), "meetings publish their events now"
     assert "Starts working when actions from reviews are added to Case Review" in row("action_overdue")
     assert "Not active" not in row(RULE), "an active rule is shown as not active"
     # No event's name, nor the service's own words about one, reaches the page.
     assert "meetings.meeting_scheduled" not in page.text
     assert not re.search(r"\b(forms|meetings|actions|reports|notifications)\.[a-z_]+\b", page.text)
     assert "(yet)" not in page.text and "no service publishes" not in page.text
-    assert "The people invited to the meeting" in invitation and "the event" not in page.text
+    assert "The people invited to the meeting" in row("meeting_invitation") and "the event" not in page.text
 
 
 def test_the_executive_reads_the_rules_and_an_agency_lead_does_not(system: SystemEnv) -> None:

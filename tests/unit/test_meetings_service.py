@@ -13,7 +13,7 @@ from nameko.testing.services import worker_factory
 from services.kernel.errors import NotFound
 from services.kernel.identity import Actor
 from services.meetings import handlers
-from services.meetings.domain import Meeting
+from services.meetings.domain import Invited, Meeting
 from services.meetings.service import MeetingsService
 
 HOLDER, OTHER = uuid.uuid4(), uuid.uuid4()
@@ -30,13 +30,21 @@ class FakeMeetings:
 
 def meeting(day: int, kind: str = "rapid_review_meeting") -> Meeting:
     starts = datetime(2026, 11, day, 10, 0, tzinfo=UTC)
-    return Meeting(uuid.uuid4(), REVIEW, HOLDER, kind, starts, "scheduled")
-
-
-def actor(*roles: str, partnership: UUID | None = HOLDER, reviews: tuple[UUID, ...] = ()) -> Actor:
-    return Actor(
-        user_id="u-1", partnership_id=partnership, roles=frozenset(roles), reviews=frozenset(reviews)
+    return Meeting(
+        id=uuid.uuid4(),
+        review_id=REVIEW,
+        partnership_id=HOLDER,
+        kind=kind,
+        starts_at=starts,
+        status="scheduled",
+        invitees=[Invited(user_id="invited-lead", name="An invited lead")],
     )
+
+
+def actor(
+    *roles: str, partnership: UUID | None = HOLDER, reviews: tuple[UUID, ...] = (), user: str = "u-1"
+) -> Actor:
+    return Actor(user_id=user, partnership_id=partnership, roles=frozenset(roles), reviews=frozenset(reviews))
 
 
 ASKED = [meeting(20, "panel"), meeting(12)]
@@ -48,8 +56,8 @@ ASKED = [meeting(20, "panel"), meeting(12)]
         actor("business_manager"),
         actor("safeguarding_partner"),
         actor("executive"),
-        actor("subgroup_member", reviews=(REVIEW,)),
-        actor("agency_lead", reviews=(REVIEW,)),
+        actor("independent_reviewer", reviews=(REVIEW,)),
+        actor("agency_lead", reviews=(REVIEW,), user="invited-lead"),
         actor("system", partnership=None),
     ],
 )
@@ -71,6 +79,14 @@ def test_whoever_may_see_the_review_gets_its_meetings_soonest_first(caller: Acto
 def test_a_caller_who_may_not_see_the_review_is_told_it_is_not_found(caller: Actor) -> None:
     with pytest.raises(NotFound, match="No such review"):
         handlers.meetings_of_review(None, caller, REVIEW, FakeMeetings(*ASKED))
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [actor("subgroup_member", reviews=(REVIEW,)), actor("agency_lead", reviews=(REVIEW,))],
+)
+def test_a_member_of_the_review_sees_only_the_meetings_they_are_invited_to(caller: Actor) -> None:
+    assert handlers.meetings_of_review(None, caller, REVIEW, FakeMeetings(*ASKED)) == []
 
 
 def test_a_review_with_no_meetings_here_is_empty_for_its_people_and_not_found_for_others() -> None:

@@ -52,6 +52,12 @@ def test_every_event_handler_of_a_service_has_a_declared_queue():
         "evt-forms-review_opened--notifications.on_forms_review_opened",
         "evt-identity-agency_changed--notifications.learn_agency",
         "evt-identity-person_changed--notifications.learn_person",
+        "evt-meetings-meeting_cancelled--notifications.on_meetings_meeting_cancelled",
+        "evt-meetings-meeting_reminder_due--notifications.on_meetings_meeting_reminder_due",
+        "evt-meetings-meeting_scheduled--notifications.on_meetings_meeting_scheduled",
+        "evt-meetings-meeting_updated--notifications.on_meetings_meeting_updated",
+        "evt-meetings-minutes_circulated--notifications.on_meetings_minutes_circulated",
+        "evt-meetings-reply_received--notifications.on_meetings_reply_received",
     ]
 
 

@@ -162,7 +162,13 @@ def handle_event(
             user for who in rule.to if who.startswith("user:") for user in _named(envelope.data.get(who[5:]))
         )
         occasion = Occasion(
-            envelope.partnership_id, envelope.review_id, agency_id, named, context, envelope.event_id
+            envelope.partnership_id,
+            envelope.review_id,
+            agency_id,
+            named,
+            context,
+            envelope.event_id,
+            envelope.type,
         )
         written += send(session, rule, occasion, now, emit, public_url, directory)
     return written

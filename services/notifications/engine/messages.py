@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.kernel.events import EventData
 from services.notifications import domain
+from services.notifications.calendar_invites import meeting_calendar
 from services.notifications.contract import NotificationCreated
 from services.notifications.engine.delivery import add_delivery_event, queue_email
 from services.notifications.models import (
@@ -46,6 +47,7 @@ class Occasion:
     named: tuple[UUID, ...]
     context: Mapping[str, Any]
     event_id: UUID | None = None
+    event_type: str | None = None
 
 
 class Directory:
@@ -142,6 +144,14 @@ def send(
     agency = occasion.context.get("agency")
     told: set[UUID] = set()
     written = 0
+    # A meeting's invitation, update or cancellation carries its calendar entry (the same for everyone).
+    attachment = (
+        meeting_calendar(
+            occasion.event_type or "", occasion.context, people, public_url.rstrip("/") + wording.link, now
+        )
+        if rule.attachment == "ical"
+        else None
+    )
     for who in rule.to:
         chosen = domain.choose_recipients(
             who,
@@ -219,6 +229,8 @@ def send(
                     to_address=person.email,
                     subject=letter.subject,
                     body=letter.body,
+                    attachment_name=attachment[0] if attachment else None,
+                    attachment=attachment[1] if attachment else None,
                 ),
                 now,
             )

@@ -41,6 +41,11 @@ def test_every_event_handler_of_a_service_has_a_declared_queue():
     ]
     # The notifications service subscribes to what its rules name (rules.yml), and to people and agencies.
     assert sorted(q.name for q in event_handler_queues(NotificationsService)) == [
+        "evt-actions-action_assigned--notifications.on_actions_action_assigned",
+        "evt-actions-action_completed--notifications.on_actions_action_completed",
+        "evt-actions-action_not_implemented--notifications.on_actions_action_not_implemented",
+        "evt-actions-action_reopened--notifications.on_actions_action_reopened",
+        "evt-actions-action_signed_off--notifications.on_actions_action_signed_off",
         "evt-chronology-chronology_rejected--notifications.on_chronology_chronology_rejected",
         "evt-chronology-chronology_replaced--notifications.on_chronology_chronology_replaced",
         "evt-chronology-chronology_uploaded--notifications.on_chronology_chronology_uploaded",

@@ -18,7 +18,8 @@ from pathlib import Path
 import pyotp
 from sqlalchemy import text
 
-from caserev.demo_chronology import seed_chronology
+from caserev.demo_actions import seed_actions
+from caserev.demo_chronology import _wait, seed_chronology
 from caserev.demo_lifecycle import LIFECYCLES
 from gateway.credentials import new_recovery_codes
 from services.forms.contract import OpenReview
@@ -284,6 +285,15 @@ def seed_demo(settings: OperatorSettings) -> None:
         by_code["NBSCP"].id,
         lambda name: agency_id_of("NBSCP", name),
         _people_of("NBSCP"),
+    )
+    # Lessons, recommendations and actions of the toddler's and the infant's reviews (demo_actions.py).
+    seed_actions(
+        settings,
+        review_ids,
+        by_code["NBSCP"].id,
+        user_id_of,
+        lambda name: agency_id_of("NBSCP", name),
+        _wait,
     )
     print(
         f"Demo loaded: {len(PARTNERSHIPS)} partnerships, {len(USERS)} people, {len(REVIEWS)} reviews.",

@@ -34,6 +34,7 @@ from gateway.metrics import (
     with_request_id,
 )
 from gateway.routes import (
+    actions,
     admin,
     api_clients,
     chronology,
@@ -135,6 +136,7 @@ def create_app() -> FastAPI:
         lifecycle,
         returns,
         chronology,
+        actions,
         notifications,
         dashboard,
         admin,

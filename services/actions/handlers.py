@@ -96,6 +96,14 @@ def hold_review(
     )
 
 
+def note_awareness(uow: Any, envelope: Envelope, date_aware: date, plans: Plans | None = None) -> None:
+    """forms sent the review's Serious Incident Notification: the review began the day the incident became
+    known (step 3's clock), which bounds due dates from below."""
+    if envelope.review_id is None or envelope.partnership_id is None or not uow.first_delivery(envelope):
+        return
+    _plans(uow, plans).hold_review(Review(envelope.review_id, envelope.partnership_id, date_aware))
+
+
 def close_review(uow: Any, envelope: Envelope, plans: Plans | None = None) -> None:
     """forms closed a review (its action plan stays live until the Executive signs each action off)."""
     if envelope.review_id is not None and uow.first_delivery(envelope):

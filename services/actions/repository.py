@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any, Protocol, cast
 from uuid import UUID
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -168,16 +168,26 @@ class PlanTables:
         return {r.id: Review(r.id, r.partnership_id, r.began_on, r.review_type) for r in records}
 
     def hold_review(self, review: Review) -> None:
+        """Keep a review; a second announcement keeps the earlier beginning (opening, or the day the
+        incident became known) and the type once known. Either may arrive first."""
+        statement = pg_insert(ReviewRecord).values(
+            id=review.id,
+            partnership_id=review.partnership_id,
+            review_type=review.review_type,
+            began_on=review.began_on,
+            closed=False,
+        )
+        excluded = statement.excluded
         self.session.execute(
-            pg_insert(ReviewRecord)
-            .values(
-                id=review.id,
-                partnership_id=review.partnership_id,
-                review_type=review.review_type,
-                began_on=review.began_on,
-                closed=False,
+            statement.on_conflict_do_update(
+                index_elements=[ReviewRecord.id],
+                set_={
+                    "began_on": func.least(ReviewRecord.began_on, excluded.began_on),
+                    "review_type": func.coalesce(
+                        func.nullif(excluded.review_type, ""), ReviewRecord.review_type
+                    ),
+                },
             )
-            .on_conflict_do_nothing()
         )
 
     def close_review(self, review_id: UUID) -> None:

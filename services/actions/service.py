@@ -31,7 +31,7 @@ from services.actions.contract import (
 from services.actions.domain import Person
 from services.actions.models import Base
 from services.actions.settings import actions_settings
-from services.forms.contract import ReviewOpened
+from services.forms.contract import ReviewOpened, SinSubmitted
 from services.kernel.entrypoints import event_handler, rpc, timer
 from services.kernel.events import Envelope
 from services.kernel.identity import Actor
@@ -127,7 +127,7 @@ class ActionsService(ServiceBase):
         """The Executive signs an action off."""
         return handlers.sign_off(self.uow, actor, action_id)
 
-    @timer(interval=actions_settings().announce_interval_s)
+    @timer(interval=actions_settings().announce_interval_s, eager=True)
     def announce_due_and_overdue(self) -> None:
         """Publish due and overdue actions once each (rows locked, so one process announces each)."""
         handlers.announce_due_and_overdue(self.uow)
@@ -140,6 +140,12 @@ class ActionsService(ServiceBase):
         envelope = Envelope.model_validate(message)
         opened = envelope.payload(ReviewOpened)
         handlers.hold_review(self.uow, envelope, opened.review_type, opened.opened_at)
+
+    @event_handler("forms", "sin_submitted")
+    def note_awareness(self, message: dict[str, Any]) -> None:
+        """The review's notification was sent: the review began the day the incident became known."""
+        envelope = Envelope.model_validate(message)
+        handlers.note_awareness(self.uow, envelope, envelope.payload(SinSubmitted).date_aware)
 
     @event_handler("forms", "review_closed")
     def close_review(self, message: dict[str, Any]) -> None:

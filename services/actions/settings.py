@@ -12,7 +12,7 @@ class ActionsSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CASEREV_ACTIONS_", extra="ignore", env_ignore_empty=True)
 
-    announce_interval_s: float = 300
+    announce_interval_s: float = 60
 
 
 @lru_cache

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -63,7 +63,9 @@ class FakePlans:
         return {i: self.reviews_held[i] for i in review_ids if i in self.reviews_held}
 
     def hold_review(self, review: Review) -> None:
-        self.reviews_held.setdefault(review.id, review)
+        held = self.reviews_held.get(review.id)
+        if held is None or review.began_on < held.began_on:
+            self.reviews_held[review.id] = review
 
     def close_review(self, review_id: UUID) -> None:
         pass
@@ -419,3 +421,18 @@ def test_the_health_rpc_still_answers() -> None:
     service = worker_factory(ActionsService)
     service.uow.session.execute.return_value.scalar_one.return_value = 0
     assert service.health() == {"service": "actions", "status": "ok", "database": "ok", "outbox_backlog": 0}
+
+
+def test_a_review_began_the_day_its_incident_became_known_whichever_event_comes_first(
+    plans: FakePlans,
+) -> None:
+    from services.kernel.events import Envelope
+
+    review = uuid.uuid4()
+    unit = FakeUnit()
+    known = Envelope(type="forms.sin_submitted", partnership_id=HOLDER, review_id=review)
+    opened = Envelope(type="forms.review_opened", partnership_id=HOLDER, review_id=review)
+    handlers.note_awareness(unit, known, date(2026, 6, 1), plans)
+    handlers.hold_review(unit, opened, "cspr", datetime(2026, 7, 1, 9, 0, tzinfo=UTC), plans)
+    assert plans.reviews_held[review].began_on == date(2026, 6, 1)
+    handlers.note_awareness(unit, known, date(2026, 6, 1), plans)  # the same event again: skipped

@@ -1,0 +1,572 @@
+"""Learning into change: a review's plan (lessons, recommendations, actions) as a tree and as a table, every
+action the caller may see (filtered), "my actions", one action with its progress, impact check and sign-off,
+and the partnership's themes with those that recur.
+
+Who may read or change what is the actions service's rule (services/actions/policy.py), asked again on every
+call: an action owner sees and changes only their own actions. The gateway's policy only checks that the role
+may use the route at all; a refusal of the service (422 with each field named) re-renders the form.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.responses import Response
+
+from gateway.auth import Caller
+from gateway.deps import ActionsDep, ChronologyDep, FormsDep, render
+from gateway.rpc import RemoteError
+from services.actions.contract import (
+    ActionFilter,
+    ActionView,
+    AddTheme,
+    AssignAction,
+    MakeRecommendation,
+    RecordImpact,
+    RecordLesson,
+    ReviewPlan,
+    UpdateAction,
+)
+from services.kernel.identity import Role
+
+router = APIRouter()
+
+STATUS_WORDS = {
+    "not_started": ("Not started", "govuk-tag--grey"),
+    "on_track": ("On track", "govuk-tag--green"),
+    "at_risk": ("At risk", "govuk-tag--orange"),
+    "overdue": ("Overdue", "govuk-tag--red"),
+    "completed": ("Completed", "govuk-tag--blue"),
+    "not_implemented": ("Not implemented", "govuk-tag--red"),
+    "closed": ("Closed", "govuk-tag--grey"),
+}
+RAG_WORDS = {
+    "red": ("Red", "govuk-tag--red"),
+    "amber": ("Amber", "govuk-tag--orange"),
+    "green": ("Green", "govuk-tag--green"),
+    "complete": ("Complete", "govuk-tag--blue"),
+}
+SETTABLE = ("not_started", "on_track", "at_risk", "completed", "not_implemented")
+SOURCES = {
+    "review": "The review",
+    "rapid_review": "The rapid review",
+    "chronology_episode": "A key practice episode of the chronology",
+    "meeting": "A meeting",
+}
+AUDIENCES = {"partnership": "The partnership", "agency": "Named agencies", "national": "The nation"}
+IMPACT = {"yes": "Yes", "partly": "Partly", "no": "No"}
+
+
+def _day(value: date | None) -> str:
+    return value.strftime("%-d %B %Y") if value else ""
+
+
+def _uuid(value: str) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _date(day: str, month: str, year: str) -> tuple[date | None, bool]:
+    """A date from the three boxes of a GOV.UK date input; (None, True) when given but not a real date."""
+    if not (day or month or year):
+        return None, False
+    try:
+        return date(int(year), int(month), int(day)), False
+    except ValueError:
+        return None, True
+
+
+def _refused(error: RemoteError) -> list[dict[str, str]]:
+    """The problems of a service's refusal (InvalidRequest); re-raised for any other error."""
+    if error.exc_type != "InvalidRequest":
+        raise error
+    return [
+        {"field": str(p.get("field", "")), "message": str(p.get("message", ""))} for p in error.problems
+    ] or [{"field": "", "message": error.message}]
+
+
+def _row(action: ActionView, review_titles: dict[UUID, str]) -> dict[str, Any]:
+    status, status_class = STATUS_WORDS[action.status]
+    rag, rag_class = RAG_WORDS[action.rag]
+    return {
+        "id": action.id,
+        "review_id": action.review_id,
+        "review_title": review_titles.get(action.review_id, "A review"),
+        "description": action.description,
+        "owner": action.owner_name,
+        "agency": action.owner_agency_name,
+        "due_on": _day(action.due_on),
+        "status": status,
+        "status_class": status_class,
+        "rag": rag,
+        "rag_class": rag_class,
+        "recommendation_id": action.recommendation_id,
+    }
+
+
+async def _titles(forms: Any, caller: Caller) -> dict[UUID, str]:
+    """The titles of the reviews the caller may read in forms (an action owner may read none of them)."""
+    try:
+        return {review.id: review.title for review in await forms.list_reviews(caller.actor)}
+    except RemoteError:
+        return {}
+
+
+# -- a review's plan ---------------------------------------------------------------------------------------
+
+
+async def _plan_page(
+    request: Request,
+    review_id: UUID,
+    forms: FormsDep,
+    actions: ActionsDep,
+    chronology: ChronologyDep,
+    caller: Caller,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    given: dict[str, Any] | None = None,
+    notice: str = "",
+) -> Response:
+    review = await forms.get_review(caller.actor, review_id)
+    plan: ReviewPlan = await actions.plan_of_review(caller.actor, review.id)
+    taxonomy = await actions.taxonomy(caller.actor)
+    titles = await _titles(forms, caller)
+    owners = await actions.owners(caller.actor) if plan.may_assign else []
+    episodes = []
+    if plan.may_record:
+        try:
+            episodes = [e for e in await chronology.episodes_of_review(caller.actor, review.id) if e.entry_id]
+        except RemoteError:
+            episodes = []  # the chronology service does not know the review yet
+    labels = {theme.code: theme.label for theme in taxonomy.themes}
+    rows = {a.id: _row(a, titles) for a in plan.actions}
+    view = "table" if request.query_params.get("view") == "table" else "tree"
+    context = {
+        "review": review,
+        "plan": plan,
+        "view": view,
+        "lessons": [
+            {
+                "id": lesson.id,
+                "finding": lesson.finding,
+                "themes": [(labels.get(code, code), code in lesson.retired_themes) for code in lesson.themes],
+                "source": SOURCES.get(lesson.source, lesson.source),
+                "recorded_on": _day(lesson.recorded_on),
+                "recommendations": [
+                    {
+                        "id": r.id,
+                        "text": r.text,
+                        "audience": AUDIENCES.get(r.audience, r.audience),
+                        "actions": [rows[a.id] for a in plan.actions if a.recommendation_id == r.id],
+                    }
+                    for r in plan.recommendations
+                    if lesson.id in r.lesson_ids
+                ],
+            }
+            for lesson in plan.lessons
+        ],
+        "other_actions": [rows[a.id] for a in plan.actions if a.recommendation_id is None],
+        "rows": list(rows.values()),
+        "recommendations": plan.recommendations,
+        "warnings": [
+            {
+                "theme": w.theme_label,
+                "review_title": titles.get(w.earlier_review_id, "An earlier review"),
+                "review_id": w.earlier_review_id,
+                "action_id": w.action_id,
+                "description": w.action_description,
+                "status": STATUS_WORDS[w.status][0],
+            }
+            for w in plan.warnings
+        ],
+        "themes": [t for t in taxonomy.themes if t.retired_in is None],
+        "owners": owners,
+        "episodes": episodes,
+        "sources": SOURCES,
+        "audiences": AUDIENCES,
+        "errors": errors or [],
+        "given": given or {},
+        "notice": notice,
+    }
+    return render(request, "actions/plan.html", context, 422 if errors else 200)
+
+
+@router.get("/reviews/{review_id}/plan", response_class=HTMLResponse, include_in_schema=False)
+async def plan_page(
+    request: Request,
+    review_id: UUID,
+    forms: FormsDep,
+    actions: ActionsDep,
+    chronology: ChronologyDep,
+    caller: Caller,
+) -> Response:
+    """A review's learning and action plan: lessons, recommendations and actions, as a tree or a table."""
+    notice = {
+        "lesson": "Lesson recorded",
+        "recommendation": "Recommendation made",
+        "action": "Action assigned",
+    }.get(request.query_params.get("done", ""), "")
+    return await _plan_page(request, review_id, forms, actions, chronology, caller, notice=notice)
+
+
+@router.post("/reviews/{review_id}/lessons", response_class=HTMLResponse, include_in_schema=False)
+async def record_lesson(
+    request: Request,
+    review_id: UUID,
+    forms: FormsDep,
+    actions: ActionsDep,
+    chronology: ChronologyDep,
+    caller: Caller,
+    finding: Annotated[str, Form(max_length=4000)] = "",
+    themes: Annotated[list[str] | None, Form(max_length=20)] = None,
+    source: Annotated[str, Form(max_length=30)] = "review",
+    episode_entry_id: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Record a lesson of the review, tagged with themes."""
+    review = await forms.get_review(caller.actor, review_id)
+    command = RecordLesson(
+        review_id=review.id,
+        finding=finding,
+        themes=[t[:60] for t in (themes or [])][:20],
+        source=source if source in SOURCES else "review",  # type: ignore[arg-type]
+        episode_entry_id=_uuid(episode_entry_id),
+    )
+    try:
+        await actions.record_lesson(caller.actor, command)
+    except RemoteError as error:
+        given = {"finding": finding, "themes": themes or [], "source": source}
+        return await _plan_page(
+            request, review.id, forms, actions, chronology, caller, errors=_refused(error), given=given
+        )
+    return RedirectResponse(f"/reviews/{review.id}/plan?done=lesson", status_code=303)
+
+
+@router.post("/reviews/{review_id}/recommendations", response_class=HTMLResponse, include_in_schema=False)
+async def make_recommendation(
+    request: Request,
+    review_id: UUID,
+    forms: FormsDep,
+    actions: ActionsDep,
+    chronology: ChronologyDep,
+    caller: Caller,
+    text: Annotated[str, Form(max_length=4000)] = "",
+    lesson_ids: Annotated[list[str] | None, Form(max_length=50)] = None,
+    audience: Annotated[str, Form(max_length=20)] = "partnership",
+) -> Response:
+    """Make a recommendation drawing on lessons of the review."""
+    review = await forms.get_review(caller.actor, review_id)
+    command = MakeRecommendation(
+        review_id=review.id,
+        text=text,
+        lesson_ids=[i for i in (_uuid(v) for v in (lesson_ids or [])[:50]) if i is not None],
+        audience=audience if audience in AUDIENCES else "partnership",  # type: ignore[arg-type]
+    )
+    try:
+        await actions.make_recommendation(caller.actor, command)
+    except RemoteError as error:
+        given = {"text": text, "lesson_ids": lesson_ids or [], "audience": audience}
+        return await _plan_page(
+            request, review.id, forms, actions, chronology, caller, errors=_refused(error), given=given
+        )
+    return RedirectResponse(f"/reviews/{review.id}/plan?done=recommendation", status_code=303)
+
+
+@router.post("/reviews/{review_id}/actions", response_class=HTMLResponse, include_in_schema=False)
+async def assign_action(
+    request: Request,
+    review_id: UUID,
+    forms: FormsDep,
+    actions: ActionsDep,
+    chronology: ChronologyDep,
+    caller: Caller,
+    answers: Annotated[str, Form(max_length=40)] = "",
+    description: Annotated[str, Form(max_length=4000)] = "",
+    owner_id: Annotated[str, Form(max_length=40)] = "",
+    due_day: Annotated[str, Form(alias="due_on-day", max_length=2)] = "",
+    due_month: Annotated[str, Form(alias="due_on-month", max_length=2)] = "",
+    due_year: Annotated[str, Form(alias="due_on-year", max_length=4)] = "",
+    success_measure: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """Assign an action answering a recommendation, or one of the rapid review's immediate actions."""
+    review = await forms.get_review(caller.actor, review_id)
+    due_on, not_real = _date(due_day, due_month, due_year)
+    from_rapid_review = answers == "rapid_review"
+    command = AssignAction(
+        review_id=review.id,
+        recommendation_id=None if from_rapid_review else _uuid(answers),
+        source="rapid_review" if from_rapid_review else "recommendation",
+        description=description,
+        owner_id=_uuid(owner_id),
+        due_on=due_on,
+        success_measure=success_measure,
+    )
+    given = {
+        "answers": answers,
+        "description": description,
+        "owner_id": owner_id,
+        "due_day": due_day,
+        "due_month": due_month,
+        "due_year": due_year,
+        "success_measure": success_measure,
+    }
+    try:
+        await actions.assign_action(caller.actor, command)
+    except RemoteError as error:
+        problems = _refused(error)
+        if not_real:
+            problems = [p for p in problems if p["field"] != "due_on"]
+            problems.append({"field": "due_on", "message": "The due date must be a real date"})
+        return await _plan_page(
+            request, review.id, forms, actions, chronology, caller, errors=problems, given=given
+        )
+    return RedirectResponse(f"/reviews/{review.id}/plan?done=action", status_code=303)
+
+
+# -- every action, my actions ------------------------------------------------------------------------------
+
+
+def _filter_of(params: Any, *, mine: bool) -> ActionFilter:
+    status = params.get("status", "")
+    due_by, _ = _date(params.get("due-day", ""), params.get("due-month", ""), params.get("due-year", ""))
+    return ActionFilter(
+        agency_id=_uuid(params.get("agency", "")),
+        owner_id=_uuid(params.get("owner", "")),
+        theme=(params.get("theme", "") or "")[:60] or None,
+        status=status if status in STATUS_WORDS else None,
+        due_by=due_by,
+        mine=mine,
+    )
+
+
+async def _list_page(
+    request: Request, forms: FormsDep, actions: ActionsDep, caller: Caller, *, mine: bool
+) -> Response:
+    query = _filter_of(request.query_params, mine=mine)
+    listed = await actions.actions(caller.actor, query)
+    titles = await _titles(forms, caller)
+    everything = listed if mine else await actions.actions(caller.actor, ActionFilter())
+    taxonomy = await actions.taxonomy(caller.actor)
+    context = {
+        "mine": mine,
+        "rows": [_row(a, titles) for a in listed],
+        "query": query,
+        "params": request.query_params,
+        "agencies": sorted(
+            {(a.owner_agency_id, a.owner_agency_name) for a in everything if a.owner_agency_id}
+        ),
+        "owner_choices": sorted({(a.owner_id, a.owner_name) for a in everything}, key=lambda o: o[1]),
+        "themes": [(t.code, t.label) for t in taxonomy.themes],
+        "statuses": [(code, words) for code, (words, _) in STATUS_WORDS.items()],
+    }
+    return render(request, "actions/list.html", context)
+
+
+@router.get("/actions", response_class=HTMLResponse, include_in_schema=False)
+async def actions_page(request: Request, forms: FormsDep, actions: ActionsDep, caller: Caller) -> Response:
+    """Every action of the reviews the caller may see (an action owner: their own), filtered."""
+    return await _list_page(request, forms, actions, caller, mine=False)
+
+
+@router.get("/actions/mine", response_class=HTMLResponse, include_in_schema=False)
+async def my_actions_page(request: Request, forms: FormsDep, actions: ActionsDep, caller: Caller) -> Response:
+    """The actions assigned to the caller."""
+    return await _list_page(request, forms, actions, caller, mine=True)
+
+
+# -- one action --------------------------------------------------------------------------------------------
+
+
+async def _action_page(
+    request: Request,
+    action_id: UUID,
+    forms: FormsDep,
+    actions: ActionsDep,
+    caller: Caller,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    given: dict[str, str] | None = None,
+    notice: str = "",
+) -> Response:
+    detail = await actions.action(caller.actor, action_id)
+    action = detail.action
+    titles = await _titles(forms, caller)
+    context = {
+        "action": action,
+        "row": _row(action, titles),
+        "updates": [
+            {
+                "on": _day(u.written_on),
+                "by": u.written_by,
+                "status": STATUS_WORDS[u.status][0],
+                "note": u.note,
+                "reason": u.reason,
+            }
+            for u in detail.updates
+        ],
+        "completed_on": _day(action.completed_on),
+        "impact_due": _day(action.impact_check_due_on),
+        "signed_off_on": _day(action.signed_off_on),
+        "practice_changed": IMPACT.get(action.practice_changed or "", ""),
+        "settable": [(code, STATUS_WORDS[code][0]) for code in SETTABLE],
+        "impact_choices": IMPACT,
+        "may_reopen": caller.actor.has_role(Role.BUSINESS_MANAGER, Role.EXECUTIVE),
+        "errors": errors or [],
+        "given": given or {},
+        "notice": notice,
+    }
+    return render(request, "actions/action.html", context, 422 if errors else 200)
+
+
+@router.get("/actions/{action_id}", response_class=HTMLResponse, include_in_schema=False)
+async def action_page(
+    request: Request, action_id: UUID, forms: FormsDep, actions: ActionsDep, caller: Caller
+) -> Response:
+    """One action: its owner, due date, measure, status and RAG, its updates, impact check and sign-off."""
+    notice = {
+        "progress": "Progress recorded",
+        "impact": "Impact check recorded",
+        "signed_off": "Signed off: the action is closed",
+    }.get(request.query_params.get("done", ""), "")
+    return await _action_page(request, action_id, forms, actions, caller, notice=notice)
+
+
+@router.post("/actions/{action_id}/progress", response_class=HTMLResponse, include_in_schema=False)
+async def record_progress(
+    request: Request,
+    action_id: UUID,
+    forms: FormsDep,
+    actions: ActionsDep,
+    caller: Caller,
+    status: Annotated[str, Form(max_length=20)] = "",
+    note: Annotated[str, Form(max_length=4000)] = "",
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """A progress update: the status now and what was done (a reason where one is needed)."""
+    given = {"status": status, "note": note, "reason": reason}
+    if status not in SETTABLE:
+        # Look the action up first, so that whoever may not see it is told it is not found.
+        await actions.action(caller.actor, action_id)
+        problems = [{"field": "status", "message": "Choose the action's status now"}]
+        return await _action_page(request, action_id, forms, actions, caller, errors=problems, given=given)
+    try:
+        await actions.update_action(
+            caller.actor,
+            UpdateAction(action_id=action_id, status=status, note=note, reason=reason),  # type: ignore[arg-type]
+        )
+    except RemoteError as error:
+        problems = _refused(error)
+        return await _action_page(request, action_id, forms, actions, caller, errors=problems, given=given)
+    return RedirectResponse(f"/actions/{action_id}?done=progress", status_code=303)
+
+
+@router.post("/actions/{action_id}/impact", response_class=HTMLResponse, include_in_schema=False)
+async def record_impact(
+    request: Request,
+    action_id: UUID,
+    forms: FormsDep,
+    actions: ActionsDep,
+    caller: Caller,
+    practice_changed: Annotated[str, Form(max_length=10)] = "",
+    how_tested: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """The impact check of a completed action: did practice change, and how was it tested."""
+    given = {"practice_changed": practice_changed, "how_tested": how_tested}
+    if practice_changed not in IMPACT:
+        await actions.action(caller.actor, action_id)
+        problems = [{"field": "practice_changed", "message": "Choose whether practice changed"}]
+        return await _action_page(request, action_id, forms, actions, caller, errors=problems, given=given)
+    try:
+        await actions.record_impact(
+            caller.actor,
+            RecordImpact(action_id=action_id, practice_changed=practice_changed, how_tested=how_tested),  # type: ignore[arg-type]
+        )
+    except RemoteError as error:
+        problems = _refused(error)
+        return await _action_page(request, action_id, forms, actions, caller, errors=problems, given=given)
+    return RedirectResponse(f"/actions/{action_id}?done=impact", status_code=303)
+
+
+@router.post("/actions/{action_id}/sign-off", response_class=HTMLResponse, include_in_schema=False)
+async def sign_off(
+    request: Request, action_id: UUID, forms: FormsDep, actions: ActionsDep, caller: Caller
+) -> Response:
+    """The Executive signs the action off: it is closed."""
+    try:
+        await actions.sign_off(caller.actor, action_id)
+    except RemoteError as error:
+        problems = _refused(error)
+        return await _action_page(request, action_id, forms, actions, caller, errors=problems)
+    return RedirectResponse(f"/actions/{action_id}?done=signed_off", status_code=303)
+
+
+# -- themes ------------------------------------------------------------------------------------------------
+
+
+async def _themes_page(
+    request: Request,
+    actions: ActionsDep,
+    caller: Caller,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    given: dict[str, str] | None = None,
+    notice: str = "",
+) -> Response:
+    counts = await actions.recurring_themes(caller.actor)
+    taxonomy = await actions.taxonomy(caller.actor)
+    reviews_by_theme: dict[str, int] = {}
+    for count in counts:
+        reviews_by_theme[count.theme] = reviews_by_theme.get(count.theme, 0) + count.reviews
+    context = {
+        "counts": counts,
+        "recurring": {theme for theme, reviews in reviews_by_theme.items() if reviews >= 2},
+        "taxonomy": taxonomy,
+        "manages": caller.actor.has_role(Role.BUSINESS_MANAGER),
+        "errors": errors or [],
+        "given": given or {},
+        "notice": notice,
+    }
+    return render(request, "actions/themes.html", context, 422 if errors else 200)
+
+
+@router.get("/themes", response_class=HTMLResponse, include_in_schema=False)
+async def themes_page(request: Request, actions: ActionsDep, caller: Caller) -> Response:
+    """The partnership's themes by year across its reviews (those that recur marked), and its taxonomy."""
+    notice = "Theme added" if request.query_params.get("done") == "added" else ""
+    return await _themes_page(request, actions, caller, notice=notice)
+
+
+@router.post("/themes", response_class=HTMLResponse, include_in_schema=False)
+async def add_theme(
+    request: Request,
+    actions: ActionsDep,
+    caller: Caller,
+    code: Annotated[str, Form(max_length=60)] = "",
+    label: Annotated[str, Form(max_length=120)] = "",
+    national_code: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Add a partnership theme (or map one to a national code): a new version of the taxonomy."""
+    given = {"code": code, "label": label, "national_code": national_code}
+    problems = []
+    if not code or not code.replace("_", "").isalnum() or not code[:1].isalpha() or code != code.lower():
+        problems.append(
+            {"field": "code", "message": "Enter a code of lower-case letters, digits and underscores"}
+        )
+    if len(label.strip()) < 2:
+        problems.append({"field": "label", "message": "Enter the theme's name"})
+    if problems:
+        await actions.recurring_themes(caller.actor)  # whoever may not see the themes is told so first
+        return await _themes_page(request, actions, caller, errors=problems, given=given)
+    try:
+        await actions.add_theme(
+            caller.actor,
+            AddTheme(code=code, label=label.strip(), national_code=national_code.strip() or None),
+        )
+    except RemoteError as error:
+        return await _themes_page(request, actions, caller, errors=_refused(error), given=given)
+    return RedirectResponse("/themes?done=added", status_code=303)

@@ -301,6 +301,10 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ),
     ("GET", "/actions"): Policy("signed_in", ACTION_READERS, audit="action", action="list"),
     ("GET", "/actions/mine"): Policy("signed_in", ACTION_OWNERS, audit="action", action="list"),
+    ("GET", "/actions/reports"): Policy("signed_in", PARTNERSHIP_CASE_ROLES),
+    ("GET", "/actions/reports/download"): Policy(
+        "signed_in", PARTNERSHIP_CASE_ROLES, audit="action_report", action="export"
+    ),
     ("GET", "/actions/{action_id}"): Policy("signed_in", ACTION_READERS, audit="action"),
     ("POST", "/actions/{action_id}/progress"): Policy(
         "signed_in", ACTION_UPDATERS, audit="action", action="update"

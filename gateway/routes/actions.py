@@ -9,14 +9,19 @@ may use the route at all; a refusal of the service (422 with each field named) r
 
 from __future__ import annotations
 
+import base64
+import re
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from gateway import identity
 from gateway.auth import Caller
 from gateway.deps import ActionsDep, ChronologyDep, FormsDep, render
 from gateway.rpc import RemoteError
@@ -31,7 +36,7 @@ from services.actions.contract import (
     ReviewPlan,
     UpdateAction,
 )
-from services.kernel.identity import Role
+from services.kernel.identity import PARTNERSHIP_CASE_ROLES, Role
 
 router = APIRouter()
 
@@ -363,6 +368,7 @@ async def _list_page(
         "owner_choices": sorted({(a.owner_id, a.owner_name) for a in everything}, key=lambda o: o[1]),
         "themes": [(t.code, t.label) for t in taxonomy.themes],
         "statuses": [(code, words) for code, (words, _) in STATUS_WORDS.items()],
+        "deciders": caller.actor.has_role(*PARTNERSHIP_CASE_ROLES),
     }
     return render(request, "actions/list.html", context)
 
@@ -377,6 +383,57 @@ async def actions_page(request: Request, forms: FormsDep, actions: ActionsDep, c
 async def my_actions_page(request: Request, forms: FormsDep, actions: ActionsDep, caller: Caller) -> Response:
     """The actions assigned to the caller."""
     return await _list_page(request, forms, actions, caller, mine=True)
+
+
+# -- documents ---------------------------------------------------------------------------------------------
+
+REPORTS = {
+    "quarterly_update": "the quarterly update to the Executive",
+    "yearly_report": "the yearly report's section on reviews",
+}
+
+
+@router.get("/actions/reports", response_class=HTMLResponse, include_in_schema=False)
+async def reports_page(request: Request, actions: ActionsDep, caller: Caller) -> Response:
+    """The documents built from the action plans, each as Word or PDF."""
+    await actions.recurring_themes(caller.actor)  # whoever may not see the partnership's learning: not found
+    links = [
+        {
+            "href": f"/actions/reports/download?kind={kind}&format={file_format}",
+            "label": f"{words[0].upper()}{words[1:]} ({'Word' if file_format == 'docx' else 'PDF'})",
+            "filename": f"{kind.replace('_', '-')}.{file_format}",
+        }
+        for kind, words in REPORTS.items()
+        for file_format in ("docx", "pdf")
+    ]
+    return render(request, "actions/reports.html", {"links": links})
+
+
+@router.get("/actions/reports/download", include_in_schema=False, response_model=None)
+async def download_report(request: Request, forms: FormsDep, actions: ActionsDep, caller: Caller) -> Response:
+    """A document built now from every action plan of the caller's partnership."""
+    kind = request.query_params.get("kind", "quarterly_update")
+    file_format = request.query_params.get("format", "docx")
+    if kind not in REPORTS or file_format not in ("docx", "pdf"):
+        raise HTTPException(404)
+    partnership_id = caller.actor.partnership_id
+    partnership = (
+        await run_in_threadpool(identity.get_partnership, partnership_id) if partnership_id else None
+    )
+    titles = await _titles(forms, caller)
+    built = await actions.report(
+        caller.actor,
+        kind,  # type: ignore[arg-type]
+        file_format,  # type: ignore[arg-type]
+        partnership.name if partnership else "",
+        titles,
+    )
+    filename = re.sub(r"[^A-Za-z0-9._-]", "-", built.filename)[:120]
+    return Response(
+        base64.b64decode(built.content_base64),
+        media_type=built.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
 
 
 # -- one action --------------------------------------------------------------------------------------------

@@ -269,6 +269,20 @@ class ActionSummary(BaseModel):
     status: ActionStatus
 
 
+ReportKind = Literal["quarterly_update", "yearly_report"]
+ReportFormat = Literal["docx", "pdf"]
+# The titles of the partnership's reviews, as forms has them (the actions service keeps no titles).
+ReviewTitles = Annotated[dict[UUID, Annotated[str, Field(max_length=300)]], Field(max_length=5000)]
+
+
+class ReportFile(BaseModel):
+    """A document built from the action plans: its file name, media type and bytes (base64)."""
+
+    filename: str
+    media_type: str
+    content_base64: str
+
+
 # -- events ------------------------------------------------------------------------------------------------
 
 
@@ -465,6 +479,18 @@ class Actions(RemoteService):
 
     async def owners(self, actor: Actor) -> list[PersonChoice]:
         """The people of the caller's partnership an action can be assigned to (the business manager)."""
+        raise NotImplementedError
+
+    async def report(
+        self,
+        actor: Actor,
+        kind: ReportKind,
+        file_format: ReportFormat,
+        partnership_name: ShortText,
+        titles: ReviewTitles,
+    ) -> ReportFile:
+        """The quarterly update to the Executive, or the yearly report's section on reviews, as Word or PDF,
+        built from every action plan of the caller's partnership (its deciders)."""
         raise NotImplementedError
 
     async def recurring_themes(self, actor: Actor) -> list[ThemeCount]:

@@ -4,13 +4,14 @@ asks the domain, stores, and emits its events into the outbox in the same transa
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from services.actions import domain, policy
+from services.actions import documents, domain, policy
 from services.actions.contract import (
     ActionAssigned,
     ActionCompleted,
@@ -36,6 +37,7 @@ from services.actions.contract import (
     RecordImpact,
     RecordLesson,
     RecurringWarning,
+    ReportFile,
     ReviewPlan,
     Taxonomy,
     ThemeCount,
@@ -662,6 +664,52 @@ def recurring_themes(
         )
         for theme, year, reviews, count, open_actions in domain.theme_counts(lessons, open_by_theme)
     ]
+
+
+def report(
+    uow: Any,
+    actor: Actor,
+    kind: str,
+    file_format: str,
+    partnership_name: str,
+    titles: dict[UUID, str],
+    plans: Plans | None = None,
+    today: date | None = None,
+) -> ReportFile:
+    """A document from every action plan of the caller's partnership, as Word or PDF."""
+    partnership_id = policy.check_sees_partnership_learning(actor)
+    store = _plans(uow, plans)
+    day = today or today_in_england()
+    lessons = store.lessons_of_partnership(partnership_id)
+    actions = store.actions_of_partnership(partnership_id)
+    review_ids = sorted({lesson.review_id for lesson in lessons} | {a.review_id for a in actions}, key=str)
+    reviews = [
+        documents.ReviewLearning(
+            review_id,
+            titles.get(review_id, "A review"),
+            [lesson for lesson in lessons if lesson.review_id == review_id],
+            store.recommendations(review_id),
+            [a for a in actions if a.review_id == review_id],
+        )
+        for review_id in review_ids
+    ]
+    reviews.sort(key=lambda r: r.title)
+    if kind == "quarterly_update":
+        names = store.names(a.owner_id for a in actions)
+        agencies = store.agency_names(a.owner_agency_id for a in actions if a.owner_agency_id)
+        built = documents.quarterly_update(partnership_name, reviews, names, agencies, day)
+        stem = f"action-plan-update-{day.isoformat()}"
+    else:
+        taxonomy = _taxonomy(store, partnership_id)
+        labels = {code: theme.label for code, theme in taxonomy.themes.items()}
+        built = documents.yearly_report_section(partnership_name, reviews, labels, day)
+        stem = f"yearly-report-reviews-{documents.reporting_year_of(day)[0].year}"
+    content = documents.write_docx(built) if file_format == "docx" else documents.write_pdf(built)
+    return ReportFile(
+        filename=f"{stem}.{file_format}",
+        media_type=documents.DOCX if file_format == "docx" else documents.PDF,
+        content_base64=base64.b64encode(content).decode(),
+    )
 
 
 # -- the timer ---------------------------------------------------------------------------------------------

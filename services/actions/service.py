@@ -21,8 +21,12 @@ from services.actions.contract import (
     RecommendationView,
     RecordImpactArg,
     RecordLessonArg,
+    ReportFile,
+    ReportFormat,
+    ReportKind,
     ReviewId,
     ReviewPlan,
+    ReviewTitles,
     ShortText,
     Taxonomy,
     ThemeCount,
@@ -72,6 +76,18 @@ class ActionsService(ServiceBase):
     def owners(self, actor: Actor) -> list[PersonChoice]:
         """Whom an action can be assigned to."""
         return handlers.owners(self.uow, actor)
+
+    @rpc
+    def report(
+        self,
+        actor: Actor,
+        kind: ReportKind,
+        file_format: ReportFormat,
+        partnership_name: ShortText,
+        titles: ReviewTitles,
+    ) -> ReportFile:
+        """The quarterly update or the yearly report's section, as Word or PDF."""
+        return handlers.report(self.uow, actor, kind, file_format, partnership_name, titles)
 
     @rpc
     def recurring_themes(self, actor: Actor) -> list[ThemeCount]:

@@ -376,6 +376,11 @@ def owns_actions(caller: Caller, target: Target) -> bool:
     return caller.is_person_in(*ACTION_OWNERS)
 
 
+def reads_partnership_learning(caller: Caller, target: Target) -> bool:
+    """Themes across the partnership's reviews and the documents built from every plan: its deciders."""
+    return caller.is_person_in(*PARTNERSHIP_DECIDERS)
+
+
 def reads_an_action_nobody_has(caller: Caller, target: Target) -> bool:
     """One action: its owner and the readers of its review's plan; the matrix asks about an id nobody has, so
     nobody reaches it (the allowed cases are tests/e2e/test_actions.py's)."""
@@ -491,12 +496,15 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("POST", "/reviews/{review_id}/actions"): manages_review,
     ("GET", "/actions"): lists_actions,
     ("GET", "/actions/mine"): owns_actions,
+    # The quarterly update and the yearly report's section: the partnership's deciders.
+    ("GET", "/actions/reports"): reads_partnership_learning,
+    ("GET", "/actions/reports/download"): reads_partnership_learning,
     ("GET", "/actions/{action_id}"): reads_an_action_nobody_has,
     ("POST", "/actions/{action_id}/progress"): reads_an_action_nobody_has,
     ("POST", "/actions/{action_id}/impact"): reads_an_action_nobody_has,
     ("POST", "/actions/{action_id}/sign-off"): reads_an_action_nobody_has,
     # The partnership's themes and those that recur: its deciders; its business manager extends them.
-    ("GET", "/themes"): reads_deadline_settings,
+    ("GET", "/themes"): reads_partnership_learning,
     ("POST", "/themes"): business_manager,
     # -- notifications (gateway/routes/notifications.py) --
     ("GET", "/notifications"): any_person,

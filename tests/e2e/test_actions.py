@@ -212,3 +212,26 @@ def test_analysts_and_another_partnership_see_none_of_it(system: SystemEnv, emai
         assert person.client.get("/themes").status_code == 403
     else:
         assert action_ids(person.client.get("/actions").text) == []
+
+
+def test_the_quarterly_update_and_the_yearly_section_are_built_as_word_and_pdf(system: SystemEnv) -> None:
+    import io
+
+    from docx import Document
+
+    executive = sign_in(system, EXECUTIVE)
+    page = executive.client.get("/actions/reports")
+    assert page.status_code == 200 and "data-build-document" in page.text
+    word = executive.client.get("/actions/reports/download?kind=quarterly_update&format=docx")
+    assert word.status_code == 200, word.text[:300]
+    assert "attachment" in word.headers["content-disposition"]
+    document = Document(io.BytesIO(word.content))
+    text = "\n".join(
+        [p.text for p in document.paragraphs]
+        + [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    )
+    assert "Action plan update to the Executive" in text and TODDLER in text
+    assert "No provider could meet the data-sharing requirements" in text
+    yearly = executive.client.get("/actions/reports/download?kind=yearly_report&format=pdf")
+    assert yearly.status_code == 200 and yearly.content.startswith(b"%PDF-")
+    assert sign_in(system, OWNER).client.get("/actions/reports/download").status_code == 403

@@ -3,6 +3,7 @@
 - The toddler's LCSPR (NB-2025-031, begun months ago) has two lessons, two recommendations and an action in
   every status: not started, on track, at risk, overdue (never typed: its date passed), completed awaiting its
   impact check, closed by the Executive, and not implemented with its reason.
+- Its learning brief was sent to every agency, acknowledged by two and used at a practitioner event.
 - The infant's rapid review (NB-2026-014) has a lesson on information sharing, which recurs across the two
   reviews: its plan warns of the toddler review's open and not-implemented actions on that theme; and an
   immediate action of the rapid review owned by the demo action owner.
@@ -21,6 +22,8 @@ from services.actions.contract import (
     Actions,
     AssignAction,
     MakeRecommendation,
+    RecordBrief,
+    RecordDissemination,
     RecordImpact,
     RecordLesson,
     UpdateAction,
@@ -227,6 +230,32 @@ def seed_actions(
             "The commissioning round closed without a provider.",
             reason="No provider could meet the data-sharing requirements; the audit action covers the risk.",
         )
+
+        brief = run_at_once(
+            actions.record_brief(
+                manager,
+                RecordBrief(review_id=earlier, title="Seeing the whole household", published_on=_in(-40)),
+            )
+        )
+        for kind, to_whom, days, people in (
+            ("sent", "Every Northbridge agency's safeguarding lead", -38, None),
+            ("acknowledged", "Northbridge Police", -30, None),
+            ("acknowledged", "Northbridge Health ICB", -28, None),
+            ("training", "Multi-agency practitioner learning event", -14, 46),
+        ):
+            run_at_once(
+                actions.record_dissemination(
+                    manager,
+                    RecordDissemination(
+                        review_id=earlier,
+                        brief_id=brief.id,
+                        kind=kind,
+                        to_whom=to_whom,
+                        on=_in(days),
+                        people=people,
+                    ),
+                )
+            )
 
         infant = lesson(
             later,

@@ -299,6 +299,12 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/reviews/{review_id}/actions"): Policy(
         "signed_in", BUSINESS_MANAGER, audit="action", action="create"
     ),
+    ("POST", "/reviews/{review_id}/learning-briefs"): Policy(
+        "signed_in", BUSINESS_MANAGER, audit="learning_brief", action="create"
+    ),
+    ("POST", "/reviews/{review_id}/dissemination"): Policy(
+        "signed_in", BUSINESS_MANAGER, audit="learning_brief", action="update"
+    ),
     ("GET", "/actions"): Policy("signed_in", ACTION_READERS, audit="action", action="list"),
     ("GET", "/actions/mine"): Policy("signed_in", ACTION_OWNERS, audit="action", action="list"),
     ("GET", "/actions/reports"): Policy("signed_in", PARTNERSHIP_CASE_ROLES),

@@ -31,6 +31,8 @@ from services.actions.contract import (
     AddTheme,
     AssignAction,
     MakeRecommendation,
+    RecordBrief,
+    RecordDissemination,
     RecordImpact,
     RecordLesson,
     ReviewPlan,
@@ -64,6 +66,7 @@ SOURCES = {
 }
 AUDIENCES = {"partnership": "The partnership", "agency": "Named agencies", "national": "The nation"}
 IMPACT = {"yes": "Yes", "partly": "Partly", "no": "No"}
+SPREAD = {"sent": "Sent to", "acknowledged": "Acknowledged by", "training": "Used in training or an event"}
 
 
 def _day(value: date | None) -> str:
@@ -149,6 +152,7 @@ async def _plan_page(
             episodes = [e for e in await chronology.episodes_of_review(caller.actor, review.id) if e.entry_id]
         except RemoteError:
             episodes = []  # the chronology service does not know the review yet
+    briefs = await actions.briefs_of_review(caller.actor, review.id)
     labels = {theme.code: theme.label for theme in taxonomy.themes}
     rows = {a.id: _row(a, titles) for a in plan.actions}
     view = "table" if request.query_params.get("view") == "table" else "tree"
@@ -193,6 +197,20 @@ async def _plan_page(
         "themes": [t for t in taxonomy.themes if t.retired_in is None],
         "owners": owners,
         "episodes": episodes,
+        "briefs": [
+            {
+                "id": brief.id,
+                "title": brief.title,
+                "published_on": _day(brief.published_on),
+                "counts": brief,
+                "dissemination": [
+                    (SPREAD[d.kind], d.to_whom, _day(d.on), "" if d.people is None else str(d.people))
+                    for d in brief.dissemination
+                ],
+            }
+            for brief in briefs
+        ],
+        "spread_kinds": SPREAD,
         "sources": SOURCES,
         "audiences": AUDIENCES,
         "errors": errors or [],
@@ -216,6 +234,8 @@ async def plan_page(
         "lesson": "Lesson recorded",
         "recommendation": "Recommendation made",
         "action": "Action assigned",
+        "brief": "Learning brief recorded",
+        "dissemination": "Recorded how the learning was shared",
     }.get(request.query_params.get("done", ""), "")
     return await _plan_page(request, review_id, forms, actions, chronology, caller, notice=notice)
 
@@ -331,6 +351,89 @@ async def assign_action(
             request, review.id, forms, actions, chronology, caller, errors=problems, given=given
         )
     return RedirectResponse(f"/reviews/{review.id}/plan?done=action", status_code=303)
+
+
+@router.post("/reviews/{review_id}/learning-briefs", response_class=HTMLResponse, include_in_schema=False)
+async def record_brief(
+    request: Request,
+    review_id: UUID,
+    forms: FormsDep,
+    actions: ActionsDep,
+    chronology: ChronologyDep,
+    caller: Caller,
+    title: Annotated[str, Form(max_length=300)] = "",
+    published_day: Annotated[str, Form(alias="published_on-day", max_length=2)] = "",
+    published_month: Annotated[str, Form(alias="published_on-month", max_length=2)] = "",
+    published_year: Annotated[str, Form(alias="published_on-year", max_length=4)] = "",
+) -> Response:
+    """Record the review's learning brief."""
+    review = await forms.get_review(caller.actor, review_id)
+    published_on, not_real = _date(published_day, published_month, published_year)
+    given = {"brief_title": title, "published_day": published_day, "published_month": published_month}
+    given["published_year"] = published_year
+    try:
+        await actions.record_brief(
+            caller.actor, RecordBrief(review_id=review.id, title=title, published_on=published_on)
+        )
+    except RemoteError as error:
+        problems = [
+            {**p, "field": "brief_title" if p["field"] == "title" else p["field"]} for p in _refused(error)
+        ]
+        if not_real:
+            problems = [p for p in problems if p["field"] != "published_on"]
+            problems.append({"field": "published_on", "message": "The date published must be a real date"})
+        return await _plan_page(
+            request, review.id, forms, actions, chronology, caller, errors=problems, given=given
+        )
+    return RedirectResponse(f"/reviews/{review.id}/plan?done=brief#learning-briefs", status_code=303)
+
+
+@router.post("/reviews/{review_id}/dissemination", response_class=HTMLResponse, include_in_schema=False)
+async def record_dissemination(
+    request: Request,
+    review_id: UUID,
+    forms: FormsDep,
+    actions: ActionsDep,
+    chronology: ChronologyDep,
+    caller: Caller,
+    brief_id: Annotated[str, Form(max_length=40)] = "",
+    kind: Annotated[str, Form(max_length=20)] = "",
+    to_whom: Annotated[str, Form(max_length=300)] = "",
+    on_day: Annotated[str, Form(alias="on-day", max_length=2)] = "",
+    on_month: Annotated[str, Form(alias="on-month", max_length=2)] = "",
+    on_year: Annotated[str, Form(alias="on-year", max_length=4)] = "",
+    people: Annotated[str, Form(max_length=7)] = "",
+) -> Response:
+    """Record to whom the brief was sent, who acknowledged it, or training that used it."""
+    review = await forms.get_review(caller.actor, review_id)
+    on, not_real = _date(on_day, on_month, on_year)
+    given = {"brief_id": brief_id, "kind": kind, "to_whom": to_whom, "on_day": on_day, "on_month": on_month}
+    given.update({"on_year": on_year, "people": people})
+    people_count = int(people) if people.strip().isdigit() else None
+    try:
+        await actions.record_dissemination(
+            caller.actor,
+            RecordDissemination(
+                review_id=review.id,
+                brief_id=_uuid(brief_id),
+                kind=kind if kind in SPREAD else None,  # type: ignore[arg-type]
+                to_whom=to_whom,
+                on=on,
+                people=people_count,
+            ),
+        )
+    except RemoteError as error:
+        problems = _refused(error)
+        if not_real:
+            problems = [p for p in problems if p["field"] != "on"]
+            problems.append({"field": "on", "message": "The date must be a real date"})
+        if people.strip() and people_count is None:
+            problems = [p for p in problems if p["field"] != "people"]
+            problems.append({"field": "people", "message": "Enter how many people took part as a number"})
+        return await _plan_page(
+            request, review.id, forms, actions, chronology, caller, errors=problems, given=given
+        )
+    return RedirectResponse(f"/reviews/{review.id}/plan?done=dissemination#learning-briefs", status_code=303)
 
 
 # -- every action, my actions ------------------------------------------------------------------------------

@@ -269,6 +269,58 @@ class ActionSummary(BaseModel):
     status: ActionStatus
 
 
+# -- learning briefs and dissemination ---------------------------------------------------------------------
+
+DisseminationKind = Literal["sent", "acknowledged", "training"]
+
+
+class RecordBrief(BaseModel):
+    """A learning brief of a review (always written, published or not)."""
+
+    review_id: UUID
+    title: Annotated[str, Field(max_length=300)] = ""
+    published_on: date | None = None
+
+
+class RecordDissemination(BaseModel):
+    """How a brief's learning travelled: sent to someone, acknowledged by them, or used in training or an
+    event (with how many people took part)."""
+
+    review_id: UUID
+    brief_id: UUID | None = None
+    kind: DisseminationKind | None = None
+    to_whom: Annotated[str, Field(max_length=300)] = ""
+    on: date | None = None
+    people: Annotated[int | None, Field(ge=0, le=100_000)] = None
+
+
+class DisseminationView(BaseModel):
+    """One record of a brief's dissemination."""
+
+    kind: DisseminationKind
+    to_whom: str
+    on: date
+    people: int | None
+
+
+class BriefView(BaseModel):
+    """A learning brief with its dissemination and the counts the yearly report gives."""
+
+    id: UUID
+    review_id: UUID
+    title: str
+    published_on: date
+    dissemination: list[DisseminationView]
+    sent: int
+    acknowledged: int
+    training_events: int
+    people_trained: int
+
+
+RecordBriefArg = Annotated[RecordBrief, Refused("The learning brief has problems")]
+RecordDisseminationArg = Annotated[RecordDissemination, Refused("The dissemination has problems")]
+
+
 ReportKind = Literal["quarterly_update", "yearly_report"]
 ReportFormat = Literal["docx", "pdf"]
 # The titles of the partnership's reviews, as forms has them (the actions service keeps no titles).
@@ -479,6 +531,20 @@ class Actions(RemoteService):
 
     async def owners(self, actor: Actor) -> list[PersonChoice]:
         """The people of the caller's partnership an action can be assigned to (the business manager)."""
+        raise NotImplementedError
+
+    async def briefs_of_review(self, actor: Actor, review_id: ReviewId) -> list[BriefView]:
+        """A review's learning briefs with their dissemination (readers of its plan)."""
+        raise NotImplementedError
+
+    async def record_brief(self, actor: Actor, brief: RecordBriefArg) -> BriefView:
+        """Record a review's learning brief (the business manager); refused naming `title` or
+        `published_on`."""
+        raise NotImplementedError
+
+    async def record_dissemination(self, actor: Actor, dissemination: RecordDisseminationArg) -> BriefView:
+        """Record to whom a brief was sent, an acknowledgement, or training that used it (the business
+        manager); refused naming `brief_id`, `kind`, `to_whom`, `on` or `people`."""
         raise NotImplementedError
 
     async def report(

@@ -587,3 +587,70 @@ class Recommendation:
     agency_ids: tuple[UUID, ...]
     made_on: date
     made_by: str
+
+
+# -- learning briefs and dissemination ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dissemination:
+    """A brief sent to someone, acknowledged by them, or used in training (with how many took part)."""
+
+    kind: str
+    to_whom: str
+    on: date
+    people: int | None = None
+
+
+@dataclass(frozen=True)
+class LearningBrief:
+    """A review's learning brief and how its learning travelled."""
+
+    id: UUID
+    review_id: UUID
+    partnership_id: UUID
+    title: str
+    published_on: date
+    dissemination: tuple[Dissemination, ...] = ()
+
+    def counts(self) -> tuple[int, int, int, int]:
+        """(sent, acknowledged, training events, people trained): what the yearly report counts."""
+        return (
+            sum(1 for d in self.dissemination if d.kind == "sent"),
+            sum(1 for d in self.dissemination if d.kind == "acknowledged"),
+            sum(1 for d in self.dissemination if d.kind == "training"),
+            sum(d.people or 0 for d in self.dissemination if d.kind == "training"),
+        )
+
+
+def check_brief(title: str, published_on: date | None, today: date) -> Problems:
+    """A brief needs a title and the day it was published, not in the future."""
+    problems = Problems("The learning brief")
+    if not title.strip():
+        problems.add("title", "Enter the learning brief's title")
+    if published_on is None:
+        problems.add("published_on", "Enter the date the learning brief was published")
+    elif published_on > today:
+        problems.add("published_on", "The date the learning brief was published must be today or in the past")
+    return problems
+
+
+def check_dissemination(
+    brief_known: bool, kind: str | None, to_whom: str, on: date | None, people: int | None, today: date
+) -> Problems:
+    """A dissemination record names its brief, what happened, to or with whom, when (not in the future), and
+    for training how many people took part."""
+    problems = Problems("The dissemination")
+    if not brief_known:
+        problems.add("brief_id", "Choose the learning brief")
+    if kind is None:
+        problems.add("kind", "Choose whether the brief was sent, acknowledged or used in training")
+    if not to_whom.strip():
+        problems.add("to_whom", "Enter to whom it was sent, who acknowledged it, or the training or event")
+    if on is None:
+        problems.add("on", "Enter the date")
+    elif on > today:
+        problems.add("on", "The date must be today or in the past")
+    if kind == "training" and people is None:
+        problems.add("people", "Enter how many people took part")
+    return problems

@@ -27,6 +27,8 @@ from services.actions.contract import (
     ActionView,
     AddTheme,
     AssignAction,
+    BriefView,
+    DisseminationView,
     LessonRecorded,
     LessonView,
     MakeRecommendation,
@@ -34,6 +36,8 @@ from services.actions.contract import (
     ProgressView,
     RecommendationMade,
     RecommendationView,
+    RecordBrief,
+    RecordDissemination,
     RecordImpact,
     RecordLesson,
     RecurringWarning,
@@ -702,13 +706,99 @@ def report(
     else:
         taxonomy = _taxonomy(store, partnership_id)
         labels = {code: theme.label for code, theme in taxonomy.themes.items()}
-        built = documents.yearly_report_section(partnership_name, reviews, labels, day)
+        briefs = store.briefs_of_partnership(partnership_id)
+        shared = [
+            f"{titles.get(b.review_id, 'A review')}: learning brief '{b.title}' published "
+            f"{b.published_on:%-d %B %Y}; sent {s} times, acknowledged {a} times, "
+            f"used in {t} training or practitioner events reaching {p} people"
+            for b in sorted(briefs, key=lambda b: b.published_on)
+            for s, a, t, p in [b.counts()]
+        ]
+        built = documents.yearly_report_section(partnership_name, reviews, labels, day, shared)
         stem = f"yearly-report-reviews-{documents.reporting_year_of(day)[0].year}"
     content = documents.write_docx(built) if file_format == "docx" else documents.write_pdf(built)
     return ReportFile(
         filename=f"{stem}.{file_format}",
         media_type=documents.DOCX if file_format == "docx" else documents.PDF,
         content_base64=base64.b64encode(content).decode(),
+    )
+
+
+# -- learning briefs and dissemination ---------------------------------------------------------------------
+
+
+def _brief_view(brief: domain.LearningBrief) -> BriefView:
+    sent, acknowledged, training, people = brief.counts()
+    return BriefView(
+        id=brief.id,
+        review_id=brief.review_id,
+        title=brief.title,
+        published_on=brief.published_on,
+        dissemination=[
+            DisseminationView(kind=d.kind, to_whom=d.to_whom, on=d.on, people=d.people)  # type: ignore[arg-type]
+            for d in brief.dissemination
+        ],
+        sent=sent,
+        acknowledged=acknowledged,
+        training_events=training,
+        people_trained=people,
+    )
+
+
+def briefs_of_review(uow: Any, actor: Actor, review_id: UUID, plans: Plans | None = None) -> list[BriefView]:
+    """A review's learning briefs, for readers of its plan."""
+    store = _plans(uow, plans)
+    review = _readable_review(store, actor, review_id)
+    return [_brief_view(brief) for brief in store.briefs(review.id)]
+
+
+def record_brief(
+    uow: Any, actor: Actor, command: RecordBrief, plans: Plans | None = None, today: date | None = None
+) -> BriefView:
+    """The business manager records the review's learning brief."""
+    store = _plans(uow, plans)
+    review = _readable_review(store, actor, command.review_id)
+    policy.check_manages_plan(actor, review.partnership_id, "record learning briefs")
+    domain.check_brief(command.title, command.published_on, today or today_in_england()).raise_any()
+    assert command.published_on is not None
+    brief = domain.LearningBrief(
+        uuid.uuid4(), review.id, review.partnership_id, command.title.strip(), command.published_on
+    )
+    store.add_brief(brief, actor.user_id)
+    return _brief_view(brief)
+
+
+def record_dissemination(
+    uow: Any,
+    actor: Actor,
+    command: RecordDissemination,
+    plans: Plans | None = None,
+    today: date | None = None,
+) -> BriefView:
+    """The business manager records how a brief's learning travelled."""
+    store = _plans(uow, plans)
+    review = _readable_review(store, actor, command.review_id)
+    policy.check_manages_plan(actor, review.partnership_id, "record how learning was shared")
+    briefs = {brief.id: brief for brief in store.briefs(review.id)}
+    brief = briefs.get(command.brief_id) if command.brief_id else None
+    domain.check_dissemination(
+        brief is not None,
+        command.kind,
+        command.to_whom,
+        command.on,
+        command.people,
+        today or today_in_england(),
+    ).raise_any()
+    assert brief is not None and command.kind is not None and command.on is not None
+    spread = domain.Dissemination(
+        command.kind,
+        command.to_whom.strip(),
+        command.on,
+        command.people if command.kind == "training" else None,
+    )
+    store.add_dissemination(brief.id, spread, actor.user_id)
+    return _brief_view(
+        domain.LearningBrief(**{**brief.__dict__, "dissemination": (*brief.dissemination, spread)})
     )
 
 

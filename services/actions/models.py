@@ -150,3 +150,31 @@ class ProgressRecord(Base):
     note: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text, default="")
     written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class BriefRecord(Base):
+    """A review's learning brief."""
+
+    __tablename__ = "learning_brief"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    review_id: Mapped[UUID] = mapped_column(index=True)
+    partnership_id: Mapped[UUID] = mapped_column(index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    published_on: Mapped[date] = mapped_column(Date())
+    recorded_by: Mapped[str] = mapped_column(String(100))
+
+
+class DisseminationRecord(Base):
+    """How a brief's learning travelled (append-only)."""
+
+    __tablename__ = "dissemination"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    brief_id: Mapped[UUID] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    to_whom: Mapped[str] = mapped_column(String(300))
+    on: Mapped[date] = mapped_column(Date())
+    people: Mapped[int | None] = mapped_column(Integer)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from services.actions.contract import PracticeChanged, SettableStatus
 from services.actions.domain import (
     Action,
+    Dissemination,
+    LearningBrief,
     Lesson,
     Person,
     ProgressUpdate,
@@ -29,6 +31,8 @@ from services.actions.domain import (
 from services.actions.models import (
     ActionRecord,
     AgencyRecord,
+    BriefRecord,
+    DisseminationRecord,
     LessonRecord,
     PersonRecord,
     ProgressRecord,
@@ -64,6 +68,10 @@ class Plans(Protocol):
     def add_action(self, action: Action) -> None: ...
     def save_action(self, action: Action, update_written: ProgressUpdate | None = None) -> None: ...
     def to_announce(self, today: date, limit: int) -> list[tuple[Action, bool, bool]]: ...
+    def briefs(self, review_id: UUID) -> list[LearningBrief]: ...
+    def briefs_of_partnership(self, partnership_id: UUID) -> list[LearningBrief]: ...
+    def add_brief(self, brief: LearningBrief, by: str) -> None: ...
+    def add_dissemination(self, brief_id: UUID, dissemination: Dissemination, by: str) -> None: ...
     def announced(self, action_id: UUID, due: date | None, overdue: date | None) -> None: ...
 
 
@@ -434,3 +442,61 @@ class PlanTables:
             values["overdue_announced_for"] = overdue
         if values:
             self.session.execute(update(ActionRecord).where(ActionRecord.id == action_id).values(**values))
+
+    # -- learning briefs
+
+    def _briefs(self, records: Iterable[BriefRecord]) -> list[LearningBrief]:
+        records = list(records)
+        spread: dict[UUID, list[Dissemination]] = {record.id: [] for record in records}
+        if spread:
+            for d in self.session.scalars(
+                select(DisseminationRecord)
+                .where(DisseminationRecord.brief_id.in_(list(spread)))
+                .order_by(DisseminationRecord.on, DisseminationRecord.recorded_at)
+            ):
+                spread[d.brief_id].append(Dissemination(d.kind, d.to_whom, d.on, d.people))
+        return [
+            LearningBrief(r.id, r.review_id, r.partnership_id, r.title, r.published_on, tuple(spread[r.id]))
+            for r in records
+        ]
+
+    def briefs(self, review_id: UUID) -> list[LearningBrief]:
+        return self._briefs(
+            self.session.scalars(
+                select(BriefRecord)
+                .where(BriefRecord.review_id == review_id)
+                .order_by(BriefRecord.published_on)
+            )
+        )
+
+    def briefs_of_partnership(self, partnership_id: UUID) -> list[LearningBrief]:
+        return self._briefs(
+            self.session.scalars(select(BriefRecord).where(BriefRecord.partnership_id == partnership_id))
+        )
+
+    def add_brief(self, brief: LearningBrief, by: str) -> None:
+        self.session.add(
+            BriefRecord(
+                id=brief.id,
+                review_id=brief.review_id,
+                partnership_id=brief.partnership_id,
+                title=brief.title,
+                published_on=brief.published_on,
+                recorded_by=by,
+            )
+        )
+        self.session.flush()
+
+    def add_dissemination(self, brief_id: UUID, dissemination: Dissemination, by: str) -> None:
+        self.session.add(
+            DisseminationRecord(
+                id=uuid.uuid4(),
+                brief_id=brief_id,
+                kind=dissemination.kind,
+                to_whom=dissemination.to_whom,
+                on=dissemination.on,
+                people=dissemination.people,
+                recorded_by=by,
+            )
+        )
+        self.session.flush()

@@ -15,10 +15,13 @@ from services.actions.contract import (
     ActionView,
     AddThemeArg,
     AssignActionArg,
+    BriefView,
     LessonView,
     MakeRecommendationArg,
     PersonChoice,
     RecommendationView,
+    RecordBriefArg,
+    RecordDisseminationArg,
     RecordImpactArg,
     RecordLessonArg,
     ReportFile,
@@ -76,6 +79,21 @@ class ActionsService(ServiceBase):
     def owners(self, actor: Actor) -> list[PersonChoice]:
         """Whom an action can be assigned to."""
         return handlers.owners(self.uow, actor)
+
+    @rpc
+    def briefs_of_review(self, actor: Actor, review_id: ReviewId) -> list[BriefView]:
+        """A review's learning briefs with their dissemination."""
+        return handlers.briefs_of_review(self.uow, actor, review_id)
+
+    @rpc
+    def record_brief(self, actor: Actor, brief: RecordBriefArg) -> BriefView:
+        """Record a review's learning brief."""
+        return handlers.record_brief(self.uow, actor, brief)
+
+    @rpc
+    def record_dissemination(self, actor: Actor, dissemination: RecordDisseminationArg) -> BriefView:
+        """Record how a brief's learning travelled."""
+        return handlers.record_dissemination(self.uow, actor, dissemination)
 
     @rpc
     def report(

@@ -494,6 +494,8 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("POST", "/reviews/{review_id}/lessons"): records_learning,
     ("POST", "/reviews/{review_id}/recommendations"): records_learning,
     ("POST", "/reviews/{review_id}/actions"): manages_review,
+    ("POST", "/reviews/{review_id}/learning-briefs"): manages_review,
+    ("POST", "/reviews/{review_id}/dissemination"): manages_review,
     ("GET", "/actions"): lists_actions,
     ("GET", "/actions/mine"): owns_actions,
     # The quarterly update and the yearly report's section: the partnership's deciders.

@@ -235,3 +235,18 @@ def test_the_quarterly_update_and_the_yearly_section_are_built_as_word_and_pdf(s
     yearly = executive.client.get("/actions/reports/download?kind=yearly_report&format=pdf")
     assert yearly.status_code == 200 and yearly.content.startswith(b"%PDF-")
     assert sign_in(system, OWNER).client.get("/actions/reports/download").status_code == 403
+
+
+def test_the_learning_brief_and_how_it_was_shared_are_recorded_and_counted(
+    manager: SignedIn, toddler: str
+) -> None:
+    page = text_of(manager.client.get(f"/reviews/{toddler}/plan").text)
+    assert "Seeing the whole household" in page
+    assert (
+        "Sent 1 times, acknowledged 2 times, used in 1 training or practitioner events reaching 46 people"
+        in page
+    )
+    refused = manager.post_form(f"/reviews/{toddler}/dissemination", {"kind": "training"})
+    assert refused.status_code == 422
+    for field in ("brief_id", "to_whom", "on", "people"):
+        assert f'href="#{field}"' in refused.text, f"{field} is not named"

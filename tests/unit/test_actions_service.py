@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -20,12 +20,16 @@ from services.actions.contract import (
     AddTheme,
     AssignAction,
     MakeRecommendation,
+    RecordBrief,
+    RecordDissemination,
     RecordImpact,
     RecordLesson,
     UpdateAction,
 )
 from services.actions.domain import (
     Action,
+    Dissemination,
+    LearningBrief,
     Lesson,
     Person,
     ProgressUpdate,
@@ -55,6 +59,7 @@ class FakePlans:
     action_list: dict[UUID, Action] = field(default_factory=dict)
     written: list[ProgressUpdate] = field(default_factory=list)
     announced_ids: list[UUID] = field(default_factory=list)
+    brief_list: dict[UUID, LearningBrief] = field(default_factory=dict)
 
     def review(self, review_id: UUID) -> Review | None:
         return self.reviews_held.get(review_id)
@@ -135,6 +140,19 @@ class FakePlans:
 
     def announced(self, action_id: UUID, due: date | None, overdue: date | None) -> None:
         self.announced_ids.append(action_id)
+
+    def briefs(self, review_id: UUID) -> list[LearningBrief]:
+        return [b for b in self.brief_list.values() if b.review_id == review_id]
+
+    def briefs_of_partnership(self, partnership_id: UUID) -> list[LearningBrief]:
+        return [b for b in self.brief_list.values() if b.partnership_id == partnership_id]
+
+    def add_brief(self, brief: LearningBrief, by: str) -> None:
+        self.brief_list[brief.id] = brief
+
+    def add_dissemination(self, brief_id: UUID, dissemination: Dissemination, by: str) -> None:
+        brief = self.brief_list[brief_id]
+        self.brief_list[brief_id] = replace(brief, dissemination=(*brief.dissemination, dissemination))
 
 
 class FakeUnit:
@@ -436,3 +454,48 @@ def test_a_review_began_the_day_its_incident_became_known_whichever_event_comes_
     handlers.hold_review(unit, opened, "cspr", datetime(2026, 7, 1, 9, 0, tzinfo=UTC), plans)
     assert plans.reviews_held[review].began_on == date(2026, 6, 1)
     handlers.note_awareness(unit, known, date(2026, 6, 1), plans)  # the same event again: skipped
+
+
+def test_a_learning_brief_and_its_dissemination_are_counted_and_bad_ones_refused(plans: FakePlans) -> None:
+    unit = FakeUnit()
+    with pytest.raises(InvalidRequest) as refused:
+        handlers.record_brief(unit, MANAGER, RecordBrief(review_id=REVIEW), plans, TODAY)
+    assert [p["field"] for p in refused.value.problems] == ["title", "published_on"]
+    with pytest.raises(Forbidden):
+        handlers.record_brief(unit, EXECUTIVE, RecordBrief(review_id=REVIEW, title="t"), plans, TODAY)
+    brief = handlers.record_brief(
+        unit, MANAGER, RecordBrief(review_id=REVIEW, title="Learning brief", published_on=TODAY), plans, TODAY
+    )
+    with pytest.raises(InvalidRequest) as refused:
+        handlers.record_dissemination(
+            unit,
+            MANAGER,
+            RecordDissemination(review_id=REVIEW, brief_id=brief.id, kind="training"),
+            plans,
+            TODAY,
+        )
+    assert [p["field"] for p in refused.value.problems] == ["to_whom", "on", "people"]
+    for kind, people in (("sent", None), ("acknowledged", None), ("training", 40)):
+        handlers.record_dissemination(
+            unit,
+            MANAGER,
+            RecordDissemination(
+                review_id=REVIEW,
+                brief_id=brief.id,
+                kind=kind,
+                to_whom="Northbridge Police",
+                on=TODAY,
+                people=people,
+            ),
+            plans,
+            TODAY,
+        )
+    (counted,) = handlers.briefs_of_review(unit, MANAGER, REVIEW, plans)
+    assert (counted.sent, counted.acknowledged, counted.training_events, counted.people_trained) == (
+        1,
+        1,
+        1,
+        40,
+    )
+    with pytest.raises(NotFound):
+        handlers.briefs_of_review(unit, OWNER_ACTOR, REVIEW, plans)

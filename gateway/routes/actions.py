@@ -10,6 +10,7 @@ may use the route at all; a refusal of the service (422 with each field named) r
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 from datetime import date
 from typing import Annotated, Any
@@ -99,13 +100,15 @@ def _refused(error: RemoteError) -> list[dict[str, str]]:
     ] or [{"field": "", "message": error.message}]
 
 
-def _row(action: ActionView, review_titles: dict[UUID, str]) -> dict[str, Any]:
+def _row(action: ActionView, review_titles: dict[Any, str]) -> dict[str, Any]:
     status, status_class = STATUS_WORDS[action.status]
     rag, rag_class = RAG_WORDS[action.rag]
     return {
         "id": action.id,
         "review_id": action.review_id,
-        "review_title": review_titles.get(action.review_id, "A review"),
+        "review_title": review_titles.get(action.review_id)
+        or review_titles.get(action.review_type, "A review")
+        + (f" begun {_day(action.review_began_on)}" if action.review_began_on else ""),
         "description": action.description,
         "owner": action.owner_name,
         "agency": action.owner_agency_name,
@@ -118,12 +121,13 @@ def _row(action: ActionView, review_titles: dict[UUID, str]) -> dict[str, Any]:
     }
 
 
-async def _titles(forms: Any, caller: Caller) -> dict[UUID, str]:
-    """The titles of the reviews the caller may read in forms (an action owner may read none of them)."""
-    try:
-        return {review.id: review.title for review in await forms.list_reviews(caller.actor)}
-    except RemoteError:
-        return {}
+async def _titles(forms: Any, caller: Caller) -> dict[Any, str]:
+    """The titles of the reviews the caller may read in forms, and the words for each review type: an action
+    owner who is no member of a review reads it as its type and the day it began."""
+    titles: dict[Any, str] = {kind.code: kind.label.split(" (")[0] for kind in await forms.review_types()}
+    with contextlib.suppress(RemoteError):
+        titles.update({review.id: review.title for review in await forms.list_reviews(caller.actor)})
+    return titles
 
 
 # -- a review's plan ---------------------------------------------------------------------------------------
@@ -529,7 +533,7 @@ async def download_report(request: Request, forms: FormsDep, actions: ActionsDep
         kind,  # type: ignore[arg-type]
         file_format,  # type: ignore[arg-type]
         partnership.name if partnership else "",
-        titles,
+        {review: title for review, title in titles.items() if isinstance(review, UUID)},
     )
     filename = re.sub(r"[^A-Za-z0-9._-]", "-", built.filename)[:120]
     return Response(

@@ -176,6 +176,8 @@ class ActionView(BaseModel):
 
     id: UUID
     review_id: UUID
+    review_type: str
+    review_began_on: date | None
     recommendation_id: UUID | None
     source: ActionSource
     description: str

@@ -146,7 +146,10 @@ def keep_agency(
 
 
 def _taxonomy_view(taxonomy: domain.Taxonomy) -> Taxonomy:
-    themes = sorted(taxonomy.themes.values(), key=lambda t: (t.family, t.retired_in is not None, t.label))
+    order = {"practice": 0, "notification": 1, "adult_abuse": 2, "local": 3}
+    themes = sorted(
+        taxonomy.themes.values(), key=lambda t: (order[t.family], t.retired_in is not None, t.label)
+    )
     return Taxonomy(version=taxonomy.version, themes=[theme.view() for theme in themes])
 
 
@@ -210,10 +213,13 @@ def _recommendation_view(recommendation: Recommendation) -> RecommendationView:
 def _action_views(plans: Plans, actor: Actor, actions: Sequence[Action], today: date) -> list[ActionView]:
     names = plans.names(action.owner_id for action in actions)
     agencies = plans.agency_names(a.owner_agency_id for a in actions if a.owner_agency_id is not None)
+    reviews = plans.reviews(action.review_id for action in actions)
     return [
         ActionView(
             id=action.id,
             review_id=action.review_id,
+            review_type=reviews[action.review_id].review_type if action.review_id in reviews else "",
+            review_began_on=reviews[action.review_id].began_on if action.review_id in reviews else None,
             recommendation_id=action.recommendation_id,
             source=action.source,  # type: ignore[arg-type]
             description=action.description,

@@ -11,14 +11,17 @@ agency imports it. A file with any problem is rejected whole, with every problem
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import csv
+import dataclasses
 import io
 import logging
 import os
 import re
 import tempfile
+import time
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -439,34 +442,58 @@ def rows_in(path: Path) -> int:
 
 @dataclass
 class CheckRun:
-    """One file's check, run in a worker thread: entries go to the service in chunks, problems are kept."""
+    """One file's check, run in a worker thread: entries go to the service in chunks, problems are kept.
 
-    stage: Callable[[list[ChronologyEntry], int], None]
-    problems: list[ProblemView]
-    warnings: list[ProblemView]
+    A chunk is staged while the checker reads the next (`stage` runs on `loop`); the one before it must have
+    been taken first, so chunks arrive in the file's order and a refusal stops the check. `waited` is the time
+    the checker spent waiting for the service."""
+
+    stage: Callable[[list[ChronologyEntry], int], Coroutine[Any, Any, Any]]
+    loop: asyncio.AbstractEventLoop
+    problems: list[ProblemView] = dataclasses.field(default_factory=list)
+    warnings: list[ProblemView] = dataclasses.field(default_factory=list)
     rows_read: int = 0
+    waited: float = 0.0
+    _pending: concurrent.futures.Future[Any] | None = None
 
     def run(self, path: Path, filename: str, context: CheckContext) -> None:
         chunk: list[ChronologyEntry] = []
-        for item in check_file(path, filename=filename, context=context):
-            if isinstance(item, Problem):
-                view = ProblemView(
-                    row=item.row, column=item.column, message=item.message, warning=item.warning
-                )
-                (self.warnings if item.warning else self.problems).append(view)
+        try:
+            for item in check_file(path, filename=filename, context=context):
+                if isinstance(item, Problem):
+                    view = ProblemView(
+                        row=item.row, column=item.column, message=item.message, warning=item.warning
+                    )
+                    (self.warnings if item.warning else self.problems).append(view)
+                    if item.row is not None:
+                        self.rows_read = max(self.rows_read, item.row - 1)
+                    continue
                 if item.row is not None:
                     self.rows_read = max(self.rows_read, item.row - 1)
-                continue
-            if item.row is not None:
-                self.rows_read = max(self.rows_read, item.row - 1)
-            if self.problems:
-                continue  # the file is rejected whole: stop staging, keep finding problems
-            chunk.append(item)
-            if len(chunk) >= CHUNK:
-                self.stage(chunk, self.rows_read)
-                chunk = []
-        if chunk and not self.problems:
-            self.stage(chunk, self.rows_read)
+                if self.problems:
+                    continue  # the file is rejected whole: stop staging, keep finding problems
+                chunk.append(item)
+                if len(chunk) >= CHUNK:
+                    self._send(chunk)
+                    chunk = []
+            if chunk and not self.problems:
+                self._send(chunk)
+        finally:
+            self._taken()
+
+    def _send(self, chunk: list[ChronologyEntry]) -> None:
+        self._taken()
+        self._pending = asyncio.run_coroutine_threadsafe(self.stage(chunk, self.rows_read), self.loop)
+
+    def _taken(self) -> None:
+        """Wait until the chunk in flight is staged (its refusal raised here)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            began = time.perf_counter()
+            try:
+                pending.result()
+            finally:
+                self.waited += time.perf_counter() - began
 
 
 async def _check_in_background(
@@ -483,10 +510,10 @@ async def _check_in_background(
         max_rows=rules.max_rows,
     )
 
-    def stage(entries: list[ChronologyEntry], rows_read: int) -> None:
-        anyio.from_thread.run(chronology.stage_entries, actor, upload_id, entries, rows_read)
+    async def stage(entries: list[ChronologyEntry], rows_read: int) -> None:
+        await chronology.stage_entries(actor, upload_id, entries, rows_read)
 
-    run = CheckRun(stage, [], [])
+    run = CheckRun(stage, asyncio.get_running_loop())
     try:
         await anyio.to_thread.run_sync(run.run, path, filename, context)
         await chronology.finish_check(actor, upload_id, run.problems, run.warnings, run.rows_read)
@@ -869,10 +896,12 @@ async def duplicates_page(
     """Entries from different agencies that look like one event, for the reviewer to confirm or dismiss."""
     review = await forms.get_review(caller.actor, review_id)
     pairs = await chronology.likely_duplicates(caller.actor, review.id)
+    first = await chronology.chronology_of_review(caller.actor, review.id, ChronologyQuery(limit=1))
     notice = {"confirm": "Confirmed as one event", "dismiss": "Dismissed: it will not be flagged again"}.get(
         request.query_params.get("done", ""), ""
     )
-    return render(request, "chronology/duplicates.html", {"review": review, "pairs": pairs, "notice": notice})
+    context = {"review": review, "pairs": pairs, "notice": notice, "settling": first.settling}
+    return render(request, "chronology/duplicates.html", context)
 
 
 @router.post(

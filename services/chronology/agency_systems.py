@@ -30,7 +30,7 @@ from services.chronology.contract.feed import (
     agency_exchange,
 )
 from services.chronology.models import RefusedMessageRecord, SystemConnectionRecord, UploadRecord
-from services.chronology.repository import ChronologyStore, Judgements, entry_row
+from services.chronology.repository import ChronologyStore
 from services.chronology.settings import chronology_settings
 from services.kernel.calendar import today_in_england
 from services.kernel.config import get_settings
@@ -287,9 +287,7 @@ def _apply(
     except InvalidRequest as refusal:
         raise Refusal(f"an entry is not right: {refusal.message}", review.id) from None
     upload = _system_upload(store, connection, review.id)
-    store.stage(
-        [entry_row(upload, uuid.uuid4(), handlers.entry_fields(entry, ids)) for entry, ids in checked]
-    )
+    store.stage(upload, [handlers.entry_fields(entry, ids) for entry, ids in checked])
     upload.entries += len(checked)
     upload.rows_read += len(checked)
     upload.touched_at = connection.last_message_at = _now()
@@ -301,8 +299,8 @@ def _apply(
         review_id=review.id,
         actor_id=f"system:{connection.username}",
     )
-    uow.session.flush()
-    Judgements(uow.session).flag_duplicates(upload.id, review.id)
+    # Its entries are compared for likely duplicates and made searchable once this commits, when the service
+    # hears EntriesPublished (handlers.settle_upload): the next message need not wait for that.
     return Outcome(applied=len(checked))
 
 

@@ -37,7 +37,7 @@ from services.chronology.contract.views import (
     UploadView,
 )
 from services.chronology.models import DuplicateRecord, EntryRecord, PersonRecord, ReviewRecord, UploadRecord
-from services.chronology.repository import ChronologyStore, Filters, Judgements, entry_row, latest_end
+from services.chronology.repository import ChronologyStore, Filters, Judgements, latest_end
 from services.chronology.settings import chronology_settings
 from services.kernel.calendar import today_in_england
 from services.kernel.errors import Conflict, Forbidden, InvalidRequest, NotFound
@@ -380,7 +380,7 @@ def stage_entries(
     _checking(upload)
     people = store.people(upload.review_id)
     checked = checked_rows(entries, people_of(people), born_on_of(people), today_in_england())
-    store.stage([entry_row(upload, uuid.uuid4(), entry_fields(entry, ids)) for entry, ids in checked])
+    store.stage(upload, [entry_fields(entry, ids) for entry, ids in checked])
     upload.entries += len(checked)
     upload.rows_read = max(upload.rows_read, rows_read)
     upload.touched_at = _now()
@@ -497,10 +497,31 @@ def import_upload(uow: UnitOfWork, actor: Actor, upload_id: UUID) -> UploadView:
             replaced_upload_id=previous.id,
             entries=upload.entries,
         )
+    # Its entries are compared for likely duplicates and made searchable after this commits, when the service
+    # hears its own event (settle_upload): a large version is current at once, not after minutes of comparing.
     _emit(uow, event, upload, review.partnership_id, actor)
-    store.session.flush()
-    Judgements(store.session).flag_duplicates(upload.id, upload.review_id)
     return _upload_view(store, upload)
+
+
+def settle_upload(uow: UnitOfWork, envelope: Envelope, upload_id: UUID) -> None:
+    """A version was imported, or a system's message applied: flag the likely duplicates of its entries not
+    settled yet and make them searchable. One settling of an upload at a time; a file's version replaced
+    before its turn came is left as it is (only current entries are compared or read)."""
+    if not uow.first_delivery(envelope):
+        return
+    store = _store(uow)
+    upload = store.upload(upload_id)
+    if upload is None:
+        return
+    if upload.source == "file":
+        # Held until this commits, so that a new version waits to replace it instead of racing its pairs.
+        upload = store.upload(upload_id, for_update=True)
+    else:
+        # A system's feed stays current while its messages keep coming: they are not held up, only another
+        # settling of the same feed is.
+        store.hold_settling(upload_id)
+    if upload is not None and upload.state == "current":
+        store.settle(upload.id, upload.review_id)
 
 
 def uploads_of_review(uow: UnitOfWork, actor: Actor, review_id: UUID) -> list[UploadView]:
@@ -751,8 +772,7 @@ def chronology_of_review(
         ).cursor()
     agencies = store.agencies_with_entries(review.id, scope)
     names = store.agency_names(agencies)
-    # A count reads every entry it counts; without a filter the entries matching are all of them.
-    total = store.count(review.id, Filters(ChronologyQuery(), scope))
+    total = store.current_entries(review.id, scope)
     return ChronologyPage(
         entries=views,
         next_after=next_after,
@@ -762,5 +782,8 @@ def chronology_of_review(
         may_show_names=policy.names_for(actor) is not False,
         agencies=sorted(
             ((agency, names.get(agency, "An agency")) for agency in agencies), key=lambda pair: pair[1]
+        ),
+        settling=sorted(
+            names.get(agency, "An agency") for agency in store.unsettled_agencies(review.id, scope)
         ),
     )

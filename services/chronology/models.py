@@ -21,12 +21,12 @@ from sqlalchemy import (
     String,
     Text,
     Time,
+    UniqueConstraint,
     func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.schema import Computed
 
 from services.kernel.db import schema_metadata
 
@@ -138,6 +138,8 @@ class EntryRecord(Base):
         Index(
             "ix_entry_people", "people", postgresql_using="gin", postgresql_ops={"people": "jsonb_path_ops"}
         ),
+        # Entries not settled yet (searchable, compared for likely duplicates): few, and only for seconds.
+        Index("ix_entry_unsettled", "upload_id", postgresql_where=text("search IS NULL")),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
@@ -165,14 +167,16 @@ class EntryRecord(Base):
     agency_suggests_episode: Mapped[bool] = mapped_column(Boolean, default=False)
     people: Mapped[list[str]] = mapped_column(JSONB, default=list)  # person ids, as text
     extra: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
-    search: Mapped[str] = mapped_column(
-        TSVECTOR,
-        Computed(
-            "to_tsvector('english', coalesce(event, '') || ' ' || coalesce(action, '') || ' ' || "
-            "coalesce(no_action_reason, '') || ' ' || practitioner_role || ' ' || source_record)",
-            persisted=True,
-        ),
-    )
+    # Filled when the entry settles, after its version's import or its message (SEARCHED), not on every
+    # insert: a bulk load computing it row by row ran at a sixth of its rate. NULL: not settled yet.
+    search: Mapped[str | None] = mapped_column(TSVECTOR)
+
+
+# An entry's words as its full-text search reads them.
+SEARCHED = (
+    "to_tsvector('english', coalesce(event, '') || ' ' || coalesce(action, '') || ' ' || "
+    "coalesce(no_action_reason, '') || ' ' || practitioner_role || ' ' || source_record)"
+)
 
 
 class EpisodeRecord(Base):
@@ -193,14 +197,20 @@ class EpisodeRecord(Base):
 
 class DuplicateRecord(Base):
     """Two entries from different agencies that look like one event, flagged for the reviewer. `pair_key`
-    names the pair across versions (each side's agency, source record and date as typed), so that a dismissed
-    pair is never flagged again, whatever is uploaded later."""
+    names the pair within its review across versions (each side's agency, source record and date as typed), so
+    that a dismissed pair is never flagged again, whatever is uploaded later."""
 
     __tablename__ = "duplicate"
+    __table_args__ = (
+        UniqueConstraint("review_id", "pair_key", name="uq_duplicate_pair"),
+        # Which of a page's entries were confirmed as one event with another.
+        Index("ix_duplicate_confirmed_entry_a", "entry_a", postgresql_where=text("state = 'confirmed'")),
+        Index("ix_duplicate_confirmed_entry_b", "entry_b", postgresql_where=text("state = 'confirmed'")),
+    )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
     review_id: Mapped[UUID] = mapped_column(index=True)
-    pair_key: Mapped[str] = mapped_column(String(64), unique=True)
+    pair_key: Mapped[str] = mapped_column(String(64))
     entry_a: Mapped[UUID]
     entry_b: Mapped[UUID]
     score: Mapped[float]

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from gateway.contract import AgencyChanged, PersonChanged
 from services.chronology import agency_systems, handlers
+from services.chronology.contract.events import ChronologyReplaced, ChronologyUploaded, EntriesPublished
 from services.chronology.contract.feed import (
     IssueConnection,
     IssuedConnection,
@@ -201,6 +202,26 @@ class ChronologyService(ServiceBase):
         return handlers.chronology_of_review(self.uow, actor, review_id, query)
 
     # --------------------------------------------------------------- what forms and the gateway announce
+
+    # ------------------------------------------------------------------------------- the service's own facts
+
+    @event_handler("chronology", "chronology_uploaded")
+    def settle_first_version(self, message: dict[str, Any]) -> None:
+        """An agency's first version was imported: make it searchable and flag its likely duplicates."""
+        envelope = Envelope.model_validate(message)
+        handlers.settle_upload(self.uow, envelope, envelope.payload(ChronologyUploaded).upload_id)
+
+    @event_handler("chronology", "chronology_replaced")
+    def settle_new_version(self, message: dict[str, Any]) -> None:
+        """An agency replaced its version: make the new one searchable and flag its likely duplicates."""
+        envelope = Envelope.model_validate(message)
+        handlers.settle_upload(self.uow, envelope, envelope.payload(ChronologyReplaced).upload_id)
+
+    @event_handler("chronology", "entries_published")
+    def settle_published_entries(self, message: dict[str, Any]) -> None:
+        """An agency's system published entries: make them searchable and flag their likely duplicates."""
+        envelope = Envelope.model_validate(message)
+        handlers.settle_upload(self.uow, envelope, envelope.payload(EntriesPublished).upload_id)
 
     @event_handler("forms", "review_opened")
     def hold_review(self, message: dict[str, Any]) -> None:

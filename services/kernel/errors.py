@@ -59,3 +59,5 @@ def validated(model: type[Model], payload: Any, what: str = "The request") -> Mo
 
 # The gateway maps a remote error to HTTP by the exception's class name.
 STATUS_BY_ERROR = {cls.__name__: cls.status_code for cls in (InvalidRequest, NotFound, Forbidden, Conflict)}
+# An uploaded file refused by services/kernel/uploads.py is an InvalidRequest by another name.
+STATUS_BY_ERROR["FileRefused"] = InvalidRequest.status_code

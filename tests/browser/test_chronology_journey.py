@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,16 @@ def _open_review(pages: Pages) -> None:
     pages.goto("/reviews")
     pages.page.get_by_role("link", name=re.compile(re.escape(DEMO_REVIEW))).first.click()
     pages.page.get_by_role("link", name="Chronology", exact=True).click()
+
+
+def _until_indexed(pages: Pages, timeout: float = 30) -> None:
+    """Reload the merged chronology until the newest version is indexed (seconds after its import, in the
+    background): until then words and likely duplicates leave it out, and the page says so."""
+    deadline = time.monotonic() + timeout
+    while pages.page.locator("#chronology-settling").count():
+        assert time.monotonic() < deadline, "the imported version was not indexed in time"
+        pages.page.wait_for_timeout(300)
+        pages.page.reload()
 
 
 def test_an_agency_uploads_its_chronology_and_the_reviewer_reads_judges_and_exports_the_merged_one(
@@ -192,6 +203,7 @@ def test_an_agency_uploads_its_chronology_and_the_reviewer_reads_judges_and_expo
     )
     reviewer = Pages(reviewer_context.new_page(), system.gateway_url, prefix="chronology-")
     _open_review(reviewer)
+    _until_indexed(reviewer)
     table = reviewer.page.locator("#chronology-table")
     expect(table).to_contain_text("Northbridge Police: PNC/DA/2001")
     expect(table).not_to_contain_text("Amelia Demo-Infant")

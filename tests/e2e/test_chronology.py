@@ -257,7 +257,12 @@ def test_an_agency_uploads_a_file_with_problems_then_the_corrected_one_and_the_r
         message="the business manager's notification of the imported chronology",
     )
 
-    # The merged chronology: date order, the agency before its source, pseudonyms.
+    # The merged chronology: date order, the agency before its source, pseudonyms. It is indexed for words
+    # seconds after the import, in the background.
+    wait_for(
+        lambda: 'id="chronology-settling"' not in manager.client.get(f"/reviews/{review.id}/chronology").text,
+        message="the imported version to be indexed for searching",
+    )
     merged = manager.client.get(f"/reviews/{review.id}/chronology")
     assert merged.status_code == 200
     body = merged.text
@@ -381,6 +386,13 @@ def test_the_reviewer_confirms_a_duplicate_and_tags_an_episode_that_the_rapid_re
         assert who.post_form(status_page + "/import").status_code == 303
 
     manager = sign_in(system, MANAGER)
+    wait_for(
+        lambda: (
+            'id="duplicates-settling"'
+            not in manager.client.get(f"/reviews/{review.id}/chronology/duplicates").text
+        ),
+        message="both versions to be compared for likely duplicates",
+    )
     duplicates = manager.client.get(f"/reviews/{review.id}/chronology/duplicates")
     assert duplicates.status_code == 200
     pair = re.search(rf"/reviews/{review.id}/chronology/duplicates/([0-9a-f-]{{36}})", duplicates.text)
@@ -529,6 +541,13 @@ def test_the_demo_has_three_agencies_chronologies_a_corrected_upload_a_system_fe
         and "police-chronology-corrected.csv" in history
     )
     assert "Published by Health records system" in history
+    wait_for(
+        lambda: (
+            'id="duplicates-settling"'
+            not in manager.client.get(f"/reviews/{review}/chronology/duplicates").text
+        ),
+        message="the demo's versions to be compared for likely duplicates",
+    )
     duplicates = manager.client.get(f"/reviews/{review}/chronology/duplicates").text
     assert "/chronology/duplicates/" in duplicates, (
         "the police call-out and the health visitor's note are flagged"

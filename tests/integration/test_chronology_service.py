@@ -30,7 +30,7 @@ from tests.support.system import processes
 
 PARTNERSHIP, OTHER = uuid.uuid4(), uuid.uuid4()
 POLICE, HEALTH = uuid.uuid4(), uuid.uuid4()
-REVIEW = uuid.uuid4()
+REVIEW, SECOND = uuid.uuid4(), uuid.uuid4()
 MANAGER = Actor(
     user_id=str(uuid.uuid4()), partnership_id=PARTNERSHIP, roles=frozenset({Role.BUSINESS_MANAGER})
 )
@@ -42,7 +42,7 @@ POLICE_AUTHOR = Actor(
     partnership_id=PARTNERSHIP,
     agency_id=POLICE,
     roles=frozenset({Role.AGENCY_AUTHOR}),
-    reviews=frozenset({REVIEW}),
+    reviews=frozenset({REVIEW, SECOND}),
 )
 # A member of the review (in the first test, one whose agency was not asked for a chronology).
 HEALTH_LEAD = Actor(
@@ -50,7 +50,7 @@ HEALTH_LEAD = Actor(
     partnership_id=PARTNERSHIP,
     agency_id=HEALTH,
     roles=frozenset({Role.AGENCY_LEAD}),
-    reviews=frozenset({REVIEW}),
+    reviews=frozenset({REVIEW, SECOND}),
 )
 STRANGER = Actor(user_id=str(uuid.uuid4()), partnership_id=OTHER, roles=frozenset({Role.BUSINESS_MANAGER}))
 
@@ -102,7 +102,7 @@ async def until(check: Any, timeout: float = 20) -> Any:
             await asyncio.sleep(0.2)
 
 
-def announce(harness: Any, asked: tuple[uuid.UUID, ...] = (POLICE,)) -> None:
+def announce(harness: Any, asked: tuple[uuid.UUID, ...] = (POLICE,), review: uuid.UUID = REVIEW) -> None:
     """What forms and the gateway publish before anyone uploads: the review, the agencies' names, and the
     agencies asked for returns (and so for chronologies)."""
     now = datetime.now(UTC)
@@ -112,9 +112,9 @@ def announce(harness: Any, asked: tuple[uuid.UUID, ...] = (POLICE,)) -> None:
         Envelope(
             type="forms.review_opened",
             partnership_id=PARTNERSHIP,
-            review_id=REVIEW,
+            review_id=review,
             data={
-                "review_id": str(REVIEW),
+                "review_id": str(review),
                 "review_type": "child_safeguarding",
                 "stage": "referral",
                 "opened_at": now.isoformat(),
@@ -144,9 +144,9 @@ def announce(harness: Any, asked: tuple[uuid.UUID, ...] = (POLICE,)) -> None:
             Envelope(
                 type="forms.return_requested",
                 partnership_id=PARTNERSHIP,
-                review_id=REVIEW,
+                review_id=review,
                 data={
-                    "review_id": str(REVIEW),
+                    "review_id": str(review),
                     "return_id": str(uuid.uuid4()),
                     "agency_id": str(agency),
                     "due_on": "2026-12-31",
@@ -206,6 +206,7 @@ def test_an_upload_is_staged_unseen_imported_whole_and_replaced_with_history(mak
             await chronology.finish_check(POLICE_AUTHOR, upload.id, [], [], 3)
             seen["imported"] = await chronology.import_upload(POLICE_AUTHOR, upload.id)
             seen["again"] = await chronology.import_upload(POLICE_AUTHOR, upload.id)
+            await until(lambda: _settled(chronology))
             seen["merged"] = await chronology.chronology_of_review(MANAGER, REVIEW, ChronologyQuery())
             seen["named"] = await chronology.chronology_of_review(
                 MANAGER, REVIEW, ChronologyQuery(show_names=True)
@@ -309,16 +310,29 @@ async def _unmatched(chronology: Chronology) -> Any:
     )
 
 
-async def imported(chronology: Chronology, who: Actor, name: str, entries: list[ChronologyEntry]) -> Any:
-    upload = await chronology.start_upload(who, StartUpload(review_id=REVIEW, filename=name, size_bytes=1))
+async def imported(
+    chronology: Chronology, who: Actor, name: str, entries: list[ChronologyEntry], review: uuid.UUID = REVIEW
+) -> Any:
+    upload = await chronology.start_upload(who, StartUpload(review_id=review, filename=name, size_bytes=1))
     await chronology.stage_entries(who, upload.id, entries, len(entries))
     await chronology.finish_check(who, upload.id, [], [], len(entries))
-    return await chronology.import_upload(who, upload.id)
+    done = await chronology.import_upload(who, upload.id)
+    await until(lambda: _settled(chronology, review))
+    return done
 
 
-async def _both_asked(chronology: Chronology) -> Any:
+async def _settled(chronology: Chronology, review: uuid.UUID = REVIEW) -> bool:
+    """True once every current version has been made searchable and compared for likely duplicates (the
+    service does it after each import, on hearing its own event)."""
+    page = await chronology.chronology_of_review(MANAGER, review, ChronologyQuery(limit=1))
+    if page.settling:
+        raise RemoteError("NotYet", f"still settling: {page.settling}", [])
+    return True
+
+
+async def _both_asked(chronology: Chronology, review: uuid.UUID = REVIEW) -> Any:
     for who in (POLICE_AUTHOR, HEALTH_LEAD):
-        rules = await chronology.check_rules(who, REVIEW)
+        rules = await chronology.check_rules(who, review)
         if rules.agency_id is None:
             raise RemoteError("NotYet", "the return requests have not arrived", [])
     return True
@@ -331,14 +345,19 @@ def test_likely_duplicates_are_flagged_across_agencies_and_a_dismissal_and_an_ep
     harness = make_harness()
     with processes(harness.system, "chronology"):
         announce(harness, asked=(POLICE, HEALTH))
+        announce(harness, asked=(POLICE, HEALTH), review=SECOND)
 
         async def journey(chronology: Chronology) -> dict[str, Any]:
             seen: dict[str, Any] = {}
             await until(lambda: _both_asked(chronology))
-            await chronology.add_person(
-                MANAGER,
-                AddPerson(review_id=REVIEW, label="Child A", name="Amy Northcote", role_in_family="Child"),
-            )
+            await until(lambda: _both_asked(chronology, SECOND))
+            for review in (REVIEW, SECOND):
+                await chronology.add_person(
+                    MANAGER,
+                    AddPerson(
+                        review_id=review, label="Child A", name="Amy Northcote", role_in_family="Child"
+                    ),
+                )
             police = [
                 entry(
                     2,
@@ -382,6 +401,12 @@ def test_likely_duplicates_are_flagged_across_agencies_and_a_dismissal_and_an_ep
                 MANAGER, REVIEW, ChronologyQuery(episodes_only=True)
             )
             seen["health's episodes"] = await chronology.episodes_of_review(HEALTH_LEAD, REVIEW)
+            # The same agencies' same records in another review of the partnership: a pair of that review,
+            # whatever was decided in the first.
+            await imported(chronology, POLICE_AUTHOR, "police.csv", police, SECOND)
+            await imported(chronology, HEALTH_LEAD, "health.csv", health, SECOND)
+            seen["second review's"] = await chronology.likely_duplicates(MANAGER, SECOND)
+            seen["first review's after"] = await chronology.likely_duplicates(MANAGER, REVIEW)
             return seen
 
         seen = run(harness, journey)
@@ -402,6 +427,10 @@ def test_likely_duplicates_are_flagged_across_agencies_and_a_dismissal_and_an_ep
     assert seen["episodes only"].entries[0].episode
     assert seen["partner may not tag"] == "Forbidden"
     assert seen["health's episodes"] == [], "an agency reads only its own agency's episodes"
+    (other,) = seen["second review's"]
+    assert {other.first.id, other.second.id}.isdisjoint({pair.first.id, pair.second.id})
+    assert other.state == "flagged", "a pair dismissed in one review is still flagged in another"
+    assert seen["first review's after"] == [], "and the first review's decision stands"
 
 
 async def _refused(call: Any) -> str:

@@ -239,3 +239,6 @@ class ChronologyPage(BaseModel):
     names_shown: bool
     may_show_names: bool
     agencies: list[tuple[UUID, str]]  # agencies with entries, for the filter
+    # Agencies whose newest version is current but still being made searchable and compared for likely
+    # duplicates (in the background, seconds after its import): free text and duplicates miss it until then.
+    settling: list[str] = []

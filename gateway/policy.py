@@ -318,6 +318,12 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/actions/{action_id}/impact"): Policy(
         "signed_in", ACTION_UPDATERS, audit="action", action="update"
     ),
+    ("POST", "/actions/{action_id}/evidence"): Policy(
+        "signed_in", ACTION_UPDATERS, audit="action_evidence", action="create"
+    ),
+    ("GET", "/actions/{action_id}/evidence/{evidence_id}"): Policy(
+        "signed_in", ACTION_READERS, audit="action_evidence", action="download"
+    ),
     ("POST", "/actions/{action_id}/sign-off"): Policy(
         "signed_in", frozenset({Role.EXECUTIVE}), audit="action", action="sign_off"
     ),

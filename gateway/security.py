@@ -38,7 +38,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 # The one route that takes a file: a chronology upload, with its own, larger limit.
-UPLOAD_PATH = re.compile(r"^/reviews/[^/]+/chronology/upload$")
+UPLOAD_PATH = re.compile(r"^(/reviews/[^/]+/chronology/upload|/actions/[^/]+/evidence)$")
 
 
 class BodyLimit:

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.exceptions import HTTPException
@@ -27,8 +27,10 @@ from gateway.auth import Caller
 from gateway.deps import ActionsDep, ChronologyDep, FormsDep, render
 from gateway.rpc import RemoteError
 from services.actions.contract import (
+    MAX_EVIDENCE_BYTES,
     ActionFilter,
     ActionView,
+    AddEvidence,
     AddTheme,
     AssignAction,
     MakeRecommendation,
@@ -40,6 +42,7 @@ from services.actions.contract import (
     UpdateAction,
 )
 from services.kernel.identity import PARTNERSHIP_CASE_ROLES, Role
+from services.kernel.uploads import FileRefused, check_upload
 
 router = APIRouter()
 
@@ -573,6 +576,17 @@ async def _action_page(
             }
             for u in detail.updates
         ],
+        "evidence": [
+            {
+                "href": f"/actions/{action.id}/evidence/{e.id}",
+                "filename": e.filename,
+                "kind": e.kind_label,
+                "size": f"{max(1, e.size_bytes // 1024)} KB",
+                "added": _day(e.added_on),
+                "by": e.added_by,
+            }
+            for e in detail.evidence
+        ],
         "completed_on": _day(action.completed_on),
         "impact_due": _day(action.impact_check_due_on),
         "signed_off_on": _day(action.signed_off_on),
@@ -594,6 +608,7 @@ async def action_page(
     """One action: its owner, due date, measure, status and RAG, its updates, impact check and sign-off."""
     notice = {
         "progress": "Progress recorded",
+        "evidence": "Evidence added",
         "impact": "Impact check recorded",
         "signed_off": "Signed off: the action is closed",
     }.get(request.query_params.get("done", ""), "")
@@ -654,6 +669,60 @@ async def record_impact(
         problems = _refused(error)
         return await _action_page(request, action_id, forms, actions, caller, errors=problems, given=given)
     return RedirectResponse(f"/actions/{action_id}?done=impact", status_code=303)
+
+
+@router.post("/actions/{action_id}/evidence", response_class=HTMLResponse, include_in_schema=False)
+async def add_evidence(
+    request: Request,
+    action_id: UUID,
+    forms: FormsDep,
+    actions: ActionsDep,
+    caller: Caller,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """A file of evidence for the action: checked here by the kernel's checker, then again by the service."""
+    await actions.action(
+        caller.actor, action_id
+    )  # whoever may not see the action: not found, before any check
+    content = await file.read() if file is not None else b""
+    name = (file.filename or "") if file is not None else ""
+    problems: list[dict[str, str]] = []
+    if not content:
+        problems = [{"field": "file", "message": "Choose the file of evidence"}]
+    else:
+        try:
+            await run_in_threadpool(check_upload, content, name, max_bytes=MAX_EVIDENCE_BYTES)
+        except FileRefused as refused:
+            problems = [{"field": "file", "message": p["message"]} for p in refused.problems]
+    if not problems:
+        try:
+            await actions.add_evidence(
+                caller.actor,
+                AddEvidence(
+                    action_id=action_id, filename=name, content_base64=base64.b64encode(content).decode()
+                ),
+            )
+        except RemoteError as error:
+            problems = [{"field": "file", "message": p["message"]} for p in _refused(error)]
+    if problems:
+        return await _action_page(request, action_id, forms, actions, caller, errors=problems)
+    return RedirectResponse(f"/actions/{action_id}?done=evidence", status_code=303)
+
+
+@router.get("/actions/{action_id}/evidence/{evidence_id}", include_in_schema=False, response_model=None)
+async def evidence_file(action_id: UUID, evidence_id: UUID, actions: ActionsDep, caller: Caller) -> Response:
+    """A file of evidence, as an attachment (never shown inline)."""
+    found = await actions.evidence_file(caller.actor, action_id, evidence_id)
+    filename = re.sub(r"[^A-Za-z0-9._-]", "-", found.filename)[:120] or "evidence"
+    return Response(
+        base64.b64decode(found.content_base64),
+        media_type=found.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.post("/actions/{action_id}/sign-off", response_class=HTMLResponse, include_in_schema=False)

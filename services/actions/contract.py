@@ -200,11 +200,45 @@ class ActionView(BaseModel):
     may_sign_off: bool
 
 
+# The largest file of evidence accepted, by the gateway where it arrives and by the service.
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+
+
+class AddEvidence(BaseModel):
+    """A file that shows an action's progress (checked by the kernel's upload checker where it arrives and
+    again here)."""
+
+    action_id: UUID
+    filename: Annotated[str, Field(max_length=300)] = ""
+    # The bytes, base64 (a third more): a little over the limit still reaches the checker, which names it.
+    content_base64: Annotated[str, Field(max_length=(MAX_EVIDENCE_BYTES + 1024 * 1024) * 4 // 3 + 4)] = ""
+
+
+class EvidenceView(BaseModel):
+    """A piece of evidence of an action: its name, kind, size and when and by whom it was added."""
+
+    id: UUID
+    filename: str
+    kind_label: str
+    size_bytes: int
+    added_on: date
+    added_by: str
+
+
+class EvidenceFile(BaseModel):
+    """A piece of evidence with its bytes (base64), to download."""
+
+    filename: str
+    media_type: str
+    content_base64: str
+
+
 class ActionDetail(BaseModel):
-    """An action with its progress updates, newest first."""
+    """An action with its progress updates, newest first, and its evidence."""
 
     action: ActionView
     updates: list[ProgressView]
+    evidence: list[EvidenceView] = []
 
 
 class RecurringWarning(BaseModel):
@@ -320,6 +354,8 @@ class BriefView(BaseModel):
 
 
 RecordBriefArg = Annotated[RecordBrief, Refused("The learning brief has problems")]
+AddEvidenceArg = Annotated[AddEvidence, Refused("The evidence has problems")]
+EvidenceId = Annotated[UUID, found_by_id("file")]
 RecordDisseminationArg = Annotated[RecordDissemination, Refused("The dissemination has problems")]
 
 
@@ -517,6 +553,15 @@ class Actions(RemoteService):
 
     async def record_impact(self, actor: Actor, impact: RecordImpactArg) -> ActionView:
         """Record the impact check of a completed action (its owner or the business manager)."""
+        raise NotImplementedError
+
+    async def add_evidence(self, actor: Actor, evidence: AddEvidenceArg) -> EvidenceView:
+        """Add a file of evidence to an action (its owner or the business manager); a file not of an
+        accepted kind, too big, damaged or unsafe is refused naming `file`, and nothing is stored."""
+        raise NotImplementedError
+
+    async def evidence_file(self, actor: Actor, action_id: ActionId, evidence_id: EvidenceId) -> EvidenceFile:
+        """A piece of evidence to download (whoever may see the action)."""
         raise NotImplementedError
 
     async def sign_off(self, actor: Actor, action_id: ActionId) -> ActionView:

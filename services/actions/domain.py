@@ -654,3 +654,19 @@ def check_dissemination(
     if kind == "training" and people is None:
         problems.add("people", "Enter how many people took part")
     return problems
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A file of evidence of an action, as the upload checker found it; its bytes are in the file store."""
+
+    id: UUID
+    action_id: UUID
+    filename: str
+    kind: str
+    media_type: str
+    size_bytes: int
+    sha256: str
+    file_key: str
+    added_on: date
+    added_by: str

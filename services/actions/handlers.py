@@ -25,10 +25,13 @@ from services.actions.contract import (
     ActionSummary,
     ActionUpdated,
     ActionView,
+    AddEvidence,
     AddTheme,
     AssignAction,
     BriefView,
     DisseminationView,
+    EvidenceFile,
+    EvidenceView,
     LessonRecorded,
     LessonView,
     MakeRecommendation,
@@ -48,11 +51,15 @@ from services.actions.contract import (
     UpdateAction,
 )
 from services.actions.domain import Action, Lesson, Person, Recommendation, Review
+from services.actions.models import Base
 from services.actions.repository import Plans, PlanTables
+from services.actions.settings import actions_settings
 from services.kernel.calendar import today_in_england
 from services.kernel.errors import NotFound
 from services.kernel.events import Envelope, EventData
+from services.kernel.file_store import FileStore, file_store
 from services.kernel.identity import Actor, Role
+from services.kernel.uploads import FileKind, check_upload
 
 # Actions announced due or overdue per timer tick (the rest wait for the next).
 ANNOUNCE_BATCH = 200
@@ -558,14 +565,88 @@ def sign_off(
     return _action_views(store, actor, [changed], day)[0]
 
 
+def _evidence_view(evidence: domain.Evidence, names: dict[UUID, str]) -> EvidenceView:
+    return EvidenceView(
+        id=evidence.id,
+        filename=evidence.filename,
+        kind_label=FileKind(evidence.kind).label,
+        size_bytes=evidence.size_bytes,
+        added_on=evidence.added_on,
+        added_by=names.get(UUID(evidence.added_by), "") if _is_uuid(evidence.added_by) else "",
+    )
+
+
+def add_evidence(
+    uow: Any,
+    actor: Actor,
+    command: AddEvidence,
+    plans: Plans | None = None,
+    files: FileStore | None = None,
+    today: date | None = None,
+) -> EvidenceView:
+    """A file of evidence for an action, from its owner or the business manager: checked again here by the
+    kernel's checker (the gateway checked it where it arrived) and stored with its record, or not at all."""
+    store = _plans(uow, plans)
+    action, review = _seen_action(store, actor, command.action_id)
+    policy.check_updates(actor, review.partnership_id, action.owner_id)
+    if action.signed_off_on is not None:
+        raise domain.refuse("The evidence", "file", "This action is signed off and closed: reopen it first")
+    try:
+        content = base64.b64decode(command.content_base64, validate=True)
+    except ValueError:
+        raise domain.refuse("The evidence", "file", "The file could not be read: choose it again") from None
+    checked = check_upload(content, command.filename, max_bytes=actions_settings().max_evidence_bytes)
+    files = files if files is not None else file_store(Base.metadata, uow.session)
+    evidence = domain.Evidence(
+        id=uuid.uuid4(),
+        action_id=action.id,
+        filename=checked.filename,
+        kind=checked.kind.value,
+        media_type=checked.media_type,
+        size_bytes=checked.size_bytes,
+        sha256=checked.sha256,
+        file_key=files.put(content),
+        added_on=today or today_in_england(),
+        added_by=actor.user_id,
+    )
+    store.add_evidence(evidence)
+    return _evidence_view(evidence, store.names([UUID(actor.user_id)] if _is_uuid(actor.user_id) else []))
+
+
+def evidence_file(
+    uow: Any,
+    actor: Actor,
+    action_id: UUID,
+    evidence_id: UUID,
+    plans: Plans | None = None,
+    files: FileStore | None = None,
+) -> EvidenceFile:
+    """A piece of evidence, for whoever may see its action."""
+    store = _plans(uow, plans)
+    action, _ = _seen_action(store, actor, action_id)
+    evidence = store.evidence(evidence_id)
+    if evidence is None or evidence.action_id != action.id:
+        raise NotFound("No such file")
+    files = files if files is not None else file_store(Base.metadata, uow.session)
+    content = files.get(evidence.file_key, evidence.sha256)
+    return EvidenceFile(
+        filename=evidence.filename,
+        media_type=evidence.media_type,
+        content_base64=base64.b64encode(content).decode(),
+    )
+
+
 def action_detail(
     uow: Any, actor: Actor, action_id: UUID, plans: Plans | None = None, today: date | None = None
 ) -> ActionDetail:
-    """One action and its updates, for its owner or a reader of its review's plan."""
+    """One action, its updates and its evidence, for its owner or a reader of its review's plan."""
     store = _plans(uow, plans)
     action, _ = _seen_action(store, actor, action_id)
-    names = store.names(UUID(u.written_by) for u in action.updates if _is_uuid(u.written_by))
+    evidence = store.evidence_of(action.id)
+    authors = [u.written_by for u in action.updates] + [e.added_by for e in evidence]
+    names = store.names(UUID(who) for who in authors if _is_uuid(who))
     return ActionDetail(
+        evidence=[_evidence_view(e, names) for e in evidence],
         action=_action_views(store, actor, [action], today or today_in_england())[0],
         updates=[
             ProgressView(

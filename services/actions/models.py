@@ -15,10 +15,15 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.kernel.db import schema_metadata
+from services.kernel.file_store import stored_files_table
 
 
 class Base(DeclarativeBase):
     metadata = schema_metadata("actions")
+
+
+# The files of evidence themselves (services/kernel/file_store.py); EvidenceRecord names each by its key.
+stored_files_table(Base.metadata)
 
 
 class ReviewRecord(Base):
@@ -178,3 +183,20 @@ class DisseminationRecord(Base):
     people: Mapped[int | None] = mapped_column(Integer)
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class EvidenceRecord(Base):
+    """A file of evidence of an action: what the checker found it to be, and the key of its bytes."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    action_id: Mapped[UUID] = mapped_column(index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    file_key: Mapped[str] = mapped_column(String(32))
+    added_on: Mapped[date] = mapped_column(Date())
+    added_by: Mapped[str] = mapped_column(String(100))

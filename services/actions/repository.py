@@ -20,6 +20,7 @@ from services.actions.contract import PracticeChanged, SettableStatus
 from services.actions.domain import (
     Action,
     Dissemination,
+    Evidence,
     LearningBrief,
     Lesson,
     Person,
@@ -33,6 +34,7 @@ from services.actions.models import (
     AgencyRecord,
     BriefRecord,
     DisseminationRecord,
+    EvidenceRecord,
     LessonRecord,
     PersonRecord,
     ProgressRecord,
@@ -72,6 +74,9 @@ class Plans(Protocol):
     def briefs_of_partnership(self, partnership_id: UUID) -> list[LearningBrief]: ...
     def add_brief(self, brief: LearningBrief, by: str) -> None: ...
     def add_dissemination(self, brief_id: UUID, dissemination: Dissemination, by: str) -> None: ...
+    def evidence_of(self, action_id: UUID) -> list[Evidence]: ...
+    def evidence(self, evidence_id: UUID) -> Evidence | None: ...
+    def add_evidence(self, evidence: Evidence) -> None: ...
     def announced(self, action_id: UUID, due: date | None, overdue: date | None) -> None: ...
 
 
@@ -499,4 +504,37 @@ class PlanTables:
                 recorded_by=by,
             )
         )
+        self.session.flush()
+
+    # -- evidence
+
+    @staticmethod
+    def _evidence(r: EvidenceRecord) -> Evidence:
+        return Evidence(
+            r.id,
+            r.action_id,
+            r.filename,
+            r.kind,
+            r.media_type,
+            r.size_bytes,
+            r.sha256,
+            r.file_key,
+            r.added_on,
+            r.added_by,
+        )
+
+    def evidence_of(self, action_id: UUID) -> list[Evidence]:
+        records = self.session.scalars(
+            select(EvidenceRecord)
+            .where(EvidenceRecord.action_id == action_id)
+            .order_by(EvidenceRecord.added_on)
+        )
+        return [self._evidence(record) for record in records]
+
+    def evidence(self, evidence_id: UUID) -> Evidence | None:
+        record = self.session.get(EvidenceRecord, evidence_id)
+        return self._evidence(record) if record else None
+
+    def add_evidence(self, evidence: Evidence) -> None:
+        self.session.add(EvidenceRecord(**evidence.__dict__))
         self.session.flush()

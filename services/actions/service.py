@@ -13,9 +13,13 @@ from services.actions.contract import (
     ActionId,
     ActionSummary,
     ActionView,
+    AddEvidenceArg,
     AddThemeArg,
     AssignActionArg,
     BriefView,
+    EvidenceFile,
+    EvidenceId,
+    EvidenceView,
     LessonView,
     MakeRecommendationArg,
     PersonChoice,
@@ -155,6 +159,16 @@ class ActionsService(ServiceBase):
     def record_impact(self, actor: Actor, impact: RecordImpactArg) -> ActionView:
         """The impact check of a completed action."""
         return handlers.record_impact(self.uow, actor, impact)
+
+    @rpc
+    def add_evidence(self, actor: Actor, evidence: AddEvidenceArg) -> EvidenceView:
+        """Add a file of evidence to an action."""
+        return handlers.add_evidence(self.uow, actor, evidence)
+
+    @rpc
+    def evidence_file(self, actor: Actor, action_id: ActionId, evidence_id: EvidenceId) -> EvidenceFile:
+        """A piece of evidence to download."""
+        return handlers.evidence_file(self.uow, actor, action_id, evidence_id)
 
     @rpc
     def sign_off(self, actor: Actor, action_id: ActionId) -> ActionView:

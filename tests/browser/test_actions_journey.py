@@ -2,9 +2,10 @@
 business manager records a lesson and a recommendation on the demo's child review and is warned that its
 theme recurs with open actions from the toddler's review; assigns an action to the agency's action owner,
 whose due date has passed, so it is overdue (worked out, never typed) and the owner is chased; the owner finds
-it in "my actions" and records its completion and impact check; the Executive signs it off and builds the
-quarterly update, whose text the test reads back. Every page is checked by `Pages.check` (screenshot,
-axe-core, no console or CSP error): tests/browser/screenshots/actions-NN-*.png read as the story.
+it in "my actions", adds a file of evidence and records its completion and impact check; the Executive signs
+it off and builds the quarterly update, whose text the test reads back. Every page is checked by
+`Pages.check` (screenshot, axe-core, no console or CSP error): tests/browser/screenshots/actions-NN-*.png
+read as the story.
 
 The services' clock is not moved: an action due a week ago, in a review begun before that, is what time
 passing would make of one due later.
@@ -24,6 +25,7 @@ from playwright.sync_api import Browser, expect
 from services.kernel.calendar import today_in_england
 from tests.browser.conftest import BUSINESS_MANAGER, Pages, new_context
 from tests.support.system import SystemEnv, wait_for
+from tests.unit.test_uploads import a_pdf
 
 OWNER = "action.owner@northbridge.example"
 EXECUTIVE = "executive@northbridge.example"
@@ -113,6 +115,12 @@ def test_a_lesson_becomes_an_action_that_is_chased_completed_signed_off_and_repo
     owner.page.get_by_role("button", name="Save the update").click()
     expect(owner.page.locator(".govuk-error-summary")).to_contain_text("Enter what has been done")
     owner.check("08-an-update-without-a-note")
+    evidence = tmp_path / "referral-audit.pdf"
+    evidence.write_bytes(a_pdf())
+    owner.page.get_by_label("Add a file of evidence").set_input_files(str(evidence))
+    owner.page.get_by_role("button", name="Add the evidence").click()
+    expect(owner.page.locator("#evidence-list")).to_contain_text("referral-audit.pdf")
+    owner.page.get_by_label("Completed").check()
     owner.page.get_by_label("What has been done").fill("All 20 referrals audited; 19 shared the same day.")
     owner.page.get_by_role("button", name="Save the update").click()
     expect(owner.page.locator("#action-status")).to_contain_text("Completed")

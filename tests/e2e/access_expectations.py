@@ -505,6 +505,8 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("POST", "/actions/{action_id}/progress"): reads_an_action_nobody_has,
     ("POST", "/actions/{action_id}/impact"): reads_an_action_nobody_has,
     ("POST", "/actions/{action_id}/sign-off"): reads_an_action_nobody_has,
+    ("POST", "/actions/{action_id}/evidence"): reads_an_action_nobody_has,
+    ("GET", "/actions/{action_id}/evidence/{evidence_id}"): reads_an_action_nobody_has,
     # The partnership's themes and those that recur: its deciders; its business manager extends them.
     ("GET", "/themes"): reads_partnership_learning,
     ("POST", "/themes"): business_manager,

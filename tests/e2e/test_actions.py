@@ -250,3 +250,35 @@ def test_the_learning_brief_and_how_it_was_shared_are_recorded_and_counted(
     assert refused.status_code == 422
     for field in ("brief_id", "to_whom", "on", "people"):
         assert f'href="#{field}"' in refused.text, f"{field} is not named"
+
+
+def test_evidence_is_checked_where_it_arrives_and_read_back_by_those_who_see_the_action(
+    system: SystemEnv, manager: SignedIn, infant: str
+) -> None:
+    from tests.unit.test_uploads import a_pdf
+
+    owner = sign_in(system, OWNER)
+    mine = action_ids(owner.client.get("/actions/mine").text)
+    action = next(a for a in mine if "Safety plan for the sibling" in owner.client.get(f"/actions/{a}").text)
+    csrf = owner.csrf()
+    refused = owner.client.post(
+        f"/actions/{action}/evidence",
+        data={"csrf_token": csrf},
+        files={"file": ("notes.pdf", b"MZ\x90\x00 not a pdf at all", "application/pdf")},
+    )
+    assert refused.status_code == 422 and 'href="#file"' in refused.text
+    added = owner.client.post(
+        f"/actions/{action}/evidence",
+        data={"csrf_token": csrf},
+        files={"file": ("safety-plan-review.pdf", a_pdf(), "application/pdf")},
+    )
+    assert added.status_code == 303, added.text[:500]
+    page = manager.client.get(f"/actions/{action}").text
+    link = re.search(rf'href="(/actions/{action}/evidence/[0-9a-f-]{{36}})"', page)
+    assert link and "safety-plan-review.pdf" in page
+    download = manager.client.get(link.group(1))
+    assert download.status_code == 200
+    assert download.content.startswith(b"%PDF-") and "attachment" in download.headers["content-disposition"]
+    # The review's police lead reads its plan, evidence included; another partnership reads none of it.
+    assert sign_in(system, POLICE_LEAD).client.get(link.group(1)).status_code == 200
+    assert sign_in(system, EASTMOOR_MANAGER).client.get(link.group(1)).status_code == 404

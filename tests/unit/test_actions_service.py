@@ -17,6 +17,7 @@ from nameko.testing.services import worker_factory
 from services.actions import handlers
 from services.actions.contract import (
     ActionFilter,
+    AddEvidence,
     AddTheme,
     AssignAction,
     MakeRecommendation,
@@ -29,6 +30,7 @@ from services.actions.contract import (
 from services.actions.domain import (
     Action,
     Dissemination,
+    Evidence,
     LearningBrief,
     Lesson,
     Person,
@@ -60,6 +62,7 @@ class FakePlans:
     written: list[ProgressUpdate] = field(default_factory=list)
     announced_ids: list[UUID] = field(default_factory=list)
     brief_list: dict[UUID, LearningBrief] = field(default_factory=dict)
+    evidence_list: list[Evidence] = field(default_factory=list)
 
     def review(self, review_id: UUID) -> Review | None:
         return self.reviews_held.get(review_id)
@@ -140,6 +143,15 @@ class FakePlans:
 
     def announced(self, action_id: UUID, due: date | None, overdue: date | None) -> None:
         self.announced_ids.append(action_id)
+
+    def evidence_of(self, action_id: UUID) -> list[Evidence]:
+        return [e for e in self.evidence_list if e.action_id == action_id]
+
+    def evidence(self, evidence_id: UUID) -> Evidence | None:
+        return next((e for e in self.evidence_list if e.id == evidence_id), None)
+
+    def add_evidence(self, evidence: Evidence) -> None:
+        self.evidence_list.append(evidence)
 
     def briefs(self, review_id: UUID) -> list[LearningBrief]:
         return [b for b in self.brief_list.values() if b.review_id == review_id]
@@ -499,3 +511,59 @@ def test_a_learning_brief_and_its_dissemination_are_counted_and_bad_ones_refused
     )
     with pytest.raises(NotFound):
         handlers.briefs_of_review(unit, OWNER_ACTOR, REVIEW, plans)
+
+
+class FakeFiles:
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def put(self, content: bytes) -> str:
+        key = uuid.uuid4().hex
+        self.files[key] = content
+        return key
+
+    def get(self, key: str, sha256: str) -> bytes:
+        return self.files[key]
+
+    def delete(self, key: str) -> None:
+        self.files.pop(key, None)
+
+
+def test_evidence_is_checked_stored_and_read_back_only_by_those_who_see_the_action(plans: FakePlans) -> None:
+    import base64
+
+    from tests.unit.test_uploads import a_pdf
+
+    unit, files = FakeUnit(), FakeFiles()
+    _, recommendation_id = planned(plans, unit)
+    action_id = assigned(plans, unit, recommendation_id)
+    pdf = a_pdf()
+
+    def add(content: bytes, name: str, caller: Actor = OWNER_ACTOR) -> object:
+        command = AddEvidence(
+            action_id=action_id, filename=name, content_base64=base64.b64encode(content).decode()
+        )
+        return handlers.add_evidence(unit, caller, command, plans, files, TODAY)
+
+    for content, name, words in (
+        (b"MZ\x90\x00" + b"\x00" * 100, "minutes.pdf", "program"),
+        (b"just words", "notes.txt", ""),
+        (pdf + b"%" * (10 * 1024 * 1024), "big.pdf", "the limit is 10 MB"),
+    ):
+        with pytest.raises(InvalidRequest) as refused:
+            add(content, name)
+        assert {p["field"] for p in refused.value.problems} == {"file"}
+        assert words in " ".join(p["message"] for p in refused.value.problems)
+    assert files.files == {} and plans.evidence_list == []
+    with pytest.raises(Forbidden):
+        add(pdf, "audit.pdf", EXECUTIVE)
+    view = add(pdf, "audit.pdf")
+    assert view.filename == "audit.pdf" and view.kind_label  # type: ignore[attr-defined]
+    got = handlers.evidence_file(unit, MANAGER, action_id, view.id, plans, files)  # type: ignore[attr-defined]
+    assert base64.b64decode(got.content_base64) == pdf and got.media_type == "application/pdf"
+    stranger = actor("action_owner", user=SOMEONE_ELSE, member=True)
+    with pytest.raises(NotFound):
+        handlers.evidence_file(unit, stranger, action_id, view.id, plans, files)  # type: ignore[attr-defined]
+    assert [
+        e.filename for e in handlers.action_detail(unit, OWNER_ACTOR, action_id, plans, TODAY).evidence
+    ] == ["audit.pdf"]

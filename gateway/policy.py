@@ -329,6 +329,7 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ),
     ("GET", "/themes"): Policy("signed_in", PARTNERSHIP_CASE_ROLES, audit="themes", action="list"),
     ("POST", "/themes"): Policy("signed_in", BUSINESS_MANAGER, audit="themes", action="update"),
+    ("POST", "/themes/retire"): Policy("signed_in", BUSINESS_MANAGER, audit="themes", action="update"),
     # -- notifications (gateway/routes/notifications.py) --
     # One's own messages and choices: any signed-in person; the service answers with the caller's own only.
     ("GET", "/notifications"): Policy("signed_in", audit="notification", action="list"),

@@ -133,6 +133,25 @@ async def _titles(forms: Any, caller: Caller) -> dict[Any, str]:
     return titles
 
 
+async def _rapid_review_meeting(forms: Any, caller: Caller, review_id: UUID) -> dict[str, str] | None:
+    """What the rapid review meeting recorded (forms' step answers): its immediate safeguarding actions,
+    which become actions of the plan, and its learning so far, which becomes lessons. None before it met."""
+    try:
+        review_file = await forms.get_review_file(caller.actor, review_id)
+    except RemoteError:
+        return None
+    for step in review_file.steps:
+        if step.form == "rapid_review_meeting" and step.answers:
+            return {
+                "held_on": _day(date.fromisoformat(str(step.answers.get("held_on"))))
+                if step.answers.get("held_on")
+                else "",
+                "immediate_actions": str(step.answers.get("immediate_safety_actions") or ""),
+                "learning": str(step.answers.get("learning") or ""),
+            }
+    return None
+
+
 # -- a review's plan ---------------------------------------------------------------------------------------
 
 
@@ -160,6 +179,7 @@ async def _plan_page(
         except RemoteError:
             episodes = []  # the chronology service does not know the review yet
     briefs = await actions.briefs_of_review(caller.actor, review.id)
+    rapid_review = await _rapid_review_meeting(forms, caller, review.id) if plan.may_record else None
     labels = {theme.code: theme.label for theme in taxonomy.themes}
     rows = {a.id: _row(a, titles) for a in plan.actions}
     view = "table" if request.query_params.get("view") == "table" else "tree"
@@ -218,6 +238,7 @@ async def _plan_page(
             for brief in briefs
         ],
         "spread_kinds": SPREAD,
+        "rapid_review": rapid_review,
         "sources": SOURCES,
         "audiences": AUDIENCES,
         "errors": errors or [],
@@ -770,7 +791,9 @@ async def _themes_page(
 @router.get("/themes", response_class=HTMLResponse, include_in_schema=False)
 async def themes_page(request: Request, actions: ActionsDep, caller: Caller) -> Response:
     """The partnership's themes by year across its reviews (those that recur marked), and its taxonomy."""
-    notice = "Theme added" if request.query_params.get("done") == "added" else ""
+    notice = {"added": "Theme added", "retired": "Theme retired"}.get(
+        request.query_params.get("done", ""), ""
+    )
     return await _themes_page(request, actions, caller, notice=notice)
 
 
@@ -803,3 +826,16 @@ async def add_theme(
     except RemoteError as error:
         return await _themes_page(request, actions, caller, errors=_refused(error), given=given)
     return RedirectResponse("/themes?done=added", status_code=303)
+
+
+@router.post("/themes/retire", response_class=HTMLResponse, include_in_schema=False)
+async def retire_theme(
+    request: Request, actions: ActionsDep, caller: Caller, code: Annotated[str, Form(max_length=60)] = ""
+) -> Response:
+    """Retire a theme: a new version of the taxonomy; the lessons that used it keep it."""
+    try:
+        await actions.retire_theme(caller.actor, code)
+    except RemoteError as error:
+        problems = [{**p, "field": "retire_code"} for p in _refused(error)]
+        return await _themes_page(request, actions, caller, errors=problems)
+    return RedirectResponse("/themes?done=retired", status_code=303)

@@ -510,6 +510,7 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     # The partnership's themes and those that recur: its deciders; its business manager extends them.
     ("GET", "/themes"): reads_partnership_learning,
     ("POST", "/themes"): business_manager,
+    ("POST", "/themes/retire"): business_manager,
     # -- notifications (gateway/routes/notifications.py) --
     ("GET", "/notifications"): any_person,
     ("GET", "/notifications/stream"): any_person,

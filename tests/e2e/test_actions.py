@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -282,3 +283,27 @@ def test_evidence_is_checked_where_it_arrives_and_read_back_by_those_who_see_the
     # The review's police lead reads its plan, evidence included; another partnership reads none of it.
     assert sign_in(system, POLICE_LEAD).client.get(link.group(1)).status_code == 200
     assert sign_in(system, EASTMOOR_MANAGER).client.get(link.group(1)).status_code == 404
+
+
+def test_the_rapid_review_meetings_immediate_actions_are_shown_to_be_assigned(
+    manager: SignedIn, toddler: str
+) -> None:
+    page = manager.client.get(f"/reviews/{toddler}/plan").text
+    assert 'id="rapid-review-actions"' in page and "Immediate safeguarding actions agreed" in page
+    assert "An immediate action of the rapid review" in page
+
+
+def test_a_partnership_extends_its_taxonomy_and_a_retired_theme_cannot_be_chosen(
+    manager: SignedIn, infant: str
+) -> None:
+    code = f"local_{uuid.uuid4().hex[:8]}"
+    added = manager.post_form(
+        "/themes", {"code": code, "label": "County lines", "national_code": "panel:efh"}
+    )
+    assert added.status_code == 303
+    assert "County lines" in manager.client.get("/themes").text
+    assert manager.post_form("/themes", {"code": "Not A Code", "label": "x"}).status_code == 422
+    retired = manager.post_form("/themes/retire", {"code": code})
+    assert retired.status_code == 303
+    refused = manager.post_form(f"/reviews/{infant}/lessons", {"finding": "Something", "themes": code})
+    assert refused.status_code == 422 and "is retired" in html.unescape(refused.text)

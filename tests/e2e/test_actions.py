@@ -307,3 +307,19 @@ def test_a_partnership_extends_its_taxonomy_and_a_retired_theme_cannot_be_chosen
     assert retired.status_code == 303
     refused = manager.post_form(f"/reviews/{infant}/lessons", {"finding": "Something", "themes": code})
     assert refused.status_code == 422 and "is retired" in html.unescape(refused.text)
+
+
+def test_analysts_see_the_actions_only_as_counts_on_the_dashboard(system: SystemEnv) -> None:
+    from tests.e2e.helpers import DEMO
+
+    analyst = sign_in(system, ANALYST)
+    northbridge = DEMO.partnership("NBSCP").id
+
+    def counted() -> str | None:
+        page = analyst.client.get(f"/dashboard?partnership_id={northbridge}")
+        table = re.search(r'<table class="govuk-table" id="action-counts">.*?</table>', page.text, re.S)
+        return text_of(table.group(0)) if table and "Not implemented 1" in text_of(table.group(0)) else None
+
+    words = wait_for(counted, timeout=60, message="the action counts on the analyst's dashboard")
+    assert "Overdue" in words and "Signed off and closed" in words
+    assert not action_ids(analyst.client.get(f"/dashboard?partnership_id={northbridge}").text)

@@ -35,6 +35,12 @@ def test_entrypoint_consumes_the_queue_the_topology_declared():
 
 def test_every_event_handler_of_a_service_has_a_declared_queue():
     assert sorted(q.name for q in event_handler_queues(AnalyticsService)) == [
+        "evt-actions-action_assigned--analytics.count_assigned_action",
+        "evt-actions-action_completed--analytics.count_completed_action",
+        "evt-actions-action_not_implemented--analytics.count_not_implemented_action",
+        "evt-actions-action_overdue--analytics.count_overdue_action",
+        "evt-actions-action_reopened--analytics.count_reopened_action",
+        "evt-actions-action_signed_off--analytics.count_signed_off_action",
         "evt-forms-review_opened--analytics.count_opened_review",
         "evt-forms-review_restated--analytics.count_restated_review",
         "evt-forms-stage_changed--analytics.count_stage_change",

@@ -201,8 +201,6 @@ class ChronologyService(ServiceBase):
         """A page of the review's merged chronology in date order, filtered."""
         return handlers.chronology_of_review(self.uow, actor, review_id, query)
 
-    # --------------------------------------------------------------- what forms and the gateway announce
-
     # ------------------------------------------------------------------------------- the service's own facts
 
     @event_handler("chronology", "chronology_uploaded")
@@ -222,6 +220,8 @@ class ChronologyService(ServiceBase):
         """An agency's system published entries: make them searchable and flag their likely duplicates."""
         envelope = Envelope.model_validate(message)
         handlers.settle_upload(self.uow, envelope, envelope.payload(EntriesPublished).upload_id)
+
+    # --------------------------------------------------------------- what forms and the gateway announce
 
     @event_handler("forms", "review_opened")
     def hold_review(self, message: dict[str, Any]) -> None:

@@ -483,7 +483,7 @@ class Bench:
         while self.db.unsettled(review_id):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the versions were not settled within {SETTLE_TIMEOUT_S} s")
-            time.sleep(0.1)
+            await asyncio.sleep(0.1)  # the RPC client's heartbeats go on meanwhile
         run.settled = time.perf_counter() - started - run.seconds
         run.cpu = cpu.stop()
         run.duplicates = self.db.duplicates(review_id)

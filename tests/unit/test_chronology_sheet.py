@@ -580,6 +580,26 @@ def test_names_not_in_the_people_register_are_each_named(tmp_path):
     assert check(path).ok  # offline, with no register, names are not checked
 
 
+def test_a_row_with_a_bad_date_also_says_which_names_are_not_in_the_register(tmp_path):
+    register = {"sam": "Child A"}
+    path = csv_file(
+        tmp_path,
+        [
+            entry_row(date="31/02/2024", people="Jo Bloggs"),
+            entry_row(date="12:30", people="Child A; Pat Doe"),  # a cell that cannot be read as a date
+        ],
+    )
+    problems = said(check(path, people=register))
+    assert [problem.split(":")[0] for problem in problems] == [
+        "row 2, column Date",
+        "row 2, column People",
+        "row 3, column Date",
+        "row 3, column People",
+    ], problems
+    assert "Jo Bloggs is not in the review's people register" in problems[1]
+    assert "Pat Doe is not in the review's people register" in problems[3]
+
+
 def test_text_over_its_limit_says_which_limit(tmp_path):
     path = csv_file(tmp_path, [entry_row(event="x" * 10_001, source_record="R" * 201)])
     assert said(check(path)) == [

@@ -101,7 +101,7 @@ def _optional_text(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-def _people(value: Any) -> Any:
+def people_named(value: Any) -> Any:
     """Names split on ";", trimmed, the second spelling of a name dropped (case does not make another)."""
     names = value.split(";") if isinstance(value, str) else value
     if not isinstance(names, list | tuple):
@@ -202,7 +202,7 @@ class ChronologyEntry(BaseModel):
     ] = False
     people: Annotated[
         list[Person],
-        BeforeValidator(_people),
+        BeforeValidator(people_named),
         Field(
             default_factory=list,
             max_length=MAX_PEOPLE,

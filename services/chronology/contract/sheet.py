@@ -47,7 +47,7 @@ from pydantic import ValidationError
 
 from services.chronology.contract.columns import STANDARD_COLUMNS, Column, columns_for, heading_key
 from services.chronology.contract.dates import DateProblem, EntryDate, day_of_cell, time_of_cell
-from services.chronology.contract.entries import MAX_PEOPLE, ChronologyEntry
+from services.chronology.contract.entries import MAX_PEOPLE, ChronologyEntry, people_named
 
 log = logging.getLogger(__name__)
 
@@ -266,11 +266,18 @@ class _EntryCheck:
                     warning=True,
                 )
             )
-        if self.people is not None and entry.people:
-            unknown = [name for name in entry.people if " ".join(name.split()).casefold() not in self.people]
-            if unknown:
-                found.append(Problem(row, _HEADINGS["people"], self._not_in_register(unknown)))
-        return found
+        return found + self.unknown_people(row, entry.people)
+
+    def unknown_people(self, row: int | None, names: Any) -> list[Problem]:
+        """The names not in the register, as one problem (none if names are not checked here)."""
+        if self.people is None or not isinstance(names, list):
+            return []
+        unknown = [
+            name
+            for name in names
+            if isinstance(name, str) and " ".join(name.split()).casefold() not in self.people
+        ]
+        return [Problem(row, _HEADINGS["people"], self._not_in_register(unknown))] if unknown else []
 
     def _not_in_register(self, names: list[str]) -> str:
         listed = _listed(names)
@@ -946,9 +953,14 @@ class _Reading:
         try:
             entry = ChronologyEntry.model_validate(values, context=self.validation_context)
         except ValidationError as refused:
-            return found + self._refusals(number, refused, layout, values, unreadable)
-        if unreadable:
+            found += self._refusals(number, refused, layout, values, unreadable)
+            # The names are checked against the register too, so that one upload lists all of the row's
+            # problems: a row refused for its date would otherwise come back a second time for its names.
+            if not any(error["loc"][:1] == ("people",) for error in refused.errors()):
+                found += self.entry_check.unknown_people(number, people_named(values.get("people")))
             return found
+        if unreadable:
+            return found + self.entry_check.unknown_people(number, entry.people)
         said = self.entry_check.problems(entry)
         found += said
         if all(problem.warning for problem in said):

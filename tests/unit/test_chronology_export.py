@@ -8,7 +8,6 @@ import csv
 import io
 import re
 import tempfile
-import time
 import uuid
 import weakref
 import zipfile
@@ -442,16 +441,12 @@ class Stream:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("writer", "seconds"), [(write_csv, 3), (write_xlsx, 10)], ids=["csv", "xlsx"])
-def test_twenty_thousand_entries_are_written_as_they_stream_never_held_together(writer, seconds):
+@pytest.mark.parametrize("writer", [write_csv, write_xlsx], ids=["csv", "xlsx"])
+def test_twenty_thousand_entries_are_written_as_they_stream_never_held_together(writer):
     stream = Stream(20_000)
-    out = io.BytesIO()
-    started = time.perf_counter()
-    written = writer(export(), iter(stream), out)
-    took = time.perf_counter() - started
+    written = writer(export(), iter(stream), io.BytesIO())
     assert written == stream.made == 20_000
     assert stream.most_alive <= 3, f"the writer held {stream.most_alive} entries at once"
-    assert took < seconds, f"{writer.__name__} took {took:.1f}s for 20,000 entries"
 
 
 def test_the_last_of_twenty_thousand_csv_rows_is_there():
@@ -463,10 +458,8 @@ def test_the_last_of_twenty_thousand_csv_rows_is_there():
 def test_a_long_pdf_is_written_as_the_entries_stream():
     stream = Stream(2_000)
     out = io.BytesIO()
-    started = time.perf_counter()
     assert write_pdf(export(), iter(stream), out) == 2_000
     assert stream.most_alive <= 3, f"the PDF writer held {stream.most_alive} entries at once"
-    assert time.perf_counter() - started < 15
     assert out.getvalue().startswith(b"%PDF")
 
 

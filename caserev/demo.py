@@ -18,7 +18,8 @@ from pathlib import Path
 import pyotp
 from sqlalchemy import text
 
-from caserev.demo_chronology import seed_chronology
+from caserev.demo_actions import seed_actions
+from caserev.demo_chronology import _wait, seed_chronology
 from caserev.demo_lifecycle import LIFECYCLES
 from caserev.demo_meetings import seed_meetings
 from gateway.credentials import new_recovery_codes
@@ -289,6 +290,15 @@ def seed_demo(settings: OperatorSettings) -> None:
     # Meetings in several states, and a contact with the family (caserev/demo_meetings.py).
     names = {email: name for _code, email, name, _roles, _agency, _region in USERS}
     seed_meetings(settings, by_code["NBSCP"].id, review_ids, user_id_of, names.__getitem__)
+    # Lessons, recommendations and actions of the toddler's and the infant's reviews (demo_actions.py).
+    seed_actions(
+        settings,
+        review_ids,
+        by_code["NBSCP"].id,
+        user_id_of,
+        lambda name: agency_id_of("NBSCP", name),
+        _wait,
+    )
     print(
         f"Demo loaded: {len(PARTNERSHIPS)} partnerships, {len(USERS)} people, {len(REVIEWS)} reviews.",
         flush=True,

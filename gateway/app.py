@@ -34,6 +34,7 @@ from gateway.metrics import (
     with_request_id,
 )
 from gateway.routes import (
+    actions,
     admin,
     api_clients,
     chronology,
@@ -137,6 +138,7 @@ def create_app() -> FastAPI:
         returns,
         chronology,
         meetings,
+        actions,
         notifications,
         dashboard,
         admin,

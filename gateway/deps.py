@@ -14,7 +14,9 @@ from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from gateway.auth import Caller, Principal, csrf_token, presession_cookie_name, set_cookie
+from gateway.policy import ACTION_READERS
 from gateway.rpc import RpcClient
+from services.actions.contract import Actions
 from services.analytics.contract import Analytics
 from services.chronology.contract import Chronology
 from services.forms.contract import Forms
@@ -64,11 +66,17 @@ def get_meetings(rpc: RpcDep) -> Meetings:
     return Meetings.client(rpc)
 
 
+def get_actions(rpc: RpcDep) -> Actions:
+    """The actions service."""
+    return Actions.client(rpc)
+
+
 FormsDep = Annotated[Forms, Depends(get_forms)]
 MeetingsDep = Annotated[Meetings, Depends(get_meetings)]
 NotificationsDep = Annotated[Notifications, Depends(get_notifications)]
 AnalyticsDep = Annotated[Analytics, Depends(get_analytics)]
 ChronologyDep = Annotated[Chronology, Depends(get_chronology)]
+ActionsDep = Annotated[Actions, Depends(get_actions)]
 
 
 def in_words(moment: datetime | None, *, weekday: bool = False) -> str:
@@ -107,6 +115,8 @@ def navigation(principal: Principal | None) -> list[tuple[str, str, str]]:
         items.append(("reviews-new", "/reviews/new", "Open a review"))
     if roles & CASE_ROLES - {Role.AGENCY_SYSTEM}:
         items.append(("referrals-new", "/referrals/new", "Refer an incident"))
+    if roles & ACTION_READERS:  # gateway/policy.py
+        items.append(("actions", "/actions", "Actions"))
     if Role.BUSINESS_MANAGER in roles:
         items.append(("settings", "/settings/deadlines", "Deadline settings"))
     if roles & (PARTNERSHIP_CASE_ROLES | ANALYST_ROLES):
@@ -211,6 +221,7 @@ __all__ = [
     "ERROR_RESPONSES",
     "PAGE_NOT_FOUND",
     "TEMPLATES",
+    "ActionsDep",
     "AnalyticsDep",
     "Caller",
     "ChronologyDep",

@@ -61,6 +61,26 @@ MEETING_PEOPLE = CASE_ROLES - {Role.AGENCY_SYSTEM}
 FAMILY_KEEPERS = frozenset({Role.BUSINESS_MANAGER, Role.INDEPENDENT_REVIEWER})
 _MEETING = "/reviews/{review_id}/meetings/{meeting_id}"
 
+# The action plan (services/actions/policy.py decides each review and action): its readers, who record its
+# learning, the people actions are assigned to, and who may update an action (its owner, the manager).
+PLAN_READERS = PARTNERSHIP_CASE_ROLES | {
+    Role.SUBGROUP_MEMBER,
+    Role.INDEPENDENT_REVIEWER,
+    Role.AGENCY_LEAD,
+}
+LEARNING_RECORDERS = frozenset({Role.BUSINESS_MANAGER, Role.INDEPENDENT_REVIEWER})
+ACTION_OWNERS = frozenset(
+    {
+        Role.ACTION_OWNER,
+        Role.AGENCY_LEAD,
+        Role.BUSINESS_MANAGER,
+        Role.SAFEGUARDING_PARTNER,
+        Role.SUBGROUP_MEMBER,
+    }
+)
+ACTION_READERS = PLAN_READERS | {Role.ACTION_OWNER}
+ACTION_UPDATERS = ACTION_OWNERS
+
 POLICIES: dict[tuple[str, str], Policy] = {
     # public pages and machine endpoints
     ("GET", "/"): ANYONE,
@@ -312,6 +332,49 @@ POLICIES: dict[tuple[str, str], Policy] = {
         "signed_in", BUSINESS_MANAGER, audit="agency_return", action="extend"
     ),
     # -- end of agency returns --
+    # -- learning into change (gateway/routes/actions.py) --
+    # Which review and which action is the actions service's rule: an action owner reaches only their own.
+    ("GET", "/reviews/{review_id}/plan"): Policy("signed_in", PLAN_READERS, audit="action_plan"),
+    ("POST", "/reviews/{review_id}/lessons"): Policy(
+        "signed_in", LEARNING_RECORDERS, audit="lesson", action="create"
+    ),
+    ("POST", "/reviews/{review_id}/recommendations"): Policy(
+        "signed_in", LEARNING_RECORDERS, audit="recommendation", action="create"
+    ),
+    ("POST", "/reviews/{review_id}/actions"): Policy(
+        "signed_in", BUSINESS_MANAGER, audit="action", action="create"
+    ),
+    ("POST", "/reviews/{review_id}/learning-briefs"): Policy(
+        "signed_in", BUSINESS_MANAGER, audit="learning_brief", action="create"
+    ),
+    ("POST", "/reviews/{review_id}/dissemination"): Policy(
+        "signed_in", BUSINESS_MANAGER, audit="learning_brief", action="update"
+    ),
+    ("GET", "/actions"): Policy("signed_in", ACTION_READERS, audit="action", action="list"),
+    ("GET", "/actions/mine"): Policy("signed_in", ACTION_OWNERS, audit="action", action="list"),
+    ("GET", "/actions/reports"): Policy("signed_in", PARTNERSHIP_CASE_ROLES),
+    ("GET", "/actions/reports/download"): Policy(
+        "signed_in", PARTNERSHIP_CASE_ROLES, audit="action_report", action="export"
+    ),
+    ("GET", "/actions/{action_id}"): Policy("signed_in", ACTION_READERS, audit="action"),
+    ("POST", "/actions/{action_id}/progress"): Policy(
+        "signed_in", ACTION_UPDATERS, audit="action", action="update"
+    ),
+    ("POST", "/actions/{action_id}/impact"): Policy(
+        "signed_in", ACTION_UPDATERS, audit="action", action="update"
+    ),
+    ("POST", "/actions/{action_id}/evidence"): Policy(
+        "signed_in", ACTION_UPDATERS, audit="action_evidence", action="create"
+    ),
+    ("GET", "/actions/{action_id}/evidence/{evidence_id}"): Policy(
+        "signed_in", ACTION_READERS, audit="action_evidence", action="download"
+    ),
+    ("POST", "/actions/{action_id}/sign-off"): Policy(
+        "signed_in", frozenset({Role.EXECUTIVE}), audit="action", action="sign_off"
+    ),
+    ("GET", "/themes"): Policy("signed_in", PARTNERSHIP_CASE_ROLES, audit="themes", action="list"),
+    ("POST", "/themes"): Policy("signed_in", BUSINESS_MANAGER, audit="themes", action="update"),
+    ("POST", "/themes/retire"): Policy("signed_in", BUSINESS_MANAGER, audit="themes", action="update"),
     # -- notifications (gateway/routes/notifications.py) --
     # One's own messages and choices: any signed-in person; the service answers with the caller's own only.
     ("GET", "/notifications"): Policy("signed_in", audit="notification", action="list"),

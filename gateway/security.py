@@ -38,8 +38,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 # The one route that takes a file: a chronology upload, with its own, larger limit.
-# Where files are uploaded: a chronology, a meeting's papers (each checked again by content in its service).
-UPLOAD_PATH = re.compile(r"^/reviews/[^/]+/(?:chronology/upload|meetings/[^/]+/papers)$")
+# Where files are uploaded: a chronology, a meeting's papers, an action's evidence (each checked again by
+# content in its service).
+UPLOAD_PATH = re.compile(
+    r"^(?:/reviews/[^/]+/(?:chronology/upload|meetings/[^/]+/papers)|/actions/[^/]+/evidence)$"
+)
 
 
 class BodyLimit:

@@ -259,3 +259,36 @@ function followUploadCheck (element) {
   window.setTimeout(poll, 500)
 }
 document.querySelectorAll('[data-upload-progress]').forEach(followUploadCheck)
+
+// A document built on request (the action plan's reports): while it builds, show an indeterminate bar and say
+// so to screen readers; then hand the file to the browser. Without JavaScript, the link downloads it.
+function buildDocument (link) {
+  const status = document.getElementById(link.dataset.buildDocument)
+  if (!status) return
+  const bar = status.querySelector('progress')
+  const words = status.querySelector('[aria-live]')
+  link.addEventListener('click', async (event) => {
+    event.preventDefault()
+    bar.hidden = false
+    words.textContent = 'Building ' + link.textContent.trim() + '…'
+    try {
+      const response = await fetch(link.href)
+      if (!response.ok) throw new Error(String(response.status))
+      const blob = await response.blob()
+      const url = URL.createObjectURL(blob)
+      const save = document.createElement('a')
+      save.href = url
+      save.download = link.dataset.filename || ''
+      document.body.appendChild(save)
+      save.click()
+      save.remove()
+      window.setTimeout(() => URL.revokeObjectURL(url), 10000)
+      words.textContent = link.textContent.trim() + ' is ready: it has been downloaded.'
+    } catch (error) {
+      words.textContent = 'The document could not be built. Try again, or follow the link again later.'
+    } finally {
+      bar.hidden = true
+    }
+  })
+}
+document.querySelectorAll('[data-build-document]').forEach(buildDocument)

@@ -20,6 +20,15 @@ from services.kernel.identity import Role
 
 router = APIRouter()
 
+# The states the analytics service counts actions in (services/analytics/domain.py), in a reader's words.
+ACTION_STATE_WORDS = {
+    "open": "Open",
+    "overdue": "Overdue",
+    "completed": "Completed, awaiting sign-off",
+    "not_implemented": "Not implemented",
+    "closed": "Signed off and closed",
+}
+
 
 @dataclass(frozen=True)
 class CountRow:
@@ -90,9 +99,14 @@ async def dashboard(
         ),
     )
     rows: list[CountRow] = []
+    actions: list[tuple[str, int]] = []
     if chosen is not None:
         types = await forms.review_types()
         rows = count_rows(types, await api_review_counts(chosen.id, analytics, caller))
+        actions = [
+            (ACTION_STATE_WORDS.get(c.state, c.state), c.count)
+            for c in await analytics.action_counts(caller.actor, chosen.id)
+        ]
     chart = {
         "labels": [f"{r.review_type_label}: {r.stage_label}" for r in rows],
         "values": [r.count for r in rows],
@@ -105,6 +119,7 @@ async def dashboard(
             "partnerships": partnerships,
             "partnership": chosen,
             "counts": rows,
+            "actions": actions if any(count for _, count in actions) else [],
             "total": sum(r.count for r in rows),
             "chart": json.dumps(chart),
             "updated_at": datetime.now(UTC).strftime("%-d %B %Y at %H:%M:%S UTC"),

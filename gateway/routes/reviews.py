@@ -262,6 +262,7 @@ async def _review_page(
         else 0,
         "documents": lifecycle.documents_for(review, caller),
         "chronology": lifecycle.may_reach(caller, "GET", "/reviews/{review_id}/chronology"),
+        "plan": lifecycle.may_reach(caller, "GET", "/reviews/{review_id}/plan"),
         "opened": opened,
         "manage": manage,
         "errors": errors or [],

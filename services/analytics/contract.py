@@ -26,6 +26,15 @@ class ReviewCount(BaseModel):
     count: int
 
 
+class ActionCount(BaseModel):
+    """How many actions of review action plans are in a state (open, overdue, completed, not implemented,
+    closed), in one partnership or summed over several. An aggregate only: no ids, no words."""
+
+    partnership_id: UUID | None
+    state: str
+    count: int
+
+
 def _give_a_partnership_id(error: ValidationError) -> list[dict[str, str]]:
     return [{"field": "partnership_id", "message": "Give a partnership id"}]
 
@@ -52,4 +61,11 @@ class Analytics(RemoteService):
         Forbidden to anyone who may not see those figures (policy.visible_partnerships); a partnership id
         that is not an id is refused as InvalidRequest naming `partnership_id`.
         """
+        raise NotImplementedError
+
+    async def action_counts(
+        self, actor: Actor, partnership_id: PartnershipChoice = None
+    ) -> list[ActionCount]:
+        """Actions of review action plans by state, from the actions service's events, for one partnership or
+        summed over all the caller may see (the same rule as review_counts)."""
         raise NotImplementedError

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from services.analytics.contract import ReviewCount
+from services.actions.contract import (
+    ActionAssigned,
+    ActionCompleted,
+    ActionNotImplemented,
+    ActionOverdue,
+    ActionReopened,
+    ActionSignedOff,
+)
+from services.analytics.contract import ActionCount, ReviewCount
 from services.forms.contract import ReviewOpened, ReviewRestated, StageChanged
 from services.kernel.events import Envelope
 
@@ -62,4 +70,45 @@ def review_counts(partnership_id: UUID | None, counts: Iterable[StageCount]) -> 
     return [
         ReviewCount(partnership_id=partnership_id, review_type=c.review_type, stage=c.stage, count=c.count)
         for c in counts
+    ]
+
+
+# The state each of the actions service's events leaves an action in (an update that is not one of these
+# leaves it where it was). Overdue comes from the service's timer; a later completion supersedes it.
+ACTION_STATES = {
+    ActionAssigned.event_type: "open",
+    ActionReopened.event_type: "open",
+    ActionOverdue.event_type: "overdue",
+    ActionCompleted.event_type: "completed",
+    ActionNotImplemented.event_type: "not_implemented",
+    ActionSignedOff.event_type: "closed",
+}
+ACTION_STATE_ORDER = ("open", "overdue", "completed", "not_implemented", "closed")
+
+
+@dataclass(frozen=True)
+class ActionState:
+    """The state one event leaves an action in, as of when the event occurred (the latest wins)."""
+
+    action_id: UUID
+    partnership_id: UUID
+    state: str
+    as_of: datetime
+
+
+def action_state(envelope: Envelope) -> ActionState | None:
+    """The state an actions event leaves its action in; None for one that names no partnership or action."""
+    state = ACTION_STATES.get(envelope.type)
+    action_id = envelope.data.get("action_id")
+    if state is None or envelope.partnership_id is None or not action_id:
+        return None
+    return ActionState(UUID(str(action_id)), envelope.partnership_id, state, envelope.occurred_at)
+
+
+def action_counts(partnership_id: UUID | None, counts: Iterable[tuple[str, int]]) -> list[ActionCount]:
+    """The counts in the order of an action's life."""
+    held = dict(counts)
+    return [
+        ActionCount(partnership_id=partnership_id, state=state, count=held.get(state, 0))
+        for state in ACTION_STATE_ORDER
     ]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from services.analytics import domain, policy
-from services.analytics.contract import ReviewCount
-from services.analytics.repository import ReviewStages, ReviewStagesTable
+from services.analytics.contract import ActionCount, ReviewCount
+from services.analytics.repository import ActionStates, ActionStatesTable, ReviewStages, ReviewStagesTable
 from services.kernel.events import Envelope
 from services.kernel.identity import Actor
 from services.kernel.unit_of_work import UnitOfWork
@@ -39,6 +39,25 @@ def review_counts(
     else:
         counts = stages.counts_summed(partnerships)
     return domain.review_counts(partnership_id, counts)
+
+
+def place_action(uow: UnitOfWork, envelope: Envelope, states: ActionStates | None = None) -> None:
+    """An actions event moved an action to a state: hold it, once per event, unless a later one is held."""
+    state = domain.action_state(envelope)
+    if state is None or not uow.first_delivery(envelope):
+        return
+    (ActionStatesTable(uow.session) if states is None else states).place(state)
+
+
+def action_counts(
+    uow: UnitOfWork, actor: Actor, partnership_id: UUID | None, states: ActionStates | None = None
+) -> list[ActionCount]:
+    """Actions by state for one partnership, or summed over those the actor may see (policy)."""
+    partnerships = policy.visible_partnerships(actor, partnership_id)
+    if partnerships is not None and not partnerships:
+        return domain.action_counts(partnership_id, [])
+    table = ActionStatesTable(uow.session) if states is None else states
+    return domain.action_counts(partnership_id, table.counts(partnerships))
 
 
 def _or_table(uow: UnitOfWork, stages: ReviewStages | None) -> ReviewStages:

@@ -74,3 +74,38 @@ def summed_counts(session: Session, partnerships: frozenset[UUID] | None) -> lis
         query = query.where(ReviewStageRecord.partnership_id.in_(sorted(partnerships)))
     rows = session.execute(query.order_by(ReviewStageRecord.review_type, ReviewStageRecord.stage))
     return [(review_type, stage, int(count)) for review_type, stage, count in rows.tuples()]
+
+
+class ActionStateRecord(Base):
+    """Where each action of a review's plan stands (a state code), as of the latest event about it."""
+
+    __tablename__ = "action_state"
+
+    action_id: Mapped[UUID] = mapped_column(primary_key=True)
+    partnership_id: Mapped[UUID] = mapped_column(index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def place_action(
+    session: Session, action_id: UUID, partnership_id: UUID, state: str, as_of: datetime
+) -> None:
+    """Record an action's state as of a moment, unless a later event already placed it (one statement)."""
+    statement = insert(ActionStateRecord).values(
+        action_id=action_id, partnership_id=partnership_id, state=state, as_of=as_of
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["action_id"],
+            set_={"state": statement.excluded.state, "as_of": statement.excluded.as_of},
+            where=ActionStateRecord.as_of < statement.excluded.as_of,
+        )
+    )
+
+
+def action_counts(session: Session, partnerships: frozenset[UUID] | None) -> list[tuple[str, int]]:
+    """Actions by state over these partnerships (None: every partnership)."""
+    query = select(ActionStateRecord.state, func.count()).group_by(ActionStateRecord.state)
+    if partnerships is not None:
+        query = query.where(ActionStateRecord.partnership_id.in_(sorted(partnerships)))
+    return [(state, int(count)) for state, count in session.execute(query).tuples()]

@@ -13,7 +13,7 @@ from uuid import UUID
 from sqlalchemy.orm import Session
 
 from services.analytics import models
-from services.analytics.domain import Placement, StageCount
+from services.analytics.domain import ActionState, Placement, StageCount
 
 
 class ReviewStages(Protocol):
@@ -52,3 +52,27 @@ class ReviewStagesTable:
 
     def counts_summed(self, partnerships: frozenset[UUID] | None) -> list[StageCount]:
         return [StageCount(*row) for row in models.summed_counts(self.session, partnerships)]
+
+
+class ActionStates(Protocol):
+    """Where each action stands, and how many are in each state."""
+
+    def place(self, state: ActionState) -> None:
+        """Hold the state unless a later one is held."""
+
+    def counts(self, partnerships: frozenset[UUID] | None) -> list[tuple[str, int]]:
+        """Actions by state over these partnerships (None: every partnership)."""
+        ...
+
+
+class ActionStatesTable:
+    """ActionStates in the table `analytics.action_state`, in the worker's transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def place(self, state: ActionState) -> None:
+        models.place_action(self.session, state.action_id, state.partnership_id, state.state, state.as_of)
+
+    def counts(self, partnerships: frozenset[UUID] | None) -> list[tuple[str, int]]:
+        return models.action_counts(self.session, partnerships)

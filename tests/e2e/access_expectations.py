@@ -372,6 +372,62 @@ def keeps_family_contacts(caller: Caller, target: Target) -> bool:
 
 _MEETING = "/reviews/{review_id}/meetings/{meeting_id}"
 
+
+# -- learning into change (a target is a review; an action the matrix asks about is one nobody has) ----------
+
+# Who reads a review's plan besides its partnership's deciders: the review's sub-group (which monitors the
+# plan), its independent reviewer and its agencies' safeguarding leads. An action owner reads only the actions
+# they own (tests/e2e/test_actions.py proves it), never the whole plan; analysts none of it.
+PLAN_MEMBERS = (Role.SUBGROUP_MEMBER, Role.INDEPENDENT_REVIEWER, Role.AGENCY_LEAD)
+# Whom an action can be assigned to.
+ACTION_OWNERS = (
+    Role.ACTION_OWNER,
+    Role.AGENCY_LEAD,
+    Role.BUSINESS_MANAGER,
+    Role.SAFEGUARDING_PARTNER,
+    Role.SUBGROUP_MEMBER,
+)
+
+
+def reads_plan(caller: Caller, target: Target) -> bool:
+    """A review's lessons, recommendations and actions."""
+    if target.partnership is None or caller.partnership != target.partnership:
+        return False
+    if caller.is_person_in(*PARTNERSHIP_DECIDERS):
+        return True
+    return caller.is_person_in(*PLAN_MEMBERS) and target.review in caller.reviews
+
+
+def records_learning(caller: Caller, target: Target) -> bool:
+    """Recording a review's lessons and recommendations: its business manager, its independent reviewer."""
+    if caller.partnership != target.partnership:
+        return False
+    if caller.is_person_in(Role.BUSINESS_MANAGER):
+        return True
+    return caller.is_person_in(Role.INDEPENDENT_REVIEWER) and target.review in caller.reviews
+
+
+def lists_actions(caller: Caller, target: Target) -> bool:
+    """The actions list: whoever reads some plan, and action owners (who see their own)."""
+    return caller.is_person_in(*PARTNERSHIP_DECIDERS, *PLAN_MEMBERS, Role.ACTION_OWNER)
+
+
+def owns_actions(caller: Caller, target: Target) -> bool:
+    """ "My actions": the people actions can be assigned to."""
+    return caller.is_person_in(*ACTION_OWNERS)
+
+
+def reads_partnership_learning(caller: Caller, target: Target) -> bool:
+    """Themes across the partnership's reviews and the documents built from every plan: its deciders."""
+    return caller.is_person_in(*PARTNERSHIP_DECIDERS)
+
+
+def reads_an_action_nobody_has(caller: Caller, target: Target) -> bool:
+    """One action: its owner and the readers of its review's plan; the matrix asks about an id nobody has, so
+    nobody reaches it (the allowed cases are tests/e2e/test_actions.py's)."""
+    return False
+
+
 EXPECTATIONS: dict[tuple[str, str], Rule] = {
     # public pages and machine endpoints (metrics are scraped by the operator's monitoring)
     ("GET", "/"): anyone,
@@ -494,6 +550,28 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     # The partnership's own chronology columns: its deciders read them, its business manager sets them.
     ("GET", "/settings/chronology"): reads_deadline_settings,
     ("POST", "/settings/chronology"): business_manager,
+    # -- learning into change (gateway/routes/actions.py) --
+    ("GET", "/reviews/{review_id}/plan"): reads_plan,
+    ("POST", "/reviews/{review_id}/lessons"): records_learning,
+    ("POST", "/reviews/{review_id}/recommendations"): records_learning,
+    ("POST", "/reviews/{review_id}/actions"): manages_review,
+    ("POST", "/reviews/{review_id}/learning-briefs"): manages_review,
+    ("POST", "/reviews/{review_id}/dissemination"): manages_review,
+    ("GET", "/actions"): lists_actions,
+    ("GET", "/actions/mine"): owns_actions,
+    # The quarterly update and the yearly report's section: the partnership's deciders.
+    ("GET", "/actions/reports"): reads_partnership_learning,
+    ("GET", "/actions/reports/download"): reads_partnership_learning,
+    ("GET", "/actions/{action_id}"): reads_an_action_nobody_has,
+    ("POST", "/actions/{action_id}/progress"): reads_an_action_nobody_has,
+    ("POST", "/actions/{action_id}/impact"): reads_an_action_nobody_has,
+    ("POST", "/actions/{action_id}/sign-off"): reads_an_action_nobody_has,
+    ("POST", "/actions/{action_id}/evidence"): reads_an_action_nobody_has,
+    ("GET", "/actions/{action_id}/evidence/{evidence_id}"): reads_an_action_nobody_has,
+    # The partnership's themes and those that recur: its deciders; its business manager extends them.
+    ("GET", "/themes"): reads_partnership_learning,
+    ("POST", "/themes"): business_manager,
+    ("POST", "/themes/retire"): business_manager,
     # -- notifications (gateway/routes/notifications.py) --
     ("GET", "/notifications"): any_person,
     ("GET", "/notifications/stream"): any_person,

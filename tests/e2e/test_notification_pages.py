@@ -293,7 +293,8 @@ def test_the_rules_page_says_in_plain_words_when_a_waiting_rule_starts_working(m
     assert "Not active" in waiting
     assert "Starts working when review reports are added to Case Review" in waiting
     assert "Not active" not in row("meeting_invitation"), "meetings publish their events now"
-    assert "Starts working when actions from reviews are added to Case Review" in row("action_overdue")
+    # The actions service publishes the action rules' events: they work.
+    assert "Not active" not in row("action_overdue") and "Starts working" not in row("action_overdue")
     assert "Not active" not in row(RULE), "an active rule is shown as not active"
     # No event's name, nor the service's own words about one, reaches the page.
     assert "meetings.meeting_scheduled" not in page.text

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gateway.rpc import RpcClient
+from gateway.rpc import RemoteError, RpcClient
 from services.actions.contract import Actions
 from services.kernel.identity import Actor
 from services.meetings.contract import Meetings
@@ -42,6 +42,14 @@ def _with_transport(harness: Any, work: Callable[[SealedWith], Awaitable[Any]]) 
     return asyncio.run(go())
 
 
+async def _not_found(call: Awaitable[Any]) -> str:
+    try:
+        await call
+    except RemoteError as error:
+        return "not found" if error.exc_type == "NotFound" else str(error)
+    return "answered"
+
+
 def manager(partnership: uuid.UUID) -> Actor:
     return Actor(user_id="bm", partnership_id=partnership, roles=frozenset({"business_manager"}))
 
@@ -58,9 +66,16 @@ def test_meetings_and_actions_answer_their_typed_rpcs_and_tell_another_partnersh
         (str(uuid.uuid4()), str(review), str(HOLDER)),
     )
     harness.sql(
-        "INSERT INTO actions.action (id, review_id, partnership_id, due_on, status)"
-        " VALUES (%s, %s, %s, '2027-03-01', 'open')",
-        (str(uuid.uuid4()), str(review), str(HOLDER)),
+        "INSERT INTO actions.review (id, partnership_id, review_type, began_on, closed)"
+        " VALUES (%s, %s, 'cspr', '2026-09-01', false)",
+        (str(review), str(HOLDER)),
+    )
+    harness.sql(
+        "INSERT INTO actions.action (id, review_id, partnership_id, source, description, owner_id, due_on,"
+        " success_measure, status, themes, assigned_on)"
+        " VALUES (%s, %s, %s, 'rapid_review', 'Audit', %s, '2027-03-01', '95%%', 'on_track', '{}',"
+        " '2026-09-02')",
+        (str(uuid.uuid4()), str(review), str(HOLDER), str(uuid.uuid4())),
     )
 
     async def ask(transport: SealedWith) -> dict[str, Any]:
@@ -72,7 +87,10 @@ def test_meetings_and_actions_answer_their_typed_rpcs_and_tell_another_partnersh
             "health": [await meetings.health(), await actions.health()],
             # Another partnership's manager: answered exactly as for a review with nothing here.
             "other partnership's meetings": await meetings.meetings_of_review(manager(OTHER), review),
-            "other partnership's actions": await actions.actions_of_review(manager(OTHER), review),
+            # The actions service knows the review: to another partnership it is not found.
+            "other partnership's actions": await _not_found(
+                actions.actions_of_review(manager(OTHER), review)
+            ),
             "other partnership's none yet": await meetings.meetings_of_review(manager(OTHER), empty),
         }
         return answers
@@ -82,8 +100,9 @@ def test_meetings_and_actions_answer_their_typed_rpcs_and_tell_another_partnersh
     (meeting,) = answers["meetings"]
     (action,) = answers["actions"]
     assert (meeting.review_id, meeting.kind, meeting.status) == (review, "rapid_review_meeting", "scheduled")
-    assert (action.review_id, str(action.due_on), action.status) == (review, "2027-03-01", "open")
+    assert (action.review_id, str(action.due_on), action.status) == (review, "2027-03-01", "on_track")
     assert answers["none yet"] == []
     assert [h["status"] for h in answers["health"]] == ["ok", "ok"]
-    assert answers["other partnership's meetings"] == answers["other partnership's actions"] == []
+    assert answers["other partnership's meetings"] == []
+    assert answers["other partnership's actions"] == "not found"
     assert answers["other partnership's none yet"] == []

@@ -1,93 +1,450 @@
-"""The actions service: who sees a review's actions (the handler, with a fake repository) and its
-entrypoints (worker_factory; the unit of work is a mock)."""
+"""The actions service's use cases with a fake store (tests/unit/test_actions_domain.py has the rules): who
+sees and changes what, every refusal naming its field with nothing stored, the events each change emits; and
+its entrypoints through worker_factory (the unit of work is a mock)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import Any
 from uuid import UUID
 
 import pytest
 from nameko.testing.services import worker_factory
 
 from services.actions import handlers
-from services.actions.domain import Action
+from services.actions.contract import (
+    ActionFilter,
+    AddEvidence,
+    AddTheme,
+    AssignAction,
+    MakeRecommendation,
+    RecordBrief,
+    RecordDissemination,
+    RecordImpact,
+    RecordLesson,
+    UpdateAction,
+)
+from services.actions.domain import (
+    Action,
+    Dissemination,
+    Evidence,
+    LearningBrief,
+    Lesson,
+    Person,
+    ProgressUpdate,
+    Recommendation,
+    Review,
+    ThemeChange,
+)
 from services.actions.service import ActionsService
-from services.kernel.errors import NotFound
+from services.kernel.errors import Forbidden, InvalidRequest, NotFound
+from services.kernel.events import EventData
 from services.kernel.identity import Actor
 
+TODAY = date(2027, 3, 10)
 HOLDER, OTHER = uuid.uuid4(), uuid.uuid4()
-REVIEW = uuid.uuid4()
+REVIEW, EARLIER = uuid.uuid4(), uuid.uuid4()
+AGENCY = uuid.uuid4()
+OWNER, SOMEONE_ELSE = uuid.uuid4(), uuid.uuid4()
 
 
-class FakeActions:
-    def __init__(self, *actions: Action) -> None:
-        self.actions = list(actions)
+@dataclass
+class FakePlans:
+    reviews_held: dict[UUID, Review] = field(default_factory=dict)
+    persons: dict[UUID, Person] = field(default_factory=dict)
+    changes: list[ThemeChange] = field(default_factory=list)
+    lesson_list: list[Lesson] = field(default_factory=list)
+    recommendation_list: list[Recommendation] = field(default_factory=list)
+    action_list: dict[UUID, Action] = field(default_factory=dict)
+    written: list[ProgressUpdate] = field(default_factory=list)
+    announced_ids: list[UUID] = field(default_factory=list)
+    brief_list: dict[UUID, LearningBrief] = field(default_factory=dict)
+    evidence_list: list[Evidence] = field(default_factory=list)
 
-    def of_review(self, review_id: UUID) -> list[Action]:
-        return [action for action in self.actions if action.review_id == review_id]
+    def review(self, review_id: UUID) -> Review | None:
+        return self.reviews_held.get(review_id)
+
+    def reviews(self, review_ids: Iterable[UUID]) -> dict[UUID, Review]:
+        return {i: self.reviews_held[i] for i in review_ids if i in self.reviews_held}
+
+    def hold_review(self, review: Review) -> None:
+        held = self.reviews_held.get(review.id)
+        if held is None or review.began_on < held.began_on:
+            self.reviews_held[review.id] = review
+
+    def close_review(self, review_id: UUID) -> None:
+        pass
+
+    def keep_person(self, person: Person, changed_at: datetime) -> None:
+        self.persons[person.user_id] = person
+
+    def keep_agency(self, agency_id: UUID, partnership_id: UUID, name: str, changed_at: datetime) -> None:
+        pass
+
+    def person(self, user_id: UUID) -> Person | None:
+        return self.persons.get(user_id)
+
+    def people(self, partnership_id: UUID) -> list[Person]:
+        return [p for p in self.persons.values() if p.partnership_id == partnership_id]
+
+    def names(self, user_ids: Iterable[UUID]) -> dict[UUID, str]:
+        return {i: self.persons[i].display_name for i in user_ids if i in self.persons}
+
+    def agency_names(self, agency_ids: Iterable[UUID]) -> dict[UUID, str]:
+        return {i: "Northbridge Police" for i in agency_ids if i == AGENCY}
+
+    def theme_changes(self, partnership_id: UUID) -> list[ThemeChange]:
+        return list(self.changes)
+
+    def add_theme_change(self, partnership_id: UUID, change: ThemeChange, by: str) -> None:
+        self.changes.append(change)
+
+    def lessons(self, review_id: UUID) -> list[Lesson]:
+        return [lesson for lesson in self.lesson_list if lesson.review_id == review_id]
+
+    def lessons_of_partnership(self, partnership_id: UUID) -> list[Lesson]:
+        return [lesson for lesson in self.lesson_list if lesson.partnership_id == partnership_id]
+
+    def add_lesson(self, lesson: Lesson) -> None:
+        self.lesson_list.append(lesson)
+
+    def recommendations(self, review_id: UUID) -> list[Recommendation]:
+        return [r for r in self.recommendation_list if r.review_id == review_id]
+
+    def add_recommendation(self, recommendation: Recommendation) -> None:
+        self.recommendation_list.append(recommendation)
+
+    def action(self, action_id: UUID, *, for_update: bool = False) -> Action | None:
+        return self.action_list.get(action_id)
+
+    def actions_of_review(self, review_id: UUID) -> list[Action]:
+        return [a for a in self.action_list.values() if a.review_id == review_id]
+
+    def actions_of_partnership(self, partnership_id: UUID) -> list[Action]:
+        return [a for a in self.action_list.values() if a.partnership_id == partnership_id]
+
+    def add_action(self, action: Action) -> None:
+        self.action_list[action.id] = action
+
+    def save_action(self, action: Action, update_written: ProgressUpdate | None = None) -> None:
+        self.action_list[action.id] = action
+        if update_written is not None:
+            self.written.append(update_written)
+
+    def to_announce(self, today: date, limit: int) -> list[tuple[Action, bool, bool]]:
+        return [
+            (a, True, a.due_on < today)
+            for a in self.action_list.values()
+            if a.is_open() and a.due_on <= today and a.id not in self.announced_ids
+        ]
+
+    def announced(self, action_id: UUID, due: date | None, overdue: date | None) -> None:
+        self.announced_ids.append(action_id)
+
+    def evidence_of(self, action_id: UUID) -> list[Evidence]:
+        return [e for e in self.evidence_list if e.action_id == action_id]
+
+    def evidence(self, evidence_id: UUID) -> Evidence | None:
+        return next((e for e in self.evidence_list if e.id == evidence_id), None)
+
+    def add_evidence(self, evidence: Evidence) -> None:
+        self.evidence_list.append(evidence)
+
+    def briefs(self, review_id: UUID) -> list[LearningBrief]:
+        return [b for b in self.brief_list.values() if b.review_id == review_id]
+
+    def briefs_of_partnership(self, partnership_id: UUID) -> list[LearningBrief]:
+        return [b for b in self.brief_list.values() if b.partnership_id == partnership_id]
+
+    def add_brief(self, brief: LearningBrief, by: str) -> None:
+        self.brief_list[brief.id] = brief
+
+    def add_dissemination(self, brief_id: UUID, dissemination: Dissemination, by: str) -> None:
+        brief = self.brief_list[brief_id]
+        self.brief_list[brief_id] = replace(brief, dissemination=(*brief.dissemination, dissemination))
 
 
-def action(day: int | None, status: str = "open") -> Action:
-    due = None if day is None else date(2027, 3, day)
-    return Action(uuid.uuid4(), REVIEW, HOLDER, due, status)
+class FakeUnit:
+    def __init__(self) -> None:
+        self.events: list[EventData] = []
+        self.seen: set[UUID] = set()
+
+    def emit(self, payload: EventData, **_: Any) -> None:
+        self.events.append(payload)
+
+    def first_delivery(self, envelope: Any) -> bool:
+        if envelope.event_id in self.seen:
+            return False
+        self.seen.add(envelope.event_id)
+        return True
+
+    @property
+    def types(self) -> list[str]:
+        return [event.event_type for event in self.events]
 
 
-def actor(*roles: str, partnership: UUID | None = HOLDER, reviews: tuple[UUID, ...] = ()) -> Actor:
+def actor(
+    *roles: str, user: UUID | str = "someone", partnership: UUID | None = HOLDER, member: bool = False
+) -> Actor:
     return Actor(
-        user_id="u-1", partnership_id=partnership, roles=frozenset(roles), reviews=frozenset(reviews)
+        user_id=str(user),
+        partnership_id=partnership,
+        roles=frozenset(roles),
+        reviews=frozenset({REVIEW} if member else set()),
     )
 
 
-ASKED = [action(None, "not_implemented"), action(20, "completed"), action(12)]
+MANAGER = actor("business_manager", user=uuid.uuid4())
+EXECUTIVE = actor("executive", user=uuid.uuid4())
+OWNER_ACTOR = actor("action_owner", user=OWNER, member=True)
 
 
-@pytest.mark.parametrize(
-    "caller",
-    [
-        actor("business_manager"),
-        actor("safeguarding_partner"),
-        actor("executive"),
-        actor("subgroup_member", reviews=(REVIEW,)),
-        actor("agency_lead", reviews=(REVIEW,)),
-        actor("system", partnership=None),
-    ],
-)
-def test_whoever_may_see_the_review_gets_its_actions_soonest_due_first_and_undated_last(
-    caller: Actor,
-) -> None:
-    listed = handlers.actions_of_review(None, caller, REVIEW, FakeActions(*ASKED))
-    assert [a.status for a in listed] == ["open", "completed", "not_implemented"]
+@pytest.fixture
+def plans() -> FakePlans:
+    store = FakePlans()
+    store.reviews_held[REVIEW] = Review(REVIEW, HOLDER, date(2026, 9, 1), "cspr")
+    store.reviews_held[EARLIER] = Review(EARLIER, HOLDER, date(2025, 2, 1), "cspr")
+    store.persons[OWNER] = Person(OWNER, HOLDER, AGENCY, "Alex Owner", ("action_owner",))
+    store.persons[SOMEONE_ELSE] = Person(SOMEONE_ELSE, HOLDER, None, "Sam Other", ("action_owner",))
+    return store
 
 
-@pytest.mark.parametrize(
-    "caller",
-    [
-        actor("agency_lead"),  # not a member of this review
-        actor("regional_analyst", partnership=None),
-        actor("national_analyst", partnership=None),
-        actor("partnership_admin"),
-        actor("data_protection_officer"),
-    ],
-)
-def test_a_caller_who_may_not_see_the_review_is_told_it_is_not_found(caller: Actor) -> None:
-    with pytest.raises(NotFound, match="No such review"):
-        handlers.actions_of_review(None, caller, REVIEW, FakeActions(*ASKED))
+def planned(plans: FakePlans, unit: FakeUnit) -> tuple[UUID, UUID]:
+    """A lesson and a recommendation on the review, recorded by the business manager."""
+    lesson = handlers.record_lesson(
+        unit,
+        MANAGER,
+        RecordLesson(review_id=REVIEW, finding="Referrals were not shared", themes=["information_sharing"]),
+        plans,
+        TODAY,
+    )
+    recommendation = handlers.make_recommendation(
+        unit,
+        MANAGER,
+        MakeRecommendation(review_id=REVIEW, text="Share referrals the same day", lesson_ids=[lesson.id]),
+        plans,
+        TODAY,
+    )
+    return lesson.id, recommendation.id
 
 
-def test_a_review_with_no_actions_here_is_empty_for_its_people_and_not_found_for_others() -> None:
-    assert handlers.actions_of_review(None, actor("business_manager"), REVIEW, FakeActions()) == []
+def assigned(
+    plans: FakePlans, unit: FakeUnit, recommendation_id: UUID, due_on: date = date(2027, 6, 30)
+) -> UUID:
+    return handlers.assign_action(
+        unit,
+        MANAGER,
+        AssignAction(
+            review_id=REVIEW,
+            recommendation_id=recommendation_id,
+            description="Audit referrals",
+            owner_id=OWNER,
+            due_on=due_on,
+            success_measure="95% shared within a day",
+        ),
+        plans,
+        TODAY,
+    ).id
+
+
+def test_the_chain_from_lesson_to_signed_off_action_emits_each_fact(plans: FakePlans) -> None:
+    unit = FakeUnit()
+    _, recommendation_id = planned(plans, unit)
+    action_id = assigned(plans, unit, recommendation_id)
+    view = plans.action_list[action_id]
+    assert view.themes == ("information_sharing",)  # from the lessons the recommendation draws on
+    handlers.update_action(
+        unit,
+        OWNER_ACTOR,
+        UpdateAction(action_id=action_id, status="completed", note="Audit done"),
+        plans,
+        TODAY,
+    )
+    handlers.record_impact(
+        unit,
+        OWNER_ACTOR,
+        RecordImpact(action_id=action_id, practice_changed="yes", how_tested="Case audit"),
+        plans,
+    )
+    closed = handlers.sign_off(unit, EXECUTIVE, action_id, plans, TODAY)
+    assert closed.status == "closed"
+    assert unit.types == [
+        "actions.lesson_recorded",
+        "actions.recommendation_made",
+        "actions.action_assigned",
+        "actions.action_updated",
+        "actions.action_completed",
+        "actions.action_signed_off",
+    ]
+
+
+def test_an_action_owner_sees_and_updates_only_their_own_actions(plans: FakePlans) -> None:
+    unit = FakeUnit()
+    _, recommendation_id = planned(plans, unit)
+    mine = assigned(plans, unit, recommendation_id)
+    theirs = handlers.assign_action(
+        unit,
+        MANAGER,
+        AssignAction(
+            review_id=REVIEW,
+            recommendation_id=recommendation_id,
+            description="Train staff",
+            owner_id=SOMEONE_ELSE,
+            due_on=date(2027, 6, 30),
+            success_measure="All trained",
+        ),
+        plans,
+        TODAY,
+    ).id
+    listed = handlers.list_actions(unit, OWNER_ACTOR, ActionFilter(), plans, TODAY)
+    assert [a.id for a in listed] == [mine]
+    assert [a.id for a in handlers.actions_of_review(unit, OWNER_ACTOR, REVIEW, plans, TODAY)] == [mine]
+    with pytest.raises(NotFound, match="No such action"):
+        handlers.action_detail(unit, OWNER_ACTOR, theirs, plans, TODAY)
     with pytest.raises(NotFound):
-        handlers.actions_of_review(None, actor("agency_author"), REVIEW, FakeActions())
+        handlers.update_action(
+            unit, OWNER_ACTOR, UpdateAction(action_id=theirs, status="on_track", note="x"), plans
+        )
+    with pytest.raises(NotFound):
+        handlers.plan_of_review(unit, OWNER_ACTOR, REVIEW, plans, TODAY)
 
 
-def test_the_entrypoint_answers_json_from_the_table_and_refuses_an_id_that_is_not_one() -> None:
+def test_a_status_change_by_someone_who_neither_owns_it_nor_manages_the_plan_is_forbidden(
+    plans: FakePlans,
+) -> None:
+    unit = FakeUnit()
+    _, recommendation_id = planned(plans, unit)
+    action_id = assigned(plans, unit, recommendation_id)
+    before = len(unit.events)
+    with pytest.raises(Forbidden, match="owner or the business manager"):
+        handlers.update_action(
+            unit, EXECUTIVE, UpdateAction(action_id=action_id, status="at_risk", note="x"), plans
+        )
+    assert len(unit.events) == before and plans.written == []
+
+
+@pytest.mark.parametrize(
+    "role", ["regional_analyst", "national_analyst", "partnership_admin", "data_protection_officer"]
+)
+def test_analysts_and_administrators_see_none_of_it(plans: FakePlans, role: str) -> None:
+    unit = FakeUnit()
+    planned(plans, unit)
+    caller = actor(role)
+    with pytest.raises(NotFound):
+        handlers.plan_of_review(unit, caller, REVIEW, plans)
+    with pytest.raises(NotFound):
+        handlers.list_actions(unit, caller, ActionFilter(), plans)
+    with pytest.raises(NotFound):
+        handlers.recurring_themes(unit, caller, plans)
+
+
+def test_a_bad_action_is_refused_with_every_field_named_and_nothing_stored(plans: FakePlans) -> None:
+    unit = FakeUnit()
+    planned(plans, unit)
+    before = len(unit.events)
+    with pytest.raises(InvalidRequest) as refused:
+        handlers.assign_action(
+            unit, MANAGER, AssignAction(review_id=REVIEW, themes=["not_a_theme"]), plans, TODAY
+        )
+    fields = [problem["field"] for problem in refused.value.problems]
+    assert fields == ["description", "owner_id", "due_on", "success_measure", "recommendation_id", "themes"]
+    assert plans.action_list == {} and len(unit.events) == before
+
+
+def test_a_lesson_with_a_theme_not_in_the_taxonomy_and_a_recommendation_with_no_lesson_are_refused(
+    plans: FakePlans,
+) -> None:
+    unit = FakeUnit()
+    with pytest.raises(InvalidRequest) as refused:
+        handlers.record_lesson(
+            unit, MANAGER, RecordLesson(review_id=REVIEW, finding="x", themes=["nope"]), plans
+        )
+    assert [p["field"] for p in refused.value.problems] == ["themes"]
+    with pytest.raises(InvalidRequest) as refused:
+        handlers.make_recommendation(unit, MANAGER, MakeRecommendation(review_id=REVIEW, text="Do it"), plans)
+    assert [p["field"] for p in refused.value.problems] == ["lesson_ids"]
+    assert plans.lesson_list == [] and plans.recommendation_list == [] and unit.events == []
+
+
+def test_a_retired_theme_stays_on_the_lesson_that_used_it(plans: FakePlans) -> None:
+    unit = FakeUnit()
+    planned(plans, unit)
+    handlers.retire_theme(unit, MANAGER, "information_sharing", plans)
+    plan = handlers.plan_of_review(unit, MANAGER, REVIEW, plans, TODAY)
+    assert plan.lessons[0].themes == ["information_sharing"]
+    assert plan.lessons[0].retired_themes == ["information_sharing"]
+    taxonomy = handlers.add_theme(unit, MANAGER, AddTheme(code="county_lines", label="County lines"), plans)
+    assert taxonomy.version == 3
+
+
+def test_a_new_review_is_warned_of_open_actions_on_its_theme_from_an_earlier_review(plans: FakePlans) -> None:
+    unit = FakeUnit()
+    old = Action(
+        uuid.uuid4(),
+        EARLIER,
+        HOLDER,
+        OWNER,
+        date(2026, 1, 1),
+        "on_track",
+        "Old audit",
+        "m",
+        themes=("information_sharing",),
+    )
+    plans.action_list[old.id] = old
+    planned(plans, unit)
+    plan = handlers.plan_of_review(unit, MANAGER, REVIEW, plans, TODAY)
+    assert [(w.theme, w.action_id, w.status) for w in plan.warnings] == [
+        ("information_sharing", old.id, "overdue")
+    ]
+    counts = handlers.recurring_themes(unit, MANAGER, plans, TODAY)
+    assert counts[0].theme == "information_sharing" and counts[0].open_actions == 1
+
+
+def test_the_timer_announces_due_and_overdue_once(plans: FakePlans) -> None:
+    unit = FakeUnit()
+    _, recommendation_id = planned(plans, unit)
+    assigned(plans, unit, recommendation_id, due_on=date(2027, 3, 1))
+    unit.events.clear()
+    assert handlers.announce_due_and_overdue(unit, plans, TODAY) == 1
+    assert unit.types == ["actions.action_due", "actions.action_overdue"]
+    assert handlers.announce_due_and_overdue(unit, plans, TODAY) == 0
+
+
+def test_a_reopened_action_is_announced_and_tracked_again(plans: FakePlans) -> None:
+    unit = FakeUnit()
+    _, recommendation_id = planned(plans, unit)
+    action_id = assigned(plans, unit, recommendation_id)
+    handlers.update_action(
+        unit,
+        MANAGER,
+        UpdateAction(action_id=action_id, status="not_implemented", note="n", reason="No budget"),
+        plans,
+    )
+    with pytest.raises(InvalidRequest) as refused:
+        handlers.update_action(
+            unit, MANAGER, UpdateAction(action_id=action_id, status="on_track", note="n"), plans
+        )
+    assert [p["field"] for p in refused.value.problems] == ["reason"]
+    handlers.update_action(
+        unit, MANAGER, UpdateAction(action_id=action_id, status="on_track", note="n", reason="Funded"), plans
+    )
+    assert unit.types[-3:] == [
+        "actions.action_not_implemented",
+        "actions.action_updated",
+        "actions.action_reopened",
+    ]
+
+
+def test_the_entrypoint_refuses_an_id_that_is_not_one() -> None:
     service = worker_factory(ActionsService)
-    service.uow.session.scalars.return_value = []
     caller = {"user_id": "bm", "partnership_id": str(HOLDER), "roles": ["business_manager"]}
-    assert service.actions_of_review(caller, str(REVIEW)) == []
     with pytest.raises(NotFound, match="No such review"):
         service.actions_of_review(caller, "not-an-id")
+    with pytest.raises(NotFound, match="No such action"):
+        service.action(caller, "not-an-id")
 
 
 def test_the_health_rpc_still_answers() -> None:
@@ -96,23 +453,117 @@ def test_the_health_rpc_still_answers() -> None:
     assert service.health() == {"service": "actions", "status": "ok", "database": "ok", "outbox_backlog": 0}
 
 
-def test_a_caller_who_could_see_no_review_is_refused_before_the_actions_are_read() -> None:
-    class Untouchable(FakeActions):
-        def of_review(self, review_id: UUID) -> list:  # type: ignore[override]
-            raise AssertionError("the policy must refuse before any read")
+def test_a_review_began_the_day_its_incident_became_known_whichever_event_comes_first(
+    plans: FakePlans,
+) -> None:
+    from services.kernel.events import Envelope
 
+    review = uuid.uuid4()
+    unit = FakeUnit()
+    known = Envelope(type="forms.sin_submitted", partnership_id=HOLDER, review_id=review)
+    opened = Envelope(type="forms.review_opened", partnership_id=HOLDER, review_id=review)
+    handlers.note_awareness(unit, known, date(2026, 6, 1), plans)
+    handlers.hold_review(unit, opened, "cspr", datetime(2026, 7, 1, 9, 0, tzinfo=UTC), plans)
+    assert plans.reviews_held[review].began_on == date(2026, 6, 1)
+    handlers.note_awareness(unit, known, date(2026, 6, 1), plans)  # the same event again: skipped
+
+
+def test_a_learning_brief_and_its_dissemination_are_counted_and_bad_ones_refused(plans: FakePlans) -> None:
+    unit = FakeUnit()
+    with pytest.raises(InvalidRequest) as refused:
+        handlers.record_brief(unit, MANAGER, RecordBrief(review_id=REVIEW), plans, TODAY)
+    assert [p["field"] for p in refused.value.problems] == ["title", "published_on"]
+    with pytest.raises(Forbidden):
+        handlers.record_brief(unit, EXECUTIVE, RecordBrief(review_id=REVIEW, title="t"), plans, TODAY)
+    brief = handlers.record_brief(
+        unit, MANAGER, RecordBrief(review_id=REVIEW, title="Learning brief", published_on=TODAY), plans, TODAY
+    )
+    with pytest.raises(InvalidRequest) as refused:
+        handlers.record_dissemination(
+            unit,
+            MANAGER,
+            RecordDissemination(review_id=REVIEW, brief_id=brief.id, kind="training"),
+            plans,
+            TODAY,
+        )
+    assert [p["field"] for p in refused.value.problems] == ["to_whom", "on", "people"]
+    for kind, people in (("sent", None), ("acknowledged", None), ("training", 40)):
+        handlers.record_dissemination(
+            unit,
+            MANAGER,
+            RecordDissemination(
+                review_id=REVIEW,
+                brief_id=brief.id,
+                kind=kind,
+                to_whom="Northbridge Police",
+                on=TODAY,
+                people=people,
+            ),
+            plans,
+            TODAY,
+        )
+    (counted,) = handlers.briefs_of_review(unit, MANAGER, REVIEW, plans)
+    assert (counted.sent, counted.acknowledged, counted.training_events, counted.people_trained) == (
+        1,
+        1,
+        1,
+        40,
+    )
     with pytest.raises(NotFound):
-        handlers.actions_of_review(None, actor("national_analyst", partnership=None), REVIEW, Untouchable())
+        handlers.briefs_of_review(unit, OWNER_ACTOR, REVIEW, plans)
 
 
-@pytest.mark.parametrize(
-    "caller",
-    [
-        actor("business_manager", partnership=OTHER),
-        actor("subgroup_member", partnership=OTHER, reviews=(REVIEW,)),
-    ],
-)
-def test_another_partnerships_review_reads_as_one_with_nothing_here(caller: Actor) -> None:
-    held = handlers.actions_of_review(None, caller, REVIEW, FakeActions(*ASKED))
-    nothing = handlers.actions_of_review(None, caller, REVIEW, FakeActions())
-    assert held == nothing == []
+class FakeFiles:
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def put(self, content: bytes) -> str:
+        key = uuid.uuid4().hex
+        self.files[key] = content
+        return key
+
+    def get(self, key: str, sha256: str) -> bytes:
+        return self.files[key]
+
+    def delete(self, key: str) -> None:
+        self.files.pop(key, None)
+
+
+def test_evidence_is_checked_stored_and_read_back_only_by_those_who_see_the_action(plans: FakePlans) -> None:
+    import base64
+
+    from tests.unit.test_uploads import a_pdf
+
+    unit, files = FakeUnit(), FakeFiles()
+    _, recommendation_id = planned(plans, unit)
+    action_id = assigned(plans, unit, recommendation_id)
+    pdf = a_pdf()
+
+    def add(content: bytes, name: str, caller: Actor = OWNER_ACTOR) -> object:
+        command = AddEvidence(
+            action_id=action_id, filename=name, content_base64=base64.b64encode(content).decode()
+        )
+        return handlers.add_evidence(unit, caller, command, plans, files, TODAY)
+
+    for content, name, words in (
+        (b"MZ\x90\x00" + b"\x00" * 100, "minutes.pdf", "program"),
+        (b"just words", "notes.txt", ""),
+        (pdf + b"%" * (10 * 1024 * 1024), "big.pdf", "the limit is 10 MB"),
+    ):
+        with pytest.raises(InvalidRequest) as refused:
+            add(content, name)
+        assert {p["field"] for p in refused.value.problems} == {"file"}
+        assert words in " ".join(p["message"] for p in refused.value.problems)
+    assert files.files == {} and plans.evidence_list == []
+    with pytest.raises(Forbidden):
+        add(pdf, "audit.pdf", EXECUTIVE)
+    view = add(pdf, "audit.pdf")
+    assert view.filename == "audit.pdf" and view.kind_label  # type: ignore[attr-defined]
+    got = handlers.evidence_file(unit, MANAGER, action_id, view.id, plans, files)  # type: ignore[attr-defined]
+    assert base64.b64decode(got.content_base64) == pdf and got.media_type == "application/pdf"
+    stranger = actor("action_owner", user=SOMEONE_ELSE, member=True)
+    with pytest.raises(NotFound):
+        handlers.evidence_file(unit, stranger, action_id, view.id, plans, files)  # type: ignore[attr-defined]
+    assert [
+        e.filename for e in handlers.action_detail(unit, OWNER_ACTOR, action_id, plans, TODAY).evidence
+    ] == ["audit.pdf"]

@@ -118,3 +118,46 @@ def test_counts_are_refused_before_the_stages_are_read():
     author = Actor(user_id="a", partnership_id=PARTNERSHIP, roles=frozenset({"agency_author"}))
     with pytest.raises(Forbidden):
         handlers.review_counts(FakeUnit(), author, PARTNERSHIP, Untouchable())
+
+
+def test_actions_are_counted_by_the_state_their_latest_event_left_them_in() -> None:
+    from unittest.mock import MagicMock
+
+    from services.analytics.domain import ActionState, action_state
+
+    class States:
+        def __init__(self) -> None:
+            self.held: dict[uuid.UUID, ActionState] = {}
+
+        def place(self, state: ActionState) -> None:
+            held = self.held.get(state.action_id)
+            if held is None or held.as_of < state.as_of:
+                self.held[state.action_id] = state
+
+        def counts(self, partnerships: frozenset[uuid.UUID] | None) -> list[tuple[str, int]]:
+            found: dict[str, int] = {}
+            for state in self.held.values():
+                if partnerships is None or state.partnership_id in partnerships:
+                    found[state.state] = found.get(state.state, 0) + 1
+            return list(found.items())
+
+    partnership, action = uuid.uuid4(), uuid.uuid4()
+    start = datetime(2027, 1, 1, tzinfo=UTC)
+
+    def event(kind: str, minutes: int) -> Envelope:
+        return Envelope(
+            type=f"actions.{kind}",
+            partnership_id=partnership,
+            occurred_at=start + timedelta(minutes=minutes),
+            data={"action_id": str(action)},
+        )
+
+    states, unit = States(), MagicMock()
+    unit.first_delivery.return_value = True
+    # Out of order: the completion occurred after the overdue announcement, and wins.
+    for kind, minutes in (("action_assigned", 0), ("action_completed", 20), ("action_overdue", 10)):
+        handlers.place_action(unit, event(kind, minutes), states)
+    manager = Actor(user_id="bm", partnership_id=partnership, roles=frozenset({"business_manager"}))
+    counts = {c.state: c.count for c in handlers.action_counts(unit, manager, partnership, states)}
+    assert counts == {"open": 0, "overdue": 0, "completed": 1, "not_implemented": 0, "closed": 0}
+    assert action_state(Envelope(type="actions.action_updated", partnership_id=partnership)) is None

@@ -35,12 +35,23 @@ def test_entrypoint_consumes_the_queue_the_topology_declared():
 
 def test_every_event_handler_of_a_service_has_a_declared_queue():
     assert sorted(q.name for q in event_handler_queues(AnalyticsService)) == [
+        "evt-actions-action_assigned--analytics.count_assigned_action",
+        "evt-actions-action_completed--analytics.count_completed_action",
+        "evt-actions-action_not_implemented--analytics.count_not_implemented_action",
+        "evt-actions-action_overdue--analytics.count_overdue_action",
+        "evt-actions-action_reopened--analytics.count_reopened_action",
+        "evt-actions-action_signed_off--analytics.count_signed_off_action",
         "evt-forms-review_opened--analytics.count_opened_review",
         "evt-forms-review_restated--analytics.count_restated_review",
         "evt-forms-stage_changed--analytics.count_stage_change",
     ]
     # The notifications service subscribes to what its rules name (rules.yml), and to people and agencies.
     assert sorted(q.name for q in event_handler_queues(NotificationsService)) == [
+        "evt-actions-action_assigned--notifications.on_actions_action_assigned",
+        "evt-actions-action_completed--notifications.on_actions_action_completed",
+        "evt-actions-action_not_implemented--notifications.on_actions_action_not_implemented",
+        "evt-actions-action_reopened--notifications.on_actions_action_reopened",
+        "evt-actions-action_signed_off--notifications.on_actions_action_signed_off",
         "evt-chronology-chronology_rejected--notifications.on_chronology_chronology_rejected",
         "evt-chronology-chronology_replaced--notifications.on_chronology_chronology_replaced",
         "evt-chronology-chronology_uploaded--notifications.on_chronology_chronology_uploaded",

@@ -241,11 +241,24 @@ class ChronologyStore:
 
     def settle(self, upload_id: UUID, review_id: UUID) -> int:
         """Flag the likely duplicates of an upload's unsettled entries and make them searchable (after a
-        version's import or a system's message, in the background). Returns the pairs flagged or updated."""
-        flagged = Judgements(self.session).flag_duplicates(upload_id, review_id)
-        self.session.execute(
-            text(f"UPDATE entry SET search = {SEARCHED} WHERE upload_id = :upload AND search IS NULL"),
+        version's import or a system's message, in the background). Returns the pairs flagged or updated.
+
+        Only the entries unsettled when it begins: a system's message committed meanwhile is left for its own
+        turn, never marked searchable without having been compared (each statement of a transaction sees
+        what committed before it; a feed's messages are applied one at a time, so in `seq` order)."""
+        until = self.session.scalar(
+            text("SELECT max(seq) FROM entry WHERE upload_id = :upload AND search IS NULL"),
             {"upload": upload_id},
+        )
+        if until is None:
+            return 0
+        flagged = Judgements(self.session).flag_duplicates(upload_id, review_id, until)
+        self.session.execute(
+            text(
+                f"UPDATE entry SET search = {SEARCHED}"
+                " WHERE upload_id = :upload AND search IS NULL AND seq <= :until"
+            ),
+            {"upload": upload_id, "until": until},
         )
         return flagged
 
@@ -414,14 +427,15 @@ class Judgements:
             )
         )
 
-    def flag_duplicates(self, upload_id: UUID, review_id: UUID) -> int:
-        """Flag pairs of an upload's unsettled entries (not yet searchable: those of its import, or of a
-        system's latest message) and other agencies' current entries that look like one event:
+    def flag_duplicates(self, upload_id: UUID, review_id: UUID, until: int) -> int:
+        """Flag pairs of an upload's unsettled entries up to `seq` `until` (not yet searchable: those of its
+        import, or of a system's latest messages) and other agencies' current entries alike:
         dated the same day (or a day apart), with similar words, or sharing a person and somewhat similar
         words. A pair decided before keeps its decision (a dismissed one is never flagged again); its entries
         are brought up to date."""
         result = self.session.execute(
-            text(FLAG_DUPLICATES), {"upload": upload_id, "review": review_id, "near": NEAR, "shared": SHARED}
+            text(FLAG_DUPLICATES),
+            {"upload": upload_id, "review": review_id, "until": until, "near": NEAR, "shared": SHARED},
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
@@ -526,6 +540,7 @@ WITH current_uploads AS (
         OFFSET 0
     ) AS o
     WHERE n.upload_id = :upload AND n.review_id = :review AND n.precision = 'day' AND n.search IS NULL
+        AND n.seq <= :until
 )
 INSERT INTO duplicate (id, review_id, pair_key, entry_a, entry_b, score, state)
 SELECT DISTINCT ON (pair_key) gen_random_uuid(), :review, pair_key,

@@ -376,7 +376,7 @@ async def assign_action(
     actions: ActionsDep,
     chronology: ChronologyDep,
     caller: Caller,
-    answers: Annotated[str, Form(max_length=40)] = "",
+    answers: Annotated[str, Form(max_length=50)] = "",  # a recommendation id, or "agreed:" and an item id
     description: Annotated[str, Form(max_length=4000)] = "",
     owner_id: Annotated[str, Form(max_length=40)] = "",
     due_day: Annotated[str, Form(alias="due_on-day", max_length=2)] = "",

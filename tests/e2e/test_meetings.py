@@ -275,6 +275,8 @@ def test_actions_agreed_in_approved_minutes_are_on_the_reviews_plan_with_their_m
     assert "Write to the school about attendance" in waiting
     assert "cannot own actions of the partnership" in waiting and f'href="{path}"' in waiting
     (item_id,) = re.findall(r'data-agreed-item-id="([0-9a-f-]+)"', waiting)
+    (action_path,) = re.findall(r'href="(/actions/[0-9a-f-]+)"', on_plan)
+    assert f'href="{path}" id="action-meeting"' in manager.client.get(action_path).text
     # Each agreed action once, however the event comes: one action and one waiting item.
     assert db.scalar("SELECT count(*) FROM actions.action WHERE review_id = %s", (review.id,)) == 1
     assert db.scalar("SELECT count(*) FROM actions.agreed_action WHERE review_id = %s", (review.id,)) == 2

@@ -121,6 +121,9 @@ def _row(action: ActionView, review_titles: dict[Any, str]) -> dict[str, Any]:
         "rag": rag,
         "rag_class": rag_class,
         "recommendation_id": action.recommendation_id,
+        "meeting_path": f"/reviews/{action.review_id}/meetings/{action.meeting_id}"
+        if action.meeting_id
+        else "",
     }
 
 
@@ -166,9 +169,20 @@ async def _plan_page(
     errors: list[dict[str, str]] | None = None,
     given: dict[str, Any] | None = None,
     notice: str = "",
+    assigning: UUID | None = None,
 ) -> Response:
     review = await forms.get_review(caller.actor, review_id)
     plan: ReviewPlan = await actions.plan_of_review(caller.actor, review.id)
+    agreed = next((a for a in plan.to_be_assigned if a.item_id == assigning), None)
+    if given is None and agreed is not None:  # the assign form, filled in from the minutes
+        given = {
+            "answers": f"agreed:{agreed.item_id}",
+            "description": agreed.what,
+            "owner_id": agreed.owner_id or "",
+            "due_day": str(agreed.due_on.day) if agreed.due_on else "",
+            "due_month": str(agreed.due_on.month) if agreed.due_on else "",
+            "due_year": str(agreed.due_on.year) if agreed.due_on else "",
+        }
     taxonomy = await actions.taxonomy(caller.actor)
     titles = await _titles(forms, caller)
     owners = await actions.owners(caller.actor) if plan.may_assign else []
@@ -207,7 +221,22 @@ async def _plan_page(
             }
             for lesson in plan.lessons
         ],
-        "other_actions": [rows[a.id] for a in plan.actions if a.recommendation_id is None],
+        "other_actions": [
+            rows[a.id] for a in plan.actions if a.recommendation_id is None and a.meeting_id is None
+        ],
+        "meeting_actions": [rows[a.id] for a in plan.actions if a.meeting_id is not None],
+        "to_be_assigned": [
+            {
+                "item_id": agreed.item_id,
+                "what": agreed.what,
+                "meeting_path": f"/reviews/{review.id}/meetings/{agreed.meeting_id}",
+                "agreed_on": _day(agreed.agreed_on),
+                "owner": agreed.owner_name or ("Someone without an account" if agreed.owner_id else "Nobody"),
+                "due_on": _day(agreed.due_on) if agreed.due_on else "Not given",
+                "reasons": agreed.reasons,
+            }
+            for agreed in plan.to_be_assigned
+        ],
         "rows": list(rows.values()),
         "recommendations": plan.recommendations,
         "warnings": [
@@ -265,7 +294,16 @@ async def plan_page(
         "brief": "Learning brief recorded",
         "dissemination": "Recorded how the learning was shared",
     }.get(request.query_params.get("done", ""), "")
-    return await _plan_page(request, review_id, forms, actions, chronology, caller, notice=notice)
+    return await _plan_page(
+        request,
+        review_id,
+        forms,
+        actions,
+        chronology,
+        caller,
+        notice=notice,
+        assigning=_uuid(request.query_params.get("assign", "")[:40]),
+    )
 
 
 @router.post("/reviews/{review_id}/lessons", response_class=HTMLResponse, include_in_schema=False)
@@ -338,7 +376,7 @@ async def assign_action(
     actions: ActionsDep,
     chronology: ChronologyDep,
     caller: Caller,
-    answers: Annotated[str, Form(max_length=40)] = "",
+    answers: Annotated[str, Form(max_length=50)] = "",  # a recommendation id, or "agreed:" and an item id
     description: Annotated[str, Form(max_length=4000)] = "",
     owner_id: Annotated[str, Form(max_length=40)] = "",
     due_day: Annotated[str, Form(alias="due_on-day", max_length=2)] = "",
@@ -346,14 +384,17 @@ async def assign_action(
     due_year: Annotated[str, Form(alias="due_on-year", max_length=4)] = "",
     success_measure: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    """Assign an action answering a recommendation, or one of the rapid review's immediate actions."""
+    """Assign an action answering a recommendation, one of the rapid review's immediate actions, or one agreed
+    in a meeting still to be assigned."""
     review = await forms.get_review(caller.actor, review_id)
     due_on, not_real = _date(due_day, due_month, due_year)
     from_rapid_review = answers == "rapid_review"
+    agreed_item_id = _uuid(answers.removeprefix("agreed:")) if answers.startswith("agreed:") else None
     command = AssignAction(
         review_id=review.id,
-        recommendation_id=None if from_rapid_review else _uuid(answers),
-        source="rapid_review" if from_rapid_review else "recommendation",
+        recommendation_id=None if from_rapid_review or answers.startswith("agreed:") else _uuid(answers),
+        source="rapid_review" if from_rapid_review else "meeting" if agreed_item_id else "recommendation",
+        agreed_item_id=agreed_item_id,
         description=description,
         owner_id=_uuid(owner_id),
         due_on=due_on,
@@ -371,7 +412,10 @@ async def assign_action(
     try:
         await actions.assign_action(caller.actor, command)
     except RemoteError as error:
-        problems = _refused(error)
+        problems = [  # the agreed action is chosen where the recommendation is
+            {**p, "field": "recommendation_id"} if p["field"] == "agreed_item_id" else p
+            for p in _refused(error)
+        ]
         if not_real:
             problems = [p for p in problems if p["field"] != "due_on"]
             problems.append({"field": "due_on", "message": "The due date must be a real date"})

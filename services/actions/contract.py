@@ -141,6 +141,9 @@ class AssignAction(BaseModel):
     due_on: date | None = None
     success_measure: LongText = ""
     themes: Annotated[list[str], Field(max_length=20)] = []
+    # An action agreed in approved minutes that waits to be assigned: completing it takes it up (source
+    # "meeting", with its meeting) and it waits no more.
+    agreed_item_id: UUID | None = None
 
 
 class UpdateAction(BaseModel):
@@ -198,6 +201,8 @@ class ActionView(BaseModel):
     signed_off_on: date | None
     may_update: bool
     may_sign_off: bool
+    # The meeting whose approved minutes agreed the action (source "meeting").
+    meeting_id: UUID | None = None
 
 
 # The largest file of evidence accepted, by the gateway where it arrives and by the service.
@@ -252,6 +257,22 @@ class RecurringWarning(BaseModel):
     status: ActionStatus
 
 
+class AgreedActionView(BaseModel):
+    """An action agreed in a meeting's approved minutes that is not on the plan yet: it waits for the business
+    manager to assign it, for the `reasons` given (no owner who can own actions, a due date missing or not
+    allowed). `owner_id` is whom the minutes named (a user id, or a guest's id of the meeting's own)."""
+
+    item_id: UUID
+    meeting_id: UUID
+    review_id: UUID
+    what: str
+    owner_id: str | None
+    owner_name: str
+    due_on: date | None
+    agreed_on: date
+    reasons: list[str]
+
+
 class ReviewPlan(BaseModel):
     """A review's plan: its lessons, recommendations and actions; and the warnings that a theme of its
     lessons still has open or not-implemented actions from an earlier review."""
@@ -263,6 +284,8 @@ class ReviewPlan(BaseModel):
     warnings: list[RecurringWarning]
     may_record: bool
     may_assign: bool
+    # Actions agreed in approved minutes still to be assigned (each agreed action is here or in `actions`).
+    to_be_assigned: list[AgreedActionView] = []
 
 
 class ActionFilter(BaseModel):

@@ -297,6 +297,7 @@ class Action:
     signed_off_on: date | None = None
     signed_off_by: str | None = None
     updates: tuple[ProgressUpdate, ...] = field(default=())
+    meeting_id: UUID | None = None
 
     # -- worked out, never typed
 
@@ -432,6 +433,75 @@ def new_action_problems(
     elif recommendation_id is not None and not recommendation_known:
         problems.add("recommendation_id", "Choose a recommendation of this review")
     return problems
+
+
+# -- actions agreed in approved minutes ----------------------------------------------------------------------
+
+# Why an action agreed in a meeting waits for the business manager rather than joining the plan at once.
+REVIEW_NOT_KNOWN = "The action plan does not know the review yet"
+
+
+@dataclass(frozen=True)
+class AgreedAction:
+    """An action arising in a meeting's approved minutes (meetings.action_agreed), kept once per action item.
+    It joins the plan as an action of source "meeting" (`action_id`) when its owner may own actions and its
+    due date is allowed; otherwise it waits "to be assigned", with the reasons, until the business manager
+    completes it. Never dropped: minutes are the record of what was agreed."""
+
+    item_id: UUID
+    meeting_id: UUID
+    review_id: UUID
+    partnership_id: UUID
+    what: str
+    owner_ref: str | None
+    due_on: date | None
+    agreed_on: date
+    reasons: tuple[str, ...] = ()
+    action_id: UUID | None = None
+
+    @property
+    def owner_id(self) -> UUID | None:
+        """The owner named in the minutes as a user id; None for a guest without an account or nobody."""
+        try:
+            return UUID(self.owner_ref) if self.owner_ref else None
+        except ValueError:
+            return None
+
+
+def agreed_action_reasons(
+    agreed: AgreedAction, owner: Person | None, review: Review | None, today: date
+) -> tuple[str, ...]:
+    """Why the agreed action cannot join the plan as it stands (nothing when it can): the review is not known,
+    the owner is nobody the partnership's actions can be assigned to, or the due date is missing or not
+    allowed (as `check_due_on` rules for an action typed in)."""
+    if review is None:
+        return (REVIEW_NOT_KNOWN,)
+    problems = Problems("The action")
+    if not agreed.what.strip():
+        problems.add("description", "The minutes do not say what is to be done")
+    if agreed.owner_ref is None or not agreed.owner_ref.strip():
+        problems.add("owner_id", "The minutes name no owner")
+    elif owner is None or not may_own_actions(owner, review.partnership_id):
+        problems.add("owner_id", "The owner named in the minutes cannot own actions of the partnership")
+    check_due_on(agreed.due_on, review.began_on, today, problems)
+    return tuple(p["message"] for p in problems.found)
+
+
+def action_from_agreed(agreed: AgreedAction, owner: Person, review: Review, today: date) -> Action:
+    """The plan's action for an agreed action whose reasons are none: source "meeting", with its meeting."""
+    assert agreed.due_on is not None
+    return Action(
+        id=agreed.item_id,
+        review_id=review.id,
+        partnership_id=review.partnership_id,
+        owner_id=owner.user_id,
+        due_on=agreed.due_on,
+        description=agreed.what.strip(),
+        source="meeting",
+        owner_agency_id=owner.agency_id,
+        assigned_on=today,
+        meeting_id=agreed.meeting_id,
+    )
 
 
 def in_order(actions: Iterable[Action]) -> list[Action]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -27,6 +28,7 @@ from services.actions.contract import (
     ActionView,
     AddEvidence,
     AddTheme,
+    AgreedActionView,
     AssignAction,
     BriefView,
     DisseminationView,
@@ -50,7 +52,7 @@ from services.actions.contract import (
     ThemeCount,
     UpdateAction,
 )
-from services.actions.domain import Action, Lesson, Person, Recommendation, Review
+from services.actions.domain import Action, AgreedAction, Lesson, Person, Recommendation, Review
 from services.actions.models import Base
 from services.actions.repository import Plans, PlanTables
 from services.actions.settings import actions_settings
@@ -104,9 +106,11 @@ def hold_review(
     """forms opened a review: who holds it decides who sees its plan; the day it began bounds due dates."""
     if envelope.review_id is None or envelope.partnership_id is None or not uow.first_delivery(envelope):
         return
-    _plans(uow, plans).hold_review(
+    store = _plans(uow, plans)
+    store.hold_review(
         Review(envelope.review_id, envelope.partnership_id, today_in_england(opened_at), review_type)
     )
+    _take_up_waiting(uow, store, envelope.review_id)
 
 
 def note_awareness(uow: Any, envelope: Envelope, date_aware: date, plans: Plans | None = None) -> None:
@@ -114,7 +118,72 @@ def note_awareness(uow: Any, envelope: Envelope, date_aware: date, plans: Plans 
     known (step 3's clock), which bounds due dates from below."""
     if envelope.review_id is None or envelope.partnership_id is None or not uow.first_delivery(envelope):
         return
-    _plans(uow, plans).hold_review(Review(envelope.review_id, envelope.partnership_id, date_aware))
+    store = _plans(uow, plans)
+    store.hold_review(Review(envelope.review_id, envelope.partnership_id, date_aware))
+    _take_up_waiting(uow, store, envelope.review_id)
+
+
+def take_up_agreed_action(
+    uow: Any,
+    envelope: Envelope,
+    agreed: AgreedAction,
+    plans: Plans | None = None,
+    today: date | None = None,
+) -> None:
+    """meetings approved minutes with an action arising: once per event (and once per action item however
+    often it comes), it joins the review's plan as an action of source "meeting", assigned to the owner the
+    minutes name and due when they say; or, when that owner cannot own the partnership's actions or the due
+    date is missing or not allowed, it waits on the plan "to be assigned" by the business manager, with the
+    reasons. An action agreed for a review this service does not know yet waits too, and is taken up when
+    forms announces the review. Nothing agreed is lost."""
+    if not uow.first_delivery(envelope):
+        return
+    store = _plans(uow, plans)
+    review = store.review(agreed.review_id)
+    if not store.keep_agreed_action(agreed):
+        return  # the same action item again (minutes re-approved after an amendment, say): nothing more
+    _take_up(uow, store, agreed, review, today or today_in_england(), envelope.actor_id)
+
+
+def _take_up(
+    uow: Any, store: Plans, agreed: AgreedAction, review: Review | None, day: date, actor_id: str | None
+) -> None:
+    """Put a kept agreed action on the plan if it can be, else record why it waits."""
+    if review is not None:
+        agreed = replace(agreed, partnership_id=review.partnership_id)
+    owner = store.person(agreed.owner_id) if agreed.owner_id else None
+    reasons = domain.agreed_action_reasons(agreed, owner, review, day)
+    if reasons or review is None or owner is None:
+        store.save_agreed_action(replace(agreed, reasons=reasons))
+        return
+    action = domain.action_from_agreed(agreed, owner, review, day)
+    store.add_action(action)
+    store.save_agreed_action(replace(agreed, reasons=(), action_id=action.id))
+    _announce_assigned(uow, action, review, actor_id)
+
+
+def _take_up_waiting(uow: Any, store: Plans, review_id: UUID) -> None:
+    """The review is known now: actions agreed for it before are taken up, or wait for better reasons."""
+    review = store.review(review_id)
+    for agreed in store.agreed_actions(review_id, waiting_only=True):
+        if domain.REVIEW_NOT_KNOWN in agreed.reasons:
+            _take_up(uow, store, agreed, review, today_in_england(), Role.SYSTEM)
+
+
+def _announce_assigned(uow: Any, action: Action, review: Review, actor_id: str | None) -> None:
+    _emit(
+        uow,
+        ActionAssigned(
+            action_id=action.id,
+            review_id=review.id,
+            owner_id=action.owner_id,
+            owner_agency_id=action.owner_agency_id,
+            due_on=action.due_on,
+            themes=list(action.themes),
+        ),
+        review,
+        actor_id,
+    )
 
 
 def close_review(uow: Any, envelope: Envelope, plans: Plans | None = None) -> None:
@@ -249,8 +318,27 @@ def _action_views(plans: Plans, actor: Actor, actions: Sequence[Action], today: 
             may_sign_off=policy.may_sign_off(actor, action.partnership_id)
             and action.signed_off_on is None
             and action.status in domain.FINISHED_STATUSES,
+            meeting_id=action.meeting_id,
         )
         for action in actions
+    ]
+
+
+def _agreed_views(store: Plans, agreed: Sequence[AgreedAction]) -> list[AgreedActionView]:
+    names = store.names(a.owner_id for a in agreed if a.owner_id is not None)
+    return [
+        AgreedActionView(
+            item_id=a.item_id,
+            meeting_id=a.meeting_id,
+            review_id=a.review_id,
+            what=a.what,
+            owner_id=a.owner_ref,
+            owner_name=names.get(a.owner_id, "") if a.owner_id else "",
+            due_on=a.due_on,
+            agreed_on=a.agreed_on,
+            reasons=list(a.reasons),
+        )
+        for a in agreed
     ]
 
 
@@ -315,6 +403,9 @@ def plan_of_review(
         warnings=_warnings(store, review, lessons, taxonomy, day),
         may_record=policy.may_record_learning(actor, review.id, review.partnership_id),
         may_assign=policy.manages_plan(actor, review.partnership_id),
+        to_be_assigned=_agreed_views(
+            store, [a for a in store.agreed_actions(review.id) if a.action_id is None]
+        ),
     )
 
 
@@ -410,6 +501,7 @@ def assign_action(
     owner = store.person(command.owner_id) if command.owner_id else None
     recommendations = {r.id: r for r in store.recommendations(review.id)}
     recommendation = recommendations.get(command.recommendation_id) if command.recommendation_id else None
+    agreed = store.agreed_action(command.agreed_item_id, for_update=True) if command.agreed_item_id else None
     problems = domain.new_action_problems(
         description=command.description,
         success_measure=command.success_measure,
@@ -428,6 +520,12 @@ def assign_action(
             taxonomy.check_choice(command.themes, "The action")
         except Exception as refused:
             problems.found.extend(getattr(refused, "problems", []))
+    if command.agreed_item_id is not None and (
+        agreed is None or agreed.review_id != review.id or agreed.action_id is not None
+    ):
+        problems.add(
+            "agreed_item_id", "Choose an action agreed in this review's meetings, still to be assigned"
+        )
     problems.raise_any()
     assert owner is not None and command.due_on is not None
     lesson_themes: list[str] = []
@@ -450,20 +548,11 @@ def assign_action(
         themes=tuple(dict.fromkeys([*lesson_themes, *command.themes])),
         assigned_on=day,
     )
+    if agreed is not None:  # the business manager completes an action agreed in a meeting
+        action = replace(action, id=agreed.item_id, source="meeting", meeting_id=agreed.meeting_id)
+        store.save_agreed_action(replace(agreed, action_id=action.id))
     store.add_action(action)
-    _emit(
-        uow,
-        ActionAssigned(
-            action_id=action.id,
-            review_id=review.id,
-            owner_id=action.owner_id,
-            owner_agency_id=action.owner_agency_id,
-            due_on=action.due_on,
-            themes=list(action.themes),
-        ),
-        review,
-        actor.user_id,
-    )
+    _announce_assigned(uow, action, review, actor.user_id)
     return _action_views(store, actor, [action], day)[0]
 
 

@@ -140,6 +140,27 @@ class ActionRecord(Base):
     # again): the timer's memory, so each is published once.
     due_announced_for: Mapped[date | None] = mapped_column(Date())
     overdue_announced_for: Mapped[date | None] = mapped_column(Date())
+    # The meeting whose approved minutes agreed the action (source "meeting").
+    meeting_id: Mapped[UUID | None]
+
+
+class AgreedActionRecord(Base):
+    """An action arising in a meeting's approved minutes (meetings.action_agreed), one row per action item
+    however often the event comes: on the plan once `action_id` is set, else waiting to be assigned for its
+    `reasons`."""
+
+    __tablename__ = "agreed_action"
+
+    item_id: Mapped[UUID] = mapped_column(primary_key=True)
+    meeting_id: Mapped[UUID]
+    review_id: Mapped[UUID] = mapped_column(index=True)
+    partnership_id: Mapped[UUID]
+    what: Mapped[str] = mapped_column(Text)
+    owner_ref: Mapped[str | None] = mapped_column(String(100))
+    due_on: Mapped[date | None] = mapped_column(Date())
+    agreed_on: Mapped[date] = mapped_column(Date())
+    reasons: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    action_id: Mapped[UUID | None]
 
 
 class ProgressRecord(Base):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from services.actions.contract import PracticeChanged, SettableStatus
 from services.actions.domain import (
     Action,
+    AgreedAction,
     Dissemination,
     Evidence,
     LearningBrief,
@@ -32,6 +33,7 @@ from services.actions.domain import (
 from services.actions.models import (
     ActionRecord,
     AgencyRecord,
+    AgreedActionRecord,
     BriefRecord,
     DisseminationRecord,
     EvidenceRecord,
@@ -78,6 +80,10 @@ class Plans(Protocol):
     def evidence(self, evidence_id: UUID) -> Evidence | None: ...
     def add_evidence(self, evidence: Evidence) -> None: ...
     def announced(self, action_id: UUID, due: date | None, overdue: date | None) -> None: ...
+    def agreed_action(self, item_id: UUID, *, for_update: bool = False) -> AgreedAction | None: ...
+    def agreed_actions(self, review_id: UUID, *, waiting_only: bool = False) -> list[AgreedAction]: ...
+    def keep_agreed_action(self, agreed: AgreedAction) -> bool: ...
+    def save_agreed_action(self, agreed: AgreedAction) -> None: ...
 
 
 def _action(record: ActionRecord, updates: Iterable[ProgressRecord] = ()) -> Action:
@@ -102,6 +108,7 @@ def _action(record: ActionRecord, updates: Iterable[ProgressRecord] = ()) -> Act
         how_tested=record.how_tested,
         signed_off_on=record.signed_off_on,
         signed_off_by=record.signed_off_by,
+        meeting_id=record.meeting_id,
         updates=tuple(
             ProgressUpdate(u.written_on, u.written_by, cast(SettableStatus, u.status), u.note, u.reason)
             for u in updates
@@ -130,7 +137,23 @@ def _fields(action: Action) -> dict[str, Any]:
         "how_tested": action.how_tested,
         "signed_off_on": action.signed_off_on,
         "signed_off_by": action.signed_off_by,
+        "meeting_id": action.meeting_id,
     }
+
+
+def _agreed(record: AgreedActionRecord) -> AgreedAction:
+    return AgreedAction(
+        item_id=record.item_id,
+        meeting_id=record.meeting_id,
+        review_id=record.review_id,
+        partnership_id=record.partnership_id,
+        what=record.what,
+        owner_ref=record.owner_ref,
+        due_on=record.due_on,
+        agreed_on=record.agreed_on,
+        reasons=tuple(record.reasons),
+        action_id=record.action_id,
+    )
 
 
 def _lesson(record: LessonRecord) -> Lesson:
@@ -447,6 +470,43 @@ class PlanTables:
             values["overdue_announced_for"] = overdue
         if values:
             self.session.execute(update(ActionRecord).where(ActionRecord.id == action_id).values(**values))
+
+    # -- actions agreed in meetings
+
+    def agreed_action(self, item_id: UUID, *, for_update: bool = False) -> AgreedAction | None:
+        statement = select(AgreedActionRecord).where(AgreedActionRecord.item_id == item_id)
+        record = self.session.scalar(statement.with_for_update() if for_update else statement)
+        return _agreed(record) if record else None
+
+    def agreed_actions(self, review_id: UUID, *, waiting_only: bool = False) -> list[AgreedAction]:
+        statement = select(AgreedActionRecord).where(AgreedActionRecord.review_id == review_id)
+        if waiting_only:
+            statement = statement.where(AgreedActionRecord.action_id.is_(None)).with_for_update(
+                skip_locked=True
+            )
+        records = self.session.scalars(
+            statement.order_by(AgreedActionRecord.agreed_on, AgreedActionRecord.item_id)
+        )
+        return [_agreed(record) for record in records]
+
+    def keep_agreed_action(self, agreed: AgreedAction) -> bool:
+        """Keep an agreed action the first time its item comes (False, and nothing changed, after that)."""
+        statement = (
+            pg_insert(AgreedActionRecord)
+            .values(**{**agreed.__dict__, "reasons": list(agreed.reasons)})
+            .on_conflict_do_nothing(index_elements=[AgreedActionRecord.item_id])
+            .returning(AgreedActionRecord.item_id)
+        )
+        return self.session.execute(statement).first() is not None
+
+    def save_agreed_action(self, agreed: AgreedAction) -> None:
+        self.session.execute(
+            update(AgreedActionRecord)
+            .where(AgreedActionRecord.item_id == agreed.item_id)
+            .values(
+                partnership_id=agreed.partnership_id, reasons=list(agreed.reasons), action_id=agreed.action_id
+            )
+        )
 
     # -- learning briefs
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from gateway.contract import AgencyChanged, PersonChanged
 from services.actions import handlers
@@ -39,15 +40,17 @@ from services.actions.contract import (
     ThemeCount,
     UpdateActionArg,
 )
-from services.actions.domain import Person
+from services.actions.domain import AgreedAction, Person
 from services.actions.models import Base
 from services.actions.settings import actions_settings
 from services.forms.contract import ReviewOpened, SinSubmitted
+from services.kernel.calendar import today_in_england
 from services.kernel.entrypoints import event_handler, rpc, timer
 from services.kernel.events import Envelope
 from services.kernel.identity import Actor
 from services.kernel.service_base import ServiceBase
 from services.kernel.unit_of_work import Database, UnitOfWork
+from services.meetings.contract import ActionAgreed
 
 
 class ActionsService(ServiceBase):
@@ -199,6 +202,27 @@ class ActionsService(ServiceBase):
     def close_review(self, message: dict[str, Any]) -> None:
         """A review closed."""
         handlers.close_review(self.uow, Envelope.model_validate(message))
+
+    @event_handler("meetings", "action_agreed")
+    def take_up_agreed_action(self, message: dict[str, Any]) -> None:
+        """An action arising in approved minutes: on the review's plan, or waiting there to be assigned."""
+        envelope = Envelope.model_validate(message)
+        agreed = envelope.payload(ActionAgreed)
+        handlers.take_up_agreed_action(
+            self.uow,
+            envelope,
+            AgreedAction(
+                item_id=agreed.action_item_id,
+                meeting_id=agreed.meeting_id,
+                review_id=agreed.review_id,
+                # Whoever holds the review; the nil id until this service knows it (taken up then).
+                partnership_id=envelope.partnership_id or UUID(int=0),
+                what=agreed.what,
+                owner_ref=agreed.owner_id,
+                due_on=agreed.due_on,
+                agreed_on=today_in_england(envelope.occurred_at),
+            ),
+        )
 
     @event_handler("identity", "person_changed")
     def keep_person(self, message: dict[str, Any]) -> None:

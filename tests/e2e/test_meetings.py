@@ -232,6 +232,80 @@ def test_a_rapid_review_meeting_from_invitation_to_the_reviews_meeting_step_done
     assert step["completed_on"] is not None
 
 
+def test_actions_agreed_in_approved_minutes_are_on_the_reviews_plan_with_their_meeting(
+    system: SystemEnv,
+    db: Database,
+    later_today: datetime,
+    new_rapid_review: Any,  # noqa: F811
+) -> None:
+    review: RapidReview = new_rapid_review()
+    manager = sign_in(system, MANAGER)
+    path = meeting_path(schedule(manager, review, later_today))
+    attendance = {f"attendance-{user_id(email)}": "present" for email in INVITED}
+    assert manager.post_form(path + "/attendance", attendance).status_code == 303
+    due = today_in_england() + timedelta(days=21)
+    draft = {
+        "text": "Agency summaries were discussed.",
+        "item-0-kind": "action",
+        "item-0-what": "Share the strategy discussion notes",
+        "item-0-owner": str(user_id(POLICE_LEAD)),
+        "item-0-due": due.isoformat(),
+        # The independent reviewer owns no actions of the partnership: this one waits to be assigned.
+        "item-1-kind": "action",
+        "item-1-what": "Write to the school about attendance",
+        "item-1-owner": str(user_id(REVIEWER)),
+        "item-1-due": due.isoformat(),
+    }
+    assert manager.post_form(path + "/minutes", draft).status_code == 303
+    today = today_in_england().isoformat()
+    assert manager.post_form(path + "/minutes/circulate", {"comments_by": today}).status_code == 303
+    assert manager.post_form(path + "/minutes/approve").status_code == 303
+
+    plan_path = f"/reviews/{review.id}/plan"
+
+    def plan_with_both() -> str | None:
+        page = manager.client.get(plan_path).text
+        return page if 'id="meeting-actions"' in page and 'id="to-be-assigned"' in page else None
+
+    page = wait_for(plan_with_both, message="the agreed actions on the review's plan")
+    on_plan = page.split('id="meeting-actions"', 1)[1].split("</table>", 1)[0]
+    assert "Share the strategy discussion notes" in on_plan and f'href="{path}"' in on_plan
+    assert "Write to the school about attendance" not in on_plan
+    waiting = page.split('id="to-be-assigned-table"', 1)[1].split("</table>", 1)[0]
+    assert "Write to the school about attendance" in waiting
+    assert "cannot own actions of the partnership" in waiting and f'href="{path}"' in waiting
+    (item_id,) = re.findall(r'data-agreed-item-id="([0-9a-f-]+)"', waiting)
+    (action_path,) = re.findall(r'href="(/actions/[0-9a-f-]+)"', on_plan)
+    assert f'href="{path}" id="action-meeting"' in manager.client.get(action_path).text
+    # Each agreed action once, however the event comes: one action and one waiting item.
+    assert db.scalar("SELECT count(*) FROM actions.action WHERE review_id = %s", (review.id,)) == 1
+    assert db.scalar("SELECT count(*) FROM actions.agreed_action WHERE review_id = %s", (review.id,)) == 2
+
+    # The business manager completes the waiting one from the form the plan fills in from the minutes.
+    form = manager.client.get(f"{plan_path}?assign={item_id}")
+    assert f'value="agreed:{item_id}" selected' in form.text
+    assigned = manager.post_form(
+        f"/reviews/{review.id}/actions",
+        {
+            "answers": f"agreed:{item_id}",
+            "description": "Write to the school about attendance",
+            "owner_id": str(user_id(HEALTH_LEAD)),
+            "due_on-day": str(due.day),
+            "due_on-month": str(due.month),
+            "due_on-year": str(due.year),
+            "success_measure": "The school's reply is on file",
+        },
+    )
+    assert assigned.status_code == 303, assigned.text[:800]
+    page = manager.client.get(plan_path).text
+    on_plan = page.split('id="meeting-actions"', 1)[1].split("</table>", 1)[0]
+    assert "Write to the school about attendance" in on_plan and 'id="to-be-assigned"' not in page
+    assert (
+        db.rows("SELECT source, meeting_id::text FROM actions.action WHERE review_id = %s", (review.id,))
+        == [("meeting", path.rsplit("/", 1)[1])] * 2
+    )
+
+
 def test_a_changed_then_cancelled_meeting_keeps_its_uid_with_a_rising_sequence_and_cannot_be_changed(
     system: SystemEnv,
     later_today: datetime,

@@ -229,3 +229,74 @@ def test_the_rows_the_timer_announces_are_locked_so_another_process_skips_them(m
             assert PlanTables(second).to_announce(date(2026, 2, 10), 10) == []
     finally:
         engine.dispose()
+
+
+@pytest.mark.slow
+def test_an_action_agreed_before_the_review_is_known_waits_then_joins_the_plan_once(make_harness) -> None:
+    """meetings.action_agreed for a review the service has not heard of is kept (not lost, not doubled by a
+    redelivery), and joins the plan as the meeting's action when forms announces the review."""
+    from sqlalchemy import text
+
+    from services.actions.domain import REVIEW_NOT_KNOWN
+
+    harness = make_harness()
+    review, meeting, item = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    now = datetime.now(UTC)
+    engine = create_schema_engine("actions", Settings(db_name=harness.system.db_name), pool_size=2)
+
+    def rows(sql: str) -> list[Any]:
+        with engine.connect() as connection:
+            return list(connection.execute(text(sql), {"review": review, "item": item}))
+
+    def wait(sql: str, expected: list[Any]) -> None:
+        deadline = time.monotonic() + 30
+        while rows(sql) != expected and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert rows(sql) == expected
+
+    agreed = Envelope(
+        type="meetings.action_agreed",
+        partnership_id=PARTNERSHIP,
+        review_id=review,
+        actor_id="the-chair",
+        data={
+            "meeting_id": str(meeting),
+            "review_id": str(review),
+            "action_item_id": str(item),
+            "what": "Share the strategy discussion notes",
+            "owner_id": str(OWNER),
+            "due_on": (TODAY + timedelta(days=14)).isoformat(),
+        },
+    )
+    try:
+        with processes(harness.system, "actions"):
+            announce(harness.amqp_uri)  # the owner (and the test's other review)
+            wait("SELECT count(*) FROM actions.person", [(1,)])
+            publish(harness.amqp_uri, "meetings", agreed)
+            publish(harness.amqp_uri, "meetings", agreed)  # redelivered
+            wait(
+                "SELECT reasons, action_id FROM actions.agreed_action WHERE item_id = :item",
+                [([REVIEW_NOT_KNOWN], None)],
+            )
+            publish(
+                harness.amqp_uri,
+                "forms",
+                Envelope(
+                    type="forms.review_opened",
+                    partnership_id=PARTNERSHIP,
+                    review_id=review,
+                    data={
+                        "review_id": str(review),
+                        "review_type": "child_safeguarding",
+                        "stage": "referral",
+                        "opened_at": now.isoformat(),
+                    },
+                ),
+            )
+            wait(
+                "SELECT id, source, meeting_id, owner_id FROM actions.action WHERE review_id = :review",
+                [(item, "meeting", meeting, OWNER)],
+            )
+            assert rows("SELECT reasons, action_id FROM actions.agreed_action") == [([], item)]
+    finally:
+        engine.dispose()

@@ -28,7 +28,9 @@ from services.actions.contract import (
     UpdateAction,
 )
 from services.actions.domain import (
+    REVIEW_NOT_KNOWN,
     Action,
+    AgreedAction,
     Dissemination,
     Evidence,
     LearningBrief,
@@ -63,6 +65,7 @@ class FakePlans:
     announced_ids: list[UUID] = field(default_factory=list)
     brief_list: dict[UUID, LearningBrief] = field(default_factory=dict)
     evidence_list: list[Evidence] = field(default_factory=list)
+    agreed_list: dict[UUID, AgreedAction] = field(default_factory=dict)
 
     def review(self, review_id: UUID) -> Review | None:
         return self.reviews_held.get(review_id)
@@ -143,6 +146,25 @@ class FakePlans:
 
     def announced(self, action_id: UUID, due: date | None, overdue: date | None) -> None:
         self.announced_ids.append(action_id)
+
+    def agreed_action(self, item_id: UUID, *, for_update: bool = False) -> AgreedAction | None:
+        return self.agreed_list.get(item_id)
+
+    def agreed_actions(self, review_id: UUID, *, waiting_only: bool = False) -> list[AgreedAction]:
+        return [
+            a
+            for a in self.agreed_list.values()
+            if a.review_id == review_id and not (waiting_only and a.action_id is not None)
+        ]
+
+    def keep_agreed_action(self, agreed: AgreedAction) -> bool:
+        if agreed.item_id in self.agreed_list:
+            return False
+        self.agreed_list[agreed.item_id] = agreed
+        return True
+
+    def save_agreed_action(self, agreed: AgreedAction) -> None:
+        self.agreed_list[agreed.item_id] = agreed
 
     def evidence_of(self, action_id: UUID) -> list[Evidence]:
         return [e for e in self.evidence_list if e.action_id == action_id]
@@ -567,3 +589,119 @@ def test_evidence_is_checked_stored_and_read_back_only_by_those_who_see_the_acti
     assert [
         e.filename for e in handlers.action_detail(unit, OWNER_ACTOR, action_id, plans, TODAY).evidence
     ] == ["audit.pdf"]
+
+
+# -- actions agreed in meetings' approved minutes (meetings.action_agreed) -----------------------------------
+
+
+MEETING = uuid.uuid4()
+CANNOT_OWN = "The owner named in the minutes cannot own actions of the partnership"
+TOO_EARLY = "The due date must be on or after the day the review began, 1 September 2026"
+
+
+def agreed_in_minutes(
+    review: UUID = REVIEW, owner: str | None = str(OWNER), due_on: date | None = date(2027, 4, 30)
+) -> tuple[Any, AgreedAction]:
+    from services.kernel.events import Envelope
+
+    envelope = Envelope(
+        type="meetings.action_agreed", partnership_id=HOLDER, review_id=review, actor_id="the-chair"
+    )
+    agreed = AgreedAction(
+        item_id=uuid.uuid4(),
+        meeting_id=MEETING,
+        review_id=review,
+        partnership_id=HOLDER,
+        what="Share the strategy discussion notes",
+        owner_ref=owner,
+        due_on=due_on,
+        agreed_on=TODAY,
+    )
+    return envelope, agreed
+
+
+def test_an_action_agreed_in_minutes_joins_the_plan_once_however_often_it_comes(plans: FakePlans) -> None:
+    unit = FakeUnit()
+    envelope, agreed = agreed_in_minutes()
+    handlers.take_up_agreed_action(unit, envelope, agreed, plans, TODAY)
+    (action,) = plans.actions_of_review(REVIEW)
+    assert (action.source, action.meeting_id, action.owner_id) == ("meeting", MEETING, OWNER)
+    assert (action.description, action.due_on, action.owner_agency_id) == (agreed.what, agreed.due_on, AGENCY)
+    assert unit.types == ["actions.action_assigned"]  # notifications tracks it like any other
+
+    handlers.take_up_agreed_action(unit, envelope, agreed, plans, TODAY)  # redelivered
+    again, _ = agreed_in_minutes()  # the same action item in a new event
+    handlers.take_up_agreed_action(unit, again, agreed, plans, TODAY)
+    assert len(plans.actions_of_review(REVIEW)) == 1 and unit.types == ["actions.action_assigned"]
+
+    plan = handlers.plan_of_review(unit, MANAGER, REVIEW, plans, TODAY)
+    (view,) = plan.actions
+    assert (view.source, view.meeting_id, view.owner_name) == ("meeting", MEETING, "Alex Owner")
+    assert plan.to_be_assigned == []
+
+
+@pytest.mark.parametrize(
+    ("owner", "due_on", "reasons"),
+    [
+        ("guest-1", date(2027, 4, 30), [CANNOT_OWN]),
+        (str(uuid.uuid4()), date(2027, 4, 30), [CANNOT_OWN]),
+        (None, None, ["The minutes name no owner", "Enter the date the action is due"]),
+        (str(OWNER), date(2026, 1, 1), [TOO_EARLY]),
+        (str(OWNER), date(2040, 1, 1), ["The due date must be within 5 years of today"]),
+    ],
+    ids=["a guest", "no person of the partnership", "neither owner nor date", "too early", "too late"],
+)  # fmt: skip
+def test_an_agreed_action_the_plan_cannot_take_as_it_stands_waits_to_be_assigned_and_is_completed(
+    plans: FakePlans, owner: str | None, due_on: date | None, reasons: list[str]
+) -> None:
+    unit = FakeUnit()
+    envelope, agreed = agreed_in_minutes(owner=owner, due_on=due_on)
+    handlers.take_up_agreed_action(unit, envelope, agreed, plans, TODAY)
+    assert plans.actions_of_review(REVIEW) == [] and unit.types == []
+    plan = handlers.plan_of_review(unit, MANAGER, REVIEW, plans, TODAY)
+    (waiting,) = plan.to_be_assigned
+    assert (waiting.item_id, waiting.meeting_id, waiting.what) == (agreed.item_id, MEETING, agreed.what)
+    assert (waiting.owner_id, waiting.due_on, waiting.reasons) == (owner, due_on, reasons)
+
+    # The business manager completes it: it joins the plan from its meeting and waits no more.
+    completed = AssignAction(
+        review_id=REVIEW,
+        source="meeting",
+        agreed_item_id=agreed.item_id,
+        description=agreed.what,
+        owner_id=SOMEONE_ELSE,
+        due_on=date(2027, 5, 31),
+        success_measure="Notes shared with every agency",
+    )
+    view = handlers.assign_action(unit, MANAGER, completed, plans, TODAY)
+    assert (view.id, view.source, view.meeting_id, view.owner_id) == (
+        agreed.item_id,
+        "meeting",
+        MEETING,
+        SOMEONE_ELSE,
+    )
+    assert handlers.plan_of_review(unit, MANAGER, REVIEW, plans, TODAY).to_be_assigned == []
+    with pytest.raises(InvalidRequest) as twice:
+        handlers.assign_action(unit, MANAGER, completed, plans, TODAY)
+    assert [p["field"] for p in twice.value.problems] == ["agreed_item_id"]
+    assert len(plans.actions_of_review(REVIEW)) == 1
+
+
+def test_an_action_agreed_for_a_review_not_known_yet_waits_and_joins_the_plan_when_it_is(
+    plans: FakePlans,
+) -> None:
+    from services.kernel.events import Envelope
+
+    review = uuid.uuid4()
+    unit = FakeUnit()
+    envelope, agreed = agreed_in_minutes(review=review)
+    handlers.take_up_agreed_action(unit, envelope, agreed, plans, TODAY)
+    assert plans.agreed_list[agreed.item_id].reasons == (REVIEW_NOT_KNOWN,)
+    assert plans.actions_of_review(review) == []
+
+    opened = Envelope(type="forms.review_opened", partnership_id=HOLDER, review_id=review)
+    handlers.hold_review(unit, opened, "cspr", datetime(2026, 7, 1, 9, 0, tzinfo=UTC), plans)
+    (action,) = plans.actions_of_review(review)
+    assert (action.id, action.source, action.meeting_id) == (agreed.item_id, "meeting", MEETING)
+    assert plans.agreed_list[agreed.item_id].action_id == action.id
+    assert unit.types == ["actions.action_assigned"]

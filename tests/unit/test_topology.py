@@ -129,3 +129,16 @@ def test_only_the_kernels_broker_module_declares_exchanges_and_queues():
                 if isinstance(attribute, ast.Attribute) and attribute.attr in declaring:
                     found.append(f"{relative}:{node.lineno} calls .{attribute.attr}()")
     assert not found, "declare exchanges and queues through services/kernel/broker.py:\n" + "\n".join(found)
+
+
+def test_the_actions_service_declares_a_queue_for_each_event_it_takes_up():
+    from services.actions.service import ActionsService
+
+    assert sorted(q.name for q in event_handler_queues(ActionsService)) == [
+        "evt-forms-review_closed--actions.close_review",
+        "evt-forms-review_opened--actions.hold_review",
+        "evt-forms-sin_submitted--actions.note_awareness",
+        "evt-identity-agency_changed--actions.keep_agency",
+        "evt-identity-person_changed--actions.keep_person",
+        "evt-meetings-action_agreed--actions.take_up_agreed_action",
+    ]

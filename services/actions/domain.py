@@ -439,6 +439,7 @@ def new_action_problems(
 
 # Why an action agreed in a meeting waits for the business manager rather than joining the plan at once.
 REVIEW_NOT_KNOWN = "The action plan does not know the review yet"
+OWNER_CANNOT_OWN = "The owner named in the minutes cannot own actions of the partnership"
 
 
 @dataclass(frozen=True)
@@ -482,7 +483,7 @@ def agreed_action_reasons(
     if agreed.owner_ref is None or not agreed.owner_ref.strip():
         problems.add("owner_id", "The minutes name no owner")
     elif owner is None or not may_own_actions(owner, review.partnership_id):
-        problems.add("owner_id", "The owner named in the minutes cannot own actions of the partnership")
+        problems.add("owner_id", OWNER_CANNOT_OWN)
     check_due_on(agreed.due_on, review.began_on, today, problems)
     return tuple(p["message"] for p in problems.found)
 

@@ -199,9 +199,16 @@ def keep_person(
     changed_at: datetime,
     plans: Plans | None = None,
 ) -> None:
-    """The gateway announced a person: whom actions can be assigned to, and their name on the plan."""
-    if uow.first_delivery(envelope):
-        _plans(uow, plans).keep_person(person, changed_at)
+    """The gateway announced a person: whom actions can be assigned to, and their name on the plan. Actions
+    agreed in minutes that waited because their owner could not own actions are looked at again: the owner's
+    account (or role) may have arrived after the minutes."""
+    if not uow.first_delivery(envelope):
+        return
+    store = _plans(uow, plans)
+    store.keep_person(person, changed_at)
+    for agreed in store.agreed_actions_waiting_for(str(person.user_id)):
+        if domain.OWNER_CANNOT_OWN in agreed.reasons:
+            _take_up(uow, store, agreed, store.review(agreed.review_id), today_in_england(), Role.SYSTEM)
 
 
 def keep_agency(

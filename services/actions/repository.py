@@ -82,6 +82,7 @@ class Plans(Protocol):
     def announced(self, action_id: UUID, due: date | None, overdue: date | None) -> None: ...
     def agreed_action(self, item_id: UUID, *, for_update: bool = False) -> AgreedAction | None: ...
     def agreed_actions(self, review_id: UUID, *, waiting_only: bool = False) -> list[AgreedAction]: ...
+    def agreed_actions_waiting_for(self, owner_ref: str) -> list[AgreedAction]: ...
     def keep_agreed_action(self, agreed: AgreedAction) -> bool: ...
     def save_agreed_action(self, agreed: AgreedAction) -> None: ...
 
@@ -486,6 +487,16 @@ class PlanTables:
             )
         records = self.session.scalars(
             statement.order_by(AgreedActionRecord.agreed_on, AgreedActionRecord.item_id)
+        )
+        return [_agreed(record) for record in records]
+
+    def agreed_actions_waiting_for(self, owner_ref: str) -> list[AgreedAction]:
+        """The agreed actions still to be assigned whose minutes name this owner, locked (others skipped)."""
+        records = self.session.scalars(
+            select(AgreedActionRecord)
+            .where(AgreedActionRecord.owner_ref == owner_ref, AgreedActionRecord.action_id.is_(None))
+            .order_by(AgreedActionRecord.agreed_on, AgreedActionRecord.item_id)
+            .with_for_update(skip_locked=True)
         )
         return [_agreed(record) for record in records]
 

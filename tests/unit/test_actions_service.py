@@ -157,6 +157,9 @@ class FakePlans:
             if a.review_id == review_id and not (waiting_only and a.action_id is not None)
         ]
 
+    def agreed_actions_waiting_for(self, owner_ref: str) -> list[AgreedAction]:
+        return [a for a in self.agreed_list.values() if a.owner_ref == owner_ref and a.action_id is None]
+
     def keep_agreed_action(self, agreed: AgreedAction) -> bool:
         if agreed.item_id in self.agreed_list:
             return False
@@ -705,3 +708,35 @@ def test_an_action_agreed_for_a_review_not_known_yet_waits_and_joins_the_plan_wh
     assert (action.id, action.source, action.meeting_id) == (agreed.item_id, "meeting", MEETING)
     assert plans.agreed_list[agreed.item_id].action_id == action.id
     assert unit.types == ["actions.action_assigned"]
+
+
+def test_an_agreed_action_waiting_for_its_owner_joins_the_plan_when_their_account_arrives(
+    plans: FakePlans,
+) -> None:
+    from services.kernel.events import Envelope
+
+    newcomer = uuid.uuid4()
+    unit = FakeUnit()
+    envelope, agreed = agreed_in_minutes(owner=str(newcomer))
+    handlers.take_up_agreed_action(unit, envelope, agreed, plans, TODAY)
+    assert plans.agreed_list[agreed.item_id].reasons == (CANNOT_OWN,)
+
+    announced = Envelope(type="identity.person_changed", partnership_id=HOLDER)
+    person = Person(newcomer, HOLDER, AGENCY, "Kim Newcomer", ("action_owner",))
+    handlers.keep_person(unit, announced, person, datetime(2026, 12, 7, 9, 0, tzinfo=UTC), plans)
+    (action,) = plans.actions_of_review(REVIEW)
+    assert (action.id, action.owner_id, action.meeting_id) == (agreed.item_id, newcomer, MEETING)
+    assert plans.agreed_list[agreed.item_id].action_id == action.id
+    assert unit.types == ["actions.action_assigned"]
+
+    # Someone announced who still cannot own actions leaves theirs waiting, with its reason.
+    _, other = agreed_in_minutes(owner=str(SOMEONE_ELSE), due_on=None)
+    plans.agreed_list[other.item_id] = replace(other, reasons=("Enter the date the action is due",))
+    handlers.keep_person(
+        unit,
+        Envelope(type="identity.person_changed", partnership_id=HOLDER),
+        plans.persons[SOMEONE_ELSE],
+        datetime(2026, 12, 7, 9, 5, tzinfo=UTC),
+        plans,
+    )
+    assert plans.agreed_list[other.item_id].action_id is None

@@ -37,8 +37,10 @@ from services.forms.contract.commands import (
     ShareReview,
 )
 from services.forms.contract.events import (
+    ChildCategories,
     DeadlineChanged,
     DecisionMade,
+    PanelResponded,
     ReturnAmended,
     ReturnExtended,
     ReturnRequested,
@@ -125,6 +127,7 @@ __all__ = [
     "AskAgency",
     "ChangeDeadlineSettings",
     "Child",
+    "ChildCategories",
     "ChronologyEpisode",
     "Closure",
     "CriteriaCheck",
@@ -148,6 +151,7 @@ __all__ = [
     "OpenReview",
     "OptionalLongText",
     "OptionalShortText",
+    "PanelResponded",
     "PanelResponse",
     "PanelSubmission",
     "PastDate",

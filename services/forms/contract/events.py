@@ -4,7 +4,10 @@ no free text about a child."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.kernel.events import EventData
 
@@ -71,8 +74,23 @@ class ReviewRestated(EventData):
     stage: str
 
 
+class ChildCategories(BaseModel):
+    """One child of a notification in the DfE's categories only, for figures: never a name, a date of birth
+    or an exact age. `age_band` is worked out by forms from the age or date of birth on the day of the
+    incident; `legal_status` holds the codes that apply (none, or several)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    age_band: Literal["under_1", "1_to_4", "5_to_9", "10_to_15", "16_to_17", "18_and_over", "not_known"]
+    sex: str
+    ethnicity: str
+    disability: str
+    legal_status: list[str] = Field(default_factory=list)
+
+
 class SinSubmitted(EventData):
-    """A Serious Incident Notification was sent to the Panel (counts only, no details of the children)."""
+    """A Serious Incident Notification was sent to the Panel: counts and categories only, no details of the
+    children (`children_categories`: one entry per child, ChildCategories)."""
 
     event_type = "forms.sin_submitted"
 
@@ -83,6 +101,20 @@ class SinSubmitted(EventData):
     late_by_working_days: int | None
     children: int
     nature: str
+    children_categories: list[ChildCategories] = Field(default_factory=list)
+
+
+class PanelResponded(EventData):
+    """The National Panel answered a rapid review: `response` is agrees, questions or national_review;
+    `local_decision` the outcome forms recorded (decision_made's code), None if none was recorded yet."""
+
+    event_type = "forms.panel_responded"
+
+    review_id: UUID
+    review_type: str
+    response: str
+    local_decision: str | None
+    received_on: date
 
 
 class DecisionMade(EventData):

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.kernel.events import EventData
 from services.kernel.identity import Actor
 from services.kernel.remote import Refused, RemoteService
 
@@ -118,6 +119,15 @@ class Dashboard(BaseModel):
     tables: list[FigureTable]
     suppression_threshold: int | None
     as_of: datetime | None
+
+
+class FiguresChanged(EventData):
+    """Figures of these partnerships changed (new events were applied): a dashboard that shows any of them
+    fetches its figures again. Published at most about once a second, whatever the rate of events."""
+
+    event_type = "analytics.figures_changed"
+
+    partnership_ids: list[UUID]
 
 
 def _give_a_partnership_id(error: ValidationError) -> list[dict[str, str]]:

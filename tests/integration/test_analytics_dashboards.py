@@ -248,3 +248,18 @@ def test_a_national_analyst_sees_england_suppressed(figures_db) -> None:
     names = {option.value for option in seen.filter_options["partnership_id"]}
     assert {str(p) for p in [*region, outside]} <= names
     assert {option.value for option in seen.filter_options["theme"]} >= {"neglect"}
+
+
+def test_the_business_gauges_count_from_the_read_models(figures_db) -> None:
+    from services.analytics.gauges import read_gauges
+
+    engine, region, outside = figures_db
+    with Session(engine) as session:
+        gauges = read_gauges(session, date(2027, 6, 1))
+    reviews = {labels: value for labels, value in gauges["reviews"]}
+    # Each story leaves its review at the rapid review stage (its stage_changed is the latest).
+    assert reviews[(str(region[0]), "rapid_review")] == 14 and reviews[(str(outside), "rapid_review")] == 9
+    # Every story's action was completed after it was overdue: none is overdue now.
+    assert all(value == 0 for _, value in gauges["actions"])
+    # Every return came in; the rapid review deadline was met (late or not): nothing is waiting.
+    assert gauges["returns"] == [] and gauges["deadlines"] == []

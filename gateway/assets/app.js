@@ -306,8 +306,9 @@ document.querySelectorAll('[data-build-document]').forEach(buildDocument)
 // the table is what it reads. When the stream says the figures changed, the page fetches its JSON again
 // and redraws every chart and table in place, and says so in a polite live region.
 
-// GOV.UK colours, told apart by their lightness as well as their hue; the legend names each.
-const SERIES_COLOURS = ['#1d70b8', '#f47738', '#00703c', '#4c2c92', '#d4351c', '#28a197', '#b58840', '#505a5f']
+// GOV.UK colours with at least 3:1 contrast against the white page (WCAG 1.4.11), blue and red first as
+// the pair most people tell apart; a line's points also differ in shape, and the legend names each.
+const SERIES_COLOURS = ['#1d70b8', '#d4351c', '#00703c', '#4c2c92', '#d53880', '#505a5f', '#003078', '#28a197']
 // The shades of a heat map's cells (app.scss .app-heat--0 to --4), by the rule of gateway/figures.py.
 const HEAT_SHADES = 5
 
@@ -327,8 +328,9 @@ function figureChartConfig (table, container) {
       label: column,
       data: table.rows.map((row) => (row.cells[index] && !row.cells[index].suppressed) ? row.cells[index].value : null),
       backgroundColor: colour,
-      borderColor: colour,
-      borderWidth: line ? 3 : 0,
+      // Stacked segments are parted by a white line, so that two segments never run together.
+      borderColor: line ? colour : '#ffffff',
+      borderWidth: line ? 3 : (stacked ? 1 : 0),
       pointRadius: line ? 4 : undefined,
       pointStyle: line ? ['circle', 'rect', 'triangle', 'rectRot', 'star', 'crossRot', 'cross', 'line'][index % 8] : undefined,
       maxBarThickness: 32,

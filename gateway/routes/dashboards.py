@@ -57,6 +57,7 @@ class TableView:
     chart_json: str
     csv_url: str
     shades: list[list[int | None]]
+    withheld: bool
 
 
 def filter_fields(dashboard: Dashboard | None, query: dict[str, str]) -> list[FilterField]:
@@ -85,6 +86,7 @@ def table_views(dashboard: Dashboard) -> list[TableView]:
             shades=[[figures.heat_shade(cell, table) for cell in row.cells] for row in table.rows]
             if table.chart == "heatmap"
             else [],
+            withheld=any(cell.suppressed for row in table.rows for cell in row.cells),
         )
         for table in dashboard.tables
     ]

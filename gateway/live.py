@@ -300,6 +300,28 @@ async def unread_stream(
         yield sse_event("unread", str(last), retry_ms=RECONNECT_MS)
     else:
         yield f"retry: {RECONNECT_MS}\n\n"
+    async for change in paced(
+        changes, stopping=stopping, still_signed_in=still_signed_in, heartbeat_s=heartbeat_s
+    ):
+        if isinstance(change, str):
+            yield change
+            continue
+        unread = change.unread if change.unread is not None else await ask()
+        if unread is not None and unread != last:
+            last = unread
+            yield sse_event("unread", str(unread))
+
+
+async def paced(
+    changes: asyncio.Queue[Change],
+    *,
+    stopping: asyncio.Event,
+    still_signed_in: Callable[[], Awaitable[bool]],
+    heartbeat_s: float,
+) -> AsyncIterator[Change | str]:
+    """An open stream's changes as they come, and between them its own lines (str): a comment every
+    `heartbeat_s` seconds, and `signed-out`, then the end, once the session has ended; the end when the
+    process stops."""
     while not stopping.is_set():
         change = await next_change(changes, stopping, heartbeat_s)
         if stopping.is_set():
@@ -310,10 +332,7 @@ async def unread_stream(
                 return
             yield sse_comment("still here")
             continue
-        unread = change.unread if change.unread is not None else await ask()
-        if unread is not None and unread != last:
-            last = unread
-            yield sse_event("unread", str(unread))
+        yield change
 
 
 async def next_change(

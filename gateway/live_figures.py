@@ -17,7 +17,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from uuid import UUID
 
-from gateway.live import RECONNECT_MS, EventSubscription, next_change, sse_comment, sse_event
+from gateway.live import RECONNECT_MS, EventSubscription, paced, sse_event
 from services.analytics.contract import SERVICE, FiguresChanged
 from services.kernel.identity import PARTNERSHIP_CASE_ROLES, Actor, Role
 
@@ -116,15 +116,11 @@ async def figures_stream(
     """The events of one dashboard page: `figures-changed` (no data) whenever its figures may have changed; a
     comment every `heartbeat_s` seconds; `signed-out`, then the end, once the session has ended."""
     yield f"retry: {RECONNECT_MS}\n\n"
-    while not stopping.is_set():
-        change = await next_change(changes, stopping, heartbeat_s)
-        if stopping.is_set():
-            return
-        if change is None:
-            if not await still_signed_in():
-                yield sse_event("signed-out", "")
-                return
-            yield sse_comment("still here")
+    async for change in paced(
+        changes, stopping=stopping, still_signed_in=still_signed_in, heartbeat_s=heartbeat_s
+    ):
+        if isinstance(change, str):
+            yield change
             continue
         yield sse_event("figures-changed", "")
 

@@ -188,6 +188,8 @@ def test_a_review_opened_by_keyboard_alone(manager: Pages, db: Database) -> None
         ("/reviews", "reviews", True),
         ("/reviews/new", "open-a-review", True),
         ("/dashboard", "dashboard", True),
+        ("/dashboards/reviews", "dashboards-reviews", True),
+        ("/dashboards/learning", "dashboards-learning", True),
         ("/account", "account", True),
         ("/demo/mail", "caught-email", True),
     ],

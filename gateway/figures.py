@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from gateway.chronology_export import neutralised
-from services.analytics.contract import Cell, Dashboard, DashboardFilters, FigureTable
+from services.analytics.contract import Cell, Dashboard, DashboardFilters, FigureRow, FigureTable
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,8 @@ PERIOD_FIELDS = ("period_from", "period_to")
 # How many shades a heat map's cells take (app.scss: .app-heat--0 to --4), lightest for the smallest.
 HEAT_SHADES = 5
 TEXT_LIMIT = 100
+# The label of a table's row and column of totals: in the table, left out of its chart and its shading.
+TOTAL = "Total"
 # What a suppressed cell may say: the threshold, never the figure.
 SUPPRESSED_WORDS = re.compile(r"fewer than \d+")
 
@@ -128,19 +130,28 @@ def query_of(filters: DashboardFilters) -> str:
     return "?" + urlencode(chosen) if chosen else ""
 
 
-def heat_shade(cell: Cell, table: FigureTable) -> int | None:
-    """The shade of a heat map's cell, from 0 (least) to HEAT_SHADES - 1 (most) of the table's largest shown
-    figure; None for a cell with nothing to shade (suppressed or empty), which keeps the page's background.
-    app.js shades a redrawn table by the same rule."""
-    if cell.suppressed or cell.value is None:
-        return None
+def heat_shades(table: FigureTable) -> list[list[int | None]]:
+    """The shade of each cell of a heat map, from 0 (least) to HEAT_SHADES - 1 (most) of the table's largest
+    shown figure; None for a cell with nothing to shade (suppressed, empty, or a total, which would outshine
+    every figure it sums). app.js shades a redrawn table by the same rule."""
+    totals = {c for c, column in enumerate(table.columns) if column == TOTAL}
+
+    def shaded(row: FigureRow, c: int, shown: Cell) -> bool:
+        return row.label != TOTAL and c not in totals and not shown.suppressed and shown.value is not None
+
     largest = max(
-        (c.value for row in table.rows for c in row.cells if not c.suppressed and c.value is not None),
+        (cell.value or 0.0 for row in table.rows for c, cell in enumerate(row.cells) if shaded(row, c, cell)),
         default=0.0,
     )
-    if largest <= 0:
-        return 0
-    return min(HEAT_SHADES - 1, int(cell.value / largest * HEAT_SHADES))
+    return [
+        [
+            (0 if largest <= 0 else min(HEAT_SHADES - 1, int((cell.value or 0.0) / largest * HEAT_SHADES)))
+            if shaded(row, c, cell)
+            else None
+            for c, cell in enumerate(row.cells)
+        ]
+        for row in table.rows
+    ]
 
 
 def table_of(dashboard: Dashboard, table_code: str) -> FigureTable | None:

@@ -311,6 +311,22 @@ document.querySelectorAll('[data-build-document]').forEach(buildDocument)
 const SERIES_COLOURS = ['#1d70b8', '#d4351c', '#00703c', '#4c2c92', '#d53880', '#505a5f', '#003078', '#28a197']
 // The shades of a heat map's cells (app.scss .app-heat--0 to --4), by the rule of gateway/figures.py.
 const HEAT_SHADES = 5
+// A table's row and column of totals: the table shows them; a chart and a heat map's shading leave them out
+// (a stacked bar would count everything twice, and a total would outshine every figure it sums).
+const TOTAL = 'Total'
+
+/** The table without its totals, as a chart draws it. */
+function withoutTotals (table) {
+  const keep = table.columns.map((column, index) => column === TOTAL ? -1 : index).filter((index) => index >= 0)
+  return {
+    ...table,
+    columns: keep.map((index) => table.columns[index]),
+    rows: table.rows.filter((row) => row.label !== TOTAL).map((row) => ({
+      ...row,
+      cells: keep.map((index) => row.cells[index])
+    }))
+  }
+}
 
 function figureChartConfig (table, container) {
   const narrow = container.clientWidth < 640
@@ -387,7 +403,8 @@ function sizeFigureChart (container, table) {
   container.style.height = across ? `${Math.max(240, table.rows.length * Math.max(1, table.columns.length) * 22 + 110)}px` : ''
 }
 
-function drawFigureChart (canvas, table) {
+function drawFigureChart (canvas, wholeTable) {
+  const table = withoutTotals(wholeTable)
   const container = canvas.parentElement ?? canvas
   const existing = Chart.getChart(canvas)
   if (existing) existing.destroy()
@@ -406,12 +423,15 @@ function drawFigureCharts (root) {
   })
 }
 
-function heatShade (cell, table) {
-  if (cell.suppressed || cell.value === null) return null
-  const shown = table.rows.flatMap((row) => row.cells).filter((c) => !c.suppressed && c.value !== null)
-  const largest = Math.max(0, ...shown.map((c) => c.value))
-  if (largest <= 0) return 0
-  return Math.min(HEAT_SHADES - 1, Math.floor(cell.value / largest * HEAT_SHADES))
+function heatShades (table) {
+  const totals = new Set(table.columns.map((column, index) => column === TOTAL ? index : -1))
+  const shaded = (row, index, cell) => row.label !== TOTAL && !totals.has(index) && !cell.suppressed && cell.value !== null
+  const shown = table.rows.flatMap((row) => row.cells.filter((cell, index) => shaded(row, index, cell)))
+  const largest = Math.max(0, ...shown.map((cell) => cell.value))
+  return table.rows.map((row) => row.cells.map((cell, index) => {
+    if (!shaded(row, index, cell)) return null
+    return largest <= 0 ? 0 : Math.min(HEAT_SHADES - 1, Math.floor(cell.value / largest * HEAT_SHADES))
+  }))
 }
 
 function element (tag, className, text) {
@@ -431,15 +451,16 @@ function redrawFigureTable (tableElement, table) {
     headRow.append(th)
   }
   tableElement.tHead.replaceChildren(headRow)
-  const rows = table.rows.map((row) => {
+  const shades = heatmap ? heatShades(table) : []
+  const rows = table.rows.map((row, rowIndex) => {
     const tr = element('tr', 'govuk-table__row')
     const th = element('th', 'govuk-table__header', row.label)
     th.scope = 'row'
     tr.append(th)
-    for (const cell of row.cells) {
+    for (const [index, cell] of row.cells.entries()) {
       const classes = ['govuk-table__cell', 'govuk-table__cell--numeric']
       if (cell.suppressed) classes.push('app-figure-table__suppressed')
-      const shade = heatmap ? heatShade(cell, table) : null
+      const shade = heatmap ? shades[rowIndex][index] : null
       if (shade !== null) classes.push('app-heat', `app-heat--${shade}`)
       tr.append(element('td', classes.join(' '), cell.text))
     }

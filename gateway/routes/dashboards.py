@@ -83,9 +83,7 @@ def table_views(dashboard: Dashboard) -> list[TableView]:
             table=table,
             chart_json=table.model_dump_json(),
             csv_url=f"/dashboards/{dashboard.code}/{table.code}.csv{query}",
-            shades=[[figures.heat_shade(cell, table) for cell in row.cells] for row in table.rows]
-            if table.chart == "heatmap"
-            else [],
+            shades=figures.heat_shades(table) if table.chart == "heatmap" else [],
             withheld=any(cell.suppressed for row in table.rows for cell in row.cells),
         )
         for table in dashboard.tables

@@ -178,12 +178,22 @@ def test_the_csv_is_named_for_whose_figures_which_table_and_the_period() -> None
 # -- heat maps ----------------------------------------------------------------------------------------------
 
 
-def test_a_heat_maps_cells_are_shaded_against_the_largest_shown_figure_and_suppressed_ones_not_at_all() -> (
-    None
-):
+def test_a_heat_maps_cells_are_shaded_against_its_largest_shown_figure_and_suppressed_ones_not() -> None:
+    assert figures.heat_shades(themes_heatmap()) == [[4, 2], [0, None]]
+
+
+def test_a_heat_maps_totals_are_not_shaded_nor_counted_as_its_largest_figure() -> None:
     table = themes_heatmap()
-    shades = [[figures.heat_shade(c, table) for c in row.cells] for row in table.rows]
-    assert shades == [[4, 2], [0, None]]
+    with_totals = table.model_copy(
+        update={
+            "columns": [*table.columns, "Total"],
+            "rows": [
+                FigureRow(label="Neglect", cells=[cell(10), cell(5), cell(15)]),
+                FigureRow(label="Total", cells=[cell(10), cell(5), cell(15)]),
+            ],
+        }
+    )
+    assert figures.heat_shades(with_totals) == [[4, 2, None], [None, None, None]]
 
 
 # -- the page -----------------------------------------------------------------------------------------------

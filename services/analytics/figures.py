@@ -477,11 +477,14 @@ def derived_cell(value: float, base: int, unit: Unit, hidden: bool, threshold: i
 @dataclass
 class Protection:
     """What suppression needs besides the table itself: the threshold (None: a partnership's own figures,
-    not suppressed), the complements of wider views, and cells forced hidden by sibling views."""
+    not suppressed), the complements of wider views, and cells forced hidden; or the cells to hide, decided
+    with the table's sibling partnerships."""
 
     threshold: int | None
     complements: list[list[list[int]]] = field(default_factory=list)
     forced: set[tuple[int, int]] = field(default_factory=set)
+    # Decided already, with the table's siblings (sibling_hidden): used as it is.
+    decided: frozenset[tuple[int, int]] | None = None
 
 
 def count_table(
@@ -492,7 +495,9 @@ def count_table(
     counts = grid.counts()
     extended = suppression.with_totals(counts) if counts else [[0] * (len(grid.columns) + 1)]
     hidden: frozenset[tuple[int, int]] = frozenset()
-    if protection.threshold is not None and counts:
+    if protection.decided is not None:
+        hidden = protection.decided
+    elif protection.threshold is not None and counts:
         hidden = suppression.hidden_cells(
             counts, protection.threshold, protection.complements, protection.forced
         ).cells
@@ -566,31 +571,44 @@ def hidden_row_codes(grid: Grid, hidden: frozenset[tuple[int, int]]) -> set[str]
     return {code for r, code in enumerate(grid.rows) if any(position[0] == r for position in hidden)}
 
 
-def sibling_forced(
-    grid: Grid, split: Iterable[Tally], chosen: UUID, siblings: Sequence[UUID], threshold: int
-) -> set[tuple[int, int]]:
-    """The cells of one partnership's view to hide because they are hidden among its siblings': for each cell,
-    the partnerships' counts side by side (with their total, the wider view's cell) are suppressed as a line,
-    the same way whichever partnership is looked at, so that the region less the others shown is never a
-    small number."""
-    if chosen not in siblings:
-        return set()
-    order = {partnership: i for i, partnership in enumerate(siblings)}
-    by_cell: dict[tuple[str, str], list[int]] = {}
-    for tally in split:
-        if tally.partnership not in order:
-            continue
-        line = by_cell.setdefault((tally.row, tally.column), [0] * len(siblings))
-        line[order[tally.partnership]] += int(tally.value)
-    forced = set()
-    mine = order[chosen]
-    for r, row in enumerate(grid.rows):
-        for c, column in enumerate(grid.columns):
-            line = by_cell.get((row, column), [0] * len(siblings))
-            hidden = suppression.hidden_cells([line], threshold).cells
-            if (0, mine) in hidden:
-                forced.add((r, c))
-    return forced
+def sibling_hidden(
+    views: Mapping[UUID, Sequence[Sequence[int]]],
+    complements: Mapping[UUID, Sequence[Sequence[Sequence[int]]]],
+    threshold: int,
+) -> dict[UUID, frozenset[tuple[int, int]]]:
+    """The cells to hide in each partnership's view of one table when an analyst may look at the partnerships
+    of a region (or of England) one by one, as well as at the whole: decided for all of them together, so that
+    it is the same whichever one is looked at.
+
+    Each partnership's view is suppressed as any table is (with its own complements); then, cell by cell
+    (totals included), the partnerships' counts side by side add up to the whole's cell, which may be shown:
+    so across them nothing may be hidden, or two or more cells adding up to at least the threshold, or the
+    whole less the others shown would give a hidden one away. Where that fails the smallest other
+    partnership's cell is hidden too, its view suppressed again, until nothing changes."""
+    siblings = list(views)
+    forced: dict[UUID, set[tuple[int, int]]] = {p: set() for p in siblings}
+    extended = {p: suppression.with_totals(table) if table else [[0]] for p, table in views.items()}
+    while True:
+        hidden = {
+            p: suppression.hidden_cells(views[p], threshold, complements.get(p, ()), forced[p]).cells
+            if views[p]
+            else frozenset()
+            for p in siblings
+        }
+        changed = False
+        positions = {position for table in hidden.values() for position in table}
+        for r, c in sorted(positions):
+            marked = {p for p in siblings if (r, c) in hidden[p]}
+            while len(marked) < 2 or sum(extended[p][r][c] for p in marked) < threshold:
+                others = [p for p in siblings if p not in marked]
+                if not others:
+                    break
+                smallest = min(others, key=lambda p: (extended[p][r][c], str(p)))
+                marked.add(smallest)
+                forced[smallest].add((r, c))
+                changed = True
+        if not changed:
+            return hidden
 
 
 def partnership_words(names: Mapping[UUID, str]) -> dict[str, str]:

@@ -41,13 +41,13 @@ DASHBOARDS: tuple[DashboardInfo, ...] = (
     DashboardInfo(
         "timeliness",
         "Timeliness",
-        "Each statutory deadline: the share met, working days late, reviews paused, returns on time by "
-        "agency type and the Panel's agreement with local decisions.",
+        "Each statutory deadline: met on time, after a pause or late, the share met and working days late; "
+        "agencies' returns on time by agency type.",
     ),
     DashboardInfo(
         "learning",
-        "Themes and lessons",
-        "The themes reviews find and how often each recurs, period by period.",
+        "Learning",
+        "The Panel's response to local decisions, and the themes of reviews' lessons year by year.",
     ),
     DashboardInfo(
         "children",

@@ -408,7 +408,11 @@ function drawFigureChart (canvas, wholeTable) {
   const container = canvas.parentElement ?? canvas
   const existing = Chart.getChart(canvas)
   if (existing) existing.destroy()
-  if (!table.rows.length || !table.columns.length) return
+  // A chart with nothing to draw (every figure none or suppressed) is left out: the table says so.
+  const drawable = table.rows.some((row) => row.cells.some((cell) => cell && !cell.suppressed && cell.value !== null))
+  const figure = canvas.closest('figure')
+  if (figure) figure.hidden = !drawable
+  if (!drawable) return
   sizeFigureChart(container, table)
   return new Chart(canvas, figureChartConfig(table, container))
 }

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gateway import audit, identity_events, live
+from gateway import audit, identity_events, live, live_figures
 from gateway.auth import (
     AccessDenied,
     SignInRequired,
@@ -39,6 +39,7 @@ from gateway.routes import (
     api_clients,
     chronology,
     dashboard,
+    dashboards,
     demo,
     dpo,
     health,
@@ -80,8 +81,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The live unread count: the notifications service's events, to the browsers' event streams.
     app.state.live = live.LiveUnread(settings.amqp_uri)
     await app.state.live.start()
+    # Live dashboards: the analytics service's figures_changed, to the open dashboard pages it touches.
+    app.state.live_figures = live_figures.LiveFigures(settings.amqp_uri, app.state.live.stopping)
+    app.state.live_figures.start()
     yield
     await app.state.live.stop()
+    await app.state.live_figures.stop()
     await run_in_threadpool(identity_events.stop_relay)
     await app.state.rpc.close()
 
@@ -141,6 +146,7 @@ def create_app() -> FastAPI:
         actions,
         notifications,
         dashboard,
+        dashboards,
         admin,
         api_clients,
         system_connections,

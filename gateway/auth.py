@@ -291,7 +291,7 @@ def landing_page(roles: frozenset[str]) -> str:
     if roles & CASE_ROLES:
         return "/reviews"
     if roles & ANALYST_ROLES:
-        return "/dashboard"
+        return "/dashboards"
     if Role.PARTNERSHIP_ADMIN in roles:
         return "/admin/users"
     if Role.DATA_PROTECTION_OFFICER in roles:

@@ -120,7 +120,7 @@ def navigation(principal: Principal | None) -> list[tuple[str, str, str]]:
     if Role.BUSINESS_MANAGER in roles:
         items.append(("settings", "/settings/deadlines", "Deadline settings"))
     if roles & (PARTNERSHIP_CASE_ROLES | ANALYST_ROLES):
-        items.append(("dashboard", "/dashboard", "Dashboard"))
+        items.append(("dashboard", "/dashboards", "Dashboards"))
     if Role.PARTNERSHIP_ADMIN in roles:
         items.append(("admin", "/admin/users", "Users"))
     if Role.DATA_PROTECTION_OFFICER in roles:

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
@@ -37,7 +37,8 @@ from services.notifications.contract import SERVICE, NotificationCreated, Notifi
 
 log = logging.getLogger(__name__)
 
-EXCHANGE = f"{SERVICE}.events"
+Change = TypeVar("Change")
+
 CREATED = NotificationCreated.event_type.split(".", 1)[1]
 READ = NotificationsRead.event_type.split(".", 1)[1]
 # The events the gateway consumes (the event catalogue lists it among their consumers).
@@ -160,21 +161,41 @@ class OpenPages:
 # -- the subscription ---------------------------------------------------------------------------------------
 
 
-class NotificationEvents:
-    """The process's subscription to the notifications service's events, kept up while the process runs."""
+class EventSubscription:
+    """A process's own subscription to some events of one service, kept up while the process runs: an
+    exclusive, server-named queue, made again with back-off whenever the broker goes away. After a loss,
+    `on_resubscribed` is called: events published while the queue did not exist are gone."""
 
-    def __init__(self, amqp_uri: str, pages: OpenPages, *, most_backoff_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        amqp_uri: str,
+        source_service: str,
+        routing_keys: tuple[str, ...],
+        on_message: Callable[[str, bytes], None],
+        *,
+        connection_name: str,
+        on_resubscribed: Callable[[], None] = lambda: None,
+        most_backoff_s: float = 30.0,
+    ) -> None:
         self.amqp_uri = amqp_uri
-        self.pages = pages
+        self.source_service = source_service
+        self.routing_keys = routing_keys
+        self.on_message = on_message
+        self.on_resubscribed = on_resubscribed
+        self.connection_name = connection_name
         self.most_backoff_s = most_backoff_s
         self.subscribed = False
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def exchange(self) -> str:
+        return f"{self.source_service}.events"
+
     def start(self) -> None:
         """Subscribe in the background (the broker may not be there yet)."""
         if self._task is None:
-            self._task = asyncio.create_task(self._keep_subscribed(), name="notification-events")
+            self._task = asyncio.create_task(self._keep_subscribed(), name=self.connection_name)
 
     async def stop(self) -> None:
         """Unsubscribe and stop trying."""
@@ -190,25 +211,27 @@ class NotificationEvents:
             connection: aio_pika.abc.AbstractConnection | None = None
             try:
                 connection = await aio_pika.connect(
-                    self.amqp_uri, timeout=5, client_properties={"connection_name": CONNECTION_NAME}
+                    self.amqp_uri, timeout=5, client_properties={"connection_name": self.connection_name}
                 )
                 lost = asyncio.Event()
                 connection.close_callbacks.add(lambda *_, lost=lost: lost.set())
                 channel = await connection.channel()
                 channel.close_callbacks.add(lambda *_, lost=lost: lost.set())
-                queue = await declare_private_subscription(channel, SERVICE, (CREATED, READ))
+                queue = await declare_private_subscription(channel, self.source_service, self.routing_keys)
                 await queue.consume(self._on_message, no_ack=True)
                 self.subscribed, backoff = True, 1.0
                 if not first:
-                    self.pages.tell_everyone(ASK_AGAIN)
-                    log.info("subscribed again to %s", EXCHANGE)
+                    self.on_resubscribed()
+                    log.info("subscribed again to %s", self.exchange)
                 first = False
                 await _first_of(lost.wait(), self._stop.wait())
                 if not self._stop.is_set():
-                    log.warning("lost the subscription to %s: subscribing again", EXCHANGE)
+                    log.warning("lost the subscription to %s: subscribing again", self.exchange)
             except Exception as exc:
                 reason = type(exc).__name__
-                log.warning("cannot subscribe to %s (%s): trying again in %gs", EXCHANGE, reason, backoff)
+                log.warning(
+                    "cannot subscribe to %s (%s): trying again in %gs", self.exchange, reason, backoff
+                )
             finally:
                 self.subscribed = False
                 if connection is not None:
@@ -220,7 +243,26 @@ class NotificationEvents:
                 backoff = min(backoff * 2, self.most_backoff_s)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        found = change_of(message.routing_key or "", message.body)
+        self.on_message(message.routing_key or "", message.body)
+
+
+class NotificationEvents(EventSubscription):
+    """The process's subscription to the notifications service's events, kept up while the process runs."""
+
+    def __init__(self, amqp_uri: str, pages: OpenPages, *, most_backoff_s: float = 30.0) -> None:
+        self.pages = pages
+        super().__init__(
+            amqp_uri,
+            SERVICE,
+            (CREATED, READ),
+            self._tell,
+            connection_name=CONNECTION_NAME,
+            on_resubscribed=lambda: pages.tell_everyone(ASK_AGAIN),
+            most_backoff_s=most_backoff_s,
+        )
+
+    def _tell(self, routing_key: str, body: bytes) -> None:
+        found = change_of(routing_key, body)
         if found is not None:
             self.pages.tell(*found)
 
@@ -258,8 +300,30 @@ async def unread_stream(
         yield sse_event("unread", str(last), retry_ms=RECONNECT_MS)
     else:
         yield f"retry: {RECONNECT_MS}\n\n"
+    async for change in paced(
+        changes, stopping=stopping, still_signed_in=still_signed_in, heartbeat_s=heartbeat_s
+    ):
+        if isinstance(change, str):
+            yield change
+            continue
+        unread = change.unread if change.unread is not None else await ask()
+        if unread is not None and unread != last:
+            last = unread
+            yield sse_event("unread", str(unread))
+
+
+async def paced(
+    changes: asyncio.Queue[Change],
+    *,
+    stopping: asyncio.Event,
+    still_signed_in: Callable[[], Awaitable[bool]],
+    heartbeat_s: float,
+) -> AsyncIterator[Change | str]:
+    """An open stream's changes as they come, and between them its own lines (str): a comment every
+    `heartbeat_s` seconds, and `signed-out`, then the end, once the session has ended; the end when the
+    process stops."""
     while not stopping.is_set():
-        change = await _next_change(changes, stopping, heartbeat_s)
+        change = await next_change(changes, stopping, heartbeat_s)
         if stopping.is_set():
             return
         if change is None:
@@ -268,15 +332,12 @@ async def unread_stream(
                 return
             yield sse_comment("still here")
             continue
-        unread = change.unread if change.unread is not None else await ask()
-        if unread is not None and unread != last:
-            last = unread
-            yield sse_event("unread", str(unread))
+        yield change
 
 
-async def _next_change(
-    changes: asyncio.Queue[UnreadChanged], stopping: asyncio.Event, timeout: float
-) -> UnreadChanged | None:
+async def next_change(
+    changes: asyncio.Queue[Change], stopping: asyncio.Event, timeout: float
+) -> Change | None:
     """The next change, or None when `timeout` passes (or the process stops) first."""
     getting = asyncio.ensure_future(changes.get())
     stopped = asyncio.ensure_future(stopping.wait())

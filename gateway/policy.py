@@ -401,6 +401,14 @@ POLICIES: dict[tuple[str, str], Policy] = {
     # aggregates
     ("GET", "/dashboard"): Policy("signed_in", FIGURES),
     ("GET", "/api/review-counts"): Policy("signed_in", FIGURES),
+    # The dashboards (gateway/routes/dashboards.py): the analytics service scopes and suppresses each answer.
+    ("GET", "/dashboards"): Policy("signed_in", FIGURES),
+    ("GET", "/dashboards/{code}"): Policy("signed_in", FIGURES, audit="dashboard"),
+    ("GET", "/dashboards/{code}/stream"): Policy("signed_in", FIGURES, activity=False),
+    ("GET", "/dashboards/{code}/{table_code}.csv"): Policy(
+        "signed_in", FIGURES, audit="dashboard", action="export"
+    ),
+    ("GET", "/api/dashboards/{code}"): Policy("signed_in", FIGURES, audit="dashboard"),
     # account administration: no case data
     ("GET", "/admin/users"): Policy("signed_in", ADMIN),
     ("GET", "/admin/users/invite"): Policy("signed_in", ADMIN),

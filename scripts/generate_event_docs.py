@@ -125,14 +125,17 @@ def collect() -> tuple[type, list[Event]]:
                 continue
             events[event_type].consumers.append(Consumer(service, method, queue.name))
     # The gateway consumes some events too, each process on a queue of its own (exclusive, server-named).
-    from gateway import live
+    from gateway import live, live_figures
 
-    for event_type in live.CONSUMED:
+    consumed = [(t, "LiveUnread") for t in live.CONSUMED] + [
+        (t, "LiveFigures") for t in live_figures.CONSUMED
+    ]
+    for event_type, consumer in consumed:
         if event_type not in events:
             problems.append(f"the gateway consumes {event_type}, which no contract module defines")
             continue
         events[event_type].consumers.append(
-            Consumer("gateway", "LiveUnread", "an exclusive, server-named queue per gateway process")
+            Consumer("gateway", consumer, "an exclusive, server-named queue per gateway process")
         )
 
     if problems:

@@ -8,7 +8,11 @@ import {
   BarElement,
   CategoryScale,
   Chart,
+  Legend,
   LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
   Tooltip
 } from 'chart.js'
 
@@ -34,7 +38,9 @@ function openTargetedDetails () {
 openTargetedDetails()
 window.addEventListener('hashchange', openTargetedDetails)
 
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip)
+Chart.register(
+  BarController, BarElement, CategoryScale, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip
+)
 
 const GOVUK_BLUE = '#1d70b8'
 const GOVUK_TEXT = '#0b0c0c'
@@ -292,3 +298,254 @@ function buildDocument (link) {
   })
 }
 document.querySelectorAll('[data-build-document]').forEach(buildDocument)
+
+// -- dashboards (gateway/templates/dashboards/dashboard.html) ----------------------------------------------
+// Each figure table's chart is drawn from the table itself (data-figure-chart: the analytics service's
+// FigureTable as JSON), so the chart and the table beside it show the same figures. A suppressed cell has no
+// value and draws no bar; the table says "fewer than 5". The canvas is hidden from assistive technology:
+// the table is what it reads. When the stream says the figures changed, the page fetches its JSON again
+// and redraws every chart and table in place, and says so in a polite live region.
+
+// GOV.UK colours with at least 3:1 contrast against the white page (WCAG 1.4.11), blue and red first as
+// the pair most people tell apart; a line's points also differ in shape, and the legend names each.
+const SERIES_COLOURS = ['#1d70b8', '#d4351c', '#00703c', '#4c2c92', '#d53880', '#505a5f', '#003078', '#28a197']
+// The shades of a heat map's cells (app.scss .app-heat--0 to --4), by the rule of gateway/figures.py.
+const HEAT_SHADES = 5
+// A table's row and column of totals: the table shows them; a chart and a heat map's shading leave them out
+// (a stacked bar would count everything twice, and a total would outshine every figure it sums).
+const TOTAL = 'Total'
+
+/** The table without its totals, as a chart draws it. */
+function withoutTotals (table) {
+  const keep = table.columns.map((column, index) => column === TOTAL ? -1 : index).filter((index) => index >= 0)
+  return {
+    ...table,
+    columns: keep.map((index) => table.columns[index]),
+    rows: table.rows.filter((row) => row.label !== TOTAL).map((row) => ({
+      ...row,
+      cells: keep.map((index) => row.cells[index])
+    }))
+  }
+}
+
+function figureChartConfig (table, container) {
+  const narrow = container.clientWidth < 640
+  const fontSize = narrow ? 12 : 14
+  const lineWidth = Math.max(14, Math.min(30, Math.floor(container.clientWidth / (fontSize * 1.6))))
+  const font = { family: window.getComputedStyle(container).fontFamily, size: fontSize }
+  const line = table.chart === 'line'
+  const stacked = table.chart === 'stacked_bar'
+  // Bars run across when their labels are long or many (partnerships, themes); periods run along.
+  const across = !line && (table.rows.length > 8 || table.rows.some((row) => row.label.length > 12))
+  const labels = table.rows.map((row) => across ? wrapLabel(row.label, lineWidth) : row.label)
+  const datasets = table.columns.map((column, index) => {
+    const colour = SERIES_COLOURS[index % SERIES_COLOURS.length]
+    return {
+      label: column,
+      data: table.rows.map((row) => (row.cells[index] && !row.cells[index].suppressed) ? row.cells[index].value : null),
+      backgroundColor: colour,
+      // Stacked segments are parted by a white line, so that two segments never run together.
+      borderColor: line ? colour : '#ffffff',
+      borderWidth: line ? 3 : (stacked ? 1 : 0),
+      pointRadius: line ? 4 : undefined,
+      pointStyle: line ? ['circle', 'rect', 'triangle', 'rectRot', 'star', 'crossRot', 'cross', 'line'][index % 8] : undefined,
+      maxBarThickness: 32,
+      spanGaps: false
+    }
+  })
+  const percent = table.unit === 'percent'
+  const valueAxis = {
+    min: 0,
+    max: percent ? 100 : undefined,
+    stacked,
+    ticks: {
+      precision: table.unit === 'count' ? 0 : undefined,
+      color: GOVUK_TEXT,
+      font,
+      callback: (value) => percent ? `${value}%` : value
+    },
+    grid: { color: GOVUK_MID_GREY }
+  }
+  const labelAxis = { stacked, ticks: { color: GOVUK_TEXT, font }, grid: { display: false } }
+  const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)').matches
+  return {
+    type: line ? 'line' : 'bar',
+    data: { labels, datasets },
+    options: {
+      indexAxis: across ? 'y' : 'x',
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: reducedMotion ? false : undefined,
+      plugins: {
+        legend: {
+          display: datasets.length > 1,
+          position: 'bottom',
+          labels: { color: GOVUK_TEXT, font, usePointStyle: line }
+        },
+        tooltip: {
+          callbacks: {
+            // The words the table shows ("fewer than 5", "62%"), not the bare number.
+            label: (context) => {
+              const cell = table.rows[context.dataIndex]?.cells[context.datasetIndex]
+              return `${context.dataset.label}: ${cell ? cell.text : context.formattedValue}`
+            }
+          }
+        }
+      },
+      scales: across ? { x: valueAxis, y: labelAxis } : { x: labelAxis, y: valueAxis }
+    }
+  }
+}
+
+function sizeFigureChart (container, table) {
+  // Bars that run across need room for each row's label lines; other charts keep the stylesheet's height.
+  const across = table.chart !== 'line' && (table.rows.length > 8 || table.rows.some((row) => row.label.length > 12))
+  container.style.height = across ? `${Math.max(240, table.rows.length * Math.max(1, table.columns.length) * 22 + 110)}px` : ''
+}
+
+function drawFigureChart (canvas, wholeTable) {
+  const table = withoutTotals(wholeTable)
+  const container = canvas.parentElement ?? canvas
+  const existing = Chart.getChart(canvas)
+  if (existing) existing.destroy()
+  // A chart with nothing to draw (every figure none or suppressed) is left out: the table says so.
+  const drawable = table.rows.some((row) => row.cells.some((cell) => cell && !cell.suppressed && cell.value !== null))
+  const figure = canvas.closest('figure')
+  if (figure) figure.hidden = !drawable
+  if (!drawable) return
+  sizeFigureChart(container, table)
+  return new Chart(canvas, figureChartConfig(table, container))
+}
+
+function drawFigureCharts (root) {
+  root.querySelectorAll('canvas[data-figure-chart]').forEach((canvas) => {
+    try {
+      drawFigureChart(canvas, JSON.parse(canvas.dataset.figureChart))
+    } catch (error) {
+      console.error('figure chart: data-figure-chart is not a figure table', error)
+    }
+  })
+}
+
+function heatShades (table) {
+  const totals = new Set(table.columns.map((column, index) => column === TOTAL ? index : -1))
+  const shaded = (row, index, cell) => row.label !== TOTAL && !totals.has(index) && !cell.suppressed && cell.value !== null
+  const shown = table.rows.flatMap((row) => row.cells.filter((cell, index) => shaded(row, index, cell)))
+  const largest = Math.max(0, ...shown.map((cell) => cell.value))
+  return table.rows.map((row) => row.cells.map((cell, index) => {
+    if (!shaded(row, index, cell)) return null
+    return largest <= 0 ? 0 : Math.min(HEAT_SHADES - 1, Math.floor(cell.value / largest * HEAT_SHADES))
+  }))
+}
+
+function element (tag, className, text) {
+  const made = document.createElement(tag)
+  if (className) made.className = className
+  if (text !== undefined) made.textContent = text
+  return made
+}
+
+// Write a figure table's head and body again from the JSON, as the template draws them.
+function redrawFigureTable (tableElement, table) {
+  const heatmap = tableElement.dataset.figureHeatmap === 'true'
+  const headRow = element('tr', 'govuk-table__row')
+  for (const [index, heading] of [table.row_heading, ...table.columns].entries()) {
+    const th = element('th', 'govuk-table__header' + (index ? ' govuk-table__header--numeric' : ''), heading)
+    th.scope = 'col'
+    headRow.append(th)
+  }
+  tableElement.tHead.replaceChildren(headRow)
+  const shades = heatmap ? heatShades(table) : []
+  const rows = table.rows.map((row, rowIndex) => {
+    const tr = element('tr', 'govuk-table__row')
+    const th = element('th', 'govuk-table__header', row.label)
+    th.scope = 'row'
+    tr.append(th)
+    for (const [index, cell] of row.cells.entries()) {
+      const classes = ['govuk-table__cell', 'govuk-table__cell--numeric']
+      if (cell.suppressed) classes.push('app-figure-table__suppressed')
+      const shade = heatmap ? shades[rowIndex][index] : null
+      if (shade !== null) classes.push('app-heat', `app-heat--${shade}`)
+      tr.append(element('td', classes.join(' '), cell.text))
+    }
+    return tr
+  })
+  if (!rows.length) {
+    const tr = element('tr', 'govuk-table__row')
+    const td = element('td', 'govuk-table__cell', 'Nothing counted yet.')
+    td.colSpan = table.columns.length + 1
+    tr.append(td)
+    rows.push(tr)
+  }
+  tableElement.tBodies[0].replaceChildren(...rows)
+}
+
+const AS_OF_WORDS = new Intl.DateTimeFormat('en-GB', {
+  day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'Europe/London'
+})
+const CLOCK_WORDS = new Intl.DateTimeFormat('en-GB', {
+  hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: 'Europe/London'
+})
+
+function redrawDashboard (root, dashboard) {
+  const sections = [...root.querySelectorAll('[data-figure]')]
+  const shown = sections.map((section) => section.dataset.figure).join(' ')
+  if (shown !== dashboard.tables.map((table) => table.code).join(' ')) {
+    window.location.reload() // another set of tables: the page draws them itself
+    return false
+  }
+  for (const table of dashboard.tables) {
+    const section = sections.find((candidate) => candidate.dataset.figure === table.code)
+    section.querySelector('[data-figure-summary]').textContent = table.summary
+    const canvas = section.querySelector('canvas[data-figure-chart]')
+    if (canvas) {
+      canvas.dataset.figureChart = JSON.stringify(table)
+      drawFigureChart(canvas, table)
+    }
+    redrawFigureTable(section.querySelector('table[data-figure-table]'), table)
+  }
+  const asOf = root.querySelector('[data-dashboard-as-of]')
+  if (asOf && dashboard.as_of) asOf.textContent = `Figures as at ${AS_OF_WORDS.format(new Date(dashboard.as_of))}.`
+  return true
+}
+
+// Keep a dashboard live: its stream says when figures it shows changed; the page then fetches its JSON.
+function watchDashboard (root) {
+  drawFigureCharts(root)
+  if (typeof window.EventSource !== 'function') return
+  const status = root.querySelector('[data-dashboard-status]')
+  const stream = new window.EventSource(root.dataset.dashboardStream)
+  let fetching = false
+  let again = false
+
+  async function refresh () {
+    if (fetching) {
+      again = true
+      return
+    }
+    fetching = true
+    try {
+      const response = await fetch(root.dataset.dashboardApi, {
+        headers: { Accept: 'application/json' },
+        credentials: 'same-origin'
+      })
+      if (!response.ok) throw new Error(String(response.status))
+      if (redrawDashboard(root, await response.json()) && status) {
+        status.textContent = `The figures were updated at ${CLOCK_WORDS.format(new Date())}.`
+      }
+    } catch (error) {
+      if (status) status.textContent = 'The figures could not be updated. Reload the page to try again.'
+    } finally {
+      fetching = false
+      if (again) {
+        again = false
+        refresh()
+      }
+    }
+  }
+
+  stream.addEventListener('figures-changed', refresh)
+  stream.addEventListener('signed-out', () => stream.close())
+  window.addEventListener('pagehide', () => stream.close())
+}
+document.querySelectorAll('[data-dashboard]').forEach(watchDashboard)

@@ -151,6 +151,11 @@ def sees_figures(caller: Caller, target: Target) -> bool:
     return caller.is_person_in(*PARTNERSHIP_DECIDERS) and caller.partnership == target.partnership
 
 
+def sees_some_figures(caller: Caller, target: Target) -> bool:
+    """The list of dashboards: whoever sees some partnership's figures (sees_figures for their own)."""
+    return caller.is_person_in(Role.NATIONAL_ANALYST, Role.REGIONAL_ANALYST, *PARTNERSHIP_DECIDERS)
+
+
 def administers(caller: Caller, target: Target) -> bool:
     """Accounts, agencies and API clients: the partnership's administrator, for their own partnership."""
     if not caller.is_person_in(Role.PARTNERSHIP_ADMIN):
@@ -588,6 +593,11 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     # figures
     ("GET", "/dashboard"): sees_figures,
     ("GET", "/api/review-counts"): sees_figures,
+    ("GET", "/dashboards"): sees_some_figures,
+    ("GET", "/dashboards/{code}"): sees_figures,
+    ("GET", "/dashboards/{code}/stream"): sees_figures,
+    ("GET", "/dashboards/{code}/{table_code}.csv"): sees_figures,
+    ("GET", "/api/dashboards/{code}"): sees_figures,
     # account administration: no case data
     ("GET", "/admin/users"): administers,
     ("GET", "/admin/users/invite"): administers,

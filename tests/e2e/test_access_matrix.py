@@ -214,6 +214,8 @@ PART_VALUES = {
     "paper_id": "00000000-0000-4000-8000-000000000000",
     "action_id": "00000000-0000-4000-8000-000000000000",
     "evidence_id": "00000000-0000-4000-8000-000000000000",
+    "code": "reviews",
+    "table_code": "reviews_opened",
 }
 TOO_LONG = "x" * 1025  # longer than any form field's limit: refused (422) before the route's code runs
 

@@ -153,7 +153,7 @@ def test_a_sign_in_link_works_once_before_it_expires_and_for_its_purpose_only(li
     [
         ({"agency_lead"}, "/reviews"),
         ({"business_manager", "partnership_admin"}, "/reviews"),
-        ({"national_analyst"}, "/dashboard"),
+        ({"national_analyst"}, "/dashboards"),
         ({"partnership_admin"}, "/admin/users"),
         ({"data_protection_officer"}, "/dpo"),
         (set(), "/account"),

@@ -1,0 +1,170 @@
+"""`caserev seed-synthetic`: publish synthetic national data (caserev/synthetic.py) through the real bus.
+
+The partnerships are registered in the gateway's `identity` schema with their region (as `caserev
+add-partnership` does), so that a regional analyst's region holds them; then every event is published
+persistent, in its envelope, each confirmed by the broker before the next.
+
+Where the events go (`route`, docs/operations.md "Synthetic national data"):
+
+* `analytics` (the default): straight to the analytics service's own handler queues, through the default
+  exchange, whose routing key is a queue's name (as the retry queue sends a message back). Only the
+  analytics service sees them: the notifications service would otherwise write to the synthetic agencies'
+  leads and chase their returns, the chronology, meetings and actions services would keep rows for reviews
+  that exist nowhere else, and nobody could open a synthetic review's page. An event that analytics does
+  not apply is not published, and is counted as such.
+* `exchanges`: on each source's own exchange, as the services' relays publish: every subscriber acts on it.
+  For a throw-away system whose every service should see national traffic.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal, TextIO
+
+from kombu import Connection
+from sqlalchemy import text
+
+from caserev.progress import ProgressBar
+from caserev.synthetic import NationalSet, SyntheticPartnership, national_set
+from services.kernel.broker import event_exchange
+from services.kernel.config import OperatorSettings
+from services.kernel.db import create_schema_engine
+
+Route = Literal["analytics", "exchanges"]
+ROUTES: tuple[Route, ...] = ("analytics", "exchanges")
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    """What a seeding did: partnerships registered, events published, and the types not published (no
+    handler of analytics applies them) with their counts."""
+
+    partnerships: int
+    published: int
+    not_applied: dict[str, int] = field(default_factory=dict)
+    first_day: date | None = None
+    last_day: date | None = None
+
+
+def register_partnerships(settings: OperatorSettings, partnerships: Sequence[SyntheticPartnership]) -> None:
+    """Add the synthetic partnerships to identity with their regions (again: their names and regions only)."""
+    engine = create_schema_engine("identity", settings, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            for partnership in partnerships:
+                connection.execute(
+                    text(
+                        "INSERT INTO partnership (id, code, name, region) VALUES (:id, :code, :name, :region)"
+                        " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, region = EXCLUDED.region"
+                    ),
+                    {
+                        "id": partnership.id,
+                        "code": partnership.code,
+                        "name": partnership.name,
+                        "region": partnership.region,
+                    },
+                )
+    finally:
+        engine.dispose()
+
+
+def analytics_queues() -> dict[str, list[str]]:
+    """The analytics service's handler queues by the event type each applies (`forms.review_opened`)."""
+    from services.analytics.service import AnalyticsService
+    from services.kernel.handler_queues import event_handler_queues
+
+    queues: dict[str, list[str]] = {}
+    for queue in event_handler_queues(AnalyticsService):
+        assert queue.exchange is not None and queue.name is not None
+        source = queue.exchange.name.removesuffix(".events")
+        queues.setdefault(f"{source}.{queue.routing_key}", []).append(queue.name)
+    return queues
+
+
+def _declare_analytics_queues(connection: Connection) -> None:
+    from services.analytics.service import AnalyticsService
+    from services.kernel.handler_queues import event_handler_queues
+
+    with connection.channel() as channel:
+        for queue in event_handler_queues(AnalyticsService):
+            queue.bind(channel).declare()
+
+
+def seed_synthetic(
+    settings: OperatorSettings,
+    *,
+    years: int,
+    partnerships: int,
+    seed: int,
+    until: date,
+    route: Route = "analytics",
+    progress: TextIO | None = None,
+) -> SeedReport:
+    """Register the partnerships, then publish every event of the national set (caserev/synthetic.py)."""
+    if route not in ROUTES:
+        raise ValueError(f"route must be one of {', '.join(ROUTES)}, not {route!r}")
+    national = national_set(years, partnerships, seed, until)
+    register_partnerships(settings, national.partnerships)
+    queues = analytics_queues() if route == "analytics" else {}
+    messages, not_applied = _messages(national, route, queues)
+    with Connection(
+        settings.amqp_uri, transport_options={"confirm_publish": True}, connect_timeout=10
+    ) as connection:
+        connection.ensure_connection(max_retries=3)
+        if route == "analytics":
+            _declare_analytics_queues(connection)
+        else:
+            with connection.channel() as channel:
+                for source in {type_.split(".", 1)[0] for type_, *_ in messages}:
+                    event_exchange(source).bind(channel).declare()
+        producer = connection.Producer()
+        bar = ProgressBar(len(messages), "seed-synthetic: events", progress)
+        for event_type, event_id, body, exchange, routing_keys in messages:
+            for routing_key in routing_keys:
+                producer.publish(
+                    body,
+                    exchange=exchange,
+                    routing_key=routing_key,
+                    delivery_mode=2,
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    message_id=event_id,
+                    type=event_type,
+                    retry=False,
+                )
+            bar.advance()
+        bar.finish()
+    return SeedReport(
+        partnerships=len(national.partnerships),
+        published=len(messages),
+        not_applied=dict(not_applied),
+        first_day=national.starts_on,
+        last_day=national.until,
+    )
+
+
+Message = tuple[str, str, bytes, str, list[str]]
+
+
+def _messages(
+    national: NationalSet, route: Route, queues: dict[str, list[str]]
+) -> tuple[list[Message], Counter[str]]:
+    """Each event as it is published: (type, event id, JSON body, exchange, routing keys)."""
+    messages: list[Message] = []
+    not_applied: Counter[str] = Counter()
+    for envelope in national.events():
+        body = json.dumps(envelope.model_dump(mode="json")).encode()
+        if route == "analytics":
+            names = queues.get(envelope.type)
+            if not names:
+                not_applied[envelope.type] += 1
+                continue
+            messages.append((envelope.type, str(envelope.event_id), body, "", names))
+        else:
+            exchange = event_exchange(envelope.source).name
+            messages.append((envelope.type, str(envelope.event_id), body, exchange, [envelope.name]))
+    return messages, not_applied

@@ -1,0 +1,98 @@
+"""`caserev seed-synthetic` through a real broker into a real analytics service: the figures analytics keeps
+are the generator's, the partnerships are the gateway's with their regions, and no other service hears a
+thing (the events go to analytics' own queues only)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+import pytest
+
+from caserev.seed_synthetic import analytics_queues
+from caserev.synthetic import national_set
+
+pytestmark = pytest.mark.slow
+
+UNTIL = date(2026, 11, 30)
+
+
+def _expected_stages(years: int, partnerships: int, seed: int) -> Counter[tuple[str, str, str]]:
+    """(partnership id, review type, stage) of every review, as the generator leaves it on UNTIL."""
+    stage_of: dict[str, tuple[str, str, str]] = {}
+    for envelope in national_set(years, partnerships, seed, UNTIL).events():
+        if envelope.type in ("forms.review_opened", "forms.stage_changed"):
+            data = envelope.data
+            stage_of[data["review_id"]] = (str(envelope.partnership_id), data["review_type"], data["stage"])
+    return Counter(stage_of.values())
+
+
+def test_seeded_national_data_reaches_analytics_figures_and_no_other_service(make_harness) -> None:
+    harness = make_harness()
+    harness.start("analytics")
+    output = harness.caserev(
+        "seed-synthetic", "--years", "1", "--partnerships", "4", "--seed", "7", "--until", UNTIL.isoformat()
+    )
+    national = national_set(1, 4, 7, UNTIL)
+    applied = [e for e in national.events() if e.type in analytics_queues()]
+    assert f"{len(applied):,} events published" in output, output
+
+    # Every event analytics applies was applied once.
+    harness.wait_for(
+        lambda: harness.sql("SELECT count(*) FROM analytics.inbox")[0][0] >= len(applied),
+        timeout=180,
+        message=f"analytics to apply the {len(applied)} synthetic events",
+    )
+    assert harness.sql("SELECT count(*) FROM analytics.inbox")[0][0] == len(applied)
+
+    # Reviews by partnership, type and stage: as the generator left them.
+    rows = harness.sql(
+        "SELECT partnership_id::text, review_type, stage, count(*) FROM analytics.review_stage"
+        " GROUP BY 1, 2, 3"
+    )
+    assert Counter({(p, t, s): n for p, t, s, n in rows}) == _expected_stages(1, 4, 7)
+
+    # The partnerships exist for the gateway, each in a region of England, with obviously synthetic names.
+    partnerships = harness.sql("SELECT code, name, region FROM identity.partnership ORDER BY code")
+    assert [(code, name, region) for code, name, region in partnerships] == [
+        (p.code, p.name, p.region) for p in national.partnerships
+    ]
+    assert all(name.startswith("Synthetic partnership") for _, name, _ in partnerships)
+
+    # Nobody else heard: no handler queue of another service holds a message, no inbox took one.
+    for schema in ("notifications", "chronology", "actions", "meetings"):
+        assert harness.sql(f"SELECT count(*) FROM {schema}.inbox")[0][0] == 0, schema
+    assert harness.ready("evt-forms-review_opened--notifications.on_forms_review_opened") == 0
+
+
+def test_seeding_again_with_the_same_seed_adds_nothing(make_harness) -> None:
+    harness = make_harness()
+    harness.start("analytics")
+    args = (
+        "seed-synthetic",
+        "--years",
+        "1",
+        "--partnerships",
+        "2",
+        "--seed",
+        "3",
+        "--until",
+        UNTIL.isoformat(),
+    )
+    harness.caserev(*args)
+    applied = sum(1 for e in national_set(1, 2, 3, UNTIL).events() if e.type in analytics_queues())
+    harness.wait_for(
+        lambda: harness.sql("SELECT count(*) FROM analytics.inbox")[0][0] >= applied,
+        timeout=120,
+        message="the first seeding to be applied",
+    )
+    reviews = harness.sql("SELECT count(*) FROM analytics.review_stage")[0][0]
+    harness.caserev(*args)
+    harness.wait_for(
+        lambda: all(harness.ready(q) == 0 for names in analytics_queues().values() for q in names),
+        timeout=120,
+        message="the second seeding to be consumed",
+    )
+    assert harness.sql("SELECT count(*) FROM analytics.inbox")[0][0] == applied
+    assert harness.sql("SELECT count(*) FROM analytics.review_stage")[0][0] == reviews
+    assert harness.sql("SELECT count(*) FROM identity.partnership")[0][0] == 2

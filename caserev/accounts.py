@@ -35,11 +35,8 @@ def add_partnership(code: str, name: str, region: str | None) -> uuid.UUID:
         taken = connection.execute(text("SELECT 1 FROM partnership WHERE code = :c"), {"c": code}).first()
         if taken:
             raise AccountProblem(f"A partnership already has the code {code}")
-        partnership_id = uuid.uuid4()
-        connection.execute(
-            text("INSERT INTO partnership (id, code, name, region) VALUES (:id, :c, :n, :r)"),
-            {"id": partnership_id, "c": code, "n": name, "r": region},
-        )
+    partnership_id = uuid.uuid4()
+    identity.save_partnership(partnership_id, code, name, region, actor_id="operator")
     return partnership_id
 
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyotp
-from sqlalchemy import text
 
 from caserev.demo_actions import seed_actions
 from caserev.demo_chronology import _wait, seed_chronology
@@ -25,7 +24,6 @@ from caserev.demo_meetings import seed_meetings
 from gateway.credentials import new_recovery_codes
 from services.forms.contract import OpenReview
 from services.kernel.config import OperatorSettings
-from services.kernel.db import create_schema_engine
 from services.kernel.identity import Actor, Role
 from services.kernel.remote import run_at_once
 
@@ -198,22 +196,11 @@ def _seed_accounts(settings: OperatorSettings, credentials: dict[str, object]) -
     from gateway.credentials import hash_password
     from gateway.signin import password_pepper, recovery_code_hash, totp_box
 
-    engine = create_schema_engine("identity", settings, pool_size=1)
-    with engine.begin() as connection:
-        for partnership in PARTNERSHIPS:
-            connection.execute(
-                text(
-                    "INSERT INTO partnership (id, code, name, region) VALUES (:id, :code, :name, :region)"
-                    " ON CONFLICT (id) DO UPDATE SET region = EXCLUDED.region"
-                ),
-                {
-                    "id": partnership.id,
-                    "code": partnership.code,
-                    "name": partnership.name,
-                    "region": REGIONS.get(partnership.code),
-                },
-            )
-    engine.dispose()
+    for partnership in PARTNERSHIPS:
+        # Published as identity.partnership_changed: analytics names and groups partnerships by region.
+        identity.save_partnership(
+            partnership.id, partnership.code, partnership.name, REGIONS.get(partnership.code), actor_id=SEEDER
+        )
     by_code = {p.code: p for p in PARTNERSHIPS}
     for code, name, agency_type in AGENCIES:
         identity.create_agency(by_code[code].id, name, agency_type, agency_id_of(code, name), actor_id=SEEDER)

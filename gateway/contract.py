@@ -1,4 +1,5 @@
-"""What services may know of the gateway's identity: the events it publishes about people and agencies.
+"""What services may know of the gateway's identity: the events it publishes about people, agencies and
+partnerships.
 
 The gateway owns schema `identity` and publishes these through its outbox (gateway/identity_events.py), so
 that services that write to people (notifications) keep their own copy of whom to write to. Pure pydantic,
@@ -14,7 +15,7 @@ from uuid import UUID
 
 from services.kernel.events import EventData
 
-__all__ = ["AgencyChanged", "PersonChanged"]
+__all__ = ["AgencyChanged", "PartnershipChanged", "PersonChanged"]
 
 
 class PersonChanged(EventData):
@@ -46,4 +47,17 @@ class AgencyChanged(EventData):
     partnership_id: UUID
     name: str
     agency_type: str
+    changed_at: datetime
+
+
+class PartnershipChanged(EventData):
+    """A partnership was registered or changed: its code, name and region, as figures name it (analytics
+    groups partnerships by region and shows their names)."""
+
+    event_type: ClassVar[str] = "identity.partnership_changed"
+
+    partnership_id: UUID
+    code: str
+    name: str
+    region: str | None
     changed_at: datetime

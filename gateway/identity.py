@@ -171,6 +171,29 @@ def account_key(email: str) -> str:
 # -- partnerships and agencies ----------------------------------------------------------------------------
 
 
+def save_partnership(
+    partnership_id: UUID, code: str, name: str, region: str | None, *, actor_id: str | None = None
+) -> bool:
+    """Register a partnership, or change its code, name or region; publishes identity.partnership_changed
+    when anything changed (True), in the same transaction. A code taken by another partnership is refused
+    by the database (unique)."""
+    with _begin_with_events() as connection:
+        row = connection.execute(
+            text(
+                "INSERT INTO partnership (id, code, name, region) VALUES (:id, :c, :n, :r)"
+                " ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, name = EXCLUDED.name,"
+                " region = EXCLUDED.region"
+                " WHERE (partnership.code, partnership.name, partnership.region)"
+                " IS DISTINCT FROM (EXCLUDED.code, EXCLUDED.name, EXCLUDED.region)"
+                " RETURNING id"
+            ),
+            {"id": partnership_id, "c": code, "n": name, "r": region},
+        ).first()
+        if row is not None:
+            identity_events.partnership_changed(connection, partnership_id, actor_id)
+    return row is not None
+
+
 def list_partnerships() -> list[Partnership]:
     """Every partnership, by name."""
     with identity_engine().connect() as connection:

@@ -21,7 +21,7 @@ from uuid import UUID
 from prometheus_client import REGISTRY
 from sqlalchemy import Connection, Engine, MetaData, text
 
-from gateway.contract import AgencyChanged, PersonChanged
+from gateway.contract import AgencyChanged, PartnershipChanged, PersonChanged
 from services.kernel.broker import ConfirmedPublisher
 from services.kernel.config import Settings
 from services.kernel.db import NAMING_CONVENTION, create_schema_engine, messaging_tables
@@ -84,6 +84,23 @@ def agency_changed(connection: Connection, agency_id: UUID, actor_id: str | None
         changed_at=datetime.now(UTC),
     )
     envelope = Envelope.wrap(payload, partnership_id=row.partnership_id, actor_id=actor_id)
+    add_to_outbox(connection, OUTBOX, envelope)
+    return envelope
+
+
+def partnership_changed(
+    connection: Connection, partnership_id: UUID, actor_id: str | None = None
+) -> Envelope:
+    """Add the partnership's current code, name and region to the outbox, in `connection`'s transaction."""
+    row = connection.execute(
+        text("SELECT id, code, name, region FROM partnership WHERE id = :id"), {"id": partnership_id}
+    ).first()
+    if row is None:
+        raise LookupError(f"no partnership {partnership_id}")
+    payload = PartnershipChanged(
+        partnership_id=row.id, code=row.code, name=row.name, region=row.region, changed_at=datetime.now(UTC)
+    )
+    envelope = Envelope.wrap(payload, partnership_id=row.id, actor_id=actor_id)
     add_to_outbox(connection, OUTBOX, envelope)
     return envelope
 

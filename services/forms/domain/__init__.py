@@ -10,6 +10,7 @@ One module per part of a review's life, each importable on its own; everything i
 - returns.py: the agencies' returns, from being asked for to being locked, extended and amended.
 """
 
+from services.forms.domain.categories import age_band, children_categories
 from services.forms.domain.pauses import Pause, end_pause, pause_clock
 from services.forms.domain.returns import (
     LATE_REQUEST_WORKING_DAYS,
@@ -58,6 +59,7 @@ from services.forms.domain.steps import (
     deadline_changes,
     form_answers,
     invited_agencies,
+    local_decision,
     save_step,
 )
 
@@ -75,9 +77,11 @@ __all__ = [
     "ReviewState",
     "StepPlan",
     "StepRecord",
+    "age_band",
     "ask_another_agency",
     "check_deadline_figures",
     "check_may_amend",
+    "children_categories",
     "complete",
     "complete_step",
     "deadline_changes",
@@ -86,6 +90,7 @@ __all__ = [
     "figures_for",
     "form_answers",
     "invited_agencies",
+    "local_decision",
     "nil_return",
     "open_review",
     "pause_clock",

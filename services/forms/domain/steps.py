@@ -17,6 +17,7 @@ from services.forms.contract import (
     DeadlineChanged,
     DecisionMade,
     FormAnswers,
+    PanelResponded,
     ReviewClosed,
     ReviewPublished,
     SinSubmitted,
@@ -25,6 +26,7 @@ from services.forms.contract import (
     plain_problems,
 )
 from services.forms.definitions import Step
+from services.forms.domain.categories import children_categories
 from services.forms.domain.returns import AgencyReturn, request_returns, return_requested
 from services.forms.domain.state import Plan, ReturnsProgress, ReviewState, StepRecord, plan
 from services.kernel import calendar
@@ -220,9 +222,20 @@ def _facts_of(
                 late_by_working_days=standing.late_by_working_days if standing else None,
                 children=len(answers["children"]),
                 nature=answers["nature"],
+                children_categories=children_categories(answers),
             )
         ]
-    if step.form in ("decision", "review_decision"):
+    if step.form == "panel_response":
+        return [
+            PanelResponded(
+                review_id=state.id,
+                review_type=code,
+                response=answers["response"],
+                local_decision=local_decision(state),
+                received_on=answers["received_on"],
+            )
+        ]
+    if step.form in DECISION_FORMS:
         return [
             DecisionMade(
                 review_id=state.id,
@@ -243,6 +256,19 @@ def _facts_of(
     if step.form == "closure":
         return [ReviewClosed(review_id=state.id, review_type=code, closed_on=answers["closed_on"])]
     return []
+
+
+DECISION_FORMS = ("decision", "review_decision")
+
+
+def local_decision(state: ReviewState) -> str | None:
+    """The outcome of the review's completed decision step (decision_made's code); None if none is yet."""
+    for step in state.definition.steps:
+        record = state.steps.get(step.code)
+        if step.form in DECISION_FORMS and record is not None and record.completed and record.answers:
+            outcome = record.answers.get("outcome")
+            return str(outcome) if outcome is not None else None
+    return None
 
 
 def deadline_changes(state: ReviewState, before: Plan, after: Plan, reason: str) -> list[DeadlineChanged]:

@@ -4,7 +4,9 @@ The partnerships are registered in the gateway's `identity` schema with their re
 add-partnership` does), so that a regional analyst's region holds them; then every event is published
 persistent, in its envelope, each confirmed by the broker before the next.
 
-Where the events go (`route`, docs/operations.md "Synthetic national data"):
+The partnerships are the gateway's own (identity.partnership_changed goes out on `identity.events` as for any
+partnership). Where the events of their agencies and reviews go (`route`, docs/operations.md "Synthetic
+national data"):
 
 * `analytics` (the default): straight to the analytics service's own handler queues, through the default
   exchange, whose routing key is a queue's name (as the retry queue sends a message back). Only the
@@ -26,13 +28,11 @@ from datetime import date
 from typing import Literal, TextIO
 
 from kombu import Connection
-from sqlalchemy import text
 
 from caserev.progress import ProgressBar
-from caserev.synthetic import NationalSet, SyntheticPartnership, national_set
+from caserev.synthetic import SEEDER, NationalSet, SyntheticPartnership, national_set
 from services.kernel.broker import event_exchange
 from services.kernel.config import OperatorSettings
-from services.kernel.db import create_schema_engine
 
 Route = Literal["analytics", "exchanges"]
 ROUTES: tuple[Route, ...] = ("analytics", "exchanges")
@@ -50,26 +50,17 @@ class SeedReport:
     last_day: date | None = None
 
 
-def register_partnerships(settings: OperatorSettings, partnerships: Sequence[SyntheticPartnership]) -> None:
-    """Add the synthetic partnerships to identity with their regions (again: their names and regions only)."""
-    engine = create_schema_engine("identity", settings, pool_size=1)
-    try:
-        with engine.begin() as connection:
-            for partnership in partnerships:
-                connection.execute(
-                    text(
-                        "INSERT INTO partnership (id, code, name, region) VALUES (:id, :code, :name, :region)"
-                        " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, region = EXCLUDED.region"
-                    ),
-                    {
-                        "id": partnership.id,
-                        "code": partnership.code,
-                        "name": partnership.name,
-                        "region": partnership.region,
-                    },
-                )
-    finally:
-        engine.dispose()
+def register_partnerships(settings: OperatorSettings, partnerships: Sequence[SyntheticPartnership]) -> int:
+    """Register the synthetic partnerships in identity with their regions, as `caserev add-partnership` does,
+    and put the identity.partnership_changed of each new or changed one on the bus at once (they are real
+    partnerships of the gateway: every subscriber may know them). Returns how many were new or changed."""
+    from gateway import identity, identity_events
+
+    changed = sum(
+        identity.save_partnership(p.id, p.code, p.name, p.region, actor_id=SEEDER) for p in partnerships
+    )
+    identity_events.publish_pending(settings)
+    return changed
 
 
 def analytics_queues() -> dict[str, list[str]]:

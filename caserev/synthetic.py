@@ -15,7 +15,7 @@ each review follows services/forms/review_types/child_safeguarding.yml: its stag
 
 from __future__ import annotations
 
-import json
+import math
 import random
 import uuid
 from collections.abc import Iterator, Sequence
@@ -71,6 +71,9 @@ REGIONS_OF_ENGLAND: tuple[tuple[str, int], ...] = (
     ("South West", 15),
 )
 ENGLAND_PARTNERSHIPS = 150
+# Partnerships differ in size (population): a log-normal factor with this spread, whose mean is MEAN_SIZE.
+SIZE_SPREAD = 0.45
+MEAN_SIZE = math.exp(SIZE_SPREAD**2 / 2)
 
 # Each partnership's agencies, by identity's agency types (gateway/identity.py AGENCY_TYPES).
 AGENCY_TYPES = (
@@ -229,32 +232,20 @@ class SyntheticPartnership:
 
 
 def synthetic_partnerships(count: int) -> list[SyntheticPartnership]:
-    """`count` partnerships spread over England's regions in proportion (the largest remainder first)."""
+    """`count` partnerships spread over England's regions in proportion. The n-th partnership is the same in
+    every set: regions are handed out in turn by the Sainte-Laguë rule (each next partnership goes to the
+    region with the highest weight / (2 * partnerships so far + 1)), so any first `count` are in proportion
+    and a larger set only adds partnerships."""
     if count < 1:
         raise ValueError("Give at least one partnership")
-    total = sum(weight for _, weight in REGIONS_OF_ENGLAND)
-    quotas = [(region, count * weight / total) for region, weight in REGIONS_OF_ENGLAND]
-    seats = {region: int(quota) for region, quota in quotas}
-    by_remainder = sorted(quotas, key=lambda q: (-(q[1] - int(q[1])), q[0]))
-    for region, _ in by_remainder[: count - sum(seats.values())]:
-        seats[region] += 1
+    seats = dict.fromkeys((region for region, _ in REGIONS_OF_ENGLAND), 0)
     partnerships = []
-    for number, region in enumerate(_interleaved(seats), start=1):
-        size = random.Random(f"size:{number}").lognormvariate(0, 0.45)
+    for number in range(1, count + 1):
+        region = max(REGIONS_OF_ENGLAND, key=lambda pair: pair[1] / (2 * seats[pair[0]] + 1))[0]
+        seats[region] += 1
+        size = random.Random(f"size:{number}").lognormvariate(0, SIZE_SPREAD)
         partnerships.append(SyntheticPartnership(number, region, size))
     return partnerships
-
-
-def _interleaved(seats: dict[str, int]) -> list[str]:
-    """Regions round-robin, each as many times as its seats: ["North East", "North West", ...]."""
-    left = dict(seats)
-    order: list[str] = []
-    while any(left.values()):
-        for region, _ in REGIONS_OF_ENGLAND:
-            if left[region]:
-                order.append(region)
-                left[region] -= 1
-    return order
 
 
 @dataclass
@@ -271,18 +262,25 @@ class _Review:
 
 @dataclass(frozen=True)
 class NationalSet:
-    """What `generate` draws: the partnerships, the window and how many notifications fell in it."""
+    """The partnerships, and the window: the `years` whole calendar years before `until`'s year, then that
+    year up to `until`.
+
+    Each partnership's notifications of a calendar year, and each review's events, are drawn from their own
+    random stream (seed, partnership, year, review), and events after `until` are left out: so seeding later
+    with the same seed gives every event seeded before again, with the same ids, and only adds what happened
+    since.
+    """
 
     partnerships: list[SyntheticPartnership]
-    starts_on: date
+    years: int
     until: date
     seed: int
     shape: NationalShape = NATIONAL_SHAPE
 
     @property
-    def mean_size(self) -> float:
-        """The partnerships' average size, so that their notifications add up to England's rate."""
-        return sum(partnership.size for partnership in self.partnerships) / len(self.partnerships)
+    def starts_on(self) -> date:
+        """1 January of the first whole year."""
+        return date(self.until.year - self.years, 1, 1)
 
     def events(self) -> Iterator[Envelope]:
         """Every event in publishing order: the agencies first, then each partnership's reviews."""
@@ -302,71 +300,44 @@ class NationalSet:
                     agency_type=agency.agency_type,
                     changed_at=moment,
                 )
-                yield _envelope(
-                    uuid.uuid5(NAMESPACE, f"{self.seed}:agency:{agency.id}"),
-                    payload,
-                    moment,
-                    partnership.id,
-                    None,
-                )
+                event_id = uuid.uuid5(NAMESPACE, f"{self.seed}:agency:{agency.id}:{self.starts_on}")
+                yield _envelope(event_id, payload, moment, partnership.id, None)
 
     def partnership_events(self, partnership: SyntheticPartnership) -> Iterator[Envelope]:
         """The events of one partnership's reviews, each review's in the order they occurred."""
-        rng = random.Random(f"{self.seed}:{partnership.code}")
-        for aware_on in self.notification_days(partnership, rng):
-            review = _Review(partnership, _uuid(rng))
-            _draw_review(review, aware_on, rng, self.shape)
-            yield from _timed(review, self.until, rng)
+        for year in range(self.starts_on.year, self.until.year + 1):
+            for index, aware_on in enumerate(self.notification_days(partnership, year)):
+                if aware_on > self.until:
+                    break
+                rng = random.Random(f"{self.seed}:{partnership.code}:{year}:{index}")
+                review = _Review(partnership, _uuid(rng))
+                _draw_review(review, aware_on, rng, self.shape)
+                yield from _timed(review, self.until, rng)
 
-    def notification_days(self, partnership: SyntheticPartnership, rng: random.Random) -> list[date]:
-        """The days the local authority became aware of each of the partnership's incidents."""
+    def notification_days(self, partnership: SyntheticPartnership, year: int) -> list[date]:
+        """The days in a calendar year the local authority became aware of each of the partnership's
+        incidents (the whole year's, whatever `until` is)."""
         low, high = self.shape.notifications_per_year
-        days: list[date] = []
-        year_start = self.starts_on
-        year = 0
-        while year_start <= self.until:
-            year_end = min(_years_after(self.starts_on, year + 1) - timedelta(days=1), self.until)
-            span = (year_end - year_start).days + 1
-            national = random.Random(f"{self.seed}:year:{year}").uniform(low, high)
-            expected = national / ENGLAND_PARTNERSHIPS * partnership.size / self.mean_size * span / 365.25
-            days += sorted(
-                year_start + timedelta(days=rng.randrange(span)) for _ in range(_poisson(rng, expected))
-            )
-            year += 1
-            year_start = year_end + timedelta(days=1)
-        return days
-
-    def as_json_lines(self) -> Iterator[bytes]:
-        """Each event's envelope as JSON, as it travels on the bus."""
-        for envelope in self.events():
-            yield json.dumps(envelope.model_dump(mode="json")).encode()
+        national = random.Random(f"{self.seed}:year:{year}").uniform(low, high)
+        expected = national / ENGLAND_PARTNERSHIPS * partnership.size / MEAN_SIZE
+        rng = random.Random(f"{self.seed}:{partnership.code}:{year}")
+        first, span = date(year, 1, 1), (date(year + 1, 1, 1) - date(year, 1, 1)).days
+        return sorted(first + timedelta(days=rng.randrange(span)) for _ in range(_poisson(rng, expected)))
 
 
 def national_set(years: int, partnerships: int, seed: int, until: date) -> NationalSet:
-    """The synthetic national data of `partnerships` partnerships over the `years` years to `until`."""
+    """The synthetic national data of `partnerships` partnerships: `years` whole years before `until`'s year,
+    and that year to `until`."""
     if years < 1:
         raise ValueError("Give at least one year (--years)")
     if partnerships < 1 or partnerships > 999:
         raise ValueError("Give between 1 and 999 partnerships (--partnerships)")
-    return NationalSet(
-        synthetic_partnerships(partnerships), _years_after(until, -years) + timedelta(days=1), until, seed
-    )
-
-
-def _years_after(day: date, years: int) -> date:
-    return add_calendar_months(day, 12 * years) if years >= 0 else _years_before(day, -years)
-
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
+    return NationalSet(synthetic_partnerships(partnerships), years, until, seed)
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
     """A Poisson draw (Knuth's method: the means here are small)."""
-    limit, count, product = pow(2.718281828459045, -mean), 0, rng.random()
+    limit, count, product = math.exp(-mean), 0, rng.random()
     while product > limit:
         count += 1
         product *= rng.random()

@@ -13,8 +13,11 @@ from tests.e2e.helpers import DEMO, Database, sign_in, wait_for
 from tests.support.system import SystemEnv
 
 
-def _total(client: httpx.Client) -> int:
-    response = client.get("/api/review-counts")
+def _reviews_of(client: httpx.Client, partnership_id: str) -> int | None:
+    """A partnership's review count through the gateway, or None if the caller may not see it."""
+    response = client.get("/api/review-counts", params={"partnership_id": partnership_id})
+    if response.status_code == 403:
+        return None
     assert response.status_code == 200, response.text
     return sum(row["count"] for row in response.json())
 
@@ -51,16 +54,18 @@ def test_the_analysts_see_the_synthetic_england_by_region(system: SystemEnv, db:
     assert north_east, "the demo's own region holds synthetic partnerships too"
     own = {str(DEMO.partnership(code).id) for code in ("NBSCP", "ESP")}
 
-    def counted(partnerships: set[str] | None) -> int:
-        rows = db.rows("SELECT partnership_id::text, count(*) FROM analytics.review_stage GROUP BY 1")
-        return sum(n for pid, n in rows if partnerships is None or pid in partnerships)
+    counted = dict(db.rows("SELECT partnership_id::text, count(*) FROM analytics.review_stage GROUP BY 1"))
+    elsewhere = next(pid for pid, region in synthetic if region == "London")
 
     regional = sign_in(system, "regional.analyst@analysts.example", fresh=True).client
     everyone = sign_in(system, "national.analyst@analysts.example", fresh=True).client
     try:
-        assert _total(regional) == counted(north_east | own)
-        assert _total(everyone) == counted(None)
-        assert _total(everyone) > _total(regional) > counted(own)
+        for partnership_id in sorted(north_east | own):
+            assert _reviews_of(regional, partnership_id) == counted.get(partnership_id, 0), partnership_id
+        assert _reviews_of(regional, elsewhere) is None, "a regional analyst sees only their region"
+        for partnership_id in sorted(north_east | own | {elsewhere}):
+            assert _reviews_of(everyone, partnership_id) == counted.get(partnership_id, 0), partnership_id
+        assert counted[elsewhere] == expected[elsewhere]
     finally:
         regional.close()
         everyone.close()

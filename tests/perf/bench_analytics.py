@@ -1,0 +1,256 @@
+"""`make bench-analytics`: the analytics service at England's scale. Prints markdown tables
+(docs/performance.md explains them). Figures, never assertions.
+
+On a throw-away database and virtual host, the whole system as `make run` starts it (the demo included, for
+its national analyst to sign in as), then:
+
+1. `caserev seed-synthetic --years 10 --partnerships 150` (caserev/synthetic.py): the events published per
+   second, and how long analytics takes to apply them all as they arrive (its handler queues empty, its
+   inbox still).
+2. `caserev analytics rebuild`: every projection dropped and built again from the analytics service's own
+   store of events; events applied per second = events in the store / the command's wall time.
+3. Each dashboard (services/analytics/contract.py DashboardCode), --repeat times after --warmup: its query
+   through the gateway as the national analyst (GET /api/dashboards/{code}, the JSON the pages draw: the
+   HTTP request, the session and policy, the audit entry, the RPC to analytics, the figures, suppression),
+   beside the same aggregate computed by one plain SQL query on the read model's tables in the same run
+   (psycopg2, the same database): median and 95th percentile, and the ratio of the medians (aim: <= 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import typing
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import psycopg2  # noqa: E402
+
+from services.analytics.contract import DashboardCode  # noqa: E402
+from tests.e2e.helpers import sign_in  # noqa: E402
+from tests.perf.figures import percentile  # noqa: E402
+from tests.support.infra import database_dsn, isolated_database, isolated_vhost  # noqa: E402
+from tests.support.system import SystemEnv, caserev, running_system, system_env  # noqa: E402
+
+NATIONAL_ANALYST = "national.analyst@analysts.example"
+DASHBOARDS: tuple[str, ...] = typing.get_args(DashboardCode)
+
+# The same aggregate as each dashboard's main figures, by one plain SQL query on the read model's tables
+# (national scope: every partnership, no filter). The baseline the gateway's answer is set against.
+BASELINE_SQL: dict[str, str] = {}
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        return "load average: " + ", ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--years", type=int, default=10, help="years of synthetic data (10)")
+    parser.add_argument("--partnerships", type=int, default=150, help="synthetic partnerships (150)")
+    parser.add_argument("--repeat", type=int, default=30, help="timed queries per dashboard and path (30)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed queries first (3)")
+    parser.add_argument(
+        "--apply-timeout", type=float, default=3600, help="seconds to wait for analytics to apply (3600)"
+    )
+    args = parser.parse_args(argv)
+    if args.years < 1 or args.partnerships < 1 or args.repeat < 2 or args.warmup < 0:
+        parser.error("--years, --partnerships >= 1, --repeat >= 2, --warmup >= 0")
+    return args
+
+
+class Database:
+    """The run's database as the superuser: the read model's tables, and how far analytics has got."""
+
+    def __init__(self, db_name: str) -> None:
+        self.connection = psycopg2.connect(database_dsn(db_name))
+        self.connection.autocommit = True
+
+    def rows(self, query: str) -> list[tuple]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(query)
+            return cursor.fetchall()
+
+    def scalar(self, query: str) -> int:
+        return int(self.rows(query)[0][0])
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def analytics_backlog(system: SystemEnv) -> int:
+    """Messages waiting in the analytics service's handler queues (ready, by a passive declare)."""
+    from kombu import Connection
+
+    from caserev.seed_synthetic import analytics_queues
+
+    names = [name for queues in analytics_queues().values() for name in queues]
+    with Connection(system.amqp_uri, connect_timeout=10) as connection:
+        channel = connection.default_channel
+        return sum(int(channel.queue_declare(name, passive=True).message_count) for name in names)
+
+
+def wait_applied(system: SystemEnv, db: Database, timeout: float) -> float:
+    """Wait until analytics' queues are empty and its inbox has not grown for 3 s; the seconds it took."""
+    started = time.monotonic()
+    last, still_since = -1, time.monotonic()
+    while time.monotonic() - started < timeout:
+        applied = db.scalar("SELECT count(*) FROM analytics.inbox")
+        if applied != last:
+            last, still_since = applied, time.monotonic()
+        elif analytics_backlog(system) == 0 and time.monotonic() - still_since >= 3:
+            return still_since - started
+        time.sleep(1)
+    raise SystemExit(f"bench-analytics: analytics did not apply the synthetic events in {timeout:.0f}s")
+
+
+def timed(call: Callable[[], object], repeat: int, warmup: int) -> list[float]:
+    for _ in range(warmup):
+        call()
+    seconds = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def gateway_query(client: httpx.Client, code: str) -> Callable[[], object]:
+    def call() -> object:
+        response = client.get(f"/api/dashboards/{code}")
+        if response.status_code != 200:
+            raise SystemExit(f"GET /api/dashboards/{code}: {response.status_code} {response.text[:300]}")
+        return response.json()
+
+    return call
+
+
+def ms(seconds: list[float]) -> tuple[float, float]:
+    return statistics.median(seconds) * 1000, percentile(seconds, 0.95) * 1000
+
+
+def report(
+    args: argparse.Namespace, when: str, loads: tuple[str, str], figures: dict[str, float], rows: list[tuple]
+) -> str:
+    def load(text: str) -> str:
+        return text.split("load average:")[-1].strip()
+
+    lines = [
+        f"## bench-analytics, {when}",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
+        f"Load average before: `{load(loads[0])}`, after: `{load(loads[1])}` (1, 5, 15 min).",
+        "",
+        f"Synthetic England: {args.years} years, {args.partnerships} partnerships "
+        f"({figures['published']:,.0f} events published to analytics at {figures['publish_rate']:,.0f}/s; "
+        f"applied as they arrived in {figures['apply_seconds']:,.0f} s, {figures['apply_rate']:,.0f}/s).",
+        "",
+        "| measure | value |",
+        "|---|---:|",
+        f"| events in analytics' store | {figures['stored']:,.0f} |",
+        f"| `caserev analytics rebuild`: wall time | {figures['rebuild_seconds']:,.1f} s |",
+        f"| events applied per second during the rebuild | {figures['rebuild_rate']:,.0f} |",
+        "",
+        f"Each dashboard's query, national analyst, no filter: {args.repeat} timed after {args.warmup} "
+        "untimed, one after another.",
+        "",
+        "| dashboard | gateway median ms | gateway p95 ms | one SQL query median ms | SQL p95 ms "
+        "| median ÷ SQL |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for code, gateway, baseline in rows:
+        g_median, g_p95 = ms(gateway)
+        if baseline:
+            b_median, b_p95 = ms(baseline)
+            lines.append(
+                f"| {code} | {g_median:.1f} | {g_p95:.1f} | {b_median:.1f} | {b_p95:.1f} "
+                f"| {g_median / b_median:.1f} |"
+            )
+        else:
+            lines.append(f"| {code} | {g_median:.1f} | {g_p95:.1f} | n/a | n/a | n/a |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    started = time.monotonic()
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load_before = uptime()
+    say(f"bench-analytics {when}: {os.cpu_count()} cores; {load_before}")
+    figures: dict[str, float] = {}
+    rows: list[tuple] = []
+    with isolated_database() as db_name, isolated_vhost() as amqp_uri:
+        system = system_env(db_name, amqp_uri, Path(f"/tmp/bench-analytics-{db_name}"))
+        say("starting the system with its demo ...")
+        with running_system(system, demo=True, timeout=600):
+            db = Database(db_name)
+            try:
+                wait_applied(system, db, args.apply_timeout)
+                before = db.scalar("SELECT count(*) FROM analytics.inbox")
+                say(f"seeding {args.years} years of {args.partnerships} partnerships ...")
+                seeding = time.monotonic()
+                output = caserev(
+                    system,
+                    "seed-synthetic",
+                    "--years",
+                    str(args.years),
+                    "--partnerships",
+                    str(args.partnerships),
+                    timeout=args.apply_timeout,
+                ).stdout
+                say(output.strip())
+                publish_seconds = time.monotonic() - seeding
+                figures["apply_seconds"] = wait_applied(system, db, args.apply_timeout) + publish_seconds
+                applied = db.scalar("SELECT count(*) FROM analytics.inbox") - before
+                figures["published"] = applied
+                figures["publish_rate"] = applied / publish_seconds
+                figures["apply_rate"] = applied / figures["apply_seconds"]
+
+                say("rebuilding every projection ...")
+                rebuilding = time.monotonic()
+                say(caserev(system, "analytics", "rebuild", timeout=args.apply_timeout).stdout.strip())
+                figures["rebuild_seconds"] = time.monotonic() - rebuilding
+                figures["stored"] = db.scalar(STORED_EVENTS)
+                figures["rebuild_rate"] = figures["stored"] / figures["rebuild_seconds"]
+
+                client = sign_in(system, NATIONAL_ANALYST, fresh=True).client
+                client.timeout = httpx.Timeout(120)
+                for code in DASHBOARDS:
+                    say(f"dashboard {code} ...")
+                    gateway = timed(gateway_query(client, code), args.repeat, args.warmup)
+                    sql = BASELINE_SQL.get(code)
+                    baseline = timed(lambda sql=sql: db.rows(sql), args.repeat, args.warmup) if sql else []
+                    rows.append((code, gateway, baseline))
+                client.close()
+            finally:
+                db.close()
+    print(report(args, when, (load_before, uptime()), figures, rows))
+    print(f"\nWall time {time.monotonic() - started:.0f}s.")
+    return 0
+
+
+# The analytics service's own store of every event it applied (analytics-core's event store).
+STORED_EVENTS = "SELECT count(*) FROM analytics.inbox"
+
+if __name__ == "__main__":
+    sys.exit(main())

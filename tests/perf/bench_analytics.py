@@ -49,9 +49,106 @@ from tests.support.system import SystemEnv, caserev, running_system, system_env 
 NATIONAL_ANALYST = "national.analyst@analysts.example"
 DASHBOARDS: tuple[str, ...] = typing.get_args(DashboardCode)
 
-# The same aggregate as each dashboard's main figures, by one plain SQL query on the read model's tables
-# (national scope: every partnership, no filter). The baseline the gateway's answer is set against.
-BASELINE_SQL: dict[str, str] = {}
+# The same aggregates as each dashboard's figure tables (services/analytics/queries.py, national scope, no
+# filter), by one plain SQL query on the read model's tables: the baseline the dashboard's answer is set
+# against. Each row: (figure, row, column, value).
+BASELINE_SQL: dict[str, str] = {
+    "reviews": """
+        SELECT 'opened', extract(year FROM on_date)::int::text, outcome, count(*)::float8
+          FROM analytics.review_milestone WHERE milestone = 'opened' GROUP BY 2, 3
+        UNION ALL
+        SELECT 'by_stage', stage, review_type, count(*) FROM analytics.review_stage GROUP BY 2, 3
+        UNION ALL
+        SELECT 'funnel', CASE WHEN milestone IN ('notified', 'rapid_review') THEN milestone
+                              WHEN milestone = 'decided' THEN 'local_review' ELSE 'published' END,
+               'reviews', count(*)
+          FROM analytics.review_milestone
+         WHERE milestone IN ('notified', 'rapid_review')
+            OR (milestone = 'decided' AND detail = 'local_review')
+            OR (milestone = 'published' AND outcome = 'published')
+         GROUP BY 2
+        UNION ALL
+        SELECT 'by_partnership', partnership_id::text, 'reviews', count(*) FROM analytics.review_stage
+         GROUP BY 2
+        UNION ALL
+        SELECT 'by_partnership', partnership_id::text, 'open', count(*) FROM analytics.review_stage
+         WHERE stage <> 'closed' GROUP BY 2
+    """,
+    "timeliness": """
+        WITH met AS (
+            SELECT s.label, m.met_on, m.due_on, m.late_by_working_days AS late
+              FROM analytics.deadline_met m
+              JOIN analytics.deadline_standing s ON s.review_id = m.review_id AND s.deadline = m.deadline
+             WHERE s.statutory
+        )
+        SELECT 'outcomes', label,
+               CASE WHEN late > 0 THEN 'late' WHEN met_on > due_on THEN 'paused' ELSE 'on_time' END,
+               count(*)::float8
+          FROM met GROUP BY 2, 3
+        UNION ALL
+        SELECT 'lateness', label, 'share_met', 100.0 * count(*) FILTER (WHERE late = 0) / nullif(count(*), 0)
+          FROM met GROUP BY 2
+        UNION ALL
+        SELECT 'lateness', label, 'median_late',
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY late) FILTER (WHERE late > 0)
+          FROM met GROUP BY 2
+        UNION ALL
+        SELECT 'lateness', label, 'worst_late', max(late) FILTER (WHERE late > 0) FROM met GROUP BY 2
+        UNION ALL
+        SELECT 'returns', coalesce(a.agency_type, 'not_known'),
+               CASE WHEN s.return_id IS NULL THEN 'overdue' WHEN s.late_by_working_days > 0 THEN 'late'
+                    ELSE 'on_time' END,
+               count(*)
+          FROM analytics.return_due d
+          LEFT JOIN analytics.return_submitted s ON s.return_id = d.return_id
+          LEFT JOIN analytics.agency a ON a.agency_id = d.agency_id
+         WHERE s.return_id IS NOT NULL OR d.due_on < current_date
+         GROUP BY 2, 3
+    """,
+    "learning": """
+        SELECT 'panel', coalesce(detail, 'not_recorded'), outcome, count(*)::float8
+          FROM analytics.review_milestone WHERE milestone = 'panel' GROUP BY 2, 3
+        UNION ALL
+        SELECT 'themes_by_year', t.theme, extract(year FROM l.recorded_on)::int::text, count(*)
+          FROM analytics.lesson l CROSS JOIN unnest(l.themes) AS t(theme) GROUP BY 2, 3
+        UNION ALL
+        SELECT 'themes', t.theme, 'lessons', count(*)
+          FROM analytics.lesson l CROSS JOIN unnest(l.themes) AS t(theme) GROUP BY 2
+        UNION ALL
+        SELECT 'themes', t.theme, 'reviews', count(DISTINCT l.review_id)
+          FROM analytics.lesson l CROSS JOIN unnest(l.themes) AS t(theme) GROUP BY 2
+    """,
+    "children": """
+        SELECT 'age', age_band, nature, count(*)::float8 FROM analytics.notified_child GROUP BY 2, 3
+        UNION ALL
+        SELECT 'sex', sex, 'children', count(*) FROM analytics.notified_child GROUP BY 2
+        UNION ALL
+        SELECT 'ethnicity', ethnicity, 'children', count(*) FROM analytics.notified_child GROUP BY 2
+        UNION ALL
+        SELECT 'disability', disability, 'children', count(*) FROM analytics.notified_child GROUP BY 2
+        UNION ALL
+        SELECT 'legal_status', s.status, 'children', count(*)
+          FROM analytics.notified_child c
+         CROSS JOIN unnest(CASE WHEN cardinality(c.legal_status) = 0 THEN ARRAY['none']::varchar[]
+                                ELSE c.legal_status END) AS s(status)
+         GROUP BY 2
+    """,
+    "actions": """
+        SELECT 'state', state, 'actions', count(*)::float8 FROM analytics.action_state GROUP BY 2
+        UNION ALL
+        SELECT 'agency_type', coalesce(a.agency_type, 'partnership'), st.state, count(*)
+          FROM analytics.action_state st
+          LEFT JOIN analytics.action_plan p ON p.action_id = st.action_id
+          LEFT JOIN analytics.agency a ON a.agency_id = p.owner_agency_id
+         GROUP BY 2, 3
+        UNION ALL
+        SELECT 'theme', t.theme, st.state, count(*)
+          FROM analytics.action_state st
+          JOIN analytics.action_plan p ON p.action_id = st.action_id
+         CROSS JOIN unnest(p.themes) AS t(theme)
+         GROUP BY 2, 3
+    """,
+}
 
 
 def say(message: str) -> None:
@@ -298,8 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-# The analytics service's own store of every event it applied (analytics-core's event store).
-STORED_EVENTS = "SELECT count(*) FROM analytics.inbox"
+# The analytics service's own store of every event it applied: what a rebuild replays.
+STORED_EVENTS = "SELECT count(*) FROM analytics.event"
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -102,6 +102,11 @@ def seed_synthetic(
     """Register the partnerships, then publish every event of the national set (caserev/synthetic.py)."""
     if route not in ROUTES:
         raise ValueError(f"route must be one of {', '.join(ROUTES)}, not {route!r}")
+    if settings.environment == "production":
+        raise ValueError(
+            "synthetic data does not belong in production (CASEREV_ENVIRONMENT=production): seed a demo,"
+            " test or benchmark system"
+        )
     national = national_set(years, partnerships, seed, until)
     register_partnerships(settings, national.partnerships)
     queues = analytics_queues() if route == "analytics" else {}

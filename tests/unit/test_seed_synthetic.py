@@ -6,10 +6,13 @@ import io
 import json
 from datetime import date
 
+import pytest
+
 from caserev.progress import ProgressBar
-from caserev.seed_synthetic import _messages, analytics_queues
+from caserev.seed_synthetic import _messages, analytics_queues, seed_synthetic
 from caserev.synthetic import national_set
 from services.analytics.service import AnalyticsService
+from services.kernel.config import OperatorSettings
 from services.kernel.handler_queues import event_handler_queues
 
 NATIONAL = national_set(1, 3, 2, date(2026, 11, 30))
@@ -44,6 +47,12 @@ def test_to_the_exchanges_each_event_goes_on_its_sources_exchange_by_its_name() 
     for event_type, _, _, exchange, routing_keys in messages:
         source, name = event_type.split(".", 1)
         assert (exchange, routing_keys) == (f"{source}.events", [name])
+
+
+def test_production_is_refused_before_anything_is_written() -> None:
+    settings = OperatorSettings(environment="production")
+    with pytest.raises(ValueError, match="does not belong in production"):
+        seed_synthetic(settings, years=1, partnerships=1, seed=1, until=date(2026, 11, 30))
 
 
 def test_the_progress_bar_writes_a_line_each_tenth_when_not_on_a_terminal() -> None:

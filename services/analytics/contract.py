@@ -42,7 +42,8 @@ class ActionCount(BaseModel):
 # The dashboards the gateway shows; each is a list of figure tables (Dashboard.tables).
 DashboardCode = Literal["reviews", "timeliness", "learning", "children", "actions"]
 
-# Below this a count is shown to analysts as "fewer than 5" (the default; ANALYTICS_SUPPRESSION_THRESHOLD).
+# Below this a count is shown to analysts as "fewer than 5" (the default; set by the environment variable
+# CASEREV_ANALYTICS_SUPPRESSION_THRESHOLD).
 SUPPRESSION_THRESHOLD = 5
 
 

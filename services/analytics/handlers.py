@@ -1,64 +1,297 @@
-"""The analytics use cases: the intake of forms' events, and the counts query.
+"""The analytics use cases: applying an event, rebuilding projections, the dashboards and counts, and telling
+open dashboards that figures changed.
 
-Each takes the worker's unit of work (one transaction, committed by the entrypoint before it acknowledges
-or replies) and the review stages (the table, unless a test hands in a fake).
+Each takes the worker's unit of work (one transaction, committed by the entrypoint before it acknowledges or
+replies) and, last, the storage it uses (the tables, unless a test hands in a fake).
 """
 
 from __future__ import annotations
 
+import itertools
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
 from uuid import UUID
 
-from services.analytics import domain, policy
-from services.analytics.contract import ActionCount, ReviewCount
-from services.analytics.repository import ActionStates, ActionStatesTable, ReviewStages, ReviewStagesTable
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from services.analytics import domain, figures, models, policy, suppression
+from services.analytics.contract import (
+    ActionCount,
+    Dashboard,
+    DashboardCode,
+    DashboardFilters,
+    FiguresChanged,
+    FigureTable,
+    FilterOption,
+    ReviewCount,
+)
+from services.analytics.queries import Scope, Tally
+from services.analytics.repository import EventStore, EventStoreTables, Figures, FiguresTables
+from services.analytics.settings import analytics_settings
 from services.kernel.events import Envelope
 from services.kernel.identity import Actor
 from services.kernel.unit_of_work import UnitOfWork
 
+log = logging.getLogger(__name__)
 
-def place_review(
-    uow: UnitOfWork, envelope: Envelope, fact: type[domain.Placing], stages: ReviewStages | None = None
-) -> None:
-    """A forms event placed a review at a stage: hold it, once per event, unless a later one is held."""
-    placement = domain.placement(envelope, envelope.payload(fact))
-    if placement is None or not uow.first_delivery(envelope):
-        return
-    _or_table(uow, stages).place(placement)
+
+# -- applying events ----------------------------------------------------------------------------------------
+
+
+def apply_event(uow: UnitOfWork, envelope: Envelope, store: EventStore | None = None) -> bool:
+    """An event analytics subscribes to arrived: once per event (the inbox, then the store, which a rebuild
+    replays), keep it and write what every projection takes from it, all in this transaction. False if it was
+    had before."""
+    if not uow.first_delivery(envelope):
+        return False
+    store = EventStoreTables(uow.session) if store is None else store
+    if not store.keep(envelope):
+        return False
+    store.store(domain.facts_of(envelope))
+    if envelope.partnership_id is not None:
+        store.touch(envelope.partnership_id)
+    return True
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    """What a rebuild did: the projections, the events replayed and how long it took."""
+
+    projections: list[str]
+    events: int
+    seconds: float
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else float(self.events)
+
+
+def rebuild(
+    session: Session,
+    name: str | None = None,
+    *,
+    batch: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Rebuilt:
+    """Drop a projection's rows (or every projection's) and replay the event store into them, in the order the
+    events occurred, a batch at a time, in one transaction: readers see the old figures until it commits, and
+    live events wait for it (the store is locked against writes) and are applied on top of the rebuilt rows.
+
+    A projection added since the events arrived is back-filled the same way. `progress(done, total)` is
+    called after each batch. The caller commits."""
+    chosen = domain.projections_named(name)
+    types = frozenset().union(*(projection.handles for projection in chosen))
+    session.execute(text("LOCK TABLE analytics.event IN SHARE MODE"))
+    started = time.perf_counter()
+    total = models.count_events(session, types)
+    models.clear_tables(session, [table for projection in chosen for table in projection.tables])
+    done = 0
+    if progress is not None:
+        progress(0, total)
+    for envelopes in models.replay(session, types, batch or analytics_settings().rebuild_batch):
+        models.store_facts(session, [fact for e in envelopes for fact in domain.facts_of(e, chosen)])
+        done += len(envelopes)
+        if progress is not None:
+            progress(done, total)
+    models.touch_every_partnership(session)
+    return Rebuilt([projection.name for projection in chosen], done, time.perf_counter() - started)
+
+
+# -- telling open dashboards --------------------------------------------------------------------------------
+
+# The advisory lock a process takes to publish figures_changed: one publisher per tick across processes.
+FIGURES_CHANGED_LOCK = 0x616E616C  # "anal"
+
+
+def announce_figures_changed(uow: UnitOfWork) -> list[UUID]:
+    """Publish analytics.figures_changed for the partnerships whose figures changed since the last time, once
+    for all of them, if no other process is doing it now (a transaction advisory lock). Called by a timer
+    about once a second, so however fast events arrive a dashboard refreshes at most that often."""
+    session = uow.session
+    if not session.execute(
+        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": FIGURES_CHANGED_LOCK}
+    ).scalar():
+        return []
+    touched = models.take_touched(session)
+    if touched:
+        uow.emit(FiguresChanged(partnership_ids=touched))
+    return touched
+
+
+# -- the dashboards -----------------------------------------------------------------------------------------
+
+FILTERS = ("partnership", "period", "review_type", "agency_type", "theme")
+
+
+def _without(scope: Scope, removed: Iterable[str], everyone: frozenset[UUID] | None) -> Scope:
+    changes: dict[str, Any] = {}
+    for name in removed:
+        if name == "partnership":
+            changes["partnerships"] = everyone
+        elif name == "period":
+            changes.update(period_from=None, period_to=None)
+        else:
+            changes[name] = None
+    return replace(scope, **changes)
+
+
+def wider_scopes(scope: Scope, chosen: UUID | None, everyone: frozenset[UUID] | None) -> list[Scope]:
+    """The views a filtered view could be compared with: the same figures without each non-empty set of the
+    filters chosen (the partnership chosen counts as a filter of the analyst's region or England)."""
+    chosen_filters = [
+        name
+        for name, on in (
+            ("partnership", chosen is not None),
+            ("period", scope.period_from is not None or scope.period_to is not None),
+            ("review_type", scope.review_type is not None),
+            ("agency_type", scope.agency_type is not None),
+            ("theme", scope.theme is not None),
+        )
+        if on
+    ]
+    return [
+        _without(scope, removed, everyone)
+        for size in range(1, len(chosen_filters) + 1)
+        for removed in itertools.combinations(chosen_filters, size)
+    ]
+
+
+def dashboard(
+    uow: UnitOfWork,
+    actor: Actor,
+    code: DashboardCode,
+    filters: DashboardFilters | None,
+    data: Figures | None = None,
+) -> Dashboard:
+    """One dashboard's figure tables for the caller and filters: a partnership's own, unsuppressed; a region's
+    or England's, with small numbers hidden (figures.py, suppression.py). Forbidden to anyone who may not see
+    them, and for a partnership the caller may not see (policy.dashboard_scope)."""
+    filters = filters or DashboardFilters()
+    kind, everyone = policy.dashboard_scope(actor, filters.partnership_id)
+    data = FiguresTables(uow.session) if data is None else data
+    threshold = None if kind == "partnership" else analytics_settings().suppression_threshold
+    chosen = filters.partnership_id if kind != "partnership" else None
+    partnerships = frozenset({filters.partnership_id}) if filters.partnership_id is not None else everyone
+    scope = Scope(
+        partnerships,
+        filters.period_from,
+        filters.period_to,
+        filters.review_type,
+        filters.agency_type,
+        filters.theme,
+    )
+    names = data.partnership_names(everyone)
+    spec = figures.DASHBOARDS[code]
+    tables = dashboard_tables(spec, scope, data, threshold, chosen, everyone, names)
+    return Dashboard(
+        code=code,
+        title=spec.title,
+        scope=kind,
+        scope_label=_scope_label(kind, everyone, names),
+        filters=filters,
+        filter_options=_filter_options(data, Scope(everyone), names, kind),
+        tables=tables,
+        suppression_threshold=threshold,
+        as_of=data.as_of(partnerships),
+    )
+
+
+def dashboard_tables(
+    spec: figures.DashboardSpec,
+    scope: Scope,
+    data: Figures,
+    threshold: int | None,
+    chosen: UUID | None,
+    everyone: frozenset[UUID] | None,
+    names: dict[UUID, str],
+) -> list[FigureTable]:
+    """The figure tables of a dashboard within a scope; with a threshold, each made safe against its wider
+    views and, when one partnership is chosen, against its siblings."""
+    cache: dict[tuple[str, Scope], list[Tally]] = {}
+
+    def tallies(aggregate: str, within: Scope) -> list[Tally]:
+        if (aggregate, within) not in cache:
+            cache[(aggregate, within)] = data.aggregate(aggregate, within)
+        return cache[(aggregate, within)]
+
+    wider = wider_scopes(scope, chosen, everyone) if threshold is not None else []
+    siblings = sorted(everyone if everyone is not None else names.keys(), key=str)
+    row_names = figures.partnership_words(names)
+    hidden_rows: dict[str, set[str]] = {}
+    tables: list[FigureTable] = []
+    for table in spec.tables:
+        mine = tallies(table.aggregate, scope)
+        if table.unit != "count":
+            grid = figures.layout(table, mine)
+            hidden = hidden_rows.get(table.derived_from or "", set())
+            tables.append(figures.derived_table(table, grid, threshold, hidden))
+            continue
+        others = [tallies(table.aggregate, view) for view in wider]
+        grid = figures.layout(table, mine, also=[t for view in others for t in view])
+        protection = figures.Protection(threshold)
+        if threshold is not None:
+            counts = grid.counts()
+            protection.complements = [
+                suppression.complement(figures.aligned(grid, view), counts) for view in others
+            ]
+            if chosen is not None:
+                split = tallies(table.aggregate, replace(scope, partnerships=everyone).split())
+                protection.forced = figures.sibling_forced(grid, split, chosen, siblings, threshold)
+        figure, hidden_cells = figures.count_table(table, grid, protection, row_names)
+        hidden_rows[table.code] = figures.hidden_row_codes(grid, hidden_cells)
+        tables.append(figure)
+    return tables
+
+
+def _scope_label(kind: str, everyone: frozenset[UUID] | None, names: dict[UUID, str]) -> str:
+    if kind == "england":
+        return "England"
+    if kind == "region":
+        return f"Your region ({len(everyone or ())} partnerships)"
+    own = next(iter(everyone or ()), None)
+    return names.get(own, "Your partnership") if own is not None else "Your partnership"
+
+
+def _filter_options(
+    data: Figures, scope: Scope, names: dict[UUID, str], kind: str
+) -> dict[str, list[FilterOption]]:
+    values = data.options(scope)
+    options = {
+        field: [FilterOption(value=code, label=figures.words(code)) for code in codes]
+        for field, codes in values.items()
+    }
+    if kind != "partnership":
+        options["partnership_id"] = [
+            FilterOption(value=str(partnership), label=name)
+            for partnership, name in sorted(names.items(), key=lambda item: item[1])
+        ]
+    return options
+
+
+# -- the counts (the first dashboard's) ---------------------------------------------------------------------
 
 
 def review_counts(
-    uow: UnitOfWork, actor: Actor, partnership_id: UUID | None, stages: ReviewStages | None = None
+    uow: UnitOfWork, actor: Actor, partnership_id: UUID | None, data: Figures | None = None
 ) -> list[ReviewCount]:
     """Reviews by type and stage for one partnership, or summed over those the actor may see (policy)."""
     partnerships = policy.visible_partnerships(actor, partnership_id)
-    stages = _or_table(uow, stages)
-    if partnership_id is not None:
-        counts = stages.counts_in(partnership_id)
-    elif partnerships is not None and not partnerships:
-        counts = []  # a region of no partnerships has nothing to sum
-    else:
-        counts = stages.counts_summed(partnerships)
-    return domain.review_counts(partnership_id, counts)
-
-
-def place_action(uow: UnitOfWork, envelope: Envelope, states: ActionStates | None = None) -> None:
-    """An actions event moved an action to a state: hold it, once per event, unless a later one is held."""
-    state = domain.action_state(envelope)
-    if state is None or not uow.first_delivery(envelope):
-        return
-    (ActionStatesTable(uow.session) if states is None else states).place(state)
+    if partnerships is not None and not partnerships:
+        return []  # a region of no partnerships has nothing to sum
+    data = FiguresTables(uow.session) if data is None else data
+    return domain.review_counts(partnership_id, data.stage_counts(partnerships))
 
 
 def action_counts(
-    uow: UnitOfWork, actor: Actor, partnership_id: UUID | None, states: ActionStates | None = None
+    uow: UnitOfWork, actor: Actor, partnership_id: UUID | None, data: Figures | None = None
 ) -> list[ActionCount]:
     """Actions by state for one partnership, or summed over those the actor may see (policy)."""
     partnerships = policy.visible_partnerships(actor, partnership_id)
     if partnerships is not None and not partnerships:
         return domain.action_counts(partnership_id, [])
-    table = ActionStatesTable(uow.session) if states is None else states
-    return domain.action_counts(partnership_id, table.counts(partnerships))
-
-
-def _or_table(uow: UnitOfWork, stages: ReviewStages | None) -> ReviewStages:
-    return ReviewStagesTable(uow.session) if stages is None else stages
+    data = FiguresTables(uow.session) if data is None else data
+    return domain.action_counts(partnership_id, data.action_counts(partnerships))

@@ -1,111 +1,381 @@
-"""Storage of the analytics service: read models built from events (schema `analytics`), their queries.
+"""Storage of the analytics service (schema `analytics`): the store of every event it applied, the tables of
+its projections (domain.PROJECTIONS), and the writing of facts into them.
 
-The handlers reach these through repository.py."""
+Every projection table holds identifiers, dates and codes only (no title, no name of a person, nothing
+written about a child), with `as_of` and `event_id`: the fact that placed the row, so that an older fact
+arriving late loses (domain.Fact.supersedes), in the statement itself, safe against a concurrent worker.
+The handlers reach these through repository.py; the figures' queries are in queries.py.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import DateTime, String, func, select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Table,
+    Uuid,
+    delete,
+    func,
+    select,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import insert as upsert
+from sqlalchemy.orm import DeclarativeBase, Session
 
+from services.analytics.domain import Fact, latest
 from services.kernel.db import schema_metadata
+from services.kernel.events import Envelope
+
+ZERO_UUID = UUID(int=0)
 
 
 class Base(DeclarativeBase):
     metadata = schema_metadata("analytics")
 
 
-class ReviewStageRecord(Base):
-    """Where each review is: its partnership, type and stage, as of the latest event that placed it there.
+metadata = Base.metadata
 
-    Holds identifiers and codes only (no title, nothing about the child); counts are read from it grouped.
-    """
+# Every event analytics applied, as it came: what a rebuild replays. `seq` is the order it was kept in.
+stored_event = Table(
+    "event",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=True),
+    Column("event_id", Uuid, nullable=False, unique=True),
+    Column("type", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("partnership_id", Uuid, nullable=True),
+    Column("review_id", Uuid, nullable=True),
+    Column("data", JSONB, nullable=False),
+    Column("stored_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_event_replay", "occurred_at", "seq"),
+)
 
-    __tablename__ = "review_stage"
-
-    review_id: Mapped[UUID] = mapped_column(primary_key=True)
-    partnership_id: Mapped[UUID] = mapped_column(index=True)
-    review_type: Mapped[str] = mapped_column(String(50))
-    stage: Mapped[str] = mapped_column(String(50))
-    # When the event that placed the review at this stage occurred: an older event arriving late loses.
-    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+# Partnerships whose figures changed since analytics.figures_changed last told open dashboards.
+figures_touched = Table(
+    "figures_touched",
+    metadata,
+    Column("partnership_id", Uuid, primary_key=True),
+)
 
 
-def place_review(
-    session: Session, review_id: UUID, partnership_id: UUID, review_type: str, stage: str, as_of: datetime
-) -> None:
-    """Record that a review was at a stage as of a moment, unless a later event already placed it.
-
-    domain.Placement.supersedes, in one statement so that two workers placing the same review at once
-    cannot both win: the event that occurred last wins, whichever arrives last.
-    """
-    statement = insert(ReviewStageRecord).values(
-        review_id=review_id, partnership_id=partnership_id, review_type=review_type, stage=stage, as_of=as_of
+def _projection_table(name: str, keys: list[Column[Any]], *columns: Column[Any]) -> Table:
+    return Table(
+        name,
+        metadata,
+        *keys,
+        *columns,
+        Column("as_of", DateTime(timezone=True), nullable=False),
+        Column("event_id", Uuid, nullable=True),
     )
+
+
+def _key(name: str, kind: Any = Uuid) -> Column[Any]:
+    return Column(name, kind, primary_key=True)
+
+
+def _partnership() -> Column[Any]:
+    return Column("partnership_id", Uuid, nullable=False, index=True)
+
+
+review_stage = _projection_table(
+    "review_stage",
+    [_key("review_id")],
+    _partnership(),
+    Column("review_type", String(50), nullable=False),
+    Column("stage", String(50), nullable=False),
+)
+review_milestone = _projection_table(
+    "review_milestone",
+    [_key("review_id"), _key("milestone", String(30))],
+    _partnership(),
+    Column("on_date", Date, nullable=True),
+    Column("outcome", String(50), nullable=True),
+    Column("detail", String(50), nullable=True),
+)
+notified_child = _projection_table(
+    "notified_child",
+    [_key("review_id"), _key("ordinal", Integer)],
+    _partnership(),
+    Column("notified_on", Date, nullable=False),
+    Column("nature", String(30), nullable=False),
+    Column("age_band", String(20), nullable=False),
+    Column("sex", String(20), nullable=False),
+    Column("ethnicity", String(20), nullable=False),
+    Column("disability", String(20), nullable=False),
+    Column("legal_status", ARRAY(String(30)), nullable=False),
+)
+deadline_standing = _projection_table(
+    "deadline_standing",
+    [_key("review_id"), _key("deadline", String(50))],
+    _partnership(),
+    Column("review_type", String(50), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("statutory", Boolean, nullable=False),
+    Column("due_on", Date, nullable=True),
+    Column("revised_due_on", Date, nullable=True),
+    Column("status", String(20), nullable=False),
+)
+deadline_met = _projection_table(
+    "deadline_met",
+    [_key("review_id"), _key("deadline", String(50))],
+    _partnership(),
+    Column("review_type", String(50), nullable=False),
+    Column("met_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("revised_due_on", Date, nullable=True),
+    Column("late_by_working_days", Integer, nullable=False),
+)
+return_due = _projection_table(
+    "return_due",
+    [_key("return_id")],
+    _partnership(),
+    Column("review_id", Uuid, nullable=False),
+    Column("agency_id", Uuid, nullable=False),
+    Column("due_on", Date, nullable=False),
+)
+return_submitted = _projection_table(
+    "return_submitted",
+    [_key("return_id")],
+    _partnership(),
+    Column("review_id", Uuid, nullable=False),
+    Column("agency_id", Uuid, nullable=False),
+    Column("submitted_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("late_by_working_days", Integer, nullable=False),
+    Column("nil", Boolean, nullable=False),
+)
+lesson = _projection_table(
+    "lesson",
+    [_key("lesson_id")],
+    _partnership(),
+    Column("review_id", Uuid, nullable=False),
+    Column("recorded_on", Date, nullable=False),
+    Column("themes", ARRAY(String(60)), nullable=False),
+)
+review_pause = _projection_table(
+    "review_pause",
+    [_key("pause_id")],
+    _partnership(),
+    Column("review_id", Uuid, nullable=False),
+    Column("reason", String(50), nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=True),
+)
+review_pause_end = _projection_table(
+    "review_pause_end",
+    [_key("pause_id")],
+    _partnership(),
+    Column("review_id", Uuid, nullable=False),
+    Column("ends_on", Date, nullable=False),
+)
+recommendation = _projection_table(
+    "recommendation",
+    [_key("recommendation_id")],
+    _partnership(),
+    Column("review_id", Uuid, nullable=False),
+    Column("made_on", Date, nullable=False),
+    Column("lessons", Integer, nullable=False),
+    Column("audience", String(30), nullable=False),
+)
+action_state = _projection_table(
+    "action_state",
+    [_key("action_id")],
+    _partnership(),
+    Column("state", String(20), nullable=False),
+)
+action_plan = _projection_table(
+    "action_plan",
+    [_key("action_id")],
+    _partnership(),
+    Column("review_id", Uuid, nullable=False),
+    Column("owner_agency_id", Uuid, nullable=True),
+    Column("due_on", Date, nullable=False),
+    Column("themes", ARRAY(String(60)), nullable=False),
+)
+partnership = _projection_table(
+    "partnership",
+    [_key("partnership_id")],
+    Column("code", String(40), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("region", String(100), nullable=True),
+)
+agency = _projection_table(
+    "agency",
+    [_key("agency_id")],
+    _partnership(),
+    Column("agency_type", String(60), nullable=False),
+)
+
+PROJECTION_TABLES: dict[str, Table] = {
+    table.name: table
+    for table in (
+        review_stage,
+        review_milestone,
+        notified_child,
+        deadline_standing,
+        deadline_met,
+        return_due,
+        return_submitted,
+        lesson,
+        review_pause,
+        review_pause_end,
+        recommendation,
+        action_state,
+        action_plan,
+        partnership,
+        agency,
+    )
+}
+
+# Rows of one statement when facts are written in bulk (a rebuild's batch).
+ROWS_PER_STATEMENT = 500
+
+
+# -- the event store ----------------------------------------------------------------------------------------
+
+
+def keep_event(session: Session, envelope: Envelope) -> bool:
+    """Keep an event in the store, in the handler's transaction; False if it is there already."""
+    kept = session.execute(
+        upsert(stored_event)
+        .values(
+            event_id=envelope.event_id,
+            type=envelope.type,
+            version=envelope.version,
+            occurred_at=envelope.occurred_at,
+            partnership_id=envelope.partnership_id,
+            review_id=envelope.review_id,
+            data=envelope.data,
+        )
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(stored_event.c.seq)
+    ).first()
+    return kept is not None
+
+
+def count_events(session: Session, types: Iterable[str]) -> int:
+    """How many stored events are of these types."""
+    query = select(func.count()).select_from(stored_event).where(stored_event.c.type.in_(sorted(types)))
+    return int(session.execute(query).scalar_one())
+
+
+def replay(session: Session, types: Iterable[str], batch: int) -> Iterator[list[Envelope]]:
+    """The stored events of these types in the order they occurred (then kept), a batch at a time."""
+    chosen = sorted(types)
+    after: tuple[datetime, int] | None = None
+    columns = stored_event.c
+    while True:
+        query = select(stored_event).where(columns.type.in_(chosen))
+        if after is not None:
+            query = query.where(tuple_(columns.occurred_at, columns.seq) > tuple_(*after))
+        rows = session.execute(query.order_by(columns.occurred_at, columns.seq).limit(batch)).all()
+        if not rows:
+            return
+        after = (rows[-1].occurred_at, rows[-1].seq)
+        yield [
+            Envelope(
+                event_id=row.event_id,
+                type=row.type,
+                version=row.version,
+                occurred_at=row.occurred_at,
+                partnership_id=row.partnership_id,
+                review_id=row.review_id,
+                data=row.data,
+            )
+            for row in rows
+        ]
+
+
+def latest_event_at(session: Session, partnerships: frozenset[UUID] | None) -> datetime | None:
+    """When the latest event counted for these partnerships (None: every one) occurred."""
+    query = select(func.max(stored_event.c.occurred_at))
+    if partnerships is not None:
+        query = query.where(stored_event.c.partnership_id.in_(sorted(partnerships)))
+    value: datetime | None = session.execute(query).scalar_one()
+    return value
+
+
+# -- writing facts ------------------------------------------------------------------------------------------
+
+
+def store_facts(session: Session, facts: Iterable[Fact]) -> int:
+    """Write facts into their tables: each row is kept only if its fact supersedes the one held (the later
+    by occurred_at, then event id), decided in the statement. Returns how many facts were offered."""
+    by_table: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    reduced = latest(facts)  # two facts of one key in one statement would make PostgreSQL refuse it
+    for fact in reduced.values():
+        by_table[fact.table].append(fact.row())
+    for name, rows in by_table.items():
+        table = PROJECTION_TABLES[name]
+        for start in range(0, len(rows), ROWS_PER_STATEMENT):
+            _upsert(session, table, rows[start : start + ROWS_PER_STATEMENT])
+    return len(reduced)
+
+
+def _upsert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    statement = upsert(table).values(rows)
+    keys = [column.name for column in table.primary_key.columns]
+    excluded = statement.excluded
+    held = tuple_(table.c.as_of, func.coalesce(table.c.event_id, ZERO_UUID))
+    offered = tuple_(excluded.as_of, excluded.event_id)
     session.execute(
         statement.on_conflict_do_update(
-            index_elements=["review_id"],
-            set_={
-                "partnership_id": statement.excluded.partnership_id,
-                "review_type": statement.excluded.review_type,
-                "stage": statement.excluded.stage,
-                "as_of": statement.excluded.as_of,
-            },
-            where=ReviewStageRecord.as_of < statement.excluded.as_of,
+            index_elements=keys,
+            set_={name: excluded[name] for name in rows[0] if name not in keys},
+            where=held < offered,
         )
     )
 
 
-def counts_of(session: Session, partnership_id: UUID) -> list[tuple[str, str, int]]:
-    """One partnership's reviews by type and stage: (review_type, stage, count)."""
-    return summed_counts(session, frozenset({partnership_id}))
+def clear_tables(session: Session, names: Iterable[str]) -> None:
+    """Drop every row of these projection tables (a rebuild refills them)."""
+    for name in names:
+        session.execute(delete(PROJECTION_TABLES[name]))
 
 
-def summed_counts(session: Session, partnerships: frozenset[UUID] | None) -> list[tuple[str, str, int]]:
-    """Reviews by type and stage summed over these partnerships (None: every partnership)."""
-    total = func.count()
-    query = select(ReviewStageRecord.review_type, ReviewStageRecord.stage, total).group_by(
-        ReviewStageRecord.review_type, ReviewStageRecord.stage
-    )
-    if partnerships is not None:
-        query = query.where(ReviewStageRecord.partnership_id.in_(sorted(partnerships)))
-    rows = session.execute(query.order_by(ReviewStageRecord.review_type, ReviewStageRecord.stage))
-    return [(review_type, stage, int(count)) for review_type, stage, count in rows.tuples()]
+def copy_rows(session: Session, name: str) -> list[dict[str, Any]]:
+    """Every row of a projection table, sorted (for comparing two builds of it)."""
+    rows = session.execute(select(PROJECTION_TABLES[name])).mappings().all()
+    return sorted((dict(row) for row in rows), key=repr)
 
 
-class ActionStateRecord(Base):
-    """Where each action of a review's plan stands (a state code), as of the latest event about it."""
-
-    __tablename__ = "action_state"
-
-    action_id: Mapped[UUID] = mapped_column(primary_key=True)
-    partnership_id: Mapped[UUID] = mapped_column(index=True)
-    state: Mapped[str] = mapped_column(String(20))
-    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+# -- partnerships whose figures changed ----------------------------------------------------------------------
 
 
-def place_action(
-    session: Session, action_id: UUID, partnership_id: UUID, state: str, as_of: datetime
-) -> None:
-    """Record an action's state as of a moment, unless a later event already placed it (one statement)."""
-    statement = insert(ActionStateRecord).values(
-        action_id=action_id, partnership_id=partnership_id, state=state, as_of=as_of
-    )
+def touch(session: Session, partnership_id: UUID) -> None:
+    """Note that a partnership's figures changed (once, however many events)."""
+    session.execute(upsert(figures_touched).values(partnership_id=partnership_id).on_conflict_do_nothing())
+
+
+def touch_every_partnership(session: Session) -> None:
+    """Note that every partnership's figures changed (after a rebuild)."""
     session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["action_id"],
-            set_={"state": statement.excluded.state, "as_of": statement.excluded.as_of},
-            where=ActionStateRecord.as_of < statement.excluded.as_of,
+        upsert(figures_touched)
+        .from_select(
+            ["partnership_id"],
+            select(stored_event.c.partnership_id)
+            .where(stored_event.c.partnership_id.is_not(None))
+            .distinct(),
         )
+        .on_conflict_do_nothing()
     )
 
 
-def action_counts(session: Session, partnerships: frozenset[UUID] | None) -> list[tuple[str, int]]:
-    """Actions by state over these partnerships (None: every partnership)."""
-    query = select(ActionStateRecord.state, func.count()).group_by(ActionStateRecord.state)
-    if partnerships is not None:
-        query = query.where(ActionStateRecord.partnership_id.in_(sorted(partnerships)))
-    return [(state, int(count)) for state, count in session.execute(query).tuples()]
+def take_touched(session: Session) -> list[UUID]:
+    """The partnerships noted since the last time, forgetting them (in the caller's transaction)."""
+    rows = session.execute(delete(figures_touched).returning(figures_touched.c.partnership_id)).scalars()
+    return sorted(rows, key=str)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from uuid import UUID
 
 from services.kernel.errors import Forbidden
@@ -30,3 +31,28 @@ def visible_partnerships(actor: Actor, partnership_id: UUID | None) -> frozenset
     if actor.has_role(Role.REGIONAL_ANALYST) and partnership_id in actor.partnerships:
         return frozenset({partnership_id})
     raise Forbidden("You cannot see this partnership's figures")
+
+
+ScopeKind = Literal["partnership", "region", "england"]
+
+
+def dashboard_scope(actor: Actor, partnership_id: UUID | None) -> tuple[ScopeKind, frozenset[UUID] | None]:
+    """Whose figures a dashboard shows the actor, and the partnerships it may compare (None: all of England).
+
+    A partnership's business manager, safeguarding partners and executive see their own partnership's figures
+    (a dashboard names no other); a regional analyst the partnerships of the region, a national analyst (and
+    the system) all of England, suppressed; each may narrow to one of those (visible_partnerships). Everyone
+    else is Forbidden.
+    """
+    if actor.has_role(Role.NATIONAL_ANALYST, Role.SYSTEM):
+        if partnership_id is not None:
+            visible_partnerships(actor, partnership_id)
+        return "england", None
+    if actor.has_role(Role.REGIONAL_ANALYST):
+        if partnership_id is not None:
+            visible_partnerships(actor, partnership_id)
+        return "region", actor.partnerships
+    if actor.has_role(*PARTNERSHIP_CASE_ROLES) and actor.partnership_id is not None:
+        own = visible_partnerships(actor, partnership_id or actor.partnership_id)
+        return "partnership", own
+    raise Forbidden("You cannot see these figures")

@@ -1,78 +1,106 @@
-"""The seam between the handlers and storage: where reviews are placed, and their counts.
+"""The seam between the handlers and storage: the event store, the projections' tables, the figures' queries.
 
-Handlers speak to `ReviewStages`; `ReviewStagesTable` keeps them in the schema through models.py, and a
-unit test hands the handler a fake instead. The table calls models' functions through the module at call
-time, so a test may also replace one of them.
+Handlers speak to `EventStore` and `Figures`; the `...Table` classes keep them in the schema through
+models.py and queries.py, and a unit test hands the handler a fake instead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from sqlalchemy.orm import Session
 
-from services.analytics import models
-from services.analytics.domain import ActionState, Placement, StageCount
+from services.analytics import models, queries
+from services.analytics.domain import Fact, StageCount
+from services.analytics.queries import Scope, Tally
+from services.kernel.events import Envelope
 
 
-class ReviewStages(Protocol):
-    """Where each review is, and how many are at each stage."""
+class EventStore(Protocol):
+    """Every event applied, and the rows the projections keep of them."""
 
-    def place(self, placement: Placement) -> None:
-        """Hold the placement unless a later one is held (domain.Placement.supersedes)."""
-
-    def counts_in(self, partnership_id: UUID) -> list[StageCount]:
-        """One partnership's reviews by type and stage."""
+    def keep(self, envelope: Envelope) -> bool:
+        """Keep the event; False if it was kept before (then nothing more is done with it)."""
         ...
 
-    def counts_summed(self, partnerships: frozenset[UUID] | None) -> list[StageCount]:
-        """Reviews by type and stage summed over these partnerships (None: every partnership)."""
-        ...
+    def store(self, facts: Iterable[Fact]) -> None:
+        """Write facts into the projections' tables, each only if it supersedes the row held."""
+
+    def touch(self, partnership_id: UUID) -> None:
+        """Note that a partnership's figures changed (analytics.figures_changed tells open dashboards)."""
 
 
-class ReviewStagesTable:
-    """ReviewStages in the table `analytics.review_stage`, in the worker's transaction."""
+class EventStoreTables:
+    """EventStore in schema `analytics`, in the worker's transaction."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def place(self, placement: Placement) -> None:
-        models.place_review(
-            self.session,
-            placement.review_id,
-            placement.partnership_id,
-            placement.review_type,
-            placement.stage,
-            placement.as_of,
-        )
+    def keep(self, envelope: Envelope) -> bool:
+        return models.keep_event(self.session, envelope)
 
-    def counts_in(self, partnership_id: UUID) -> list[StageCount]:
-        return [StageCount(*row) for row in models.counts_of(self.session, partnership_id)]
+    def store(self, facts: Iterable[Fact]) -> None:
+        models.store_facts(self.session, facts)
 
-    def counts_summed(self, partnerships: frozenset[UUID] | None) -> list[StageCount]:
-        return [StageCount(*row) for row in models.summed_counts(self.session, partnerships)]
+    def touch(self, partnership_id: UUID) -> None:
+        models.touch(self.session, partnership_id)
+
+    def replay(self, types: Iterable[str], batch: int) -> Iterator[list[Envelope]]:
+        """The stored events of these types in the order they occurred, a batch at a time."""
+        return models.replay(self.session, types, batch)
 
 
-class ActionStates(Protocol):
-    """Where each action stands, and how many are in each state."""
+class Figures(Protocol):
+    """The figures' aggregates over the projections' tables, within a scope of partnerships and filters."""
 
-    def place(self, state: ActionState) -> None:
-        """Hold the state unless a later one is held."""
+    def stage_counts(self, partnerships: frozenset[UUID] | None) -> list[StageCount]:
+        """Reviews by type and stage over these partnerships (None: every partnership)."""
+        ...
 
-    def counts(self, partnerships: frozenset[UUID] | None) -> list[tuple[str, int]]:
+    def action_counts(self, partnerships: frozenset[UUID] | None) -> list[tuple[str, int]]:
         """Actions by state over these partnerships (None: every partnership)."""
         ...
 
+    def aggregate(self, name: str, scope: Scope) -> list[Tally]:
+        """One of queries.AGGREGATES over a scope: its tallies."""
+        ...
 
-class ActionStatesTable:
-    """ActionStates in the table `analytics.action_state`, in the worker's transaction."""
+    def partnership_names(self, partnerships: frozenset[UUID] | None) -> dict[UUID, str]:
+        """The names of these partnerships (None: every partnership known)."""
+        ...
+
+    def options(self, scope: Scope) -> dict[str, list[str]]:
+        """The values each filter may take within a scope: review types, agency types, themes."""
+        ...
+
+    def as_of(self, partnerships: frozenset[UUID] | None) -> datetime | None:
+        """When the latest event counted occurred."""
+        ...
+
+
+class FiguresTables:
+    """Figures read from the projections' tables."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def place(self, state: ActionState) -> None:
-        models.place_action(self.session, state.action_id, state.partnership_id, state.state, state.as_of)
+    def stage_counts(self, partnerships: frozenset[UUID] | None) -> list[StageCount]:
+        return [StageCount(*row) for row in queries.stage_counts(self.session, partnerships)]
 
-    def counts(self, partnerships: frozenset[UUID] | None) -> list[tuple[str, int]]:
-        return models.action_counts(self.session, partnerships)
+    def action_counts(self, partnerships: frozenset[UUID] | None) -> list[tuple[str, int]]:
+        return queries.action_counts(self.session, partnerships)
+
+    def aggregate(self, name: str, scope: Scope) -> list[Tally]:
+        return queries.AGGREGATES[name](self.session, scope)
+
+    def partnership_names(self, partnerships: frozenset[UUID] | None) -> dict[UUID, str]:
+        return queries.partnership_names(self.session, partnerships)
+
+    def options(self, scope: Scope) -> dict[str, list[str]]:
+        return queries.filter_values(self.session, scope)
+
+    def as_of(self, partnerships: frozenset[UUID] | None) -> datetime | None:
+        return models.latest_event_at(self.session, partnerships)

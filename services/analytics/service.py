@@ -1,14 +1,28 @@
-"""The analytics service's entrypoints: each translates the message and hands it to a handler."""
+"""The analytics service's entrypoints: each translates the message and hands it to a handler.
+
+Every event some projection takes (domain.HANDLED_EVENTS) has a handler on its own queue: the first ones by
+the names their queues were declared under, the rest made below as `apply_<source>_<event>`, as the
+notifications service makes its own.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from services.analytics import handlers
-from services.analytics.contract import SERVICE, ActionCount, PartnershipChoice, ReviewCount
+from services.analytics import domain, handlers
+from services.analytics.contract import (
+    SERVICE,
+    ActionCount,
+    Dashboard,
+    DashboardCode,
+    DashboardFilters,
+    PartnershipChoice,
+    ReviewCount,
+)
+from services.analytics.gauges import BusinessFigures
 from services.analytics.models import Base
-from services.forms.contract import ReviewOpened, ReviewRestated, StageChanged
-from services.kernel.entrypoints import event_handler, rpc
+from services.analytics.settings import analytics_settings
+from services.kernel.entrypoints import event_handler, rpc, timer
 from services.kernel.events import Envelope
 from services.kernel.identity import Actor
 from services.kernel.service_base import ServiceBase
@@ -16,57 +30,62 @@ from services.kernel.unit_of_work import Database, UnitOfWork
 
 
 class AnalyticsService(ServiceBase):
-    """Counts and figures built from events; answers only in aggregates (contract.Analytics)."""
+    """Figures built from events kept in its own store; answers only in aggregates (contract.Analytics)."""
 
     name = SERVICE
 
     uow: UnitOfWork = Database(Base.metadata)  # type: ignore[assignment]
+    figures = BusinessFigures()
 
     @event_handler("forms", "review_opened")
     def count_opened_review(self, message: dict[str, Any]) -> None:
         """A review opened: it is at its first stage."""
-        handlers.place_review(self.uow, Envelope.model_validate(message), ReviewOpened)
+        handlers.apply_event(self.uow, Envelope.model_validate(message))
 
     @event_handler("forms", "stage_changed")
     def count_stage_change(self, message: dict[str, Any]) -> None:
         """A review moved on: it is at its new stage."""
-        handlers.place_review(self.uow, Envelope.model_validate(message), StageChanged)
+        handlers.apply_event(self.uow, Envelope.model_validate(message))
 
     @event_handler("forms", "review_restated")
     def count_restated_review(self, message: dict[str, Any]) -> None:
         """forms restated where a review is (after an upgrade): it is at that stage."""
-        handlers.place_review(self.uow, Envelope.model_validate(message), ReviewRestated)
+        handlers.apply_event(self.uow, Envelope.model_validate(message))
 
-    # The actions service's events: each leaves an action in a state (domain.ACTION_STATES).
     @event_handler("actions", "action_assigned")
     def count_assigned_action(self, message: dict[str, Any]) -> None:
-        """An action was assigned: it is open."""
-        handlers.place_action(self.uow, Envelope.model_validate(message))
+        """An action was assigned: it is open, with its agency, due date and themes."""
+        handlers.apply_event(self.uow, Envelope.model_validate(message))
 
     @event_handler("actions", "action_reopened")
     def count_reopened_action(self, message: dict[str, Any]) -> None:
         """An action was reopened: it is open again."""
-        handlers.place_action(self.uow, Envelope.model_validate(message))
+        handlers.apply_event(self.uow, Envelope.model_validate(message))
 
     @event_handler("actions", "action_overdue")
     def count_overdue_action(self, message: dict[str, Any]) -> None:
         """An action passed its due date unfinished: it is overdue."""
-        handlers.place_action(self.uow, Envelope.model_validate(message))
+        handlers.apply_event(self.uow, Envelope.model_validate(message))
 
     @event_handler("actions", "action_completed")
     def count_completed_action(self, message: dict[str, Any]) -> None:
         """An action was completed."""
-        handlers.place_action(self.uow, Envelope.model_validate(message))
+        handlers.apply_event(self.uow, Envelope.model_validate(message))
 
     @event_handler("actions", "action_not_implemented")
     def count_not_implemented_action(self, message: dict[str, Any]) -> None:
         """An action will not be implemented."""
-        handlers.place_action(self.uow, Envelope.model_validate(message))
+        handlers.apply_event(self.uow, Envelope.model_validate(message))
 
     @event_handler("actions", "action_signed_off")
     def count_signed_off_action(self, message: dict[str, Any]) -> None:
         """An action was signed off: it is closed."""
-        handlers.place_action(self.uow, Envelope.model_validate(message))
+        handlers.apply_event(self.uow, Envelope.model_validate(message))
+
+    @timer(interval=analytics_settings().figures_changed_interval_s)
+    def announce_figures_changed(self) -> None:
+        """Tell open dashboards whose figures changed since the last tick (one process per tick)."""
+        handlers.announce_figures_changed(self.uow)
 
     @rpc
     def action_counts(self, actor: Actor, partnership_id: PartnershipChoice = None) -> list[ActionCount]:
@@ -77,3 +96,35 @@ class AnalyticsService(ServiceBase):
     def review_counts(self, actor: Actor, partnership_id: PartnershipChoice = None) -> list[ReviewCount]:
         """Reviews by type and stage, for one partnership or summed over all the caller may see."""
         return handlers.review_counts(self.uow, actor, partnership_id)
+
+    @rpc
+    def dashboard(
+        self, actor: Actor, code: DashboardCode, filters: DashboardFilters | None = None
+    ) -> Dashboard:
+        """One dashboard's figure tables for the caller and filters, suppressed for analysts."""
+        return handlers.dashboard(self.uow, actor, code, filters)
+
+
+def _subscribe(event_type: str) -> None:
+    """Give the service a handler for an event a projection takes: `apply_<source>_<event>`, on its own queue,
+    unless one of the handlers above has it."""
+    source, name = event_type.split(".", 1)
+    for entrypoint_owner in vars(AnalyticsService).values():
+        for entrypoint in getattr(entrypoint_owner, "nameko_entrypoints", ()):
+            if (getattr(entrypoint, "source_service", None), getattr(entrypoint, "event_type", None)) == (
+                source,
+                name,
+            ):
+                return
+    method = f"apply_{source}_{name}"
+
+    def handler(self: AnalyticsService, message: dict[str, Any]) -> None:
+        handlers.apply_event(self.uow, Envelope.model_validate(message))
+
+    handler.__name__ = handler.__qualname__ = method
+    handler.__doc__ = f"{event_type}: kept in the event store and applied to every projection that takes it."
+    setattr(AnalyticsService, method, event_handler(source, name)(handler))
+
+
+for _event_type in sorted(domain.HANDLED_EVENTS):
+    _subscribe(_event_type)

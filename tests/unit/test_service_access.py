@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from nameko.testing.services import worker_factory
 
-from services.analytics import models as analytics_models
+from services.analytics import queries as analytics_queries
 from services.analytics.service import AnalyticsService
 from services.forms import models as forms_models
 from services.forms.contract import ReviewShared
@@ -360,16 +360,14 @@ def analytics(monkeypatch):
     service = worker_factory(AnalyticsService)
     service.asked = []
 
-    def counts_of(session, partnership_id):
-        service.asked.append(("one", partnership_id))
-        return [("child_safeguarding", "referral", 2)]
-
-    def summed_counts(session, partnerships):
+    def stage_counts(session, partnerships):
+        if partnerships is not None and len(partnerships) == 1:
+            service.asked.append(("one", next(iter(partnerships))))
+            return [("child_safeguarding", "referral", 2)]
         service.asked.append(("sum", partnerships))
         return [("child_safeguarding", "referral", 5)]
 
-    monkeypatch.setattr(analytics_models, "counts_of", counts_of)
-    monkeypatch.setattr(analytics_models, "summed_counts", summed_counts)
+    monkeypatch.setattr(analytics_queries, "stage_counts", stage_counts)
     return service
 
 

@@ -34,6 +34,7 @@ def test_entrypoint_consumes_the_queue_the_topology_declared():
 
 
 def test_every_event_handler_of_a_service_has_a_declared_queue():
+    # Every event a projection takes (services/analytics/domain.py: HANDLED_EVENTS), each on its own queue.
     assert sorted(q.name for q in event_handler_queues(AnalyticsService)) == [
         "evt-actions-action_assigned--analytics.count_assigned_action",
         "evt-actions-action_completed--analytics.count_completed_action",
@@ -41,9 +42,25 @@ def test_every_event_handler_of_a_service_has_a_declared_queue():
         "evt-actions-action_overdue--analytics.count_overdue_action",
         "evt-actions-action_reopened--analytics.count_reopened_action",
         "evt-actions-action_signed_off--analytics.count_signed_off_action",
+        "evt-actions-lesson_recorded--analytics.apply_actions_lesson_recorded",
+        "evt-actions-recommendation_made--analytics.apply_actions_recommendation_made",
+        "evt-forms-deadline_changed--analytics.apply_forms_deadline_changed",
+        "evt-forms-decision_made--analytics.apply_forms_decision_made",
+        "evt-forms-panel_responded--analytics.apply_forms_panel_responded",
+        "evt-forms-return_extended--analytics.apply_forms_return_extended",
+        "evt-forms-return_requested--analytics.apply_forms_return_requested",
+        "evt-forms-return_submitted--analytics.apply_forms_return_submitted",
+        "evt-forms-review_closed--analytics.apply_forms_review_closed",
         "evt-forms-review_opened--analytics.count_opened_review",
+        "evt-forms-review_paused--analytics.apply_forms_review_paused",
+        "evt-forms-review_published--analytics.apply_forms_review_published",
         "evt-forms-review_restated--analytics.count_restated_review",
+        "evt-forms-review_resumed--analytics.apply_forms_review_resumed",
+        "evt-forms-sin_submitted--analytics.apply_forms_sin_submitted",
         "evt-forms-stage_changed--analytics.count_stage_change",
+        "evt-forms-step_completed--analytics.apply_forms_step_completed",
+        "evt-identity-agency_changed--analytics.apply_identity_agency_changed",
+        "evt-identity-partnership_changed--analytics.apply_identity_partnership_changed",
     ]
     # The notifications service subscribes to what its rules name (rules.yml), and to people and agencies.
     assert sorted(q.name for q in event_handler_queues(NotificationsService)) == [

@@ -197,6 +197,26 @@ def cmd_chronology_check(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_analytics_rebuild(args: argparse.Namespace) -> int:
+    """Rebuild a projection (or every one) from the analytics event store; exit 2 for a name that is none."""
+    from caserev.analytics import rebuild
+    from services.analytics.domain import PROJECTIONS
+
+    if args.projection is not None and args.projection not in PROJECTIONS:
+        print(
+            f"caserev analytics rebuild: no projection {args.projection!r}; "
+            f"choose one of: {', '.join(PROJECTIONS)}",
+            file=sys.stderr,
+        )
+        return 2
+    rebuilt = rebuild(operator_settings(), args.projection, args.batch)
+    print(
+        f"rebuilt {', '.join(rebuilt.projections)} from {rebuilt.events:,} events "
+        f"in {rebuilt.seconds:.1f} s: {rebuilt.events_per_second:,.0f} events/s"
+    )
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from caserev.supervisor import run
 
@@ -303,6 +323,15 @@ def parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--born", metavar="DD/MM/YYYY", help="the child's date of birth")
     check.set_defaults(func=cmd_chronology_check)
+    analytics = commands.add_parser("analytics", help="the analytics service's read models")
+    analytics_commands = analytics.add_subparsers(dest="analytics_command", required=True)
+    rebuild = analytics_commands.add_parser(
+        "rebuild",
+        help="drop a projection's rows (or every projection's) and replay the event store into them",
+    )
+    rebuild.add_argument("projection", nargs="?", help="the projection to rebuild (default: every one)")
+    rebuild.add_argument("--batch", type=int, default=None, help="events read per batch (default 2000)")
+    rebuild.set_defaults(func=cmd_analytics_rebuild)
     run = commands.add_parser("run", help="migrate, start every process, load the demo, print the address")
     run.add_argument("--no-demo", action="store_true")
     run.set_defaults(func=cmd_run)

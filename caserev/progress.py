@@ -1,5 +1,5 @@
-"""A progress bar on stderr for the operator's long commands: redrawn in place on a terminal, a line every
-tenth of the way otherwise (a log keeps a few lines, not thousands)."""
+"""A progress bar on a terminal's standard error: the operator's long commands (a rebuild) say how far they
+are, redrawn at most ten times a second; on a stream that is not a terminal, a line per tenth of the way."""
 
 from __future__ import annotations
 
@@ -7,50 +7,46 @@ import sys
 import time
 from typing import TextIO
 
+WIDTH = 30
+
 
 class ProgressBar:
-    """`bar.advance(n)` as work is done, `bar.finish()` at the end:
-    "label [#####.....] 50% 1,000/2,000 300/s"."""
+    """`update(done, total)` as work goes; `finish()` ends the line."""
 
-    WIDTH = 30
-
-    def __init__(self, total: int, label: str, stream: TextIO | None = None) -> None:
-        self.total, self.label = max(total, 0), label
-        self.stream = stream if stream is not None else sys.stderr
-        self.done = 0
-        self.started = time.monotonic()
+    def __init__(self, label: str, stream: TextIO | None = None, *, every_s: float = 0.1) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.every_s = every_s
+        self.started = time.perf_counter()
         self._drawn_at = 0.0
-        self._tenths_shown = -1
-        self._live = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._tenth = -1
+        self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
 
-    def advance(self, count: int = 1) -> None:
-        """Count `count` more done; redraw at most ten times a second."""
-        self.done += count
-        now = time.monotonic()
-        if self._live:
-            if now - self._drawn_at >= 0.1 or self.done >= self.total:
-                self._drawn_at = now
-                self.stream.write("\r" + self.line())
-                self.stream.flush()
-        elif self.total and self.done * 10 // self.total > self._tenths_shown:
-            self._tenths_shown = self.done * 10 // self.total
-            self.stream.write(self.line() + "\n")
-            self.stream.flush()
-
-    def line(self) -> str:
-        """The bar as text."""
-        share = self.done / self.total if self.total else 1.0
-        filled = int(self.WIDTH * min(share, 1.0))
-        rate = self.done / max(time.monotonic() - self.started, 1e-6)
+    def line(self, done: int, total: int) -> str:
+        """The bar as text: label, bar, done of total, percent, rate."""
+        share = done / total if total else 1.0
+        filled = int(share * WIDTH)
+        elapsed = max(time.perf_counter() - self.started, 1e-9)
         return (
-            f"{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {share:4.0%} "
-            f"{self.done:,}/{self.total:,} {rate:,.0f}/s"
+            f"{self.label} [{'#' * filled}{'.' * (WIDTH - filled)}] {done:,}/{total:,} "
+            f"{share:4.0%} {done / elapsed:,.0f}/s"
         )
 
+    def update(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if self._tty:
+            if now - self._drawn_at >= self.every_s or done >= total:
+                self.stream.write("\r" + self.line(done, total))
+                self.stream.flush()
+                self._drawn_at = now
+            return
+        tenth = int(10 * done / total) if total else 10
+        if tenth != self._tenth:
+            self._tenth = tenth
+            self.stream.write(self.line(done, total) + "\n")
+            self.stream.flush()
+
     def finish(self) -> None:
-        """The last state, and a new line."""
-        if self._live:
-            self.stream.write("\r" + self.line() + "\n")
-        elif self._tenths_shown < 10:
-            self.stream.write(self.line() + "\n")
-        self.stream.flush()
+        if self._tty:
+            self.stream.write("\n")
+            self.stream.flush()

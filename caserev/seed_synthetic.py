@@ -119,12 +119,12 @@ def seed_synthetic(
             with connection.channel() as channel:
                 for source in {type_.split(".", 1)[0] for type_, *_ in messages}:
                     event_exchange(source).bind(channel).declare()
-        bar = ProgressBar(len(messages), "seed-synthetic: events", progress)
+        bar = ProgressBar("seed-synthetic: events", progress)
         with ConfirmedWindow(connection) as publisher:
-            for event_type, event_id, body, exchange, routing_keys in messages:
+            for done, (event_type, event_id, body, exchange, routing_keys) in enumerate(messages, start=1):
                 for routing_key in routing_keys:
                     publisher.publish(body, exchange, routing_key, event_id, event_type)
-                bar.advance()
+                bar.update(done, len(messages))
         bar.finish()
     return SeedReport(
         partnerships=len(national.partnerships),

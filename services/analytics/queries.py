@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Date, Integer, Select, and_, case, cast, extract, func, literal, or_, select
+from sqlalchemy import Integer, Select, and_, case, cast, extract, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -120,7 +120,11 @@ def _tallies(
     labels: list[ColumnElement[Any]] = [row.label("row"), column.label("col")]
     if scope.by_partnership:
         labels.append(table.c.partnership_id.label("partnership"))
-    statement = query.with_only_columns(*labels, value.label("value"), base.label("base")).group_by(*labels)
+    # Grouped by position: a label may be a constant, or an expression with its own bound parameters.
+    positions = [literal_column(str(position)) for position in range(1, len(labels) + 1)]
+    statement = query.with_only_columns(*labels, value.label("value"), base.label("base")).group_by(
+        *positions
+    )
     return [
         Tally(
             str(r.row),
@@ -524,6 +528,3 @@ def filter_values(session: Session, scope: Scope) -> dict[str, list[str]]:
         "agency_type": values(m.agency, m.agency.c.agency_type),
         "theme": themes,
     }
-
-
-__all__ = ["AGGREGATES", "Date", "Scope", "Tally"]

@@ -4,6 +4,8 @@ thing (the events go to analytics' own queues only)."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections import Counter
 from datetime import date
 
@@ -11,6 +13,10 @@ import pytest
 
 from caserev.seed_synthetic import analytics_queues
 from caserev.synthetic import national_set
+from gateway.rpc import RpcClient
+from services.analytics.contract import Analytics, Cell, Dashboard, FigureTable
+from services.kernel.identity import Actor, Role
+from tests.integration.test_shell_rpcs import SealedWith
 
 pytestmark = pytest.mark.slow
 
@@ -105,3 +111,54 @@ def test_seeding_again_with_the_same_seed_adds_nothing(make_harness) -> None:
     assert harness.sql(SEEDED)[0][0] == applied
     assert harness.sql("SELECT count(*) FROM analytics.review_stage")[0][0] == reviews
     assert harness.sql("SELECT count(*) FROM identity.partnership")[0][0] == 2
+
+
+def _dashboard(harness, actor: Actor, code: str) -> Dashboard:
+    async def go() -> Dashboard:
+        client = RpcClient(harness.amqp_uri, timeout=30)
+        try:
+            return await Analytics.client(SealedWith(client, harness.system)).dashboard(actor, code)  # type: ignore[arg-type]
+        finally:
+            await client.close()
+
+    return asyncio.run(go())
+
+
+def _cell(table: FigureTable, row: str, column: str = "Total") -> Cell:
+    found = next(r for r in table.rows if r.label == row)
+    return found.cells[table.columns.index(column)]
+
+
+def test_the_dashboards_show_the_seeded_children_to_their_partnership_and_england(make_harness) -> None:
+    harness = make_harness()
+    harness.start("analytics")
+    harness.caserev(
+        "seed-synthetic", "--years", "2", "--partnerships", "3", "--seed", "11", "--until", UNTIL.isoformat()
+    )
+    national = national_set(2, 3, 11, UNTIL)
+    queues = analytics_queues()
+    deliveries = sum(len(queues[e.type]) for e in national.events() if e.type in queues)
+    harness.wait_for(
+        lambda: harness.sql(SEEDED)[0][0] >= deliveries, timeout=240, message="the seeding applied"
+    )
+
+    children: Counter[tuple[str, str]] = Counter()
+    for envelope in national.events():
+        if envelope.type == "forms.sin_submitted":
+            for child in envelope.data["children_categories"]:
+                children[str(envelope.partnership_id), child["age_band"]] += 1
+    first = national.partnerships[0]
+    manager = Actor(
+        user_id=str(uuid.uuid4()), partnership_id=first.id, roles=frozenset({Role.BUSINESS_MANAGER})
+    )
+    own = _dashboard(harness, manager, "children")
+    assert own.scope == "partnership" and own.suppression_threshold is None
+    by_age = next(t for t in own.tables if t.code == "children_by_age")
+    assert _cell(by_age, "Under 1").value == children[str(first.id), "under_1"]
+    assert _cell(by_age, "Total").value == sum(n for (p, _), n in children.items() if p == str(first.id))
+
+    analyst = Actor(user_id=str(uuid.uuid4()), roles=frozenset({Role.NATIONAL_ANALYST}))
+    england = _dashboard(harness, analyst, "children")
+    assert england.scope == "england" and england.suppression_threshold is not None
+    total = _cell(next(t for t in england.tables if t.code == "children_by_age"), "Total")
+    assert total.suppressed or total.value == sum(children.values())

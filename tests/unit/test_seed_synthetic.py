@@ -1,14 +1,12 @@
-"""Where `caserev seed-synthetic` sends each event, and its progress bar."""
+"""Where `caserev seed-synthetic` sends each event, and where it refuses to."""
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import date
 
 import pytest
 
-from caserev.progress import ProgressBar
 from caserev.seed_synthetic import _messages, analytics_queues, seed_synthetic
 from caserev.synthetic import national_set
 from services.analytics.service import AnalyticsService
@@ -53,15 +51,3 @@ def test_production_is_refused_before_anything_is_written() -> None:
     settings = OperatorSettings(environment="production")
     with pytest.raises(ValueError, match="does not belong in production"):
         seed_synthetic(settings, years=1, partnerships=1, seed=1, until=date(2026, 11, 30))
-
-
-def test_the_progress_bar_writes_a_line_each_tenth_when_not_on_a_terminal() -> None:
-    stream = io.StringIO()
-    bar = ProgressBar(200, "events", stream)
-    for _ in range(200):
-        bar.advance()
-    bar.finish()
-    lines = stream.getvalue().splitlines()
-    assert len(lines) == 11  # at the first event, then at each tenth to 100% (which ends it)
-    assert lines[-1].startswith("events [" + "#" * 30 + "] 100% 200/200")
-    assert "\r" not in stream.getvalue()

@@ -63,7 +63,14 @@ def register_partnerships(settings: OperatorSettings, partnerships: Sequence[Syn
     changed = sum(
         identity.save_partnership(p.id, p.code, p.name, p.region, actor_id=SEEDER) for p in partnerships
     )
-    identity_events.publish_pending(settings)
+    for attempt in range(1, 4):  # a busy broker may keep a first connection waiting past its timeout
+        try:
+            identity_events.publish_pending(settings)
+            break
+        except Exception:
+            if attempt == 3:
+                raise
+            time.sleep(2 * attempt)
     return changed
 
 

@@ -1,8 +1,9 @@
 """`make bench-analytics`: the analytics service at England's scale. Prints markdown tables
 (docs/performance.md explains them). Figures, never assertions.
 
-On a throw-away database and virtual host, the whole system as `make run` starts it (the demo included, for
-its national analyst to sign in as), then:
+On a throw-away database and a private RabbitMQ node of its own (tests/support/infra.py PrivateRabbit: the
+machine's broker is shared with other work, whose queues would be in the figures), the whole system as
+`make run` starts it (the demo included, for its national analyst to sign in as), then:
 
 1. `caserev seed-synthetic --years 10 --partnerships 150` (caserev/synthetic.py): the events published per
    second, and how long analytics takes to apply them all as they arrive (its handler queues empty, its
@@ -22,6 +23,7 @@ import argparse
 import asyncio
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -43,7 +45,7 @@ import psycopg2  # noqa: E402
 from services.analytics.contract import DashboardCode  # noqa: E402
 from tests.e2e.helpers import sign_in  # noqa: E402
 from tests.perf.figures import percentile  # noqa: E402
-from tests.support.infra import database_dsn, isolated_database, isolated_vhost  # noqa: E402
+from tests.support.infra import PrivateRabbit, database_dsn, isolated_database  # noqa: E402
 from tests.support.system import SystemEnv, caserev, running_system, system_env  # noqa: E402
 
 NATIONAL_ANALYST = "national.analyst@analysts.example"
@@ -305,8 +307,10 @@ def report(
         "| measure | value |",
         "|---|---:|",
         f"| events in analytics' store | {figures['stored']:,.0f} |",
-        f"| `caserev analytics rebuild`: wall time | {figures['rebuild_seconds']:,.1f} s |",
-        f"| events applied per second during the rebuild | {figures['rebuild_rate']:,.0f} |",
+        f"| `caserev analytics rebuild`: wall time (the command's own count) "
+        f"| {figures['rebuild_seconds']:,.1f} s ({figures['rebuild_own_seconds']:,.1f} s) |",
+        f"| events applied per second during the rebuild: by wall time (by the command's own time) "
+        f"| {figures['rebuild_rate']:,.0f} ({figures['stored'] / figures['rebuild_own_seconds']:,.0f}) |",
         "",
         f"Each dashboard's query, national analyst, no filter: {args.repeat} timed after {args.warmup} "
         "untimed, one after another, "
@@ -341,8 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     say(f"bench-analytics {when}: {os.cpu_count()} cores; {load_before}")
     figures: dict[str, float] = {}
     rows: list[tuple] = []
-    with isolated_database() as db_name, isolated_vhost() as amqp_uri:
-        system = system_env(db_name, amqp_uri, Path(f"/tmp/bench-analytics-{db_name}"))
+    with isolated_database() as db_name, PrivateRabbit() as rabbit:
+        system = system_env(db_name, rabbit.amqp_uri, Path(f"/tmp/bench-analytics-{db_name}"))
         say("starting the system with its demo ...")
         with running_system(system, demo=True, timeout=600):
             db = Database(db_name)
@@ -370,8 +374,12 @@ def main(argv: list[str] | None = None) -> int:
 
                 say("rebuilding every projection ...")
                 rebuilding = time.monotonic()
-                say(caserev(system, "analytics", "rebuild", timeout=args.apply_timeout).stdout.strip())
+                rebuilt = caserev(system, "analytics", "rebuild", timeout=args.apply_timeout).stdout.strip()
+                say(rebuilt)
                 figures["rebuild_seconds"] = time.monotonic() - rebuilding
+                # The command's own count and rate (its wall time less the process's start).
+                found = re.search(r"from ([\d,]+) events in ([\d.]+) s", rebuilt)
+                figures["rebuild_own_seconds"] = float(found.group(2)) if found else float("nan")
                 figures["stored"] = db.scalar(STORED_EVENTS)
                 figures["rebuild_rate"] = figures["stored"] / figures["rebuild_seconds"]
 

@@ -30,7 +30,8 @@ import sys
 import time
 import typing
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ import psycopg2  # noqa: E402
 from services.analytics.contract import DashboardCode  # noqa: E402
 from tests.e2e.helpers import sign_in  # noqa: E402
 from tests.perf.figures import percentile  # noqa: E402
-from tests.support.infra import PrivateRabbit, database_dsn, isolated_database  # noqa: E402
+from tests.support.infra import PrivateRabbit, database_dsn, free_port, isolated_database  # noqa: E402
 from tests.support.system import SystemEnv, caserev, running_system, system_env  # noqa: E402
 
 NATIONAL_ANALYST = "national.analyst@analysts.example"
@@ -207,6 +208,18 @@ class Database:
         self.connection.close()
 
 
+@contextmanager
+def managed(rabbit: PrivateRabbit) -> Iterator[tuple[PrivateRabbit, str]]:
+    """The private node with its management plugin on a free port of its own (the demo's chronology makes an
+    agency system's broker user through it), started; and the plugin's URL."""
+    port = free_port()
+    (rabbit.base_dir / "enabled_plugins").write_text("[rabbitmq_management].\n")
+    with open(rabbit.base_dir / "rabbitmq.conf", "a") as conf:
+        conf.write(f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {port}\n")
+    with rabbit:
+        yield rabbit, f"http://127.0.0.1:{port}"
+
+
 def analytics_backlog(system: SystemEnv) -> int:
     """Messages waiting in the analytics service's handler queues (ready, by a passive declare)."""
     from kombu import Connection
@@ -345,8 +358,14 @@ def main(argv: list[str] | None = None) -> int:
     say(f"bench-analytics {when}: {os.cpu_count()} cores; {load_before}")
     figures: dict[str, float] = {}
     rows: list[tuple] = []
-    with isolated_database() as db_name, PrivateRabbit() as rabbit:
-        system = system_env(db_name, rabbit.amqp_uri, Path(f"/tmp/bench-analytics-{db_name}"))
+    with isolated_database() as db_name, managed(PrivateRabbit()) as (rabbit, management_url):
+        system = system_env(
+            db_name,
+            rabbit.amqp_uri,
+            Path(f"/tmp/bench-analytics-{db_name}"),
+            CASEREV_CHRONOLOGY_BROKER_MANAGEMENT_URL=management_url,
+            CASEREV_CHRONOLOGY_AGENCY_AMQP_PORT=str(rabbit.port),
+        )
         say("starting the system with its demo ...")
         with running_system(system, demo=True, timeout=600):
             db = Database(db_name)

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := gateway/static/dist/app.js
 
-.PHONY: lock run test lint unit integration e2e browser chaos bench-bus bench-audit bench-seal bench-lifecycle bench-notifications bench-chronology docs install assets clean
+.PHONY: lock run test lint unit integration e2e browser chaos bench-bus bench-audit bench-seal bench-lifecycle bench-notifications bench-chronology bench-analytics docs install assets clean
 
 # constraints.txt pins every Python package at the versions CI last passed with; `make lock` refreshes it.
 $(STAMP): pyproject.toml constraints.txt
@@ -82,6 +82,10 @@ bench-notifications: install
 bench-chronology: install
 	@NEED_RABBIT_MANAGEMENT=1 scripts/ensure-infra.sh
 	$(BIN)/python tests/perf/bench_chronology.py
+
+bench-analytics: install assets
+	@NEED_RABBIT_MANAGEMENT=1 scripts/ensure-infra.sh
+	$(BIN)/python tests/perf/bench_analytics.py
 
 docs: install
 	$(BIN)/python scripts/generate_event_docs.py

@@ -50,6 +50,33 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of 1 or more")
+    return int(value)
+
+
+def cmd_seed_synthetic(args: argparse.Namespace) -> int:
+    """Publish synthetic national data through the bus (caserev/seed_synthetic.py)."""
+    from caserev.seed_synthetic import seed_synthetic
+
+    report = seed_synthetic(
+        operator_settings(),
+        years=args.years,
+        partnerships=args.partnerships,
+        seed=args.seed,
+        until=args.until or calendar.today_in_england(),
+        route=args.route,
+    )
+    print(
+        f"Synthetic national data: {report.partnerships} partnerships, {report.published:,} events published"
+        f" to {args.route} ({report.first_day} to {report.last_day})."
+    )
+    for event_type, count in sorted(report.not_applied.items()):
+        print(f"  not published (analytics does not apply it): {event_type} x{count:,}")
+    return 0
+
+
 def cmd_demo_code(args: argparse.Namespace) -> int:
     from caserev.demo import demo_code
 
@@ -218,6 +245,26 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "seed-demo", help="load the synthetic demo partnership (services must be running)"
     ).set_defaults(func=cmd_seed_demo)
+    synthetic = commands.add_parser(
+        "seed-synthetic",
+        help="publish synthetic national data (partnerships in England's regions, their reviews' events)",
+        description="Register synthetic partnerships in England's nine regions and publish, through the bus,"
+        " the events of their serious incident notifications and what followed over the years to --until."
+        " By default only the analytics service receives them (docs/operations.md).",
+    )
+    synthetic.add_argument("--years", type=_positive, required=True, metavar="N")
+    synthetic.add_argument(
+        "--partnerships", type=_positive, required=True, metavar="M", help="England has ~150"
+    )
+    synthetic.add_argument("--seed", type=int, default=1, help="the same seed gives the same data (1)")
+    synthetic.add_argument("--until", type=_date, help="the last day of the data (default: today)")
+    synthetic.add_argument(
+        "--route",
+        choices=["analytics", "exchanges"],
+        default="analytics",
+        help="analytics: only the analytics service's queues (default); exchanges: every subscriber",
+    )
+    synthetic.set_defaults(func=cmd_seed_synthetic)
     partnership = commands.add_parser("add-partnership", help="register a safeguarding partnership")
     partnership.add_argument("--code", required=True, help="a short code, e.g. NBSCP")
     partnership.add_argument("--name", required=True)

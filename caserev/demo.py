@@ -55,7 +55,9 @@ PARTNERSHIPS = (
         "ESP", "Eastmoor Safeguarding Partnership", "Sam Demo-Manager", "business.manager@eastmoor.example"
     ),
 )
-REGIONS = {"NBSCP": "North of England", "ESP": "North of England"}
+# A region of England (caserev/synthetic.py REGIONS_OF_ENGLAND), which the demo's synthetic national data
+# fills with more partnerships: the regional analyst sees these two and the synthetic ones there.
+REGIONS = {"NBSCP": "North East", "ESP": "North East"}
 
 # (partnership, agency name, agency type)
 AGENCIES = (
@@ -114,7 +116,7 @@ USERS = (
         "Rae Demo-Regional",
         ("regional_analyst",),
         "",
-        "North of England",
+        "North East",
     ),
     ("", "national.analyst@analysts.example", "Nat Demo-National", ("national_analyst",), "", ""),
     ("ESP", "business.manager@eastmoor.example", "Sam Demo-Manager", ("business_manager",), "", ""),
@@ -286,9 +288,32 @@ def seed_demo(settings: OperatorSettings) -> None:
         lambda name: agency_id_of("NBSCP", name),
         _wait,
     )
+    seed_national_view(settings)
     print(
-        f"Demo loaded: {len(PARTNERSHIPS)} partnerships, {len(USERS)} people, {len(REVIEWS)} reviews.",
+        f"Demo loaded: {len(PARTNERSHIPS)} partnerships, {len(USERS)} people, {len(REVIEWS)} reviews,"
+        f" and a synthetic England of {NATIONAL_VIEW['partnerships']} partnerships over"
+        f" {NATIONAL_VIEW['years']} years for the analysts.",
         flush=True,
+    )
+
+
+# The analysts' national view: a smaller synthetic England than the real one's ~150 partnerships (quick to
+# load), published to the analytics service only (caserev/seed_synthetic.py). The same seed every time:
+# seeding again gives the same events, which analytics' inbox skips, and adds only the days since.
+NATIONAL_VIEW = {"years": 2, "partnerships": 30, "seed": 1}
+
+
+def seed_national_view(settings: OperatorSettings) -> None:
+    """Synthetic national data for the regional and national analysts' dashboards."""
+    from caserev.seed_synthetic import seed_synthetic
+    from services.kernel.calendar import today_in_england
+
+    seed_synthetic(
+        settings,
+        years=NATIONAL_VIEW["years"],
+        partnerships=NATIONAL_VIEW["partnerships"],
+        seed=NATIONAL_VIEW["seed"],
+        until=today_in_england(),
     )
 
 

@@ -162,7 +162,7 @@ PEOPLE = (
     ),
     Person("partnership admin", "admin@northbridge.example", _northbridge(Role.PARTNERSHIP_ADMIN)),
     Person("data protection officer", "dpo@northbridge.example", _northbridge(Role.DATA_PROTECTION_OFFICER)),
-    # Analysts belong to no partnership; the demo's region (North of England) holds both partnerships.
+    # Analysts belong to no partnership; the demo's region (North East) holds both (and synthetic ones).
     Person(
         "regional analyst",
         "regional.analyst@analysts.example",

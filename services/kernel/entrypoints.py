@@ -16,6 +16,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from amqp.exceptions import ConnectionError as AmqpConnectionError
+from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.events import EventHandler as NamekoEventHandler
 from nameko.rpc import Rpc as NamekoRpc
 from nameko.timer import timer
@@ -24,13 +26,15 @@ from services.kernel import caller_seal
 from services.kernel.broker import DEAD_LETTER_QUEUE, RETRY_EXCHANGE, handler_queue, publisher_for
 from services.kernel.config import get_settings
 from services.kernel.errors import CaseReviewError, Forbidden
-from services.kernel.metrics import DEAD_LETTERS, EVENT_RETRIES, UNSEALED_CALLS
+from services.kernel.metrics import DEAD_LETTERS, EVENT_RETRIES, UNSEALED_CALLS, UNSENT_REPLIES
 from services.kernel.remote import Marshal, typed
 from services.kernel.unit_of_work import finish_units_of_work
 
 log = logging.getLogger(__name__)
 
 ATTEMPTS_HEADER = "x-caserev-attempts"
+# What a publish raises when the broker has gone away (restarted, unreachable).
+BROKER_GONE = (KombuOperationalError, AmqpConnectionError, ConnectionError)
 
 
 class Rpc(NamekoRpc):
@@ -100,7 +104,17 @@ class Rpc(NamekoRpc):
         exc_info = finish_units_of_work(worker_ctx, exc_info)
         if exc_info is not None:
             result = None
-        return super().handle_result(message, worker_ctx, result, exc_info)
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except BROKER_GONE as exc:
+            # nameko lets a reply that cannot be sent kill the whole service (seen in `make chaos` when the
+            # broker restarts): the work is committed, the request stays unacknowledged and comes back when
+            # the consumer reconnects, where its idempotency key answers it again. Nothing to do but say so.
+            UNSENT_REPLIES.labels(self.container.service_name, self.method_name).inc()
+            log.warning(
+                "could not reply to %s (%s): the request will be delivered again", self.method_name, exc
+            )
+            return result, exc_info
 
 
 class EventHandler(NamekoEventHandler):

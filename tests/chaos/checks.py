@@ -18,7 +18,9 @@ from caserev.dead_letters import list_dead_letters
 from tests.chaos.system import ChaosSystem
 from tests.chaos.workload import Command
 
-HANDLER_QUEUE = re.compile(r"^evt-(?P<source>[a-z_]+)-(?P<event>[a-z_]+)--(?P<handler>(?P<consumer>[a-z_]+)\.\w+)$")
+HANDLER_QUEUE = re.compile(
+    r"^evt-(?P<source>[a-z_]+)-(?P<event>[a-z_]+)--(?P<handler>(?P<consumer>[a-z_]+)\.\w+)$"
+)
 SCHEMAS = ("forms", "meetings", "actions", "notifications", "analytics", "chronology", "identity")
 
 
@@ -49,9 +51,7 @@ def commands(system: ChaosSystem, log: list[Command]) -> list[Row]:
     by_kind = Counter((c.kind, c.outcome) for c in log)
     summary = ", ".join(f"{kind} {outcome} {n}" for (kind, outcome), n in sorted(by_kind.items()))
     refused = [c for c in log if c.outcome == "refused"]
-    rows.append(
-        Row("commands refused (4xx a retry cannot mend)", "0", f"{len(refused)}", not refused)
-    )
+    rows.append(Row("commands refused (4xx a retry cannot mend)", "0", f"{len(refused)}", not refused))
     for command in refused[:5]:
         rows.append(Row(f"  refused {command.kind} {command.step or ''}", "-", command.detail[:120], False))
     rows.append(Row("commands sent (by kind and outcome)", "-", summary, True))
@@ -62,10 +62,17 @@ def commands(system: ChaosSystem, log: list[Command]) -> list[Row]:
     other_titles = {c.review_title for c in opened if c.outcome != "ok"}
     not_once = sorted(t for t in ok_titles if titles[t] != 1)
     rows.append(
-        Row("reviews opened, succeeded: each exactly once in forms", f"{len(ok_titles)}", f"{len(ok_titles) - len(not_once)}", not not_once)
+        Row(
+            "reviews opened, succeeded: each exactly once in forms",
+            f"{len(ok_titles)}",
+            f"{len(ok_titles) - len(not_once)}",
+            not not_once,
+        )
     )
     twice = sorted(t for t in other_titles if titles[t] > 1)
-    rows.append(Row("reviews opened, given up: each at most once", "0 twice", f"{len(twice)} twice", not twice))
+    rows.append(
+        Row("reviews opened, given up: each at most once", "0 twice", f"{len(twice)} twice", not twice)
+    )
     phantom = sorted(set(titles) - ok_titles - other_titles)
     rows.append(Row("reviews no command asked for", "0", f"{len(phantom)}", not phantom))
 
@@ -78,9 +85,20 @@ def commands(system: ChaosSystem, log: list[Command]) -> list[Row]:
         )
     }
     missing = completed - done
-    rows.append(Row("steps completed, succeeded: completed in forms", f"{len(completed)}", f"{len(completed - missing)}", not missing))
+    rows.append(
+        Row(
+            "steps completed, succeeded: completed in forms",
+            f"{len(completed)}",
+            f"{len(completed - missing)}",
+            not missing,
+        )
+    )
 
-    asked = {c.review_id for c in log if c.kind == "complete_step" and c.step == "rapid_review" and c.outcome == "ok"}
+    asked = {
+        c.review_id
+        for c in log
+        if c.kind == "complete_step" and c.step == "rapid_review" and c.outcome == "ok"
+    }
     returns = Counter(
         str(r)
         for (r,) in system.sql(
@@ -89,7 +107,14 @@ def commands(system: ChaosSystem, log: list[Command]) -> list[Row]:
         )
     )
     wrong = [r for r in asked if returns[r] != 2]
-    rows.append(Row("rapid reviews completed: two agency returns each", f"{len(asked)}", f"{len(asked) - len(wrong)}", not wrong))
+    rows.append(
+        Row(
+            "rapid reviews completed: two agency returns each",
+            f"{len(asked)}",
+            f"{len(asked) - len(wrong)}",
+            not wrong,
+        )
+    )
     extra = [r for r, n in returns.items() if n > 2]
     rows.append(Row("reviews with more than two returns", "0", f"{len(extra)}", not extra))
     return rows
@@ -105,8 +130,15 @@ def outbox_and_inboxes(system: ChaosSystem) -> list[Row]:
         found = HANDLER_QUEUE.match(queue)
         if not found:
             continue
-        source, event, handler, consumer = found["source"], found["event"], found["handler"], found["consumer"]
-        published = _count(system, f"SELECT count(*) FROM {source}.outbox WHERE event_type = %s", (f"{source}.{event}",))
+        source, event, handler, consumer = (
+            found["source"],
+            found["event"],
+            found["handler"],
+            found["consumer"],
+        )
+        published = _count(
+            system, f"SELECT count(*) FROM {source}.outbox WHERE event_type = %s", (f"{source}.{event}",)
+        )
         if published == 0:
             continue
         received = _count(
@@ -116,7 +148,12 @@ def outbox_and_inboxes(system: ChaosSystem) -> list[Row]:
             (handler, f"{source}.{event}"),
         )
         rows.append(
-            Row(f"{source}.{event} -> {handler}: inbox = outbox", f"{published}", f"{received}", received == published)
+            Row(
+                f"{source}.{event} -> {handler}: inbox = outbox",
+                f"{published}",
+                f"{received}",
+                received == published,
+            )
         )
     return rows
 
@@ -125,12 +162,9 @@ def read_models(system: ChaosSystem) -> list[Row]:
     """Every consumer's copy of the reviews and returns counts what forms holds, no more, no less."""
     rows = []
     reviews = _count(system, "SELECT count(*) FROM forms.review")
-    by_stage = system.sql(
-        "SELECT partnership_id, review_type, stage, count(*) FROM forms.review GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
-    )
-    counted = system.sql(
-        "SELECT partnership_id, review_type, stage, count(*) FROM analytics.review_stage GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
-    )
+    grouped = "SELECT partnership_id, review_type, stage, count(*) FROM {} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+    by_stage = system.sql(grouped.format("forms.review"))
+    counted = system.sql(grouped.format("analytics.review_stage"))
     rows.append(
         Row(
             "analytics reviews by partnership, type and stage = forms rows",
@@ -144,18 +178,30 @@ def read_models(system: ChaosSystem) -> list[Row]:
         rows.append(Row(f"{copy} rows = forms reviews", f"{reviews}", f"{n}", n == reviews))
     returns = _count(system, "SELECT count(*) FROM forms.agency_return")
     agencies = _count(system, "SELECT count(*) FROM chronology.review_agency")
-    rows.append(Row("chronology.review_agency rows = forms agency returns", f"{returns}", f"{agencies}", agencies == returns))
+    rows.append(
+        Row(
+            "chronology.review_agency rows = forms agency returns",
+            f"{returns}",
+            f"{agencies}",
+            agencies == returns,
+        )
+    )
     return rows
 
 
 def emails(system: ChaosSystem) -> list[Row]:
     """No e-mail in the catcher twice; every e-mail marked sent is there once."""
     maildir = Path(system.env.env["CASEREV_MAILDIR"])
-    ids = Counter(
-        str(message["Message-ID"]) for message in mailbox.Maildir(str(maildir), create=False)
-    ) if maildir.exists() else Counter()
+    ids = (
+        Counter(str(message["Message-ID"]) for message in mailbox.Maildir(str(maildir), create=False))
+        if maildir.exists()
+        else Counter()
+    )
     twice = {k: n for k, n in ids.items() if n > 1}
-    sent = {f"<{r}@caserev.localhost>" for (r,) in system.sql("SELECT id FROM notifications.email WHERE status = 'sent'")}
+    sent = {
+        f"<{r}@caserev.localhost>"
+        for (r,) in system.sql("SELECT id FROM notifications.email WHERE status = 'sent'")
+    }
     statuses = dict(system.sql("SELECT status, count(*) FROM notifications.email GROUP BY 1"))
     lost = sent - set(ids)
     return [
@@ -168,11 +214,18 @@ def emails(system: ChaosSystem) -> list[Row]:
 def broker(system: ChaosSystem) -> list[Row]:
     """Every queue drained; the dead-letter queue empty (the storm injects no poison on purpose)."""
     depths = system.queue_depths()
-    left = {q: n for q, n in depths.items() if n and q != "caserev.dead-letters" and not q.startswith("rpc.reply")}
+    left = {
+        q: n for q, n in depths.items() if n and q != "caserev.dead-letters" and not q.startswith("rpc.reply")
+    }
     letters = list_dead_letters(system.env.amqp_uri)
     reasons = Counter(f"{d.queue}: {d.error[:80]}" for d in letters)
     return [
-        Row("messages left in handler queues", "0", f"{sum(left.values())} {sorted(left)[:3] if left else ''}", not left),
+        Row(
+            "messages left in handler queues",
+            "0",
+            f"{sum(left.values())} {sorted(left)[:3] if left else ''}",
+            not left,
+        ),
         Row("dead letters", "0", f"{len(letters)} {dict(reasons) if reasons else ''}", not letters),
     ]
 
@@ -180,8 +233,22 @@ def broker(system: ChaosSystem) -> list[Row]:
 def audit(system: ChaosSystem) -> list[Row]:
     result = system.caserev("audit-verify", check=False)
     last = (result.stdout.strip().splitlines() or [result.stderr.strip()])[-1][:120]
-    return [Row("audit chain verifies (caserev audit-verify)", "exit 0", f"exit {result.returncode}: {last}", result.returncode == 0)]
+    return [
+        Row(
+            "audit chain verifies (caserev audit-verify)",
+            "exit 0",
+            f"exit {result.returncode}: {last}",
+            result.returncode == 0,
+        )
+    ]
 
 
 def every_check(system: ChaosSystem, log: list[Command]) -> list[Row]:
-    return [*commands(system, log), *outbox_and_inboxes(system), *read_models(system), *emails(system), *broker(system), *audit(system)]
+    return [
+        *commands(system, log),
+        *outbox_and_inboxes(system),
+        *read_models(system),
+        *emails(system),
+        *broker(system),
+        *audit(system),
+    ]

@@ -68,7 +68,9 @@ class Faults(threading.Thread):
                 else:
                     self.system.kill(fault.kind.split(":", 1)[1])
                 fault.done_at, fault.seconds = began, time.monotonic() - began
-                print(f"  fault at command {self.budget.sent}: {fault.kind} ({fault.seconds:.1f}s)", flush=True)
+                print(
+                    f"  fault at command {self.budget.sent}: {fault.kind} ({fault.seconds:.1f}s)", flush=True
+                )
         except BaseException as exc:
             self.error = exc
 
@@ -101,7 +103,10 @@ def storm(options: argparse.Namespace) -> int:
     rng = random.Random(options.seed)
     workdir = Path(tempfile.mkdtemp(prefix="caserev_chaos_"))
     system = ChaosSystem(workdir)
-    print(f"chaos: {options.commands} commands from {options.clients} clients; seed {options.seed}; logs in {workdir}")
+    print(
+        f"chaos: {options.commands} commands from {options.clients} clients; seed {options.seed};"
+        f" logs in {workdir}"
+    )
     try:
         began = time.monotonic()
         system.start()
@@ -144,14 +149,24 @@ def storm(options: argparse.Namespace) -> int:
         print(f"  settled in {settled:.0f}s", flush=True)
 
         rows = [
-            Row("client threads ended without an exception", "0", f"{sum(1 for c in clients if c.error)}", not any(c.error for c in clients)),
             Row(
-                "faults injected (SIGKILL each service, broker restarts, PostgreSQL crashes, gateway SIGKILLs)",
+                "client threads ended without an exception",
+                "0",
+                f"{sum(1 for c in clients if c.error)}",
+                not any(c.error for c in clients),
+            ),
+            Row(
+                "faults injected (service and gateway SIGKILLs, broker restarts, PostgreSQL crashes)",
                 f"{len(faults.faults)}",
                 f"{sum(1 for f in faults.faults if f.done_at)}",
                 faults.error is None and all(f.done_at for f in faults.faults),
             ),
-            Row("processes that died unasked (restarted)", "-", ", ".join(system.unplanned_exits) or "none", True),
+            Row(
+                "processes that died unasked (restarted)",
+                "-",
+                ", ".join(system.unplanned_exits) or "none",
+                True,
+            ),
             *every_check(system, log),
         ]
         for client in clients:
@@ -162,8 +177,10 @@ def storm(options: argparse.Namespace) -> int:
         print()
         print(table(rows))
         failed = [r for r in rows if not r.ok]
-        print(f"\n{'PASS' if not failed else 'FAIL'}: {len(rows) - len(failed)} of {len(rows)} checks hold; "
-              f"{budget.sent} commands in {stream_seconds:.0f}s with {len(faults.faults)} faults")
+        print(
+            f"\n{'PASS' if not failed else 'FAIL'}: {len(rows) - len(failed)} of {len(rows)} checks hold; "
+            f"{budget.sent} commands in {stream_seconds:.0f}s with {len(faults.faults)} faults"
+        )
         return 1 if failed else 0
     finally:
         system.close()
@@ -180,7 +197,9 @@ def _copy(session):  # type: ignore[no-untyped-def]
 
 
 def options(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--commands", type=int, default=5000)
     parser.add_argument("--clients", type=int, default=6)
     parser.add_argument("--service-kills", type=int, default=10, help="SIGKILLs of each service process")

@@ -30,7 +30,7 @@ class ChaosSystem:
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        # The management plugin: agencies' systems get broker users of their own through it (the demo has one).
+        # The management plugin: agencies' systems get broker users of their own through it (the demo's do).
         self.rabbit = PrivateRabbit(management=True)
         self.postgres = PrivatePostgres()
         self.processes: dict[str, Process] = {}

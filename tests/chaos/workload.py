@@ -235,7 +235,9 @@ class Client(threading.Thread):
         path = f"/api/reviews/{command.review_id}/steps/{command.step}"
         version = None
         while True:
-            response = self.send(command, "POST", path, json={"answers": answers, "version": version}, conflict=True)
+            response = self.send(
+                command, "POST", path, json={"answers": answers, "version": version}, conflict=True
+            )
             if response is None or response.status_code != 409:
                 return response
             file = self.send_read(f"/api/reviews/{command.review_id}/file")
@@ -245,7 +247,9 @@ class Client(threading.Thread):
 
     def mark_read(self, title: str) -> None:
         command = Command("mark_all_read", str(uuid.uuid4()), title)
-        self.send(command, "POST", "/notifications/read", data={"mark": "all"}, client=self.reader, accept=(303,))
+        self.send(
+            command, "POST", "/notifications/read", data={"mark": "all"}, client=self.reader, accept=(303,)
+        )
 
     # -- the retrying sender -------------------------------------------------------------------------------
 

@@ -290,7 +290,9 @@ class PrivateRabbit:
             rabbit.start()                    # same data directory: durable state survives
     """
 
-    def __init__(self, *, start_timeout: float = 60.0, user: str = "rabbitmq", management: bool = False) -> None:
+    def __init__(
+        self, *, start_timeout: float = 60.0, user: str = "rabbitmq", management: bool = False
+    ) -> None:
         """Allocate ports and prepare the temporary directory; the node is not started yet. With
         `management`, the node runs the management plugin on a port of its own (`management_url`)."""
         self.start_timeout = start_timeout
@@ -308,7 +310,11 @@ class PrivateRabbit:
         (self.base_dir / "enabled_plugins").write_text("[rabbitmq_management].\n" if management else "[].\n")
         (self.base_dir / "rabbitmq.conf").write_text(
             f"listeners.tcp.local = 127.0.0.1:{self.port}\nloopback_users.guest = true\n"
-            + (f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {self.management_port}\n" if management else "")
+            + (
+                f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {self.management_port}\n"
+                if management
+                else ""
+            )
         )
         (self.base_dir / "advanced.config").write_text("[].\n")
         (self.base_dir / "rabbitmq-env.conf").write_text("")

@@ -165,3 +165,18 @@ def test_relay_prunes_only_once_its_interval_has_passed():
     relay._prune_when_due()
     relay._prune_when_due()
     assert calls == ["p"]
+
+
+def test_rpc_whose_reply_cannot_be_sent_keeps_the_service_running():
+    """`make chaos` found it: a reply sent while the broker restarted raised out of the worker and nameko
+    killed the whole service. The work is committed and the request, unacknowledged, comes back."""
+    from kombu.exceptions import OperationalError
+
+    rpc = Rpc()
+    rpc.method_name = "open_review"
+    rpc.container = SimpleNamespace(service_name="forms")
+    rpc.rpc_consumer = mock.Mock()
+    rpc.rpc_consumer.handle_result.side_effect = OperationalError("[Errno 111] ECONNREFUSED")
+    with mock.patch.object(entrypoints, "finish_units_of_work", lambda ctx, exc: None):
+        result, exc_info = rpc.handle_result(object(), SimpleNamespace(), {"id": 1}, None)
+    assert result == {"id": 1} and exc_info is None

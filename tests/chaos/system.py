@@ -119,8 +119,8 @@ class ChaosSystem:
     def up(self, name: str) -> bool:
         """Whether a process answers: a service's metrics port, the gateway's /healthz, the SMTP port."""
         try:
-            if name in SERVICES:
-                return httpx.get(self.env.metrics_url(name), timeout=2).status_code == 200
+            if name in (*SERVICES, "queues"):
+                return httpx.get(self.env.metrics_url(name), timeout=5).status_code == 200
             if name == "gateway":
                 return httpx.get(f"{self.env.gateway_url}/healthz", timeout=5).status_code == 200
             import socket

@@ -30,7 +30,7 @@ from kombu import Connection
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from services.kernel.broker import DEAD_LETTER_QUEUE
+from services.kernel.broker import DEAD_LETTER_QUEUE, inspect_queue
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +48,11 @@ class QueueFigures:
 
 def handler_queues() -> list[tuple[str, str]]:
     """(queue, consuming service) of every event handler of every service, and the dead-letter queue."""
-    from caserev.topology import service_classes
+    from caserev.topology import SERVICE_MODULES, service_classes
     from services.kernel.handler_queues import event_handler_queues
 
-    queues = [(q.name, cls.name) for cls in service_classes() for q in event_handler_queues(cls)]
+    classes = zip(SERVICE_MODULES, service_classes(), strict=True)
+    queues = [(queue.name, service) for service, cls in classes for queue in event_handler_queues(cls)]
     return [*sorted(queues), (DEAD_LETTER_QUEUE, "")]
 
 
@@ -75,7 +76,7 @@ def read_queues(amqp_uri: str, queues: Iterable[tuple[str, str]]) -> Iterator[Qu
         channel = connection.channel()
         for queue, service in queues:
             try:
-                _, ready, consumers = channel.queue_declare(queue=queue, passive=True)
+                ready, consumers = inspect_queue(channel, queue)
             except Exception as exc:  # the broker closed the channel: 404 NOT_FOUND
                 log.warning("queue %s not found (%s)", queue, type(exc).__name__)
                 channel = connection.channel()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import signal
 import sys
 import tempfile
 import threading
@@ -100,6 +101,8 @@ def settle(system: ChaosSystem, timeout: float) -> float:
 
 
 def storm(options: argparse.Namespace) -> int:
+    # Stopped from outside (SIGTERM, Ctrl-C): unwind so that every process, the broker and the database go.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rng = random.Random(options.seed)
     workdir = Path(tempfile.mkdtemp(prefix="caserev_chaos_"))
     system = ChaosSystem(workdir)
@@ -183,6 +186,8 @@ def storm(options: argparse.Namespace) -> int:
         )
         return 1 if failed else 0
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         system.close()
 
 

@@ -235,6 +235,8 @@ class Client(threading.Thread):
         path = f"/api/reviews/{command.review_id}/steps/{command.step}"
         version = None
         while True:
+            # A key per request body: the same body is the same command, a new version a new one.
+            command.key = f"{command.key.split('@')[0]}@{version}"
             response = self.send(
                 command, "POST", path, json={"answers": answers, "version": version}, conflict=True
             )

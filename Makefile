@@ -61,6 +61,12 @@ browser: install assets
 
 test: lint unit integration e2e browser
 
+# The whole system under a storm of 5,000 retried commands with SIGKILLs, broker and database restarts;
+# prints its table of checks and fails on any loss or duplicate (docs/reliability.md). A short version of it
+# runs in `make integration` (tests/integration/test_chaos_smoke.py). Options: CHAOS_ARGS="--commands 500".
+chaos: install assets
+	$(BIN)/python -m tests.chaos.storm $(CHAOS_ARGS)
+
 bench-bus: install
 	@NEED_RABBIT_MANAGEMENT=1 scripts/ensure-infra.sh
 	$(BIN)/python tests/perf/bench_bus.py

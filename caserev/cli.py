@@ -131,6 +131,13 @@ def cmd_smtp_catcher(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_queue_metrics(args: argparse.Namespace) -> int:
+    from caserev.queue_metrics import serve
+
+    serve(operator_settings().amqp_uri, args.host, args.port)
+    return 0
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Walk the audit log's hash chain; exit 1 naming the first broken entry."""
     from gateway.audit import audit_engine, verify
@@ -303,6 +310,14 @@ def parser() -> argparse.ArgumentParser:
     catcher.add_argument("--port", type=int, default=1025)
     catcher.add_argument("--maildir")
     catcher.set_defaults(func=cmd_smtp_catcher)
+
+    queues = commands.add_parser(
+        "queue-metrics",
+        help="serve each handler queue's backlog and the age of its oldest event, for Prometheus",
+    )
+    queues.add_argument("--host", default="127.0.0.1")
+    queues.add_argument("--port", type=int, default=9107)
+    queues.set_defaults(func=cmd_queue_metrics)
 
     commands.add_parser(
         "audit-verify", help="check the audit log's hash chain; exit 1 naming the first broken entry"

@@ -1054,7 +1054,8 @@ async def api_save_step(
     request: Request, review_id: UUID, step: str, forms: FormsDep, caller: Caller
 ) -> ReviewFile:
     """Checked in full: 422 with a problem per field (`children.0.sex`) and nothing stored; 403 for a role
-    that does not do this step; 409 if it is completed or `version` is not the draft's latest."""
+    that does not do this step; 409 if it is completed or `version` is not the draft's latest. Send an
+    Idempotency-Key header: a repeat answers with the review as it is and saves nothing again."""
     file = await review_file(forms, caller, review_id)
     current = _step_of(file, step)
     body, problems = await _json_body(request, SaveStepBody)
@@ -1066,7 +1067,8 @@ async def api_save_step(
             **answers,
             "agencies": await _registered_agencies(answers["agencies"], file.partnership_id),
         }
-    return await forms.save_step(caller.actor, review_id, step, answers, version)
+    key = request.headers.get("idempotency-key", "")[:TOKEN_MAX] or None
+    return await forms.save_step(caller.actor, review_id, step, answers, version, key)
 
 
 async def _registered_agencies(asked: list[Any], partnership_id: UUID) -> list[dict[str, str]]:

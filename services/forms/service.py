@@ -129,9 +129,12 @@ class FormsService(ServiceBase):
         step: str,
         answers: StepAnswers,
         version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> ReviewFile:
-        """Save a step's answers as a draft, checked in full against its form."""
-        return lifecycle.save_step(FormsUnitOfWork(self.uow), actor, review_id, step, answers, version)
+        """Save a step's answers as a draft, checked in full against its form; once per idempotency key."""
+        return lifecycle.save_step(
+            FormsUnitOfWork(self.uow), actor, review_id, step, answers, version, idempotency_key
+        )
 
     @rpc
     def complete_step(

@@ -218,3 +218,10 @@ def publisher_for(amqp_uri: str) -> ConfirmedPublisher:
         if amqp_uri not in _publishers:
             _publishers[amqp_uri] = ConfirmedPublisher(amqp_uri)
         return _publishers[amqp_uri]
+
+
+def inspect_queue(channel: Any, name: str) -> tuple[int, int]:
+    """(ready messages, consumers) of an existing queue, by a passive declare, which declares nothing and
+    closes the channel with 404 NOT_FOUND if there is no such queue."""
+    _, ready, consumers = channel.queue_declare(queue=name, passive=True)
+    return int(ready), int(consumers)

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     quorum_queues: bool = True
     event_max_attempts: int = 5
     event_retry_base_ms: int = 200
+    # Failures of the database or broker (not of the message) retry on their own budget, each wait at most
+    # event_retry_max_ms: 40 attempts are some 15 minutes, beyond any restart.
+    event_max_transient_attempts: int = 40
+    event_retry_max_ms: int = 30_000
 
     outbox_batch: int = 200
     outbox_sweep_s: float = 2.0

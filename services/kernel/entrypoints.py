@@ -4,11 +4,16 @@ Use `rpc` and `event_handler` from here, never nameko's own: nameko acknowledges
 replies to an RPC) before dependencies see the worker's result, acknowledges a failed event and
 drops it, or with `requeue_on_error` retries it forever. Here a failed event is retried
 `event_max_attempts` times with exponential back-off (through a TTL queue, not holding a worker),
-then moved to `caserev.dead-letters` with the reason, where `caserev dead-letters` can replay it.
+then moved to `caserev.dead-letters` with the reason, where `caserev dead-letters` can replay it. A failure
+of the database or the broker rather than of the message has its own, longer budget
+(`event_max_transient_attempts`, waits capped at `event_retry_max_ms`), so that a restart of either does not
+dead-letter what arrived meanwhile; and a reply or acknowledgement the broker cannot take (it is restarting)
+is logged instead of killing the service, the message coming back when the consumer reconnects.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import typing
@@ -16,21 +21,47 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg2
+from amqp.exceptions import ConnectionError as AmqpConnectionError
+from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.events import EventHandler as NamekoEventHandler
 from nameko.rpc import Rpc as NamekoRpc
 from nameko.timer import timer
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import InterfaceError as SqlInterfaceError
+from sqlalchemy.exc import OperationalError as SqlOperationalError
 
 from services.kernel import caller_seal
 from services.kernel.broker import DEAD_LETTER_QUEUE, RETRY_EXCHANGE, handler_queue, publisher_for
 from services.kernel.config import get_settings
 from services.kernel.errors import CaseReviewError, Forbidden
-from services.kernel.metrics import DEAD_LETTERS, EVENT_RETRIES, UNSEALED_CALLS
+from services.kernel.metrics import DEAD_LETTERS, EVENT_RETRIES, UNSEALED_CALLS, UNSENT_REPLIES
 from services.kernel.remote import Marshal, typed
 from services.kernel.unit_of_work import finish_units_of_work
 
 log = logging.getLogger(__name__)
 
 ATTEMPTS_HEADER = "x-caserev-attempts"
+TRANSIENT_ATTEMPTS_HEADER = "x-caserev-transient-attempts"
+# What a publish raises when the broker has gone away (restarted, unreachable).
+BROKER_GONE = (KombuOperationalError, AmqpConnectionError, ConnectionError)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a failure is the infrastructure's (the database or the broker away or restarting), which
+    trying again later mends, rather than the message's own."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(
+        error,
+        (
+            SqlOperationalError,
+            SqlInterfaceError,
+            psycopg2.OperationalError,
+            psycopg2.InterfaceError,
+            *BROKER_GONE,
+        ),
+    )
 
 
 class Rpc(NamekoRpc):
@@ -100,7 +131,17 @@ class Rpc(NamekoRpc):
         exc_info = finish_units_of_work(worker_ctx, exc_info)
         if exc_info is not None:
             result = None
-        return super().handle_result(message, worker_ctx, result, exc_info)
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except BROKER_GONE as exc:
+            # nameko lets a reply that cannot be sent kill the whole service (seen in `make chaos` when the
+            # broker restarts): the work is committed, the request stays unacknowledged and comes back when
+            # the consumer reconnects, where its idempotency key answers it again. Nothing to do but say so.
+            UNSENT_REPLIES.labels(self.container.service_name, self.method_name).inc()
+            log.warning(
+                "could not reply to %s (%s): the request will be delivered again", self.method_name, exc
+            )
+            return result, exc_info
 
 
 class EventHandler(NamekoEventHandler):
@@ -121,24 +162,36 @@ class EventHandler(NamekoEventHandler):
             except Exception as exc:
                 # Could not park it anywhere (broker trouble): give it back rather than lose it.
                 log.warning("could not retry or dead-letter (%s); requeueing", type(exc).__name__)
-                self.queue_consumer.requeue_message(message)
+                with contextlib.suppress(*BROKER_GONE):
+                    self.queue_consumer.requeue_message(message)
                 return result, exc_info
-        self.queue_consumer.ack_message(message)
+        try:
+            self.queue_consumer.ack_message(message)
+        except BROKER_GONE as exc:
+            # As for an RPC's reply: nameko would let this kill the service (`make chaos`, a broker restart).
+            # The effect is committed with its inbox row; the redelivery after reconnecting is skipped.
+            log.warning("could not acknowledge on %s (%s): it will come again", self.queue.name, exc)
         return result, exc_info
 
     def _retry_or_dead_letter(self, message: Any, exc_info: Any) -> None:
         settings = get_settings()
-        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
         error = exc_info[1]
-        reason = f"{type(error).__name__}: {str(error)[:500]}"
         headers = dict(message.headers or {})
-        headers.update(
-            {ATTEMPTS_HEADER: attempts, "x-caserev-queue": self.queue.name, "x-caserev-error": reason}
-        )
+        # A database or broker that is away is not the message's fault (`make chaos` dead-lettered events
+        # delivered while PostgreSQL restarted): such failures have a budget of their own, long enough to
+        # outlast a restart, and leave the message's own attempts alone.
+        transient = is_transient(error)
+        counter = TRANSIENT_ATTEMPTS_HEADER if transient else ATTEMPTS_HEADER
+        limit = settings.event_max_transient_attempts if transient else settings.event_max_attempts
+        attempts = int(headers.get(counter, 0)) + 1
+        reason = f"{type(error).__name__}: {str(error)[:500]}"
+        headers.update({counter: attempts, "x-caserev-queue": self.queue.name, "x-caserev-error": reason})
         service = self.container.service_name
         publisher = publisher_for(self.container.config.get("AMQP_URI", settings.amqp_uri))
-        if attempts < settings.event_max_attempts:
-            backoff = settings.event_retry_base_ms * 2 ** (attempts - 1) / 1000.0
+        if attempts < limit:
+            backoff = (
+                min(settings.event_retry_base_ms * 2 ** (attempts - 1), settings.event_retry_max_ms) / 1000.0
+            )
             publisher.publish_raw(
                 message.body,
                 exchange=RETRY_EXCHANGE,

@@ -39,6 +39,11 @@ UNSEALED_CALLS = Counter(
     "RPC calls refused because the caller carried no valid seal (a wrong key, or someone forging callers)",
     ["service", "method"],
 )
+UNSENT_REPLIES = Counter(
+    "caserev_rpc_unsent_replies_total",
+    "RPC replies that could not be sent because the broker was away (the request is delivered again)",
+    ["service", "method"],
+)
 
 
 class CallbackGauges(Collector):

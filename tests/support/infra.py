@@ -290,11 +290,15 @@ class PrivateRabbit:
             rabbit.start()                    # same data directory: durable state survives
     """
 
-    def __init__(self, *, start_timeout: float = 60.0, user: str = "rabbitmq") -> None:
-        """Allocate ports and prepare the temporary directory; the node is not started yet."""
+    def __init__(
+        self, *, start_timeout: float = 60.0, user: str = "rabbitmq", management: bool = False
+    ) -> None:
+        """Allocate ports and prepare the temporary directory; the node is not started yet. With
+        `management`, the node runs the management plugin on a port of its own (`management_url`)."""
         self.start_timeout = start_timeout
         self.user = user
-        self.port, self.dist_port = _free_ports(2)
+        self.port, self.dist_port, self.management_port = _free_ports(3)
+        self.management = management
         self.nodename = f"caserevtest{self.port}@localhost"
         self.base_dir = Path(tempfile.mkdtemp(prefix="caserev_rabbit_"))
         self.mnesia_dir = self.base_dir / "mnesia"
@@ -303,9 +307,14 @@ class PrivateRabbit:
         self.pid_file = self.base_dir / "rabbitmq.pid"
         self.mnesia_dir.mkdir()
         self.log_dir.mkdir()
-        (self.base_dir / "enabled_plugins").write_text("[].\n")
+        (self.base_dir / "enabled_plugins").write_text("[rabbitmq_management].\n" if management else "[].\n")
         (self.base_dir / "rabbitmq.conf").write_text(
             f"listeners.tcp.local = 127.0.0.1:{self.port}\nloopback_users.guest = true\n"
+            + (
+                f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {self.management_port}\n"
+                if management
+                else ""
+            )
         )
         (self.base_dir / "advanced.config").write_text("[].\n")
         (self.base_dir / "rabbitmq-env.conf").write_text("")
@@ -324,6 +333,11 @@ class PrivateRabbit:
     def amqp_uri(self) -> str:
         """AMQP URI of the node's default virtual host ``/``."""
         return f"amqp://guest:guest@127.0.0.1:{self.port}/"
+
+    @property
+    def management_url(self) -> str:
+        """The management API's address (only when the node was made with `management=True`)."""
+        return f"http://127.0.0.1:{self.management_port}"
 
     @property
     def log_file(self) -> Path:

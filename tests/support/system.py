@@ -75,7 +75,7 @@ def system_env(db_name: str, amqp_uri: str, workdir: Path, **overrides: str) -> 
         "CASEREV_CALLER_SIGNING_KEY": caller_seal.new_key_pair()[0],
     }
     env["CASEREV_PUBLIC_URL"] = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
-    for service in SERVICES:
+    for service in (*SERVICES, "queues"):
         env[f"{service.upper()}_METRICS_PORT"] = str(free_port())
     env.update(overrides)
     return SystemEnv(db_name, amqp_uri, workdir, env)

@@ -165,3 +165,75 @@ def test_relay_prunes_only_once_its_interval_has_passed():
     relay._prune_when_due()
     relay._prune_when_due()
     assert calls == ["p"]
+
+
+def test_rpc_whose_reply_cannot_be_sent_keeps_the_service_running():
+    """`make chaos` found it: a reply sent while the broker restarted raised out of the worker and nameko
+    killed the whole service. The work is committed and the request, unacknowledged, comes back."""
+    from kombu.exceptions import OperationalError
+
+    rpc = Rpc()
+    rpc.method_name = "open_review"
+    rpc.container = SimpleNamespace(service_name="forms")
+    rpc.rpc_consumer = mock.Mock()
+    rpc.rpc_consumer.handle_result.side_effect = OperationalError("[Errno 111] ECONNREFUSED")
+    with mock.patch.object(entrypoints, "finish_units_of_work", lambda ctx, exc: None):
+        result, exc_info = rpc.handle_result(object(), SimpleNamespace(), {"id": 1}, None)
+    assert result == {"id": 1} and exc_info is None
+
+
+def _database_away() -> tuple:
+    import psycopg2
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        raise OperationalError(
+            "SELECT 1", {}, psycopg2.OperationalError("the database system is starting up")
+        )
+    except OperationalError:
+        return sys.exc_info()
+
+
+def test_event_failing_while_the_database_restarts_is_retried_past_its_own_attempts():
+    """`make chaos` found it: events delivered while PostgreSQL restarted spent their five attempts in three
+    seconds and were dead-lettered. The database's absence is not the message's fault."""
+    calls: list[str] = []
+    handler, ctx = _handler(calls)
+    publisher = mock.Mock()
+    last = get_settings().event_max_attempts - 1
+    with (
+        mock.patch.object(entrypoints, "finish_units_of_work", ctx.finish),
+        mock.patch.object(entrypoints, "publisher_for", return_value=publisher),
+    ):
+        handler.handle_result(_message(attempts=last), ctx.worker_ctx, exc_info=_database_away())
+    kwargs = publisher.publish_raw.call_args.kwargs
+    assert kwargs["exchange"] == RETRY_EXCHANGE, "dead-lettered for the database being away"
+    assert kwargs["headers"][ATTEMPTS_HEADER] == last, "the database's absence counted against the message"
+    assert kwargs["headers"][entrypoints.TRANSIENT_ATTEMPTS_HEADER] == 1
+
+
+def test_waits_for_an_absent_database_grow_to_a_ceiling_then_the_event_is_dead_lettered():
+    settings = get_settings()
+    handler, ctx = _handler([])
+    publisher = mock.Mock()
+    message = _message()
+    message.headers[entrypoints.TRANSIENT_ATTEMPTS_HEADER] = 20
+    with (
+        mock.patch.object(entrypoints, "finish_units_of_work", ctx.finish),
+        mock.patch.object(entrypoints, "publisher_for", return_value=publisher),
+    ):
+        handler.handle_result(message, ctx.worker_ctx, exc_info=_database_away())
+        assert publisher.publish_raw.call_args.kwargs["expiration"] == settings.event_retry_max_ms / 1000
+        message.headers[entrypoints.TRANSIENT_ATTEMPTS_HEADER] = settings.event_max_transient_attempts - 1
+        handler.handle_result(message, ctx.worker_ctx, exc_info=_database_away())
+    assert publisher.publish_raw.call_args.kwargs["routing_key"] == DEAD_LETTER_QUEUE
+
+
+def test_an_acknowledgement_the_broker_cannot_take_keeps_the_service_running():
+    """`make chaos` found it: an ack on a connection the broker restart had reset killed the service."""
+    calls: list[str] = []
+    handler, ctx = _handler(calls)
+    handler.queue_consumer.ack_message.side_effect = ConnectionResetError(104, "Connection reset by peer")
+    with mock.patch.object(entrypoints, "finish_units_of_work", ctx.finish):
+        handler.handle_result(_message(), ctx.worker_ctx, exc_info=None)
+    assert calls == ["commit"]

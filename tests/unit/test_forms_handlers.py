@@ -222,3 +222,22 @@ def test_end_pause_refuses_a_caller_who_does_not_manage_the_review():
     with pytest.raises(Forbidden):
         lifecycle.end_pause(uow, partner, state.id, uuid.uuid4(), EndPause(ends_on=date(2025, 3, 13)))
     kernel.emit.assert_not_called()
+
+
+def test_a_repeated_idempotency_key_saves_a_step_once(monkeypatch: pytest.MonkeyPatch):
+    """`make chaos` found it: a save run late after its client had retried moved the draft's version on, and
+    the client's completion from the version it was given was refused as someone else's change."""
+    state, _ = walk_child(until="rapid_review")
+    uow, kernel = unit_of_work(FakeReviews(state))
+    saved: list[str] = []
+    monkeypatch.setattr(lifecycle, "save", lambda uow, caller, record, step, *rest: saved.append(step))
+    monkeypatch.setattr(lifecycle.views, "review_file", lambda *args: "the review file")
+    answers = {"letters_sent_on": "2025-03-10"}
+    assert lifecycle.save_step(uow, MANAGER, state.id, "rapid_review", answers, 2, "k-1") == "the review file"
+    kernel.idempotent.return_value.remember.assert_called_once()
+    kernel.idempotent.return_value.done = True
+    assert lifecycle.save_step(uow, MANAGER, state.id, "rapid_review", answers, 2, "k-1") == "the review file"
+    assert saved == ["rapid_review"], "the repeat saved the draft again"
+    method, caller, key, request = kernel.idempotent.call_args.args
+    assert (method, caller, key) == ("save_step", MANAGER, "k-1")
+    assert request["answers"] == answers and request["version"] == 2

@@ -123,8 +123,11 @@ class Forms(RemoteService):
         step: str,
         answers: StepAnswers,
         version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> ReviewFile:
-        """Save a step's answers as a draft, checked in full against its form."""
+        """Save a step's answers as a draft, checked in full against its form. A repeated idempotency key
+        answers with the review as it stands and saves nothing again (a late repeat would move the draft's
+        version on under its author)."""
         raise NotImplementedError
 
     async def complete_step(

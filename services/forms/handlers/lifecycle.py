@@ -24,11 +24,20 @@ def save_step(
     step: str,
     answers: dict[str, Any],
     version: int | None,
+    idempotency_key: str | None = None,
 ) -> ReviewFile:
-    """Save a step's answers as a draft, checked in full against its form."""
+    """Save a step's answers as a draft, checked in full against its form. A repeated idempotency key
+    answers with the review as it stands now and saves nothing: a repeat run late (the client gave up on
+    the first try and tried again) would otherwise move the draft's version on under its author."""
+    request = {"review_id": str(review_id), "step": step, "answers": answers, "version": version}
+    command_once = uow.idempotent("save_step", caller, idempotency_key, request)
     record, shared_with = readable_review(uow.reviews, caller, review_id, lock=True)
+    if command_once.done:
+        return views.review_file(uow.reviews, caller, record, shared_with)
     save(uow, caller, record, step, answers, version)
-    return views.review_file(uow.reviews, caller, record, shared_with)
+    result = views.review_file(uow.reviews, caller, record, shared_with)
+    command_once.remember({"id": str(record.id), "step": step})
+    return result
 
 
 def save(

@@ -5,9 +5,10 @@ The handlers reach these through repository.py."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import DateTime, String, func, select
+from sqlalchemy import DateTime, String, Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -34,6 +35,25 @@ class ReviewStageRecord(Base):
     as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+def _place_review_statement() -> Any:
+    table = cast(Table, ReviewStageRecord.__table__)
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=["review_id"],
+        set_={
+            "partnership_id": statement.excluded.partnership_id,
+            "review_type": statement.excluded.review_type,
+            "stage": statement.excluded.stage,
+            "as_of": statement.excluded.as_of,
+        },
+        where=table.c.as_of < statement.excluded.as_of,
+    )
+
+
+# Built once: every forms event that places a review runs it.
+PLACE_REVIEW = _place_review_statement()
+
+
 def place_review(
     session: Session, review_id: UUID, partnership_id: UUID, review_type: str, stage: str, as_of: datetime
 ) -> None:
@@ -42,20 +62,15 @@ def place_review(
     domain.Placement.supersedes, in one statement so that two workers placing the same review at once
     cannot both win: the event that occurred last wins, whichever arrives last.
     """
-    statement = insert(ReviewStageRecord).values(
-        review_id=review_id, partnership_id=partnership_id, review_type=review_type, stage=stage, as_of=as_of
-    )
     session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["review_id"],
-            set_={
-                "partnership_id": statement.excluded.partnership_id,
-                "review_type": statement.excluded.review_type,
-                "stage": statement.excluded.stage,
-                "as_of": statement.excluded.as_of,
-            },
-            where=ReviewStageRecord.as_of < statement.excluded.as_of,
-        )
+        PLACE_REVIEW,
+        {
+            "review_id": review_id,
+            "partnership_id": partnership_id,
+            "review_type": review_type,
+            "stage": stage,
+            "as_of": as_of,
+        },
     )
 
 

@@ -16,8 +16,22 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from functools import cached_property
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from services.kernel.broker import ConfirmedPublisher
@@ -102,15 +116,23 @@ class OutboxRelay:
         self.prune_every_seconds = prune_every_seconds
         self.prune_old = prune_old
         self._last_prune = time.monotonic()
-        # Built once: the relay runs them on every pass.
-        self._claim = (
+
+    # Built once: the relay runs them on every pass.
+    @cached_property
+    def _claim(self) -> Select[tuple[int, Any]]:
+        outbox = self.outbox
+        return (
             select(outbox.c.id, outbox.c.envelope)
             .where(outbox.c.published_at.is_(None))
             .order_by(outbox.c.id)
-            .limit(batch)
+            .limit(self.batch)
             .with_for_update(skip_locked=True)
         )
-        self._mark_published = (
+
+    @cached_property
+    def _mark_published(self) -> Update:
+        outbox = self.outbox
+        return (
             update(outbox)
             .where(outbox.c.id.in_(bindparam("ids", expanding=True)))
             .values(published_at=func.now(), attempts=outbox.c.attempts + 1)

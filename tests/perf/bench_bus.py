@@ -7,8 +7,8 @@ For each number of competing consumers (analytics processes; kombu consumer proc
 * throughput: a backlog of --events events, committed to forms' outbox in one transaction, carried
   until the last effect is applied. Timer: from the relay's first pass over the backlog
   (outbox.published_at) to the last handler transaction (inbox.received_at). The baseline publishes
-  the same number of envelopes as fast as per-message confirms allow, timed from the first publish to
-  the last receipt.
+  the same number of envelopes with the relay's confirm strategy (batches of the relay's size, each
+  batch's confirms awaited together), timed from the first publish to the last receipt.
 * latency: --paced-events reviews opened one by one through forms' RPC (the gateway's client), open loop
   at --rate per second; per event, from the transaction that wrote it to forms' outbox
   (outbox.created_at) to the handler transaction that applied it (inbox.received_at), both from
@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from services.kernel.config import get_settings  # noqa: E402
 from tests.perf.figures import Row, table  # noqa: E402
 from tests.perf.kombu_baseline import KombuBaseline  # noqa: E402
 from tests.perf.system_bus import RunningSystem, review_opened  # noqa: E402
@@ -103,7 +104,9 @@ def report(args: argparse.Namespace, when: str, loads: tuple[str, str], rows: li
         f"events/s: a backlog of {args.events} events carried end to end. "
         f"median, p99: {args.paced_events} events offered one by one at {args.rate:g}/s "
         "(system: outbox row's transaction → the handler's transaction applying it; "
-        "kombu: just before publish → receipt). Ratios: against kombu with as many consumers.",
+        "kombu: just before publish → receipt). Ratios: against kombu with as many consumers. "
+        f"Both wait for the broker's confirms a batch at a time (up to {get_settings().outbox_batch}, "
+        "the relay's batch; one at a time when events come one at a time).",
     ]
     for row in rows:
         if row.paced.achieved_rate < 0.95 * args.rate:
@@ -140,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     with (
         RunningSystem(partnerships, log=say) as system,
         isolated_vhost() as kombu_uri,
-        KombuBaseline(kombu_uri) as kombu,
+        KombuBaseline(kombu_uri, confirm_batch=get_settings().outbox_batch) as kombu,
     ):
         for consumers in args.consumers:
             while len(system.analytics) < consumers:

@@ -22,6 +22,7 @@ import asyncio
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -106,8 +107,29 @@ def http_call(client: httpx.AsyncClient, path: str, accept: str) -> Callable[[],
 
 
 @contextmanager
-def uvicorn(system: SystemEnv, application: str, name: str, **env: str) -> Iterator[str]:
-    """An application served as deploy/Procfile serves the gateway, in its own process; its base URL."""
+def profiled(pid: int, output: Path | None) -> Iterator[None]:
+    """py-spy sampling a process while the block runs (its collapsed stacks to `output`), if asked."""
+    if output is None:
+        yield
+        return
+    py_spy = shutil.which("py-spy", path=str(BIN)) or shutil.which("py-spy")
+    if py_spy is None:
+        raise SystemExit("--profile needs py-spy (pip install py-spy)")
+    command = [py_spy, "record", "--pid", str(pid), "--rate", "200", "--format", "raw"]
+    recorder = subprocess.Popen(
+        [*command, "--output", str(output)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        yield
+    finally:
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(60)
+        say(f"  profile of the gateway: {output}")
+
+
+@contextmanager
+def uvicorn(system: SystemEnv, application: str, name: str, **env: str) -> Iterator[tuple[str, int]]:
+    """An application served as deploy/Procfile serves the gateway, in its own process; its URL and pid."""
     port = free_port()
     log = open(system.workdir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it for its lifetime
     popen = subprocess.Popen(
@@ -129,7 +151,7 @@ def uvicorn(system: SystemEnv, application: str, name: str, **env: str) -> Itera
 
     try:
         wait_for(up, timeout=60, message=f"{name} to answer")
-        yield url
+        yield url, popen.pid
     finally:
         popen.terminate()
         try:
@@ -230,6 +252,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=20, help="requests before each measurement (20)")
     parser.add_argument("--rounds", type=int, default=3, help="measurements of each, medians reported (3)")
     parser.add_argument("--concurrency", default="1,16", help="clients at once (1,16)")
+    parser.add_argument("--profile", type=Path, help="write py-spy's samples of the gateway to this file")
     args = parser.parse_args(argv)
     args.concurrency = [int(n) for n in args.concurrency.split(",")]
     return args
@@ -250,13 +273,17 @@ def main(argv: list[str] | None = None) -> int:
             cookie = dict(manager.client.cookies.items())
             reviews = manager.client.get("/api/reviews")
             review = reviews.json()[0]["id"]
-            with uvicorn(system, "tests.perf.gateway_bench_app:app", "bench-gateway") as gateway:
+            with uvicorn(system, "tests.perf.gateway_bench_app:app", "bench-gateway") as (gateway, pid):
                 page = httpx.get(gateway + "/account", cookies=cookie, headers={"accept": "text/html"})
                 if page.status_code != 200:
                     raise RuntimeError(f"the account page answered {page.status_code}")
                 (workdir / "page.html").write_text(page.text)
+                bare_app = "tests.perf.gateway_bench_app:bare"
                 bare_env = {"BENCH_BARE_PAGE": str(workdir / "page.html")}
-                with uvicorn(system, "tests.perf.gateway_bench_app:bare", "bench-bare", **bare_env) as bare:
+                with (
+                    uvicorn(system, bare_app, "bench-bare", **bare_env) as (bare, _),
+                    profiled(pid, args.profile),
+                ):
                     pairs = asyncio.run(measure(args, system, gateway, bare, cookie, review))
     shutil.rmtree(workdir, ignore_errors=True)
     load_after = os.getloadavg()

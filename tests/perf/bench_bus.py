@@ -21,6 +21,7 @@ The processes are deploy/Procfile's (as `make run` starts them) on a throw-away 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import subprocess
@@ -35,13 +36,23 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from services.kernel.config import get_settings  # noqa: E402
+from tests.perf import cpu  # noqa: E402
 from tests.perf.figures import Row, table  # noqa: E402
 from tests.perf.kombu_baseline import KombuBaseline  # noqa: E402
 from tests.perf.system_bus import RunningSystem, review_opened  # noqa: E402
-from tests.support.infra import isolated_vhost  # noqa: E402
+from tests.support.infra import PrivateRabbit, isolated_vhost  # noqa: E402
 
 if "eventlet" in sys.modules:  # the benchmark times with the standard library and asyncio only
     raise SystemExit("bench_bus: an import pulled in eventlet; the benchmark process must not run it")
+
+
+def rabbit_vhost(rabbit: PrivateRabbit, name: str) -> str:
+    """A virtual host of a private node, open to its guest user; its AMQP URI."""
+    for args in (("add_vhost", name), ("set_permissions", "-p", name, "guest", ".*", ".*", ".*")):
+        done = rabbit.cli("rabbitmqctl", *args)
+        if done.returncode != 0:
+            raise RuntimeError(f"rabbitmqctl {' '.join(args)}: {done.stderr.strip()}")
+    return rabbit.amqp_uri.rstrip("/") + "/" + name
 
 
 def say(message: str) -> None:
@@ -79,6 +90,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=50, help="events sent before each measurement (50)")
     parser.add_argument(
         "--partnerships", type=int, default=20, help="partnerships the events spread over (20)"
+    )
+    parser.add_argument(
+        "--private-broker",
+        action="store_true",
+        help="run on a RabbitMQ node of the benchmark's own instead of virtual hosts of the machine's",
     )
     args = parser.parse_args(argv)
     args.consumers = sorted({int(n) for n in args.consumers.split(",")})
@@ -140,11 +156,15 @@ def main(argv: list[str] | None = None) -> int:
         return [review_opened(partnerships[i % len(partnerships)], i) for i in range(count)]
 
     rows: list[Row] = []
-    with (
-        RunningSystem(partnerships, log=say) as system,
-        isolated_vhost() as kombu_uri,
-        KombuBaseline(kombu_uri, confirm_batch=get_settings().outbox_batch) as kombu,
-    ):
+    with contextlib.ExitStack() as stack:
+        system_uri = kombu_uri = None
+        if args.private_broker:  # the machine's node may be too busy to create virtual hosts in time
+            rabbit = stack.enter_context(PrivateRabbit())
+            cpu.BROKER_PORT[0] = rabbit.port
+            system_uri, kombu_uri = rabbit.amqp_uri, rabbit_vhost(rabbit, "kombu")
+        system = stack.enter_context(RunningSystem(partnerships, log=say, amqp_uri=system_uri))
+        kombu_uri = kombu_uri or stack.enter_context(isolated_vhost())
+        kombu = stack.enter_context(KombuBaseline(kombu_uri, confirm_batch=get_settings().outbox_batch))
         for consumers in args.consumers:
             while len(system.analytics) < consumers:
                 system.add_analytics()

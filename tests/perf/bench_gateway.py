@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import shutil
@@ -43,7 +44,7 @@ import httpx  # noqa: E402
 from gateway.rpc import RpcClient  # noqa: E402
 from tests.e2e.helpers import DEMO, sign_in  # noqa: E402
 from tests.perf.figures import percentile  # noqa: E402
-from tests.support.infra import free_port, isolated_database, isolated_vhost  # noqa: E402
+from tests.support.infra import PrivateRabbit, free_port, isolated_database, isolated_vhost  # noqa: E402
 from tests.support.system import BIN, SystemEnv, running_system, system_env, wait_for  # noqa: E402
 
 NORTHBRIDGE = DEMO.partnership("NBSCP")
@@ -253,6 +254,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="measurements of each, medians reported (3)")
     parser.add_argument("--concurrency", default="1,16", help="clients at once (1,16)")
     parser.add_argument("--profile", type=Path, help="write py-spy's samples of the gateway to this file")
+    parser.add_argument(
+        "--private-broker",
+        action="store_true",
+        help="run on a RabbitMQ node of the benchmark's own instead of a virtual host of the machine's",
+    )
     args = parser.parse_args(argv)
     args.concurrency = [int(n) for n in args.concurrency.split(",")]
     return args
@@ -265,7 +271,12 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     say(f"bench-gateway {when}: {os.cpu_count()} cores; load average {load_before}")
     workdir = Path(tempfile.mkdtemp(prefix="caserev_bench_gateway_"))
-    with isolated_database() as db_name, isolated_vhost() as amqp_uri:
+    with contextlib.ExitStack() as stack:
+        db_name = stack.enter_context(isolated_database())
+        if args.private_broker:  # the machine's node may be too busy to create virtual hosts in time
+            amqp_uri = stack.enter_context(PrivateRabbit()).amqp_uri
+        else:
+            amqp_uri = stack.enter_context(isolated_vhost())
         system = system_env(db_name, amqp_uri, workdir)
         with running_system(system, demo=True):
             say("  system running")

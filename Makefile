@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := gateway/static/dist/app.js
 
-.PHONY: lock run test lint unit integration e2e browser chaos bench-bus bench-audit bench-seal bench-lifecycle bench-notifications bench-chronology bench-analytics docs install assets clean
+.PHONY: lock run test lint unit integration e2e browser chaos bench-bus bench-gateway bench-audit bench-seal bench-lifecycle bench-notifications bench-chronology bench-analytics docs install assets clean
 
 # constraints.txt pins every Python package at the versions CI last passed with; `make lock` refreshes it.
 $(STAMP): pyproject.toml constraints.txt
@@ -70,6 +70,10 @@ chaos: install assets
 bench-bus: install
 	@NEED_RABBIT_MANAGEMENT=1 scripts/ensure-infra.sh
 	$(BIN)/python tests/perf/bench_bus.py
+
+bench-gateway: install
+	@NEED_RABBIT_MANAGEMENT=1 scripts/ensure-infra.sh
+	$(BIN)/python tests/perf/bench_gateway.py
 
 bench-audit: install
 	@scripts/ensure-infra.sh

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import audit, identity_events, live, live_figures
 from gateway.auth import (
@@ -30,8 +31,8 @@ from gateway.metrics import (
     AUDIT_ENTRIES,
     AUDIT_FAILURES,
     RPC_ERRORS,
-    record_request,
-    with_request_id,
+    RequestIds,
+    RequestMetrics,
 )
 from gateway.routes import (
     actions,
@@ -54,7 +55,7 @@ from gateway.routes import (
 )
 from gateway.rpc import RemoteError, RpcClient, RpcUnavailable
 from gateway.secretbox import load_key
-from gateway.security import BodyLimit, ClientAddress, security_headers
+from gateway.security import BodyLimit, ClientAddress, SecurityHeaders
 from gateway.well_formed import WellFormedRequests
 from services.kernel import caller_seal
 from services.kernel.config import gateway_settings
@@ -91,21 +92,44 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await app.state.rpc.close()
 
 
-async def audit_case_data(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Append the audit entry a request to case data owes, with its outcome. If the audit cannot be written,
-    the answer is withheld: nothing is read or changed unrecorded (a write already made is recorded as the
-    request's failure only in the logs, which never carry personal data)."""
-    response = await call_next(request)
-    entry = audit_entry_of(request, response.status_code)
-    if entry is not None:
-        try:
-            await run_in_threadpool(audit.append, entry)
-            AUDIT_ENTRIES.labels(entry.outcome).inc()
-        except Exception as exc:
-            AUDIT_FAILURES.inc()
-            log.error("audit entry not written (%s): response withheld", type(exc).__name__)
-            return error_response(request, 503, "Sorry, the service is unavailable", "Try again in a minute.")
-    return response
+class AuditCaseData:
+    """ASGI middleware: append the audit entry a request to case data owes, with its outcome, before the
+    first byte of the answer goes. If the audit cannot be written, the answer is withheld: nothing is read or
+    changed unrecorded (a write already made is recorded as the request's failure only in the logs, which
+    never carry personal data)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        withheld = False
+
+        async def send_audited(message: Message) -> None:
+            nonlocal withheld
+            if withheld:
+                return  # the rest of an answer that was replaced
+            if message["type"] == "http.response.start":
+                entry = audit_entry_of(request, message["status"])
+                if entry is not None:
+                    try:
+                        await run_in_threadpool(audit.append, entry)
+                        AUDIT_ENTRIES.labels(entry.outcome).inc()
+                    except Exception as exc:
+                        AUDIT_FAILURES.inc()
+                        log.error("audit entry not written (%s): response withheld", type(exc).__name__)
+                        withheld = True
+                        unavailable = error_response(
+                            request, 503, "Sorry, the service is unavailable", "Try again in a minute."
+                        )
+                        await unavailable(scope, receive, send)
+                        return
+            await send(message)
+
+        await self.app(scope, receive, send_audited)
 
 
 def create_app() -> FastAPI:
@@ -123,13 +147,13 @@ def create_app() -> FastAPI:
         dependencies=[Depends(enforce_policy), Depends(live.note_unread_count)],
     )
     # The last added runs first: security headers wrap everything, the body limit's 413 included.
-    app.middleware("http")(audit_case_data)
+    app.add_middleware(AuditCaseData)
     # Malformed input is refused before the audit would record it and before any route or service sees it.
     app.add_middleware(WellFormedRequests)
-    app.middleware("http")(record_request)
+    app.add_middleware(RequestMetrics)
     app.add_middleware(BodyLimit)
-    app.middleware("http")(with_request_id)
-    app.middleware("http")(security_headers)
+    app.add_middleware(RequestIds)
+    app.add_middleware(SecurityHeaders)
     # Outermost: every other part sees the client as the trusted proxies report it.
     app.add_middleware(ClientAddress)
     STATIC.joinpath("dist").mkdir(parents=True, exist_ok=True)

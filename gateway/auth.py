@@ -200,13 +200,13 @@ def authenticate(request: Request, *, touch: bool = True) -> tuple[Principal | N
     token = request.cookies.get(session_cookie_name(settings))
     if not token:
         return None, False
-    session = identity.session_by_token(token)
-    if session is None:
+    found = identity.session_with_user(token)
+    if found is None:
         return None, True
+    session, user = found
     if session_expired(session, now, settings):
         identity.end_session(session.id_hash, now)
         return None, True
-    user = identity.user_by_id(session.user_id)
     if user is None or not user.active:
         identity.end_session(session.id_hash, now)
         return None, True

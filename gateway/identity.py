@@ -610,6 +610,27 @@ def session_by_token(token: str) -> Session | None:
     )
 
 
+def session_with_user(token: str) -> tuple[Session, UserAccount | None] | None:
+    """The live (not ended) session of a cookie value and its account (None if gone), in one round trip:
+    every request asks. Expiry is the caller's to judge."""
+    with identity_engine().connect() as connection:
+        row = connection.execute(
+            text(
+                "SELECT s.id_hash, s.user_id, s.stage, s.link_hash, s.created_at, s.last_seen_at,"
+                f" s.expires_at, u.id IS NOT NULL AS has_account, {_USER_COLUMNS}"
+                " FROM session s LEFT JOIN user_account u ON u.id = s.user_id"
+                " WHERE s.id_hash = :h AND s.ended_at IS NULL"
+            ),
+            {"h": hash_token(token)},
+        ).first()
+    if row is None:
+        return None
+    session = Session(
+        row.id_hash, row.user_id, row.stage, row.link_hash, row.created_at, row.last_seen_at, row.expires_at
+    )
+    return session, _user(row) if row.has_account else None
+
+
 def touch_session(id_hash: str, now: datetime) -> None:
     """Record activity (the idle time-out counts from here)."""
     with _begin() as connection:

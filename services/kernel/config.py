@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     db_role_prefix: str = "caserev"
     db_password: str = ""
     db_pool_size: int = 10
+    # A pooled connection is replaced after this many seconds (before a firewall or proxy drops it idle);
+    # a dropped one is otherwise found by its first statement and replaced then (db.py).
+    db_pool_recycle_s: int = 1800
 
     amqp_uri: str = Field(default="amqp://guest:guest@127.0.0.1:5672/", validation_alias="AMQP_URI")
     quorum_queues: bool = True

@@ -17,9 +17,11 @@ from sqlalchemy import (
     String,
     Table,
     create_engine,
+    event,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.engine.interfaces import DBAPICursor, ExecutionContext
 
 from services.kernel.config import Settings, get_settings
 
@@ -99,14 +101,68 @@ def create_schema_engine(
 ) -> Engine:
     """An engine that logs in as the schema's own role, which may touch that schema only (or as `role`)."""
     settings = settings or get_settings()
-    return create_engine(
+    engine = create_engine(
         settings.schema_url(schema, role),
         pool_size=options.pop("pool_size", settings.db_pool_size),
         max_overflow=options.pop("max_overflow", 5),
-        pool_pre_ping=True,
+        pool_recycle=options.pop("pool_recycle", settings.db_pool_recycle_s),
         connect_args={"options": f"-c search_path={schema}", "application_name": f"caserev-{schema}"},
         **options,
     )
+    retry_first_statement_on_disconnect(engine)
+    return engine
+
+
+_FIRST_STATEMENT = "caserev_first_statement"
+
+
+def retry_first_statement_on_disconnect(engine: Engine) -> None:
+    """Find a dropped pooled connection by its first statement, not by a ping before every checkout.
+
+    `pool_pre_ping` costs a round trip on every transaction. Instead, the first statement after a checkout
+    that fails because the connection is gone (the database restarted, a proxy closed it) runs again once on
+    a new connection. That is safe only there: nothing of the transaction has run, and a dropped transaction
+    cannot commit. A later statement, or one in autocommit, fails as before, with its whole unit of work.
+    """
+
+    @event.listens_for(engine, "checkout")
+    def checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        record.info[_FIRST_STATEMENT] = True
+
+    def run(execute: Any, cursor: DBAPICursor, statement: str, context: ExecutionContext, *args: Any) -> bool:
+        proxied = context.root_connection.connection
+        record = proxied._connection_record  # type: ignore[attr-defined]
+        if not record.info.pop(_FIRST_STATEMENT, False):
+            return False  # not the first since checkout: SQLAlchemy runs it as usual
+        dialect = context.dialect
+        autocommit = bool(getattr(proxied.dbapi_connection, "autocommit", False))
+        try:
+            execute(cursor, statement, *args, context=context)
+            return True
+        except dialect.loaded_dbapi.Error as error:
+            if autocommit or not dialect.is_disconnect(error, proxied, cursor):
+                raise
+            log.warning("database connection dropped before its first statement; reconnecting once")
+        # Replace the dead DBAPI connection under the same pooled one, and run the statement on it.
+        record.invalidate()
+        proxied.dbapi_connection = record.get_connection()  # type: ignore[misc]
+        context.cursor = proxied.dbapi_connection.cursor()  # type: ignore[misc]
+        execute(context.cursor, statement, *args, context=context)
+        return True
+
+    @event.listens_for(engine, "do_execute")
+    def do_execute(cursor: DBAPICursor, statement: str, parameters: Any, context: ExecutionContext) -> bool:
+        return run(context.dialect.do_execute, cursor, statement, context, parameters)
+
+    @event.listens_for(engine, "do_execute_no_params")
+    def do_execute_no_params(cursor: DBAPICursor, statement: str, context: ExecutionContext) -> bool:
+        return run(context.dialect.do_execute_no_params, cursor, statement, context)
+
+    @event.listens_for(engine, "do_executemany")
+    def do_executemany(
+        cursor: DBAPICursor, statement: str, parameters: Any, context: ExecutionContext
+    ) -> bool:
+        return run(context.dialect.do_executemany, cursor, statement, context, parameters)
 
 
 def messaging_migration(op: Any, schema: str) -> None:

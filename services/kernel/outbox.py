@@ -1,8 +1,10 @@
 """The transactional outbox: events are rows written with the state change, then relayed to the broker.
 
 A relay loop in every process of a service claims unpublished rows with FOR UPDATE SKIP LOCKED
-(so two processes never publish the same row at once), publishes each with publisher confirms and
-persistent delivery, and marks them published in the same transaction. It wakes at once after a
+(so two processes never publish the same row at once), publishes them persistent, waits once for the
+broker's confirms of the whole batch, and marks published, in the same transaction, only the rows whose
+confirm arrived: a refused one (a nack) stays for the next pass, and a lost connection or confirms not
+in time leave the whole batch unpublished. It wakes at once after a
 commit that wrote events, and otherwise every `outbox_sweep_s` seconds: that periodic pass is the
 sweep that republishes whatever a crash or a broker outage left unsent. A crash after publishing and
 before marking publishes again; consumers' inboxes make that harmless.
@@ -14,9 +16,22 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, func, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from services.kernel.broker import ConfirmedPublisher
@@ -71,6 +86,10 @@ def prune(
     return pruned_outbox, pruned_inbox
 
 
+class EventsRefused(Exception):
+    """The broker refused some events of a pass (nacks): they stay unpublished for the next one."""
+
+
 class OutboxRelay:
     """Publishes a service's committed events; run `run()` in a green thread and `wake()` after commits."""
 
@@ -97,6 +116,27 @@ class OutboxRelay:
         self.prune_every_seconds = prune_every_seconds
         self.prune_old = prune_old
         self._last_prune = time.monotonic()
+
+    # Built once: the relay runs them on every pass.
+    @cached_property
+    def _claim(self) -> Select[tuple[int, Any]]:
+        outbox = self.outbox
+        return (
+            select(outbox.c.id, outbox.c.envelope)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(self.batch)
+            .with_for_update(skip_locked=True)
+        )
+
+    @cached_property
+    def _mark_published(self) -> Update:
+        outbox = self.outbox
+        return (
+            update(outbox)
+            .where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+            .values(published_at=func.now(), attempts=outbox.c.attempts + 1)
+        )
 
     def wake(self) -> None:
         """Ask for a pass now (a commit wrote events)."""
@@ -134,28 +174,21 @@ class OutboxRelay:
             log.info("pruned %d published events and %d inbox ids", pruned_outbox, pruned_inbox)
 
     def publish_pending(self) -> int:
-        """One pass: publish up to `batch` unpublished events in id order; return how many."""
+        """One pass: publish up to `batch` unpublished events in id order; return how many were claimed.
+
+        EventsRefused (after marking the others) if the broker refused any.
+        """
         started = time.monotonic()
         with self.engine.begin() as connection:
-            rows = connection.execute(
-                select(self.outbox.c.id, self.outbox.c.envelope)
-                .where(self.outbox.c.published_at.is_(None))
-                .order_by(self.outbox.c.id)
-                .limit(self.batch)
-                .with_for_update(skip_locked=True)
-            ).all()
+            rows = connection.execute(self._claim).all()
             if not rows:
                 return 0
-            with self.publisher.producer() as producer:
-                for row in rows:
-                    envelope: dict[str, Any] = row.envelope
-                    source, name = envelope["type"].split(".", 1)
-                    self.publisher.publish_event(producer, envelope, source, name)
-            connection.execute(
-                update(self.outbox)
-                .where(self.outbox.c.id.in_([row.id for row in rows]))
-                .values(published_at=func.now(), attempts=self.outbox.c.attempts + 1)
-            )
-        OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
-        log.debug("relayed %d events in %.3fs", len(rows), time.monotonic() - started)
+            confirmed = self.publisher.publish_events([row.envelope for row in rows])
+            published = [row.id for row, ok in zip(rows, confirmed, strict=True) if ok]
+            if published:
+                connection.execute(self._mark_published, {"ids": published})
+        OUTBOX_PUBLISHED.labels(self.service).inc(len(published))
+        log.debug("relayed %d events in %.3fs", len(published), time.monotonic() - started)
+        if len(published) < len(rows):
+            raise EventsRefused(f"the broker refused {len(rows) - len(published)} of {len(rows)} events")
         return len(rows)

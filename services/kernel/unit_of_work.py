@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import sys
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 from uuid import UUID
 
@@ -81,12 +81,9 @@ class UnitOfWork:
         """Record in the inbox that this handler has this message (an event, or a message from outside
         with an id of its own); False if it had it before (skip it)."""
         handler = f"{self._database.container.service_name}.{self._worker_ctx.entrypoint.method_name}"
-        inbox = self._database.table("inbox")
         inserted = self.session.execute(
-            insert(inbox)
-            .values(event_id=message_id, handler=handler, event_type=message_type)
-            .on_conflict_do_nothing()
-            .returning(inbox.c.event_id)
+            self._database.record_receipt,
+            {"event_id": message_id, "handler": handler, "event_type": message_type},
         ).first()
         if inserted is None:
             INBOX_DUPLICATES.labels(self._database.container.service_name, handler).inc()
@@ -176,6 +173,14 @@ class Database(DependencyProvider):
     def table(self, name: str) -> Any:
         """A messaging table (outbox, inbox, idempotency_key) of this schema."""
         return messaging_table(self.metadata, name)
+
+    @cached_property
+    def record_receipt(self) -> Any:
+        """The inbox's insert (event_id, handler, event_type), returning nothing for an id already there.
+
+        Built once: every event handler runs it."""
+        inbox = self.table("inbox")
+        return insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
 
     def setup(self) -> None:
         make_psycopg2_cooperative()

@@ -7,8 +7,8 @@ For each number of competing consumers (analytics processes; kombu consumer proc
 * throughput: a backlog of --events events, committed to forms' outbox in one transaction, carried
   until the last effect is applied. Timer: from the relay's first pass over the backlog
   (outbox.published_at) to the last handler transaction (inbox.received_at). The baseline publishes
-  the same number of envelopes as fast as per-message confirms allow, timed from the first publish to
-  the last receipt.
+  the same number of envelopes with the relay's confirm strategy (batches of the relay's size, each
+  batch's confirms awaited together), timed from the first publish to the last receipt.
 * latency: --paced-events reviews opened one by one through forms' RPC (the gateway's client), open loop
   at --rate per second; per event, from the transaction that wrote it to forms' outbox
   (outbox.created_at) to the handler transaction that applied it (inbox.received_at), both from
@@ -21,6 +21,7 @@ The processes are deploy/Procfile's (as `make run` starts them) on a throw-away 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import subprocess
@@ -34,13 +35,24 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from services.kernel.config import get_settings  # noqa: E402
+from tests.perf import cpu  # noqa: E402
 from tests.perf.figures import Row, table  # noqa: E402
 from tests.perf.kombu_baseline import KombuBaseline  # noqa: E402
 from tests.perf.system_bus import RunningSystem, review_opened  # noqa: E402
-from tests.support.infra import isolated_vhost  # noqa: E402
+from tests.support.infra import PrivateRabbit, isolated_vhost  # noqa: E402
 
 if "eventlet" in sys.modules:  # the benchmark times with the standard library and asyncio only
     raise SystemExit("bench_bus: an import pulled in eventlet; the benchmark process must not run it")
+
+
+def rabbit_vhost(rabbit: PrivateRabbit, name: str) -> str:
+    """A virtual host of a private node, open to its guest user; its AMQP URI."""
+    for args in (("add_vhost", name), ("set_permissions", "-p", name, "guest", ".*", ".*", ".*")):
+        done = rabbit.cli("rabbitmqctl", *args)
+        if done.returncode != 0:
+            raise RuntimeError(f"rabbitmqctl {' '.join(args)}: {done.stderr.strip()}")
+    return rabbit.amqp_uri.rstrip("/") + "/" + name
 
 
 def say(message: str) -> None:
@@ -79,6 +91,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--partnerships", type=int, default=20, help="partnerships the events spread over (20)"
     )
+    parser.add_argument(
+        "--private-broker",
+        action="store_true",
+        help="run on a RabbitMQ node of the benchmark's own instead of virtual hosts of the machine's",
+    )
     args = parser.parse_args(argv)
     args.consumers = sorted({int(n) for n in args.consumers.split(",")})
     if args.events < 1 or args.paced_events < 2 or args.rate <= 0 or args.consumers[0] < 1:
@@ -103,7 +120,9 @@ def report(args: argparse.Namespace, when: str, loads: tuple[str, str], rows: li
         f"events/s: a backlog of {args.events} events carried end to end. "
         f"median, p99: {args.paced_events} events offered one by one at {args.rate:g}/s "
         "(system: outbox row's transaction → the handler's transaction applying it; "
-        "kombu: just before publish → receipt). Ratios: against kombu with as many consumers.",
+        "kombu: just before publish → receipt). Ratios: against kombu with as many consumers. "
+        f"Both wait for the broker's confirms a batch at a time (up to {get_settings().outbox_batch}, "
+        "the relay's batch; one at a time when events come one at a time).",
     ]
     for row in rows:
         if row.paced.achieved_rate < 0.95 * args.rate:
@@ -137,11 +156,15 @@ def main(argv: list[str] | None = None) -> int:
         return [review_opened(partnerships[i % len(partnerships)], i) for i in range(count)]
 
     rows: list[Row] = []
-    with (
-        RunningSystem(partnerships, log=say) as system,
-        isolated_vhost() as kombu_uri,
-        KombuBaseline(kombu_uri) as kombu,
-    ):
+    with contextlib.ExitStack() as stack:
+        system_uri = kombu_uri = None
+        if args.private_broker:  # the machine's node may be too busy to create virtual hosts in time
+            rabbit = stack.enter_context(PrivateRabbit())
+            cpu.BROKER_PORT[0] = rabbit.port
+            system_uri, kombu_uri = rabbit.amqp_uri, rabbit_vhost(rabbit, "kombu")
+        system = stack.enter_context(RunningSystem(partnerships, log=say, amqp_uri=system_uri))
+        kombu_uri = kombu_uri or stack.enter_context(isolated_vhost())
+        kombu = stack.enter_context(KombuBaseline(kombu_uri, confirm_batch=get_settings().outbox_batch))
         for consumers in args.consumers:
             while len(system.analytics) < consumers:
                 system.add_analytics()

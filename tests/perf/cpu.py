@@ -33,7 +33,11 @@ def _listening_inodes(port: int) -> set[str]:
     return inodes
 
 
-def broker_pids(port: int = 5672) -> list[int]:
+# The AMQP port of the node the benchmark runs on (5672, or a private node's: --private-broker).
+BROKER_PORT = [5672]
+
+
+def broker_pids(port: int | None = None) -> list[int]:
     """The Erlang VM of the RabbitMQ node listening on `port` (shared with anything else using it).
 
     Other beam.smp processes (private nodes of chaos tests) are left out; if the owner of the port cannot
@@ -47,7 +51,7 @@ def broker_pids(port: int = 5672) -> list[int]:
                     beams.append(int(entry))
             except OSError:
                 continue
-    sockets = {f"socket:[{inode}]" for inode in _listening_inodes(port)}
+    sockets = {f"socket:[{inode}]" for inode in _listening_inodes(port or BROKER_PORT[0])}
     for pid in beams:
         try:
             if any(os.readlink(f"/proc/{pid}/fd/{fd}") in sockets for fd in os.listdir(f"/proc/{pid}/fd")):

@@ -1,10 +1,12 @@
 """The baseline: a bare kombu publisher and competing consumers on the same broker, with the persistence
 and confirms the system uses and nothing else (no database, no outbox, no inbox, no nameko).
 
-Like the outbox relay (services/kernel/broker.py) the publisher waits for the broker's confirm of every
-message (`confirm_publish`) and publishes persistent messages (`delivery_mode=2`) on a durable topic
-exchange to a durable quorum queue; like a nameko process each consumer takes `PREFETCH` messages at a
-time and acknowledges each message after it has it. The body is the same event envelope. Each consumer
+Like the outbox relay (services/kernel/outbox.py) the publisher uses publisher confirms with the relay's
+strategy: a channel in confirm mode, a batch of up to `confirm_batch` messages published, then their
+confirms awaited together (one at a time when messages come one at a time, as the relay's passes do then);
+it publishes persistent messages (`delivery_mode=2`) on a durable topic exchange to a durable quorum
+queue. Like a nameko process each consumer takes `PREFETCH` messages at a time and acknowledges each
+message after it has it. The body is the same event envelope. Each consumer
 is its own OS process, as each analytics worker is.
 """
 
@@ -17,7 +19,7 @@ import time
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
-from kombu import Connection, Exchange, Queue
+from kombu import Connection, Exchange, Producer, Queue
 
 from tests.perf.cpu import CpuMeter, broker_pids
 from tests.perf.figures import Drain, Paced
@@ -60,13 +62,15 @@ def consume(uri: str, counter: Synchronized, stop: Any, results: Any) -> None:  
 class KombuBaseline:
     """Publisher in this process, consumers in their own processes, on one virtual host."""
 
-    def __init__(self, uri: str) -> None:
+    def __init__(self, uri: str, confirm_batch: int = 200) -> None:
         self.uri = uri
+        self.confirm_batch = confirm_batch
         self.context = multiprocessing.get_context("spawn")
         self.counter: Synchronized = self.context.Value("l", 0)  # type: ignore[type-arg]
         self.published = 0
-        self.connection = Connection(uri, transport_options={"confirm_publish": True}, heartbeat=0)
+        self.connection = Connection(uri, heartbeat=0)
         self.producer: Any = None
+        self._unconfirmed: set[int] = set()
         self._stop: Any = None
         self._results: Any = None
         self._consumers: list[Any] = []
@@ -74,8 +78,21 @@ class KombuBaseline:
     def __enter__(self) -> KombuBaseline:
         self.connection.ensure_connection(max_retries=3)
         QUEUE.bind(self.connection.default_channel).declare()
-        self.producer = self.connection.Producer()
+        channel = self.connection.channel()
+        channel.confirm_select()
+        channel.events["basic_ack"].add(self._acked)
+        channel.events["basic_nack"].add(self._refused)
+        self.producer = Producer(channel)
         return self
+
+    def _acked(self, tag: int, multiple: bool) -> None:
+        if multiple:
+            self._unconfirmed = {waiting for waiting in self._unconfirmed if waiting > tag}
+        else:
+            self._unconfirmed.discard(tag)
+
+    def _refused(self, tag: int, multiple: bool) -> None:
+        raise RuntimeError(f"the broker refused baseline message {tag}")
 
     def __exit__(self, *exc: object) -> None:
         if self._consumers:
@@ -137,7 +154,7 @@ class KombuBaseline:
     # -- publishing -----------------------------------------------------------------------------------
 
     def publish(self, envelope: dict[str, Any], phase: str) -> float:
-        """Publish one envelope, persistent and confirmed; return the time stamped on it."""
+        """Publish one envelope, persistent, not waiting for its confirm; return the time stamped on it."""
         sent = time.time()
         self.producer.publish(
             envelope,
@@ -151,7 +168,20 @@ class KombuBaseline:
             retry=False,
         )
         self.published += 1
+        self._unconfirmed.add(self.published)  # a confirm-mode channel numbers its publishes from 1
         return sent
+
+    def confirm(self) -> None:
+        """Wait until the broker has confirmed everything published."""
+        while self._unconfirmed:
+            self.connection.drain_events(timeout=30)
+
+    def publish_confirmed(self, envelopes: list[dict[str, Any]], phase: str) -> None:
+        """Publish in batches of `confirm_batch`, waiting once for each batch's confirms (as the relay)."""
+        for start in range(0, len(envelopes), self.confirm_batch):
+            for envelope in envelopes[start : start + self.confirm_batch]:
+                self.publish(envelope, phase)
+            self.confirm()
 
     def measure(
         self,
@@ -161,18 +191,17 @@ class KombuBaseline:
         rate: float,
         warmup: list[dict[str, Any]],
     ) -> tuple[Drain, Paced]:
-        """Warm up, then a burst of `backlog` published as fast as confirms allow, then `paced` at `rate`."""
+        """Warm up, then a burst of `backlog` published in confirmed batches, then `paced` at `rate`."""
         self.start_consumers(consumers)
         try:
             for envelope in warmup:
-                self.publish(envelope, "warmup")
+                self.publish_confirmed([envelope], "warmup")
             self.wait_received(self.published, 60)
 
             cpu = self.cpu_meter()
             cpu.start()
             started = time.time()
-            for envelope in backlog:
-                self.publish(envelope, "drain")
+            self.publish_confirmed(backlog, "drain")
             publisher_seconds = time.time() - started
             self.wait_received(self.published, 120 + len(backlog) / 50)
             drain_cpu = cpu.stop()
@@ -185,6 +214,7 @@ class KombuBaseline:
                 if delay > 0:
                     time.sleep(delay)
                 sent_at.append(self.publish(envelope, "paced"))
+                self.confirm()  # one at a time: each relay pass carries one event at this rate
             self.wait_received(self.published, 120 + len(paced) / 50)
             paced_cpu = cpu.stop()
         finally:

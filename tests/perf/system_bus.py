@@ -64,8 +64,9 @@ def review_opened(partnership_id: uuid.UUID, index: int) -> dict[str, Any]:
 class RunningSystem:
     """forms and N analytics processes on an isolated database and virtual host."""
 
-    def __init__(self, partnerships: list[uuid.UUID], log=print) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, partnerships: list[uuid.UUID], log=print, amqp_uri: str | None = None) -> None:  # type: ignore[no-untyped-def]
         self.partnerships = partnerships
+        self.amqp_uri = amqp_uri  # a broker of the benchmark's own, or None for a vhost of the machine's
         self.log = log
         self.stack = contextlib.ExitStack()
         self.workdir = Path(tempfile.mkdtemp(prefix="caserev_bench_"))
@@ -78,7 +79,7 @@ class RunningSystem:
 
     def __enter__(self) -> RunningSystem:
         db_name = self.stack.enter_context(isolated_database())
-        amqp_uri = self.stack.enter_context(isolated_vhost())
+        amqp_uri = self.amqp_uri or self.stack.enter_context(isolated_vhost())
         self.stack.callback(self._stop_all)
         self.system = system_env(db_name, amqp_uri, self.workdir)
         started = time.monotonic()

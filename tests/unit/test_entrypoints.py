@@ -3,6 +3,7 @@ dead-letter."""
 
 from __future__ import annotations
 
+import json
 import sys
 from types import SimpleNamespace
 from unittest import mock
@@ -237,3 +238,51 @@ def test_an_acknowledgement_the_broker_cannot_take_keeps_the_service_running():
     with mock.patch.object(entrypoints, "finish_units_of_work", ctx.finish):
         handler.handle_result(_message(), ctx.worker_ctx, exc_info=None)
     assert calls == ["commit"]
+
+
+def _replies(calls: list[str]) -> tuple[entrypoints.RpcReplies, mock.Mock]:
+    replies = entrypoints.RpcReplies()
+    replies.container = SimpleNamespace(service_name="forms", config={"AMQP_URI": "memory://"})
+    replies.queue_consumer = mock.Mock()
+    replies.queue_consumer.ack_message.side_effect = lambda m: calls.append("ack")
+    producer = mock.Mock()
+    producer.publish.side_effect = lambda *a, **k: calls.append("reply")
+    replies._producers = mock.Mock()
+    replies._producers.acquire.return_value.__enter__ = mock.Mock(return_value=producer)
+    replies._producers.acquire.return_value.__exit__ = mock.Mock(return_value=False)
+    replies._exchange = "nameko-rpc"
+    return replies, producer
+
+
+def _request() -> SimpleNamespace:
+    properties = {"content_type": "application/json", "reply_to": "rpc.reply-gw-1", "correlation_id": "c-7"}
+    return SimpleNamespace(properties=properties)
+
+
+def test_an_rpc_reply_goes_to_the_callers_queue_once_serialised_then_the_request_is_acked() -> None:
+    calls: list[str] = []
+    replies, producer = _replies(calls)
+    result, exc_info = replies.handle_result(_request(), {"id": 1}, None)
+    assert calls == ["reply", "ack"], "the request is acknowledged only once its reply is published"
+    assert (result, exc_info) == ({"id": 1}, None)
+    (body,), options = producer.publish.call_args
+    assert json.loads(body) == {"result": {"id": 1}, "error": None}
+    assert options["routing_key"] == "rpc.reply-gw-1" and options["correlation_id"] == "c-7"
+    assert options["content_type"] == "application/json" and options["delivery_mode"] == 2
+    assert options["retry"] is True
+
+
+def test_an_rpc_error_is_replied_by_name_and_an_unserialisable_result_is_refused() -> None:
+    replies, producer = _replies([])
+    replies.handle_result(_request(), None, _failure())
+    (body,), _ = producer.publish.call_args
+    assert json.loads(body)["error"]["exc_type"] == "RuntimeError"
+
+    result, exc_info = replies.handle_result(_request(), {"when": object()}, None)
+    (body,), _ = producer.publish.call_args
+    assert result is None and exc_info[0] is not None
+    assert json.loads(body)["error"]["exc_type"] == "UnserializableValueError"
+
+
+def test_the_kernels_rpc_entrypoints_reply_through_the_kernels_consumer() -> None:
+    assert isinstance(Rpc.rpc_consumer, entrypoints.RpcReplies)

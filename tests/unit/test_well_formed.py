@@ -164,10 +164,10 @@ def test_an_unhandled_error_is_counted_as_a_500_in_the_metrics() -> None:
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from gateway.metrics import REQUESTS, record_request
+    from gateway.metrics import REQUESTS, RequestMetrics
 
     app = FastAPI()
-    app.middleware("http")(record_request)
+    app.add_middleware(RequestMetrics)
 
     @app.get("/boom-for-metrics")
     async def boom() -> None:

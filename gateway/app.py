@@ -33,6 +33,7 @@ from gateway.metrics import (
     record_request,
     with_request_id,
 )
+from gateway.report_sync import LiveSections
 from gateway.routes import (
     actions,
     admin,
@@ -46,6 +47,7 @@ from gateway.routes import (
     meetings,
     notifications,
     pages,
+    reports,
     returns,
     reviews,
     signin,
@@ -58,6 +60,7 @@ from gateway.well_formed import WellFormedRequests
 from services.kernel import caller_seal
 from services.kernel.config import gateway_settings
 from services.kernel.errors import STATUS_BY_ERROR
+from services.reports.contract import Reports
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +83,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The live unread count: the notifications service's events, to the browsers' event streams.
     app.state.live = live.LiveUnread(settings.amqp_uri)
     await app.state.live.start()
+    # Reports' sections edited live: this process's rooms, relayed to the other processes by the broker.
+    app.state.live_reports = LiveSections(settings.amqp_uri, Reports.client(app.state.rpc))
     yield
+    await app.state.live_reports.close()
     await app.state.live.stop()
     await run_in_threadpool(identity_events.stop_relay)
     await app.state.rpc.close()
@@ -139,6 +145,7 @@ def create_app() -> FastAPI:
         chronology,
         meetings,
         actions,
+        reports,
         notifications,
         dashboard,
         admin,

@@ -40,16 +40,22 @@ function startSection (container, page) {
   )
   let kept = new Map()
   let editor = null
+  let connectedOnce = false
   const saved = () => (kept.get(doc.clientID) || 0) >= Y.getState(doc.store, doc.clientID)
   const tell = () => {
     if (!editable) {
       saysStatus(status, provider.wsconnected ? 'You can read this section: it is shared with your agency.' : 'Connecting…')
     } else if (!provider.wsconnected) {
-      saysStatus(status, saved() ? 'Connecting…' : 'Offline: your changes stay in this page and are sent when the connection returns.')
+      if (!saved()) {
+        saysStatus(status, 'Offline: your changes stay in this page and are sent when the connection returns.')
+      } else {
+        saysStatus(status, connectedOnce ? 'Offline: reconnecting…' : 'Connecting…')
+      }
     } else {
       saysStatus(status, saved() ? 'All changes saved' : 'Saving…')
     }
     container.dataset.saved = saved() ? 'true' : 'false'
+    connectedOnce = connectedOnce || provider.wsconnected
   }
   provider.messageHandlers[MESSAGE_SAVED] = (encoder, decoder) => {
     kept = Y.decodeStateVector(decoding.readVarUint8Array(decoder))

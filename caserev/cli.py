@@ -316,7 +316,7 @@ def parser() -> argparse.ArgumentParser:
         help="serve each handler queue's backlog and the age of its oldest event, for Prometheus",
     )
     queues.add_argument("--host", default="127.0.0.1")
-    queues.add_argument("--port", type=int, default=9107)
+    queues.add_argument("--port", type=int, default=9108)
     queues.set_defaults(func=cmd_queue_metrics)
 
     commands.add_parser(

@@ -15,6 +15,7 @@ MIGRATIONS = {
     "notifications": ROOT / "services/notifications/migrations",
     "analytics": ROOT / "services/analytics/migrations",
     "chronology": ROOT / "services/chronology/migrations",
+    "reports": ROOT / "services/reports/migrations",
     "identity": ROOT / "gateway/migrations/identity",
     "audit": ROOT / "gateway/migrations/audit",
 }
@@ -34,6 +35,7 @@ SERVICE_MODULES = {
     "notifications": "services.notifications.service:NotificationsService",
     "analytics": "services.analytics.service:AnalyticsService",
     "chronology": "services.chronology.service:ChronologyService",
+    "reports": "services.reports.service:ReportsService",
 }
 
 

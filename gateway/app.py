@@ -34,6 +34,7 @@ from gateway.metrics import (
     RequestIds,
     RequestMetrics,
 )
+from gateway.report_sync import LiveSections
 from gateway.routes import (
     actions,
     admin,
@@ -48,6 +49,7 @@ from gateway.routes import (
     meetings,
     notifications,
     pages,
+    reports,
     returns,
     reviews,
     signin,
@@ -60,6 +62,7 @@ from gateway.well_formed import WellFormedRequests
 from services.kernel import caller_seal
 from services.kernel.config import gateway_settings
 from services.kernel.errors import STATUS_BY_ERROR
+from services.reports.contract import Reports
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +88,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Live dashboards: the analytics service's figures_changed, to the open dashboard pages it touches.
     app.state.live_figures = live_figures.LiveFigures(settings.amqp_uri, app.state.live.stopping)
     app.state.live_figures.start()
+    # Reports' sections edited live: this process's rooms, relayed to the other processes by the broker.
+    app.state.live_reports = LiveSections(settings.amqp_uri, Reports.client(app.state.rpc))
     yield
+    await app.state.live_reports.close()
     await app.state.live.stop()
     await app.state.live_figures.stop()
     await run_in_threadpool(identity_events.stop_relay)
@@ -168,6 +174,7 @@ def create_app() -> FastAPI:
         chronology,
         meetings,
         actions,
+        reports,
         notifications,
         dashboard,
         dashboards,

@@ -17,7 +17,10 @@ from uuid import UUID
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from starlette.exceptions import WebSocketException
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
+from starlette.status import WS_1008_POLICY_VIOLATION
 
 from gateway import audit, identity
 from gateway.credentials import new_token
@@ -180,7 +183,7 @@ def session_expired(session: Session, now: datetime, settings: GatewaySettings) 
     return now >= session.expires_at or now - session.last_seen_at >= idle
 
 
-def authenticate(request: Request, *, touch: bool = True) -> tuple[Principal | None, bool]:
+def authenticate(request: HTTPConnection, *, touch: bool = True) -> tuple[Principal | None, bool]:
     """The caller of a request, and whether a session cookie was sent that has now expired."""
     settings = gateway_settings()
     now = utcnow()
@@ -232,8 +235,54 @@ def _client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-async def enforce_policy(request: Request) -> None:
+def same_origin(connection: HTTPConnection) -> bool:
+    """Whether a websocket's handshake comes from a page of this site (its Origin): a browser sends the
+    session cookie to a websocket whichever site's page opens it, so the cookie alone proves nothing."""
+    origin = connection.headers.get("origin", "")
+    host = connection.headers.get("host", "")
+    public = gateway_settings().public_url.rstrip("/")
+    return bool(origin) and origin in {public, f"http://{host}", f"https://{host}"}
+
+
+async def enforce_websocket_policy(websocket: HTTPConnection) -> None:
+    """A websocket route's policy ("WEBSOCKET", path): a full session in an admitted role, from a page of this
+    site. Otherwise the handshake is refused (403) before the route runs: deny by default here too."""
+    route = websocket.scope.get("route")
+    path = getattr(route, "path", None)
+    policy = policy_for("WEBSOCKET", path) if path else None
+    principal, _ = await run_in_threadpool(authenticate, websocket, touch=True)
+    websocket.state.principal = principal
+    reason = None
+    if policy is None or policy.access != "signed_in":
+        reason = "no policy"
+    elif principal is None or principal.session is None or principal.session.stage != "full":
+        reason = "signed out"
+    elif not policy.admits_role(principal.actor.roles):
+        reason = "role"
+    elif not same_origin(websocket):
+        reason = "origin"
+    if reason is not None:
+        if principal is not None and policy is not None and policy.audit:
+            entry = audit.AuditEntry(
+                user_id=principal.actor.user_id,
+                partnership_id=principal.actor.partnership_id,
+                review_id=_uuid_or_none(websocket.path_params.get("review_id")),
+                record_type=policy.audit,
+                record_id=next((str(v) for k, v in websocket.path_params.items() if k != "review_id"), None),
+                action=policy.action or "open",
+                outcome="denied",
+                address=websocket.client.host if websocket.client else None,
+            )
+            await run_in_threadpool(audit.append, entry)
+        raise WebSocketException(WS_1008_POLICY_VIOLATION, reason)
+
+
+async def enforce_policy(connection: HTTPConnection) -> None:
     """Run before every route: find its policy, authenticate, check role and CSRF, note the audit."""
+    if not isinstance(connection, Request):
+        await enforce_websocket_policy(connection)
+        return
+    request = connection
     route = request.scope.get("route")
     path = getattr(route, "path", None)
     policy = policy_for(request.method, path) if path else None

@@ -29,6 +29,7 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 from fastapi import Request
 from pydantic import ValidationError
+from starlette.requests import HTTPConnection
 
 from gateway.rpc import RemoteError, RpcUnavailable
 from services.kernel.broker import declare_private_subscription
@@ -427,9 +428,12 @@ def _draws_a_page(request: Request) -> bool:
     )
 
 
-async def note_unread_count(request: Request) -> None:
+async def note_unread_count(connection: HTTPConnection) -> None:
     """For a page a signed-in person asks for: the unread count its header shows (request.state.unread),
     when the notifications service answers at once. The page is never held up long or broken for it."""
+    if not isinstance(connection, Request):
+        return  # a websocket draws no page
+    request = connection
     request.state.unread = None
     principal = getattr(request.state, "principal", None)
     if principal is None or principal.session is None or principal.session.stage != "full":

@@ -81,6 +81,12 @@ ACTION_OWNERS = frozenset(
 ACTION_READERS = PLAN_READERS | {Role.ACTION_OWNER}
 ACTION_UPDATERS = ACTION_OWNERS
 
+# Reports written together: every person with a part in reviews reaches the pages and the live sections; the
+# reports service decides which documents and sections each reads or changes (services/reports/policy.py).
+REPORT_PEOPLE = CASE_ROLES - {Role.AGENCY_SYSTEM}
+REPORT_MANAGERS = frozenset({Role.BUSINESS_MANAGER, Role.INDEPENDENT_REVIEWER})
+_REPORT = "/reviews/{review_id}/reports/{document_id}"
+
 POLICIES: dict[tuple[str, str], Policy] = {
     # public pages and machine endpoints
     ("GET", "/"): ANYONE,
@@ -437,6 +443,20 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/admin/api-clients"): Policy("signed_in", ADMIN, audit="api_client", action="create"),
     ("POST", "/admin/api-clients/{client_id}/revoke"): Policy(
         "signed_in", ADMIN, audit="api_client", action="revoke"
+    ),
+    # reports written together (a websocket's method is "WEBSOCKET")
+    ("GET", "/reviews/{review_id}/reports"): Policy(
+        "signed_in", REPORT_PEOPLE, audit="report", action="list"
+    ),
+    ("POST", "/reviews/{review_id}/reports"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report", action="create"
+    ),
+    ("GET", _REPORT): Policy("signed_in", REPORT_PEOPLE, audit="report"),
+    ("POST", _REPORT + "/sections/{section_id}/assignment"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_section", action="assign"
+    ),
+    ("WEBSOCKET", _REPORT + "/sections/{section_id}/sync"): Policy(
+        "signed_in", REPORT_PEOPLE, audit="report_section", action="open"
     ),
     # the data protection officer: the audit and the GDPR registers
     ("GET", "/dpo"): Policy("signed_in", DPO),

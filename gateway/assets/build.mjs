@@ -1,9 +1,10 @@
 // Builds the gateway's browser assets into gateway/static/dist/ (gitignored; run by `npm run build`).
 //   app.js   <- gateway/assets/app.js bundled with GOV.UK Frontend, htmx and Chart.js by esbuild
+//   reports.js <- gateway/assets/reports.js bundled with TipTap, Yjs and y-websocket (a report's page only)
 //   app.css  <- gateway/assets/app.scss compiled by Dart Sass against node_modules
 //   assets/  <- images the pages refer to
 // Prints what it built; exits non-zero on any error so `make` stops.
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises'
+import { access, mkdir, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -23,10 +24,10 @@ const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"
 </svg>
 `
 
-async function buildScript () {
-  const outfile = path.join(dist, 'app.js')
+async function buildScript (name) {
+  const outfile = path.join(dist, name)
   await esbuild.build({
-    entryPoints: [path.join(source, 'app.js')],
+    entryPoints: [path.join(source, name)],
     outfile,
     bundle: true,
     minify: true,
@@ -36,7 +37,10 @@ async function buildScript () {
     legalComments: 'linked',
     logLevel: 'warning'
   })
-  return [outfile, `${outfile}.map`, `${outfile}.LEGAL.txt`]
+  // esbuild writes the legal comments' file only when the bundle has some.
+  const legal = `${outfile}.LEGAL.txt`
+  const hasLegal = await access(legal).then(() => true, () => false)
+  return [outfile, `${outfile}.map`, ...(hasLegal ? [legal] : [])]
 }
 
 async function buildStyles () {
@@ -67,7 +71,9 @@ async function main () {
   const started = performance.now()
   await rm(dist, { recursive: true, force: true })
   await mkdir(dist, { recursive: true })
-  const built = (await Promise.all([buildScript(), buildStyles(), writeImages()])).flat()
+  const built = (
+    await Promise.all([buildScript('app.js'), buildScript('reports.js'), buildStyles(), writeImages()])
+  ).flat()
   for (const file of built) {
     const { size } = await stat(file)
     console.log(`  ${path.relative(root, file).padEnd(52)} ${(size / 1024).toFixed(1).padStart(7)} KiB`)

@@ -21,6 +21,7 @@ from services.kernel.config import SERVICE_NAMES, gateway_settings
 from services.kernel.remote import RemoteService
 from services.meetings.contract import Meetings
 from services.notifications.contract import Notifications
+from services.reports.contract import Reports
 
 router = APIRouter(tags=["operations"])
 
@@ -30,7 +31,7 @@ HEALTH_TIMEOUT_S = 3
 # Each service's contract: its health is asked through it.
 CONTRACTS: dict[str, type[RemoteService]] = {
     contract.service: contract
-    for contract in (Forms, Meetings, Actions, Notifications, Analytics, Chronology)
+    for contract in (Forms, Meetings, Actions, Notifications, Analytics, Chronology, Reports)
 }
 assert set(CONTRACTS) == set(SERVICE_NAMES), "every service the gateway knows has a contract"
 

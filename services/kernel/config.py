@@ -15,7 +15,7 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SERVICE_NAMES = ("forms", "meetings", "actions", "notifications", "analytics", "chronology")
+SERVICE_NAMES = ("forms", "meetings", "actions", "notifications", "analytics", "chronology", "reports")
 GATEWAY_SCHEMAS = ("identity", "audit")
 
 

@@ -378,6 +378,38 @@ def keeps_family_contacts(caller: Caller, target: Target) -> bool:
 _MEETING = "/reviews/{review_id}/meetings/{meeting_id}"
 
 
+# -- reports written together (a target is a review; a document the matrix asks about is one nobody has) -----
+
+
+def reads_reports(caller: Caller, target: Target) -> bool:
+    """A review's reports: its partnership's business manager, and its members (each sees the documents with a
+    section they write or that is shared with their agency). Partners and the executive sign off; they do
+    not read drafts unless they are members."""
+    if target.partnership is None or caller.partnership != target.partnership:
+        return False
+    if caller.is_person_in(Role.BUSINESS_MANAGER):
+        return True
+    return caller.is_person_in(*REVIEW_MEMBERS) and target.review in caller.reviews
+
+
+def begins_reports(caller: Caller, target: Target) -> bool:
+    """Beginning a document of a review: its partnership's business manager and its independent reviewer."""
+    if target.partnership is None or caller.partnership != target.partnership:
+        return False
+    if caller.is_person_in(Role.BUSINESS_MANAGER):
+        return True
+    return caller.is_person_in(Role.INDEPENDENT_REVIEWER) and target.review in caller.reviews
+
+
+def touches_a_document_nobody_has(caller: Caller, target: Target) -> bool:
+    """One document (its page, a section's assignment, a section's live websocket): the matrix asks about an
+    id nobody has, so nobody reaches it (the allowed cases are tests/e2e/test_reports.py's)."""
+    return False
+
+
+_REPORT = "/reviews/{review_id}/reports/{document_id}"
+
+
 # -- learning into change (a target is a review; an action the matrix asks about is one nobody has) ----------
 
 # Who reads a review's plan besides its partnership's deciders: the review's sub-group (which monitors the
@@ -526,6 +558,12 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("POST", _MEETING + "/minutes/comments"): touches_a_meeting_nobody_has,
     ("POST", _MEETING + "/minutes/approve"): touches_a_meeting_nobody_has,
     ("POST", _MEETING + "/minutes/amendments"): touches_a_meeting_nobody_has,
+    # -- reports (gateway/routes/reports.py) --
+    ("GET", "/reviews/{review_id}/reports"): reads_reports,
+    ("POST", "/reviews/{review_id}/reports"): begins_reports,
+    ("GET", _REPORT): touches_a_document_nobody_has,
+    ("POST", _REPORT + "/sections/{section_id}/assignment"): touches_a_document_nobody_has,
+    ("WEBSOCKET", _REPORT + "/sections/{section_id}/sync"): touches_a_document_nobody_has,
     ("GET", "/reviews/{review_id}/family-contacts"): keeps_family_contacts,
     ("POST", "/reviews/{review_id}/family-contacts"): keeps_family_contacts,
     # -- chronologies (gateway/routes/chronology.py) --

@@ -14,9 +14,9 @@ import psycopg2
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from services.analytics.models import ReviewStageRecord
+from services.analytics.models import review_stage
 from services.kernel.config import Settings
 from services.kernel.db import create_schema_engine
 from tests.support.infra import database_dsn, isolated_database
@@ -38,6 +38,16 @@ def engine(migrated: SystemEnv) -> Iterator[Engine]:
     engine = create_schema_engine("analytics", settings, pool_size=1, max_overflow=0)
     yield engine
     engine.dispose()
+
+
+class _Mapped(DeclarativeBase):
+    pass
+
+
+class ReviewStageRecord(_Mapped):
+    """analytics' review_stage table as an ORM class, so that a unit of work's first statement is a flush."""
+
+    __table__ = review_stage
 
 
 def _backend(session: Session) -> int:

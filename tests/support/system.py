@@ -24,7 +24,7 @@ from tests.support.infra import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-SERVICES = ("forms", "meetings", "actions", "notifications", "analytics", "chronology")
+SERVICES = ("forms", "meetings", "actions", "notifications", "analytics", "chronology", "reports")
 
 
 @dataclass

@@ -1,0 +1,281 @@
+"""What others may know of the reports service: a review's documents (rapid review report, overview report,
+learning brief, agency report) written together, section by section; the RPCs that answer them (the gateway's
+live co-editing among them) and the events it publishes (exchange `reports.events`).
+
+A section's text is a Yjs document (https://docs.yjs.dev): the gateway relays its updates between editors and
+hands them here to be kept; other services read the sections as structured text (`document_text`). Events
+carry identifiers and facts, never what a report says.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field, model_validator
+
+from services.kernel.events import EventData
+from services.kernel.identity import Actor
+from services.kernel.remote import Refused, RemoteService, found_by_id
+
+SERVICE = "reports"
+
+# An id that is not an id reads as "No such review" (or document, section), as one the caller may not see.
+ReviewId = Annotated[UUID, found_by_id("review")]
+DocumentId = Annotated[UUID, found_by_id("document")]
+SectionId = Annotated[UUID, found_by_id("section")]
+
+DocumentKind = Literal["rapid_review_report", "overview_report", "learning_brief", "agency_report"]
+KIND_LABELS: dict[str, str] = {
+    "rapid_review_report": "Rapid review report",
+    "overview_report": "Overview report",
+    "learning_brief": "Learning brief",
+    "agency_report": "Agency report",
+}
+# "edit": the caller may change the section; "read": only read it (shared with their agency).
+Access = Literal["edit", "read"]
+BlockKind = Literal["heading", "paragraph", "list_item", "quote", "code"]
+
+# The largest batch of Yjs updates one call may carry (bytes, base64-encoded): the gateway sends what one
+# editor typed since the last save, far smaller in practice.
+MAX_UPDATES_BASE64 = 4_000_000
+
+
+# -- what pages show ----------------------------------------------------------------------------------------
+
+
+class TextBlock(BaseModel):
+    """One block of a section's text: a heading, a paragraph, an item of a list, a quotation, code."""
+
+    kind: BlockKind
+    text: str
+    level: int | None = None
+
+
+class SectionView(BaseModel):
+    """A section of a document as its reader sees it: title, guidance from the template, who writes it, what
+    the caller may do with it, and its text as it was last saved."""
+
+    id: UUID
+    key: str
+    title: str
+    guidance: str
+    position: int
+    assigned_user_id: str | None = None
+    assigned_user_name: str | None = None
+    assigned_agency_id: UUID | None = None
+    assigned_agency_name: str | None = None
+    shared_with_agency_ids: list[UUID] = Field(default_factory=list)
+    access: Access
+    blocks: list[TextBlock] = Field(default_factory=list)
+
+
+class DocumentSummary(BaseModel):
+    """A document of a review as a list shows it: kind, title, when it was begun. Nothing of its text."""
+
+    id: UUID
+    review_id: UUID
+    kind: DocumentKind
+    kind_label: str
+    title: str
+    agency_id: UUID | None = None
+    created_at: datetime
+
+
+class DocumentDetail(DocumentSummary):
+    """A document with the sections the caller may read (others are left out, not shown empty), and whether
+    the caller manages it (assigns and shares sections)."""
+
+    sections: list[SectionView]
+    may_manage: bool
+
+
+class AgencyOption(BaseModel):
+    """An agency of the partnership a section can be assigned to or shared with."""
+
+    id: UUID
+    name: str
+
+
+class PersonOption(BaseModel):
+    """A person a section can be assigned to: a member of the partnership with a part in reviews."""
+
+    user_id: str
+    name: str
+
+
+class Assignees(BaseModel):
+    """Whom the sections of a review's documents can be assigned to, as the service knows them from the
+    gateway's identity events."""
+
+    agencies: list[AgencyOption]
+    people: list[PersonOption]
+
+
+class SectionText(BaseModel):
+    """A section's text as structured blocks, for other services (and pages without JavaScript)."""
+
+    section_id: UUID
+    key: str
+    title: str
+    blocks: list[TextBlock]
+
+
+class DocumentText(BaseModel):
+    """A whole document as structured text: the sections the caller may read, in order."""
+
+    document_id: UUID
+    review_id: UUID
+    kind: DocumentKind
+    title: str
+    sections: list[SectionText]
+
+
+class SectionGrant(BaseModel):
+    """What the gateway may serve of one section's live document to the caller: whether they may change it,
+    and its state as saved (a Yjs update, base64), from which the gateway starts the section's room."""
+
+    document_id: UUID
+    section_id: UUID
+    review_id: UUID
+    access: Access
+    state_base64: str
+
+
+class SavedUpdates(BaseModel):
+    """Updates kept: how many were appended, and whether the section was compacted into a new snapshot."""
+
+    appended: int
+    compacted: bool
+
+
+# -- what the RPCs take -------------------------------------------------------------------------------------
+
+
+class NewDocument(BaseModel):
+    """Begin a document of a review from its kind's template. An agency report names its agency, whose
+    people then write every section of it."""
+
+    review_id: UUID
+    kind: DocumentKind
+    title: Annotated[str, Field(max_length=200)] = ""
+    agency_id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _agency_report_names_its_agency(self) -> NewDocument:
+        if self.kind == "agency_report" and self.agency_id is None:
+            raise ValueError("Choose the agency whose report this is")
+        if self.kind != "agency_report" and self.agency_id is not None:
+            raise ValueError("Only an agency report belongs to one agency")
+        return self
+
+
+class Assignment(BaseModel):
+    """Who writes a section (a person, an agency, both or neither) and which other agencies may read it."""
+
+    assigned_user_id: Annotated[str, Field(max_length=200)] | None = None
+    assigned_agency_id: UUID | None = None
+    shared_with_agency_ids: list[UUID] = Field(default_factory=list, max_length=50)
+
+
+class SectionUpdates(BaseModel):
+    """Yjs updates to a section made by the caller (each base64), to be appended to its store."""
+
+    updates_base64: list[Annotated[str, Field(max_length=MAX_UPDATES_BASE64)]] = Field(
+        min_length=1, max_length=1000
+    )
+
+
+NewDocumentCommand = Annotated[NewDocument, Refused("The document")]
+AssignmentCommand = Annotated[Assignment, Refused("The assignment")]
+UpdatesCommand = Annotated[SectionUpdates, Refused("The updates")]
+
+
+# -- events -------------------------------------------------------------------------------------------------
+
+
+class DocumentCreated(EventData):
+    """A document of a review was begun from its kind's template."""
+
+    event_type: ClassVar[str] = "reports.document_created"
+
+    document_id: UUID
+    review_id: UUID
+    kind: DocumentKind
+    agency_id: UUID | None
+    sections: int
+
+
+class SectionAssigned(EventData):
+    """A section was assigned to a person or an agency (or unassigned), or shared with other agencies. The
+    notifications service may tell the person or the agency's lead."""
+
+    event_type: ClassVar[str] = "reports.section_assigned"
+
+    document_id: UUID
+    section_id: UUID
+    review_id: UUID
+    assigned_user_id: str | None
+    assigned_agency_id: UUID | None
+    shared_with_agency_ids: list[UUID]
+
+
+EVENTS: tuple[type[EventData], ...] = (DocumentCreated, SectionAssigned)
+
+
+# -- the RPCs -----------------------------------------------------------------------------------------------
+
+
+class Reports(RemoteService):
+    """Documents of reviews written together: created from templates, sections assigned, each section's text
+    a Yjs document kept update by update and compacted into snapshots.
+
+    The service implements each with the same signature (services/reports/service.py);
+    tests/unit/test_contracts.py proves the two agree. Every RPC checks who may read or change what
+    (services/reports/policy.py): a document or section the caller may not read is not found.
+    """
+
+    service = SERVICE
+
+    async def documents_of_review(self, actor: Actor, review_id: ReviewId) -> list[DocumentSummary]:
+        """The review's documents the caller may read some of, oldest first; NotFound for a caller with no
+        part in the review."""
+        raise NotImplementedError
+
+    async def get_document(self, actor: Actor, document_id: DocumentId) -> DocumentDetail:
+        """A document with the sections the caller may read and their saved text; NotFound otherwise."""
+        raise NotImplementedError
+
+    async def create_document(self, actor: Actor, command: NewDocumentCommand) -> DocumentDetail:
+        """Begin a document from its kind's template (the review's business manager or independent
+        reviewer). Emits reports.document_created."""
+        raise NotImplementedError
+
+    async def assign_section(
+        self, actor: Actor, section_id: SectionId, command: AssignmentCommand
+    ) -> DocumentDetail:
+        """Assign a section to a person or an agency and share it with other agencies (the review's business
+        manager or independent reviewer). Emits reports.section_assigned."""
+        raise NotImplementedError
+
+    async def assignees(self, actor: Actor, review_id: ReviewId) -> Assignees:
+        """Whom the review's sections can be assigned to (for those who assign)."""
+        raise NotImplementedError
+
+    async def open_section(self, actor: Actor, section_id: SectionId) -> SectionGrant:
+        """Whether the caller may open a section's live document and with what access, and its saved state;
+        NotFound for anyone who may not read it. The gateway asks before it accepts a websocket."""
+        raise NotImplementedError
+
+    async def save_updates(
+        self, actor: Actor, section_id: SectionId, command: UpdatesCommand
+    ) -> SavedUpdates:
+        """Append Yjs updates the caller made to a section, in one transaction; compact the section into a
+        snapshot when enough have gathered. Forbidden unless the caller may change the section; InvalidRequest
+        for bytes that are not a Yjs update (nothing is kept then)."""
+        raise NotImplementedError
+
+    async def document_text(self, actor: Actor, document_id: DocumentId) -> DocumentText:
+        """The document's sections the caller may read, as structured text."""
+        raise NotImplementedError

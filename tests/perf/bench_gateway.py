@@ -277,7 +277,10 @@ def main(argv: list[str] | None = None) -> int:
             amqp_uri = stack.enter_context(PrivateRabbit()).amqp_uri
         else:
             amqp_uri = stack.enter_context(isolated_vhost())
-        system = system_env(db_name, amqp_uri, workdir)
+        overrides = {}
+        if args.private_broker:  # no management API there: the demo's agency system is left unconnected
+            overrides["CASEREV_CHRONOLOGY_BROKER_MANAGEMENT_URL"] = "http://127.0.0.1:1"
+        system = system_env(db_name, amqp_uri, workdir, **overrides)
         with running_system(system, demo=True):
             say("  system running")
             manager = sign_in(system, NORTHBRIDGE.manager_email, fresh=True)

@@ -47,6 +47,7 @@ from pycrdt import (
 from starlette.websockets import WebSocket, WebSocketState
 
 from gateway.rpc import RemoteError, RpcUnavailable
+from services.kernel.broker import declare_live_relay
 from services.kernel.identity import Actor
 from services.reports.contract import Access, Reports, SectionUpdates
 
@@ -126,10 +127,7 @@ class Relay:
                     self.amqp_uri, timeout=5, client_properties={"connection_name": CONNECTION_NAME}
                 )
                 channel = await self._connection.channel()
-                self._exchange = await channel.declare_exchange(
-                    EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=False
-                )
-                self._queue = await channel.declare_queue("", exclusive=True, auto_delete=True)
+                self._exchange, self._queue = await declare_live_relay(channel, EXCHANGE)
                 await self._queue.consume(self._on_message, no_ack=True)
                 return True
             except Exception as exc:

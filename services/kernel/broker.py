@@ -114,6 +114,15 @@ def declare_dead_letter_queue(channel: Any) -> Queue:
     return queue
 
 
+async def declare_live_relay(channel: Any, exchange_name: str) -> tuple[Any, Any]:
+    """A transient topic exchange on which gateway processes relay live edits to each other (nothing on it is
+    durable: what must last is in a service's store), and this process's exclusive, auto-deleted,
+    server-named queue, which the caller binds per routing key. On an asyncio (aio-pika) channel."""
+    exchange = await channel.declare_exchange(exchange_name, "topic", durable=False)
+    queue = await channel.declare_queue("", exclusive=True, auto_delete=True)
+    return exchange, queue
+
+
 async def declare_private_subscription(channel: Any, source_service: str, event_types: Iterable[str]) -> Any:
     """A process's own subscription to some of a service's events, on an asyncio (aio-pika) channel.
 

@@ -106,6 +106,9 @@ class TableSpec:
     derived_from: str | None = None
     row_words: Callable[[str], str] = words
     rows_sorted: Literal["code", "total"] = "code"
+    # Whether the totals mean something to show (not where one thing is counted in several rows, or steps
+    # of a funnel). They are suppressed as if shown either way: other figures may show them.
+    totals: bool = True
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,7 @@ DASHBOARDS: dict[DashboardCode, DashboardSpec] = {
                     "happened."
                 ),
                 rows=("notified", "rapid_review", "local_review", "published"),
+                totals=False,
             ),
             TableSpec(
                 "reviews_by_partnership",
@@ -220,8 +224,8 @@ DASHBOARDS: dict[DashboardCode, DashboardSpec] = {
                 "Reviews by partnership",
                 "Partnership",
                 "bar",
-                _count_summary("reviews counted (opened, and still open)", "reviews"),
-                columns=("reviews", "open"),
+                _count_summary("reviews opened", "reviews"),
+                columns=("reviews",),
                 rows_sorted="total",
             ),
         ),
@@ -298,6 +302,7 @@ DASHBOARDS: dict[DashboardCode, DashboardSpec] = {
                 "Theme",
                 "heatmap",
                 _count_summary("lessons tagged with themes", "lessons"),
+                totals=False,
             ),
             TableSpec(
                 "themes",
@@ -308,6 +313,7 @@ DASHBOARDS: dict[DashboardCode, DashboardSpec] = {
                 _count_summary("lessons tagged with themes", "lessons"),
                 columns=("lessons",),
                 rows_sorted="total",
+                totals=False,
             ),
         ),
     ),
@@ -362,6 +368,7 @@ DASHBOARDS: dict[DashboardCode, DashboardSpec] = {
                     "each."
                 ),
                 rows=("child_in_need", "child_protection", "looked_after", "care_leaver", "none"),
+                totals=False,
             ),
         ),
     ),
@@ -395,6 +402,7 @@ DASHBOARDS: dict[DashboardCode, DashboardSpec] = {
                 _count_summary("actions tagged with themes", "actions"),
                 columns=ACTION_STATES,
                 rows_sorted="total",
+                totals=False,
             ),
         ),
     ),
@@ -422,10 +430,19 @@ def _ordered(preferred: Sequence[str], found: Iterable[str]) -> list[str]:
     return [code for code in preferred if code in found] + sorted(found - set(preferred))
 
 
-def layout(spec: TableSpec, tallies: Iterable[Tally], *, also: Iterable[Tally] = ()) -> Grid:
+def layout(
+    spec: TableSpec,
+    tallies: Iterable[Tally],
+    *,
+    also: Iterable[Tally] = (),
+    widest: Iterable[Tally] | None = None,
+) -> Grid:
     """The tallies as a grid: the spec's rows and columns first, in its order, then any others found (in this
-    view, or in `also`: the wider views it is compared with, so that the two have the same cells). A table of
-    counts keeps every row and column the spec names, found or not (a count of 0 is a figure too)."""
+    view, or in `also`: the wider views it is compared with, so that they all have the same cells). A table of
+    counts keeps every row and column the spec names, found or not (a count of 0 is a figure too), except,
+    for an analyst (`widest`: the analyst's whole scope without filters), a row or column with nothing in it
+    anywhere they may look: "none in all England" points at nobody, and hiding it would only hide more. An
+    analyst's rows are in the order of their codes (ordered by size, the order would tell of hidden ones)."""
     mine = [t for t in tallies if not spec.columns or t.column in spec.columns]
     wider = [t for t in also if not spec.columns or t.column in spec.columns]
     everything = mine + wider
@@ -436,11 +453,16 @@ def layout(spec: TableSpec, tallies: Iterable[Tally], *, also: Iterable[Tally] =
     columns = list(spec.columns) if spec.columns else _ordered((), (t.column for t in everything))
     if not columns:
         columns = ["reviews"] if not spec.columns else list(spec.columns)
+    if widest is not None:
+        found = [t for t in widest if t.value]
+        rows = [code for code in rows if any(t.row == code for t in found)]
+        kept = [code for code in columns if any(t.column == code for t in found)]
+        columns = kept or columns[:1]
     where = {(t.row, t.column): t for t in mine}
     values = [[where[(r, c)].value if (r, c) in where else 0.0 for c in columns] for r in rows]
     bases = [[where[(r, c)].base if (r, c) in where else 0 for c in columns] for r in rows]
     grid = Grid(rows, columns, values, bases)
-    if spec.rows_sorted == "total" and keep_all:
+    if spec.rows_sorted == "total" and keep_all and widest is None:
         order = sorted(range(len(rows)), key=lambda i: (-sum(values[i]), rows[i]))
         grid = Grid([rows[i] for i in order], columns, [values[i] for i in order], [bases[i] for i in order])
     return grid
@@ -477,11 +499,14 @@ def derived_cell(value: float, base: int, unit: Unit, hidden: bool, threshold: i
 @dataclass
 class Protection:
     """What suppression needs besides the table itself: the threshold (None: a partnership's own figures,
-    not suppressed), the complements of wider views, and cells forced hidden by sibling views."""
+    not suppressed), the complements of wider views, and cells forced hidden; or the cells to hide, decided
+    with the table's sibling partnerships."""
 
     threshold: int | None
     complements: list[list[list[int]]] = field(default_factory=list)
     forced: set[tuple[int, int]] = field(default_factory=set)
+    # Decided already, with the table's siblings (sibling_hidden): used as it is.
+    decided: frozenset[tuple[int, int]] | None = None
 
 
 def count_table(
@@ -492,7 +517,9 @@ def count_table(
     counts = grid.counts()
     extended = suppression.with_totals(counts) if counts else [[0] * (len(grid.columns) + 1)]
     hidden: frozenset[tuple[int, int]] = frozenset()
-    if protection.threshold is not None and counts:
+    if protection.decided is not None:
+        hidden = protection.decided
+    elif protection.threshold is not None and counts:
         hidden = suppression.hidden_cells(
             counts, protection.threshold, protection.complements, protection.forced
         ).cells
@@ -527,7 +554,15 @@ def count_table(
         chart=spec.chart,
         unit="count",
     )
-    return table.model_copy(update={"summary": spec.summary(table)}), hidden
+    summary = spec.summary(table)
+    if not spec.totals:
+        table = table.model_copy(
+            update={
+                "columns": table.columns[:-1],
+                "rows": [FigureRow(label=row.label, cells=row.cells[:-1]) for row in table.rows[:-1]],
+            }
+        )
+    return table.model_copy(update={"summary": summary}), hidden
 
 
 def derived_table(
@@ -566,31 +601,44 @@ def hidden_row_codes(grid: Grid, hidden: frozenset[tuple[int, int]]) -> set[str]
     return {code for r, code in enumerate(grid.rows) if any(position[0] == r for position in hidden)}
 
 
-def sibling_forced(
-    grid: Grid, split: Iterable[Tally], chosen: UUID, siblings: Sequence[UUID], threshold: int
-) -> set[tuple[int, int]]:
-    """The cells of one partnership's view to hide because they are hidden among its siblings': for each cell,
-    the partnerships' counts side by side (with their total, the wider view's cell) are suppressed as a line,
-    the same way whichever partnership is looked at, so that the region less the others shown is never a
-    small number."""
-    if chosen not in siblings:
-        return set()
-    order = {partnership: i for i, partnership in enumerate(siblings)}
-    by_cell: dict[tuple[str, str], list[int]] = {}
-    for tally in split:
-        if tally.partnership not in order:
-            continue
-        line = by_cell.setdefault((tally.row, tally.column), [0] * len(siblings))
-        line[order[tally.partnership]] += int(tally.value)
-    forced = set()
-    mine = order[chosen]
-    for r, row in enumerate(grid.rows):
-        for c, column in enumerate(grid.columns):
-            line = by_cell.get((row, column), [0] * len(siblings))
-            hidden = suppression.hidden_cells([line], threshold).cells
-            if (0, mine) in hidden:
-                forced.add((r, c))
-    return forced
+def sibling_hidden(
+    views: Mapping[UUID, Sequence[Sequence[int]]],
+    complements: Mapping[UUID, Sequence[Sequence[Sequence[int]]]],
+    threshold: int,
+) -> dict[UUID, frozenset[tuple[int, int]]]:
+    """The cells to hide in each partnership's view of one table when an analyst may look at the partnerships
+    of a region (or of England) one by one, as well as at the whole: decided for all of them together, so that
+    it is the same whichever one is looked at.
+
+    Each partnership's view is suppressed as any table is (with its own complements); then, cell by cell
+    (totals included), the partnerships' counts side by side add up to the whole's cell, which may be shown:
+    so across them nothing may be hidden, or two or more cells adding up to at least the threshold, or the
+    whole less the others shown would give a hidden one away. Where that fails the smallest other
+    partnership's cell is hidden too, its view suppressed again, until nothing changes."""
+    siblings = list(views)
+    forced: dict[UUID, set[tuple[int, int]]] = {p: set() for p in siblings}
+    extended = {p: suppression.with_totals(table) if table else [[0]] for p, table in views.items()}
+    while True:
+        hidden = {
+            p: suppression.hidden_cells(views[p], threshold, complements.get(p, ()), forced[p]).cells
+            if views[p]
+            else frozenset()
+            for p in siblings
+        }
+        changed = False
+        positions = {position for table in hidden.values() for position in table}
+        for r, c in sorted(positions):
+            marked = {p for p in siblings if (r, c) in hidden[p]}
+            while len(marked) < 2 or sum(extended[p][r][c] for p in marked) < threshold:
+                others = [p for p in siblings if p not in marked]
+                if not others:
+                    break
+                smallest = min(others, key=lambda p: (extended[p][r][c], str(p)))
+                marked.add(smallest)
+                forced[smallest].add((r, c))
+                changed = True
+        if not changed:
+            return hidden
 
 
 def partnership_words(names: Mapping[UUID, str]) -> dict[str, str]:

@@ -219,7 +219,6 @@ def dashboard_tables(
         return cache[(aggregate, within)]
 
     wider = wider_scopes(scope, chosen, everyone) if threshold is not None else []
-    siblings = sorted(everyone if everyone is not None else names.keys(), key=str)
     row_names = figures.partnership_words(names)
     hidden_rows: dict[str, set[str]] = {}
     tables: list[FigureTable] = []
@@ -231,20 +230,60 @@ def dashboard_tables(
             tables.append(figures.derived_table(table, grid, threshold, hidden))
             continue
         others = [tallies(table.aggregate, view) for view in wider]
-        grid = figures.layout(table, mine, also=[t for view in others for t in view])
+        split = tallies(table.aggregate, replace(scope, partnerships=everyone).split()) if chosen else []
+        also = [t for view in others for t in view] + split
+        widest = tallies(table.aggregate, Scope(everyone)) if threshold is not None else None
+        grid = figures.layout(table, mine, also=also, widest=widest)
         protection = figures.Protection(threshold)
-        if threshold is not None:
+        if threshold is not None and chosen is None:
             counts = grid.counts()
             protection.complements = [
                 suppression.complement(figures.aligned(grid, view), counts) for view in others
             ]
-            if chosen is not None:
-                split = tallies(table.aggregate, replace(scope, partnerships=everyone).split())
-                protection.forced = figures.sibling_forced(grid, split, chosen, siblings, threshold)
+        elif threshold is not None and chosen is not None:
+            protection.decided = _with_siblings(
+                table.aggregate, grid, scope, wider, split, everyone, names, threshold, tallies
+            )[chosen]
         figure, hidden_cells = figures.count_table(table, grid, protection, row_names)
         hidden_rows[table.code] = figures.hidden_row_codes(grid, hidden_cells)
         tables.append(figure)
     return tables
+
+
+def _with_siblings(
+    aggregate: str,
+    grid: figures.Grid,
+    scope: Scope,
+    wider: list[Scope],
+    split: list[Tally],
+    everyone: frozenset[UUID] | None,
+    names: dict[UUID, str],
+    threshold: int,
+    tallies: Callable[[str, Scope], list[Tally]],
+) -> dict[UUID, frozenset[tuple[int, int]]]:
+    """Each partnership's hidden cells of one table, decided together (figures.sibling_hidden): its own view
+    in the grid, and its complements in each wider view (the region's when the wider view drops the
+    partnership, its own otherwise)."""
+    siblings = sorted(
+        set(everyone if everyone is not None else names) | {t.partnership for t in split if t.partnership},
+        key=str,
+    )
+
+    def of(partnership: UUID, found: list[Tally]) -> list[list[int]]:
+        return figures.aligned(grid, [t for t in found if t.partnership == partnership])
+
+    views = {p: of(p, split) for p in siblings}
+    complements: dict[UUID, list[list[list[int]]]] = {p: [] for p in siblings}
+    for view in wider:
+        if view.partnerships == everyone:
+            whole = figures.aligned(grid, tallies(aggregate, view))
+            for p in siblings:
+                complements[p].append(suppression.complement(whole, views[p]))
+        else:
+            each = tallies(aggregate, replace(view, partnerships=everyone).split())
+            for p in siblings:
+                complements[p].append(suppression.complement(of(p, each), views[p]))
+    return figures.sibling_hidden(views, complements, threshold)
 
 
 def _scope_label(kind: str, everyone: frozenset[UUID] | None, names: dict[UUID, str]) -> str:

@@ -62,6 +62,7 @@ stored_event = Table(
     Column("data", JSONB, nullable=False),
     Column("stored_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_event_replay", "occurred_at", "seq"),
+    Index("ix_event_partnership", "partnership_id", "occurred_at"),
 )
 
 # Partnerships whose figures changed since analytics.figures_changed last told open dashboards.

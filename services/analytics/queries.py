@@ -121,7 +121,7 @@ def _tallies(
     if scope.by_partnership:
         labels.append(table.c.partnership_id.label("partnership"))
     # Grouped by position: a label may be a constant, or an expression with its own bound parameters.
-    positions = [literal_column(str(position)) for position in range(1, len(labels) + 1)]
+    positions: list[ColumnElement[Any]] = [literal_column(str(n)) for n in range(1, len(labels) + 1)]
     statement = query.with_only_columns(*labels, value.label("value"), base.label("base")).group_by(
         *positions
     )

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from caserev.topology import MIGRATIONS
 from gateway import identity, identity_events
-from gateway.contract import AgencyChanged, PersonChanged
+from gateway.contract import AgencyChanged, PartnershipChanged, PersonChanged
 from services.kernel import bootstrap, migrations
 from services.kernel.broker import event_exchange
 from services.kernel.config import Settings, get_settings, reset_settings
@@ -135,6 +135,23 @@ def test_each_change_to_a_person_or_agency_leaves_its_whole_state_in_the_outbox(
         "the whole account, not a diff"
     )
     assert created.changed_at <= updated.changed_at <= deactivated.changed_at
+
+
+def test_a_partnership_registered_or_changed_is_published_once_per_change(identity_system):
+    other = uuid.uuid4()
+    assert identity.save_partnership(other, "NSP", "Northshire Partnership", "North East", actor_id=ADMIN)
+    assert not identity.save_partnership(other, "NSP", "Northshire Partnership", "North East"), "no change"
+    assert identity.save_partnership(other, "NSP", "Northshire Safeguarding Partnership", "North East")
+    events = identity_system.outbox()
+    assert [event.type for event in events] == ["identity.partnership_changed"] * 2
+    first, renamed = (event.payload(PartnershipChanged) for event in events)
+    assert (first.partnership_id, first.code, first.name, first.region) == (
+        other,
+        "NSP",
+        "Northshire Partnership",
+        "North East",
+    )
+    assert renamed.name == "Northshire Safeguarding Partnership" and events[0].partnership_id == other
 
 
 def test_an_agency_already_there_is_returned_without_publishing_it_again(identity_system):

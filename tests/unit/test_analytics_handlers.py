@@ -498,3 +498,21 @@ def test_wider_views_drop_every_non_empty_set_of_the_filters_chosen():
     assert list(
         itertools.chain(handlers.wider_scopes(Scope(None, period_from=date(2025, 1, 1)), None, None))
     ) == [Scope(None)]
+
+
+@pytest.mark.parametrize(
+    ("status", "revised", "standing"),
+    [
+        ("met", date(2026, 11, 20), None),
+        ("late", date(2026, 11, 20), None),
+        ("paused", date(2026, 11, 20), "paused"),
+        ("due", date(2026, 11, 13), "overdue"),  # its date passed since the last event: overdue now
+        ("due", date(2026, 11, 19), "at_risk"),  # 3 working days after Mon 16 Nov 2026
+        ("due", date(2026, 11, 20), "due"),
+        ("overdue", date(2026, 11, 13), "overdue"),
+    ],
+)
+def test_a_statutory_deadline_stands_today_by_its_dates_not_only_its_last_event(status, revised, standing):
+    from services.analytics.gauges import deadline_standing
+
+    assert deadline_standing(status, revised, date(2026, 11, 16)) == standing

@@ -89,3 +89,26 @@ def test_chronology_check_refuses_a_date_of_birth_that_is_not_one_day(capsys, tm
     path.write_text(f"{CHRONOLOGY_HEADINGS}\n", encoding="utf-8")
     assert main(["chronology", "check", str(path), "--born", born]) == 2
     assert capsys.readouterr().err.startswith("caserev chronology: ")
+
+
+def test_analytics_rebuild_refuses_a_projection_that_is_none_naming_them_all(capsys):
+    assert main(["analytics", "rebuild", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "no projection 'nope'" in err and "children" in err and "review_stages" in err
+
+
+def test_the_progress_bar_says_how_far_and_how_fast():
+    import io
+
+    from caserev.progress import ProgressBar
+
+    stream = io.StringIO()
+    bar = ProgressBar("rebuilding", stream)
+    for done in range(0, 101, 5):
+        bar.update(done, 100)
+    bar.finish()
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("rebuilding [") and lines[-1].endswith("/s")
+    assert "100/100 100%" in lines[-1] and len(lines) == 11, (
+        "a line per tenth on a stream that is not a terminal"
+    )

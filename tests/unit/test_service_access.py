@@ -432,6 +432,46 @@ def test_review_counts_are_aggregates_without_review_ids_or_titles(analytics):
     assert set(row) == {"partnership_id", "review_type", "stage", "count"}
 
 
+@pytest.mark.parametrize(
+    "role",
+    [
+        "agency_lead",
+        "agency_author",
+        "subgroup_member",
+        "action_owner",
+        "agency_system",
+        "independent_reviewer",
+        "partnership_admin",
+        "data_protection_officer",
+    ],
+)
+def test_dashboards_are_refused_to_every_other_role_before_any_figure_is_read(role):
+    service = worker_factory(AnalyticsService)
+    for filters in (None, {"partnership_id": str(OWNER)}):
+        with pytest.raises(Forbidden):
+            service.dashboard(actor(role), "reviews", filters)
+    service.uow.session.execute.assert_not_called()
+
+
+def test_a_partnership_cannot_see_anothers_dashboard_nor_an_analyst_one_outside_their_region():
+    service = worker_factory(AnalyticsService)
+    with pytest.raises(Forbidden):
+        service.dashboard(actor("business_manager"), "children", {"partnership_id": str(OUTSIDE)})
+    regional = actor("regional_analyst", partnership=None, partnerships=(REGION_A, REGION_B))
+    with pytest.raises(Forbidden):
+        service.dashboard(regional, "children", {"partnership_id": str(OUTSIDE)})
+    service.uow.session.execute.assert_not_called()
+
+
+def test_a_dashboard_that_is_none_or_a_filter_it_does_not_have_is_refused_naming_it():
+    service = worker_factory(AnalyticsService)
+    with pytest.raises(InvalidRequest):
+        service.dashboard(actor("national_analyst", partnership=None), "salaries", None)
+    with pytest.raises(InvalidRequest):
+        service.dashboard(actor("national_analyst", partnership=None), "reviews", {"child_name": "x"})
+    service.uow.session.execute.assert_not_called()
+
+
 # -------------------------------------------------------------------------------- notification pages
 
 PERSON = str(uuid.uuid4())

@@ -51,6 +51,7 @@ def upgrade() -> None:
         schema=SCHEMA,
     )
     op.create_index("ix_event_replay", "event", ["occurred_at", "seq"], schema=SCHEMA)
+    op.create_index("ix_event_partnership", "event", ["partnership_id", "occurred_at"], schema=SCHEMA)
     op.create_table(
         "figures_touched", sa.Column("partnership_id", sa.Uuid(), primary_key=True), schema=SCHEMA
     )

@@ -106,6 +106,9 @@ class TableSpec:
     derived_from: str | None = None
     row_words: Callable[[str], str] = words
     rows_sorted: Literal["code", "total"] = "code"
+    # Whether the totals mean something to show (not where one thing is counted in several rows, or steps
+    # of a funnel). They are suppressed as if shown either way: other figures may show them.
+    totals: bool = True
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,7 @@ DASHBOARDS: dict[DashboardCode, DashboardSpec] = {
                     "happened."
                 ),
                 rows=("notified", "rapid_review", "local_review", "published"),
+                totals=False,
             ),
             TableSpec(
                 "reviews_by_partnership",
@@ -220,8 +224,8 @@ DASHBOARDS: dict[DashboardCode, DashboardSpec] = {
                 "Reviews by partnership",
                 "Partnership",
                 "bar",
-                _count_summary("reviews counted (opened, and still open)", "reviews"),
-                columns=("reviews", "open"),
+                _count_summary("reviews opened", "reviews"),
+                columns=("reviews",),
                 rows_sorted="total",
             ),
         ),
@@ -298,6 +302,7 @@ DASHBOARDS: dict[DashboardCode, DashboardSpec] = {
                 "Theme",
                 "heatmap",
                 _count_summary("lessons tagged with themes", "lessons"),
+                totals=False,
             ),
             TableSpec(
                 "themes",
@@ -308,6 +313,7 @@ DASHBOARDS: dict[DashboardCode, DashboardSpec] = {
                 _count_summary("lessons tagged with themes", "lessons"),
                 columns=("lessons",),
                 rows_sorted="total",
+                totals=False,
             ),
         ),
     ),
@@ -362,6 +368,7 @@ DASHBOARDS: dict[DashboardCode, DashboardSpec] = {
                     "each."
                 ),
                 rows=("child_in_need", "child_protection", "looked_after", "care_leaver", "none"),
+                totals=False,
             ),
         ),
     ),
@@ -395,6 +402,7 @@ DASHBOARDS: dict[DashboardCode, DashboardSpec] = {
                 _count_summary("actions tagged with themes", "actions"),
                 columns=ACTION_STATES,
                 rows_sorted="total",
+                totals=False,
             ),
         ),
     ),
@@ -422,10 +430,19 @@ def _ordered(preferred: Sequence[str], found: Iterable[str]) -> list[str]:
     return [code for code in preferred if code in found] + sorted(found - set(preferred))
 
 
-def layout(spec: TableSpec, tallies: Iterable[Tally], *, also: Iterable[Tally] = ()) -> Grid:
+def layout(
+    spec: TableSpec,
+    tallies: Iterable[Tally],
+    *,
+    also: Iterable[Tally] = (),
+    widest: Iterable[Tally] | None = None,
+) -> Grid:
     """The tallies as a grid: the spec's rows and columns first, in its order, then any others found (in this
-    view, or in `also`: the wider views it is compared with, so that the two have the same cells). A table of
-    counts keeps every row and column the spec names, found or not (a count of 0 is a figure too)."""
+    view, or in `also`: the wider views it is compared with, so that they all have the same cells). A table of
+    counts keeps every row and column the spec names, found or not (a count of 0 is a figure too), except,
+    for an analyst (`widest`: the analyst's whole scope without filters), a row or column with nothing in it
+    anywhere they may look: "none in all England" points at nobody, and hiding it would only hide more. An
+    analyst's rows are in the order of their codes (ordered by size, the order would tell of hidden ones)."""
     mine = [t for t in tallies if not spec.columns or t.column in spec.columns]
     wider = [t for t in also if not spec.columns or t.column in spec.columns]
     everything = mine + wider
@@ -436,11 +453,16 @@ def layout(spec: TableSpec, tallies: Iterable[Tally], *, also: Iterable[Tally] =
     columns = list(spec.columns) if spec.columns else _ordered((), (t.column for t in everything))
     if not columns:
         columns = ["reviews"] if not spec.columns else list(spec.columns)
+    if widest is not None:
+        found = [t for t in widest if t.value]
+        rows = [code for code in rows if any(t.row == code for t in found)]
+        kept = [code for code in columns if any(t.column == code for t in found)]
+        columns = kept or columns[:1]
     where = {(t.row, t.column): t for t in mine}
     values = [[where[(r, c)].value if (r, c) in where else 0.0 for c in columns] for r in rows]
     bases = [[where[(r, c)].base if (r, c) in where else 0 for c in columns] for r in rows]
     grid = Grid(rows, columns, values, bases)
-    if spec.rows_sorted == "total" and keep_all:
+    if spec.rows_sorted == "total" and keep_all and widest is None:
         order = sorted(range(len(rows)), key=lambda i: (-sum(values[i]), rows[i]))
         grid = Grid([rows[i] for i in order], columns, [values[i] for i in order], [bases[i] for i in order])
     return grid
@@ -532,7 +554,15 @@ def count_table(
         chart=spec.chart,
         unit="count",
     )
-    return table.model_copy(update={"summary": spec.summary(table)}), hidden
+    summary = spec.summary(table)
+    if not spec.totals:
+        table = table.model_copy(
+            update={
+                "columns": table.columns[:-1],
+                "rows": [FigureRow(label=row.label, cells=row.cells[:-1]) for row in table.rows[:-1]],
+            }
+        )
+    return table.model_copy(update={"summary": summary}), hidden
 
 
 def derived_table(

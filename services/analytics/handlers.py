@@ -232,7 +232,8 @@ def dashboard_tables(
         others = [tallies(table.aggregate, view) for view in wider]
         split = tallies(table.aggregate, replace(scope, partnerships=everyone).split()) if chosen else []
         also = [t for view in others for t in view] + split
-        grid = figures.layout(table, mine, also=also)
+        widest = tallies(table.aggregate, Scope(everyone)) if threshold is not None else None
+        grid = figures.layout(table, mine, also=also, widest=widest)
         protection = figures.Protection(threshold)
         if threshold is not None and chosen is None:
             counts = grid.counts()

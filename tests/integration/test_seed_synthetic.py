@@ -20,6 +20,9 @@ from tests.integration.test_shell_rpcs import SealedWith
 
 pytestmark = pytest.mark.slow
 
+# Each test seeds thousands of persistent messages in bulk: on a private RabbitMQ node of its own
+# (tests/support/infra.py PrivateRabbit), so that the load stays off the broker other suites share.
+
 UNTIL = date(2026, 11, 30)
 SEEDED = "SELECT count(*) FROM analytics.inbox WHERE event_type <> 'identity.partnership_changed'"
 
@@ -35,7 +38,7 @@ def _expected_stages(years: int, partnerships: int, seed: int) -> Counter[tuple[
 
 
 def test_seeded_national_data_reaches_analytics_figures_and_no_other_service(make_harness) -> None:
-    harness = make_harness()
+    harness = make_harness(private_broker=True)
     harness.start("analytics")
     output = harness.caserev(
         "seed-synthetic", "--years", "1", "--partnerships", "4", "--seed", "7", "--until", UNTIL.isoformat()
@@ -80,7 +83,7 @@ def test_seeded_national_data_reaches_analytics_figures_and_no_other_service(mak
 
 
 def test_seeding_again_with_the_same_seed_adds_nothing(make_harness) -> None:
-    harness = make_harness()
+    harness = make_harness(private_broker=True)
     harness.start("analytics")
     args = (
         "seed-synthetic",
@@ -130,7 +133,7 @@ def _cell(table: FigureTable, row: str, column: str = "Total") -> Cell:
 
 
 def test_the_dashboards_show_the_seeded_children_to_their_partnership_and_england(make_harness) -> None:
-    harness = make_harness()
+    harness = make_harness(private_broker=True)
     harness.start("analytics")
     harness.caserev(
         "seed-synthetic", "--years", "2", "--partnerships", "3", "--seed", "11", "--until", UNTIL.isoformat()

@@ -328,18 +328,30 @@ def store_facts(session: Session, facts: Iterable[Fact]) -> int:
 
 
 def _upsert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    statement = upsert(table).values(rows)
+    # One statement for the table, executed for many rows (SQLAlchemy sends them as multi-row VALUES and
+    # compiles the statement once).
+    session.execute(_upsert_statement(table, tuple(rows[0])), rows)
+
+
+_STATEMENTS: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+
+def _upsert_statement(table: Table, columns: tuple[str, ...]) -> Any:
+    known = _STATEMENTS.get((table.name, columns))
+    if known is not None:
+        return known
+    statement = upsert(table)
     keys = [column.name for column in table.primary_key.columns]
     excluded = statement.excluded
     held = tuple_(table.c.as_of, func.coalesce(table.c.event_id, ZERO_UUID))
     offered = tuple_(excluded.as_of, excluded.event_id)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=keys,
-            set_={name: excluded[name] for name in rows[0] if name not in keys},
-            where=held < offered,
-        )
+    statement = statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={name: excluded[name] for name in columns if name not in keys},
+        where=held < offered,
     )
+    _STATEMENTS[(table.name, columns)] = statement
+    return statement
 
 
 def clear_tables(session: Session, names: Iterable[str]) -> None:

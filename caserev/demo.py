@@ -291,16 +291,17 @@ def seed_demo(settings: OperatorSettings) -> None:
     seed_national_view(settings)
     print(
         f"Demo loaded: {len(PARTNERSHIPS)} partnerships, {len(USERS)} people, {len(REVIEWS)} reviews,"
-        f" and a synthetic England of {NATIONAL_VIEW['partnerships']} partnerships over"
-        f" {NATIONAL_VIEW['years']} years for the analysts.",
+        f" and a synthetic England of {settings.demo_national_partnerships} partnerships over"
+        f" {settings.demo_national_years} years for the analysts.",
         flush=True,
     )
 
 
-# The analysts' national view: a smaller synthetic England than the real one's ~150 partnerships (quick to
-# load), published to the analytics service only (caserev/seed_synthetic.py). The same seed every time:
-# seeding again gives the same events, which analytics' inbox skips, and adds only the days since.
-NATIONAL_VIEW = {"years": 2, "partnerships": 30, "seed": 1}
+# The analysts' national view: a smaller synthetic England than the real one's ~150 partnerships (its size is
+# the settings' demo_national_years and demo_national_partnerships), published to the analytics service only
+# (caserev/seed_synthetic.py). The same seed every time: seeding again gives the same events, which
+# analytics' inbox skips, and adds only the days since.
+NATIONAL_VIEW_SEED = 1
 
 
 def seed_national_view(settings: OperatorSettings) -> None:
@@ -310,9 +311,9 @@ def seed_national_view(settings: OperatorSettings) -> None:
 
     seed_synthetic(
         settings,
-        years=NATIONAL_VIEW["years"],
-        partnerships=NATIONAL_VIEW["partnerships"],
-        seed=NATIONAL_VIEW["seed"],
+        years=settings.demo_national_years,
+        partnerships=settings.demo_national_partnerships,
+        seed=NATIONAL_VIEW_SEED,
         until=today_in_england(),
     )
 

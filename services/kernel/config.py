@@ -163,6 +163,10 @@ class OperatorSettings(GatewaySettings, FormsSettings, NotificationSettings):
 
     # The demo's generated password and second-factor secrets (local only; `caserev demo-code` reads it).
     demo_credentials_file: str = "var/demo-credentials.json"
+    # The demo's synthetic England for the analysts (caserev/demo.py): smaller than the real ~150 partnerships
+    # so that it loads quickly; test systems make it smaller still.
+    demo_national_years: int = Field(default=2, ge=1, le=10)
+    demo_national_partnerships: int = Field(default=30, ge=9, le=200)
 
 
 @lru_cache

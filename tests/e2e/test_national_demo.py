@@ -1,12 +1,13 @@
 """The demo's national view: `make run` loads a synthetic England for the analysts (caserev/demo.py
-NATIONAL_VIEW), whose partnerships are the gateway's, in regions, and whose reviews analytics counts; the
-regional analyst sees their region's, the national analyst all of them."""
+seed_national_view, sized by the settings; test systems load a small one), whose partnerships are the
+gateway's, in regions, and whose reviews analytics counts; the regional analyst sees their region's, the
+national analyst all of them."""
 
 from __future__ import annotations
 
 import httpx
 
-from caserev.demo import NATIONAL_VIEW
+from caserev.demo import NATIONAL_VIEW_SEED
 from caserev.synthetic import national_set
 from services.kernel.calendar import today_in_england
 from tests.e2e.helpers import DEMO, Database, sign_in, wait_for
@@ -22,11 +23,17 @@ def _reviews_of(client: httpx.Client, partnership_id: str) -> int | None:
     return sum(row["count"] for row in response.json())
 
 
-def _synthetic_reviews() -> dict[str, int]:
-    """Reviews of the demo's synthetic England by partnership id, as the generator draws them today."""
-    national_view = national_set(
-        NATIONAL_VIEW["years"], NATIONAL_VIEW["partnerships"], NATIONAL_VIEW["seed"], today_in_england()
+def _size(system: SystemEnv) -> tuple[int, int]:
+    """The demo's synthetic England as the test system sizes it: (years, partnerships)."""
+    return int(system.env["CASEREV_DEMO_NATIONAL_YEARS"]), int(
+        system.env["CASEREV_DEMO_NATIONAL_PARTNERSHIPS"]
     )
+
+
+def _synthetic_reviews(system: SystemEnv) -> dict[str, int]:
+    """Reviews of the demo's synthetic England by partnership id, as the generator draws them today."""
+    years, partnerships = _size(system)
+    national_view = national_set(years, partnerships, NATIONAL_VIEW_SEED, today_in_england())
     counts: dict[str, int] = {}
     for envelope in national_view.events():
         if envelope.type == "forms.review_opened":
@@ -35,9 +42,9 @@ def _synthetic_reviews() -> dict[str, int]:
 
 
 def test_the_analysts_see_the_synthetic_england_by_region(system: SystemEnv, db: Database) -> None:
-    expected = _synthetic_reviews()
+    expected = _synthetic_reviews(system)
     synthetic = db.rows("SELECT id::text, region FROM identity.partnership WHERE left(code, 4) = 'SYN-'")
-    assert len(synthetic) == NATIONAL_VIEW["partnerships"]
+    assert len(synthetic) == _size(system)[1]
     assert len({region for _, region in synthetic}) == 9, "the synthetic partnerships span England's regions"
     wait_for(
         lambda: (

@@ -69,6 +69,9 @@ def system_env(db_name: str, amqp_uri: str, workdir: Path, **overrides: str) -> 
         "PYTHONWARNINGS": "ignore",
         "PYTHONUNBUFFERED": "1",
         "CASEREV_OUTBOX_SWEEP_S": "0.5",
+        # The demo's synthetic England, small (about 4,000 events, not 16,000); every region holds some.
+        "CASEREV_DEMO_NATIONAL_YEARS": "1",
+        "CASEREV_DEMO_NATIONAL_PARTNERSHIPS": "12",
         # Each system has its own gateway key and demo credentials, never the developer's own.
         "CASEREV_IDENTITY_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "CASEREV_DEMO_CREDENTIALS_FILE": str(workdir / "demo-credentials.json"),

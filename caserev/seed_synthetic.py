@@ -31,11 +31,11 @@ from datetime import date
 from typing import Literal, TextIO
 
 import amqp
-from kombu import Connection
+from kombu import Connection, Queue
 
 from caserev.progress import ProgressBar
 from caserev.synthetic import SEEDER, NationalSet, SyntheticPartnership, national_set
-from services.kernel.broker import event_exchange
+from services.kernel.broker import declare_topology, event_exchange
 from services.kernel.config import OperatorSettings
 
 Route = Literal["analytics", "exchanges"]
@@ -87,13 +87,11 @@ def analytics_queues() -> dict[str, list[str]]:
     return queues
 
 
-def _declare_analytics_queues(connection: Connection) -> None:
+def _analytics_handler_queues() -> list[Queue]:
     from services.analytics.service import AnalyticsService
     from services.kernel.handler_queues import event_handler_queues
 
-    with connection.channel() as channel:
-        for queue in event_handler_queues(AnalyticsService):
-            queue.bind(channel).declare()
+    return list(event_handler_queues(AnalyticsService))
 
 
 def seed_synthetic(
@@ -120,12 +118,10 @@ def seed_synthetic(
     messages, not_applied = _messages(national, route, queues)
     with Connection(settings.amqp_uri, connect_timeout=10) as connection:
         connection.ensure_connection(max_retries=3)
-        if route == "analytics":
-            _declare_analytics_queues(connection)
-        else:
-            with connection.channel() as channel:
-                for source in {type_.split(".", 1)[0] for type_, *_ in messages}:
-                    event_exchange(source).bind(channel).declare()
+        # The exchanges of every source, and analytics' handler queues when publishing to them (the rest of
+        # the topology is `caserev migrate`'s), declared as the kernel declares them, before any publish.
+        sources = {type_.split(".", 1)[0] for type_, *_ in messages}
+        declare_topology(connection, sources, _analytics_handler_queues() if route == "analytics" else [])
         bar = ProgressBar("seed-synthetic: events", progress)
         with ConfirmedWindow(connection) as publisher:
             for done, (event_type, event_id, body, exchange, routing_keys) in enumerate(messages, start=1):

@@ -154,6 +154,13 @@ def heat_shades(table: FigureTable) -> list[list[int | None]]:
     ]
 
 
+def fits_beside(table: FigureTable) -> bool:
+    """Whether a table is narrow enough to stand beside its chart on a wide screen: one column of figures (and
+    its total), not a heat map (which is its own chart)."""
+    figures = [column for column in table.columns if column != TOTAL]
+    return table.chart != "heatmap" and len(figures) <= 1 and len(table.columns) <= 2
+
+
 def table_of(dashboard: Dashboard, table_code: str) -> FigureTable | None:
     """The dashboard's table with this code, if it has one."""
     return next((table for table in dashboard.tables if table.code == table_code), None)

@@ -366,7 +366,8 @@ function figureChartConfig (table, container) {
     },
     grid: { color: GOVUK_MID_GREY }
   }
-  const labelAxis = { stacked, ticks: { color: GOVUK_TEXT, font }, grid: { display: false } }
+  // Every label shown: Chart.js would skip some when they are crowded, leaving a bar without its name.
+  const labelAxis = { stacked, ticks: { color: GOVUK_TEXT, font, autoSkip: false }, grid: { display: false } }
   const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)').matches
   return {
     type: line ? 'line' : 'bar',
@@ -398,9 +399,16 @@ function figureChartConfig (table, container) {
 }
 
 function sizeFigureChart (container, table) {
-  // Bars that run across need room for each row's label lines; other charts keep the stylesheet's height.
+  // Bars that run across need room for each row's label lines and bars; other charts keep the stylesheet's
+  // height.
   const across = table.chart !== 'line' && (table.rows.length > 8 || table.rows.some((row) => row.label.length > 12))
-  container.style.height = across ? `${Math.max(240, table.rows.length * Math.max(1, table.columns.length) * 22 + 110)}px` : ''
+  if (!across) {
+    container.style.height = ''
+    return
+  }
+  const bars = table.chart === 'stacked_bar' ? 1 : Math.max(1, table.columns.length)
+  const lines = table.rows.reduce((sum, row) => sum + Math.ceil(row.label.length / 24), 0)
+  container.style.height = `${Math.max(240, table.rows.length * (12 + bars * 18) + lines * 16 + 120)}px`
 }
 
 function drawFigureChart (canvas, wholeTable) {

@@ -58,6 +58,7 @@ class TableView:
     csv_url: str
     shades: list[list[int | None]]
     withheld: bool
+    beside: bool
 
 
 def filter_fields(dashboard: Dashboard | None, query: dict[str, str]) -> list[FilterField]:
@@ -85,6 +86,7 @@ def table_views(dashboard: Dashboard) -> list[TableView]:
             csv_url=f"/dashboards/{dashboard.code}/{table.code}.csv{query}",
             shades=figures.heat_shades(table) if table.chart == "heatmap" else [],
             withheld=any(cell.suppressed for row in table.rows for cell in row.cells),
+            beside=figures.fits_beside(table),
         )
         for table in dashboard.tables
     ]

@@ -67,9 +67,10 @@ def tables_text(page: Page) -> str:
     return " | ".join(page.locator("table[data-figure-table]").all_inner_texts())
 
 
-def open_every_dashboard(pages: Pages, scope: str | re.Pattern[str]) -> None:
+def open_every_dashboard(pages: Pages, scope: str | re.Pattern[str], *, charts: bool) -> None:
     """The index, then each dashboard from it: its scope above the heading, a chart drawn for each figure that
-    has one, and a table with a caption beside it."""
+    has figures to draw, and a table with a caption beside it. `charts`: whether some chart must be drawn (an
+    analyst's view of the small demo may have every figure suppressed, and so no chart)."""
     page = pages.page
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Dashboards").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Dashboards")
@@ -92,7 +93,7 @@ def open_every_dashboard(pages: Pages, scope: str | re.Pattern[str]) -> None:
         assert charts_drawn(page) == shown, f"{code}: {charts_drawn(page)} of {shown} charts drawn"
         drawn += shown
         pages.check(f"{number:02d}-{code}")
-    assert drawn, "no dashboard drew a chart"
+    assert drawn or not charts, "no dashboard drew a chart"
 
 
 def download_first_table(pages: Pages, step: str) -> list[list[str]]:
@@ -153,7 +154,7 @@ def test_a_business_manager_sees_the_partnerships_dashboards_filters_downloads_a
     pages = as_person(BUSINESS_MANAGER, "dashboards-manager-")
     page = pages.page
     pages.goto("/reviews")
-    open_every_dashboard(pages, NORTHBRIDGE.name)
+    open_every_dashboard(pages, NORTHBRIDGE.name, charts=True)
 
     # Filter by period and review type: the address keeps the filters, the form shows them.
     page.get_by_role("navigation", name="Dashboards").get_by_role("link", name="Reviews", exact=True).click()
@@ -169,9 +170,10 @@ def test_a_business_manager_sees_the_partnerships_dashboards_filters_downloads_a
     download_first_table(pages, "manager")
 
     # A date that is not a date: the error summary links to the field.
-    pages.goto("/dashboards/reviews?period_from=2026-13-45")
+    page.goto(pages.base_url + "/dashboards/reviews?period_from=2026-13-45")
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_be_visible()
+    expect(summary.get_by_role("link")).to_contain_text("like 2026-04-01")
     pages.check("11-reviews-bad-filter")
 
     pages.goto("/dashboards/reviews")
@@ -185,7 +187,7 @@ def test_a_regional_analyst_sees_the_region_chooses_a_partnership_and_downloads(
     pages = as_person(REGIONAL, "dashboards-regional-")
     page = pages.page
     pages.goto("/dashboards")
-    open_every_dashboard(pages, re.compile(r"North", re.I))
+    open_every_dashboard(pages, re.compile(r"region", re.I), charts=False)
     expect(page.locator(".govuk-inset-text")).to_contain_text("fewer than 5")
     page.get_by_role("navigation", name="Dashboards").get_by_role("link", name="Reviews", exact=True).click()
     page.locator("#partnership_id").select_option(label=NORTHBRIDGE.name)
@@ -202,7 +204,7 @@ def test_a_national_analyst_sees_england_and_the_figures_change_live(
 ) -> None:
     pages = as_person(NATIONAL, "dashboards-national-")
     pages.goto("/dashboards")
-    open_every_dashboard(pages, re.compile(r"England"))
+    open_every_dashboard(pages, re.compile(r"England"), charts=False)
     download_first_table(pages, "national")
     pages.goto("/dashboards/reviews")
     sees_the_figures_change(pages, api, db)

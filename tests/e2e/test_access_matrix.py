@@ -276,6 +276,14 @@ PROBES = {
     ("GET", "/dashboard"): Probe(
         targets="partnership", query_for=_the_partnership, shows_target=_dashboard_of
     ),
+    # The dashboards: asked for a partnership's figures, the analytics service refuses one the caller may not
+    # see (403), and the stream of a page of such figures is not found.
+    ("GET", "/dashboards/{code}"): Probe(targets="partnership", query_for=_the_partnership),
+    ("GET", "/dashboards/{code}/{table_code}.csv"): Probe(targets="partnership", query_for=_the_partnership),
+    ("GET", "/api/dashboards/{code}"): Probe(targets="partnership", query_for=_the_partnership),
+    ("GET", "/dashboards/{code}/stream"): Probe(
+        targets="partnership", query_for=_the_partnership, streams=True
+    ),
     ("POST", "/admin/users/{user_id}/deactivate"): Probe(targets="account_to_deactivate"),
     # Too long a field: refused before the route runs, so no password is checked or changed.
     ("POST", "/account/password"): Probe(form={"current_password": TOO_LONG}),

@@ -286,3 +286,11 @@ def test_a_partnerships_own_dashboard_says_nothing_of_suppression() -> None:
     html = page_of(figures.as_shown(own))
     assert "Counts below" not in html
     assert 'id="partnership_id"' not in html
+
+
+def test_one_column_and_its_total_stand_beside_the_chart_wider_tables_and_heat_maps_under_it() -> None:
+
+    one = by_partnership().model_copy(update={"columns": ["Children", "Total"], "chart": "bar"})
+    assert figures.fits_beside(one)
+    assert not figures.fits_beside(by_partnership())
+    assert not figures.fits_beside(themes_heatmap().model_copy(update={"columns": ["2026"]}))

@@ -150,6 +150,12 @@ def test_figures_changed_is_published_about_once_a_second_however_fast_events_co
         timeout=60,
         message="analytics to apply every event",
     )
+    # The timer's next tick (about a second on) takes every partnership touched: wait for it, not for luck.
+    harness.wait_for(
+        lambda: harness.sql("SELECT count(*) FROM analytics.figures_touched")[0][0] == 0,
+        timeout=30,
+        message="the timer to announce every partnership whose figures changed",
+    )
     rows = harness.sql(
         "SELECT created_at FROM analytics.outbox WHERE event_type = 'analytics.figures_changed'"
         " ORDER BY created_at"

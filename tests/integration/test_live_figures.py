@@ -8,7 +8,7 @@ import asyncio
 import uuid
 
 from gateway.live_figures import EVERY_PARTNERSHIP, LiveFigures
-from services.analytics.contract import SERVICE, FiguresChanged
+from services.analytics.contract import FiguresChanged
 from services.kernel.broker import ConfirmedPublisher
 from services.kernel.events import Envelope
 from tests.support.infra import isolated_vhost
@@ -20,9 +20,7 @@ def publish(amqp_uri: str, *partnership_ids: uuid.UUID) -> None:
     publisher = ConfirmedPublisher(amqp_uri)
     envelope = Envelope.wrap(FiguresChanged(partnership_ids=list(partnership_ids)))
     try:
-        with publisher.producer() as producer:
-            name = FiguresChanged.event_type.split(".", 1)[1]
-            publisher.publish_event(producer, envelope.model_dump(mode="json"), SERVICE, name)
+        assert publisher.publish_events([envelope.model_dump(mode="json")]) == [True], "the broker refused it"
     finally:
         publisher.close()
 

@@ -478,6 +478,23 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/dpo/retention"): Policy("signed_in", DPO, audit="retention", action="update"),
 }
 
+# The JSON API's commands and reads of meetings, learning and returns: each answers to the same rule as the
+# page or form it mirrors (gateway/routes/meetings.py, actions.py, returns.py).
+API_TWINS: dict[tuple[str, str], tuple[str, str]] = {
+    ("GET", "/api/reviews/{review_id}/plan"): ("GET", "/reviews/{review_id}/plan"),
+    ("POST", "/api/reviews/{review_id}/lessons"): ("POST", "/reviews/{review_id}/lessons"),
+    ("POST", "/api/reviews/{review_id}/recommendations"): ("POST", "/reviews/{review_id}/recommendations"),
+    ("POST", "/api/reviews/{review_id}/actions"): ("POST", "/reviews/{review_id}/actions"),
+    ("GET", "/api/reviews/{review_id}/meetings"): ("GET", "/reviews/{review_id}/meetings"),
+    ("POST", "/api/reviews/{review_id}/meetings"): ("POST", "/reviews/{review_id}/meetings"),
+    ("POST", "/api" + _MEETING + "/reply"): ("POST", _MEETING + "/reply"),
+    ("GET", "/api/returns"): ("GET", "/returns"),
+    ("GET", "/api/returns/{return_id}"): ("GET", "/returns/{return_id}"),
+    ("PUT", "/api/returns/{return_id}"): ("POST", "/returns/{return_id}"),
+    ("POST", "/api/returns/{return_id}/submit"): ("POST", "/returns/{return_id}/submit"),
+}
+POLICIES.update({api: POLICIES[page] for api, page in API_TWINS.items()})
+
 
 def policy_for(method: str, path: str) -> Policy | None:
     """The policy of a route (HEAD follows GET); None means nobody may reach it."""

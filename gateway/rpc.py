@@ -8,8 +8,10 @@ run later. Remote errors come back by name and are raised as `RemoteError`.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
+import re
 import typing
 import uuid
 from collections.abc import Callable, Mapping
@@ -23,11 +25,38 @@ from services.kernel import caller_seal
 from services.kernel.broker import RPC_EXCHANGE
 from services.kernel.identity import Actor
 from services.kernel.logs import request_id
-from services.kernel.remote import Marshal
+from services.kernel.remote import IDEMPOTENCY_KEY_HEADER, Marshal
 
 log = logging.getLogger(__name__)
 
 Command = TypeVar("Command", bound=BaseModel)
+
+
+# What a client may give as its Idempotency-Key: printable ASCII, room for a UUID and then some. A key with a
+# suffix (`#2`) below stays within the services' limit of 200.
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,190}$")
+
+
+class CommandKey:
+    """The client's Idempotency-Key of the request being served, passed on with each RPC it makes.
+
+    A request that calls the same method more than once (a page that adds several things) sends `key`, then
+    `key#2`, `key#3`: the same request sent again makes the same calls in the same order, so each call meets
+    its first answer and none collides with another's."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self._calls: dict[str, int] = {}
+
+    def for_call(self, service: str, method: str) -> str:
+        """The key to send with this call of `service.method`."""
+        name = f"{service}.{method}"
+        self._calls[name] = self._calls.get(name, 0) + 1
+        count = self._calls[name]
+        return self.key if count == 1 else f"{self.key}#{count}"
+
+
+command_key: contextvars.ContextVar[CommandKey | None] = contextvars.ContextVar("command_key", default=None)
 
 
 class RpcUnavailable(Exception):
@@ -132,6 +161,10 @@ class RpcClient:
         correlation_id = uuid.uuid4().hex
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[correlation_id] = future
+        headers: dict[str, Any] = {"nameko.call_id_stack": [f"gateway.{request_id.get() or correlation_id}"]}
+        client_key = command_key.get()
+        if client_key is not None:
+            headers[IDEMPOTENCY_KEY_HEADER] = client_key.for_call(service, method)
         message = aio_pika.Message(
             json.dumps({"args": list(args), "kwargs": kwargs}, default=str).encode(),
             content_type="application/json",
@@ -139,7 +172,7 @@ class RpcClient:
             correlation_id=correlation_id,
             reply_to=self._reply_to,
             expiration=timeout,
-            headers={"nameko.call_id_stack": [f"gateway.{request_id.get() or correlation_id}"]},
+            headers=headers,
         )
         try:
             await self._exchange.publish(message, routing_key=f"{service}.{method}")

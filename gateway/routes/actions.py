@@ -25,6 +25,7 @@ from starlette.responses import Response
 from gateway import identity
 from gateway.auth import Caller
 from gateway.deps import ActionsDep, ChronologyDep, FormsDep, render
+from gateway.json_api import body_schema, json_command
 from gateway.rpc import RemoteError
 from services.actions.contract import (
     MAX_EVIDENCE_BYTES,
@@ -33,7 +34,9 @@ from services.actions.contract import (
     AddEvidence,
     AddTheme,
     AssignAction,
+    LessonView,
     MakeRecommendation,
+    RecommendationView,
     RecordBrief,
     RecordDissemination,
     RecordImpact,
@@ -883,3 +886,65 @@ async def retire_theme(
         problems = [{**p, "field": "retire_code"} for p in _refused(error)]
         return await _themes_page(request, actions, caller, errors=problems)
     return RedirectResponse("/themes?done=retired", status_code=303)
+
+
+# -- JSON API: the learning of a review (each command runs once per Idempotency-Key) -------------------------
+
+
+@router.get("/api/reviews/{review_id}/plan", tags=["learning"], summary="A review's lessons and actions")
+async def api_plan(review_id: UUID, forms: FormsDep, actions: ActionsDep, caller: Caller) -> ReviewPlan:
+    """The review's lessons, recommendations and actions, with recurring-theme warnings; 404 for a review the
+    caller may not read."""
+    review = await forms.get_review(caller.actor, review_id)
+    return await actions.plan_of_review(caller.actor, review.id)
+
+
+@router.post(
+    "/api/reviews/{review_id}/lessons",
+    status_code=201,
+    tags=["learning"],
+    summary="Record a lesson of a review",
+    openapi_extra=body_schema(RecordLesson),
+)
+async def api_record_lesson(
+    request: Request, review_id: UUID, forms: FormsDep, actions: ActionsDep, caller: Caller
+) -> LessonView:
+    """A lesson tagged with themes (`review_id` comes from the address). Send an Idempotency-Key header: a
+    repeat answers with the lesson first recorded and records nothing again."""
+    review = await forms.get_review(caller.actor, review_id)
+    command = await json_command(request, RecordLesson, review.id)
+    return await actions.record_lesson(caller.actor, command)
+
+
+@router.post(
+    "/api/reviews/{review_id}/recommendations",
+    status_code=201,
+    tags=["learning"],
+    summary="Make a recommendation of a review",
+    openapi_extra=body_schema(MakeRecommendation),
+)
+async def api_make_recommendation(
+    request: Request, review_id: UUID, forms: FormsDep, actions: ActionsDep, caller: Caller
+) -> RecommendationView:
+    """A recommendation drawing on the review's lessons. Send an Idempotency-Key header: a repeat answers
+    with the recommendation first made."""
+    review = await forms.get_review(caller.actor, review_id)
+    command = await json_command(request, MakeRecommendation, review.id)
+    return await actions.make_recommendation(caller.actor, command)
+
+
+@router.post(
+    "/api/reviews/{review_id}/actions",
+    status_code=201,
+    tags=["learning"],
+    summary="Assign an action of a review",
+    openapi_extra=body_schema(AssignAction),
+)
+async def api_assign_action(
+    request: Request, review_id: UUID, forms: FormsDep, actions: ActionsDep, caller: Caller
+) -> ActionView:
+    """An action answering a recommendation: owner, due date and measure of success. Send an Idempotency-Key
+    header: a repeat answers with the action first assigned."""
+    review = await forms.get_review(caller.actor, review_id)
+    command = await json_command(request, AssignAction, review.id)
+    return await actions.assign_action(caller.actor, command)

@@ -26,6 +26,7 @@ from starlette.responses import Response
 from gateway import identity
 from gateway.auth import Caller
 from gateway.deps import FormsDep, MeetingsDep, in_words, render
+from gateway.json_api import body_schema, json_command
 from gateway.rpc import RemoteError
 from services.kernel.calendar import ENGLAND, today_in_england
 from services.kernel.identity import CASE_ROLES, GRANTABLE_ROLES, Role
@@ -39,7 +40,9 @@ from services.meetings.contract import (
     FamilyContact,
     Invitee,
     MeetingDetail,
+    MeetingPlan,
     Meetings,
+    MeetingSummary,
     MinutesComment,
     MinutesDraft,
     NewPaper,
@@ -829,3 +832,73 @@ async def record_family_contact(
         else:
             return RedirectResponse(f"/reviews/{review_id}/family-contacts", status_code=303)
     return await _family_page(request, forms, caller, review, contacts, errors, values, 422)
+
+
+# -- JSON API (each command runs once per Idempotency-Key) ---------------------------------------------------
+
+
+@router.get("/api/reviews/{review_id}/meetings", tags=["meetings"], summary="A review's meetings")
+async def api_meetings(
+    review_id: UUID, forms: FormsDep, meetings: MeetingsDep, caller: Caller
+) -> list[MeetingSummary]:
+    """The review's meetings the caller may see, soonest first; 404 for a review the caller may not read."""
+    review = await forms.get_review(caller.actor, review_id)
+    return await meetings.meetings_of_review(caller.actor, review.id)
+
+
+@router.post(
+    "/api/reviews/{review_id}/meetings",
+    status_code=201,
+    tags=["meetings"],
+    summary="Schedule a meeting of a review",
+    openapi_extra=body_schema(MeetingPlan),
+)
+async def api_schedule_meeting(
+    request: Request, review_id: UUID, forms: FormsDep, meetings: MeetingsDep, caller: Caller
+) -> MeetingDetail:
+    """Schedule a meeting (the partnership's business manager): when, where, chair, agenda and invitees (each
+    a person of the partnership by user id: names and roles are the register's). Send an Idempotency-Key
+    header: a repeat answers with the meeting first scheduled and invites nobody again."""
+    review = await forms.get_review(caller.actor, review_id)
+    plan = await json_command(request, MeetingPlan)
+    planned = await _plan_context(forms, caller, review)
+    people = {str(user.id): user for user in planned["people"]}
+    strangers = [
+        {"field": f"invitees.{index}.user_id", "message": "No person of the partnership has this id"}
+        for index, invitee in enumerate(plan.invitees)
+        if invitee.user_id not in people
+    ]
+    if strangers:
+        raise RemoteError(
+            "InvalidRequest", "The invitees have problems", ["The invitees have problems", strangers]
+        )
+    invitees = [  # named as the register names them, whatever the client wrote
+        Invitee(
+            user_id=i.user_id, name=people[i.user_id].display_name, role=_main_role(people[i.user_id].roles)
+        )
+        for i in plan.invitees
+    ]
+    command = ScheduleMeeting(
+        **plan.model_dump(exclude={"invitees"}),
+        invitees=invitees,
+        review_id=review.id,
+        review_reference=review.title[:200],
+        report_due_on=planned["report_due_on"],
+    )
+    return await meetings.schedule_meeting(caller.actor, command)
+
+
+@router.post(
+    "/api/reviews/{review_id}/meetings/{meeting_id}/reply",
+    tags=["meetings"],
+    summary="Reply to an invitation",
+    openapi_extra=body_schema(Reply),
+)
+async def api_reply(
+    request: Request, review_id: UUID, meeting_id: UUID, meetings: MeetingsDep, caller: Caller
+) -> MeetingDetail:
+    """An invitee's reply: coming, not coming, or sending a deputy (named). 404 for a meeting the caller is
+    not invited to."""
+    meeting = await _meeting(meetings, caller, review_id, meeting_id)
+    command = await json_command(request, Reply)
+    return await meetings.reply(caller.actor, meeting.id, command)

@@ -21,6 +21,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -28,6 +29,7 @@ from starlette.responses import Response
 from gateway import identity
 from gateway.auth import Caller
 from gateway.deps import FormsDep, id_or_404, in_words, render, working_days
+from gateway.json_api import body_schema, json_command
 from gateway.rpc import RemoteError, command_for
 from services.forms.contract import (
     LONG_TEXT,
@@ -848,3 +850,63 @@ async def extend_return(request: Request, return_id: str, forms: FormsDep, calle
             return _extend_page(request, view, values, errors, status=status)
         raise
     return RedirectResponse(f"/reviews/{view.review_id}/returns?extended={view.id}", status_code=303)
+
+
+# -- JSON API (each command runs once per Idempotency-Key) ---------------------------------------------------
+
+
+class SaveReturnBody(BaseModel):
+    """A draft of the return's answers (as AgencyReturnAnswers; some may wait) and the version last read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answers: dict[str, Any]
+    version: int
+
+
+class SubmitReturnBody(BaseModel):
+    """The version of the draft the agency's lead checked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+
+
+@router.get("/api/returns", tags=["returns"], summary="The returns asked of the caller's agency")
+async def api_returns(forms: FormsDep, caller: Caller) -> list[ReturnSummary]:
+    """Soonest due first."""
+    return await forms.list_returns(caller.actor)
+
+
+@router.get("/api/returns/{return_id}", tags=["returns"], summary="One agency return")
+async def api_return(return_id: UUID, forms: FormsDep, caller: Caller) -> ReturnView:
+    """The return with its answers and version; 404 for another agency's."""
+    return await forms.get_return(caller.actor, return_id)
+
+
+@router.put(
+    "/api/returns/{return_id}",
+    tags=["returns"],
+    summary="Save a draft of an agency return",
+    openapi_extra=body_schema(SaveReturnBody),
+)
+async def api_save_return(request: Request, return_id: UUID, forms: FormsDep, caller: Caller) -> ReturnView:
+    """The agency's own lead or author saves its draft: 422 naming each problem, 409 if `version` is not the
+    draft's latest or the return is locked. Send an Idempotency-Key header: a repeat answers as the first."""
+    view = await forms.get_return(caller.actor, return_id)
+    body = await json_command(request, SaveReturnBody)
+    return await forms.save_return(caller.actor, view.id, body.answers, body.version)
+
+
+@router.post(
+    "/api/returns/{return_id}/submit",
+    tags=["returns"],
+    summary="Submit an agency return",
+    openapi_extra=body_schema(SubmitReturnBody),
+)
+async def api_submit_return(request: Request, return_id: UUID, forms: FormsDep, caller: Caller) -> ReturnView:
+    """The agency's lead submits the saved draft, complete; locked from then on. 409 if someone saved since.
+    Send an Idempotency-Key header: a repeat answers with the return as first submitted."""
+    view = await forms.get_return(caller.actor, return_id)
+    body = await json_command(request, SubmitReturnBody)
+    return await forms.submit_return(caller.actor, view.id, body.version)

@@ -48,12 +48,16 @@ def problems_of(error: ValidationError) -> list[dict[str, str]]:
         field = str(location[-1]) if location and isinstance(location[-1], str) else "body"
         by_type = MESSAGES.get(field, {})
         message = by_type.get(item["type"]) or by_type.get("*") or f"{field}: {item['msg']}"
+        if item["type"] == "value_error" and not by_type and "error" in item.get("ctx", {}):
+            message = str(item["ctx"]["error"])
         if item["type"] == "extra_forbidden":
             message = f"{field} is not a field of this request: remove it"
         elif item["type"] == "json_invalid":
             message = "The body is not valid JSON: send a JSON object"
         elif field == "body":
-            message = "Send a JSON object with review_type, partnership_id and title"
+            message = (
+                "Send a JSON object with the fields this request takes (the API's documentation lists them)"
+            )
         problems.setdefault(field, {"field": field, "message": message, "type": item["type"]})
     return list(problems.values())
 

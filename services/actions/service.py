@@ -92,12 +92,12 @@ class ActionsService(ServiceBase):
         """A review's learning briefs with their dissemination."""
         return handlers.briefs_of_review(self.uow, actor, review_id)
 
-    @rpc
+    @rpc(command=True)
     def record_brief(self, actor: Actor, brief: RecordBriefArg) -> BriefView:
         """Record a review's learning brief."""
         return handlers.record_brief(self.uow, actor, brief)
 
-    @rpc
+    @rpc(command=True)
     def record_dissemination(self, actor: Actor, dissemination: RecordDisseminationArg) -> BriefView:
         """Record how a brief's learning travelled."""
         return handlers.record_dissemination(self.uow, actor, dissemination)
@@ -126,44 +126,44 @@ class ActionsService(ServiceBase):
         """The partnership's themes at the current version."""
         return handlers.taxonomy(self.uow, actor)
 
-    @rpc
+    @rpc(command=True)
     def add_theme(self, actor: Actor, theme: AddThemeArg) -> Taxonomy:
         """Add or map a partnership theme: a new taxonomy version."""
         return handlers.add_theme(self.uow, actor, theme)
 
-    @rpc
+    @rpc(command=True)
     def retire_theme(self, actor: Actor, code: ShortText) -> Taxonomy:
         """Retire a theme: a new taxonomy version."""
         return handlers.retire_theme(self.uow, actor, code)
 
     # ------------------------------------------------------------------------------------------ changes
 
-    @rpc
+    @rpc(command=True)
     def record_lesson(self, actor: Actor, lesson: RecordLessonArg) -> LessonView:
         """Record a lesson of a review."""
         return handlers.record_lesson(self.uow, actor, lesson)
 
-    @rpc
+    @rpc(command=True)
     def make_recommendation(self, actor: Actor, recommendation: MakeRecommendationArg) -> RecommendationView:
         """Make a recommendation drawing on lessons."""
         return handlers.make_recommendation(self.uow, actor, recommendation)
 
-    @rpc
+    @rpc(command=True)
     def assign_action(self, actor: Actor, action: AssignActionArg) -> ActionView:
         """Assign an action."""
         return handlers.assign_action(self.uow, actor, action)
 
-    @rpc
+    @rpc(command=True)
     def update_action(self, actor: Actor, update: UpdateActionArg) -> ActionView:
         """A progress update."""
         return handlers.update_action(self.uow, actor, update)
 
-    @rpc
+    @rpc(command=True)
     def record_impact(self, actor: Actor, impact: RecordImpactArg) -> ActionView:
         """The impact check of a completed action."""
         return handlers.record_impact(self.uow, actor, impact)
 
-    @rpc
+    @rpc(command=True)
     def add_evidence(self, actor: Actor, evidence: AddEvidenceArg) -> EvidenceView:
         """Add a file of evidence to an action."""
         return handlers.add_evidence(self.uow, actor, evidence)
@@ -173,7 +173,7 @@ class ActionsService(ServiceBase):
         """A piece of evidence to download."""
         return handlers.evidence_file(self.uow, actor, action_id, evidence_id)
 
-    @rpc
+    @rpc(command=True)
     def sign_off(self, actor: Actor, action_id: ActionId) -> ActionView:
         """The Executive signs an action off."""
         return handlers.sign_off(self.uow, actor, action_id)

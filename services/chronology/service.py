@@ -67,12 +67,12 @@ class ChronologyService(ServiceBase):
         """The review's people register, pseudonyms first; names only to those who may see them and asked."""
         return handlers.people_of_review(self.uow, actor, review_id, show_names)
 
-    @rpc
+    @rpc(command=True)
     def add_person(self, actor: Actor, command: AddPerson) -> PersonView:
         """Add a person to a review's register (the business manager, the independent reviewer)."""
         return handlers.add_person(self.uow, actor, command)
 
-    @rpc
+    @rpc(command=True)
     def ask_agency(self, actor: Actor, review_id: ReviewId, agency_id: AgencyId) -> list[UUID]:
         """Ask an agency for its chronology of a review (the business manager); the agencies now asked."""
         return handlers.ask_agency(self.uow, actor, review_id, agency_id)
@@ -89,7 +89,7 @@ class ChronologyService(ServiceBase):
         """The caller's partnership's own chronology template columns, after the standard ones."""
         return handlers.partnership_columns(self.uow, actor)
 
-    @rpc
+    @rpc(command=True)
     def set_partnership_columns(self, actor: Actor, columns: PartnershipColumns) -> list[str]:
         """Set the partnership's own template columns (its business manager); the columns now."""
         return handlers.set_partnership_columns(self.uow, actor, columns)
@@ -99,7 +99,7 @@ class ChronologyService(ServiceBase):
         """What the checker needs to check a file of the caller's agency for the review."""
         return handlers.check_rules(self.uow, actor, review_id)
 
-    @rpc
+    @rpc(command=True)
     def start_upload(self, actor: Actor, command: StartUpload) -> UploadView:
         """Begin an upload of the caller's agency's chronology of a review: it is checked next."""
         return handlers.start_upload(self.uow, actor, command)
@@ -111,7 +111,7 @@ class ChronologyService(ServiceBase):
         """Stage the next checked entries of an upload (unseen by anyone until it is imported)."""
         return handlers.stage_entries(self.uow, actor, upload_id, entries, rows_read)
 
-    @rpc
+    @rpc(command=True)
     def finish_check(
         self, actor: Actor, upload_id: UploadId, problems: Problems, warnings: Problems, rows_read: int
     ) -> UploadView:
@@ -123,7 +123,7 @@ class ChronologyService(ServiceBase):
         """An upload with its progress, problems, warnings and (while ready) its first entries."""
         return handlers.upload_detail(self.uow, actor, upload_id)
 
-    @rpc
+    @rpc(command=True)
     def import_upload(self, actor: Actor, upload_id: UploadId) -> UploadView:
         """Make a ready upload its agency's current chronology of the review, in one transaction."""
         return handlers.import_upload(self.uow, actor, upload_id)
@@ -140,12 +140,12 @@ class ChronologyService(ServiceBase):
 
     # ------------------------------------------------------------------------------- the merged chronology
 
-    @rpc
+    @rpc(command=True)
     def tag_episode(self, actor: Actor, review_id: ReviewId, command: TagEpisode) -> EpisodeView:
         """Tag an entry as a key practice episode with its learning (the business manager, the reviewer)."""
         return handlers.tag_episode(self.uow, actor, review_id, command)
 
-    @rpc
+    @rpc(command=True)
     def untag_episode(self, actor: Actor, review_id: ReviewId, entry_id: EntryId) -> list[EpisodeView]:
         """Take an entry off the key practice episodes; the episodes left."""
         return handlers.untag_episode(self.uow, actor, review_id, entry_id)
@@ -160,7 +160,7 @@ class ChronologyService(ServiceBase):
         """Pairs of entries from different agencies that look like one event, still to decide."""
         return handlers.likely_duplicates(self.uow, actor, review_id)
 
-    @rpc
+    @rpc(command=True)
     def resolve_duplicate(
         self, actor: Actor, review_id: ReviewId, duplicate_id: DuplicateId, decision: Decision
     ) -> DuplicateView:
@@ -174,7 +174,7 @@ class ChronologyService(ServiceBase):
         """Give an agency's case system a broker user of its own (the partnership's administrator)."""
         return agency_systems.issue_connection(self.uow, actor, command)
 
-    @rpc
+    @rpc(command=True)
     def revoke_connection(self, actor: Actor, connection_id: ConnectionId) -> SystemConnectionView:
         """Close and delete a system connection's broker user."""
         return agency_systems.revoke_connection(self.uow, actor, connection_id)

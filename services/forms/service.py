@@ -159,7 +159,7 @@ class FormsService(ServiceBase):
         """Pause a review's clock for a parallel process; emits review_paused and deadline_changed."""
         return lifecycle.record_pause(FormsUnitOfWork(self.uow), actor, review_id, pause, idempotency_key)
 
-    @rpc
+    @rpc(command=True)
     def end_pause(
         self, actor: Actor, review_id: ReviewId, pause_id: PauseId, command: EndPauseCommand
     ) -> ReviewFile:
@@ -194,14 +194,14 @@ class FormsService(ServiceBase):
         """One return, if the caller may read it; NotFound for another agency's."""
         return returns.get_return(FormsUnitOfWork(self.uow), actor, return_id)
 
-    @rpc
+    @rpc(command=True)
     def save_return(
         self, actor: Actor, return_id: ReturnId, answers: ReturnAnswers, version: int | None = None
     ) -> ReturnView:
         """Save a draft of the agency's return (missing answers may wait)."""
         return returns.save_return(FormsUnitOfWork(self.uow), actor, return_id, answers, version)
 
-    @rpc
+    @rpc(command=True)
     def submit_return(
         self, actor: Actor, return_id: ReturnId, version: int | None = None, submitted_on: EarlierDay = None
     ) -> ReturnView:
@@ -210,7 +210,7 @@ class FormsService(ServiceBase):
             FormsUnitOfWork(self.uow), actor, return_id, version, submitted_on, nil=False
         )
 
-    @rpc
+    @rpc(command=True)
     def nil_return(
         self, actor: Actor, return_id: ReturnId, version: int | None = None, submitted_on: EarlierDay = None
     ) -> ReturnView:
@@ -230,7 +230,7 @@ class FormsService(ServiceBase):
         """Add a correction to a submitted return; emits return_amended."""
         return returns.add_addendum(FormsUnitOfWork(self.uow), actor, return_id, command, idempotency_key)
 
-    @rpc
+    @rpc(command=True)
     def extend_return(self, actor: Actor, return_id: ReturnId, command: ExtensionCommand) -> ReturnView:
         """Give an agency more time, with the reason; emits return_extended."""
         return returns.extend_return(FormsUnitOfWork(self.uow), actor, return_id, command)
@@ -242,7 +242,7 @@ class FormsService(ServiceBase):
         """The caller's partnership's deadline figures for every review type, with their bounds."""
         return settings.deadline_settings(FormsUnitOfWork(self.uow), actor)
 
-    @rpc
+    @rpc(command=True)
     def change_deadline_settings(self, actor: Actor, command: FiguresCommand) -> list[DeadlineSetting]:
         """Set the partnership's figures for one review type, each within its bounds."""
         return settings.change_deadline_settings(FormsUnitOfWork(self.uow), actor, command)

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # Published events are kept a week for operators; inbox ids a month, far beyond any redelivery.
     outbox_keep_days: int = 7
     inbox_keep_days: int = 30
+    # A command's idempotency key and its answer: a client retries for minutes, so two days is ample.
+    idempotency_keep_days: int = 2
     prune_every_s: float = 3600.0
 
     # "local" (a developer's machine: plain HTTP, generated keys) or anything else (production rules).

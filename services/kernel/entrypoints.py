@@ -14,6 +14,7 @@ is logged instead of killing the service, the message coming back when the consu
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import logging
 import sys
@@ -49,8 +50,9 @@ from services.kernel import caller_seal
 from services.kernel.broker import DEAD_LETTER_QUEUE, RETRY_EXCHANGE, handler_queue, publisher_for
 from services.kernel.config import get_settings
 from services.kernel.errors import CaseReviewError, Forbidden
+from services.kernel.identity import Actor
 from services.kernel.metrics import DEAD_LETTERS, EVENT_RETRIES, UNSEALED_CALLS, UNSENT_REPLIES
-from services.kernel.remote import Marshal, typed
+from services.kernel.remote import IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_MAX, Marshal, typed
 from services.kernel.unit_of_work import finish_units_of_work
 
 log = logging.getLogger(__name__)
@@ -149,6 +151,7 @@ class Rpc(NamekoRpc):
     def setup(self) -> None:
         self.check_takes_caller()
         self.check_annotated()
+        self.check_command_has_unit_of_work()
         if not self.public:
             caller_seal.verify_key()  # a service without its verify key must not start
         super().setup()
@@ -162,6 +165,14 @@ class Rpc(NamekoRpc):
             raise TypeError(
                 f"{self.container.service_name}.{self.method_name} must take `actor` first, "
                 "or be declared @rpc(public=True)"
+            )
+
+    def check_command_has_unit_of_work(self) -> None:
+        """TypeError, at start, for an `@rpc(command=True)` in a service with no `uow` to keep its keys in."""
+        method = getattr(self.container.service_cls, self.method_name)
+        if getattr(method, "__once_per_key__", False) and not hasattr(self.container.service_cls, "uow"):
+            raise TypeError(
+                f"{self.container.service_name}.{self.method_name} is a command but its service has no `uow`"
             )
 
     def check_annotated(self) -> None:
@@ -286,14 +297,51 @@ class EventHandler(NamekoEventHandler):
         log.error("event on %s failed %d times: moved to %s", self.queue.name, attempts, DEAD_LETTER_QUEUE)
 
 
-def rpc(method: Callable[..., Any] | None = None, *, public: bool = False) -> Any:
+def idempotency_key_of(worker_ctx: Any) -> str | None:
+    """The client's idempotency key this call carries, if any (a string of at most 200 characters)."""
+    key = worker_ctx.context_data.get(IDEMPOTENCY_KEY_HEADER.removeprefix("nameko."))
+    return key if isinstance(key, str) and 0 < len(key) <= IDEMPOTENCY_KEY_MAX else None
+
+
+def once_per_idempotency_key(entry: Callable[..., Any], method: str) -> Callable[..., Any]:
+    """An RPC command run at most once per (method, caller, client's key): a call carrying a key already
+    used answers the first call's answer without running again (a client retrying after a lost answer, or
+    a request redelivered after a crash between commit and reply). The key is checked and the answer kept
+    in the command's own transaction (UnitOfWork.idempotent), so both commit with its effect or neither
+    does. A call with no key runs as any other."""
+
+    @functools.wraps(entry)
+    def once(self: Any, *args: Any, **kwargs: Any) -> Any:
+        unit = self.uow
+        key = idempotency_key_of(unit.worker_ctx)
+        if key is None:
+            return entry(self, *args, **kwargs)
+        caller = Actor.model_validate(args[0] if args else kwargs["actor"])
+        request = {"args": list(args[1:]), "kwargs": {k: v for k, v in kwargs.items() if k != "actor"}}
+        command = unit.idempotent(method, caller, key, request)
+        if command.done:
+            return command.result
+        answer = entry(self, *args, **kwargs)
+        command.remember(answer)
+        return answer
+
+    once.__once_per_key__ = True  # type: ignore[attr-defined]
+    return once
+
+
+def rpc(method: Callable[..., Any] | None = None, *, public: bool = False, command: bool = False) -> Any:
     """Declare a service method an RPC: `@rpc`, or `@rpc(public=True)` for one that takes no caller.
 
     The method is wrapped with remote.typed (arguments checked and answer serialised by its annotations).
+    `@rpc(command=True)` declares a command that changes something: it runs once per idempotency key the
+    gateway passes on (once_per_idempotency_key), in a service whose unit of work is its `uow`.
     """
 
     def declare(function: Callable[..., Any]) -> Callable[..., Any]:
-        return typing.cast(Callable[..., Any], Rpc.decorator(public=public)(typed(function)))
+        entry = typed(function)
+        if command:
+            entry = once_per_idempotency_key(entry, function.__name__)
+        return typing.cast(Callable[..., Any], Rpc.decorator(public=public)(entry))
 
     return declare(method) if method is not None else declare
 

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
@@ -64,10 +64,26 @@ def outbox_backlog(engine: Engine, outbox: Table) -> tuple[int, float]:
         return int(count), float(age)
 
 
+class Pruned(NamedTuple):
+    """How many rows one pruning deleted: published events, inbox ids, and idempotency keys with answers."""
+
+    outbox: int
+    inbox: int
+    keys: int = 0
+
+
 def prune(
-    engine: Engine, outbox: Table, inbox: Table | None, *, outbox_keep_days: int, inbox_keep_days: int
-) -> tuple[int, int]:
-    """Delete outbox rows published before the keep period and inbox ids older than theirs.
+    engine: Engine,
+    outbox: Table,
+    inbox: Table | None,
+    *,
+    outbox_keep_days: int,
+    inbox_keep_days: int,
+    idempotency: Table | None = None,
+    idempotency_keep_days: int = 2,
+) -> Pruned:
+    """Delete outbox rows published before the keep period, inbox ids older than theirs, and idempotency keys
+    (with the answers they keep, which may name people) older than a client would retry.
 
     An unpublished event is never deleted, however old. Safe to run in several processes at once.
     `inbox` is None for a schema that only publishes (the gateway's identity).
@@ -78,12 +94,17 @@ def prune(
         pruned_outbox = connection.execute(
             delete(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at < published_before)
         ).rowcount
-        pruned_inbox = 0
+        pruned_inbox = pruned_keys = 0
         if inbox is not None:
             pruned_inbox = connection.execute(
                 delete(inbox).where(inbox.c.received_at < received_before)
             ).rowcount
-    return pruned_outbox, pruned_inbox
+        if idempotency is not None:
+            answered_before = func.now() - text(f"interval '{int(idempotency_keep_days)} days'")
+            pruned_keys = connection.execute(
+                delete(idempotency).where(idempotency.c.created_at < answered_before)
+            ).rowcount
+    return Pruned(pruned_outbox, pruned_inbox, pruned_keys)
 
 
 class EventsRefused(Exception):
@@ -103,7 +124,7 @@ class OutboxRelay:
         batch: int = 200,
         sweep_seconds: float = 2.0,
         prune_every_seconds: float = 3600.0,
-        prune_old: Callable[[], tuple[int, int]] | None = None,
+        prune_old: Callable[[], Pruned] | None = None,
     ) -> None:
         self.service = service
         self.engine = engine
@@ -169,9 +190,14 @@ class OutboxRelay:
         if self.prune_old is None or time.monotonic() - self._last_prune < self.prune_every_seconds:
             return
         self._last_prune = time.monotonic()
-        pruned_outbox, pruned_inbox = self.prune_old()
-        if pruned_outbox or pruned_inbox:
-            log.info("pruned %d published events and %d inbox ids", pruned_outbox, pruned_inbox)
+        pruned = self.prune_old()
+        if any(pruned):
+            log.info(
+                "pruned %d published events, %d inbox ids and %d idempotency keys",
+                pruned.outbox,
+                pruned.inbox,
+                pruned.keys,
+            )
 
     def publish_pending(self) -> int:
         """One pass: publish up to `batch` unpublished events in id order; return how many were claimed.

@@ -37,6 +37,11 @@ T = TypeVar("T")
 
 Problems = Callable[[ValidationError], list[dict[str, str]]]
 
+# The header (nameko strips its `nameko.` prefix into the worker's context data) in which the gateway passes
+# on a client's Idempotency-Key with each RPC of that request (entrypoints.once_per_idempotency_key).
+IDEMPOTENCY_KEY_HEADER = "nameko.caserev_idempotency_key"
+IDEMPOTENCY_KEY_MAX = 200
+
 
 def generic_problems(error: ValidationError) -> list[dict[str, str]]:
     """One problem per field in the validator's own words (never the value given)."""

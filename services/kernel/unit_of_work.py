@@ -52,6 +52,11 @@ class UnitOfWork:
         return self._session
 
     @property
+    def worker_ctx(self) -> Any:
+        """The nameko worker context this unit of work belongs to (its call's context data)."""
+        return self._worker_ctx
+
+    @property
     def sessions(self) -> sessionmaker[Session]:
         """New sessions on the schema, for work that must commit in steps (`with uow.sessions.begin() as s`):
         an e-mail sender records `sending` before it talks to the relay, and `sent` after."""
@@ -204,6 +209,8 @@ class Database(DependencyProvider):
                     self.table("inbox"),
                     outbox_keep_days=settings.outbox_keep_days,
                     inbox_keep_days=settings.inbox_keep_days,
+                    idempotency=self.table("idempotency_key"),
+                    idempotency_keep_days=settings.idempotency_keep_days,
                 ),
             )
         service, engine, outbox = self.container.service_name, self.engine, self.table("outbox")

@@ -59,34 +59,34 @@ class MeetingsService(ServiceBase):
         """One meeting."""
         return handlers.get_meeting(self.uow, actor, meeting_id)
 
-    @rpc
+    @rpc(command=True)
     def schedule_meeting(self, actor: Actor, command: ScheduleCommand) -> MeetingDetail:
         """Schedule a meeting of a review."""
         return handlers.schedule_meeting(self.uow, actor, command)
 
-    @rpc
+    @rpc(command=True)
     def update_meeting(self, actor: Actor, meeting_id: MeetingId, command: ChangeCommand) -> MeetingDetail:
         """Change a meeting."""
         return handlers.update_meeting(self.uow, actor, meeting_id, command)
 
-    @rpc
+    @rpc(command=True)
     def cancel_meeting(self, actor: Actor, meeting_id: MeetingId) -> MeetingDetail:
         """Cancel a meeting."""
         return handlers.cancel_meeting(self.uow, actor, meeting_id)
 
-    @rpc
+    @rpc(command=True)
     def reply(self, actor: Actor, meeting_id: MeetingId, command: ReplyCommand) -> MeetingDetail:
         """An invitee's reply."""
         return handlers.reply(self.uow, actor, meeting_id, command)
 
-    @rpc
+    @rpc(command=True)
     def record_attendance(
         self, actor: Actor, meeting_id: MeetingId, command: AttendanceCommand
     ) -> MeetingDetail:
         """Record who came."""
         return handlers.record_attendance(self.uow, actor, meeting_id, command)
 
-    @rpc
+    @rpc(command=True)
     def add_paper(self, actor: Actor, meeting_id: MeetingId, command: PaperCommand) -> MeetingDetail:
         """Upload a paper."""
         return handlers.add_paper(self.uow, actor, meeting_id, command)
@@ -96,31 +96,31 @@ class MeetingsService(ServiceBase):
         """A paper's bytes."""
         return handlers.paper_file(self.uow, actor, meeting_id, paper_id)
 
-    @rpc
+    @rpc(command=True)
     def save_minutes(self, actor: Actor, meeting_id: MeetingId, command: MinutesCommand) -> MeetingDetail:
         """Draft the minutes."""
         return handlers.save_minutes(self.uow, actor, meeting_id, command)
 
-    @rpc
+    @rpc(command=True)
     def circulate_minutes(
         self, actor: Actor, meeting_id: MeetingId, command: CirculationCommand
     ) -> MeetingDetail:
         """Circulate the minutes for comment."""
         return handlers.circulate_minutes(self.uow, actor, meeting_id, command)
 
-    @rpc
+    @rpc(command=True)
     def comment_on_minutes(
         self, actor: Actor, meeting_id: MeetingId, command: CommentCommand
     ) -> MeetingDetail:
         """Comment on circulated minutes."""
         return handlers.comment_on_minutes(self.uow, actor, meeting_id, command)
 
-    @rpc
+    @rpc(command=True)
     def approve_minutes(self, actor: Actor, meeting_id: MeetingId) -> MeetingDetail:
         """Approve and lock the minutes."""
         return handlers.approve_minutes(self.uow, actor, meeting_id)
 
-    @rpc
+    @rpc(command=True)
     def amend_minutes(self, actor: Actor, meeting_id: MeetingId, command: AmendmentCommand) -> MeetingDetail:
         """Record an amendment to approved minutes."""
         return handlers.amend_minutes(self.uow, actor, meeting_id, command)
@@ -130,7 +130,7 @@ class MeetingsService(ServiceBase):
         """A review's family contacts."""
         return handlers.family_contacts(self.uow, actor, review_id)
 
-    @rpc
+    @rpc(command=True)
     def record_family_contact(
         self, actor: Actor, review_id: ReviewId, command: FamilyContactCommand
     ) -> list[FamilyContactView]:

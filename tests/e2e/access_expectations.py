@@ -664,3 +664,20 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("GET", "/dpo/retention"): protects_data,
     ("POST", "/dpo/retention"): protects_data,
 }
+
+# The JSON API's commands and reads of meetings, learning and returns: each answers to the same rule as the
+# page or form it mirrors (the gateway's routes/meetings.py, actions.py, returns.py).
+API_TWINS: dict[tuple[str, str], tuple[str, str]] = {
+    ("GET", "/api/reviews/{review_id}/plan"): ("GET", "/reviews/{review_id}/plan"),
+    ("POST", "/api/reviews/{review_id}/lessons"): ("POST", "/reviews/{review_id}/lessons"),
+    ("POST", "/api/reviews/{review_id}/recommendations"): ("POST", "/reviews/{review_id}/recommendations"),
+    ("POST", "/api/reviews/{review_id}/actions"): ("POST", "/reviews/{review_id}/actions"),
+    ("GET", "/api/reviews/{review_id}/meetings"): ("GET", "/reviews/{review_id}/meetings"),
+    ("POST", "/api/reviews/{review_id}/meetings"): ("POST", "/reviews/{review_id}/meetings"),
+    ("POST", "/api" + _MEETING + "/reply"): ("POST", _MEETING + "/reply"),
+    ("GET", "/api/returns"): ("GET", "/returns"),
+    ("GET", "/api/returns/{return_id}"): ("GET", "/returns/{return_id}"),
+    ("PUT", "/api/returns/{return_id}"): ("POST", "/returns/{return_id}"),
+    ("POST", "/api/returns/{return_id}/submit"): ("POST", "/returns/{return_id}/submit"),
+}
+EXPECTATIONS.update({api: EXPECTATIONS[page] for api, page in API_TWINS.items()})

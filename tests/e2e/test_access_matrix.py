@@ -758,11 +758,14 @@ def call(seat: Seat, method: str, path: str, probe: Probe, target: Target, value
         request["json"] = probe.json_for(target, value)
     elif method != "GET":
         request["data"] = {**probe.form, **({"csrf_token": seat.csrf} if seat.csrf else {})}
-    if probe.streams:
-        with seat.client.stream(method, address, **request) as response:
-            pass  # the status and headers are the answer; closing ends the stream
-    else:
-        response = seat.client.request(method, address, **request)
+    try:
+        if probe.streams:
+            with seat.client.stream(method, address, **request) as response:
+                pass  # the status and headers are the answer; closing ends the stream
+        else:
+            response = seat.client.request(method, address, **request)
+    except httpx.TransportError as exc:
+        raise AssertionError(f"{method} {path} as {seat.label} on {target.label}: no answer ({exc!r})") from exc
     return Cell(
         method,
         path,

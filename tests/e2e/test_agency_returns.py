@@ -269,6 +269,47 @@ def forms_return(system: SystemEnv, return_id: str) -> dict[str, Any]:
 # -- the agency's own people ---------------------------------------------------------------------------------
 
 
+def test_an_agency_system_of_json_saves_and_submits_once_per_key(
+    system: SystemEnv, new_rapid_review: Callable[..., RapidReview]
+) -> None:
+    review = new_rapid_review()
+    return_id = review.return_id(POLICE)
+    lead = person(system, POLICE_LEAD)
+    assert return_id in {r["id"] for r in lead.client.get("/api/returns").json()}
+    # The answers as the page would store them, read back as JSON to send again through the API.
+    save(lead, return_id, {**COMPLETE_BUT_RECORDS, "records_secured": "yes"})
+    current = lead.client.get(f"/api/returns/{return_id}").json()
+    answers = {**current["answers"], "summary": "Two call-outs; the second referred (sent as JSON)."}
+
+    def put(body: dict[str, Any], key: str | None) -> httpx.Response:
+        headers = {"X-CSRF-Token": lead.csrf(), **({"Idempotency-Key": key} if key else {})}
+        return lead.client.put(f"/api/returns/{return_id}", json=body, headers=headers)
+
+    key = f"save-{uuid.uuid4()}"
+    saved = [put({"answers": answers, "version": current["version"]}, key) for _ in range(2)]
+    assert [r.status_code for r in saved] == [200, 200], saved[0].text[:500]
+    assert saved[0].json() == saved[1].json(), "a repeat answers as the first save"
+    assert saved[0].json()["version"] == current["version"] + 1, "one save for one key"
+    assert forms_return(system, return_id)["version"] == current["version"] + 1
+    stale = put({"answers": answers, "version": current["version"]}, None)
+    assert stale.status_code == 409, "a save over a version that moved on is refused"
+    unknown = put({"answers": answers, "version": "latest", "extra": 1}, None)
+    assert unknown.status_code == 422
+    assert {p["field"] for p in unknown.json()["problems"]} == {"version", "extra"}
+
+    def submit_json(key: str) -> httpx.Response:
+        headers = {"X-CSRF-Token": lead.csrf(), "Idempotency-Key": key}
+        body = {"version": saved[0].json()["version"]}
+        return lead.client.post(f"/api/returns/{return_id}/submit", json=body, headers=headers)
+
+    key = f"submit-{uuid.uuid4()}"
+    submitted = [submit_json(key) for _ in range(2)]
+    assert [r.status_code for r in submitted] == [200, 200], submitted[0].text[:500]
+    assert submitted[1].json()["status"] == "submitted"
+    assert submit_json(f"submit-{uuid.uuid4()}").status_code == 409, "a new submission of a locked return"
+    assert forms_return(system, return_id)["status"] == "submitted"
+
+
 def test_the_lead_drafts_saves_and_submits_the_return_which_is_then_locked(
     system: SystemEnv, new_rapid_review: Callable[..., RapidReview], db: Database
 ) -> None:

@@ -1,4 +1,4 @@
-"""Old published events and old inbox ids are pruned; an unpublished event never is."""
+"""Old published events, old inbox ids and old idempotency keys are pruned; an unpublished event never is."""
 
 from __future__ import annotations
 
@@ -45,6 +45,16 @@ def _inbox_row(cursor, *, days_ago: int) -> str:
     return event_id
 
 
+def _key_row(cursor, *, days_ago: int) -> str:
+    key = uuid.uuid4().hex + uuid.uuid4().hex
+    cursor.execute(
+        "INSERT INTO analytics.idempotency_key (key, method, fingerprint, result, created_at)"
+        " VALUES (%s, 'probe', 'f', '{}', now() - make_interval(days => %s))",
+        (key, days_ago),
+    )
+    return key
+
+
 def test_prune_keeps_what_is_unpublished_or_recent(migrated):
     with psycopg2.connect(database_dsn(migrated.db_name)) as connection, connection.cursor() as cursor:
         old_published = _outbox_row(cursor, created_days_ago=10, published_days_ago=9)
@@ -52,6 +62,8 @@ def test_prune_keeps_what_is_unpublished_or_recent(migrated):
         old_unpublished = _outbox_row(cursor, created_days_ago=60, published_days_ago=None)
         old_inbox = _inbox_row(cursor, days_ago=45)
         recent_inbox = _inbox_row(cursor, days_ago=3)
+        old_key = _key_row(cursor, days_ago=3)
+        recent_key = _key_row(cursor, days_ago=0)
 
     engine = create_schema_engine("analytics", Settings(db_name=migrated.db_name), pool_size=1)
     metadata = schema_metadata("analytics")
@@ -62,16 +74,21 @@ def test_prune_keeps_what_is_unpublished_or_recent(migrated):
             metadata.tables["analytics.inbox"],
             outbox_keep_days=7,
             inbox_keep_days=30,
+            idempotency=metadata.tables["analytics.idempotency_key"],
+            idempotency_keep_days=2,
         )
     finally:
         engine.dispose()
-    assert pruned == (1, 1)
+    assert pruned == (1, 1, 1)
 
     with psycopg2.connect(database_dsn(migrated.db_name)) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT event_id::text FROM analytics.outbox")
         outbox = {row[0] for row in cursor.fetchall()}
         cursor.execute("SELECT event_id::text FROM analytics.inbox")
         inbox = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT key FROM analytics.idempotency_key")
+        keys = {row[0] for row in cursor.fetchall()}
     assert old_published not in outbox
     assert {recent_published, old_unpublished} <= outbox, "an unpublished event must never be pruned"
     assert inbox == {recent_inbox} and old_inbox not in inbox
+    assert keys == {recent_key} and old_key not in keys, "keys older than two days go with their answers"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 from typing import Annotated, Any
 
 import pytest
@@ -185,3 +186,79 @@ def test_a_later_keyword_is_sent_after_the_defaults_before_it() -> None:
     run_at_once(steps.complete(caller, "sin"))
     run_at_once(steps.complete(caller, "sin", 3))
     assert sent == [["sin", None, "k-1"], ["sin"], ["sin", 3]]
+
+
+# -- commands run once per idempotency key ------------------------------------------------------------------
+
+
+class KeptAnswers:
+    """A unit of work's idempotency keys, kept in memory (the real one keeps them in the command's own
+    transaction: tests/e2e/test_json_commands.py)."""
+
+    def __init__(self, key: str | None) -> None:
+        self.worker_ctx = SimpleNamespace(context_data={"caserev_idempotency_key": key} if key else {})
+        self.answers: dict[tuple[str, str, str], Any] = {}
+
+    def idempotent(self, method: str, caller: Actor, key: str | None, request: Any) -> Any:
+        unit, scope = self, (method, caller.user_id, str(key))
+
+        class Command:
+            done = scope in unit.answers
+            result = unit.answers.get(scope)
+
+            def remember(self, answer: Any) -> None:
+                unit.answers[scope] = answer
+
+        return Command()
+
+
+class Counter:
+    name = "counter"
+    uow: Any = None
+    made = 0
+
+    @rpc(command=True)
+    def make(self, actor: Actor, command: Command) -> Titled:
+        type(self).made += 1
+        return Titled(kind=command.kind, by=f"{actor.user_id}#{type(self).made}")
+
+
+def test_a_command_with_a_key_it_has_seen_answers_as_the_first_time_without_running() -> None:
+    service = Counter()
+    service.uow = KeptAnswers("client-key-1")
+    Counter.made = 0
+    first = service.make(ACTOR, {"kind": "plan"})
+    again = service.make(ACTOR, {"kind": "plan"})
+    assert first == again == {"kind": "plan", "by": "u-1#1"}
+    assert Counter.made == 1, "a repeat with the same key must not run the command again"
+
+
+def test_a_command_without_a_key_runs_every_time() -> None:
+    service = Counter()
+    service.uow = KeptAnswers(None)
+    Counter.made = 0
+    service.make(ACTOR, {"kind": "plan"})
+    service.make(ACTOR, {"kind": "plan"})
+    assert Counter.made == 2
+
+
+def test_a_command_in_a_service_without_a_unit_of_work_does_not_start() -> None:
+    class Forgetful:
+        name = "forgetful"
+
+        @rpc(command=True)
+        def make(self, actor: Actor, command: Command) -> Titled:
+            """Has nowhere to keep its keys."""
+            raise NotImplementedError
+
+    (entrypoint,) = [e for e in Forgetful.make.nameko_entrypoints if isinstance(e, Rpc)]  # type: ignore[attr-defined]
+
+    class Container:
+        service_cls = Forgetful
+        service_name = "forgetful"
+        shared_extensions: dict[str, Any] = {}
+
+    container = Container()
+    bound = entrypoint.bind(container, "make")
+    with pytest.raises(TypeError, match="has no `uow`"):
+        bound.check_command_has_unit_of_work()

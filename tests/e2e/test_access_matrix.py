@@ -765,7 +765,8 @@ def call(seat: Seat, method: str, path: str, probe: Probe, target: Target, value
         else:
             response = seat.client.request(method, address, **request)
     except httpx.TransportError as exc:
-        raise AssertionError(f"{method} {path} as {seat.label} on {target.label}: no answer ({exc!r})") from exc
+        where = f"{method} {path} as {seat.label} on {target.label}"
+        raise AssertionError(f"{where}: no answer ({exc!r})") from exc
     return Cell(
         method,
         path,

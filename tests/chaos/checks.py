@@ -21,7 +21,7 @@ from tests.chaos.workload import Command
 HANDLER_QUEUE = re.compile(
     r"^evt-(?P<source>[a-z_]+)-(?P<event>[a-z_]+)--(?P<handler>(?P<consumer>[a-z_]+)\.\w+)$"
 )
-SCHEMAS = ("forms", "meetings", "actions", "notifications", "analytics", "chronology", "identity")
+SCHEMAS = ("forms", "meetings", "actions", "notifications", "analytics", "chronology", "reports", "identity")
 
 
 @dataclass
@@ -117,6 +117,62 @@ def commands(system: ChaosSystem, log: list[Command]) -> list[Row]:
     )
     extra = [r for r, n in returns.items() if n > 2]
     rows.append(Row("reviews with more than two returns", "0", f"{len(extra)}", not extra))
+    return rows
+
+
+# The effect of each command of the journey after the rapid review, as (what it made, the query counting it
+# per review): one row a command, made by the review's own words (workload.py) or on the review itself.
+EFFECTS = {
+    "schedule_meeting": ("meetings", "SELECT review_id::text, count(*) FROM meetings.meeting GROUP BY 1"),
+    "record_lesson": (
+        "lessons",
+        "SELECT review_id::text, count(*) FROM actions.lesson WHERE finding LIKE 'Lesson of CHAOS-%'"
+        " GROUP BY 1",
+    ),
+    "make_recommendation": (
+        "recommendations",
+        "SELECT review_id::text, count(*) FROM actions.recommendation"
+        " WHERE text LIKE 'Recommendation of CHAOS-%' GROUP BY 1",
+    ),
+    "assign_action": (
+        "actions",
+        "SELECT review_id::text, count(*) FROM actions.action WHERE description LIKE 'Action of CHAOS-%'"
+        " GROUP BY 1",
+    ),
+}
+
+
+def later_commands(system: ChaosSystem, log: list[Command]) -> list[Row]:
+    """Meetings, lessons, recommendations and actions: exactly one for each command that succeeded, at most
+    one for a command given up, none that no command asked for; a return submitted for each submission."""
+    rows = []
+    chaos_reviews = {str(r) for (r,) in system.sql("SELECT id FROM forms.review WHERE title LIKE 'CHAOS-%'")}
+    for kind, (made, query) in EFFECTS.items():
+        found = {review: n for review, n in system.sql(query) if review in chaos_reviews}
+        ok = {c.review_id for c in log if c.kind == kind and c.outcome == "ok"}
+        other = {c.review_id for c in log if c.kind == kind and c.outcome != "ok"}
+        not_once = sorted(r for r in ok if found.get(r, 0) != 1)
+        twice = sorted(r for r in other if found.get(r, 0) > 1)
+        phantom = sorted(set(found) - ok - other)
+        rows.append(
+            Row(
+                f"{kind}, succeeded: one of its {made} each; given up: at most one; none unasked",
+                f"{len(ok)}; 0; 0",
+                f"{len(ok) - len(not_once)}; {len(twice)}; {len(phantom)}",
+                not (not_once or twice or phantom),
+            )
+        )
+    submitted = {c.subject for c in log if c.kind == "submit_return" and c.outcome == "ok"}
+    status = dict(system.sql("SELECT id::text, status FROM forms.agency_return"))
+    not_in = sorted(r for r in submitted if status.get(str(r)) != "submitted")
+    rows.append(
+        Row(
+            "returns submitted, succeeded: submitted in forms",
+            f"{len(submitted)}",
+            f"{len(submitted) - len(not_in)}",
+            not not_in,
+        )
+    )
     return rows
 
 
@@ -251,6 +307,7 @@ def audit(system: ChaosSystem) -> list[Row]:
 def every_check(system: ChaosSystem, log: list[Command]) -> list[Row]:
     return [
         *commands(system, log),
+        *later_commands(system, log),
         *outbox_and_inboxes(system),
         *read_models(system),
         *emails(system),

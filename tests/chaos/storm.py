@@ -23,7 +23,7 @@ from pathlib import Path
 
 from tests.chaos.checks import Row, every_check, table
 from tests.chaos.system import ChaosSystem
-from tests.chaos.workload import PARTNERSHIPS, READERS, Budget, Client, Command, signed_in
+from tests.chaos.workload import PARTNERSHIPS, POLICE_LEADS, READERS, Budget, Client, Command, signed_in
 from tests.support.system import SERVICES
 
 
@@ -117,6 +117,11 @@ def storm(options: argparse.Namespace) -> int:
         codes = list(PARTNERSHIPS)
         managers = {code: signed_in(system.env, PARTNERSHIPS[code][0]) for code in codes}
         readers = [signed_in(system.env, email) for email in READERS]
+        # One session a person: a second sign-in within the same TOTP window is refused as a reused code.
+        by_email = dict(zip(READERS, readers, strict=True))
+        police_leads = {
+            code: by_email.get(email) or signed_in(system.env, email) for code, email in POLICE_LEADS.items()
+        }
         budget, log = Budget(options.commands), []
         log_lock_free: list[Command] = log  # list.append is atomic: clients share it
         clients = []
@@ -128,6 +133,7 @@ def storm(options: argparse.Namespace) -> int:
                     f"client-{index}",
                     _copy(session),
                     _copy(readers[index % len(readers)]),
+                    _copy(police_leads[code]),
                     code,
                     budget,
                     log_lock_free,

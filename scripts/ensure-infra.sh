@@ -39,5 +39,15 @@ fi
 if [ "${NEED_RABBIT_MANAGEMENT:-0}" = "1" ] && command -v rabbitmq-plugins >/dev/null 2>&1; then
   rabbitmq-plugins enable --quiet rabbitmq_management >/dev/null 2>&1 || true
   for _ in $(seq 1 30); do (exec 3<>/dev/tcp/127.0.0.1/15672) 2>/dev/null && break; sleep 1; done
+  # A node wedged under load keeps its ports open while its management API never answers (seen here): every
+  # suite would then hang. A local node that does not answer in 20 s is restarted.
+  management_answers() { curl -s -f -m 20 -u guest:guest -o /dev/null http://127.0.0.1:15672/api/overview; }
+  if command -v curl >/dev/null 2>&1 && ! management_answers && command -v rabbitmq-server >/dev/null 2>&1; then
+    echo "RabbitMQ's management API does not answer: restarting the local node ..."
+    timeout 30 rabbitmqctl stop >/dev/null 2>&1 || pkill -9 -f 'beam.smp.*rabbit' || true
+    sleep 2
+    rabbitmq-server -detached || true
+    for _ in $(seq 1 90); do management_answers && break; sleep 1; done
+  fi
 fi
 echo "PostgreSQL and RabbitMQ are up."

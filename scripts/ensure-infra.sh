@@ -44,7 +44,11 @@ if [ "${NEED_RABBIT_MANAGEMENT:-0}" = "1" ] && command -v rabbitmq-plugins >/dev
   management_answers() { curl -s -f -m 20 -u guest:guest -o /dev/null http://127.0.0.1:15672/api/overview; }
   if command -v curl >/dev/null 2>&1 && ! management_answers && command -v rabbitmq-server >/dev/null 2>&1; then
     echo "RabbitMQ's management API does not answer: restarting the local node ..."
-    timeout 30 rabbitmqctl stop >/dev/null 2>&1 || pkill -9 -f 'beam.smp.*rabbit' || true
+    if ! timeout 30 rabbitmqctl stop >/dev/null 2>&1; then
+      # The node on 5672 only (test suites run private nodes of their own on other ports).
+      node_pid=$(ss -Hltnp 'sport = :5672' 2>/dev/null | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2)
+      [ -n "$node_pid" ] && kill -9 "$node_pid" 2>/dev/null
+    fi
     sleep 2
     rabbitmq-server -detached || true
     for _ in $(seq 1 90); do management_answers && break; sleep 1; done

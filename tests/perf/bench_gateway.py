@@ -49,7 +49,14 @@ from tests.support.system import BIN, SystemEnv, running_system, system_env, wai
 
 NORTHBRIDGE = DEMO.partnership("NBSCP")
 # deploy/Procfile's gateway command, but for the application.
-UVICORN_FLAGS = ["--no-server-header", "--no-proxy-headers", "--log-config", "deploy/gateway-logging.yml"]
+UVICORN_FLAGS = [
+    "--no-server-header",
+    "--no-proxy-headers",
+    "--timeout-keep-alive",
+    "75",
+    "--log-config",
+    "deploy/gateway-logging.yml",
+]
 
 
 def say(message: str) -> None:

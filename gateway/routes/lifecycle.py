@@ -29,6 +29,7 @@ from gateway import forms_ui, identity
 from gateway.auth import Caller
 from gateway.deps import ChronologyDep, FormsDep, in_words, render, working_days
 from gateway.forms_ui import PageErrors, PostedForm
+from gateway.json_api import body_schema
 from gateway.policy import policy_for
 from gateway.rpc import RemoteError, command_for
 from services.chronology.contract import Chronology
@@ -1028,15 +1029,6 @@ async def _json_body(request: Request, model: type[Body]) -> tuple[Body | None, 
         return None, [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
 
 
-def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
-        }
-    }
-
-
 @router.get("/api/reviews/{review_id}/file", tags=["reviews"], summary="A review with its lifecycle")
 async def api_review_file(review_id: UUID, forms: FormsDep, caller: Caller) -> ReviewFile:
     """Steps (with their answers and versions), stages, the statutory clock with pauses, and the agency
@@ -1048,7 +1040,7 @@ async def api_review_file(review_id: UUID, forms: FormsDep, caller: Caller) -> R
     "/api/reviews/{review_id}/steps/{step}",
     tags=["reviews"],
     summary="Save a step's answers as a draft",
-    openapi_extra=_body_schema(SaveStepBody),
+    openapi_extra=body_schema(SaveStepBody),
 )
 async def api_save_step(
     request: Request, review_id: UUID, step: str, forms: FormsDep, caller: Caller
@@ -1097,7 +1089,7 @@ async def _registered_agencies(asked: list[Any], partnership_id: UUID) -> list[d
     "/api/reviews/{review_id}/steps/{step}/complete",
     tags=["reviews"],
     summary="Complete a step from its saved draft",
-    openapi_extra=_body_schema(CompleteStepBody),
+    openapi_extra=body_schema(CompleteStepBody),
 )
 async def api_complete_step(
     request: Request, review_id: UUID, step: str, forms: FormsDep, caller: Caller

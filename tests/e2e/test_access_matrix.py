@@ -262,6 +262,11 @@ def _lists_return(response: httpx.Response, return_id: str) -> bool:
     return f'href="/returns/{return_id}"' in response.text
 
 
+def _lists_return_as_json(response: httpx.Response, return_id: str) -> bool:
+    """The JSON list of returns holds the return asked about."""
+    return any(entry.get("id") == return_id for entry in response.json())
+
+
 PROBES = {
     ("POST", "/sign-in"): Probe(form={"email": TOO_LONG}),  # never a failed sign-in: no throttling
     ("GET", "/invitations/{token}"): Probe(targets="invitation"),
@@ -295,6 +300,7 @@ PROBES = {
     # The returns list answers everyone it admits with their own list: asked about one return, it is
     # allowed only if that return is on it.
     ("GET", "/returns"): Probe(targets="agency_return", shows_target=_lists_return),
+    ("GET", "/api/returns"): Probe(targets="agency_return", shows_target=_lists_return_as_json),
 }
 
 # Routes that act on the caller's own account or session: a person calls them as a throwaway stand-in with

@@ -872,9 +872,12 @@ class SubmitReturnBody(BaseModel):
     version: int
 
 
-@router.get("/api/returns", tags=["returns"], summary="The returns asked of the caller's agency")
+@router.get("/api/returns", tags=["returns"], summary="The returns the caller works on")
 async def api_returns(forms: FormsDep, caller: Caller) -> list[ReturnSummary]:
-    """Soonest due first."""
+    """As the returns page: for the business manager, every agency's return across the partnership's open
+    reviews, overdue first; for an agency's people, the returns asked of their agency, soonest due first."""
+    if caller.actor.has_role(Role.BUSINESS_MANAGER):
+        return await forms.partnership_returns(caller.actor)
     return await forms.list_returns(caller.actor)
 
 

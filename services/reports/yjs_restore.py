@@ -27,8 +27,8 @@ def _insert_copy(children: Any, index: int, node: Node) -> None:
             text.insert(len(text), str(chunk), dict(attributes) if attributes else None)
     elif isinstance(node, XmlElement):
         # pycrdt's attributes view iterates as (name, value) pairs; its typing does not say so.
-        attributes: list[tuple[str, Any]] = list(cast(Any, node.attributes))
-        element = children.insert(index, XmlElement(node.tag, attributes))
+        pairs: list[tuple[str, Any]] = list(cast(Any, node.attributes))
+        element = children.insert(index, XmlElement(node.tag, pairs))
         for position, child in enumerate(node.children):
             _insert_copy(element.children, position, child)
 

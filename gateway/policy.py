@@ -86,6 +86,7 @@ ACTION_UPDATERS = ACTION_OWNERS
 REPORT_PEOPLE = CASE_ROLES - {Role.AGENCY_SYSTEM}
 REPORT_MANAGERS = frozenset({Role.BUSINESS_MANAGER, Role.INDEPENDENT_REVIEWER})
 _REPORT = "/reviews/{review_id}/reports/{document_id}"
+_VERSIONS = _REPORT + "/versions"
 
 POLICIES: dict[tuple[str, str], Policy] = {
     # public pages and machine endpoints
@@ -457,6 +458,28 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ),
     ("WEBSOCKET", _REPORT + "/sections/{section_id}/sync"): Policy(
         "signed_in", REPORT_PEOPLE, audit="report_section", action="open"
+    ),
+    # -- versions -- (the reports service decides again: reading a version as the document, changing managers)
+    ("GET", _VERSIONS): Policy("signed_in", REPORT_PEOPLE, audit="report_version", action="list"),
+    ("POST", _VERSIONS): Policy("signed_in", REPORT_MANAGERS, audit="report_version", action="create"),
+    ("GET", _VERSIONS + "/compare"): Policy(
+        "signed_in", REPORT_PEOPLE, audit="report_version", action="compare"
+    ),
+    ("GET", _VERSIONS + "/{version_id}"): Policy("signed_in", REPORT_PEOPLE, audit="report_version"),
+    ("GET", _VERSIONS + "/{version_id}/restore"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_version"
+    ),
+    ("POST", _VERSIONS + "/{version_id}/restore"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_version", action="restore"
+    ),
+    ("POST", _VERSIONS + "/{version_id}/name"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_version", action="rename"
+    ),
+    ("POST", _VERSIONS + "/{version_id}/delete"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_version", action="delete"
+    ),
+    ("POST", _VERSIONS + "/{version_id}/lock"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_version", action="lock"
     ),
     # the data protection officer: the audit and the GDPR registers
     ("GET", "/dpo"): Policy("signed_in", DPO),

@@ -156,6 +156,11 @@ class Relay:
         except Exception as exc:
             log.warning("live update not relayed (%s)", type(exc).__name__)
 
+    async def announce(self, section_id: UUID, message: bytes) -> None:
+        """Publish for the other processes even when this one serves no room yet (a restore asked here)."""
+        if await self._ready():
+            await self.publish(section_id, message)
+
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         if (message.headers or {}).get("origin") == self.origin:
             return
@@ -317,3 +322,17 @@ class LiveSections:
             for update in batch:
                 room.durable.apply_update(update)
             await room.broadcast(room.saved_message())
+
+    # -- versions --
+
+    async def push(self, section_id: UUID, update: bytes) -> None:
+        """An update the reports service made and has kept (a version restored): applied to this process's
+        room and sent to its pages, and published on `reports.live` for the other processes' rooms, exactly as
+        an editor's update is relayed, so every open page shows it at once."""
+        message = create_update_message(update)
+        room = self.rooms.get(section_id)
+        if room is not None:
+            room.doc.apply_update(update)
+            room.durable.apply_update(update)
+            await room.broadcast(message)
+        await self.relay.announce(section_id, message)

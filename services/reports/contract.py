@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, model_validator
 
+from services.kernel.errors import NotFound
 from services.kernel.events import EventData
 from services.kernel.identity import Actor
 from services.kernel.remote import Refused, RemoteService, found_by_id
@@ -221,7 +222,72 @@ class SectionAssigned(EventData):
     shared_with_agency_ids: list[UUID]
 
 
-EVENTS: tuple[type[EventData], ...] = (DocumentCreated, SectionAssigned)
+# -- versions --
+
+
+class VersionNamed(EventData):
+    """The current state of every section of a document was kept under a name ("For factual accuracy")."""
+
+    event_type: ClassVar[str] = "reports.version_named"
+
+    version_id: UUID
+    document_id: UUID
+    review_id: UUID
+    name: str
+    sections: int
+
+
+class VersionRestored(EventData):
+    """A document's sections were set back to a named version's text, as a new edit (history is kept)."""
+
+    event_type: ClassVar[str] = "reports.version_restored"
+
+    version_id: UUID
+    document_id: UUID
+    review_id: UUID
+    sections_changed: int
+
+
+class VersionLocked(EventData):
+    """A version was locked (the partners signed it off): it can no longer be renamed or deleted."""
+
+    event_type: ClassVar[str] = "reports.version_locked"
+
+    version_id: UUID
+    document_id: UUID
+    review_id: UUID
+
+
+class VersionRenamed(EventData):
+    """A version that was not locked was given another name."""
+
+    event_type: ClassVar[str] = "reports.version_renamed"
+
+    version_id: UUID
+    document_id: UUID
+    review_id: UUID
+    name: str
+
+
+class VersionDeleted(EventData):
+    """A version that was not locked was deleted (the document's text and history are untouched)."""
+
+    event_type: ClassVar[str] = "reports.version_deleted"
+
+    version_id: UUID
+    document_id: UUID
+    review_id: UUID
+
+
+EVENTS: tuple[type[EventData], ...] = (
+    DocumentCreated,
+    SectionAssigned,
+    VersionNamed,
+    VersionRestored,
+    VersionLocked,
+    VersionRenamed,
+    VersionDeleted,
+)
 
 
 # -- the RPCs -----------------------------------------------------------------------------------------------
@@ -279,3 +345,176 @@ class Reports(RemoteService):
     async def document_text(self, actor: Actor, document_id: DocumentId) -> DocumentText:
         """The document's sections the caller may read, as structured text."""
         raise NotImplementedError
+
+    # -- versions --
+
+    async def name_version(
+        self,
+        actor: Actor,
+        document_id: DocumentId,
+        command: NameVersionCommand,
+        idempotency_key: str | None = None,
+    ) -> VersionSummary:
+        """Keep the current state of every section of the document under a name (the review's business
+        manager or independent reviewer): each section's Yjs state and its text as blocks. Emits
+        reports.version_named; InvalidRequest for an empty name or one another version of the document has.
+        A repeated idempotency key returns the first answer."""
+        raise NotImplementedError
+
+    async def versions_of_document(self, actor: Actor, document_id: DocumentId) -> list[VersionSummary]:
+        """The document's versions, newest first, with who named them and when; NotFound for a caller who may
+        read nothing of the document."""
+        raise NotImplementedError
+
+    async def version_text(self, actor: Actor, version_id: VersionId) -> VersionText:
+        """A version's text as structured blocks: the sections the caller may read (as document_text does for
+        the current text), with the version's name and who named it. NotFound otherwise."""
+        raise NotImplementedError
+
+    async def compare_versions(
+        self, actor: Actor, document_id: DocumentId, earlier: VersionChoice, later: VersionChoice
+    ) -> VersionComparison:
+        """What changed from one version to another (None: the current text), section by section, for the
+        sections the caller may read: blocks added, removed or changed, with words inserted and deleted."""
+        raise NotImplementedError
+
+    async def restore_version(
+        self, actor: Actor, version_id: VersionId, idempotency_key: str | None = None
+    ) -> RestoredVersion:
+        """Set every section of the document back to the version's text as a new edit (the review's business
+        manager or independent reviewer): the update that turns each section's current state into the
+        version's is appended like an editor's, and returned so the gateway sends it to open pages. Stored
+        updates are never rewritten. Emits reports.version_restored."""
+        raise NotImplementedError
+
+    async def rename_version(
+        self, actor: Actor, version_id: VersionId, command: NameVersionCommand
+    ) -> VersionSummary:
+        """Give a version another name (manager or reviewer); Conflict once it is locked. Emits
+        reports.version_renamed."""
+        raise NotImplementedError
+
+    async def delete_version(self, actor: Actor, version_id: VersionId) -> None:
+        """Delete a version (manager or reviewer); Conflict once it is locked. The document is untouched.
+        Emits reports.version_deleted."""
+        raise NotImplementedError
+
+    async def lock_version(self, actor: Actor, version_id: VersionId) -> VersionSummary:
+        """Lock a version, recording the partners' sign-off of it (manager or reviewer): from then on it
+        cannot be renamed or deleted. Locking a locked version changes nothing. Emits reports.version_locked
+        once."""
+        raise NotImplementedError
+
+
+# -- versions --
+
+VersionId = Annotated[UUID, found_by_id("version")]
+
+
+def _version_or_current(value: object) -> object:
+    """None (or "current") is the current text; anything else must be a version's id ("No such version")."""
+    if value is None or value == "current":
+        return None
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise NotFound("No such version") from None
+
+
+# A side of a comparison: a version's id, or None for the document's current text.
+VersionChoice = Annotated[UUID | None, BeforeValidator(_version_or_current)]
+VersionName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+WordChangeKind = Literal["same", "inserted", "deleted"]
+BlockChangeKind = Literal["same", "added", "removed", "changed"]
+
+
+class NameVersion(BaseModel):
+    """The name to keep a version under, as people will know it ("For factual accuracy", "Final to the
+    Panel"): 1 to 120 characters."""
+
+    name: VersionName
+
+
+NameVersionCommand = Annotated[NameVersion, Refused("The version")]
+
+
+class VersionSummary(BaseModel):
+    """A named version of a document: its name, who named it and when, and whether it is locked (signed off).
+    Nothing of its text."""
+
+    id: UUID
+    document_id: UUID
+    review_id: UUID
+    name: str
+    named_by: str
+    named_by_name: str | None = None
+    named_at: datetime
+    locked: bool = False
+    locked_by: str | None = None
+    locked_by_name: str | None = None
+    locked_at: datetime | None = None
+
+
+class VersionText(DocumentText):
+    """A version's text: the sections the caller may read as they were when the version was named (the shape
+    of DocumentText, so what exports the current text exports a version too), and the version itself."""
+
+    version: VersionSummary
+
+
+class WordChange(BaseModel):
+    """A run of a block's text: unchanged, inserted in the later text or deleted from the earlier one."""
+
+    change: WordChangeKind
+    text: str
+
+
+class BlockDifference(BaseModel):
+    """One block of a section compared: the same, added, removed, or changed (with its words marked)."""
+
+    change: BlockChangeKind
+    kind: BlockKind
+    level: int | None = None
+    words: list[WordChange]
+
+
+class SectionDifference(BaseModel):
+    """A section compared between two texts: whether anything changed, and each block."""
+
+    section_id: UUID
+    key: str
+    title: str
+    changed: bool
+    blocks: list[BlockDifference]
+
+
+class VersionComparison(BaseModel):
+    """The difference between two texts of a document (`earlier`, `later`: versions, or None for the current
+    text), section by section, for the sections the caller may read."""
+
+    document_id: UUID
+    review_id: UUID
+    title: str
+    earlier: VersionSummary | None
+    later: VersionSummary | None
+    sections: list[SectionDifference]
+
+
+class RestoredSection(BaseModel):
+    """A section set back to a version's text: the update appended to it (a Yjs update, base64), which the
+    gateway sends to the section's open pages."""
+
+    section_id: UUID
+    update_base64: str
+
+
+class RestoredVersion(BaseModel):
+    """A version restored: the sections whose text changed and the update each was given (sections already
+    equal to the version are left alone)."""
+
+    version: VersionSummary
+    document_id: UUID
+    review_id: UUID
+    sections: list[RestoredSection]

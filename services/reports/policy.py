@@ -107,3 +107,14 @@ def check_writes_all(actor: Actor, review_id: UUID, partnership_id: UUID, doing:
     """Refuse what only the review's business manager or independent reviewer may do."""
     if not writes_all(actor, review_id, partnership_id):
         raise Forbidden(f"Only the review's business manager or independent reviewer can {doing}")
+
+
+# -- versions --
+
+
+def check_names_versions(actor: Actor, document: Document | None, doing: str) -> Document:
+    """Naming, restoring, renaming, deleting and locking versions are the review's business manager's and
+    independent reviewer's (NotFound first for a caller who may read nothing of the document)."""
+    document = check_reads_document(actor, document)
+    check_writes_all(actor, document.review_id, document.partnership_id, doing)
+    return document

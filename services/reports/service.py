@@ -9,7 +9,7 @@ from services.kernel.events import Envelope
 from services.kernel.identity import Actor
 from services.kernel.service_base import ServiceBase
 from services.kernel.unit_of_work import Database, UnitOfWork
-from services.reports import handlers
+from services.reports import handlers, version_handlers
 from services.reports.contract import (
     SERVICE,
     Assignees,
@@ -18,12 +18,19 @@ from services.reports.contract import (
     DocumentId,
     DocumentSummary,
     DocumentText,
+    NameVersionCommand,
     NewDocumentCommand,
+    RestoredVersion,
     ReviewId,
     SavedUpdates,
     SectionGrant,
     SectionId,
     UpdatesCommand,
+    VersionChoice,
+    VersionComparison,
+    VersionId,
+    VersionSummary,
+    VersionText,
 )
 from services.reports.models import Base
 
@@ -96,3 +103,57 @@ class ReportsService(ServiceBase):
     def keep_agency(self, message: dict[str, Any]) -> None:
         """An agency's name."""
         handlers.keep_agency(self.uow, Envelope.model_validate(message))
+
+    # -- versions --
+
+    @rpc
+    def name_version(
+        self,
+        actor: Actor,
+        document_id: DocumentId,
+        command: NameVersionCommand,
+        idempotency_key: str | None = None,
+    ) -> VersionSummary:
+        """Keep the current state of every section under a name."""
+        return version_handlers.name_version(self.uow, actor, document_id, command, idempotency_key)
+
+    @rpc
+    def versions_of_document(self, actor: Actor, document_id: DocumentId) -> list[VersionSummary]:
+        """The document's versions, newest first."""
+        return version_handlers.versions_of_document(self.uow, actor, document_id)
+
+    @rpc
+    def version_text(self, actor: Actor, version_id: VersionId) -> VersionText:
+        """A version's text as structured blocks."""
+        return version_handlers.version_text(self.uow, actor, version_id)
+
+    @rpc
+    def compare_versions(
+        self, actor: Actor, document_id: DocumentId, earlier: VersionChoice, later: VersionChoice
+    ) -> VersionComparison:
+        """The difference between two versions (or a version and the current text)."""
+        return version_handlers.compare_versions(self.uow, actor, document_id, earlier, later)
+
+    @rpc
+    def restore_version(
+        self, actor: Actor, version_id: VersionId, idempotency_key: str | None = None
+    ) -> RestoredVersion:
+        """Set every section back to a version's text as a new edit."""
+        return version_handlers.restore_version(self.uow, actor, version_id, idempotency_key)
+
+    @rpc
+    def rename_version(
+        self, actor: Actor, version_id: VersionId, command: NameVersionCommand
+    ) -> VersionSummary:
+        """Give a version that is not locked another name."""
+        return version_handlers.rename_version(self.uow, actor, version_id, command)
+
+    @rpc
+    def delete_version(self, actor: Actor, version_id: VersionId) -> None:
+        """Delete a version that is not locked."""
+        version_handlers.delete_version(self.uow, actor, version_id)
+
+    @rpc
+    def lock_version(self, actor: Actor, version_id: VersionId) -> VersionSummary:
+        """Lock a version (the partners' sign-off)."""
+        return version_handlers.lock_version(self.uow, actor, version_id)

@@ -167,9 +167,11 @@ def reviews_opened(session: Session, scope: Scope) -> list[Tally]:
     return _count(session, scope, m.review_milestone, _year(milestone.on_date), milestone.outcome, query)
 
 
-def reviews_by_stage(session: Session, scope: Scope) -> list[Tally]:
-    """Reviews by the stage they are at now (rows) and type (columns); the period is of their opening."""
-    stage = m.review_stage.c
+stage = m.review_stage.c
+
+
+def _reviews_now(scope: Scope) -> Select[Any]:
+    """Reviews where they are now, within the scope; the period is of their opening."""
     opened = m.review_milestone.alias("opened")
     query = select(stage.review_id).select_from(m.review_stage)
     on = None
@@ -178,22 +180,17 @@ def reviews_by_stage(session: Session, scope: Scope) -> list[Tally]:
             opened, and_(opened.c.review_id == stage.review_id, opened.c.milestone == "opened")
         )
         on = opened.c.on_date
-    query = _scoped(query, m.review_stage, scope, on, *_reviews_where(stage.review_id, scope))
-    return _count(session, scope, m.review_stage, stage.stage, stage.review_type, query)
+    return _scoped(query, m.review_stage, scope, on, *_reviews_where(stage.review_id, scope))
+
+
+def reviews_by_stage(session: Session, scope: Scope) -> list[Tally]:
+    """Reviews by the stage they are at now (rows) and type (columns); the period is of their opening."""
+    return _count(session, scope, m.review_stage, stage.stage, stage.review_type, _reviews_now(scope))
 
 
 def reviews_by_partnership(session: Session, scope: Scope) -> list[Tally]:
     """Reviews of each partnership (rows: its id): opened in the period, and open now (not closed)."""
-    stage = m.review_stage.c
-    opened = m.review_milestone.alias("opened")
-    query = select(stage.review_id).select_from(m.review_stage)
-    on = None
-    if scope.period_from is not None or scope.period_to is not None:
-        query = query.join(
-            opened, and_(opened.c.review_id == stage.review_id, opened.c.milestone == "opened")
-        )
-        on = opened.c.on_date
-    query = _scoped(query, m.review_stage, scope, on, *_reviews_where(stage.review_id, scope))
+    query = _reviews_now(scope)
     everything = _count(session, scope, m.review_stage, stage.partnership_id, literal("reviews"), query)
     still_open = _count(
         session,
@@ -330,36 +327,31 @@ def panel_agreement(session: Session, scope: Scope) -> list[Tally]:
     return _count(session, scope, m.review_milestone, decision, milestone.outcome, query)
 
 
-def _lesson_themes() -> Any:
-    return func.unnest(m.lesson.c.themes).table_valued("theme").render_derived(name="lesson_theme")
+lesson = m.lesson.c
+
+
+def _lesson_themes(scope: Scope) -> tuple[Select[Any], Any]:
+    """Each lesson once for each of its themes, within the scope; and the theme column."""
+    theme = func.unnest(lesson.themes).table_valued("theme").render_derived(name="lesson_theme")
+    query = select(lesson.lesson_id).select_from(m.lesson.join(theme, literal(True)))
+    conditions: list[Any] = _reviews_where(lesson.review_id, scope, theme=False)
+    if scope.theme is not None:
+        conditions.append(theme.c.theme == scope.theme)
+    return _scoped(query, m.lesson, scope, lesson.recorded_on, *conditions), theme.c.theme
 
 
 def themes_by_year(session: Session, scope: Scope) -> list[Tally]:
     """Lessons by theme (rows) and the year they were recorded (columns): the heat map."""
-    lesson = m.lesson.c
-    theme = _lesson_themes()
-    query = select(lesson.lesson_id).select_from(m.lesson.join(theme, literal(True)))
-    conditions: list[Any] = _reviews_where(lesson.review_id, scope, theme=False)
-    if scope.theme is not None:
-        conditions.append(theme.c.theme == scope.theme)
-    query = _scoped(query, m.lesson, scope, lesson.recorded_on, *conditions)
-    return _count(session, scope, m.lesson, theme.c.theme, _year(lesson.recorded_on), query)
+    query, theme = _lesson_themes(scope)
+    return _count(session, scope, m.lesson, theme, _year(lesson.recorded_on), query)
 
 
 def themes_reviews(session: Session, scope: Scope) -> list[Tally]:
     """For each theme (rows): the lessons tagged with it, and the reviews they came from (columns)."""
-    lesson = m.lesson.c
-    theme = _lesson_themes()
-    query = select(lesson.lesson_id).select_from(m.lesson.join(theme, literal(True)))
-    conditions: list[Any] = _reviews_where(lesson.review_id, scope, theme=False)
-    if scope.theme is not None:
-        conditions.append(theme.c.theme == scope.theme)
-    query = _scoped(query, m.lesson, scope, lesson.recorded_on, *conditions)
-    lessons = _count(session, scope, m.lesson, theme.c.theme, literal("lessons"), query)
+    query, theme = _lesson_themes(scope)
+    lessons = _count(session, scope, m.lesson, theme, literal("lessons"), query)
     reviews = func.count(lesson.review_id.distinct())
-    return lessons + _tallies(
-        session, scope, m.lesson, theme.c.theme, literal("reviews"), reviews, reviews, query
-    )
+    return lessons + _tallies(session, scope, m.lesson, theme, literal("reviews"), reviews, reviews, query)
 
 
 # -- children -----------------------------------------------------------------------------------------------
@@ -485,7 +477,6 @@ AGGREGATES: dict[str, Aggregate] = {
 
 def stage_counts(session: Session, partnerships: frozenset[UUID] | None) -> list[tuple[str, str, int]]:
     """Reviews by type and stage over these partnerships (None: every partnership)."""
-    stage = m.review_stage.c
     query = select(stage.review_type, stage.stage, func.count()).group_by(stage.review_type, stage.stage)
     if partnerships is not None:
         query = query.where(stage.partnership_id.in_(sorted(partnerships)))

@@ -10,8 +10,10 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -98,6 +100,7 @@ def rebuild(
         if progress is not None:
             progress(done, total)
     models.touch_every_partnership(session)
+    models.note_rebuild(session)
     return Rebuilt([projection.name for projection in chosen], done, time.perf_counter() - started)
 
 
@@ -123,6 +126,40 @@ def announce_figures_changed(uow: UnitOfWork) -> list[UUID]:
 
 
 # -- the dashboards -----------------------------------------------------------------------------------------
+
+
+class ComputedDashboards:
+    """The dashboards computed lately, each kept under its key (the code, whose figures, the filters, the
+    day: "overdue" is of today) with the mark of the projections it was computed from (Figures.mark), and
+    given again only while the mark is the same: so a dashboard asked for again before any event arrived is
+    not computed again, and one asked for after is. At most `size` kept, the least lately asked dropped.
+
+    Only what the first computation showed is given (suppressed as it was for that audience and filters),
+    to a caller whom the policy already let see it: the cache decides nothing about access."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.held: OrderedDict[Hashable, tuple[Hashable, Dashboard]] = OrderedDict()
+
+    def get(self, key: Hashable, mark: Hashable | None) -> Dashboard | None:
+        """The dashboard kept under the key if it was computed at this mark."""
+        found = self.held.get(key)
+        if mark is None or found is None or found[0] != mark:
+            return None
+        self.held.move_to_end(key)
+        return found[1]
+
+    def keep(self, key: Hashable, mark: Hashable | None, dashboard: Dashboard) -> None:
+        """Keep a dashboard computed at a mark (nothing, with no mark)."""
+        if mark is None:
+            return
+        self.held[key] = (mark, dashboard)
+        self.held.move_to_end(key)
+        while len(self.held) > self.size:
+            self.held.popitem(last=False)
+
+
+DASHBOARDS_COMPUTED = ComputedDashboards()
 
 FILTERS = ("partnership", "period", "review_type", "agency_type", "theme")
 
@@ -173,6 +210,24 @@ def dashboard(
     filters = filters or DashboardFilters()
     kind, everyone = policy.dashboard_scope(actor, filters.partnership_id)
     data = FiguresTables(uow.session) if data is None else data
+    # Read before the figures: an event kept meanwhile moves the mark, and the next caller computes anew.
+    mark = data.mark()
+    key = (code, kind, everyone, filters, date.today())
+    held = DASHBOARDS_COMPUTED.get(key, mark)
+    if held is not None:
+        return held
+    computed = _computed_dashboard(code, filters, kind, everyone, data)
+    DASHBOARDS_COMPUTED.keep(key, mark, computed)
+    return computed
+
+
+def _computed_dashboard(
+    code: DashboardCode,
+    filters: DashboardFilters,
+    kind: policy.ScopeKind,
+    everyone: frozenset[UUID] | None,
+    data: Figures,
+) -> Dashboard:
     threshold = None if kind == "partnership" else analytics_settings().suppression_threshold
     chosen = filters.partnership_id if kind != "partnership" else None
     partnerships = frozenset({filters.partnership_id}) if filters.partnership_id is not None else everyone

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from sqlalchemy import text
@@ -128,38 +128,51 @@ def announce_figures_changed(uow: UnitOfWork) -> list[UUID]:
 # -- the dashboards -----------------------------------------------------------------------------------------
 
 
-class ComputedDashboards:
-    """The dashboards computed lately, each kept under its key (the code, whose figures, the filters, the
-    day: "overdue" is of today) with the mark of the projections it was computed from (Figures.mark), and
-    given again only while the mark is the same: so a dashboard asked for again before any event arrived is
-    not computed again, and one asked for after is. At most `size` kept, the least lately asked dropped.
+Kept = TypeVar("Kept")
+
+
+class KeptWhileUnchanged(Generic[Kept]):
+    """What was computed lately from the projections, each kept under its key with the mark of the
+    projections it was computed from (Figures.mark), and given again only while the mark is the same: so a
+    dashboard asked for again before any event arrived is not computed again, and one asked for after is. At
+    most `size` kept, the least lately asked dropped.
 
     Only what the first computation showed is given (suppressed as it was for that audience and filters),
-    to a caller whom the policy already let see it: the cache decides nothing about access."""
+    to a caller whom the policy already let see it: it decides nothing about access."""
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
-        self.held: OrderedDict[Hashable, tuple[Hashable, Dashboard]] = OrderedDict()
+        self.held: OrderedDict[Hashable, tuple[Hashable, Kept]] = OrderedDict()
 
-    def get(self, key: Hashable, mark: Hashable | None) -> Dashboard | None:
-        """The dashboard kept under the key if it was computed at this mark."""
+    def get(self, key: Hashable, mark: Hashable | None) -> Kept | None:
+        """What is kept under the key if it was computed at this mark."""
         found = self.held.get(key)
         if mark is None or found is None or found[0] != mark:
             return None
         self.held.move_to_end(key)
         return found[1]
 
-    def keep(self, key: Hashable, mark: Hashable | None, dashboard: Dashboard) -> None:
-        """Keep a dashboard computed at a mark (nothing, with no mark)."""
+    def keep(self, key: Hashable, mark: Hashable | None, computed: Kept) -> None:
+        """Keep what was computed at a mark (nothing, with no mark)."""
         if mark is None:
             return
-        self.held[key] = (mark, dashboard)
+        self.held[key] = (mark, computed)
         self.held.move_to_end(key)
         while len(self.held) > self.size:
             self.held.popitem(last=False)
 
+    def clear(self) -> None:
+        """Forget everything kept."""
+        self.held.clear()
 
-DASHBOARDS_COMPUTED = ComputedDashboards()
+
+# Each dashboard by its code, audience, filters and day ("overdue" is of today); and, shared by the five
+# dashboards of an audience, the partnerships' names and the filters' choices.
+DASHBOARDS_COMPUTED: KeptWhileUnchanged[Dashboard] = KeptWhileUnchanged()
+CHOICES_COMPUTED: KeptWhileUnchanged[tuple[dict[UUID, str], dict[str, list[FilterOption]]]] = (
+    KeptWhileUnchanged()
+)
+
 
 FILTERS = ("partnership", "period", "review_type", "agency_type", "theme")
 
@@ -216,7 +229,12 @@ def dashboard(
     held = DASHBOARDS_COMPUTED.get(key, mark)
     if held is not None:
         return held
-    computed = _computed_dashboard(code, filters, kind, everyone, data)
+    choices = CHOICES_COMPUTED.get((kind, everyone), mark)
+    if choices is None:
+        names = data.partnership_names(everyone)
+        choices = (names, _filter_options(data, Scope(everyone), names, kind))
+        CHOICES_COMPUTED.keep((kind, everyone), mark, choices)
+    computed = _computed_dashboard(code, filters, kind, everyone, data, *choices)
     DASHBOARDS_COMPUTED.keep(key, mark, computed)
     return computed
 
@@ -227,7 +245,10 @@ def _computed_dashboard(
     kind: policy.ScopeKind,
     everyone: frozenset[UUID] | None,
     data: Figures,
+    names: dict[UUID, str],
+    filter_options: dict[str, list[FilterOption]],
 ) -> Dashboard:
+    """The dashboard computed from the projections (the names and filters' choices given)."""
     threshold = None if kind == "partnership" else analytics_settings().suppression_threshold
     chosen = filters.partnership_id if kind != "partnership" else None
     partnerships = frozenset({filters.partnership_id}) if filters.partnership_id is not None else everyone
@@ -239,7 +260,6 @@ def _computed_dashboard(
         filters.agency_type,
         filters.theme,
     )
-    names = data.partnership_names(everyone)
     spec = figures.DASHBOARDS[code]
     tables = dashboard_tables(spec, scope, data, threshold, chosen, everyone, names)
     return Dashboard(
@@ -248,7 +268,7 @@ def _computed_dashboard(
         scope=kind,
         scope_label=_scope_label(kind, everyone, names),
         filters=filters,
-        filter_options=_filter_options(data, Scope(everyone), names, kind),
+        filter_options=filter_options,
         tables=tables,
         suppression_threshold=threshold,
         as_of=data.as_of(partnerships),

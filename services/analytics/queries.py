@@ -9,7 +9,7 @@ codes, dates and numbers leave here; the words are figures.py's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -137,6 +137,40 @@ def _tallies(
     ]
 
 
+def _tallies_each(
+    session: Session,
+    scope: Scope,
+    table: Any,
+    row: Any,
+    columns: Sequence[tuple[str, Any, Any]],
+    query: Select[Any],
+) -> list[Tally]:
+    """Several figures of each row by one grouped query (one scan, not one a column): for each of `columns`,
+    (its code, its value, its base). Every row has a tally in every column, as separate queries would give."""
+    labels: list[ColumnElement[Any]] = [row.label("row")]
+    if scope.by_partnership:
+        labels.append(table.c.partnership_id.label("partnership"))
+    figures = [
+        element
+        for n, (_, value, base) in enumerate(columns)
+        for element in (value.label(f"value_{n}"), base.label(f"base_{n}"))
+    ]
+    positions: list[ColumnElement[Any]] = [literal_column(str(n)) for n in range(1, len(labels) + 1)]
+    statement = query.with_only_columns(*labels, *figures).group_by(*positions)
+    found = session.execute(statement).all()
+    return [
+        Tally(
+            str(r.row),
+            code,
+            float(r[len(labels) + 2 * n]) if r[len(labels) + 2 * n] is not None else 0.0,
+            int(r[len(labels) + 2 * n + 1] or 0),
+            r.partnership if scope.by_partnership else None,
+        )
+        for n, (code, _, _) in enumerate(columns)
+        for r in found
+    ]
+
+
 def _count(
     session: Session, scope: Scope, table: Any, row: Any, column: Any, query: Select[Any]
 ) -> list[Tally]:
@@ -190,17 +224,17 @@ def reviews_by_stage(session: Session, scope: Scope) -> list[Tally]:
 
 def reviews_by_partnership(session: Session, scope: Scope) -> list[Tally]:
     """Reviews of each partnership (rows: its id): opened in the period, and open now (not closed)."""
-    query = _reviews_now(scope)
-    everything = _count(session, scope, m.review_stage, stage.partnership_id, literal("reviews"), query)
-    still_open = _count(
+    still_open = func.count().filter(stage.stage != "closed")
+    tallies = _tallies_each(
         session,
         scope,
         m.review_stage,
         stage.partnership_id,
-        literal("open"),
-        query.where(stage.stage != "closed"),
+        [("reviews", func.count(), func.count()), ("open", still_open, still_open)],
+        _reviews_now(scope),
     )
-    return everything + still_open
+    # A partnership with no review open has no "open" tally (as a count of open reviews alone would give).
+    return [tally for tally in tallies if tally.column != "open" or tally.base > 0]
 
 
 FUNNEL = (
@@ -270,16 +304,17 @@ def deadline_lateness(session: Session, scope: Scope) -> list[Tally]:
     median = func.percentile_cont(0.5).within_group(late).filter(late_only)
     worst = func.max(late).filter(late_only)
     late_count = func.count().filter(late_only)
-    return (
-        _tallies(
-            session, scope, m.deadline_met, standing.label, literal("share_met"), share, func.count(), query
-        )
-        + _tallies(
-            session, scope, m.deadline_met, standing.label, literal("median_late"), median, late_count, query
-        )
-        + _tallies(
-            session, scope, m.deadline_met, standing.label, literal("worst_late"), worst, late_count, query
-        )
+    return _tallies_each(
+        session,
+        scope,
+        m.deadline_met,
+        standing.label,
+        [
+            ("share_met", share, func.count()),
+            ("median_late", median, late_count),
+            ("worst_late", worst, late_count),
+        ],
+        query,
     )
 
 
@@ -349,9 +384,15 @@ def themes_by_year(session: Session, scope: Scope) -> list[Tally]:
 def themes_reviews(session: Session, scope: Scope) -> list[Tally]:
     """For each theme (rows): the lessons tagged with it, and the reviews they came from (columns)."""
     query, theme = _lesson_themes(scope)
-    lessons = _count(session, scope, m.lesson, theme, literal("lessons"), query)
     reviews = func.count(lesson.review_id.distinct())
-    return lessons + _tallies(session, scope, m.lesson, theme, literal("reviews"), reviews, reviews, query)
+    return _tallies_each(
+        session,
+        scope,
+        m.lesson,
+        theme,
+        [("lessons", func.count(), func.count()), ("reviews", reviews, reviews)],
+        query,
+    )
 
 
 # -- children -----------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import platform
 import re
@@ -421,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
                     first = timed(query, 1, 0)[0]
                     gateway = timed(query, args.repeat, args.warmup)
                     sql = BASELINE_SQL.get(code)
-                    baseline = timed(lambda sql=sql: db.rows(sql), args.repeat, args.warmup) if sql else []
+                    baseline = timed(functools.partial(db.rows, sql), args.repeat, args.warmup) if sql else []
                     rows.append((code, first, gateway, baseline))
                 client.close()
                 if rpc:

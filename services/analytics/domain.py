@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from gateway.contract import AgencyChanged, PartnershipChanged
@@ -45,7 +45,7 @@ from services.forms.contract import (
     StageChanged,
     StepCompleted,
 )
-from services.kernel.events import Envelope
+from services.kernel.events import Envelope, EventData
 
 # -- facts and projections ----------------------------------------------------------------------------------
 
@@ -94,43 +94,74 @@ class Projection:
     description: str
     tables: tuple[str, ...]
     handles: frozenset[str]
-    facts: Callable[[Envelope], list[Fact]] = field(compare=False)
+    facts: Callable[[Envelope, EventData], list[Fact]] = field(compare=False)
 
-    def facts_of(self, envelope: Envelope) -> list[Fact]:
-        """The facts this projection takes from an event (none for an event it does not handle)."""
+    def facts_of(self, envelope: Envelope, payload: EventData | None = None) -> list[Fact]:
+        """The facts this projection takes from an event (none for an event it does not handle); its payload
+        is read as its contract type unless it is handed in already read."""
         if envelope.type not in self.handles:
             return []
-        return [fact for fact in self.facts(envelope) if fact.table in self.tables]
+        data = payload_of(envelope) if payload is None else payload
+        return [fact for fact in self.facts(envelope, data) if fact.table in self.tables]
 
 
 def _fact(envelope: Envelope, table: str, key: dict[str, Any], **values: Any) -> Fact:
     return Fact(table, tuple(key.items()), values, envelope.occurred_at, envelope.event_id)
 
 
-def _day(value: Any) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+# -- the projections, each a pure function of one event and its payload -------------------------------------
+
+# The contract type of each event analytics takes, as its publisher declares it: a payload that is not one
+# is refused (pydantic's ValidationError), and the event goes to the dead letters with the reason.
+CONTRACTS: dict[str, type[EventData]] = {
+    kind.event_type: kind
+    for kind in (
+        ReviewOpened,
+        StageChanged,
+        ReviewRestated,
+        SinSubmitted,
+        StepCompleted,
+        DecisionMade,
+        PanelResponded,
+        ReviewPublished,
+        ReviewClosed,
+        DeadlineChanged,
+        ReturnRequested,
+        ReturnExtended,
+        ReturnSubmitted,
+        ReviewPaused,
+        ReviewResumed,
+        LessonRecorded,
+        RecommendationMade,
+        ActionAssigned,
+        ActionReopened,
+        ActionOverdue,
+        ActionCompleted,
+        ActionNotImplemented,
+        ActionSignedOff,
+        PartnershipChanged,
+        AgencyChanged,
+    )
+}
 
 
-# -- the projections, each a pure function of one event -----------------------------------------------------
+def payload_of(envelope: Envelope) -> EventData:
+    """The event's data as its contract type (ValidationError if it is not one)."""
+    return cast(EventData, envelope.payload(CONTRACTS[envelope.type]))
 
 
-def _review_stage(envelope: Envelope) -> list[Fact]:
+def _review_stage(envelope: Envelope, data: EventData) -> list[Fact]:
     """Where a review is: opened at its first stage, moved on, restated after an upgrade."""
-    if envelope.partnership_id is None:
+    if envelope.partnership_id is None or not isinstance(data, ReviewOpened | StageChanged | ReviewRestated):
         return []
-    review_id, data = envelope.data["review_id"], envelope.data
     return [
         _fact(
             envelope,
             "review_stage",
-            {"review_id": UUID(str(review_id))},
+            {"review_id": data.review_id},
             partnership_id=envelope.partnership_id,
-            review_type=data["review_type"],
-            stage=data["stage"],
+            review_type=data.review_type,
+            stage=data.stage,
         )
     ]
 
@@ -140,207 +171,161 @@ LOCAL_REVIEW_OUTCOMES = frozenset({"lcspr", "review"})
 RAPID_REVIEW_FORM = "rapid_review_setup"
 
 
-def _milestones(envelope: Envelope) -> list[Fact]:
+def _milestone_of(data: EventData, occurred_at: datetime) -> tuple[str, date, str | None, str | None] | None:
+    """The milestone an event marks: (name, date, outcome, detail), or None."""
+    if isinstance(data, ReviewOpened):
+        return ("opened", data.opened_at.date(), data.review_type, None)
+    if isinstance(data, SinSubmitted):
+        return ("notified", data.notified_on, data.nature, None)
+    if isinstance(data, StepCompleted) and data.form == RAPID_REVIEW_FORM:
+        return ("rapid_review", data.completed_on, None, None)
+    if isinstance(data, DecisionMade):
+        local = "local_review" if data.outcome in LOCAL_REVIEW_OUTCOMES else "no_local_review"
+        return ("decided", data.decided_on, data.outcome, local)
+    if isinstance(data, PanelResponded):
+        return ("panel", data.received_on, data.response, data.local_decision)
+    if isinstance(data, ReviewPublished):
+        outcome = "published" if data.published else "not_published"
+        return ("published", data.published_on or occurred_at.date(), outcome, None)
+    if isinstance(data, ReviewClosed):
+        return ("closed", data.closed_on, None, None)
+    return None
+
+
+def _milestones(envelope: Envelope, data: EventData) -> list[Fact]:
     """The dated milestones of a review: opened, notified (with the nature of the incident), rapid review
     begun, decided (with the outcome), the Panel's response (with the local decision), published, closed."""
-    if envelope.partnership_id is None:
+    marked = _milestone_of(data, envelope.occurred_at)
+    if envelope.partnership_id is None or marked is None:
         return []
-    data = envelope.data
-    review = {"review_id": UUID(str(data["review_id"]))}
-
-    def milestone(name: str, on: Any, outcome: str | None = None, detail: str | None = None) -> Fact:
-        return _fact(
+    name, on, outcome, detail = marked
+    return [
+        _fact(
             envelope,
             "review_milestone",
-            {**review, "milestone": name},
+            {"review_id": getattr(data, "review_id"), "milestone": name},  # noqa: B009 (every one has it)
             partnership_id=envelope.partnership_id,
-            on_date=_day(on),
+            on_date=on,
             outcome=outcome,
             detail=detail,
         )
-
-    kind = envelope.type
-    if kind == ReviewOpened.event_type:
-        return [milestone("opened", data["opened_at"], data["review_type"])]
-    if kind == SinSubmitted.event_type:
-        return [milestone("notified", data["notified_on"], data["nature"])]
-    if kind == StepCompleted.event_type and data.get("form") == RAPID_REVIEW_FORM:
-        return [milestone("rapid_review", data["completed_on"])]
-    if kind == DecisionMade.event_type:
-        local = "local_review" if data["outcome"] in LOCAL_REVIEW_OUTCOMES else "no_local_review"
-        return [milestone("decided", data["decided_on"], data["outcome"], local)]
-    if kind == PanelResponded.event_type:
-        return [milestone("panel", data["received_on"], data["response"], data.get("local_decision"))]
-    if kind == ReviewPublished.event_type:
-        outcome = "published" if data["published"] else "not_published"
-        return [milestone("published", data.get("published_on") or envelope.occurred_at, outcome)]
-    if kind == ReviewClosed.event_type:
-        return [milestone("closed", data["closed_on"])]
-    return []
+    ]
 
 
-def _children(envelope: Envelope) -> list[Fact]:
+def _children(envelope: Envelope, data: EventData) -> list[Fact]:
     """The children of a notification, in categories only (one row each), with its date and nature."""
-    if envelope.partnership_id is None:
+    if envelope.partnership_id is None or not isinstance(data, SinSubmitted):
         return []
-    data = envelope.data
-    review_id = UUID(str(data["review_id"]))
     return [
         _fact(
             envelope,
             "notified_child",
-            {"review_id": review_id, "ordinal": ordinal},
+            {"review_id": data.review_id, "ordinal": ordinal},
             partnership_id=envelope.partnership_id,
-            notified_on=_day(data["notified_on"]),
-            nature=data["nature"],
-            age_band=child["age_band"],
-            sex=child["sex"],
-            ethnicity=child["ethnicity"],
-            disability=child["disability"],
-            legal_status=sorted(child.get("legal_status") or []),
+            notified_on=data.notified_on,
+            nature=data.nature,
+            age_band=child.age_band,
+            sex=child.sex,
+            ethnicity=child.ethnicity,
+            disability=child.disability,
+            legal_status=sorted(child.legal_status),
         )
-        for ordinal, child in enumerate(data.get("children_categories") or [])
+        for ordinal, child in enumerate(data.children_categories)
     ]
 
 
-def _deadlines(envelope: Envelope) -> list[Fact]:
+def _deadlines(envelope: Envelope, data: EventData) -> list[Fact]:
     """Each deadline of a review: its standing (from deadline_changed), and how it was met (from the step
     that met it: its statutory and revised dates, and the working days late)."""
-    if envelope.partnership_id is None:
+    if envelope.partnership_id is None or not isinstance(data, DeadlineChanged | StepCompleted):
         return []
-    data = envelope.data
-    key = {"review_id": UUID(str(data["review_id"])), "deadline": data.get("deadline")}
-    if envelope.type == DeadlineChanged.event_type:
-        return [
-            _fact(
-                envelope,
-                "deadline_standing",
-                key,
-                partnership_id=envelope.partnership_id,
-                review_type=data["review_type"],
-                label=data["label"],
-                statutory=bool(data["statutory"]),
-                due_on=_day(data.get("due_on")),
-                revised_due_on=_day(data.get("revised_due_on")),
-                status=data["status"],
-            )
-        ]
-    if envelope.type == StepCompleted.event_type and data.get("deadline") and data.get("due_on"):
-        return [
-            _fact(
-                envelope,
-                "deadline_met",
-                key,
-                partnership_id=envelope.partnership_id,
-                review_type=data["review_type"],
-                met_on=_day(data["completed_on"]),
-                due_on=_day(data["due_on"]),
-                revised_due_on=_day(data.get("revised_due_on")),
-                late_by_working_days=int(data.get("late_by_working_days") or 0),
-            )
-        ]
-    return []
-
-
-def _returns(envelope: Envelope) -> list[Fact]:
-    """Each agency's return: when it is due (asked for, extended), and when it came in and how late."""
-    if envelope.partnership_id is None:
+    if isinstance(data, StepCompleted) and not (data.deadline and data.due_on):
         return []
-    data = envelope.data
-    key = {"return_id": UUID(str(data["return_id"]))}
+    key = {"review_id": data.review_id, "deadline": data.deadline}
     common = {
         "partnership_id": envelope.partnership_id,
-        "review_id": UUID(str(data["review_id"])),
-        "agency_id": UUID(str(data["agency_id"])),
+        "review_type": data.review_type,
+        "due_on": data.due_on,
+        "revised_due_on": data.revised_due_on,
     }
-    if envelope.type in (ReturnRequested.event_type, ReturnExtended.event_type):
-        return [_fact(envelope, "return_due", key, **common, due_on=_day(data["due_on"]))]
-    if envelope.type == ReturnSubmitted.event_type:
+    if isinstance(data, DeadlineChanged):
+        standing = {"label": data.label, "statutory": data.statutory, "status": data.status}
+        return [_fact(envelope, "deadline_standing", key, **common, **standing)]
+    late = data.late_by_working_days or 0
+    return [
+        _fact(envelope, "deadline_met", key, **common, met_on=data.completed_on, late_by_working_days=late)
+    ]
+
+
+def _returns(envelope: Envelope, data: EventData) -> list[Fact]:
+    """Each agency's return: when it is due (asked for, extended), and when it came in and how late."""
+    if envelope.partnership_id is None or not isinstance(
+        data, ReturnRequested | ReturnExtended | ReturnSubmitted
+    ):
+        return []
+    key = {"return_id": data.return_id}
+    common = {
+        "partnership_id": envelope.partnership_id,
+        "review_id": data.review_id,
+        "agency_id": data.agency_id,
+    }
+    if isinstance(data, ReturnSubmitted):
         return [
             _fact(
                 envelope,
                 "return_submitted",
                 key,
                 **common,
-                submitted_on=_day(envelope.occurred_at),
-                due_on=_day(data["due_on"]),
-                late_by_working_days=int(data["late_by_working_days"]),
-                nil=bool(data["nil"]),
+                submitted_on=envelope.occurred_at.date(),
+                due_on=data.due_on,
+                late_by_working_days=data.late_by_working_days,
+                nil=data.nil,
             )
+        ]
+    return [_fact(envelope, "return_due", key, **common, due_on=data.due_on)]
+
+
+def _recorded(envelope: Envelope, data: EventData) -> list[Fact]:
+    """A lesson of a review with its theme codes (never its words), dated when it was recorded; a
+    recommendation with how many lessons it draws on and its audience (never its words), dated when made."""
+    if envelope.partnership_id is None:
+        return []
+    common = {"partnership_id": envelope.partnership_id, "review_id": getattr(data, "review_id", None)}
+    on = envelope.occurred_at.date()
+    if isinstance(data, LessonRecorded):
+        themes = sorted(set(data.themes))
+        return [
+            _fact(envelope, "lesson", {"lesson_id": data.lesson_id}, **common, recorded_on=on, themes=themes)
+        ]
+    if isinstance(data, RecommendationMade):
+        key = {"recommendation_id": data.recommendation_id}
+        lessons, audience = len(data.lesson_ids), data.audience
+        return [
+            _fact(envelope, "recommendation", key, **common, made_on=on, lessons=lessons, audience=audience)
         ]
     return []
 
 
-def _lessons(envelope: Envelope) -> list[Fact]:
-    """A lesson of a review with its theme codes (never its words), dated when it was recorded."""
-    if envelope.partnership_id is None:
-        return []
-    data = envelope.data
-    return [
-        _fact(
-            envelope,
-            "lesson",
-            {"lesson_id": UUID(str(data["lesson_id"]))},
-            partnership_id=envelope.partnership_id,
-            review_id=UUID(str(data["review_id"])),
-            recorded_on=_day(envelope.occurred_at),
-            themes=sorted(set(data.get("themes") or [])),
-        )
-    ]
-
-
-def _pauses(envelope: Envelope) -> list[Fact]:
+def _pauses(envelope: Envelope, data: EventData) -> list[Fact]:
     """Each pause of a review's clock for a parallel process: its reason code and dates (an end that a later
     resumption records wins, being later)."""
-    if envelope.partnership_id is None:
+    if envelope.partnership_id is None or not isinstance(data, ReviewPaused | ReviewResumed):
         return []
-    data = envelope.data
-    key = {"pause_id": UUID(str(data["pause_id"]))}
-    review_id = UUID(str(data["review_id"]))
-    if envelope.type == ReviewPaused.event_type:
+    key = {"pause_id": data.pause_id}
+    common = {"partnership_id": envelope.partnership_id, "review_id": data.review_id}
+    if isinstance(data, ReviewPaused):
         return [
             _fact(
                 envelope,
                 "review_pause",
                 key,
-                partnership_id=envelope.partnership_id,
-                review_id=review_id,
-                reason=data["reason"],
-                starts_on=_day(data["starts_on"]),
-                ends_on=_day(data.get("ends_on")),
+                **common,
+                reason=data.reason,
+                starts_on=data.starts_on,
+                ends_on=data.ends_on,
             )
         ]
-    if envelope.type == ReviewResumed.event_type:
-        return [
-            _fact(
-                envelope,
-                "review_pause_end",
-                key,
-                partnership_id=envelope.partnership_id,
-                review_id=review_id,
-                ends_on=_day(data["ends_on"]),
-            )
-        ]
-    return []
-
-
-def _recommendations(envelope: Envelope) -> list[Fact]:
-    """A recommendation of a review: how many lessons it draws on, and its audience (never its words)."""
-    if envelope.partnership_id is None:
-        return []
-    data = envelope.data
-    return [
-        _fact(
-            envelope,
-            "recommendation",
-            {"recommendation_id": UUID(str(data["recommendation_id"]))},
-            partnership_id=envelope.partnership_id,
-            review_id=UUID(str(data["review_id"])),
-            made_on=_day(envelope.occurred_at),
-            lessons=len(data.get("lesson_ids") or []),
-            audience=data["audience"],
-        )
-    ]
+    return [_fact(envelope, "review_pause_end", key, **common, ends_on=data.ends_on)]
 
 
 # The state each of the actions service's events leaves an action in (an update that is not one of these
@@ -356,55 +341,52 @@ ACTION_STATES = {
 ACTION_STATE_ORDER = ("open", "overdue", "completed", "not_implemented", "closed")
 
 
-def _actions(envelope: Envelope) -> list[Fact]:
+def _actions(envelope: Envelope, data: EventData) -> list[Fact]:
     """Where each action stands (its state, the latest event winning), and, from its assignment, its
     owner's agency, its due date and its themes."""
     state = ACTION_STATES.get(envelope.type)
-    action_id = envelope.data.get("action_id")
-    if state is None or envelope.partnership_id is None or not action_id:
+    action_id = getattr(data, "action_id", None)
+    if state is None or envelope.partnership_id is None or action_id is None:
         return []
-    key = {"action_id": UUID(str(action_id))}
+    key = {"action_id": action_id}
     facts = [_fact(envelope, "action_state", key, partnership_id=envelope.partnership_id, state=state)]
-    if envelope.type == ActionAssigned.event_type:
-        data = envelope.data
-        agency = data.get("owner_agency_id")
+    if isinstance(data, ActionAssigned):
         facts.append(
             _fact(
                 envelope,
                 "action_plan",
                 key,
                 partnership_id=envelope.partnership_id,
-                review_id=UUID(str(data["review_id"])),
-                owner_agency_id=UUID(str(agency)) if agency else None,
-                due_on=_day(data["due_on"]),
-                themes=sorted(set(data.get("themes") or [])),
+                review_id=data.review_id,
+                owner_agency_id=data.owner_agency_id,
+                due_on=data.due_on,
+                themes=sorted(set(data.themes)),
             )
         )
     return facts
 
 
-def _directory(envelope: Envelope) -> list[Fact]:
+def _directory(envelope: Envelope, data: EventData) -> list[Fact]:
     """Partnerships (code, name, region) and agencies (their type only) from the gateway's identity events."""
-    data = envelope.data
-    if envelope.type == PartnershipChanged.event_type:
+    if isinstance(data, PartnershipChanged):
         return [
             _fact(
                 envelope,
                 "partnership",
-                {"partnership_id": UUID(str(data["partnership_id"]))},
-                code=data["code"],
-                name=data["name"],
-                region=data.get("region"),
+                {"partnership_id": data.partnership_id},
+                code=data.code,
+                name=data.name,
+                region=data.region,
             )
         ]
-    if envelope.type == AgencyChanged.event_type:
+    if isinstance(data, AgencyChanged):
         return [
             _fact(
                 envelope,
                 "agency",
-                {"agency_id": UUID(str(data["agency_id"]))},
-                partnership_id=UUID(str(data["partnership_id"])),
-                agency_type=data["agency_type"],
+                {"agency_id": data.agency_id},
+                partnership_id=data.partnership_id,
+                agency_type=data.agency_type,
             )
         ]
     return []
@@ -467,13 +449,13 @@ PROJECTIONS: dict[str, Projection] = {
             _types(ReviewPaused, ReviewResumed),
             _pauses,
         ),
-        Projection("lessons", "lessons and their themes", ("lesson",), _types(LessonRecorded), _lessons),
+        Projection("lessons", "lessons and their themes", ("lesson",), _types(LessonRecorded), _recorded),
         Projection(
             "recommendations",
             "recommendations: how many lessons each draws on, and its audience",
             ("recommendation",),
             _types(RecommendationMade),
-            _recommendations,
+            _recorded,
         ),
         Projection(
             "actions",
@@ -497,9 +479,11 @@ HANDLED_EVENTS = frozenset().union(*(projection.handles for projection in PROJEC
 
 
 def facts_of(envelope: Envelope, projections: Iterable[Projection] | None = None) -> list[Fact]:
-    """Every fact the projections (all, unless named) take from one event."""
+    """Every fact the projections (all, unless named) take from one event, its payload read once as its
+    contract type (ValidationError if it is not one)."""
     chosen = PROJECTIONS.values() if projections is None else projections
-    return [fact for projection in chosen for fact in projection.facts_of(envelope)]
+    payload = payload_of(envelope)
+    return [fact for projection in chosen for fact in projection.facts_of(envelope, payload)]
 
 
 def projections_named(name: str | None) -> list[Projection]:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from datetime import date
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from sqlalchemy import text
@@ -98,6 +100,7 @@ def rebuild(
         if progress is not None:
             progress(done, total)
     models.touch_every_partnership(session)
+    models.note_rebuild(session)
     return Rebuilt([projection.name for projection in chosen], done, time.perf_counter() - started)
 
 
@@ -123,6 +126,53 @@ def announce_figures_changed(uow: UnitOfWork) -> list[UUID]:
 
 
 # -- the dashboards -----------------------------------------------------------------------------------------
+
+
+Kept = TypeVar("Kept")
+
+
+class KeptWhileUnchanged(Generic[Kept]):
+    """What was computed lately from the projections, each kept under its key with the mark of the
+    projections it was computed from (Figures.mark), and given again only while the mark is the same: so a
+    dashboard asked for again before any event arrived is not computed again, and one asked for after is. At
+    most `size` kept, the least lately asked dropped.
+
+    Only what the first computation showed is given (suppressed as it was for that audience and filters),
+    to a caller whom the policy already let see it: it decides nothing about access."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.held: OrderedDict[Hashable, tuple[Hashable, Kept]] = OrderedDict()
+
+    def get(self, key: Hashable, mark: Hashable | None) -> Kept | None:
+        """What is kept under the key if it was computed at this mark."""
+        found = self.held.get(key)
+        if mark is None or found is None or found[0] != mark:
+            return None
+        self.held.move_to_end(key)
+        return found[1]
+
+    def keep(self, key: Hashable, mark: Hashable | None, computed: Kept) -> None:
+        """Keep what was computed at a mark (nothing, with no mark)."""
+        if mark is None:
+            return
+        self.held[key] = (mark, computed)
+        self.held.move_to_end(key)
+        while len(self.held) > self.size:
+            self.held.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget everything kept."""
+        self.held.clear()
+
+
+# Each dashboard by its code, audience, filters and day ("overdue" is of today); and, shared by the five
+# dashboards of an audience, the partnerships' names and the filters' choices.
+DASHBOARDS_COMPUTED: KeptWhileUnchanged[Dashboard] = KeptWhileUnchanged()
+CHOICES_COMPUTED: KeptWhileUnchanged[tuple[dict[UUID, str], dict[str, list[FilterOption]]]] = (
+    KeptWhileUnchanged()
+)
+
 
 FILTERS = ("partnership", "period", "review_type", "agency_type", "theme")
 
@@ -173,6 +223,32 @@ def dashboard(
     filters = filters or DashboardFilters()
     kind, everyone = policy.dashboard_scope(actor, filters.partnership_id)
     data = FiguresTables(uow.session) if data is None else data
+    # Read before the figures: an event kept meanwhile moves the mark, and the next caller computes anew.
+    mark = data.mark()
+    key = (code, kind, everyone, filters, date.today())
+    held = DASHBOARDS_COMPUTED.get(key, mark)
+    if held is not None:
+        return held
+    choices = CHOICES_COMPUTED.get((kind, everyone), mark)
+    if choices is None:
+        names = data.partnership_names(everyone)
+        choices = (names, _filter_options(data, Scope(everyone), names, kind))
+        CHOICES_COMPUTED.keep((kind, everyone), mark, choices)
+    computed = _computed_dashboard(code, filters, kind, everyone, data, *choices)
+    DASHBOARDS_COMPUTED.keep(key, mark, computed)
+    return computed
+
+
+def _computed_dashboard(
+    code: DashboardCode,
+    filters: DashboardFilters,
+    kind: policy.ScopeKind,
+    everyone: frozenset[UUID] | None,
+    data: Figures,
+    names: dict[UUID, str],
+    filter_options: dict[str, list[FilterOption]],
+) -> Dashboard:
+    """The dashboard computed from the projections (the names and filters' choices given)."""
     threshold = None if kind == "partnership" else analytics_settings().suppression_threshold
     chosen = filters.partnership_id if kind != "partnership" else None
     partnerships = frozenset({filters.partnership_id}) if filters.partnership_id is not None else everyone
@@ -184,7 +260,6 @@ def dashboard(
         filters.agency_type,
         filters.theme,
     )
-    names = data.partnership_names(everyone)
     spec = figures.DASHBOARDS[code]
     tables = dashboard_tables(spec, scope, data, threshold, chosen, everyone, names)
     return Dashboard(
@@ -193,7 +268,7 @@ def dashboard(
         scope=kind,
         scope_label=_scope_label(kind, everyone, names),
         filters=filters,
-        filter_options=_filter_options(data, Scope(everyone), names, kind),
+        filter_options=filter_options,
         tables=tables,
         suppression_threshold=threshold,
         as_of=data.as_of(partnerships),

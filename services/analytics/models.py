@@ -23,12 +23,14 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    SmallInteger,
     String,
     Table,
     Uuid,
     delete,
     func,
     select,
+    text,
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -63,6 +65,15 @@ stored_event = Table(
     Column("stored_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_event_replay", "occurred_at", "seq"),
     Index("ix_event_partnership", "partnership_id", "occurred_at"),
+)
+
+# One row: how many rebuilds the projections have had (a rebuild changes rows without adding an event).
+rebuild_generation = Table(
+    "rebuild",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("generation", BigInteger, nullable=False),
+    Column("rebuilt_at", DateTime(timezone=True), nullable=False),
 )
 
 # Partnerships whose figures changed since analytics.figures_changed last told open dashboards.
@@ -299,6 +310,40 @@ def replay(session: Session, types: Iterable[str], batch: int) -> Iterator[list[
             )
             for row in rows
         ]
+
+
+# How many of the latest events the mark sums: a transaction that took its `seq` while this many later events
+# were kept and committed would be missed (analytics' workers hold one event each, for milliseconds).
+MARK_WINDOW = 1000
+
+_MARK = text(
+    f"""
+    SELECT current_database(), (SELECT coalesce(max(generation), 0) FROM analytics.rebuild),
+           coalesce(max(seq), 0), coalesce(sum(seq), 0)
+      FROM (SELECT seq FROM analytics.event ORDER BY seq DESC LIMIT {MARK_WINDOW}) AS latest
+    """
+)
+
+
+def store_mark(session: Session) -> tuple[str, int, int, int]:
+    """What the projections hold, in three numbers that move whenever it changes (after the database's name:
+    a test process may ask two databases of one shape): the rebuilds, the latest
+    event's `seq`, and the sum of the latest MARK_WINDOW `seq`s (an event committed after a later one, which
+    leaves the greatest `seq` as it was, still changes the sum). Read by its primary key's index: cheap."""
+    database, generation, latest, total = session.execute(_MARK).one()
+    return str(database), int(generation), int(latest), int(total)
+
+
+def note_rebuild(session: Session) -> None:
+    """Count a rebuild, in its transaction (a cached dashboard of the rows before it is no longer kept)."""
+    session.execute(
+        upsert(rebuild_generation)
+        .values(id=1, generation=1, rebuilt_at=func.now())
+        .on_conflict_do_update(
+            index_elements=["id"],
+            set_={"generation": rebuild_generation.c.generation + 1, "rebuilt_at": func.now()},
+        )
+    )
 
 
 def latest_event_at(session: Session, partnerships: frozenset[UUID] | None) -> datetime | None:

@@ -9,7 +9,7 @@ codes, dates and numbers leave here; the words are figures.py's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -137,6 +137,40 @@ def _tallies(
     ]
 
 
+def _tallies_each(
+    session: Session,
+    scope: Scope,
+    table: Any,
+    row: Any,
+    columns: Sequence[tuple[str, Any, Any]],
+    query: Select[Any],
+) -> list[Tally]:
+    """Several figures of each row by one grouped query (one scan, not one a column): for each of `columns`,
+    (its code, its value, its base). Every row has a tally in every column, as separate queries would give."""
+    labels: list[ColumnElement[Any]] = [row.label("row")]
+    if scope.by_partnership:
+        labels.append(table.c.partnership_id.label("partnership"))
+    figures = [
+        element
+        for n, (_, value, base) in enumerate(columns)
+        for element in (value.label(f"value_{n}"), base.label(f"base_{n}"))
+    ]
+    positions: list[ColumnElement[Any]] = [literal_column(str(n)) for n in range(1, len(labels) + 1)]
+    statement = query.with_only_columns(*labels, *figures).group_by(*positions)
+    found = session.execute(statement).all()
+    return [
+        Tally(
+            str(r.row),
+            code,
+            float(r[len(labels) + 2 * n]) if r[len(labels) + 2 * n] is not None else 0.0,
+            int(r[len(labels) + 2 * n + 1] or 0),
+            r.partnership if scope.by_partnership else None,
+        )
+        for n, (code, _, _) in enumerate(columns)
+        for r in found
+    ]
+
+
 def _count(
     session: Session, scope: Scope, table: Any, row: Any, column: Any, query: Select[Any]
 ) -> list[Tally]:
@@ -167,9 +201,11 @@ def reviews_opened(session: Session, scope: Scope) -> list[Tally]:
     return _count(session, scope, m.review_milestone, _year(milestone.on_date), milestone.outcome, query)
 
 
-def reviews_by_stage(session: Session, scope: Scope) -> list[Tally]:
-    """Reviews by the stage they are at now (rows) and type (columns); the period is of their opening."""
-    stage = m.review_stage.c
+stage = m.review_stage.c
+
+
+def _reviews_now(scope: Scope) -> Select[Any]:
+    """Reviews where they are now, within the scope; the period is of their opening."""
     opened = m.review_milestone.alias("opened")
     query = select(stage.review_id).select_from(m.review_stage)
     on = None
@@ -178,32 +214,27 @@ def reviews_by_stage(session: Session, scope: Scope) -> list[Tally]:
             opened, and_(opened.c.review_id == stage.review_id, opened.c.milestone == "opened")
         )
         on = opened.c.on_date
-    query = _scoped(query, m.review_stage, scope, on, *_reviews_where(stage.review_id, scope))
-    return _count(session, scope, m.review_stage, stage.stage, stage.review_type, query)
+    return _scoped(query, m.review_stage, scope, on, *_reviews_where(stage.review_id, scope))
+
+
+def reviews_by_stage(session: Session, scope: Scope) -> list[Tally]:
+    """Reviews by the stage they are at now (rows) and type (columns); the period is of their opening."""
+    return _count(session, scope, m.review_stage, stage.stage, stage.review_type, _reviews_now(scope))
 
 
 def reviews_by_partnership(session: Session, scope: Scope) -> list[Tally]:
     """Reviews of each partnership (rows: its id): opened in the period, and open now (not closed)."""
-    stage = m.review_stage.c
-    opened = m.review_milestone.alias("opened")
-    query = select(stage.review_id).select_from(m.review_stage)
-    on = None
-    if scope.period_from is not None or scope.period_to is not None:
-        query = query.join(
-            opened, and_(opened.c.review_id == stage.review_id, opened.c.milestone == "opened")
-        )
-        on = opened.c.on_date
-    query = _scoped(query, m.review_stage, scope, on, *_reviews_where(stage.review_id, scope))
-    everything = _count(session, scope, m.review_stage, stage.partnership_id, literal("reviews"), query)
-    still_open = _count(
+    still_open = func.count().filter(stage.stage != "closed")
+    tallies = _tallies_each(
         session,
         scope,
         m.review_stage,
         stage.partnership_id,
-        literal("open"),
-        query.where(stage.stage != "closed"),
+        [("reviews", func.count(), func.count()), ("open", still_open, still_open)],
+        _reviews_now(scope),
     )
-    return everything + still_open
+    # A partnership with no review open has no "open" tally (as a count of open reviews alone would give).
+    return [tally for tally in tallies if tally.column != "open" or tally.base > 0]
 
 
 FUNNEL = (
@@ -273,16 +304,17 @@ def deadline_lateness(session: Session, scope: Scope) -> list[Tally]:
     median = func.percentile_cont(0.5).within_group(late).filter(late_only)
     worst = func.max(late).filter(late_only)
     late_count = func.count().filter(late_only)
-    return (
-        _tallies(
-            session, scope, m.deadline_met, standing.label, literal("share_met"), share, func.count(), query
-        )
-        + _tallies(
-            session, scope, m.deadline_met, standing.label, literal("median_late"), median, late_count, query
-        )
-        + _tallies(
-            session, scope, m.deadline_met, standing.label, literal("worst_late"), worst, late_count, query
-        )
+    return _tallies_each(
+        session,
+        scope,
+        m.deadline_met,
+        standing.label,
+        [
+            ("share_met", share, func.count()),
+            ("median_late", median, late_count),
+            ("worst_late", worst, late_count),
+        ],
+        query,
     )
 
 
@@ -330,35 +362,36 @@ def panel_agreement(session: Session, scope: Scope) -> list[Tally]:
     return _count(session, scope, m.review_milestone, decision, milestone.outcome, query)
 
 
-def _lesson_themes() -> Any:
-    return func.unnest(m.lesson.c.themes).table_valued("theme").render_derived(name="lesson_theme")
+lesson = m.lesson.c
+
+
+def _lesson_themes(scope: Scope) -> tuple[Select[Any], Any]:
+    """Each lesson once for each of its themes, within the scope; and the theme column."""
+    theme = func.unnest(lesson.themes).table_valued("theme").render_derived(name="lesson_theme")
+    query = select(lesson.lesson_id).select_from(m.lesson.join(theme, literal(True)))
+    conditions: list[Any] = _reviews_where(lesson.review_id, scope, theme=False)
+    if scope.theme is not None:
+        conditions.append(theme.c.theme == scope.theme)
+    return _scoped(query, m.lesson, scope, lesson.recorded_on, *conditions), theme.c.theme
 
 
 def themes_by_year(session: Session, scope: Scope) -> list[Tally]:
     """Lessons by theme (rows) and the year they were recorded (columns): the heat map."""
-    lesson = m.lesson.c
-    theme = _lesson_themes()
-    query = select(lesson.lesson_id).select_from(m.lesson.join(theme, literal(True)))
-    conditions: list[Any] = _reviews_where(lesson.review_id, scope, theme=False)
-    if scope.theme is not None:
-        conditions.append(theme.c.theme == scope.theme)
-    query = _scoped(query, m.lesson, scope, lesson.recorded_on, *conditions)
-    return _count(session, scope, m.lesson, theme.c.theme, _year(lesson.recorded_on), query)
+    query, theme = _lesson_themes(scope)
+    return _count(session, scope, m.lesson, theme, _year(lesson.recorded_on), query)
 
 
 def themes_reviews(session: Session, scope: Scope) -> list[Tally]:
     """For each theme (rows): the lessons tagged with it, and the reviews they came from (columns)."""
-    lesson = m.lesson.c
-    theme = _lesson_themes()
-    query = select(lesson.lesson_id).select_from(m.lesson.join(theme, literal(True)))
-    conditions: list[Any] = _reviews_where(lesson.review_id, scope, theme=False)
-    if scope.theme is not None:
-        conditions.append(theme.c.theme == scope.theme)
-    query = _scoped(query, m.lesson, scope, lesson.recorded_on, *conditions)
-    lessons = _count(session, scope, m.lesson, theme.c.theme, literal("lessons"), query)
+    query, theme = _lesson_themes(scope)
     reviews = func.count(lesson.review_id.distinct())
-    return lessons + _tallies(
-        session, scope, m.lesson, theme.c.theme, literal("reviews"), reviews, reviews, query
+    return _tallies_each(
+        session,
+        scope,
+        m.lesson,
+        theme,
+        [("lessons", func.count(), func.count()), ("reviews", reviews, reviews)],
+        query,
     )
 
 
@@ -485,7 +518,6 @@ AGGREGATES: dict[str, Aggregate] = {
 
 def stage_counts(session: Session, partnerships: frozenset[UUID] | None) -> list[tuple[str, str, int]]:
     """Reviews by type and stage over these partnerships (None: every partnership)."""
-    stage = m.review_stage.c
     query = select(stage.review_type, stage.stage, func.count()).group_by(stage.review_type, stage.stage)
     if partnerships is not None:
         query = query.where(stage.partnership_id.in_(sorted(partnerships)))

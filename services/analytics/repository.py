@@ -6,7 +6,7 @@ models.py and queries.py, and a unit test hands the handler a fake instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -80,6 +80,10 @@ class Figures(Protocol):
         """When the latest event counted occurred."""
         ...
 
+    def mark(self) -> Hashable | None:
+        """A cheap value that changes whenever the projections do (None: not known; nothing is cached)."""
+        ...
+
 
 class FiguresTables:
     """Figures read from the projections' tables."""
@@ -104,3 +108,6 @@ class FiguresTables:
 
     def as_of(self, partnerships: frozenset[UUID] | None) -> datetime | None:
         return models.latest_event_at(self.session, partnerships)
+
+    def mark(self) -> Hashable | None:
+        return models.store_mark(self.session)

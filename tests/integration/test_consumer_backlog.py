@@ -72,9 +72,8 @@ def test_poison_messages_are_dead_lettered_after_bounded_retries_while_the_rest_
         f"not exactly the poison messages:\n{listing}"
     )
     assert all(letter.attempts == attempts and letter.queue == HANDLER_QUEUE for letter in letters), listing
-    assert all("not a date" in letter.error for letter in letters), (
-        f"the errors do not name the bad value:\n{listing}"
-    )
+    # Refused by the contract type of the payload (forms.contract.ReviewOpened), not by a parse by hand.
+    assert all(letter.error.startswith("ValidationError") for letter in letters), listing
     assert harness.review_count(partnership) == good
     assert harness.inbox_rows() == good, "a poison message left an inbox row (a replay would be skipped)"
     assert harness.metric("analytics", "caserev_event_retries_total", queue=HANDLER_QUEUE) == poison * (

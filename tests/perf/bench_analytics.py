@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import platform
 import re
@@ -326,8 +327,9 @@ def report(
         f"| events applied per second during the rebuild: by wall time (by the command's own time) "
         f"| {figures['rebuild_rate']:,.0f} ({figures['stored'] / figures['rebuild_own_seconds']:,.0f}) |",
         "",
-        f"Each dashboard's query, national analyst, no filter: {args.repeat} timed after {args.warmup} "
-        "untimed, one after another, "
+        f"Each dashboard's query, national analyst, no filter: the first request (which computes it), then "
+        f"{args.repeat} timed after {args.warmup} untimed, one after another (no event arrives meanwhile: "
+        "these find the dashboard computed and kept), "
         + (
             "through the gateway (GET /api/dashboards/{code})."
             if args.via == "gateway"
@@ -335,19 +337,22 @@ def report(
             " not the gateway's JSON API."
         ),
         "",
-        "| dashboard | median ms | p95 ms | one SQL query median ms | SQL p95 ms | median ÷ SQL |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| dashboard | first ms (computed) | median ms | p95 ms | one SQL query median ms | SQL p95 ms "
+        "| median ÷ SQL | first ÷ SQL |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for code, gateway, baseline in rows:
+    for code, first, gateway, baseline in rows:
         g_median, g_p95 = ms(gateway)
         if baseline:
             b_median, b_p95 = ms(baseline)
             lines.append(
-                f"| {code} | {g_median:.1f} | {g_p95:.1f} | {b_median:.1f} | {b_p95:.1f} "
-                f"| {g_median / b_median:.1f} |"
+                f"| {code} | {first * 1000:.1f} | {g_median:.1f} | {g_p95:.1f} | {b_median:.1f} "
+                f"| {b_p95:.1f} | {g_median / b_median:.1f} | {first * 1000 / b_median:.1f} |"
             )
         else:
-            lines.append(f"| {code} | {g_median:.1f} | {g_p95:.1f} | n/a | n/a | n/a |")
+            lines.append(
+                f"| {code} | {first * 1000:.1f} | {g_median:.1f} | {g_p95:.1f} | n/a | n/a | n/a | n/a |"
+            )
     return "\n".join(lines)
 
 
@@ -413,10 +418,12 @@ def main(argv: list[str] | None = None) -> int:
                 for code in DASHBOARDS:
                     say(f"dashboard {code} ...")
                     query = rpc.query(code) if rpc else gateway_query(client, code)
+                    # The first request computes the dashboard; the rest find it kept (no event came since).
+                    first = timed(query, 1, 0)[0]
                     gateway = timed(query, args.repeat, args.warmup)
                     sql = BASELINE_SQL.get(code)
-                    baseline = timed(lambda sql=sql: db.rows(sql), args.repeat, args.warmup) if sql else []
-                    rows.append((code, gateway, baseline))
+                    baseline = timed(functools.partial(db.rows, sql), args.repeat, args.warmup) if sql else []
+                    rows.append((code, first, gateway, baseline))
                 client.close()
                 if rpc:
                     rpc.close()

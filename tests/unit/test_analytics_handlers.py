@@ -516,3 +516,17 @@ def test_a_statutory_deadline_stands_today_by_its_dates_not_only_its_last_event(
     from services.analytics.gauges import deadline_standing
 
     assert deadline_standing(status, revised, date(2026, 11, 16)) == standing
+
+
+def test_what_is_kept_is_given_only_at_its_mark_and_the_least_lately_asked_goes_first():
+    kept: handlers.KeptWhileUnchanged[str] = handlers.KeptWhileUnchanged(size=2)
+    kept.keep("a", 1, "A")
+    assert kept.get("a", 1) == "A"
+    assert kept.get("a", 2) is None, "the projections changed since: computed anew"
+    assert kept.get("a", None) is None, "no mark: nothing is given"
+    kept.keep("b", None, "B")
+    assert kept.get("b", None) is None and "b" not in kept.held, "nothing is kept without a mark"
+    kept.keep("b", 1, "B")
+    kept.get("a", 1)  # asked lately: "b" is now the least lately asked
+    kept.keep("c", 1, "C")
+    assert set(kept.held) == {"a", "c"}

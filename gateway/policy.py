@@ -86,6 +86,8 @@ ACTION_UPDATERS = ACTION_OWNERS
 REPORT_PEOPLE = CASE_ROLES - {Role.AGENCY_SYSTEM}
 REPORT_MANAGERS = frozenset({Role.BUSINESS_MANAGER, Role.INDEPENDENT_REVIEWER})
 _REPORT = "/reviews/{review_id}/reports/{document_id}"
+# A document's publication copy: its managers only (the reports service checks the document again).
+_COPY = _REPORT + "/publication"
 
 POLICIES: dict[tuple[str, str], Policy] = {
     # public pages and machine endpoints
@@ -457,6 +459,29 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ),
     ("WEBSOCKET", _REPORT + "/sections/{section_id}/sync"): Policy(
         "signed_in", REPORT_PEOPLE, audit="report_section", action="open"
+    ),
+    # -- publication (gateway/routes/report_publication.py) --
+    ("GET", _REPORT + "/export.docx"): Policy("signed_in", REPORT_PEOPLE, audit="report", action="export"),
+    ("GET", _REPORT + "/export.pdf"): Policy("signed_in", REPORT_PEOPLE, audit="report", action="export"),
+    ("GET", _COPY): Policy("signed_in", REPORT_MANAGERS, audit="report_publication"),
+    ("POST", _COPY): Policy("signed_in", REPORT_MANAGERS, audit="report_publication", action="create"),
+    ("POST", _COPY + "/check"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_publication", action="check"
+    ),
+    ("POST", _COPY + "/ready"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_publication", action="mark_ready"
+    ),
+    ("GET", _COPY + "/sections/{section_id}/blocks/{block}"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_publication"
+    ),
+    ("POST", _COPY + "/sections/{section_id}/blocks/{block}"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_publication", action="update"
+    ),
+    ("GET", _COPY + "/export.docx"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_publication", action="export"
+    ),
+    ("GET", _COPY + "/export.pdf"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_publication", action="export"
     ),
     # the data protection officer: the audit and the GDPR registers
     ("GET", "/dpo"): Policy("signed_in", DPO),

@@ -681,7 +681,7 @@ REGISTER_PROBLEMS = {
     "address": "Enter the address in at most 300 characters, or leave it blank",
     "postcode": "Enter a UK postcode, such as NE1 4ST, or leave it blank",
     "school": "Enter the school's name in at most 200 characters, or leave it blank",
-    "nhs_number": "Enter the NHS number as 10 digits, such as 943 476 5919, or leave it blank",
+    "nhs_number": "Enter the NHS number as 10 digits, such as 999 000 1006, or leave it blank",
     "record_numbers": "Enter at most 10 record numbers, each 3 to 60 characters, separated by semicolons",
 }
 

@@ -74,7 +74,7 @@ def copy(system: SystemEnv) -> Iterator[Copy]:
             "school": "Larkspur Primary School",
             "address": "7 Heronsgate Row, Northbridge",
             "postcode": "NB3 9QX",
-            "nhs_number": "401 023 2137",
+            "nhs_number": "999 000 1014",
             "record_numbers": f"CS-{RUN}-77",
         },
         {"label": MOTHER, "name": "Bryony Quarrington", "role_in_family": "Sibling's mother"},
@@ -105,7 +105,7 @@ def copy(system: SystemEnv) -> Iterator[Copy]:
 
 def test_the_register_keeps_what_identifies_a_person_for_its_keepers(system: SystemEnv, copy: Copy) -> None:
     register = _text(sign_in(system, MANAGER).client.get(f"/reviews/{copy.review}/chronology/people").text)
-    assert "School: Larkspur Primary School" in register and "NHS number 401 023 2137" in register
+    assert "School: Larkspur Primary School" in register and "NHS number 999 000 1014" in register
     refused = sign_in(system, MANAGER).post_form(
         f"/reviews/{copy.review}/chronology/people",
         {"label": f"X{RUN}", "name": "Someone Else", "role_in_family": "Uncle", "postcode": "not a postcode"},

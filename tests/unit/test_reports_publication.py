@@ -29,7 +29,7 @@ CHILD = RegisterPerson(
     address="12 Acacia Avenue, Northtown",
     postcode="NT1 4ZZ",
     school="Oakfield Primary School",
-    nhs_number="943 476 5919",
+    nhs_number="999 000 1006",
     record_numbers=["SC-204417"],
 )
 MOTHER = RegisterPerson(
@@ -161,8 +161,8 @@ def test_the_mothers_date_of_birth_is_found_too_and_says_whose() -> None:
         ("Postcode nt14zz.", "nt14zz", "postcode"),
         ("She went to Oakfield Primary School.", "Oakfield Primary School", "school"),
         ("She went to Oakfield Primary.", "Oakfield Primary", "school"),
-        ("NHS number 943 476 5919.", "943 476 5919", "nhs_number"),
-        ("NHS number 943-476-5919.", "943-476-5919", "nhs_number"),
+        ("NHS number 999 000 1006.", "999 000 1006", "nhs_number"),
+        ("NHS number 999-000-1006.", "999-000-1006", "nhs_number"),
         ("Record SC-204417 was opened.", "SC-204417", "record_number"),
         ("Record sc 204417 was opened.", "sc 204417", "record_number"),
     ],
@@ -174,10 +174,10 @@ def test_addresses_postcodes_schools_and_record_identifiers_are_found(
 
 
 def test_a_valid_nhs_number_not_in_the_register_is_still_found_and_other_numbers_are_not() -> None:
-    assert nhs_number_is_valid("4010232137")
-    assert not nhs_number_is_valid("4010232138")
-    assert _found("An NHS number 401 023 2137 was on the letter.") == [(1, "401 023 2137", "nhs_number")]
-    assert _found("Call 401 023 2138.") == []
+    assert nhs_number_is_valid("9990001014")
+    assert not nhs_number_is_valid("9990001015")
+    assert _found("An NHS number 999 000 1014 was on the letter.") == [(1, "999 000 1014", "nhs_number")]
+    assert _found("Call 999 000 1015.") == []
 
 
 def test_the_town_alone_and_common_words_are_not_findings() -> None:

@@ -7,6 +7,7 @@ from their events: which partnership holds a review (forms), people and agencies
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from uuid import UUID
 
@@ -253,3 +254,16 @@ def publication_copy(
     session: Session, document_id: UUID, *, lock: bool = False
 ) -> PublicationCopyRecord | None:
     return session.get(PublicationCopyRecord, document_id, with_for_update=lock)
+
+
+def insert_publication_copy(
+    session: Session, document_id: UUID, *, built_by: str, values: Mapping[str, object]
+) -> None:
+    """A document's first copy; one inserted meanwhile by another build is replaced."""
+    statement = insert(PublicationCopyRecord).values(document_id=document_id, built_by=built_by, **values)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[PublicationCopyRecord.document_id],
+            set_={"built_by": built_by, **values},
+        )
+    )

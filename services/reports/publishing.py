@@ -71,19 +71,24 @@ class CopyTables:
         )
 
     def put(self, copy: PublicationCopy, *, by: str) -> None:
+        values = {
+            "sections": [s.model_dump(mode="json") for s in copy.sections],
+            "findings": [f.model_dump(mode="json") for f in copy.findings],
+            "state": copy.state,
+            "built_at": copy.built_at,
+            "checked_at": copy.checked_at,
+            "ready_at": copy.ready_at,
+            "ready_by": by if copy.state == "ready" else None,
+        }
         record = models.publication_copy(self.session, copy.document_id, lock=True)
         if record is None:
-            record = models.PublicationCopyRecord(document_id=copy.document_id, built_by=by)
-            self.session.add(record)
-        record.sections = [s.model_dump(mode="json") for s in copy.sections]
-        record.findings = [f.model_dump(mode="json") for f in copy.findings]
-        record.state = copy.state
-        if record.built_at != copy.built_at:
-            record.built_by = by
-        record.built_at = copy.built_at
-        record.checked_at = copy.checked_at
-        record.ready_at = copy.ready_at
-        record.ready_by = by if copy.state == "ready" else None
+            # Two first builds at once: the later one replaces the earlier, as a rebuild does.
+            models.insert_publication_copy(self.session, copy.document_id, built_by=by, values=values)
+        else:
+            if record.built_at != copy.built_at:
+                record.built_by = by
+            for key, value in values.items():
+                setattr(record, key, value)
         self.session.flush()
 
 

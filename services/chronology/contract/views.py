@@ -20,11 +20,11 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Words = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 SearchText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-# A UK postcode as people write it ("NE1 4ST", "ne14st"): kept as typed, compared without spaces or case.
+# A UK postcode as people write it ("NE1 4ST", "ne14st"): kept in capitals, compared without spaces.
 Postcode = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}$"
+        strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s?[0-9][A-Za-z]{2}$"
     ),
 ]
 # An NHS number: ten digits, often written 3-3-4 with spaces or hyphens.

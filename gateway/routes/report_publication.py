@@ -34,12 +34,15 @@ from services.reports.contract import (
     PublicationCopy,
     RegisterPerson,
     Reports,
+    SectionText,
+    TextBlock,
 )
 
 router = APIRouter()
 
 _REPORT = "/reviews/{review_id}/reports/{document_id}"
 _COPY = _REPORT + "/publication"
+MAX_TITLE = 200  # a copy's title, as a document's
 
 
 def _reports(request: Request) -> Reports:
@@ -231,6 +234,10 @@ async def mark_ready(
 
 
 def _block_of(copy: PublicationCopy, section_id: UUID, block: int) -> tuple[Any, Any]:
+    """The section and block asked for; block 0 of the document's id is the copy's title."""
+    if section_id == copy.document_id and block == 0:
+        title = TextBlock(kind="heading", text=copy.title, level=1)
+        return SectionText(section_id=section_id, key="title", title="Title", blocks=[title]), title
     section = next((s for s in copy.sections if s.section_id == section_id), None)
     if section is None or not 1 <= block <= len(section.blocks):
         raise HTTPException(404)
@@ -295,10 +302,11 @@ async def change_block(
 ) -> Response:
     """Save one block's new text, then back to the copy at that block."""
     problem = None
+    limit = MAX_TITLE if block == 0 else MAX_BLOCK_TEXT
     if not text.strip():
         problem = "Enter the text of this part of the copy"
-    elif len(text) > MAX_BLOCK_TEXT:
-        problem = f"The text must be {MAX_BLOCK_TEXT:,} characters or fewer"
+    elif len(text.strip()) > limit:
+        problem = f"The text must be {limit:,} characters or fewer"
     if problem:
         errors = [{"field": "text", "message": problem}]
         return await _block_page(

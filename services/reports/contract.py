@@ -232,8 +232,9 @@ class RegisterPerson(BaseModel):
 
 
 class Finding(BaseModel):
-    """One place where a publication copy still identifies someone: the section, the block (counted from 1),
-    the text found, what kind of identifier it is and whose (their pseudonym)."""
+    """One place where a publication copy still identifies someone: the section, the block (counted from 1;
+    block 0 of the "section" whose id is the document's, titled "Title", is the copy's title), the text found,
+    what kind of identifier it is and whose (their pseudonym)."""
 
     section_id: UUID
     section_title: str
@@ -400,8 +401,9 @@ class Reports(RemoteService):
         block: int,
         command: BlockTextCommand,
     ) -> PublicationCopy:
-        """Change the text of one block (counted from 1) of a section of the publication copy; a ready copy
-        goes back to draft, to be checked again."""
+        """Change the text of one block (counted from 1) of a section of the publication copy, or its title
+        (block 0, with the document's id as the section's); a ready copy goes back to draft, to be checked
+        again."""
         raise NotImplementedError
 
     async def check_publication_copy(

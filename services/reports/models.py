@@ -234,12 +234,13 @@ def agencies_of(session: Session, partnership_id: UUID) -> list[AgencyRecord]:
 
 
 class PublicationCopyRecord(Base):
-    """A document's anonymised copy for publication: its sections' text as blocks (JSON, SectionText's shape),
-    the places the last check found (JSON, Finding's shape), and whether it is ready."""
+    """A document's anonymised copy for publication: its title and its sections' text as blocks (JSON,
+    SectionText's shape), the places the last check found (JSON, Finding's shape), and whether it is ready."""
 
     __tablename__ = "publication_copy"
 
     document_id: Mapped[UUID] = mapped_column(ForeignKey("reports.document.id"), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
     sections: Mapped[list[dict[str, object]]] = mapped_column(JSONB)
     findings: Mapped[list[dict[str, object]]] = mapped_column(JSONB)
     state: Mapped[str] = mapped_column(String(20))

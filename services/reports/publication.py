@@ -314,6 +314,18 @@ def findings(sections: Sequence[SectionText], people: Sequence[RegisterPerson]) 
     return listed
 
 
+def title_findings(document_id: UUID, title: str, people: Sequence[RegisterPerson]) -> list[Finding]:
+    """What identifies someone in the copy's title: listed as block 0 of the "section" whose id is the
+    document's (section title "Title")."""
+    as_section = SectionText(
+        section_id=document_id,
+        key="title",
+        title="Title",
+        blocks=[TextBlock(kind="heading", text=title, level=1)],
+    )
+    return [finding.model_copy(update={"block": 0}) for finding in findings([as_section], people)]
+
+
 def same_review(people: Sequence[RegisterPerson], review_id: UUID) -> bool:
     """Whether every person of a register handed in belongs to the review (a register of another review
     would check nothing)."""

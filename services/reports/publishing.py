@@ -35,6 +35,8 @@ from services.reports.contract import (
 from services.reports.domain import Document
 from services.reports.repository import ReportStore, ReportTables
 
+MAX_TITLE = 200  # as a document's
+
 
 class CopyStore(Protocol):
     """Publication copies, one per document, read for a change under a lock."""
@@ -61,7 +63,7 @@ class CopyTables:
         return PublicationCopy(
             document_id=record.document_id,
             review_id=document.review_id,
-            title=document.title,
+            title=record.title,
             state=record.state,  # type: ignore[arg-type]
             sections=[SectionText.model_validate(s) for s in record.sections],
             findings=[Finding.model_validate(f) for f in record.findings],
@@ -72,6 +74,7 @@ class CopyTables:
 
     def put(self, copy: PublicationCopy, *, by: str) -> None:
         values = {
+            "title": copy.title,
             "sections": [s.model_dump(mode="json") for s in copy.sections],
             "findings": [f.model_dump(mode="json") for f in copy.findings],
             "state": copy.state,
@@ -150,9 +153,9 @@ def _copy_of(
 
 
 def _checked(copy: PublicationCopy, register: list[RegisterPerson], now: datetime) -> PublicationCopy:
-    return copy.model_copy(
-        update={"findings": publication.findings(copy.sections, register), "checked_at": now}
-    )
+    found = publication.title_findings(copy.document_id, copy.title, register)
+    found += publication.findings(copy.sections, register)
+    return copy.model_copy(update={"findings": found, "checked_at": now})
 
 
 def build_publication_copy(
@@ -172,7 +175,7 @@ def build_publication_copy(
     copy = PublicationCopy(
         document_id=document.id,
         review_id=document.review_id,
-        title=document.title,
+        title=publication.anonymised(document.title, people),
         state="draft",
         sections=publication.anonymised_sections(current_text(document, store).sections, people),
         built_at=now,
@@ -204,16 +207,26 @@ def edit_copy_block(
     store: ReportStore | None = None,
     copies: CopyStore | None = None,
 ) -> PublicationCopy:
-    """One block's new text; a ready copy is a draft again (its check no longer holds)."""
+    """One block's new text; a ready copy is a draft again (its check no longer holds). Block 0 of the
+    "section" whose id is the document's is the copy's title."""
     store, copies = _stores(uow, store, copies)
     copy = _copy_of(actor, store, copies, document_id, lock=True)
-    section = next((s for s in copy.sections if s.section_id == section_id), None)
-    if section is None:
-        raise NotFound("No such section")
-    if not 1 <= block <= len(section.blocks):
-        raise NotFound("No such block")
-    old = section.blocks[block - 1]
-    section.blocks[block - 1] = TextBlock(kind=old.kind, text=command.text.strip(), level=old.level)
+    text = command.text.strip()
+    if section_id == copy.document_id and block == 0:
+        if len(text) > MAX_TITLE:
+            raise InvalidRequest(
+                "The text has problems",
+                problems=[{"field": "text", "message": f"The title must be {MAX_TITLE} characters or fewer"}],
+            )
+        copy.title = text
+    else:
+        section = next((s for s in copy.sections if s.section_id == section_id), None)
+        if section is None:
+            raise NotFound("No such section")
+        if not 1 <= block <= len(section.blocks):
+            raise NotFound("No such block")
+        old = section.blocks[block - 1]
+        section.blocks[block - 1] = TextBlock(kind=old.kind, text=text, level=old.level)
     changed = copy.model_copy(update={"state": "draft", "ready_at": None})
     copies.put(changed, by=actor.user_id)
     return changed

@@ -170,6 +170,13 @@ def test_a_copy_with_a_date_of_birth_a_school_or_a_shared_surname_left_is_refuse
     )
     assert event[0] == {"document_id": copy.document, "review_id": copy.review}, "ids only"
 
+    # The title is the copy's own too (block 0 of the document's id), changed on the same kind of page.
+    title = f"{copy.publication}/sections/{copy.document}/blocks/0"
+    assert f"Overview {RUN}</textarea>" in manager.client.get(title).text
+    assert manager.post_form(title, {"text": f"Overview {RUN}"}).status_code == 303
+    assert "Draft: nothing found" in _text(manager.client.get(copy.publication).text), "an edit undoes ready"
+    assert manager.post_form(copy.publication + "/ready").status_code == 303
+
     # The copy downloads with its anonymised text; the document keeps its own.
     word = docx.Document(io.BytesIO(manager.client.get(copy.publication + "/export.docx").content))
     paragraphs = [p.text for p in word.paragraphs]

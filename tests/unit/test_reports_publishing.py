@@ -17,7 +17,7 @@ from pycrdt import Doc
 
 from services.kernel.errors import Forbidden, InvalidRequest, NotFound
 from services.reports import handlers, publishing
-from services.reports.contract import BlockText, PublicationCopy, RegisterPerson, SectionUpdates
+from services.reports.contract import BlockText, NewDocument, PublicationCopy, RegisterPerson, SectionUpdates
 from services.reports.domain import Document
 from tests.unit.test_reports_domain import REVIEW, typed
 from tests.unit.test_reports_handlers import HEALTH_LEAD, MANAGER, POLICE_LEAD, FakeStore, FakeUnit, begun
@@ -160,3 +160,28 @@ def test_an_export_holds_only_the_sections_the_reader_may_read(begun: Begun) -> 
     assert "The incident" in paragraphs(whole.content_base64)
     assert paragraphs(police.content_base64)[2:] == ["Partnership and authorities"]
     assert health.media_type == "application/pdf"
+
+
+def test_the_title_is_anonymised_checked_and_changed_as_block_0(begun: Begun) -> None:
+    unit, store, _ = begun
+    copies = FakeCopies()
+    detail = handlers.create_document(
+        unit,
+        MANAGER,
+        NewDocument(review_id=REVIEW, kind="learning_brief", title="Brief: Amelia, 3/3/19"),
+        store,
+    )
+    built = publishing.build_publication_copy(unit, MANAGER, detail.id, REGISTER, store, copies)
+    assert built.title == "Brief: Child A, 3/3/19"
+    assert [(f.section_id, f.section_title, f.block, f.found) for f in built.findings] == [
+        (detail.id, "Title", 0, "3/3/19")
+    ]
+    changed = publishing.edit_copy_block(
+        unit, MANAGER, detail.id, detail.id, 0, BlockText(text="Learning brief"), store, copies
+    )
+    assert changed.title == "Learning brief"
+    assert publishing.mark_copy_ready(unit, MANAGER, detail.id, REGISTER, store, copies).state == "ready"
+    with pytest.raises(InvalidRequest):
+        publishing.edit_copy_block(
+            unit, MANAGER, detail.id, detail.id, 0, BlockText(text="x" * 201), store, copies
+        )

@@ -1,4 +1,4 @@
-"""A document's publication copy: its anonymised text as blocks, the last check's findings, its state.
+"""A document's publication copy: its anonymised title and text as blocks, the last check's findings, its state.
 
 Revision ID: 0003
 """
@@ -19,6 +19,7 @@ def upgrade() -> None:
     op.create_table(
         "publication_copy",
         sa.Column("document_id", sa.Uuid(), sa.ForeignKey(f"{SCHEMA}.document.id"), primary_key=True),
+        sa.Column("title", sa.String(200), nullable=False),
         sa.Column("sections", postgresql.JSONB(), nullable=False),
         sa.Column("findings", postgresql.JSONB(), nullable=False),
         sa.Column("state", sa.String(20), nullable=False),

@@ -311,21 +311,33 @@ def seed_chronology(
         if run_at_once(chronology.uploads_of_review(manager, review_id)):
             return
         born = today_in_england() - timedelta(days=160)
-        for label, name, role, born_on, subject in (
-            ("Child A", "Amelia Demo-Infant", "Subject child", born, True),
-            ("Mother", "Bea Demo-Parent", "Mother", None, False),
-            ("Mother's partner", "Cal Demo-Partner", "Mother's partner", None, False),
+        # What else identifies them (all made up): a report's publication copy is checked for each.
+        home = {"address": "4 Demo Terrace, Northbridge", "postcode": "NB1 2DM"}
+        for label, name, role, born_on, subject, identifiers in (
+            (
+                "Child A",
+                "Amelia Demo-Infant",
+                "Subject child",
+                born,
+                True,
+                {**home, "nhs_number": "999 000 1022", "record_numbers": ["NB-CS-000417"]},
+            ),
+            ("Mother", "Bea Demo-Parent", "Mother", None, False, home),
+            ("Mother's partner", "Cal Demo-Partner", "Mother's partner", None, False, {}),
         ):
             run_at_once(
                 chronology.add_person(
                     manager,
-                    AddPerson(
-                        review_id=review_id,
-                        label=label,
-                        name=name,
-                        role_in_family=role,
-                        born_on=born_on,
-                        subject=subject,
+                    AddPerson.model_validate(
+                        {
+                            "review_id": review_id,
+                            "label": label,
+                            "name": name,
+                            "role_in_family": role,
+                            "born_on": born_on,
+                            "subject": subject,
+                            **identifiers,
+                        }
                     ),
                 )
             )

@@ -87,6 +87,8 @@ REPORT_PEOPLE = CASE_ROLES - {Role.AGENCY_SYSTEM}
 REPORT_MANAGERS = frozenset({Role.BUSINESS_MANAGER, Role.INDEPENDENT_REVIEWER})
 _REPORT = "/reviews/{review_id}/reports/{document_id}"
 _VERSIONS = _REPORT + "/versions"
+# A document's publication copy: its managers only (the reports service checks the document again).
+_COPY = _REPORT + "/publication"
 
 POLICIES: dict[tuple[str, str], Policy] = {
     # public pages and machine endpoints
@@ -480,6 +482,29 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ),
     ("POST", _VERSIONS + "/{version_id}/lock"): Policy(
         "signed_in", REPORT_MANAGERS, audit="report_version", action="lock"
+    ),
+    # -- publication (gateway/routes/report_publication.py) --
+    ("GET", _REPORT + "/export.docx"): Policy("signed_in", REPORT_PEOPLE, audit="report", action="export"),
+    ("GET", _REPORT + "/export.pdf"): Policy("signed_in", REPORT_PEOPLE, audit="report", action="export"),
+    ("GET", _COPY): Policy("signed_in", REPORT_MANAGERS, audit="report_publication"),
+    ("POST", _COPY): Policy("signed_in", REPORT_MANAGERS, audit="report_publication", action="create"),
+    ("POST", _COPY + "/check"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_publication", action="check"
+    ),
+    ("POST", _COPY + "/ready"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_publication", action="mark_ready"
+    ),
+    ("GET", _COPY + "/sections/{section_id}/blocks/{block}"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_publication"
+    ),
+    ("POST", _COPY + "/sections/{section_id}/blocks/{block}"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_publication", action="update"
+    ),
+    ("GET", _COPY + "/export.docx"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_publication", action="export"
+    ),
+    ("GET", _COPY + "/export.pdf"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_publication", action="export"
     ),
     # the data protection officer: the audit and the GDPR registers
     ("GET", "/dpo"): Policy("signed_in", DPO),

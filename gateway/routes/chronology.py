@@ -32,6 +32,7 @@ import anyio
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+from pydantic import ValidationError
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -671,6 +672,24 @@ async def upload_history(
 # -- the people register -----------------------------------------------------------------------------------
 
 
+# How a register field that does not validate is worded (the fields already checked above are not here).
+REGISTER_PROBLEMS = {
+    "label": "Enter a pseudonym of at most 40 characters",
+    "name": "Enter a full name of at most 200 characters",
+    "role_in_family": "Enter a role in the family of at most 100 characters",
+    "also_known_as": "Enter at most 10 other names, each at most 200 characters, separated by semicolons",
+    "address": "Enter the address in at most 300 characters, or leave it blank",
+    "postcode": "Enter a UK postcode, such as NE1 4ST, or leave it blank",
+    "school": "Enter the school's name in at most 200 characters, or leave it blank",
+    "nhs_number": "Enter the NHS number as 10 digits, such as 999 000 1006, or leave it blank",
+    "record_numbers": "Enter at most 10 record numbers, each 3 to 60 characters, separated by semicolons",
+}
+
+
+def _listed(typed: str) -> list[str]:
+    return [part.strip() for part in typed.split(";") if part.strip()]
+
+
 @router.get("/reviews/{review_id}/chronology/people", response_class=HTMLResponse, include_in_schema=False)
 async def register_page(
     request: Request, review_id: UUID, forms: FormsDep, chronology: ChronologyDep, caller: Caller
@@ -718,6 +737,11 @@ async def add_person(
     role_in_family: Annotated[str, Form(max_length=200)] = "",
     born_on: Annotated[str, Form(max_length=20)] = "",
     also_known_as: Annotated[str, Form(max_length=2000)] = "",
+    address: Annotated[str, Form(max_length=600)] = "",
+    postcode: Annotated[str, Form(max_length=20)] = "",
+    school: Annotated[str, Form(max_length=400)] = "",
+    nhs_number: Annotated[str, Form(max_length=40)] = "",
+    record_numbers: Annotated[str, Form(max_length=2000)] = "",
     subject: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     """Add someone to the register."""
@@ -728,6 +752,11 @@ async def add_person(
         "role_in_family": role_in_family,
         "born_on": born_on,
         "also_known_as": also_known_as,
+        "address": address,
+        "postcode": postcode,
+        "school": school,
+        "nhs_number": nhs_number,
+        "record_numbers": record_numbers,
     }
     errors: list[dict[str, str]] = []
     born = None
@@ -747,15 +776,25 @@ async def add_person(
             errors.append({"field": field, "message": message})
     if errors:
         return await _register(request, review, chronology, caller, errors, values, 422)
-    command = AddPerson(
-        review_id=review.id,
-        label=label,
-        name=name,
-        role_in_family=role_in_family,
-        born_on=born,
-        subject=subject == "yes",
-        also_known_as=[part.strip() for part in also_known_as.split(";") if part.strip()],
-    )
+    try:
+        command = AddPerson(
+            review_id=review.id,
+            label=label,
+            name=name,
+            role_in_family=role_in_family,
+            born_on=born,
+            subject=subject == "yes",
+            also_known_as=_listed(also_known_as),
+            address=address.strip() or None,
+            postcode=postcode.strip() or None,
+            school=school.strip() or None,
+            nhs_number=nhs_number.strip() or None,
+            record_numbers=_listed(record_numbers),
+        )
+    except ValidationError as refused:
+        wrong = list(dict.fromkeys(str(problem["loc"][0]) for problem in refused.errors()))
+        errors = [{"field": f, "message": REGISTER_PROBLEMS.get(f, "Check this answer")} for f in wrong]
+        return await _register(request, review, chronology, caller, errors, values, 422)
     try:
         await chronology.add_person(caller.actor, command)
     except RemoteError as error:

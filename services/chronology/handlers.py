@@ -130,6 +130,11 @@ def _person_view(record: PersonRecord, show: bool) -> PersonView:
         name=record.name if show else None,
         born_on=record.born_on if show else None,
         also_known_as=list(record.also_known_as) if show else [],
+        address=record.address if show else None,
+        postcode=record.postcode if show else None,
+        school=record.school if show else None,
+        nhs_number=record.nhs_number if show else None,
+        record_numbers=list(record.record_numbers or []) if show else [],
     )
 
 
@@ -160,6 +165,11 @@ def add_person(uow: UnitOfWork, actor: Actor, command: AddPerson) -> PersonView:
         born_on=command.born_on,
         subject=command.subject,
         also_known_as=list(command.also_known_as),
+        address=command.address,
+        postcode=command.postcode,
+        school=command.school,
+        nhs_number=command.nhs_number,
+        record_numbers=list(command.record_numbers),
         added_by=actor.user_id,
     )
     store.add_person(record)

@@ -92,6 +92,11 @@ class PersonRecord(Base):
     born_on: Mapped[date | None] = mapped_column(Date)
     subject: Mapped[bool] = mapped_column(Boolean, default=False)
     also_known_as: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    address: Mapped[str | None] = mapped_column(String(300))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    school: Mapped[str | None] = mapped_column(String(200))
+    nhs_number: Mapped[str | None] = mapped_column(String(12))
+    record_numbers: Mapped[list[str]] = mapped_column(JSONB, default=list)
     added_by: Mapped[str] = mapped_column(String(100))
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

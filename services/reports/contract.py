@@ -9,7 +9,7 @@ carry identifiers and facts, never what a report says.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
@@ -193,6 +193,94 @@ AssignmentCommand = Annotated[Assignment, Refused("The assignment")]
 UpdatesCommand = Annotated[SectionUpdates, Refused("The updates")]
 
 
+# -- publication --------------------------------------------------------------------------------------------
+
+# What the check of a publication copy finds: each kind of identifier from the review's people register.
+IdentifierKind = Literal[
+    "real_name", "date_of_birth", "address", "postcode", "school", "nhs_number", "record_number"
+]
+IDENTIFIER_LABELS: dict[str, str] = {
+    "real_name": "Real name",
+    "date_of_birth": "Date of birth",
+    "address": "Address",
+    "postcode": "Postcode",
+    "school": "School",
+    "nhs_number": "NHS number",
+    "record_number": "Case record number",
+}
+CopyState = Literal["draft", "ready"]
+ExportFormat = Literal["docx", "pdf"]
+MAX_BLOCK_TEXT = 20_000
+ShortWords = Annotated[str, Field(max_length=300)]
+
+
+class RegisterPerson(BaseModel):
+    """One person of the review's people register with everything that identifies them, as the chronology
+    service keeps it: the gateway asks chronology for it (its keepers only) and hands it to the build and the
+    check of a publication copy. Never stored here, never on an event."""
+
+    review_id: UUID
+    pseudonym: Annotated[str, Field(max_length=40)]
+    role_in_family: Annotated[str, Field(max_length=100)]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    also_known_as: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=10)
+    born_on: date | None = None
+    address: ShortWords | None = None
+    postcode: Annotated[str, Field(max_length=10)] | None = None
+    school: Annotated[str, Field(max_length=200)] | None = None
+    nhs_number: Annotated[str, Field(max_length=12)] | None = None
+    record_numbers: list[Annotated[str, Field(max_length=60)]] = Field(default_factory=list, max_length=10)
+
+
+class Finding(BaseModel):
+    """One place where a publication copy still identifies someone: the section, the block (counted from 1;
+    block 0 of the "section" whose id is the document's, titled "Title", is the copy's title), the text found,
+    what kind of identifier it is and whose (their pseudonym)."""
+
+    section_id: UUID
+    section_title: str
+    block: int
+    found: str
+    kind: IdentifierKind
+    kind_label: str
+    pseudonym: str | None = None
+
+
+class PublicationCopy(BaseModel):
+    """A document's anonymised copy for publication: its own structured text (built from the document with
+    every real name replaced by a pseudonym, then edited by hand), the places the last check found, and
+    whether it is ready. Only the review's business manager and independent reviewer see it."""
+
+    document_id: UUID
+    review_id: UUID
+    title: str
+    state: CopyState
+    sections: list[SectionText]
+    findings: list[Finding] = Field(default_factory=list)
+    built_at: datetime
+    checked_at: datetime | None = None
+    ready_at: datetime | None = None
+
+
+class BlockText(BaseModel):
+    """The new text of one block of a publication copy."""
+
+    text: Annotated[str, Field(min_length=1, max_length=MAX_BLOCK_TEXT)]
+
+
+class ExportedFile(BaseModel):
+    """A document (or its publication copy) as Word or PDF: its file name, media type and bytes (base64)."""
+
+    file_name: str
+    media_type: str
+    content_base64: str
+
+
+PeopleRegister = Annotated[list[RegisterPerson], Field(max_length=500), Refused("The people register")]
+BlockTextCommand = Annotated[BlockText, Refused("The text")]
+PartnershipName = Annotated[str, Field(min_length=1, max_length=200)]
+
+
 # -- events -------------------------------------------------------------------------------------------------
 
 
@@ -258,6 +346,16 @@ class VersionLocked(EventData):
     review_id: UUID
 
 
+class PublicationCopyReady(EventData):
+    """A document's publication copy passed the check (no real name, date of birth, address, school or case
+    record identifier left) and was marked ready. Ids only."""
+
+    event_type: ClassVar[str] = "reports.publication_copy_ready"
+
+    document_id: UUID
+    review_id: UUID
+
+
 class VersionRenamed(EventData):
     """A version that was not locked was given another name."""
 
@@ -287,6 +385,7 @@ EVENTS: tuple[type[EventData], ...] = (
     VersionLocked,
     VersionRenamed,
     VersionDeleted,
+    PublicationCopyReady,
 )
 
 
@@ -403,6 +502,69 @@ class Reports(RemoteService):
         """Lock a version, recording the partners' sign-off of it (manager or reviewer): from then on it
         cannot be renamed or deleted. Locking a locked version changes nothing. Emits reports.version_locked
         once."""
+        raise NotImplementedError
+
+    # -- publication --
+
+    async def build_publication_copy(
+        self, actor: Actor, document_id: DocumentId, register: PeopleRegister
+    ) -> PublicationCopy:
+        """Build (or build again, replacing the old) the document's publication copy from its current text,
+        every real name of the review's people register replaced by the person's pseudonym (their role where
+        they have none), and check it (the review's business manager or independent reviewer)."""
+        raise NotImplementedError
+
+    async def publication_copy(self, actor: Actor, document_id: DocumentId) -> PublicationCopy:
+        """The document's publication copy with the last check's findings; NotFound when none is built (or
+        the caller may not see it)."""
+        raise NotImplementedError
+
+    async def edit_copy_block(
+        self,
+        actor: Actor,
+        document_id: DocumentId,
+        section_id: SectionId,
+        block: int,
+        command: BlockTextCommand,
+    ) -> PublicationCopy:
+        """Change the text of one block (counted from 1) of a section of the publication copy, or its title
+        (block 0, with the document's id as the section's); a ready copy goes back to draft, to be checked
+        again."""
+        raise NotImplementedError
+
+    async def check_publication_copy(
+        self, actor: Actor, document_id: DocumentId, register: PeopleRegister
+    ) -> PublicationCopy:
+        """Check the copy against the review's people register and keep the places found."""
+        raise NotImplementedError
+
+    async def mark_copy_ready(
+        self, actor: Actor, document_id: DocumentId, register: PeopleRegister
+    ) -> PublicationCopy:
+        """Check the copy once more and mark it ready (emits reports.publication_copy_ready); refused while
+        any real name, date of birth, address, school or record identifier remains: the copy comes back a
+        draft with each place listed in `findings`."""
+        raise NotImplementedError
+
+    async def export_document(
+        self,
+        actor: Actor,
+        document_id: DocumentId,
+        file_format: ExportFormat,
+        partnership_name: PartnershipName,
+    ) -> ExportedFile:
+        """The document's current text (the sections the caller may read) as Word or PDF, headed by its title
+        and the review's partnership."""
+        raise NotImplementedError
+
+    async def export_publication_copy(
+        self,
+        actor: Actor,
+        document_id: DocumentId,
+        file_format: ExportFormat,
+        partnership_name: PartnershipName,
+    ) -> ExportedFile:
+        """The document's publication copy as Word or PDF (its business manager or independent reviewer)."""
         raise NotImplementedError
 
 

@@ -7,6 +7,7 @@ from their events: which partnership holds a review (forms), people and agencies
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from uuid import UUID
 
@@ -22,7 +23,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -227,3 +228,43 @@ def people_of(session: Session, partnership_id: UUID) -> list[PersonRecord]:
 def agencies_of(session: Session, partnership_id: UUID) -> list[AgencyRecord]:
     query = select(AgencyRecord).where(AgencyRecord.partnership_id == partnership_id)
     return list(session.scalars(query.order_by(AgencyRecord.name)))
+
+
+# -- publication --------------------------------------------------------------------------------------------
+
+
+class PublicationCopyRecord(Base):
+    """A document's anonymised copy for publication: its title and its sections' text as blocks (JSON,
+    SectionText's shape), the places the last check found (JSON, Finding's shape), and whether it is ready."""
+
+    __tablename__ = "publication_copy"
+
+    document_id: Mapped[UUID] = mapped_column(ForeignKey("reports.document.id"), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    sections: Mapped[list[dict[str, object]]] = mapped_column(JSONB)
+    findings: Mapped[list[dict[str, object]]] = mapped_column(JSONB)
+    state: Mapped[str] = mapped_column(String(20))
+    built_by: Mapped[str] = mapped_column(String(200))
+    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ready_by: Mapped[str | None] = mapped_column(String(200))
+    ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def publication_copy(
+    session: Session, document_id: UUID, *, lock: bool = False
+) -> PublicationCopyRecord | None:
+    return session.get(PublicationCopyRecord, document_id, with_for_update=lock)
+
+
+def insert_publication_copy(
+    session: Session, document_id: UUID, *, built_by: str, values: Mapping[str, object]
+) -> None:
+    """A document's first copy; one inserted meanwhile by another build is replaced."""
+    statement = insert(PublicationCopyRecord).values(document_id=document_id, built_by=built_by, **values)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[PublicationCopyRecord.document_id],
+            set_={"built_by": built_by, **values},
+        )
+    )

@@ -9,17 +9,23 @@ from services.kernel.events import Envelope
 from services.kernel.identity import Actor
 from services.kernel.service_base import ServiceBase
 from services.kernel.unit_of_work import Database, UnitOfWork
-from services.reports import handlers, version_handlers
+from services.reports import handlers, publishing, version_handlers
 from services.reports.contract import (
     SERVICE,
     Assignees,
     AssignmentCommand,
+    BlockTextCommand,
     DocumentDetail,
     DocumentId,
     DocumentSummary,
     DocumentText,
+    ExportedFile,
+    ExportFormat,
     NameVersionCommand,
     NewDocumentCommand,
+    PartnershipName,
+    PeopleRegister,
+    PublicationCopy,
     RestoredVersion,
     ReviewId,
     SavedUpdates,
@@ -157,3 +163,65 @@ class ReportsService(ServiceBase):
     def lock_version(self, actor: Actor, version_id: VersionId) -> VersionSummary:
         """Lock a version (the partners' sign-off)."""
         return version_handlers.lock_version(self.uow, actor, version_id)
+
+    # -- publication --
+
+    @rpc
+    def build_publication_copy(
+        self, actor: Actor, document_id: DocumentId, register: PeopleRegister
+    ) -> PublicationCopy:
+        """Build the document's anonymised copy from its current text and check it."""
+        return publishing.build_publication_copy(self.uow, actor, document_id, register)
+
+    @rpc
+    def publication_copy(self, actor: Actor, document_id: DocumentId) -> PublicationCopy:
+        """The document's publication copy with the last check's findings."""
+        return publishing.publication_copy(self.uow, actor, document_id)
+
+    @rpc
+    def edit_copy_block(
+        self,
+        actor: Actor,
+        document_id: DocumentId,
+        section_id: SectionId,
+        block: int,
+        command: BlockTextCommand,
+    ) -> PublicationCopy:
+        """Change one block of the publication copy."""
+        return publishing.edit_copy_block(self.uow, actor, document_id, section_id, block, command)
+
+    @rpc
+    def check_publication_copy(
+        self, actor: Actor, document_id: DocumentId, register: PeopleRegister
+    ) -> PublicationCopy:
+        """Check the publication copy against the people register."""
+        return publishing.check_publication_copy(self.uow, actor, document_id, register)
+
+    @rpc
+    def mark_copy_ready(
+        self, actor: Actor, document_id: DocumentId, register: PeopleRegister
+    ) -> PublicationCopy:
+        """Mark the publication copy ready, if the check finds nothing."""
+        return publishing.mark_copy_ready(self.uow, actor, document_id, register)
+
+    @rpc
+    def export_document(
+        self,
+        actor: Actor,
+        document_id: DocumentId,
+        file_format: ExportFormat,
+        partnership_name: PartnershipName,
+    ) -> ExportedFile:
+        """The document's current text as Word or PDF."""
+        return publishing.export_document(self.uow, actor, document_id, file_format, partnership_name)
+
+    @rpc
+    def export_publication_copy(
+        self,
+        actor: Actor,
+        document_id: DocumentId,
+        file_format: ExportFormat,
+        partnership_name: PartnershipName,
+    ) -> ExportedFile:
+        """The publication copy as Word or PDF."""
+        return publishing.export_publication_copy(self.uow, actor, document_id, file_format, partnership_name)

@@ -573,6 +573,18 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("POST", _REPORT + "/versions/{version_id}/name"): touches_a_document_nobody_has,
     ("POST", _REPORT + "/versions/{version_id}/delete"): touches_a_document_nobody_has,
     ("POST", _REPORT + "/versions/{version_id}/lock"): touches_a_document_nobody_has,
+    # -- a document's downloads and publication copy (gateway/routes/report_publication.py); the allowed
+    # cases are tests/e2e/test_report_publication.py's --
+    ("GET", _REPORT + "/export.docx"): touches_a_document_nobody_has,
+    ("GET", _REPORT + "/export.pdf"): touches_a_document_nobody_has,
+    ("GET", _REPORT + "/publication"): touches_a_document_nobody_has,
+    ("POST", _REPORT + "/publication"): touches_a_document_nobody_has,
+    ("POST", _REPORT + "/publication/check"): touches_a_document_nobody_has,
+    ("POST", _REPORT + "/publication/ready"): touches_a_document_nobody_has,
+    ("GET", _REPORT + "/publication/sections/{section_id}/blocks/{block}"): touches_a_document_nobody_has,
+    ("POST", _REPORT + "/publication/sections/{section_id}/blocks/{block}"): touches_a_document_nobody_has,
+    ("GET", _REPORT + "/publication/export.docx"): touches_a_document_nobody_has,
+    ("GET", _REPORT + "/publication/export.pdf"): touches_a_document_nobody_has,
     ("GET", "/reviews/{review_id}/family-contacts"): keeps_family_contacts,
     ("POST", "/reviews/{review_id}/family-contacts"): keeps_family_contacts,
     # -- chronologies (gateway/routes/chronology.py) --

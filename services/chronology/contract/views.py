@@ -19,6 +19,17 @@ Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Words = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 SearchText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+# A UK postcode as people write it ("NE1 4ST", "ne14st"): kept in capitals, compared without spaces.
+Postcode = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s?[0-9][A-Za-z]{2}$"
+    ),
+]
+# An NHS number: ten digits, often written 3-3-4 with spaces or hyphens.
+NhsNumber = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{3}[ -]?\d{3}[ -]?\d{4}$")]
+RecordNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=60)]
 
 UploadState = Literal["checking", "rejected", "ready", "current", "superseded", "abandoned"]
 UploadSource = Literal["file", "system"]
@@ -41,11 +52,23 @@ class AddPerson(BaseModel):
     also_known_as: list[Name] = Field(
         default_factory=list, max_length=10, title="Other names", description="Other spellings agencies use"
     )
+    # What else identifies them in the case records; the publication copy of a report is checked for each.
+    address: Address | None = Field(default=None, title="Address", description="As the records have it")
+    postcode: Postcode | None = Field(default=None, title="Postcode")
+    school: Name | None = Field(default=None, title="School, nursery or college")
+    nhs_number: NhsNumber | None = Field(default=None, title="NHS number")
+    record_numbers: list[RecordNumber] = Field(
+        default_factory=list,
+        max_length=10,
+        title="Case record numbers",
+        description="Agencies' record numbers for them (a social care id, a police reference)",
+    )
 
 
 class PersonView(BaseModel):
-    """One person in a review's register. `name`, `born_on` and `also_known_as` are None (empty) unless the
-    caller may see real names and asked to."""
+    """One person in a review's register. `name`, `born_on`, `also_known_as` and what else identifies them
+    (address, postcode, school, NHS number, record numbers) are None (empty) unless the caller may see real
+    names and asked to."""
 
     id: UUID
     review_id: UUID
@@ -55,6 +78,11 @@ class PersonView(BaseModel):
     name: str | None = None
     born_on: date | None = None
     also_known_as: list[str] = Field(default_factory=list)
+    address: str | None = None
+    postcode: str | None = None
+    school: str | None = None
+    nhs_number: str | None = None
+    record_numbers: list[str] = Field(default_factory=list)
 
 
 class CheckRules(BaseModel):

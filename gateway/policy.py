@@ -88,7 +88,7 @@ REPORT_MANAGERS = frozenset({Role.BUSINESS_MANAGER, Role.INDEPENDENT_REVIEWER})
 _REPORT = "/reviews/{review_id}/reports/{document_id}"
 _VERSIONS = _REPORT + "/versions"
 # Factual accuracy, the family's comments and the partners' sign-off of a version (the reports service decides
-# again: the manager and reviewer manage rounds and keep the family's comments, an agency asked answers for its
+# again: the manager and reviewer manage rounds and keep the family's comments, an agency asked answers for
 # own sections, the partnership's safeguarding partners sign off).
 _VERSION = _VERSIONS + "/{version_id}"
 ACCURACY_PEOPLE = frozenset(

@@ -246,7 +246,7 @@ async def accuracy_request(request: Request, review_id: UUID, check_id: UUID, ca
     )
 
 
-# -- the family's comments -------------------------------------------------------------------------------------
+# -- the family's comments -----------------------------------------------------------------------------------
 
 
 async def _family(
@@ -332,14 +332,14 @@ async def record_family(
     )
 
 
-# -- the partners' sign-off ------------------------------------------------------------------------------------
+# -- the partners' sign-off ----------------------------------------------------------------------------------
 
 
 @router.get(VERSION + "/sign-off", response_class=HTMLResponse, include_in_schema=False)
 async def sign_off_page(
     request: Request, review_id: UUID, document_id: UUID, version_id: UUID, forms: FormsDep, caller: Caller
 ) -> Response:
-    """Who has signed the version off and when; for a partner who has not, the version's text and the button."""
+    """Who has signed the version off and when; for a partner, the version's text and the button."""
     review = await forms.get_review(caller.actor, review_id)
     page = await _reports(request).sign_off_of_version(caller.actor, version_id)
     _check_place(page, review_id, document_id)

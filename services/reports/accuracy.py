@@ -114,7 +114,7 @@ def sections_about(document: Document, agency_id: UUID) -> list[UUID]:
 
 
 def agencies_of_document(document: Document) -> list[UUID]:
-    """Every agency a section of the document is assigned to or shared with, in the order they first appear."""
+    """Every agency a section of the document is assigned to or shared with, in order of first appearance."""
     found: dict[UUID, None] = {}
     for section in document.sections:
         for agency_id in [section.assigned_agency_id, *section.shared_with_agency_ids]:
@@ -138,7 +138,7 @@ def open_round(
     new_id: Callable[[], UUID] = uuid.uuid4,
 ) -> AccuracyRound:
     """A new round on the version; Conflict while another is open or once the version is locked,
-    InvalidRequest for a date not after today, an agency not of the partnership or with no section about it."""
+    InvalidRequest for a date not after today, an agency not of the partnership or with no section on it."""
     if version_locked:
         raise Conflict("This version is signed off and locked: name a new version to check its facts")
     if any(r.open for r in rounds):
@@ -159,7 +159,7 @@ def open_round(
         if not sections:
             raise _problem(
                 "agency_ids",
-                f"{agency_names[agency_id]} has no section assigned to it or shared with it: assign or share one",
+                f"{agency_names[agency_id]} has no section assigned to or shared with it: assign one",
             )
         requests.append(AgencyRequest(id=new_id(), agency_id=agency_id, section_ids=sections))
     return AccuracyRound(
@@ -278,7 +278,7 @@ class SignOff(BaseModel):
 
 
 def partner_key(user_id: str, agency_id: UUID | None) -> str:
-    """Which partner a signer signs for: their agency (lead and delegate sign for one partner), else themself."""
+    """Which partner a signer signs for: their agency (lead and delegate sign for one), else themself."""
     return f"agency:{agency_id}" if agency_id is not None else f"person:{user_id}"
 
 

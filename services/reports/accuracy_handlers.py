@@ -164,7 +164,7 @@ def _page(actor: Actor, stores: Stores, version: Version, document: Document) ->
     )
 
 
-# -- factual-accuracy rounds -----------------------------------------------------------------------------------
+# -- factual-accuracy rounds ---------------------------------------------------------------------------------
 
 
 def accuracy_of_version(
@@ -346,7 +346,7 @@ def accuracy_request(
     )
 
 
-# -- the family's comments -------------------------------------------------------------------------------------
+# -- the family's comments -----------------------------------------------------------------------------------
 
 
 def _family_view(record: FamilyRecord, people: dict[str, str]) -> FamilyComments:
@@ -412,7 +412,7 @@ def record_family_comments(
     return [_family_view(r, people) for r in stores.accuracy.family_of(version.id)]
 
 
-# -- the partners' sign-off ------------------------------------------------------------------------------------
+# -- the partners' sign-off ----------------------------------------------------------------------------------
 
 
 def _sign_off_page(actor: Actor, stores: Stores, version: Version, document: Document) -> SignOffPage:

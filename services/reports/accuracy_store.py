@@ -13,9 +13,9 @@ from uuid import UUID
 from sqlalchemy.orm import Session
 
 from services.reports import accuracy_models as tables
+from services.reports.accuracy import AccuracyRound, AgencyRequest, Comment, FamilyRecord, SignOff
 from services.reports.models import DocumentRecord
 from services.reports.version_models import VersionRecord
-from services.reports.accuracy import AccuracyRound, AgencyRequest, Comment, FamilyRecord, SignOff
 
 
 class AccuracyStore(Protocol):

@@ -442,7 +442,7 @@ class Reports(RemoteService):
         raise NotImplementedError
 
     async def accuracy_request(self, actor: Actor, request_id: RequestId) -> AccuracyRequestPlace:
-        """Where one agency's request of a round is (review, document, version), for a message's link; NotFound
+        """Where an agency's request of a round is (review, document, version), for a message's link; NotFound
         for a caller who may not see it."""
         raise NotImplementedError
 

@@ -131,7 +131,7 @@ def checks_accuracy_for(actor: Actor, document: Document) -> UUID | None:
 
 
 def signs_off(actor: Actor, partnership_id: UUID) -> bool:
-    """A lead or delegated safeguarding partner of the partnership holding the review signs its versions off."""
+    """A lead or delegated safeguarding partner of the partnership holding the review signs versions off."""
     return _in_partnership(actor, partnership_id) and actor.has_role(Role.SAFEGUARDING_PARTNER)
 
 

@@ -573,7 +573,7 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("POST", _REPORT + "/versions/{version_id}/name"): touches_a_document_nobody_has,
     ("POST", _REPORT + "/versions/{version_id}/delete"): touches_a_document_nobody_has,
     ("POST", _REPORT + "/versions/{version_id}/lock"): touches_a_document_nobody_has,
-    # -- factual accuracy, family comments, sign-off (gateway/routes/report_accuracy.py): a version nobody has --
+    # -- factual accuracy, family comments, sign-off (routes/report_accuracy.py): a version nobody has --
     ("GET", _REPORT + "/versions/{version_id}/accuracy"): touches_a_document_nobody_has,
     ("POST", _REPORT + "/versions/{version_id}/accuracy"): touches_a_document_nobody_has,
     ("POST", _REPORT + "/versions/{version_id}/accuracy/{round_id}/answer"): touches_a_document_nobody_has,

@@ -290,7 +290,8 @@ def test_the_rules_page_says_in_plain_words_when_a_waiting_rule_starts_working(m
         return html.unescape(re.sub(r"\s+", " ", found.group(0)))
 
     # The factual-accuracy rules waited for review reports; the reports service publishes their events now.
-    assert "Not active" not in row("accuracy_check_overdue") and "Starts working" not in row("accuracy_requested")
+    assert "Not active" not in row("accuracy_check_overdue")
+    assert "Starts working" not in row("accuracy_requested")
     assert "Not active" not in row("meeting_invitation"), "meetings publish their events now"
     # The actions service publishes the action rules' events: they work.
     assert "Not active" not in row("action_overdue") and "Starts working" not in row("action_overdue")

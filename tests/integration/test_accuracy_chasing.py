@@ -49,7 +49,7 @@ def ids(request_id: uuid.UUID, agency_id: uuid.UUID) -> dict[str, uuid.UUID]:
 
 
 def test_agencies_are_told_reminded_and_chased_until_they_answer_or_the_round_closes(sessions):  # noqa: F811
-    assert DUE == date(2027, 1, 18)
+    assert date(2027, 1, 18) == DUE
     bus = Bus()
     seed_people(sessions)
     requests = {agency: uuid.uuid4() for agency in (POLICE, HEALTH, SCHOOLS)}

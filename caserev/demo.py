@@ -21,6 +21,7 @@ from caserev.demo_actions import seed_actions
 from caserev.demo_chronology import _wait, seed_chronology
 from caserev.demo_lifecycle import LIFECYCLES
 from caserev.demo_meetings import seed_meetings
+from caserev.demo_reports import seed_reports
 from gateway.credentials import new_recovery_codes
 from services.forms.contract import OpenReview
 from services.kernel.config import OperatorSettings
@@ -281,6 +282,15 @@ def seed_demo(settings: OperatorSettings) -> None:
     seed_meetings(settings, by_code["NBSCP"].id, review_ids, user_id_of, names.__getitem__)
     # Lessons, recommendations and actions of the toddler's and the infant's reviews (demo_actions.py).
     seed_actions(
+        settings,
+        review_ids,
+        by_code["NBSCP"].id,
+        user_id_of,
+        lambda name: agency_id_of("NBSCP", name),
+        _wait,
+    )
+    # The infant's rapid review report in progress: two versions, one agency's confirmation (demo_reports.py).
+    seed_reports(
         settings,
         review_ids,
         by_code["NBSCP"].id,

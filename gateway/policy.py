@@ -89,6 +89,15 @@ _REPORT = "/reviews/{review_id}/reports/{document_id}"
 _VERSIONS = _REPORT + "/versions"
 # A document's publication copy: its managers only (the reports service checks the document again).
 _COPY = _REPORT + "/publication"
+# Factual accuracy, the family's comments and the partners' sign-off of a version (the reports service decides
+# again: the manager and reviewer manage rounds and keep the family's comments, an agency asked answers for
+# own sections, the partnership's safeguarding partners sign off).
+_VERSION = _VERSIONS + "/{version_id}"
+ACCURACY_PEOPLE = frozenset(
+    {Role.BUSINESS_MANAGER, Role.INDEPENDENT_REVIEWER, Role.AGENCY_LEAD, Role.AGENCY_AUTHOR}
+)
+SIGN_OFF_READERS = REPORT_MANAGERS | {Role.SAFEGUARDING_PARTNER}
+SIGNERS = frozenset({Role.SAFEGUARDING_PARTNER})
 
 POLICIES: dict[tuple[str, str], Policy] = {
     # public pages and machine endpoints
@@ -506,6 +515,29 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", _COPY + "/export.pdf"): Policy(
         "signed_in", REPORT_MANAGERS, audit="report_publication", action="export"
     ),
+    # -- factual accuracy --
+    ("GET", _VERSION + "/accuracy"): Policy("signed_in", ACCURACY_PEOPLE, audit="report_accuracy"),
+    ("POST", _VERSION + "/accuracy"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_accuracy", action="create"
+    ),
+    ("POST", _VERSION + "/accuracy/{round_id}/answer"): Policy(
+        "signed_in",
+        frozenset({Role.AGENCY_LEAD, Role.AGENCY_AUTHOR}),
+        audit="report_accuracy",
+        action="answer",
+    ),
+    ("POST", _VERSION + "/accuracy/{round_id}/close"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_accuracy", action="close"
+    ),
+    ("GET", "/reviews/{review_id}/accuracy-requests/{check_id}"): Policy(
+        "signed_in", ACCURACY_PEOPLE, audit="report_accuracy"
+    ),
+    ("GET", _VERSION + "/family"): Policy("signed_in", REPORT_MANAGERS, audit="report_family_comments"),
+    ("POST", _VERSION + "/family"): Policy(
+        "signed_in", REPORT_MANAGERS, audit="report_family_comments", action="create"
+    ),
+    ("GET", _VERSION + "/sign-off"): Policy("signed_in", SIGN_OFF_READERS, audit="report_sign_off"),
+    ("POST", _VERSION + "/sign-off"): Policy("signed_in", SIGNERS, audit="report_sign_off", action="sign"),
     # the data protection officer: the audit and the GDPR registers
     ("GET", "/dpo"): Policy("signed_in", DPO),
     ("GET", "/dpo/audit"): Policy("signed_in", DPO, audit="audit_log"),

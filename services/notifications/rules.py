@@ -43,7 +43,12 @@ PERSON_RECIPIENTS = {
 }
 SOME_PERSON = "The person it is about"
 EFFECTS = ("open", "move", "pause", "close")
-TRACK_WORDS = {"return": "a return", "statutory_deadline": "a statutory deadline", "action": "an action"}
+TRACK_WORDS = {
+    "return": "a return",
+    "statutory_deadline": "a statutory deadline",
+    "action": "an action",
+    "accuracy_check": "an agency's factual-accuracy check",
+}
 # The parts of Case Review still to come, by the prefix of their events, in the words of the settings page:
 # a rule waiting only for their events "starts working when <part> are added to Case Review". An event no
 # service publishes under any other prefix is a mistake in the rules file (a misspelt name, say).
@@ -87,6 +92,9 @@ class TrackEffect:
     agency: str | None
     user: str | None
     label: str | None
+    # The event field listing the subjects it applies to, instead of the track's one subject (a round closed
+    # closes each agency's request left unanswered).
+    subjects: str | None = None
 
     def effect_of(self, data: Mapping[str, Any]) -> str | None:
         """open, move, pause or close for this event's data (None: the event changes nothing)."""
@@ -286,10 +294,10 @@ def _read_track(code: str, raw: Any, events: Mapping[str, type[EventData]]) -> T
                 problems.append(
                     f"track {code}, {event_type}: unknown effect {value!r} (use {', '.join(EFFECTS)})"
                 )
-        for key in ("due", "agency", "user", "label"):
+        for key in ("due", "agency", "user", "label", "subjects"):
             if spec.get(key) and spec[key] not in fields:
                 problems.append(f"track {code}, {event_type}: the event has no field {spec[key]!r}")
-        if subject and subject not in fields:
+        if subject and subject not in fields and not spec.get("subjects"):
             problems.append(f"track {code}, {event_type}: the event has no field {subject!r}")
         if effect_field and effect_field not in fields:
             problems.append(f"track {code}, {event_type}: the event has no field {effect_field!r}")
@@ -301,6 +309,7 @@ def _read_track(code: str, raw: Any, events: Mapping[str, type[EventData]]) -> T
             agency=spec.get("agency"),
             user=spec.get("user"),
             label=spec.get("label"),
+            subjects=spec.get("subjects"),
         )
     closed_by = tuple(raw.get("closed_by_review") or ())
     for event_type in closed_by:

@@ -567,6 +567,70 @@ class Reports(RemoteService):
         """The document's publication copy as Word or PDF (its business manager or independent reviewer)."""
         raise NotImplementedError
 
+    # -- factual accuracy --
+
+    async def open_accuracy_round(
+        self,
+        actor: Actor,
+        version_id: VersionId,
+        command: OpenAccuracyRoundCommand,
+        idempotency_key: str | None = None,
+    ) -> AccuracyPage:
+        """Ask agencies to check a version for factual accuracy by a date (the review's business manager or
+        independent reviewer). Default date: 10 working days from today; default agencies: those the
+        document's sections are assigned to or shared with. Each agency checks the sections assigned to it or
+        shared with it. Conflict while another round of the version is open or once the version is locked;
+        InvalidRequest for a date not after today or an agency with no section about it. Emits
+        reports.accuracy_round_opened and one reports.accuracy_requested per agency."""
+        raise NotImplementedError
+
+    async def accuracy_of_version(self, actor: Actor, version_id: VersionId) -> AccuracyPage:
+        """The version's factual-accuracy rounds as the caller may see them: the manager and reviewer see
+        every agency's answer and comments; an agency's lead or author the sections about their agency in the
+        version and their agency's answer. NotFound for anyone else."""
+        raise NotImplementedError
+
+    async def answer_accuracy(
+        self, actor: Actor, round_id: RoundId, command: AccuracyAnswerCommand
+    ) -> AccuracyPage:
+        """Confirm the sections about the caller's agency, or dispute them with a comment per section (the
+        agency's lead or author, a member of the review). The answer can be changed until the round closes.
+        Emits reports.accuracy_confirmed or reports.accuracy_disputed (ids only, never the comments)."""
+        raise NotImplementedError
+
+    async def close_accuracy_round(self, actor: Actor, round_id: RoundId) -> AccuracyPage:
+        """Close a round (manager or reviewer): answers can no longer change, chasing stops. Emits
+        reports.accuracy_round_closed with the requests left unanswered."""
+        raise NotImplementedError
+
+    async def accuracy_request(self, actor: Actor, request_id: RequestId) -> AccuracyRequestPlace:
+        """Where an agency's request of a round is (review, document, version), for a message's link; NotFound
+        for a caller who may not see it."""
+        raise NotImplementedError
+
+    async def sign_off_of_version(self, actor: Actor, version_id: VersionId) -> SignOffPage:
+        """The partners' sign-off of a version: who signed and when, how many are needed, and for a
+        safeguarding partner of the partnership the version's whole text to sign. NotFound otherwise."""
+        raise NotImplementedError
+
+    async def sign_off_version(self, actor: Actor, version_id: VersionId) -> SignOffPage:
+        """Sign a version off for the caller's partner agency (a safeguarding partner of the partnership
+        holding the review; one signature per partner). When every partner needed has signed, the version is
+        locked, any open round of it is closed, and reports.version_signed_off is emitted. Conflict for a
+        partner who signed already or a version locked already."""
+        raise NotImplementedError
+
+    async def family_comments_of_version(self, actor: Actor, version_id: VersionId) -> list[FamilyComments]:
+        """When the family was shown the version, their comments and the response (manager or reviewer)."""
+        raise NotImplementedError
+
+    async def record_family_comments(
+        self, actor: Actor, version_id: VersionId, command: FamilyCommentsCommand
+    ) -> list[FamilyComments]:
+        """Record that the family was shown the version on a date, what they said and the response (manager or
+        reviewer; the family has no account). Emits reports.family_comments_recorded (ids and date only)."""
+        raise NotImplementedError
+
 
 # -- versions --
 
@@ -680,3 +744,272 @@ class RestoredVersion(BaseModel):
     document_id: UUID
     review_id: UUID
     sections: list[RestoredSection]
+
+
+# -- factual accuracy --
+
+RoundId = Annotated[UUID, found_by_id("round")]
+RequestId = Annotated[UUID, found_by_id("request")]
+AccuracyAnswerKind = Literal["confirmed", "disputed"]
+# The longest comment on a section, and the longest family comment or response (characters).
+MAX_COMMENT = 5000
+
+
+class OpenAccuracyRound(BaseModel):
+    """A factual-accuracy round to open on a version: the date answers are due (None: 10 working days from
+    today) and the agencies asked (empty: every agency a section of the document is assigned to or shared
+    with)."""
+
+    due_on: date | None = None
+    agency_ids: list[UUID] = Field(default_factory=list, max_length=50)
+
+
+class SectionComment(BaseModel):
+    """An agency's comment on one section it disputes: what is not accurate and why."""
+
+    section_id: UUID
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_COMMENT)]
+
+
+class AccuracyAnswer(BaseModel):
+    """An agency's answer: the sections about it are confirmed, or disputed with at least one comment."""
+
+    answer: AccuracyAnswerKind
+    comments: list[SectionComment] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _a_dispute_says_what(self) -> AccuracyAnswer:
+        if self.answer == "disputed" and not self.comments:
+            raise ValueError("Say what is not accurate in at least one section")
+        if self.answer == "confirmed" and self.comments:
+            raise ValueError("A confirmation has no comments: dispute the sections to comment on them")
+        return self
+
+
+class FamilyCommentsEntry(BaseModel):
+    """The family was shown a version on a date: what they said (as the manager writes it down) and the
+    response."""
+
+    shown_on: date
+    comments: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_COMMENT)] = ""
+    response: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_COMMENT)] = ""
+
+
+OpenAccuracyRoundCommand = Annotated[OpenAccuracyRound, Refused("The round")]
+AccuracyAnswerCommand = Annotated[AccuracyAnswer, Refused("The answer")]
+FamilyCommentsCommand = Annotated[FamilyCommentsEntry, Refused("The family's comments")]
+
+
+class AccuracyComment(BaseModel):
+    """A comment of an agency on a section it disputes, with the section's title."""
+
+    section_id: UUID
+    section_title: str
+    text: str
+
+
+class AgencyAnswerView(BaseModel):
+    """One agency asked in a round: its sections, its answer (None: not answered yet), who answered and when,
+    whether it is overdue, and its comments (shown to the manager, the reviewer and the agency itself)."""
+
+    request_id: UUID
+    agency_id: UUID
+    agency_name: str
+    section_ids: list[UUID]
+    answer: AccuracyAnswerKind | None = None
+    answered_by_name: str | None = None
+    answered_at: datetime | None = None
+    overdue: bool = False
+    comments: list[AccuracyComment] = Field(default_factory=list)
+
+
+class AccuracyRoundView(BaseModel):
+    """A factual-accuracy round of a version as the caller may see it: when it is due, whether it is open,
+    and the agencies' answers the caller may see (every one for the manager, their own for an agency)."""
+
+    id: UUID
+    version_id: UUID
+    due_on: date
+    opened_by_name: str | None = None
+    opened_at: datetime
+    open: bool
+    closed_at: datetime | None = None
+    agencies: list[AgencyAnswerView]
+    counts: dict[str, int] = Field(default_factory=dict)
+
+
+class AccuracyPage(BaseModel):
+    """What the factual-accuracy page of a version shows the caller: the rounds, whether they manage them,
+    the agencies that can be asked (for a new round), and the version's sections they check (their agency's,
+    as the version keeps them)."""
+
+    version: VersionSummary
+    document_title: str
+    may_manage: bool
+    rounds: list[AccuracyRoundView]
+    agency_options: list[AgencyOption] = Field(default_factory=list)
+    default_agency_ids: list[UUID] = Field(default_factory=list)
+    default_due_on: date | None = None
+    sections: list[SectionText] = Field(default_factory=list)
+
+
+class AccuracyRequestPlace(BaseModel):
+    """Where an agency's request is: its review, document, version and round."""
+
+    request_id: UUID
+    round_id: UUID
+    review_id: UUID
+    document_id: UUID
+    version_id: UUID
+
+
+class PartnerSignOff(BaseModel):
+    """One partner's signature of a version: the partner agency (or the person, if they have none), who signed
+    and when."""
+
+    partner_name: str
+    signed_by_name: str | None = None
+    signed_at: datetime
+
+
+class SignOffPage(BaseModel):
+    """The partners' sign-off of a version: the signatures, how many are needed, whether it is complete (the
+    version is then locked), and whether the caller may sign now; for a partner, the version's text."""
+
+    version: VersionSummary
+    document_title: str
+    signatures: list[PartnerSignOff]
+    required: int
+    complete: bool
+    may_sign: bool
+    signed_by_caller: bool
+    sections: list[SectionText] = Field(default_factory=list)
+
+
+class FamilyComments(BaseModel):
+    """The family shown a version on a date, their comments and the response, as the manager recorded them."""
+
+    id: UUID
+    version_id: UUID
+    shown_on: date
+    comments: str
+    response: str
+    recorded_by_name: str | None = None
+    recorded_at: datetime
+
+
+class AccuracyRoundOpened(EventData):
+    """Agencies were asked to check a version of a document for factual accuracy by a date."""
+
+    event_type: ClassVar[str] = "reports.accuracy_round_opened"
+
+    round_id: UUID
+    version_id: UUID
+    document_id: UUID
+    review_id: UUID
+    due_on: date
+    agency_ids: list[UUID]
+
+
+class AccuracyRequested(EventData):
+    """One agency of a round was asked to check the sections about it by a date (the notifications service
+    tells its lead, and chases until it answers)."""
+
+    event_type: ClassVar[str] = "reports.accuracy_requested"
+
+    request_id: UUID
+    round_id: UUID
+    version_id: UUID
+    document_id: UUID
+    review_id: UUID
+    agency_id: UUID
+    due_on: date
+
+
+class AccuracyConfirmed(EventData):
+    """An agency confirmed the sections about it are factually accurate."""
+
+    event_type: ClassVar[str] = "reports.accuracy_confirmed"
+
+    request_id: UUID
+    round_id: UUID
+    version_id: UUID
+    document_id: UUID
+    review_id: UUID
+    agency_id: UUID
+
+
+class AccuracyDisputed(EventData):
+    """An agency disputed sections about it, commenting on each (the comments stay in the service)."""
+
+    event_type: ClassVar[str] = "reports.accuracy_disputed"
+
+    request_id: UUID
+    round_id: UUID
+    version_id: UUID
+    document_id: UUID
+    review_id: UUID
+    agency_id: UUID
+    sections_disputed: int
+
+
+class AccuracyRoundClosed(EventData):
+    """A round was closed: answers no longer change; `request_ids` are the agencies' requests left
+    unanswered (chasing stops)."""
+
+    event_type: ClassVar[str] = "reports.accuracy_round_closed"
+
+    round_id: UUID
+    version_id: UUID
+    document_id: UUID
+    review_id: UUID
+    request_ids: list[UUID]
+
+
+class VersionSignOffRecorded(EventData):
+    """A safeguarding partner signed a version off: how many partners have, of how many needed."""
+
+    event_type: ClassVar[str] = "reports.version_sign_off_recorded"
+
+    version_id: UUID
+    document_id: UUID
+    review_id: UUID
+    partner_agency_id: UUID | None
+    signatures: int
+    required: int
+
+
+class VersionSignedOff(EventData):
+    """Every partner needed has signed a version off: it is locked."""
+
+    event_type: ClassVar[str] = "reports.version_signed_off"
+
+    version_id: UUID
+    document_id: UUID
+    review_id: UUID
+    signatures: int
+
+
+class FamilyCommentsRecorded(EventData):
+    """The family's comments on a version were recorded (the words stay in the service)."""
+
+    event_type: ClassVar[str] = "reports.family_comments_recorded"
+
+    version_id: UUID
+    document_id: UUID
+    review_id: UUID
+    shown_on: date
+
+
+# The events of factual accuracy join the catalogue here, below their classes.
+EVENTS = (
+    *EVENTS,
+    AccuracyRoundOpened,
+    AccuracyRequested,
+    AccuracyConfirmed,
+    AccuracyDisputed,
+    AccuracyRoundClosed,
+    VersionSignOffRecorded,
+    VersionSignedOff,
+    FamilyCommentsRecorded,
+)

@@ -118,3 +118,29 @@ def check_names_versions(actor: Actor, document: Document | None, doing: str) ->
     document = check_reads_document(actor, document)
     check_writes_all(actor, document.review_id, document.partnership_id, doing)
     return document
+
+
+# -- factual accuracy --
+
+
+def checks_accuracy_for(actor: Actor, document: Document) -> UUID | None:
+    """The agency an agency's lead or author, a member of the review, checks a version for (None: not one)."""
+    if actor.agency_id is None or not actor.has_role(*AGENCY_PEOPLE):
+        return None
+    return actor.agency_id if _member(actor, document.review_id, document.partnership_id) else None
+
+
+def signs_off(actor: Actor, partnership_id: UUID) -> bool:
+    """A lead or delegated safeguarding partner of the partnership holding the review signs versions off."""
+    return _in_partnership(actor, partnership_id) and actor.has_role(Role.SAFEGUARDING_PARTNER)
+
+
+def check_sees_sign_off(actor: Actor, document: Document | None) -> Document:
+    """A version's sign-off is seen by the review's manager and reviewer and the partnership's partners; for
+    anyone else the version is not found."""
+    if document is None or not (
+        writes_all(actor, document.review_id, document.partnership_id)
+        or signs_off(actor, document.partnership_id)
+    ):
+        raise NotFound("No such version")
+    return document

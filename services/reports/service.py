@@ -9,9 +9,12 @@ from services.kernel.events import Envelope
 from services.kernel.identity import Actor
 from services.kernel.service_base import ServiceBase
 from services.kernel.unit_of_work import Database, UnitOfWork
-from services.reports import handlers, publishing, version_handlers
+from services.reports import accuracy_handlers, handlers, publishing, version_handlers
 from services.reports.contract import (
     SERVICE,
+    AccuracyAnswerCommand,
+    AccuracyPage,
+    AccuracyRequestPlace,
     Assignees,
     AssignmentCommand,
     BlockTextCommand,
@@ -21,16 +24,22 @@ from services.reports.contract import (
     DocumentText,
     ExportedFile,
     ExportFormat,
+    FamilyComments,
+    FamilyCommentsCommand,
     NameVersionCommand,
     NewDocumentCommand,
+    OpenAccuracyRoundCommand,
     PartnershipName,
     PeopleRegister,
     PublicationCopy,
+    RequestId,
     RestoredVersion,
     ReviewId,
+    RoundId,
     SavedUpdates,
     SectionGrant,
     SectionId,
+    SignOffPage,
     UpdatesCommand,
     VersionChoice,
     VersionComparison,
@@ -225,3 +234,60 @@ class ReportsService(ServiceBase):
     ) -> ExportedFile:
         """The publication copy as Word or PDF."""
         return publishing.export_publication_copy(self.uow, actor, document_id, file_format, partnership_name)
+
+    # -- factual accuracy --
+
+    @rpc
+    def open_accuracy_round(
+        self,
+        actor: Actor,
+        version_id: VersionId,
+        command: OpenAccuracyRoundCommand,
+        idempotency_key: str | None = None,
+    ) -> AccuracyPage:
+        """Ask agencies to check a version for factual accuracy by a date."""
+        return accuracy_handlers.open_accuracy_round(self.uow, actor, version_id, command, idempotency_key)
+
+    @rpc
+    def accuracy_of_version(self, actor: Actor, version_id: VersionId) -> AccuracyPage:
+        """The version's factual-accuracy rounds as the caller may see them."""
+        return accuracy_handlers.accuracy_of_version(self.uow, actor, version_id)
+
+    @rpc
+    def answer_accuracy(
+        self, actor: Actor, round_id: RoundId, command: AccuracyAnswerCommand
+    ) -> AccuracyPage:
+        """An agency confirms or disputes the sections about it."""
+        return accuracy_handlers.answer_accuracy(self.uow, actor, round_id, command)
+
+    @rpc
+    def close_accuracy_round(self, actor: Actor, round_id: RoundId) -> AccuracyPage:
+        """Close a round."""
+        return accuracy_handlers.close_accuracy_round(self.uow, actor, round_id)
+
+    @rpc
+    def accuracy_request(self, actor: Actor, request_id: RequestId) -> AccuracyRequestPlace:
+        """Where an agency's request is."""
+        return accuracy_handlers.accuracy_request(self.uow, actor, request_id)
+
+    @rpc
+    def sign_off_of_version(self, actor: Actor, version_id: VersionId) -> SignOffPage:
+        """The partners' sign-off of a version."""
+        return accuracy_handlers.sign_off_of_version(self.uow, actor, version_id)
+
+    @rpc
+    def sign_off_version(self, actor: Actor, version_id: VersionId) -> SignOffPage:
+        """A partner signs a version off; the last needed locks it."""
+        return accuracy_handlers.sign_off_version(self.uow, actor, version_id)
+
+    @rpc
+    def family_comments_of_version(self, actor: Actor, version_id: VersionId) -> list[FamilyComments]:
+        """The family's comments on a version."""
+        return accuracy_handlers.family_comments_of_version(self.uow, actor, version_id)
+
+    @rpc
+    def record_family_comments(
+        self, actor: Actor, version_id: VersionId, command: FamilyCommentsCommand
+    ) -> list[FamilyComments]:
+        """Record the family shown a version, their comments and the response."""
+        return accuracy_handlers.record_family_comments(self.uow, actor, version_id, command)

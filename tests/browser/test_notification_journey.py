@@ -130,9 +130,9 @@ def test_the_rules_and_the_messages_sent_reflow_on_a_phone(
 
         phone.goto("/settings/notifications")
         expect(page.get_by_role("heading", level=1)).to_have_text("Notification rules")
-        waiting = page.locator("#rule-section_awaiting_check-row")
-        expect(waiting).to_contain_text("Starts working when review reports are added to Case Review")
-        expect(waiting.get_by_text("Who is told", exact=True)).to_be_visible()
+        chaser = page.locator("#rule-accuracy_check_overdue-row")
+        expect(chaser).to_contain_text("The agency's safeguarding lead")
+        expect(chaser.get_by_text("Who is told", exact=True)).to_be_visible()
         expect(page.locator("#rules thead")).to_have_count(1)  # kept for assistive technology
         expect(page.get_by_role("columnheader", name="Who is told")).to_have_count(1)
         phone.check("01-rules")

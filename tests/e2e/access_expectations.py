@@ -585,6 +585,16 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("POST", _REPORT + "/publication/sections/{section_id}/blocks/{block}"): touches_a_document_nobody_has,
     ("GET", _REPORT + "/publication/export.docx"): touches_a_document_nobody_has,
     ("GET", _REPORT + "/publication/export.pdf"): touches_a_document_nobody_has,
+    # -- factual accuracy, family comments, sign-off (routes/report_accuracy.py): a version nobody has --
+    ("GET", _REPORT + "/versions/{version_id}/accuracy"): touches_a_document_nobody_has,
+    ("POST", _REPORT + "/versions/{version_id}/accuracy"): touches_a_document_nobody_has,
+    ("POST", _REPORT + "/versions/{version_id}/accuracy/{round_id}/answer"): touches_a_document_nobody_has,
+    ("POST", _REPORT + "/versions/{version_id}/accuracy/{round_id}/close"): touches_a_document_nobody_has,
+    ("GET", "/reviews/{review_id}/accuracy-requests/{check_id}"): touches_a_document_nobody_has,
+    ("GET", _REPORT + "/versions/{version_id}/family"): touches_a_document_nobody_has,
+    ("POST", _REPORT + "/versions/{version_id}/family"): touches_a_document_nobody_has,
+    ("GET", _REPORT + "/versions/{version_id}/sign-off"): touches_a_document_nobody_has,
+    ("POST", _REPORT + "/versions/{version_id}/sign-off"): touches_a_document_nobody_has,
     ("GET", "/reviews/{review_id}/family-contacts"): keeps_family_contacts,
     ("POST", "/reviews/{review_id}/family-contacts"): keeps_family_contacts,
     # -- chronologies (gateway/routes/chronology.py) --

@@ -289,9 +289,9 @@ def test_the_rules_page_says_in_plain_words_when_a_waiting_rule_starts_working(m
         assert found, f"the rules page has no row for {code}"
         return html.unescape(re.sub(r"\s+", " ", found.group(0)))
 
-    waiting = row("section_awaiting_check")
-    assert "Not active" in waiting
-    assert "Starts working when review reports are added to Case Review" in waiting
+    # The factual-accuracy rules waited for review reports; the reports service publishes their events now.
+    assert "Not active" not in row("accuracy_check_overdue")
+    assert "Starts working" not in row("accuracy_requested")
     assert "Not active" not in row("meeting_invitation"), "meetings publish their events now"
     # The actions service publishes the action rules' events: they work.
     assert "Not active" not in row("action_overdue") and "Starts working" not in row("action_overdue")

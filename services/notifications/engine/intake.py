@@ -22,7 +22,7 @@ from services.kernel.events import Envelope
 from services.notifications import domain, models
 from services.notifications.engine.messages import Directory, Emit, Occasion, send
 from services.notifications.models import AgencyRecord, DueItemRecord, PersonRecord
-from services.notifications.rules import RuleBook, Track
+from services.notifications.rules import RuleBook, Track, TrackEffect
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +96,20 @@ def track_event(session: Session, track: Track, envelope: Envelope) -> None:
     if spec is None or not track.counts(data):
         return
     effect = spec.effect_of(data)
-    subject = data.get(track.subject)
-    if effect is None or subject is None:
+    if effect is None:
         return
+    subjects = data.get(spec.subjects) if spec.subjects else [data.get(track.subject)]
+    for subject in subjects if isinstance(subjects, list) else []:
+        if subject is not None:
+            _track_subject(session, track, envelope, spec, effect, subject)
+
+
+def _track_subject(
+    session: Session, track: Track, envelope: Envelope, spec: TrackEffect, effect: str, subject: Any
+) -> None:
+    """Apply one event's effect to one tracked due date (created when the event opens it)."""
+    assert envelope.partnership_id is not None
+    data = envelope.data
     item = session.scalars(
         select(DueItemRecord)
         .where(

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0003"
-down_revision = "0002"
+revision = "0005_publication"
+down_revision = "0004_accuracy"
 branch_labels = None
 depends_on = None
 

@@ -86,6 +86,11 @@ def test_every_event_handler_of_a_service_has_a_declared_queue():
         "evt-meetings-meeting_updated--notifications.on_meetings_meeting_updated",
         "evt-meetings-minutes_circulated--notifications.on_meetings_minutes_circulated",
         "evt-meetings-reply_received--notifications.on_meetings_reply_received",
+        "evt-reports-accuracy_confirmed--notifications.on_reports_accuracy_confirmed",
+        "evt-reports-accuracy_disputed--notifications.on_reports_accuracy_disputed",
+        "evt-reports-accuracy_requested--notifications.on_reports_accuracy_requested",
+        "evt-reports-accuracy_round_closed--notifications.on_reports_accuracy_round_closed",
+        "evt-reports-version_signed_off--notifications.on_reports_version_signed_off",
     ]
 
 

@@ -67,12 +67,12 @@ class ReportsService(ServiceBase):
         """A document with the sections the caller may read."""
         return handlers.get_document(self.uow, actor, document_id)
 
-    @rpc
+    @rpc(command=True)
     def create_document(self, actor: Actor, command: NewDocumentCommand) -> DocumentDetail:
         """Begin a document from its kind's template."""
         return handlers.create_document(self.uow, actor, command)
 
-    @rpc
+    @rpc(command=True)
     def assign_section(
         self, actor: Actor, section_id: SectionId, command: AssignmentCommand
     ) -> DocumentDetail:
@@ -156,26 +156,26 @@ class ReportsService(ServiceBase):
         """Set every section back to a version's text as a new edit."""
         return version_handlers.restore_version(self.uow, actor, version_id, idempotency_key)
 
-    @rpc
+    @rpc(command=True)
     def rename_version(
         self, actor: Actor, version_id: VersionId, command: NameVersionCommand
     ) -> VersionSummary:
         """Give a version that is not locked another name."""
         return version_handlers.rename_version(self.uow, actor, version_id, command)
 
-    @rpc
+    @rpc(command=True)
     def delete_version(self, actor: Actor, version_id: VersionId) -> None:
         """Delete a version that is not locked."""
         version_handlers.delete_version(self.uow, actor, version_id)
 
-    @rpc
+    @rpc(command=True)
     def lock_version(self, actor: Actor, version_id: VersionId) -> VersionSummary:
         """Lock a version (the partners' sign-off)."""
         return version_handlers.lock_version(self.uow, actor, version_id)
 
     # -- publication --
 
-    @rpc
+    @rpc(command=True)
     def build_publication_copy(
         self, actor: Actor, document_id: DocumentId, register: PeopleRegister
     ) -> PublicationCopy:
@@ -187,7 +187,7 @@ class ReportsService(ServiceBase):
         """The document's publication copy with the last check's findings."""
         return publishing.publication_copy(self.uow, actor, document_id)
 
-    @rpc
+    @rpc(command=True)
     def edit_copy_block(
         self,
         actor: Actor,
@@ -206,7 +206,7 @@ class ReportsService(ServiceBase):
         """Check the publication copy against the people register."""
         return publishing.check_publication_copy(self.uow, actor, document_id, register)
 
-    @rpc
+    @rpc(command=True)
     def mark_copy_ready(
         self, actor: Actor, document_id: DocumentId, register: PeopleRegister
     ) -> PublicationCopy:
@@ -253,14 +253,14 @@ class ReportsService(ServiceBase):
         """The version's factual-accuracy rounds as the caller may see them."""
         return accuracy_handlers.accuracy_of_version(self.uow, actor, version_id)
 
-    @rpc
+    @rpc(command=True)
     def answer_accuracy(
         self, actor: Actor, round_id: RoundId, command: AccuracyAnswerCommand
     ) -> AccuracyPage:
         """An agency confirms or disputes the sections about it."""
         return accuracy_handlers.answer_accuracy(self.uow, actor, round_id, command)
 
-    @rpc
+    @rpc(command=True)
     def close_accuracy_round(self, actor: Actor, round_id: RoundId) -> AccuracyPage:
         """Close a round."""
         return accuracy_handlers.close_accuracy_round(self.uow, actor, round_id)
@@ -275,7 +275,7 @@ class ReportsService(ServiceBase):
         """The partners' sign-off of a version."""
         return accuracy_handlers.sign_off_of_version(self.uow, actor, version_id)
 
-    @rpc
+    @rpc(command=True)
     def sign_off_version(self, actor: Actor, version_id: VersionId) -> SignOffPage:
         """A partner signs a version off; the last needed locks it."""
         return accuracy_handlers.sign_off_version(self.uow, actor, version_id)
@@ -285,7 +285,7 @@ class ReportsService(ServiceBase):
         """The family's comments on a version."""
         return accuracy_handlers.family_comments_of_version(self.uow, actor, version_id)
 
-    @rpc
+    @rpc(command=True)
     def record_family_comments(
         self, actor: Actor, version_id: VersionId, command: FamilyCommentsCommand
     ) -> list[FamilyComments]:

@@ -192,6 +192,101 @@ AssignmentCommand = Annotated[Assignment, Refused("The assignment")]
 UpdatesCommand = Annotated[SectionUpdates, Refused("The updates")]
 
 
+# -- comments -----------------------------------------------------------------------------------------------
+
+# A comment's or a reply's words: plain text, at most this long; the quoted text an anchor covers, at most this.
+MAX_COMMENT = 2000
+MAX_QUOTE = 1000
+CommentBody = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_COMMENT,
+        title="Comment",
+        description=f"Plain text of at most {MAX_COMMENT} characters; @Name mentions a person",
+    ),
+]
+CommentId = Annotated[UUID, found_by_id("comment")]
+
+
+class NewComment(BaseModel):
+    """A comment on a range of a section's text. `anchor_id` is the id the editor put on the range (a TipTap
+    mark `comment` in the section's Yjs document, so it moves with the text as others edit); `quote` the text
+    it covered when the comment was made. An @ followed by the name of a person who may read the section
+    mentions them: they are told."""
+
+    anchor_id: UUID
+    quote: Annotated[str, Field(max_length=MAX_QUOTE)] = ""
+    body: CommentBody
+
+    @model_validator(mode="after")
+    def _body_has_words(self) -> NewComment:
+        if not self.body.strip():
+            raise ValueError("Write the comment")
+        return self
+
+
+class NewReply(BaseModel):
+    """A reply to a comment (plain text; @Name mentions a person who may read the section)."""
+
+    body: CommentBody
+
+    @model_validator(mode="after")
+    def _body_has_words(self) -> NewReply:
+        if not self.body.strip():
+            raise ValueError("Write the reply")
+        return self
+
+
+class Resolution(BaseModel):
+    """Resolve a comment (its thread is done with) or reopen it."""
+
+    resolved: bool
+
+
+class ReplyView(BaseModel):
+    """A reply in a comment's thread: who wrote it, when, and its words."""
+
+    id: UUID
+    author_id: str
+    author_name: str
+    body: str
+    created_at: datetime
+
+
+class CommentView(BaseModel):
+    """A comment as its readers see it: the section and anchor it is on, the text quoted, who wrote it and
+    when, its words, the replies in order, and whether (and by whom) it is resolved."""
+
+    id: UUID
+    document_id: UUID
+    section_id: UUID
+    anchor_id: UUID
+    quote: str
+    author_id: str
+    author_name: str
+    body: str
+    created_at: datetime
+    replies: list[ReplyView] = Field(default_factory=list)
+    resolved: bool = False
+    resolved_by_name: str | None = None
+    resolved_at: datetime | None = None
+
+
+class DocumentComments(BaseModel):
+    """The comments on the sections of a document the caller may read, oldest first, and, per section, the
+    people who may be mentioned on it (@Name)."""
+
+    document_id: UUID
+    comments: list[CommentView]
+    mentionable: dict[UUID, list[PersonOption]] = Field(default_factory=dict)
+
+
+NewCommentCommand = Annotated[NewComment, Refused("The comment")]
+NewReplyCommand = Annotated[NewReply, Refused("The reply")]
+ResolutionCommand = Annotated[Resolution, Refused("The resolution")]
+
+
 # -- events -------------------------------------------------------------------------------------------------
 
 
@@ -221,7 +316,35 @@ class SectionAssigned(EventData):
     shared_with_agency_ids: list[UUID]
 
 
-EVENTS: tuple[type[EventData], ...] = (DocumentCreated, SectionAssigned)
+class CommentAdded(EventData):
+    """A comment (or a reply to one: `reply_id`) was written on a section; `mentioned_user_ids` are the people
+    it mentions, whom the notifications service tells. Ids only: never the comment's words or the quoted
+    text."""
+
+    event_type: ClassVar[str] = "reports.comment_added"
+
+    comment_id: UUID
+    reply_id: UUID | None
+    section_id: UUID
+    document_id: UUID
+    review_id: UUID
+    author_id: str
+    mentioned_user_ids: list[str]
+
+
+class CommentResolved(EventData):
+    """A comment's thread was resolved (`resolved`) or reopened."""
+
+    event_type: ClassVar[str] = "reports.comment_resolved"
+
+    comment_id: UUID
+    section_id: UUID
+    document_id: UUID
+    review_id: UUID
+    resolved: bool
+
+
+EVENTS: tuple[type[EventData], ...] = (DocumentCreated, SectionAssigned, CommentAdded, CommentResolved)
 
 
 # -- the RPCs -----------------------------------------------------------------------------------------------
@@ -278,4 +401,30 @@ class Reports(RemoteService):
 
     async def document_text(self, actor: Actor, document_id: DocumentId) -> DocumentText:
         """The document's sections the caller may read, as structured text."""
+        raise NotImplementedError
+
+    # -- comments --
+
+    async def add_comment(
+        self, actor: Actor, section_id: SectionId, command: NewCommentCommand
+    ) -> CommentView:
+        """Comment on a range of a section's text (anyone who may read the section, agencies it is shared with
+        included); NotFound for anyone who may not. Emits reports.comment_added with the people mentioned."""
+        raise NotImplementedError
+
+    async def reply_to_comment(
+        self, actor: Actor, comment_id: CommentId, command: NewReplyCommand
+    ) -> CommentView:
+        """Reply to a comment on a section the caller may read. Emits reports.comment_added (with `reply_id`)."""
+        raise NotImplementedError
+
+    async def resolve_comment(
+        self, actor: Actor, comment_id: CommentId, command: ResolutionCommand
+    ) -> CommentView:
+        """Resolve a comment or reopen it (anyone who may read its section). Emits reports.comment_resolved
+        when that changes anything."""
+        raise NotImplementedError
+
+    async def comments_of_document(self, actor: Actor, document_id: DocumentId) -> DocumentComments:
+        """The comments on the document's sections the caller may read, and whom they may mention on each."""
         raise NotImplementedError

@@ -9,16 +9,22 @@ from services.kernel.events import Envelope
 from services.kernel.identity import Actor
 from services.kernel.service_base import ServiceBase
 from services.kernel.unit_of_work import Database, UnitOfWork
-from services.reports import handlers
+from services.reports import comment_handlers, handlers
 from services.reports.contract import (
     SERVICE,
     Assignees,
     AssignmentCommand,
+    CommentId,
+    CommentView,
     DocumentDetail,
+    DocumentComments,
     DocumentId,
     DocumentSummary,
     DocumentText,
+    NewCommentCommand,
     NewDocumentCommand,
+    NewReplyCommand,
+    ResolutionCommand,
     ReviewId,
     SavedUpdates,
     SectionGrant,
@@ -96,3 +102,25 @@ class ReportsService(ServiceBase):
     def keep_agency(self, message: dict[str, Any]) -> None:
         """An agency's name."""
         handlers.keep_agency(self.uow, Envelope.model_validate(message))
+
+    # -- comments --
+
+    @rpc
+    def add_comment(self, actor: Actor, section_id: SectionId, command: NewCommentCommand) -> CommentView:
+        """Comment on a range of a section's text."""
+        return comment_handlers.add_comment(self.uow, actor, section_id, command)
+
+    @rpc
+    def reply_to_comment(self, actor: Actor, comment_id: CommentId, command: NewReplyCommand) -> CommentView:
+        """Reply to a comment."""
+        return comment_handlers.reply_to_comment(self.uow, actor, comment_id, command)
+
+    @rpc
+    def resolve_comment(self, actor: Actor, comment_id: CommentId, command: ResolutionCommand) -> CommentView:
+        """Resolve or reopen a comment."""
+        return comment_handlers.resolve_comment(self.uow, actor, comment_id, command)
+
+    @rpc
+    def comments_of_document(self, actor: Actor, document_id: DocumentId) -> DocumentComments:
+        """The comments on the document's sections the caller may read."""
+        return comment_handlers.comments_of_document(self.uow, actor, document_id)

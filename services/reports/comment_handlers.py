@@ -1,8 +1,8 @@
-"""The comment use cases (contract.Reports, "comments"): comment on a section's text, reply, resolve or reopen,
-list a document's comments. Each takes the worker's unit of work, the typed arguments and, last, the stores
-(the tables, unless a unit test hands in fakes); each checks the policy against the section the comment is
-on, asks the domain (comments.py), stores, and emits its event through the outbox: ids only, never words.
-"""
+"""The comment use cases (contract.Reports, "comments"): comment on a section's text, reply, resolve or
+reopen, list a document's comments. Each takes the worker's unit of work, the typed arguments and, last, the
+stores (the tables, unless a unit test hands in fakes); each checks the policy against the section the comment
+is on, asks the domain (comments.py), stores, and emits its event through the outbox: ids only, never
+words."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from services.kernel.events import EventData
 from services.kernel.identity import Actor
@@ -194,7 +194,7 @@ UpdatesCommand = Annotated[SectionUpdates, Refused("The updates")]
 
 # -- comments -----------------------------------------------------------------------------------------------
 
-# A comment's or a reply's words: plain text, at most this long; the quoted text an anchor covers, at most this.
+# The longest a comment's or a reply's plain text may be, and the text an anchor quotes.
 MAX_COMMENT = 2000
 MAX_QUOTE = 1000
 CommentBody = Annotated[
@@ -282,8 +282,27 @@ class DocumentComments(BaseModel):
     mentionable: dict[UUID, list[PersonOption]] = Field(default_factory=dict)
 
 
-NewCommentCommand = Annotated[NewComment, Refused("The comment")]
-NewReplyCommand = Annotated[NewReply, Refused("The reply")]
+def comment_problems(error: ValidationError) -> list[dict[str, str]]:
+    """A comment or reply that does not validate, in words that say what to fix (never the value given)."""
+    problems = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "body"
+        if field == "body" and item["type"] == "string_too_long":
+            message = f"The comment must be {MAX_COMMENT} characters or fewer"
+        elif field == "body" and item["type"] in ("string_too_short", "missing"):
+            message = "Write the comment"
+        elif field == "quote":
+            message = f"Select less text to comment on: at most {MAX_QUOTE} characters"
+        elif field == "anchor_id":
+            message = "Select the text to comment on"
+        else:
+            message = str(item["msg"]).removeprefix("Value error, ")
+        problems.append({"field": field, "message": message})
+    return problems
+
+
+NewCommentCommand = Annotated[NewComment, Refused("The comment", comment_problems)]
+NewReplyCommand = Annotated[NewReply, Refused("The reply", comment_problems)]
 ResolutionCommand = Annotated[Resolution, Refused("The resolution")]
 
 
@@ -415,7 +434,8 @@ class Reports(RemoteService):
     async def reply_to_comment(
         self, actor: Actor, comment_id: CommentId, command: NewReplyCommand
     ) -> CommentView:
-        """Reply to a comment on a section the caller may read. Emits reports.comment_added (with `reply_id`)."""
+        """Reply to a comment on a section the caller may read. Emits reports.comment_added (with
+        `reply_id`)."""
         raise NotImplementedError
 
     async def resolve_comment(

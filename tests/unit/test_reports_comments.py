@@ -1,5 +1,5 @@
-"""Comments on report sections: the domain (plain text, mentions, resolve), the policy (who comments, who may be
-mentioned) and the use cases with fake stores (what is emitted: ids, never words; refusals)."""
+"""Comments on report sections: the domain (plain text, mentions, resolve), the policy (who comments, who may
+be mentioned) and the use cases with fake stores (what is emitted: ids, never words; refusals)."""
 
 from __future__ import annotations
 

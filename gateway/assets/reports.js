@@ -272,14 +272,21 @@ async function sendForm (form) {
     panelSays(panel, 'Not sent: the service did not answer. Try again.')
     return
   }
-  if (response.ok && isNew) anchors.delete(form.elements.anchor_id.value)
+  const anchorId = isNew ? form.elements.anchor_id.value : null
+  // A fetch's answer has no #fragment: the comment is found by its anchor, or by the id in the form's address.
+  const commentId = isNew ? null : (form.action.match(/\/comments\/([0-9a-f-]{36})\//) || [])[1]
+  if (response.ok && isNew) anchors.delete(anchorId)
   panel.replaceWith(fresh)
   learnAnchors()
   if (response.ok) {
     panelSays(fresh, words)
-    const target = new URL(response.url).hash
-    const thread = target && fresh.querySelector(target)
-    if (thread) thread.focus()
+    const thread = isNew
+      ? fresh.querySelector(`li[data-anchor-id="${anchorId}"]`)
+      : fresh.querySelector(`#comment-${commentId}`)
+    // A resolved comment is folded away under "Resolved comments": focus goes to that summary instead.
+    const folded = thread && thread.closest('details:not([open])')
+    if (folded) folded.querySelector('summary').focus()
+    else if (thread) thread.focus()
   } else {
     const wrong = fresh.querySelector('.govuk-textarea--error')
     if (wrong) wrong.focus()

@@ -13,7 +13,7 @@ from services.reports import comment_handlers, comments, handlers, policy
 from services.reports.comment_store import Member
 from services.reports.comments import Comment, Reply
 from services.reports.contract import MAX_COMMENT, Assignment, NewComment, NewDocument, NewReply, Resolution
-from services.reports.domain import Document
+from services.reports.domain import Document, Section
 from tests.unit.test_reports_domain import HEALTH, NOW, POLICE, REVIEW
 from tests.unit.test_reports_handlers import HEALTH_LEAD, MANAGER, POLICE_LEAD, STRANGER, FakeStore, FakeUnit
 
@@ -140,7 +140,7 @@ def test_who_may_be_mentioned_on_a_section_is_who_would_read_it(
     _, _, _, document = report
     police_section, managers_section = document.sections[0], document.sections[1]
 
-    def mentionable(section: object) -> set[str]:
+    def mentionable(section: Section) -> set[str]:
         return {
             m.user_id
             for m in MEMBERS

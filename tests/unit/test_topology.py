@@ -86,6 +86,7 @@ def test_every_event_handler_of_a_service_has_a_declared_queue():
         "evt-meetings-meeting_updated--notifications.on_meetings_meeting_updated",
         "evt-meetings-minutes_circulated--notifications.on_meetings_minutes_circulated",
         "evt-meetings-reply_received--notifications.on_meetings_reply_received",
+        "evt-reports-comment_added--notifications.on_reports_comment_added",
     ]
 
 

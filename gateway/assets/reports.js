@@ -309,8 +309,67 @@ document.addEventListener('click', (event) => {
     if (opener) opener.focus()
     return
   }
+  const chosen = event.target.closest('[data-mention]')
+  if (chosen) {
+    mention(chosen)
+    return
+  }
   const insert = event.target.closest('[data-insert-text]')
   if (insert) insertText(insert.dataset.insertText)
+})
+
+// -- mentions: typing @ and the start of a name offers the people who may be mentioned on the section -------
+
+function mentionsOf (box) {
+  return box.parentElement.querySelector('.report-mentions')
+}
+
+function suggestMentions (box) {
+  const names = JSON.parse(box.closest('.report-comments').dataset.mentionable || '[]')
+  const typed = (box.value.slice(0, box.selectionStart).match(/@([^@\n]{0,40})$/) || [])[1]
+  const wanted = typed === undefined ? '' : typed.toLowerCase()
+  const found = typed === undefined
+    ? []
+    : names.filter((name) => name.toLowerCase().startsWith(wanted) && name.toLowerCase() !== wanted)
+  let list = mentionsOf(box)
+  if (!found.length) {
+    if (list) list.remove()
+    return
+  }
+  if (!list) {
+    list = document.createElement('ul')
+    list.className = 'govuk-list report-mentions'
+    list.setAttribute('aria-label', 'People you can mention')
+    box.after(list)
+  }
+  list.replaceChildren(...found.slice(0, 6).map((name) => {
+    const item = document.createElement('li')
+    const button = document.createElement('button')
+    button.type = 'button'
+    button.className = 'govuk-button govuk-button--secondary govuk-!-margin-bottom-1'
+    button.textContent = `Mention ${name}`
+    button.dataset.mention = name
+    item.append(button)
+    return item
+  }))
+}
+
+function mention (button) {
+  const list = button.closest('.report-mentions')
+  const box = list.previousElementSibling
+  const caret = box.selectionStart
+  const start = box.value.slice(0, caret).lastIndexOf('@')
+  const words = `@${button.dataset.mention} `
+  box.value = box.value.slice(0, start) + words + box.value.slice(caret)
+  list.remove()
+  box.focus()
+  box.setSelectionRange(start + words.length, start + words.length)
+}
+
+document.addEventListener('input', (event) => {
+  if (event.target instanceof HTMLTextAreaElement && event.target.closest('.report-comments')) {
+    suggestMentions(event.target)
+  }
 })
 
 document.addEventListener('submit', (event) => {

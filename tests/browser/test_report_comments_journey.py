@@ -61,8 +61,16 @@ def test_a_comment_with_a_mention_a_reply_resolving_and_inserting_an_episode(
         panel = page.locator(f"#comments-{first}")
         expect(panel.locator("[data-comment-quote]")).to_have_text("first visit")
         expect(panel.get_by_text(f"@{reviewer}", exact=False)).to_be_visible()  # the hint names who
-        panel.get_by_label("Comment", exact=True).fill(f"@{reviewer} please confirm the date of this visit")
+        # Typing @ and the start of a name offers the people who may be mentioned on the section.
+        box = panel.get_by_label("Comment", exact=True)
+        box.press_sequentially("@" + reviewer[:3])
+        suggestion = panel.get_by_role("button", name=f"Mention {reviewer}")
+        expect(suggestion).to_be_visible()
         manager.check("01-writing-a-comment")
+        suggestion.click()
+        expect(suggestion).to_have_count(0)
+        box.press_sequentially("please confirm the date of this visit")
+        expect(box).to_have_value(f"@{reviewer} please confirm the date of this visit")
         panel.get_by_role("button", name="Add comment").click()
 
         panel = page.locator(f"#comments-{first}")

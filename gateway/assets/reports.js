@@ -109,12 +109,15 @@ const CommentHighlights = Extension.create({
   }
 })
 
-function learnAnchors () {
+// Read the panels' comments into `anchors`, and redraw the highlights of one section's editor (or all).
+function learnAnchors (only) {
   for (const [id, kind] of anchors) if (kind !== 'pending') anchors.delete(id)
   for (const thread of document.querySelectorAll('li[data-anchor-id]')) {
     anchors.set(thread.dataset.anchorId, thread.dataset.resolved === 'true' ? 'resolved' : 'open')
   }
-  for (const { editor } of editors.values()) editor.view.dispatch(editor.state.tr.setMeta(commentsKey, true))
+  for (const { editor } of only ? [only] : editors.values()) {
+    editor.view.dispatch(editor.state.tr.setMeta(commentsKey, true))
+  }
 }
 
 function startSection (container, page) {
@@ -191,7 +194,7 @@ function startSection (container, page) {
     if (editable) editor.on('focus', () => { lastWritten = entry })
     const start = document.querySelector(`[data-comment-start="${sectionId}"]`)
     if (start) start.hidden = false
-    learnAnchors()
+    learnAnchors(entry)
     tell()
   })
   tell()
@@ -277,7 +280,7 @@ async function sendForm (form) {
   const commentId = isNew ? null : (form.action.match(/\/comments\/([0-9a-f-]{36})\//) || [])[1]
   if (response.ok && isNew) anchors.delete(anchorId)
   panel.replaceWith(fresh)
-  learnAnchors()
+  learnAnchors(editors.get(sectionId))
   if (response.ok) {
     panelSays(fresh, words)
     const thread = isNew

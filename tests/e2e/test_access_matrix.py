@@ -219,6 +219,7 @@ PART_VALUES = {
     "table_code": "reviews_opened",
     "document_id": "00000000-0000-4000-8000-000000000000",
     "section_id": "00000000-0000-4000-8000-000000000000",
+    "comment_id": "00000000-0000-4000-8000-000000000000",
 }
 TOO_LONG = "x" * 1025  # longer than any form field's limit: refused (422) before the route's code runs
 

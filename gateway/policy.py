@@ -538,6 +538,16 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ),
     ("GET", _VERSION + "/sign-off"): Policy("signed_in", SIGN_OFF_READERS, audit="report_sign_off"),
     ("POST", _VERSION + "/sign-off"): Policy("signed_in", SIGNERS, audit="report_sign_off", action="sign"),
+    # comments on a report's sections (gateway/routes/report_comments.py)
+    ("POST", _REPORT + "/sections/{section_id}/comments"): Policy(
+        "signed_in", REPORT_PEOPLE, audit="report_comment", action="create"
+    ),
+    ("POST", _REPORT + "/comments/{comment_id}/replies"): Policy(
+        "signed_in", REPORT_PEOPLE, audit="report_comment", action="reply"
+    ),
+    ("POST", _REPORT + "/comments/{comment_id}/resolution"): Policy(
+        "signed_in", REPORT_PEOPLE, audit="report_comment", action="resolve"
+    ),
     # the data protection officer: the audit and the GDPR registers
     ("GET", "/dpo"): Policy("signed_in", DPO),
     ("GET", "/dpo/audit"): Policy("signed_in", DPO, audit="audit_log"),

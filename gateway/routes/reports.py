@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from gateway import audit
+from gateway import audit, report_extras
 from gateway.auth import Caller, Principal
 from gateway.deps import FormsDep, in_words, render
 from gateway.report_sync import LiveSections
@@ -144,10 +144,23 @@ async def report_page(
     """A document: each section the caller may read, its saved text, an editor where they may change it."""
     review = await forms.get_review(caller.actor, review_id)
     document = await _document(request, caller, review_id, document_id)
+    return await document_page(request, caller, review, document)
+
+
+async def document_page(
+    request: Request,
+    caller: Principal,
+    review: Any,
+    document: DocumentDetail,
+    *,
+    problems: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The document's page (drawn again with `problems` when a form on it was refused)."""
     assignees = None
     if document.may_manage:
         with _quietly():
-            assignees = await _reports(request).assignees(caller.actor, review_id)
+            assignees = await _reports(request).assignees(caller.actor, document.review_id)
     context = {
         "review": review,
         "document": document,
@@ -155,8 +168,10 @@ async def report_page(
         "agency_names": {a.id: a.name for a in assignees.agencies} if assignees else {},
         "in_words": in_words,
         "editor_name": caller.display_name,
+        **await report_extras.page_extras(request.app.state.rpc, caller.actor, document),
+        **(problems or {}),
     }
-    return render(request, "reports/document.html", context)
+    return render(request, "reports/document.html", context, status_code=status_code)
 
 
 @router.post(

@@ -40,6 +40,7 @@ ROLE_RECIPIENTS = {
 PERSON_RECIPIENTS = {
     "invitee_ids": "The people invited to the meeting",
     "owner_id": "The person the action is assigned to",
+    "mentioned_user_ids": "The people mentioned in the comment",
 }
 SOME_PERSON = "The person it is about"
 EFFECTS = ("open", "move", "pause", "close")

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, ValidationError, model_validator
 
 from services.kernel.errors import NotFound
 from services.kernel.events import EventData
@@ -279,6 +279,118 @@ class ExportedFile(BaseModel):
 PeopleRegister = Annotated[list[RegisterPerson], Field(max_length=500), Refused("The people register")]
 BlockTextCommand = Annotated[BlockText, Refused("The text")]
 PartnershipName = Annotated[str, Field(min_length=1, max_length=200)]
+# -- comments -----------------------------------------------------------------------------------------------
+
+# The longest a comment's or a reply's plain text may be, and the text an anchor quotes.
+MAX_COMMENT = 2000
+MAX_QUOTE = 1000
+CommentBody = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_COMMENT,
+        title="Comment",
+        description=f"Plain text of at most {MAX_COMMENT} characters; @Name mentions a person",
+    ),
+]
+CommentId = Annotated[UUID, found_by_id("comment")]
+
+
+class NewComment(BaseModel):
+    """A comment on a range of a section's text. `anchor_id` is the id the editor put on the range (a TipTap
+    mark `comment` in the section's Yjs document, so it moves with the text as others edit); `quote` the text
+    it covered when the comment was made. An @ followed by the name of a person who may read the section
+    mentions them: they are told."""
+
+    anchor_id: UUID
+    quote: Annotated[str, Field(max_length=MAX_QUOTE)] = ""
+    body: CommentBody
+
+    @model_validator(mode="after")
+    def _body_has_words(self) -> NewComment:
+        if not self.body.strip():
+            raise ValueError("Write the comment")
+        return self
+
+
+class NewReply(BaseModel):
+    """A reply to a comment (plain text; @Name mentions a person who may read the section)."""
+
+    body: CommentBody
+
+    @model_validator(mode="after")
+    def _body_has_words(self) -> NewReply:
+        if not self.body.strip():
+            raise ValueError("Write the reply")
+        return self
+
+
+class Resolution(BaseModel):
+    """Resolve a comment (its thread is done with) or reopen it."""
+
+    resolved: bool
+
+
+class ReplyView(BaseModel):
+    """A reply in a comment's thread: who wrote it, when, and its words."""
+
+    id: UUID
+    author_id: str
+    author_name: str
+    body: str
+    created_at: datetime
+
+
+class CommentView(BaseModel):
+    """A comment as its readers see it: the section and anchor it is on, the text quoted, who wrote it and
+    when, its words, the replies in order, and whether (and by whom) it is resolved."""
+
+    id: UUID
+    document_id: UUID
+    section_id: UUID
+    anchor_id: UUID
+    quote: str
+    author_id: str
+    author_name: str
+    body: str
+    created_at: datetime
+    replies: list[ReplyView] = Field(default_factory=list)
+    resolved: bool = False
+    resolved_by_name: str | None = None
+    resolved_at: datetime | None = None
+
+
+class DocumentComments(BaseModel):
+    """The comments on the sections of a document the caller may read, oldest first, and, per section, the
+    people who may be mentioned on it (@Name)."""
+
+    document_id: UUID
+    comments: list[CommentView]
+    mentionable: dict[UUID, list[PersonOption]] = Field(default_factory=dict)
+
+
+def comment_problems(error: ValidationError) -> list[dict[str, str]]:
+    """A comment or reply that does not validate, in words that say what to fix (never the value given)."""
+    problems = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "body"
+        if field == "body" and item["type"] == "string_too_long":
+            message = f"The comment must be {MAX_COMMENT} characters or fewer"
+        elif field == "body" and item["type"] in ("string_too_short", "missing"):
+            message = "Write the comment"
+        elif field == "quote":
+            message = f"Select less text to comment on: at most {MAX_QUOTE} characters"
+        elif field == "anchor_id":
+            message = "Select the text to comment on"
+        else:
+            message = str(item["msg"]).removeprefix("Value error, ")
+        problems.append({"field": field, "message": message})
+    return problems
+
+
+NewCommentCommand = Annotated[NewComment, Refused("The comment", comment_problems)]
+NewReplyCommand = Annotated[NewReply, Refused("The reply", comment_problems)]
+ResolutionCommand = Annotated[Resolution, Refused("The resolution")]
 
 
 # -- events -------------------------------------------------------------------------------------------------
@@ -377,6 +489,34 @@ class VersionDeleted(EventData):
     review_id: UUID
 
 
+class CommentAdded(EventData):
+    """A comment (or a reply to one: `reply_id`) was written on a section; `mentioned_user_ids` are the people
+    it mentions, whom the notifications service tells. Ids only: never the comment's words or the quoted
+    text."""
+
+    event_type: ClassVar[str] = "reports.comment_added"
+
+    comment_id: UUID
+    reply_id: UUID | None
+    section_id: UUID
+    document_id: UUID
+    review_id: UUID
+    author_id: str
+    mentioned_user_ids: list[str]
+
+
+class CommentResolved(EventData):
+    """A comment's thread was resolved (`resolved`) or reopened."""
+
+    event_type: ClassVar[str] = "reports.comment_resolved"
+
+    comment_id: UUID
+    section_id: UUID
+    document_id: UUID
+    review_id: UUID
+    resolved: bool
+
+
 EVENTS: tuple[type[EventData], ...] = (
     DocumentCreated,
     SectionAssigned,
@@ -386,6 +526,8 @@ EVENTS: tuple[type[EventData], ...] = (
     VersionRenamed,
     VersionDeleted,
     PublicationCopyReady,
+    CommentAdded,
+    CommentResolved,
 )
 
 
@@ -629,6 +771,33 @@ class Reports(RemoteService):
     ) -> list[FamilyComments]:
         """Record that the family was shown the version on a date, what they said and the response (manager or
         reviewer; the family has no account). Emits reports.family_comments_recorded (ids and date only)."""
+        raise NotImplementedError
+
+    # -- comments --
+
+    async def add_comment(
+        self, actor: Actor, section_id: SectionId, command: NewCommentCommand
+    ) -> CommentView:
+        """Comment on a range of a section's text (anyone who may read the section, agencies it is shared with
+        included); NotFound for anyone who may not. Emits reports.comment_added with the people mentioned."""
+        raise NotImplementedError
+
+    async def reply_to_comment(
+        self, actor: Actor, comment_id: CommentId, command: NewReplyCommand
+    ) -> CommentView:
+        """Reply to a comment on a section the caller may read. Emits reports.comment_added (with
+        `reply_id`)."""
+        raise NotImplementedError
+
+    async def resolve_comment(
+        self, actor: Actor, comment_id: CommentId, command: ResolutionCommand
+    ) -> CommentView:
+        """Resolve a comment or reopen it (anyone who may read its section). Emits reports.comment_resolved
+        when that changes anything."""
+        raise NotImplementedError
+
+    async def comments_of_document(self, actor: Actor, document_id: DocumentId) -> DocumentComments:
+        """The comments on the document's sections the caller may read, and whom they may mention on each."""
         raise NotImplementedError
 
 

@@ -144,3 +144,28 @@ def check_sees_sign_off(actor: Actor, document: Document | None) -> Document:
     ):
         raise NotFound("No such version")
     return document
+
+
+# -- comments --
+
+
+def check_comments_on(actor: Actor, document: Document, section: Section) -> None:
+    """Whoever may read a section may comment on it, reply and resolve (an agency on a section shared with it
+    included); NotFound for anyone else, as for reading."""
+    check_reads_section(actor, document, section)
+
+
+def may_be_mentioned(
+    document: Document, section: Section, *, user_id: str, agency_id: UUID | None, roles: frozenset[str]
+) -> bool:
+    """Whether a person of the partnership may be mentioned on a section: one who would read it as a member of
+    the review. The service learns people (not review memberships) from identity's events, so this takes a
+    person with the right roles to be a member; the page the message links to checks membership itself."""
+    person = Actor(
+        user_id=user_id,
+        partnership_id=document.partnership_id,
+        agency_id=agency_id,
+        roles=roles,
+        reviews=frozenset({document.review_id}),
+    )
+    return section_access(person, document, section) is not None

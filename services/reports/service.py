@@ -9,7 +9,7 @@ from services.kernel.events import Envelope
 from services.kernel.identity import Actor
 from services.kernel.service_base import ServiceBase
 from services.kernel.unit_of_work import Database, UnitOfWork
-from services.reports import accuracy_handlers, handlers, publishing, version_handlers
+from services.reports import accuracy_handlers, comment_handlers, handlers, publishing, version_handlers
 from services.reports.contract import (
     SERVICE,
     AccuracyAnswerCommand,
@@ -18,6 +18,9 @@ from services.reports.contract import (
     Assignees,
     AssignmentCommand,
     BlockTextCommand,
+    CommentId,
+    CommentView,
+    DocumentComments,
     DocumentDetail,
     DocumentId,
     DocumentSummary,
@@ -27,12 +30,15 @@ from services.reports.contract import (
     FamilyComments,
     FamilyCommentsCommand,
     NameVersionCommand,
+    NewCommentCommand,
     NewDocumentCommand,
+    NewReplyCommand,
     OpenAccuracyRoundCommand,
     PartnershipName,
     PeopleRegister,
     PublicationCopy,
     RequestId,
+    ResolutionCommand,
     RestoredVersion,
     ReviewId,
     RoundId,
@@ -291,3 +297,25 @@ class ReportsService(ServiceBase):
     ) -> list[FamilyComments]:
         """Record the family shown a version, their comments and the response."""
         return accuracy_handlers.record_family_comments(self.uow, actor, version_id, command)
+
+    # -- comments --
+
+    @rpc(command=True)
+    def add_comment(self, actor: Actor, section_id: SectionId, command: NewCommentCommand) -> CommentView:
+        """Comment on a range of a section's text."""
+        return comment_handlers.add_comment(self.uow, actor, section_id, command)
+
+    @rpc(command=True)
+    def reply_to_comment(self, actor: Actor, comment_id: CommentId, command: NewReplyCommand) -> CommentView:
+        """Reply to a comment."""
+        return comment_handlers.reply_to_comment(self.uow, actor, comment_id, command)
+
+    @rpc(command=True)
+    def resolve_comment(self, actor: Actor, comment_id: CommentId, command: ResolutionCommand) -> CommentView:
+        """Resolve or reopen a comment."""
+        return comment_handlers.resolve_comment(self.uow, actor, comment_id, command)
+
+    @rpc
+    def comments_of_document(self, actor: Actor, document_id: DocumentId) -> DocumentComments:
+        """The comments on the document's sections the caller may read."""
+        return comment_handlers.comments_of_document(self.uow, actor, document_id)

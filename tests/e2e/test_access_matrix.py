@@ -223,6 +223,7 @@ PART_VALUES = {
     "block": "1",
     "round_id": "00000000-0000-4000-8000-000000000000",
     "check_id": "00000000-0000-4000-8000-000000000000",
+    "comment_id": "00000000-0000-4000-8000-000000000000",
 }
 TOO_LONG = "x" * 1025  # longer than any form field's limit: refused (422) before the route's code runs
 

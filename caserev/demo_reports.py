@@ -2,7 +2,8 @@
 (NB-2026-014) has its rapid review report begun by the business manager, its agencies' sections assigned (the
 police's shared with health), some text in them, two named versions ("First draft" and "For factual
 accuracy"), and a factual-accuracy round on the second in which the police have confirmed their sections and
-health has not answered yet. Made-up text only. Seeding again changes nothing once the report exists.
+health has not answered yet; a comment of the business manager's on the police's section, mentioning the
+police's lead, with the lead's reply. Made-up text only. Seeding again changes nothing once the report exists.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from services.reports.contract import (
     AccuracyAnswer,
     Assignment,
     NameVersion,
+    NewComment,
     NewDocument,
+    NewReply,
     OpenAccuracyRound,
     Reports,
     SectionUpdates,
@@ -56,10 +59,13 @@ SECTIONS = (
 )
 
 
-def _paragraph(doc: Doc, text: str) -> str:
+def _paragraph(doc: Doc, text: str, comment: uuid.UUID | None = None) -> str:
+    """A paragraph appended to a section's Yjs document, as an update (base64); with `comment`, its text
+    carries the editor's comment mark (TipTap's `comment` mark, as y-prosemirror keeps marks)."""
     before = doc.get_state()
     element = doc.get(yjs_text.FRAGMENT, type=XmlFragment).children.append(XmlElement("paragraph", {}))
-    element.children.append(XmlText(text))
+    run = element.children.append(XmlText())
+    run.insert(0, text, {"comment": {"commentId": str(comment)}} if comment else None)
     return base64.b64encode(doc.get_update(before)).decode("ascii")
 
 
@@ -118,11 +124,32 @@ def seed_reports(
         run_at_once(
             reports.name_version(manager, document.id, NameVersion(name="First draft"), "seed-demo:v1")
         )
-        # The police add a sentence before the version sent for checking.
-        more = _paragraph(
-            docs["agencies"], "No referral to children's social care was made after either visit."
-        )
+        # The police add a sentence before the version sent for checking; the manager asks about it in a
+        # comment mentioning the police's lead, who replies.
+        sentence = "No referral to children's social care was made after either visit."
+        anchor = uuid.uuid5(review, "demo-report-comment")
+        more = _paragraph(docs["agencies"], sentence, comment=anchor)
         run_at_once(reports.save_updates(police, by_key["agencies"], SectionUpdates(updates_base64=[more])))
+        comment = run_at_once(
+            reports.add_comment(
+                manager,
+                by_key["agencies"],
+                NewComment(
+                    anchor_id=anchor,
+                    quote=sentence,
+                    body="@Pat Demo-Police was a referral considered after the second visit? Say why not.",
+                ),
+            )
+        )
+        run_at_once(
+            reports.reply_to_comment(
+                police,
+                comment.id,
+                NewReply(
+                    body="The officers recorded no concerns for the baby then; we will add the reasons."
+                ),
+            )
+        )
         checked = run_at_once(
             reports.name_version(
                 manager, document.id, NameVersion(name="For factual accuracy"), "seed-demo:v2"

@@ -183,3 +183,30 @@ def test_an_empty_or_overlong_comment_is_refused_saying_what_to_fix_and_nothing_
     assert message in html.unescape(refused.text)
     assert 'class="govuk-error-summary"' in refused.text
     assert db.scalar("SELECT count(*) FROM reports.comment") == before
+
+
+def test_the_demo_has_a_report_in_progress_with_comments_versions_and_a_confirmation(
+    system: SystemEnv,
+) -> None:
+    manager = sign_in(system, "business.manager@northbridge.example")
+    reviews = manager.client.get("/api/reviews").json()
+    review = next(str(r["id"]) for r in reviews if r["title"] == "NB-2026-014 infant, serious harm")
+    listing = manager.client.get(f"/reviews/{review}/reports")
+    assert listing.status_code == 200
+    found = re.search(
+        rf'href="/reviews/{review}/reports/([0-9a-f-]{{36}})"[^>]*>\s*Rapid review report: NB-2026-014',
+        listing.text,
+    )
+    assert found, "the demo's rapid review report is listed"
+    document = f"/reviews/{review}/reports/{found.group(1)}"
+    page = html.unescape(manager.client.get(document).text)
+    assert "was a referral considered after the second visit" in page, (
+        "the demo's comment is beside its section"
+    )
+    assert "we will add the reasons" in page, "and the police lead's reply"
+    versions = manager.client.get(f"{document}/versions").text
+    assert "First draft" in versions and "For factual accuracy" in versions
+    checked = re.search(rf'href="{document}/versions/([0-9a-f-]{{36}})">For factual accuracy', versions)
+    assert checked, "the version sent for checking is listed"
+    accuracy = html.unescape(manager.client.get(f"{document}/versions/{checked.group(1)}/accuracy").text)
+    assert "Northbridge Police" in accuracy and "Confirmed" in accuracy, "the police confirmed their sections"

@@ -90,8 +90,8 @@ def test_every_event_handler_of_a_service_has_a_declared_queue():
         "evt-reports-accuracy_disputed--notifications.on_reports_accuracy_disputed",
         "evt-reports-accuracy_requested--notifications.on_reports_accuracy_requested",
         "evt-reports-accuracy_round_closed--notifications.on_reports_accuracy_round_closed",
-        "evt-reports-version_signed_off--notifications.on_reports_version_signed_off",
         "evt-reports-comment_added--notifications.on_reports_comment_added",
+        "evt-reports-version_signed_off--notifications.on_reports_version_signed_off",
     ]
 
 

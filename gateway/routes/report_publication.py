@@ -98,11 +98,21 @@ def _download(built: ExportedFile) -> Response:
 
 
 async def _export(
-    request: Request, review_id: UUID, document_id: UUID, forms: Any, caller: Caller, kind: str
+    request: Request,
+    review_id: UUID,
+    document_id: UUID,
+    forms: Any,
+    caller: Caller,
+    kind: str,
+    *,
+    copy: bool = False,
 ) -> Response:
+    """The document's current text (or, with `copy`, its publication copy) as a download of `kind`."""
     review = await forms.get_review(caller.actor, review_id)
     await _document(request, caller, review_id, document_id)
-    built = await _reports(request).export_document(
+    reports = _reports(request)
+    export = reports.export_publication_copy if copy else reports.export_document
+    built = await export(
         caller.actor,
         document_id,
         kind,  # type: ignore[arg-type]
@@ -321,26 +331,12 @@ async def change_block(
     )
 
 
-async def _export_copy(
-    request: Request, review_id: UUID, document_id: UUID, forms: Any, caller: Caller, kind: str
-) -> Response:
-    review = await forms.get_review(caller.actor, review_id)
-    await _document(request, caller, review_id, document_id)
-    built = await _reports(request).export_publication_copy(
-        caller.actor,
-        document_id,
-        kind,  # type: ignore[arg-type]
-        await _partnership_name(review),
-    )
-    return _download(built)
-
-
 @router.get(_COPY + "/export.docx", include_in_schema=False, response_model=None)
 async def export_copy_docx(
     request: Request, review_id: UUID, document_id: UUID, forms: FormsDep, caller: Caller
 ) -> Response:
     """The publication copy as Word."""
-    return await _export_copy(request, review_id, document_id, forms, caller, "docx")
+    return await _export(request, review_id, document_id, forms, caller, "docx", copy=True)
 
 
 @router.get(_COPY + "/export.pdf", include_in_schema=False, response_model=None)
@@ -348,4 +344,4 @@ async def export_copy_pdf(
     request: Request, review_id: UUID, document_id: UUID, forms: FormsDep, caller: Caller
 ) -> Response:
     """The publication copy as PDF."""
-    return await _export_copy(request, review_id, document_id, forms, caller, "pdf")
+    return await _export(request, review_id, document_id, forms, caller, "pdf", copy=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import quote
 
@@ -20,6 +22,8 @@ from tests.support.infra import (
     database_dsn,
     isolated_database,
     isolated_vhost,
+    owner_mark,
+    unique_name,
 )
 
 MAIN_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
@@ -109,6 +113,24 @@ def test_isolated_vhost_is_created_usable_and_removed() -> None:
         assert [q["name"] for q in queues] == ["probe"]
         assert "probe" not in {q["name"] for q in _mgmt_get("/api/queues/%2F").json()}
     assert _mgmt_get(f"/api/vhosts/{name}").status_code == 404
+
+
+def test_a_killed_runs_vhost_is_swept_by_the_next_run_and_a_live_runs_is_not() -> None:
+    with httpx.Client(base_url=DEFAULT_MGMT, auth=("guest", "guest"), timeout=30.0) as client:
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead_mark = owner_mark(dead.pid)
+        dead.wait()
+        orphan, live = unique_name(), unique_name()
+        for name, mark in ((orphan, dead_mark), (live, owner_mark())):
+            assert client.put(f"/api/vhosts/{name}", json={"description": mark}).status_code in (201, 204)
+        try:
+            with isolated_vhost():
+                pass
+            assert client.get(f"/api/vhosts/{orphan}").status_code == 404, "the orphan was not swept"
+            assert client.get(f"/api/vhosts/{live}").status_code == 200, "a live run's vhost was swept"
+        finally:
+            for name in (orphan, live):
+                client.delete(f"/api/vhosts/{name}")
 
 
 def test_isolated_database_is_created_and_dropped_even_with_open_connections() -> None:

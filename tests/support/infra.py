@@ -43,6 +43,8 @@ __all__ = [
     "free_port",
     "isolated_database",
     "isolated_vhost",
+    "owner_mark",
+    "sweep_orphan_vhosts",
     "unique_name",
 ]
 
@@ -200,12 +202,61 @@ def _wait_gone(pids: set[int], timeout: float) -> set[int]:
 # --------------------------------------------------------------------------------------------------
 
 
+OWNER_MARK = "caserev test run: pid {pid} started {started}"
+
+
+def process_started(pid: int) -> str | None:
+    """When a process started, in clock ticks since boot (field 22 of /proc/PID/stat), or None if it is gone.
+    With the pid it names one process, even after the pid is reused."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def owner_mark(pid: int | None = None) -> str:
+    """The description an isolated vhost carries: the process that made it, so a later run can tell an
+    orphan (its maker gone) from one in use."""
+    pid = os.getpid() if pid is None else pid
+    return OWNER_MARK.format(pid=pid, started=process_started(pid))
+
+
+def orphaned(description: str) -> bool:
+    """Whether a vhost described so was made by a test run whose process is gone."""
+    words = description.split()
+    if not description.startswith(OWNER_MARK.split("{", 1)[0]) or len(words) < 2:
+        return False
+    try:
+        pid = int(words[words.index("pid") + 1])
+    except (ValueError, IndexError):
+        return False
+    return owner_mark(pid) != description
+
+
+def sweep_orphan_vhosts(client: httpx.Client) -> list[str]:
+    """Delete the isolated vhosts of test runs that were killed before they could (a time-out, SIGKILL, a
+    crashed CI job). Each holds a hundred quorum queues, and a node carrying dozens of them answers its
+    management API slowly or not at all, so every later run would hang. Returns the names deleted."""
+    response = client.get("/api/vhosts", params={"columns": "name,description"})
+    response.raise_for_status()
+    swept = []
+    for vhost in response.json():
+        name = vhost.get("name", "")
+        if name.startswith(NAME_PREFIX) and orphaned(vhost.get("description") or ""):
+            gone = client.delete(f"/api/vhosts/{quote(name, safe='')}")
+            if gone.status_code in (204, 404):
+                swept.append(name)
+    return swept
+
+
 @contextlib.contextmanager
 def isolated_vhost(amqp_base: str = DEFAULT_AMQP_BASE, mgmt: str = DEFAULT_MGMT) -> Iterator[str]:
     """Create a fresh virtual host ``caserev_t_<8 hex>`` and yield an AMQP URI for it.
 
-    The vhost is created through the management HTTP API (with the credentials of ``amqp_base``), the
-    AMQP user is given full permissions on it, and the vhost is deleted on exit.
+    The vhost is created through the management HTTP API (with the credentials of ``amqp_base``), marked
+    with the process that made it, the AMQP user is given full permissions on it, and the vhost is deleted
+    on exit. Orphans of killed runs are deleted first (:func:`sweep_orphan_vhosts`).
     """
     parts = urlsplit(amqp_base)
     user = unquote(parts.username or "guest")
@@ -214,7 +265,8 @@ def isolated_vhost(amqp_base: str = DEFAULT_AMQP_BASE, mgmt: str = DEFAULT_MGMT)
     quoted = quote(name, safe="")
     uri = urlunsplit((parts.scheme, parts.netloc, "/" + quoted, parts.query, parts.fragment))
     with httpx.Client(base_url=mgmt, auth=(user, password), timeout=30.0) as client:
-        response = client.put(f"/api/vhosts/{quoted}", json={})
+        sweep_orphan_vhosts(client)
+        response = client.put(f"/api/vhosts/{quoted}", json={"description": owner_mark()})
         response.raise_for_status()
         try:
             response = client.put(

@@ -555,7 +555,15 @@ def count_table(
         unit="count",
     )
     summary = spec.summary(table)
-    if not spec.totals:
+    if spec.totals and len(grid.columns) == 1:
+        # A row's total would repeat its one figure: only the column's total is shown.
+        table = table.model_copy(
+            update={
+                "columns": table.columns[:-1],
+                "rows": [FigureRow(label=row.label, cells=row.cells[:-1]) for row in table.rows],
+            }
+        )
+    elif not spec.totals:
         table = table.model_copy(
             update={
                 "columns": table.columns[:-1],

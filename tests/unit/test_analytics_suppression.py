@@ -194,3 +194,13 @@ def test_a_hidden_cell_shows_no_number_anywhere_a_csv_could_take_it_from() -> No
     shown_texts = {cell.text for row in table.rows for cell in row.cells if not cell.suppressed}
     numbers = set(re.findall(r"[0-9][0-9,]*", table.summary))
     assert numbers <= shown_texts, f"the summary {table.summary!r} says a number the table hides"
+
+
+def test_a_table_of_one_figure_shows_its_column_total_and_no_row_totals_that_repeat_it() -> None:
+    reviews = figures.DASHBOARDS["reviews"].tables
+    spec = next(table for table in reviews if table.code == "reviews_by_partnership")
+    grid = figures.layout(spec, [Tally("a", "reviews", 2, 2), Tally("b", "reviews", 30, 30)])
+    table, _ = figures.count_table(spec, grid, figures.Protection(T))
+    assert table.columns == ["Reviews"]
+    assert [row.label for row in table.rows][-1] == "Total"
+    assert all(len(row.cells) == 1 for row in table.rows), [row.cells for row in table.rows]

@@ -60,6 +60,9 @@ def system_env(db_name: str, amqp_uri: str, workdir: Path, **overrides: str) -> 
     env = {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        # The code under test is this checkout's, even where the virtualenv's editable install points at
+        # another (a git worktree sharing one .venv): console scripts would otherwise import from there.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         "CASEREV_DB_NAME": db_name,
         "AMQP_URI": amqp_uri,
         "CASEREV_MAILDIR": str(workdir / "mail"),

@@ -42,6 +42,7 @@ def test_a_poison_message_in_a_batch_is_dead_lettered_alone_and_the_rest_are_app
     good = 150
     max_attempts = 2
     harness = make_harness(
+        private_broker=True,  # its own node: the test counts every message of the dead-letter queue
         CASEREV_EVENT_MAX_ATTEMPTS=str(max_attempts),
         CASEREV_EVENT_RETRY_BASE_MS="50",
         CASEREV_EVENT_BATCH_SIZE="50",

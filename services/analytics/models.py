@@ -403,16 +403,15 @@ def _upsert_statement(table: Table, columns: tuple[str, ...]) -> Any:
     excluded = statement.excluded
     held = tuple_(table.c.as_of, func.coalesce(table.c.event_id, ZERO_UUID))
     offered = tuple_(excluded.as_of, excluded.event_id)
-    statement = statement.on_conflict_do_update(
+    # RETURNING, though nothing reads it: SQLAlchemy 2.1 sends an ON CONFLICT insert for many rows as one
+    # statement per row unless it returns something (one round trip a row; a batch's facts took 100).
+    returning = statement.on_conflict_do_update(
         index_elements=keys,
         set_={name: excluded[name] for name in columns if name not in keys},
         where=held < offered,
-    )
-    # RETURNING, though nothing reads it: SQLAlchemy 2.1 sends an ON CONFLICT insert for many rows as one
-    # statement per row unless it returns something (one round trip a row; a batch's facts took 100).
-    statement = statement.returning(*table.primary_key.columns)
-    _STATEMENTS[(table.name, columns)] = statement
-    return statement
+    ).returning(*table.primary_key.columns)
+    _STATEMENTS[(table.name, columns)] = returning
+    return returning
 
 
 def clear_tables(session: Session, names: Iterable[str]) -> None:

@@ -11,7 +11,7 @@ import itertools
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Generic, TypeVar
@@ -45,18 +45,25 @@ log = logging.getLogger(__name__)
 
 
 def apply_event(uow: UnitOfWork, envelope: Envelope, store: EventStore | None = None) -> bool:
-    """An event analytics subscribes to arrived: once per event (the inbox, then the store, which a rebuild
-    replays), keep it and write what every projection takes from it, all in this transaction. False if it was
-    had before."""
-    if not uow.first_delivery(envelope):
-        return False
+    """One event analytics subscribes to arrived (apply_events); False if it was had before."""
+    return apply_events(uow, [envelope], store) == 1
+
+
+def apply_events(uow: UnitOfWork, envelopes: Sequence[Envelope], store: EventStore | None = None) -> int:
+    """Events analytics subscribes to arrived, one or a batch: once per event (the inbox, then the store,
+    which a rebuild replays), keep them and write what every projection takes from them, all in this
+    transaction, in a few statements however many events. How many were new.
+
+    Applying them together gives what applying them one by one would: a projection's row is kept only if its
+    fact supersedes the one held (domain.latest, then the upsert's own condition)."""
+    fresh = uow.first_deliveries(envelopes)
+    if not fresh:
+        return 0
     store = EventStoreTables(uow.session) if store is None else store
-    if not store.keep(envelope):
-        return False
-    store.store(domain.facts_of(envelope))
-    if envelope.partnership_id is not None:
-        store.touch(envelope.partnership_id)
-    return True
+    kept = store.keep(fresh)
+    store.store([fact for envelope in kept for fact in domain.facts_of(envelope)])
+    store.touch({envelope.partnership_id for envelope in kept if envelope.partnership_id is not None})
+    return len(kept)
 
 
 @dataclass(frozen=True)

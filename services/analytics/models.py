@@ -260,23 +260,35 @@ ROWS_PER_STATEMENT = 500
 # -- the event store ----------------------------------------------------------------------------------------
 
 
-def keep_event(session: Session, envelope: Envelope) -> bool:
-    """Keep an event in the store, in the handler's transaction; False if it is there already."""
-    kept = session.execute(
-        upsert(stored_event)
-        .values(
-            event_id=envelope.event_id,
-            type=envelope.type,
-            version=envelope.version,
-            occurred_at=envelope.occurred_at,
-            partnership_id=envelope.partnership_id,
-            review_id=envelope.review_id,
-            data=envelope.data,
-        )
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(stored_event.c.seq)
-    ).first()
-    return kept is not None
+# Built once: every applied event runs them.
+_KEEP_EVENTS = (
+    upsert(stored_event)
+    .on_conflict_do_nothing(index_elements=["event_id"])
+    .returning(stored_event.c.event_id)
+)
+# RETURNING for one statement however many rows (_upsert_statement says why).
+_TOUCH = upsert(figures_touched).on_conflict_do_nothing().returning(figures_touched.c.partnership_id)
+
+
+def keep_events(session: Session, envelopes: Iterable[Envelope]) -> set[UUID]:
+    """Keep events in the store, in the handler's transaction, in one statement; the ids of those that were
+    not there already."""
+    rows = {
+        envelope.event_id: {
+            "event_id": envelope.event_id,
+            "type": envelope.type,
+            "version": envelope.version,
+            "occurred_at": envelope.occurred_at,
+            "partnership_id": envelope.partnership_id,
+            "review_id": envelope.review_id,
+            "data": envelope.data,
+        }
+        for envelope in envelopes
+    }
+    if not rows:
+        return set()
+    ordered = [rows[event_id] for event_id in sorted(rows, key=str)]  # the same lock order in every batch
+    return set(session.execute(_KEEP_EVENTS, ordered).scalars())
 
 
 def count_events(session: Session, types: Iterable[str]) -> int:
@@ -363,7 +375,8 @@ def store_facts(session: Session, facts: Iterable[Fact]) -> int:
     by occurred_at, then event id), decided in the statement. Returns how many facts were offered."""
     by_table: dict[str, list[dict[str, Any]]] = defaultdict(list)
     reduced = latest(facts)  # two facts of one key in one statement would make PostgreSQL refuse it
-    for fact in reduced.values():
+    # In key order: concurrent transactions writing the same rows then take their locks in the same order.
+    for fact in sorted(reduced.values(), key=lambda fact: repr(fact.key)):
         by_table[fact.table].append(fact.row())
     for name, rows in by_table.items():
         table = PROJECTION_TABLES[name]
@@ -373,8 +386,8 @@ def store_facts(session: Session, facts: Iterable[Fact]) -> int:
 
 
 def _upsert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    # One statement for the table, executed for many rows (SQLAlchemy sends them as multi-row VALUES and
-    # compiles the statement once).
+    # One statement for the table, executed for many rows: SQLAlchemy sends them as one multi-row VALUES
+    # ("insertmanyvalues") and compiles the statement once.
     session.execute(_upsert_statement(table, tuple(rows[0])), rows)
 
 
@@ -390,13 +403,15 @@ def _upsert_statement(table: Table, columns: tuple[str, ...]) -> Any:
     excluded = statement.excluded
     held = tuple_(table.c.as_of, func.coalesce(table.c.event_id, ZERO_UUID))
     offered = tuple_(excluded.as_of, excluded.event_id)
-    statement = statement.on_conflict_do_update(
+    # RETURNING, though nothing reads it: SQLAlchemy 2.1 sends an ON CONFLICT insert for many rows as one
+    # statement per row unless it returns something (one round trip a row; a batch's facts took 100).
+    returning = statement.on_conflict_do_update(
         index_elements=keys,
         set_={name: excluded[name] for name in columns if name not in keys},
         where=held < offered,
-    )
-    _STATEMENTS[(table.name, columns)] = statement
-    return statement
+    ).returning(*table.primary_key.columns)
+    _STATEMENTS[(table.name, columns)] = returning
+    return returning
 
 
 def clear_tables(session: Session, names: Iterable[str]) -> None:
@@ -414,9 +429,11 @@ def copy_rows(session: Session, name: str) -> list[dict[str, Any]]:
 # -- partnerships whose figures changed ----------------------------------------------------------------------
 
 
-def touch(session: Session, partnership_id: UUID) -> None:
-    """Note that a partnership's figures changed (once, however many events)."""
-    session.execute(upsert(figures_touched).values(partnership_id=partnership_id).on_conflict_do_nothing())
+def touch(session: Session, partnerships: Iterable[UUID]) -> None:
+    """Note that these partnerships' figures changed (once each, however many events), in one statement."""
+    rows = [{"partnership_id": partnership} for partnership in sorted(set(partnerships), key=str)]
+    if rows:
+        session.execute(_TOUCH, rows)
 
 
 def touch_every_partnership(session: Session) -> None:

@@ -6,7 +6,7 @@ models.py and queries.py, and a unit test hands the handler a fake instead.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -22,15 +22,15 @@ from services.kernel.events import Envelope
 class EventStore(Protocol):
     """Every event applied, and the rows the projections keep of them."""
 
-    def keep(self, envelope: Envelope) -> bool:
-        """Keep the event; False if it was kept before (then nothing more is done with it)."""
+    def keep(self, envelopes: Sequence[Envelope]) -> list[Envelope]:
+        """Keep the events; those that were not kept before, in order (nothing more is done with the rest)."""
         ...
 
     def store(self, facts: Iterable[Fact]) -> None:
         """Write facts into the projections' tables, each only if it supersedes the row held."""
 
-    def touch(self, partnership_id: UUID) -> None:
-        """Note that a partnership's figures changed (analytics.figures_changed tells open dashboards)."""
+    def touch(self, partnerships: Iterable[UUID]) -> None:
+        """Note that these partnerships' figures changed (analytics.figures_changed tells open dashboards)."""
 
 
 class EventStoreTables:
@@ -39,14 +39,20 @@ class EventStoreTables:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def keep(self, envelope: Envelope) -> bool:
-        return models.keep_event(self.session, envelope)
+    def keep(self, envelopes: Sequence[Envelope]) -> list[Envelope]:
+        kept = models.keep_events(self.session, envelopes)
+        fresh = []
+        for envelope in envelopes:
+            if envelope.event_id in kept:
+                kept.discard(envelope.event_id)
+                fresh.append(envelope)
+        return fresh
 
     def store(self, facts: Iterable[Fact]) -> None:
         models.store_facts(self.session, facts)
 
-    def touch(self, partnership_id: UUID) -> None:
-        models.touch(self.session, partnership_id)
+    def touch(self, partnerships: Iterable[UUID]) -> None:
+        models.touch(self.session, partnerships)
 
     def replay(self, types: Iterable[str], batch: int) -> Iterator[list[Envelope]]:
         """The stored events of these types in the order they occurred, a batch at a time."""

@@ -2,7 +2,8 @@
 
 Every event some projection takes (domain.HANDLED_EVENTS) has a handler on its own queue: the first ones by
 the names their queues were declared under, the rest made below as `apply_<source>_<event>`, as the
-notifications service makes its own.
+notifications service makes its own. Each is batched (services/kernel/event_batches.py): it gets the messages
+already delivered, up to a batch, and applies them in one transaction.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from services.analytics.contract import (
 from services.analytics.gauges import BusinessFigures
 from services.analytics.models import Base
 from services.analytics.settings import analytics_settings
-from services.kernel.entrypoints import event_handler, rpc, timer
+from services.kernel.entrypoints import rpc, timer
+from services.kernel.event_batches import batch_event_handler
 from services.kernel.events import Envelope
 from services.kernel.identity import Actor
 from services.kernel.service_base import ServiceBase
@@ -37,50 +39,50 @@ class AnalyticsService(ServiceBase):
     uow: UnitOfWork = Database(Base.metadata)  # type: ignore[assignment]
     figures = BusinessFigures()
 
-    @event_handler("forms", "review_opened")
-    def count_opened_review(self, message: dict[str, Any]) -> None:
+    @batch_event_handler("forms", "review_opened")
+    def count_opened_review(self, messages: list[dict[str, Any]]) -> None:
         """A review opened: it is at its first stage."""
-        handlers.apply_event(self.uow, Envelope.model_validate(message))
+        _apply(self.uow, messages)
 
-    @event_handler("forms", "stage_changed")
-    def count_stage_change(self, message: dict[str, Any]) -> None:
+    @batch_event_handler("forms", "stage_changed")
+    def count_stage_change(self, messages: list[dict[str, Any]]) -> None:
         """A review moved on: it is at its new stage."""
-        handlers.apply_event(self.uow, Envelope.model_validate(message))
+        _apply(self.uow, messages)
 
-    @event_handler("forms", "review_restated")
-    def count_restated_review(self, message: dict[str, Any]) -> None:
+    @batch_event_handler("forms", "review_restated")
+    def count_restated_review(self, messages: list[dict[str, Any]]) -> None:
         """forms restated where a review is (after an upgrade): it is at that stage."""
-        handlers.apply_event(self.uow, Envelope.model_validate(message))
+        _apply(self.uow, messages)
 
-    @event_handler("actions", "action_assigned")
-    def count_assigned_action(self, message: dict[str, Any]) -> None:
+    @batch_event_handler("actions", "action_assigned")
+    def count_assigned_action(self, messages: list[dict[str, Any]]) -> None:
         """An action was assigned: it is open, with its agency, due date and themes."""
-        handlers.apply_event(self.uow, Envelope.model_validate(message))
+        _apply(self.uow, messages)
 
-    @event_handler("actions", "action_reopened")
-    def count_reopened_action(self, message: dict[str, Any]) -> None:
+    @batch_event_handler("actions", "action_reopened")
+    def count_reopened_action(self, messages: list[dict[str, Any]]) -> None:
         """An action was reopened: it is open again."""
-        handlers.apply_event(self.uow, Envelope.model_validate(message))
+        _apply(self.uow, messages)
 
-    @event_handler("actions", "action_overdue")
-    def count_overdue_action(self, message: dict[str, Any]) -> None:
+    @batch_event_handler("actions", "action_overdue")
+    def count_overdue_action(self, messages: list[dict[str, Any]]) -> None:
         """An action passed its due date unfinished: it is overdue."""
-        handlers.apply_event(self.uow, Envelope.model_validate(message))
+        _apply(self.uow, messages)
 
-    @event_handler("actions", "action_completed")
-    def count_completed_action(self, message: dict[str, Any]) -> None:
+    @batch_event_handler("actions", "action_completed")
+    def count_completed_action(self, messages: list[dict[str, Any]]) -> None:
         """An action was completed."""
-        handlers.apply_event(self.uow, Envelope.model_validate(message))
+        _apply(self.uow, messages)
 
-    @event_handler("actions", "action_not_implemented")
-    def count_not_implemented_action(self, message: dict[str, Any]) -> None:
+    @batch_event_handler("actions", "action_not_implemented")
+    def count_not_implemented_action(self, messages: list[dict[str, Any]]) -> None:
         """An action will not be implemented."""
-        handlers.apply_event(self.uow, Envelope.model_validate(message))
+        _apply(self.uow, messages)
 
-    @event_handler("actions", "action_signed_off")
-    def count_signed_off_action(self, message: dict[str, Any]) -> None:
+    @batch_event_handler("actions", "action_signed_off")
+    def count_signed_off_action(self, messages: list[dict[str, Any]]) -> None:
         """An action was signed off: it is closed."""
-        handlers.apply_event(self.uow, Envelope.model_validate(message))
+        _apply(self.uow, messages)
 
     @timer(interval=analytics_settings().figures_changed_interval_s)
     def announce_figures_changed(self) -> None:
@@ -105,6 +107,10 @@ class AnalyticsService(ServiceBase):
         return handlers.dashboard(self.uow, actor, code, filters)
 
 
+def _apply(uow: UnitOfWork, messages: list[dict[str, Any]]) -> None:
+    handlers.apply_events(uow, [Envelope.model_validate(message) for message in messages])
+
+
 def _subscribe(event_type: str) -> None:
     """Give the service a handler for an event a projection takes: `apply_<source>_<event>`, on its own queue,
     unless one of the handlers above has it."""
@@ -118,12 +124,12 @@ def _subscribe(event_type: str) -> None:
                 return
     method = f"apply_{source}_{name}"
 
-    def handler(self: AnalyticsService, message: dict[str, Any]) -> None:
-        handlers.apply_event(self.uow, Envelope.model_validate(message))
+    def handler(self: AnalyticsService, messages: list[dict[str, Any]]) -> None:
+        _apply(self.uow, messages)
 
     handler.__name__ = handler.__qualname__ = method
     handler.__doc__ = f"{event_type}: kept in the event store and applied to every projection that takes it."
-    setattr(AnalyticsService, method, event_handler(source, name)(handler))
+    setattr(AnalyticsService, method, batch_event_handler(source, name)(handler))
 
 
 for _event_type in sorted(domain.HANDLED_EVENTS):

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # event_retry_max_ms: 40 attempts are some 15 minutes, beyond any restart.
     event_max_transient_attempts: int = 40
     event_retry_max_ms: int = 30_000
+    # A batched event handler (services/kernel/event_batches.py) applies up to event_batch_size messages
+    # already delivered in one transaction; its consumers may hold event_batch_prefetch unacknowledged.
+    event_batch_size: int = 50
+    event_batch_prefetch: int = 200
 
     outbox_batch: int = 200
     outbox_sweep_s: float = 2.0

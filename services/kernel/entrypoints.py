@@ -232,6 +232,12 @@ class EventHandler(NamekoEventHandler):
 
     def handle_result(self, message: Any, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> Any:
         exc_info = finish_units_of_work(worker_ctx, exc_info)
+        self.settle(message, exc_info)
+        return result, exc_info
+
+    def settle(self, message: Any, exc_info: Any) -> None:
+        """After the worker's transaction: acknowledge the message if it committed, else retry it later or
+        dead-letter it."""
         if exc_info is not None:
             try:
                 self._retry_or_dead_letter(message, exc_info)
@@ -240,14 +246,13 @@ class EventHandler(NamekoEventHandler):
                 log.warning("could not retry or dead-letter (%s); requeueing", type(exc).__name__)
                 with contextlib.suppress(*BROKER_GONE):
                     self.queue_consumer.requeue_message(message)
-                return result, exc_info
+                return
         try:
             self.queue_consumer.ack_message(message)
         except BROKER_GONE as exc:
             # As for an RPC's reply: nameko would let this kill the service (`make chaos`, a broker restart).
             # The effect is committed with its inbox row; the redelivery after reconnecting is skipped.
             log.warning("could not acknowledge on %s (%s): it will come again", self.queue.name, exc)
-        return result, exc_info
 
     def _retry_or_dead_letter(self, message: Any, exc_info: Any) -> None:
         settings = get_settings()

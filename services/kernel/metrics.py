@@ -31,6 +31,17 @@ INBOX_DUPLICATES = Counter(
 EVENT_RETRIES = Counter(
     "caserev_event_retries_total", "Failed event deliveries retried", ["service", "queue"]
 )
+EVENT_BATCH_SIZE = Histogram(
+    "caserev_event_batch_size",
+    "Messages a batched event handler applied in one transaction",
+    ["service", "entrypoint"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200),
+)
+EVENT_BATCH_FALLBACKS = Counter(
+    "caserev_event_batch_fallbacks_total",
+    "Batches that failed and were applied again one message at a time",
+    ["service", "entrypoint"],
+)
 DEAD_LETTERS = Counter(
     "caserev_dead_letters_total", "Events sent to the dead-letter queue", ["service", "queue"]
 )

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from functools import cached_property, partial
 from typing import Any
 from uuid import UUID
@@ -82,10 +83,36 @@ class UnitOfWork:
         """Record in the inbox that this handler has this event; False if it had it before (skip it)."""
         return self.first_receipt(envelope.event_id, envelope.type)
 
+    def first_deliveries(self, envelopes: Sequence[Envelope]) -> list[Envelope]:
+        """Record in the inbox, in one statement, that this handler has these events; those it had not had
+        before, in order (an id twice in the batch counts once)."""
+        if not envelopes:
+            return []
+        handler = self._handler_name()
+        types = {envelope.event_id: envelope.type for envelope in envelopes}
+        # In id order: concurrent batches holding the same ids then wait for each other, never deadlock.
+        rows = [
+            {"event_id": event_id, "handler": handler, "event_type": types[event_id]}
+            for event_id in sorted(types, key=str)
+        ]
+        inserted = set(self.session.execute(self._database.record_receipt, rows).scalars())
+        fresh: list[Envelope] = []
+        for envelope in envelopes:
+            if envelope.event_id in inserted:
+                inserted.discard(envelope.event_id)
+                fresh.append(envelope)
+            else:
+                INBOX_DUPLICATES.labels(self._database.container.service_name, handler).inc()
+                log.info("skipped duplicate message %s in %s", envelope.event_id, handler)
+        return fresh
+
+    def _handler_name(self) -> str:
+        return f"{self._database.container.service_name}.{self._worker_ctx.entrypoint.method_name}"
+
     def first_receipt(self, message_id: UUID, message_type: str) -> bool:
         """Record in the inbox that this handler has this message (an event, or a message from outside
         with an id of its own); False if it had it before (skip it)."""
-        handler = f"{self._database.container.service_name}.{self._worker_ctx.entrypoint.method_name}"
+        handler = self._handler_name()
         inserted = self.session.execute(
             self._database.record_receipt,
             {"event_id": message_id, "handler": handler, "event_type": message_type},

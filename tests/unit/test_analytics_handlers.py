@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import random
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -48,11 +48,13 @@ class FakeStore:
         self.rows: dict[str, dict[tuple[Any, ...], Fact]] = {}
         self.touched: set[UUID] = set()
 
-    def keep(self, envelope: Envelope) -> bool:
-        if envelope.event_id in self.events:
-            return False
-        self.events[envelope.event_id] = envelope
-        return True
+    def keep(self, envelopes: Sequence[Envelope]) -> list[Envelope]:
+        kept = []
+        for envelope in envelopes:
+            if envelope.event_id not in self.events:
+                self.events[envelope.event_id] = envelope
+                kept.append(envelope)
+        return kept
 
     def store(self, facts: Iterable[Fact]) -> None:
         for fact in facts:
@@ -60,8 +62,8 @@ class FakeStore:
             if fact.supersedes(table.get(fact.key)):
                 table[fact.key] = fact
 
-    def touch(self, partnership_id: UUID) -> None:
-        self.touched.add(partnership_id)
+    def touch(self, partnerships: Iterable[UUID]) -> None:
+        self.touched.update(partnerships)
 
     def table(self, name: str) -> list[dict[str, Any]]:
         return sorted((fact.row() for fact in self.rows.get(name, {}).values()), key=repr)
@@ -76,10 +78,13 @@ class FakeUnit:
     def __init__(self) -> None:
         self.seen: set[UUID] = set()
 
-    def first_delivery(self, envelope: Envelope) -> bool:
-        first = envelope.event_id not in self.seen
-        self.seen.add(envelope.event_id)
-        return first
+    def first_deliveries(self, envelopes: Sequence[Envelope]) -> list[Envelope]:
+        fresh = []
+        for envelope in envelopes:
+            if envelope.event_id not in self.seen:
+                self.seen.add(envelope.event_id)
+                fresh.append(envelope)
+        return fresh
 
 
 def at(payload: EventData, minutes: int, partnership: UUID | None = PARTNERSHIP) -> Envelope:
@@ -368,6 +373,26 @@ def test_any_order_with_duplicates_gives_the_same_rows_as_the_order_they_occurre
     shuffled = story + random.Random(seed).sample(story, k=len(story) // 2)
     random.Random(seed).shuffle(shuffled)
     assert apply_all(shuffled).snapshot() == expected
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_events_applied_in_batches_with_duplicates_give_the_rows_of_one_at_a_time(seed: int) -> None:
+    story = a_review_story()
+    expected = apply_all(story)
+    shuffled = story + random.Random(seed).sample(story, k=len(story) // 2)
+    random.Random(seed).shuffle(shuffled)
+    store, unit, applied = FakeStore(), FakeUnit(), 0
+    for start in range(0, len(shuffled), 7):
+        applied += handlers.apply_events(unit, shuffled[start : start + 7], store)  # type: ignore[arg-type]
+    assert store.snapshot() == expected.snapshot()
+    assert applied == len(story), "each event must count once however its copies were batched"
+    assert store.touched == expected.touched
+
+
+def test_a_batch_of_an_event_twice_applies_it_once():
+    store, unit, event = FakeStore(), FakeUnit(), opened()
+    assert handlers.apply_events(unit, [event, event], store) == 1  # type: ignore[arg-type]
+    assert list(store.events) == [event.event_id]
 
 
 def test_each_projection_keeps_only_its_own_tables_and_every_table_has_its_projection():

@@ -59,19 +59,24 @@ def _opened_envelope() -> dict:
     return Envelope.wrap(opened, partnership_id=PARTNERSHIP).model_dump(mode="json")
 
 
-def test_analytics_keeps_and_applies_an_event_it_has_not_seen():
+def test_analytics_keeps_and_applies_a_batch_of_events_it_has_not_seen_in_four_statements():
     service = worker_factory(AnalyticsService)
-    service.uow.first_delivery.return_value = True
-    service.count_opened_review(_opened_envelope())
-    # Kept in the store, written to its two projections (the review's stage, its "opened" milestone), and its
-    # partnership noted for analytics.figures_changed: four statements in the handler's transaction.
+    messages = [_opened_envelope() for _ in range(5)]
+    service.uow.first_deliveries.side_effect = lambda envelopes: list(envelopes)
+    service.uow.session.execute.return_value.scalars.return_value = [
+        Envelope.model_validate(m).event_id for m in messages
+    ]
+    service.count_opened_review(messages)
+    # Kept in the store, written to its two projections (the review's stage, its "opened" milestone), and the
+    # partnership noted for analytics.figures_changed: four statements in the handler's transaction, however
+    # many events.
     assert service.uow.session.execute.call_count == 4
 
 
-def test_analytics_skips_an_event_its_inbox_has_seen():
+def test_analytics_skips_events_its_inbox_has_seen():
     service = worker_factory(AnalyticsService)
-    service.uow.first_delivery.return_value = False
-    service.count_opened_review(_opened_envelope())
+    service.uow.first_deliveries.return_value = []
+    service.count_opened_review([_opened_envelope()])
     service.uow.session.execute.assert_not_called()
 
 

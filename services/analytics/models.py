@@ -267,7 +267,13 @@ _KEEP_EVENTS = (
     .returning(stored_event.c.event_id)
 )
 # RETURNING for one statement however many rows (_upsert_statement says why).
-_TOUCH = upsert(figures_touched).on_conflict_do_nothing().returning(figures_touched.c.partnership_id)
+# A partnership already noted is updated, not left alone: the row stays locked until the event's transaction
+# commits, so the timer's take_touched waits for it and announces only figures that can be read.
+_TOUCH_ROWS = upsert(figures_touched)
+_TOUCH = _TOUCH_ROWS.on_conflict_do_update(
+    index_elements=[figures_touched.c.partnership_id],
+    set_={"partnership_id": _TOUCH_ROWS.excluded.partnership_id},
+).returning(figures_touched.c.partnership_id)
 
 
 def keep_events(session: Session, envelopes: Iterable[Envelope]) -> set[UUID]:

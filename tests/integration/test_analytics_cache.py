@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from services.analytics import handlers
@@ -103,3 +104,18 @@ def test_the_cache_gives_nothing_the_policy_refuses_and_keeps_each_audience_apar
     author = Actor(user_id="a", partnership_id=own, roles=frozenset({"agency_author"}))
     with pytest.raises(Forbidden):
         children(engine, author)
+
+
+def test_figures_are_announced_only_once_the_event_that_changed_them_is_committed(engine) -> None:
+    from services.analytics import models
+
+    partnership = uuid.uuid4()
+    apply(engine, partnership)  # noted, not yet announced
+    with Session(engine) as event, event.begin():
+        models.touch(event, [partnership])  # a later event of the same partnership, still in flight
+        with Session(engine) as timer, timer.begin():
+            timer.execute(text("SET LOCAL lock_timeout = '300ms'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                models.take_touched(timer)  # announcing now would show figures without that event
+    with Session(engine) as timer, timer.begin():
+        assert models.take_touched(timer) == [partnership]

@@ -146,6 +146,7 @@ class Figures:
     document_loads: list[float] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)
     server_groups: tuple[str, ...] = ()
+    dropped: int = 0
 
     def server_cpu_percent(self) -> float:
         used = sum(self.cpu[name] for name in self.server_groups)
@@ -208,9 +209,13 @@ async def measure(
         figures.expected_arrivals = figures.keystrokes * (len(editors) - 1)
         for name, pids in memory.items():
             figures.rss[name] = sum(rss_mb(pid) for pid in pids)
-        drain_began = time.monotonic()
-        while len(arrivals.latencies) < figures.expected_arrivals and time.monotonic() - drain_began < 60:
-            await asyncio.sleep(0.05)
+        drain_began = last_change = time.monotonic()
+        arrived = len(arrivals.latencies)
+        while arrived < figures.expected_arrivals and time.monotonic() - last_change < 15:
+            await asyncio.sleep(0.05)  # until all have arrived, or none has for 15 s (a connection dropped)
+            if len(arrivals.latencies) != arrived:
+                arrived, last_change = len(arrivals.latencies), time.monotonic()
+        figures.dropped = sum(editor.dropped for editor in editors)
         figures.cpu_seconds_over = time.monotonic() - began
         figures.cpu = meter.stop()
         client_cpu = time.process_time() - process_before
@@ -226,7 +231,7 @@ async def measure(
             f"{100 * client_cpu / figures.cpu_seconds_over:.0f}"
         )
         saved = sum(editor.saved_messages for editor in editors)
-        if saved:
+        if saved and not figures.dropped:
             await asyncio.gather(*(editor.kept() for editor in editors))
             figures.notes["every keystroke kept by the reports service after the typing stopped, s"] = (
                 f"{time.monotonic() - until:.2f}"
@@ -510,6 +515,7 @@ def report(
         row("edit → other editors, p95 ms", p(system.latencies, 0.95), p(base.latencies, 0.95)),
         f"| keystrokes sent | {system.keystrokes:,} | {base.keystrokes:,} | |",
         f"| arrivals (keystrokes by other editors, received) | {arrived(system)} | {arrived(base)} | |",
+        f"| editors' connections closed by the server | {system.dropped} | {base.dropped} | |",
         row(
             "server CPU, % of one core",
             system.server_cpu_percent(),

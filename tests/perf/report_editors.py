@@ -36,6 +36,7 @@ from pycrdt import (
     read_message,
 )
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from gateway.report_sync import SAVED
 
@@ -107,6 +108,7 @@ class Editor:
         self.saved_changed = asyncio.Event()
         self.saved_messages = 0
         self.messages = 0
+        self.dropped = False  # the server closed the connection (a keepalive ping unanswered in time, say)
         self._reader: asyncio.Task[None] | None = None
         self._seen: dict[int, int] = {}  # per sender: how many of its keystrokes have arrived here
         self._text: XmlText | None = None
@@ -138,6 +140,12 @@ class Editor:
                 await self._reader
 
     async def _read(self) -> None:
+        try:
+            await self._read_messages()
+        except ConnectionClosed:
+            self.dropped = True
+
+    async def _read_messages(self) -> None:
         assert self.socket is not None
         async for message in self.socket:
             if not isinstance(message, bytes) or not message:
@@ -226,5 +234,9 @@ class Editor:
             update = self.doc.get_update(before)
             clock = state_vector(self.doc.get_state())[self.client]
             strokes.append((clock, time.monotonic()))
-            await self.send_update(update)
+            try:
+                await self.send_update(update)
+            except ConnectionClosed:
+                self.dropped = True
+                return typed
             typed += 1

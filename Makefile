@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := gateway/static/dist/app.js
 
-.PHONY: lock run test lint unit integration e2e browser chaos bench-bus bench-gateway bench-audit bench-seal bench-lifecycle bench-notifications bench-chronology bench-analytics docs install assets clean
+.PHONY: lock run test lint unit integration e2e browser chaos bench-bus bench-gateway bench-audit bench-seal bench-lifecycle bench-notifications bench-chronology bench-analytics bench-report docs install assets clean
 
 # constraints.txt pins every Python package at the versions CI last passed with; `make lock` refreshes it.
 $(STAMP): pyproject.toml constraints.txt
@@ -96,6 +96,12 @@ bench-chronology: install
 bench-analytics: install assets
 	@NEED_RABBIT_MANAGEMENT=1 scripts/ensure-infra.sh
 	$(BIN)/python tests/perf/bench_analytics.py
+
+# Reports written together: 20 editors typing into one section of a 100-page report, beside a bare
+# pycrdt-websocket server (docs/performance.md). Options: REPORT_ARGS="--seconds 10 --editors 4".
+bench-report: install
+	@NEED_RABBIT_MANAGEMENT=1 scripts/ensure-infra.sh
+	$(BIN)/python tests/perf/bench_report.py $(REPORT_ARGS)
 
 docs: install
 	$(BIN)/python scripts/generate_event_docs.py

@@ -10,8 +10,8 @@ room's document (what the editors have sent, merged), and what the reports servi
   store's) for the other gateway processes serving the section, and handed to the reports service to keep
   (`save_updates`, as the editor: the service checks again that they may change the section). Until the
   service has kept it, it waits in the editor's queue and is tried again with back-off, so a reports service
-  killed mid-edit loses nothing once it is back; a page is told what is kept ("saved", message type 100, the
-  state vector of what the service holds), which is when it says "All changes saved".
+  killed mid-edit loses nothing once it is back; the editor is told what is kept ("saved", message type 100,
+  the state vector of what the service holds), which is when its page says "All changes saved".
 - A new room binds its queue first, then loads the section's state from the service, so an update another
   process publishes meanwhile is not missed. Yjs updates are idempotent and commute: a repeat does no harm.
 - Readers (a section shared with their agency) receive everything and change nothing: what they send other
@@ -126,7 +126,9 @@ class Relay:
                 self._connection = await aio_pika.connect_robust(
                     self.amqp_uri, timeout=5, client_properties={"connection_name": CONNECTION_NAME}
                 )
-                channel = await self._connection.channel()
+                # Transient by design (the reports service's store is the durable path): no publisher
+                # confirms, so an editor's next keystroke never waits on the broker's.
+                channel = await self._connection.channel(publisher_confirms=False)
                 self._exchange, self._queue = await declare_live_relay(channel, EXCHANGE)
                 await self._queue.consume(self._on_message, no_ack=True)
                 return True
@@ -321,7 +323,9 @@ class LiveSections:
             del editor.pending[: len(batch)]
             for update in batch:
                 room.durable.apply_update(update)
-            await room.broadcast(room.saved_message())
+            # Only this editor's page waits on these updates ("Saving…" is of its own changes), so only it
+            # is told: with twenty editors typing, telling every page of every save was most of the traffic.
+            await editor.send(room.saved_message())
 
     # -- versions --
 

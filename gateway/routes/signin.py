@@ -4,6 +4,7 @@ account. Password hashing and the database run in the thread pool, off the event
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
@@ -500,6 +501,10 @@ async def _own_sessions(caller: Caller) -> list[dict[str, object]]:
     sessions = await run_in_threadpool(
         identity.sessions_of, caller.user.id, caller.session.id_hash, utcnow(), idle
     )
+    return _sessions_shown(sessions)
+
+
+def _sessions_shown(sessions: list[identity.LiveSession]) -> list[dict[str, object]]:
     return [
         {
             "handle": str(s.handle) if s.handle else "",
@@ -511,6 +516,27 @@ async def _own_sessions(caller: Caller) -> list[dict[str, object]]:
         }
         for s in sessions
     ]
+
+
+@dataclass(frozen=True)
+class _AccountFacts:
+    partnership: str
+    agency: str
+    sessions: list[identity.LiveSession]
+    recovery_codes_left: int
+
+
+def _account_facts(user: identity.UserAccount, session: identity.Session) -> _AccountFacts:
+    """What the account page shows from identity, read in one trip to a worker thread (not four)."""
+    partnership = identity.get_partnership(user.partnership_id) if user.partnership_id else None
+    agency = identity.get_agency(user.agency_id) if user.agency_id else None
+    idle = timedelta(minutes=gateway_settings().session_idle_minutes)
+    return _AccountFacts(
+        partnership.name if partnership else "",
+        agency.name if agency else "",
+        identity.sessions_of(user.id, session.id_hash, utcnow(), idle),
+        identity.recovery_codes_left(user.id),
+    )
 
 
 async def _other_session(caller: Caller, handle: str) -> dict[str, object] | None:
@@ -559,24 +585,19 @@ async def _account_page(
     request: Request, caller: Caller, errors: list[dict[str, str]], notice: str = "", status_code: int = 200
 ) -> Response:
     user = caller.user
-    assert user is not None
-    partnership = (
-        await run_in_threadpool(identity.get_partnership, user.partnership_id)
-        if user.partnership_id
-        else None
-    )
-    agency = await run_in_threadpool(identity.get_agency, user.agency_id) if user.agency_id else None
+    assert user is not None and caller.session is not None
+    facts = await run_in_threadpool(_account_facts, user, caller.session)
     return render(
         request,
         "account/account.html",
         {
             "nav": "account",
             "user": user,
-            "partnership": partnership.name if partnership else "",
-            "agency": agency.name if agency else "",
+            "partnership": facts.partnership,
+            "agency": facts.agency,
             "roles": [GRANTABLE_ROLES.get(role, role) for role in sorted(user.roles)],
-            "sessions": await _own_sessions(caller),
-            "recovery_codes_left": await run_in_threadpool(identity.recovery_codes_left, user.id),
+            "sessions": _sessions_shown(facts.sessions),
+            "recovery_codes_left": facts.recovery_codes_left,
             "errors": errors,
             "notice": notice,
         },

@@ -785,18 +785,26 @@ class LiveSession:
     current: bool
 
 
+_LIVE_SESSIONS = text(
+    "SELECT id_hash, handle, device, address, created_at, last_seen_at FROM session"
+    " WHERE user_id = :u AND stage = 'full' AND ended_at IS NULL AND expires_at > :now"
+    " AND last_seen_at > :idle_since ORDER BY id_hash = :current DESC, last_seen_at DESC"
+)
+
+
 def sessions_of(user_id: UUID, current: str, now: datetime, idle: timedelta) -> list[LiveSession]:
     """A person's sessions that are neither ended nor timed out: the one asking (its hash is `current`)
     first, then the others by latest activity."""
     with identity_engine().connect() as connection:
-        rows = connection.execute(
-            text(
-                "SELECT id_hash, handle, device, address, created_at, last_seen_at FROM session"
-                " WHERE user_id = :u AND stage = 'full' AND ended_at IS NULL AND expires_at > :now"
-                " AND last_seen_at > :idle_since ORDER BY id_hash = :current DESC, last_seen_at DESC"
-            ),
-            {"u": user_id, "now": now, "idle_since": now - idle, "current": current},
-        ).all()
+        return _live_sessions(connection, user_id, current, now, idle)
+
+
+def _live_sessions(
+    connection: Connection, user_id: UUID, current: str, now: datetime, idle: timedelta
+) -> list[LiveSession]:
+    rows = connection.execute(
+        _LIVE_SESSIONS, {"u": user_id, "now": now, "idle_since": now - idle, "current": current}
+    ).all()
     return [
         LiveSession(
             row.handle,
@@ -808,6 +816,32 @@ def sessions_of(user_id: UUID, current: str, now: datetime, idle: timedelta) -> 
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class AccountOverview:
+    """What a person's account page shows from identity beside the account itself."""
+
+    partnership: str
+    agency: str
+    sessions: list[LiveSession]
+    recovery_codes_left: int
+
+
+def account_overview(user: UserAccount, current: str, now: datetime, idle: timedelta) -> AccountOverview:
+    """The names of the person's partnership and agency, their unused recovery codes and their live sessions
+    (as `sessions_of`): two reads on one connection, outside a transaction (each is one statement)."""
+    with identity_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        names = connection.execute(
+            text(
+                "SELECT (SELECT name FROM partnership WHERE id = :p) AS partnership,"
+                " (SELECT name FROM agency WHERE id = :a) AS agency,"
+                " (SELECT count(*) FROM recovery_code WHERE user_id = :u AND used_at IS NULL) AS codes"
+            ),
+            {"p": user.partnership_id, "a": user.agency_id, "u": user.id},
+        ).one()
+        sessions = _live_sessions(connection, user.id, current, now, idle)
+    return AccountOverview(names.partnership or "", names.agency or "", sessions, int(names.codes))
 
 
 def end_session_by_handle(user_id: UUID, handle: UUID, keep: str, now: datetime) -> bool:

@@ -4,7 +4,6 @@ account. Password hashing and the database run in the thread pool, off the event
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
@@ -518,27 +517,6 @@ def _sessions_shown(sessions: list[identity.LiveSession]) -> list[dict[str, obje
     ]
 
 
-@dataclass(frozen=True)
-class _AccountFacts:
-    partnership: str
-    agency: str
-    sessions: list[identity.LiveSession]
-    recovery_codes_left: int
-
-
-def _account_facts(user: identity.UserAccount, session: identity.Session) -> _AccountFacts:
-    """What the account page shows from identity, read in one trip to a worker thread (not four)."""
-    partnership = identity.get_partnership(user.partnership_id) if user.partnership_id else None
-    agency = identity.get_agency(user.agency_id) if user.agency_id else None
-    idle = timedelta(minutes=gateway_settings().session_idle_minutes)
-    return _AccountFacts(
-        partnership.name if partnership else "",
-        agency.name if agency else "",
-        identity.sessions_of(user.id, session.id_hash, utcnow(), idle),
-        identity.recovery_codes_left(user.id),
-    )
-
-
 async def _other_session(caller: Caller, handle: str) -> dict[str, object] | None:
     """One of the person's other live sessions by its handle; None for anything else (the current one,
     an ended one, another person's: all look the same)."""
@@ -586,7 +564,8 @@ async def _account_page(
 ) -> Response:
     user = caller.user
     assert user is not None and caller.session is not None
-    facts = await run_in_threadpool(_account_facts, user, caller.session)
+    idle = timedelta(minutes=gateway_settings().session_idle_minutes)
+    facts = await run_in_threadpool(identity.account_overview, user, caller.session.id_hash, utcnow(), idle)
     return render(
         request,
         "account/account.html",

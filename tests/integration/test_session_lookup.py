@@ -137,3 +137,24 @@ def test_a_sign_out_by_another_process_is_refused_once_the_seconds_remembered_ha
     assert identity.session_caller(token, remembered_for=2.0) == (found, True), "the documented bound"
     clock[0] += 1.1
     assert identity.session_caller(token, remembered_for=2.0) == (None, False)
+
+
+def test_the_account_pages_overview_names_the_partnership_and_lists_the_live_sessions_current_first(db_name):
+    user_id, token = _signed_in(["business_manager"])
+    identity.create_session(user_id, "full", now=utcnow(), lifetime=timedelta(hours=8), address="203.0.113.8")
+    ended = identity.create_session(user_id, "full", now=utcnow(), lifetime=timedelta(hours=8), address=None)
+    found, _ = identity.session_caller(token)
+    gone, _ = identity.session_caller(ended)
+    assert found is not None and found.user is not None and gone is not None
+    identity.end_session(gone.session.id_hash, utcnow())
+
+    overview = identity.account_overview(found.user, found.session.id_hash, utcnow(), timedelta(minutes=20))
+
+    assert (overview.partnership, overview.agency, overview.recovery_codes_left) == ("NTH", "", 0)
+    assert [(s.current, s.address) for s in overview.sessions] == [
+        (True, "203.0.113.7"),
+        (False, "203.0.113.8"),
+    ]
+    assert overview.sessions == identity.sessions_of(
+        user_id, found.session.id_hash, utcnow(), timedelta(minutes=20)
+    ), "the account page and the sessions page disagree"

@@ -651,8 +651,9 @@ _SESSION_CALLER = text(
 def _session_caller(token_hash: str) -> SessionCaller | None:
     """The live (not ended) session of a token's hash, its account and the account's memberships, in one
     statement and one round trip. Expiry is the caller's to judge."""
-    # One read on its own needs no transaction: autocommit spares the BEGIN and the ROLLBACK on return.
-    with identity_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    # In a transaction, though one statement needs none: only there does the first statement after a checkout
+    # run again on a fresh connection if the pooled one died (services/kernel/db.py), as after a restart.
+    with identity_engine().connect() as connection:
         row = connection.execute(_SESSION_CALLER, {"h": token_hash}).first()
     if row is None:
         return None
@@ -830,8 +831,8 @@ class AccountOverview:
 
 def account_overview(user: UserAccount, current: str, now: datetime, idle: timedelta) -> AccountOverview:
     """The names of the person's partnership and agency, their unused recovery codes and their live sessions
-    (as `sessions_of`): two reads on one connection, outside a transaction (each is one statement)."""
-    with identity_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    (as `sessions_of`): two reads on one connection."""
+    with identity_engine().connect() as connection:
         names = connection.execute(
             text(
                 "SELECT (SELECT name FROM partnership WHERE id = :p) AS partnership,"

@@ -35,6 +35,7 @@ from gateway.metrics import (
     RequestMetrics,
 )
 from gateway.report_sync import LiveSections
+from gateway.route_index import skip_routers_that_cannot_match
 from gateway.routes import (
     actions,
     admin,
@@ -193,6 +194,7 @@ def create_app() -> FastAPI:
         demo,
     ):
         app.include_router(module.router)
+    skip_routers_that_cannot_match(app)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, exc: SignInRequired) -> Response:

@@ -34,10 +34,8 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
-    func,
-    insert,
     select,
-    update,
+    text,
 )
 
 from gateway.secretbox import derive_key, load_key
@@ -48,9 +46,6 @@ log = logging.getLogger(__name__)
 
 # The prev_hash of the first entry, and the head's hash while the log is empty.
 GENESIS_HASH = "0" * 64
-# The key of the transaction-level advisory lock that serialises appends across every gateway process
-# (the first 8 bytes of sha256("caserev.audit.chain"), signed): one writer extends the chain at a time.
-CHAIN_LOCK_KEY = -0x41A1_5A1D_114D_FEF4
 VERIFY_BATCH = 5_000
 
 _metadata = MetaData(schema="audit")
@@ -184,41 +179,56 @@ def audit_engine() -> Engine:
     return create_schema_engine("audit", role=gateway_settings().writer_role("audit"), pool_size=5)
 
 
+# The head, locked until the append commits: every appender, in any process, waits here for the one before it,
+# and then reads the head that one moved (READ COMMITTED re-reads a row it waited for).
+_LOCK_HEAD = text("SELECT entry_hash FROM audit.audit_head WHERE id = 1 FOR UPDATE")
+# The entry and the head's move in one statement (the head's trigger sees the entry: a volatile trigger reads
+# with a fresh snapshot, after the insert the update joins on).
+_APPEND = text(
+    "WITH appended AS ("
+    " INSERT INTO audit.audit_entry (at, user_id, partnership_id, review_id, record_type, record_id, action,"
+    " outcome, address, request_id, prev_hash, entry_hash)"
+    " VALUES (:at, :user_id, :partnership_id, :review_id, :record_type, :record_id, :action, :outcome,"
+    " :address, :request_id, :prev_hash, :entry_hash)"
+    " RETURNING seq, entry_hash)"
+    " UPDATE audit.audit_head SET seq = appended.seq, entry_hash = appended.entry_hash FROM appended"
+    " WHERE audit_head.id = 1 RETURNING appended.seq"
+)
+
+
 def append(entry: AuditEntry, engine: Engine | None = None, key: bytes | None = None) -> int:
     """Append one entry to the chain and move the head to it, in one transaction; returns its seq.
 
-    Safe from any number of threads and processes: the advisory lock lets one writer at a time read
-    the head and extend the chain.
+    Safe from any number of threads and processes: the head's row lock lets one writer at a time read
+    the head and extend the chain. Two statements: the head locked and read, then the entry inserted and the
+    head moved to it together.
     """
     with (engine or audit_engine()).begin() as connection:
-        connection.execute(select(func.pg_advisory_xact_lock(CHAIN_LOCK_KEY)))
-        head = connection.execute(
-            select(_head.c.entry_hash).where(_head.c.id == 1).with_for_update()
-        ).one_or_none()
+        head = connection.execute(_LOCK_HEAD).one_or_none()
         if head is None:
             raise RuntimeError("audit.audit_head has no row: run `caserev migrate`")
         # Stamped under the lock, so the order of times follows the order of the chain.
         at = datetime.now(UTC)
         digest = chain_hash(head.entry_hash, at, entry, key)
-        seq: int = connection.execute(
-            insert(_entries)
-            .values(
-                at=at,
-                user_id=entry.user_id,
-                partnership_id=entry.partnership_id,
-                review_id=entry.review_id,
-                record_type=entry.record_type,
-                record_id=entry.record_id,
-                action=entry.action,
-                outcome=entry.outcome,
-                address=entry.address,
-                request_id=entry.request_id,
-                prev_hash=head.entry_hash,
-                entry_hash=digest,
-            )
-            .returning(_entries.c.seq)
-        ).scalar_one()
-        connection.execute(update(_head).where(_head.c.id == 1).values(seq=seq, entry_hash=digest))
+        seq: int | None = connection.execute(
+            _APPEND,
+            {
+                "at": at,
+                "user_id": entry.user_id,
+                "partnership_id": entry.partnership_id,
+                "review_id": entry.review_id,
+                "record_type": entry.record_type,
+                "record_id": entry.record_id,
+                "action": entry.action,
+                "outcome": entry.outcome,
+                "address": entry.address,
+                "request_id": entry.request_id,
+                "prev_hash": head.entry_hash,
+                "entry_hash": digest,
+            },
+        ).scalar_one_or_none()
+        if seq is None:  # the head's row vanished under the lock: the triggers forbid it
+            raise RuntimeError("audit.audit_head did not move: the entry is not appended")
     return seq
 
 

@@ -162,18 +162,16 @@ async def _check_csrf(request: Request) -> None:
 # -- authentication -----------------------------------------------------------------------------------------
 
 
-def actor_of_user(user: UserAccount) -> Actor:
+def actor_of_user(found: identity.SessionCaller, user: UserAccount) -> Actor:
     """The Actor a signed-in user carries to every service."""
-    partnerships = (
-        identity.partnerships_of_region(user.region) if Role.REGIONAL_ANALYST in user.roles else frozenset()
-    )
+    regional = Role.REGIONAL_ANALYST in user.roles and user.region
     return Actor(
         user_id=str(user.id),
         partnership_id=user.partnership_id,
         agency_id=user.agency_id,
         roles=user.roles,
-        reviews=identity.reviews_of_user(user.id),
-        partnerships=partnerships,
+        reviews=found.reviews,
+        partnerships=found.region_partnerships if regional else frozenset(),
     )
 
 
@@ -203,22 +201,54 @@ def authenticate(request: HTTPConnection, *, touch: bool = True) -> tuple[Princi
     token = request.cookies.get(session_cookie_name(settings))
     if not token:
         return None, False
-    found = identity.session_with_user(token)
+    found, remembered = identity.session_caller(token, remembered_for=settings.session_cache_seconds)
+    if found is not None and remembered and not _still_good(found, now, settings):
+        # Ending a session is decided on what the database says now, never on what was remembered.
+        identity.SESSIONS.forget(found.session.id_hash)
+        found, _ = identity.session_caller(token)
     if found is None:
         return None, True
-    session, user = found
-    if session_expired(session, now, settings):
+    session, user = found.session, found.user
+    if user is None or not _still_good(found, now, settings):
         identity.end_session(session.id_hash, now)
         return None, True
-    if user is None or not user.active:
-        identity.end_session(session.id_hash, now)
-        return None, True
-    # Activity is written at most every 15 seconds: the idle time-out is counted in minutes.
-    if touch and now - session.last_seen_at > timedelta(seconds=15):
+    if touch and _due_a_touch(session, now):
         identity.touch_session(session.id_hash, now)
+    return _principal(found, user), False
+
+
+def _principal(found: identity.SessionCaller, user: UserAccount) -> Principal:
     return Principal(
-        actor=actor_of_user(user), display_name=user.display_name, session=session, user=user
-    ), False
+        actor=actor_of_user(found, user), display_name=user.display_name, session=found.session, user=user
+    )
+
+
+def _due_a_touch(session: Session, now: datetime) -> bool:
+    # Activity is written at most every 15 seconds: the idle time-out is counted in minutes.
+    return now - session.last_seen_at > timedelta(seconds=15)
+
+
+def remembered_caller(request: HTTPConnection, *, touch: bool = True) -> Principal | None:
+    """The caller of a request signed in with a session this process looked up a moment ago (SessionCache),
+    judged as `authenticate` judges it but without the database or a worker thread; None whenever
+    `authenticate` must decide (no such session remembered, an API client, anything to end or write)."""
+    settings = gateway_settings()
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return None
+    token = request.cookies.get(session_cookie_name(settings))
+    found = identity.SESSIONS.remembered(token, settings.session_cache_seconds) if token else None
+    if found is None or found.user is None:
+        return None
+    now = utcnow()
+    if not _still_good(found, now, settings) or (touch and _due_a_touch(found.session, now)):
+        return None
+    return _principal(found, found.user)
+
+
+def _still_good(found: identity.SessionCaller, now: datetime, settings: GatewaySettings) -> bool:
+    """A session within its time-outs, of an account that exists and is active."""
+    user = found.user
+    return user is not None and user.active and not session_expired(found.session, now, settings)
 
 
 def session_still_live(request: Request) -> bool:
@@ -291,7 +321,9 @@ async def enforce_policy(connection: HTTPConnection) -> None:
         raise AccessDenied("no policy")
     # The keep-alive is the only request that extends a session without other activity; what a page asks
     # by itself (policy.activity False) does not extend it.
-    principal, expired = await run_in_threadpool(authenticate, request, touch=policy.activity)
+    principal, expired = remembered_caller(request, touch=policy.activity), False
+    if principal is None:
+        principal, expired = await run_in_threadpool(authenticate, request, touch=policy.activity)
     request.state.principal = principal
     request.state.session_expired = expired
     if policy.access == "enrolling":
@@ -397,7 +429,7 @@ def audit_entry_of(request: Request, status_code: int) -> audit.AuditEntry | Non
     return audit.AuditEntry(**{**entry.__dict__, "outcome": outcome_of(status_code)})
 
 
-def principal_of(request: Request) -> Principal:
+async def principal_of(request: Request) -> Principal:
     """The signed-in caller (the policy has already insisted there is one)."""
     principal: Principal | None = request.state.principal
     if principal is None:

@@ -29,7 +29,7 @@ from services.notifications.contract import Notifications
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
-def get_rpc(request: Request) -> RpcClient:
+async def get_rpc(request: Request) -> RpcClient:
     """The process's RPC client."""
     return request.app.state.rpc
 
@@ -38,35 +38,36 @@ RpcDep = Annotated[RpcClient, Depends(get_rpc)]
 
 
 # Each service as its contract declares it: calls checked by mypy, answers in their declared types, over the
-# process's RPC client (which seals the caller for each method).
+# process's RPC client (which seals the caller for each method). These and every dependency on the path of
+# each request are `async def`: FastAPI runs a plain `def` one in a worker thread, a hop per dependency.
 
 
-def get_forms(rpc: RpcDep) -> Forms:
+async def get_forms(rpc: RpcDep) -> Forms:
     """The forms service."""
     return Forms.client(rpc)
 
 
-def get_notifications(rpc: RpcDep) -> Notifications:
+async def get_notifications(rpc: RpcDep) -> Notifications:
     """The notifications service."""
     return Notifications.client(rpc)
 
 
-def get_analytics(rpc: RpcDep) -> Analytics:
+async def get_analytics(rpc: RpcDep) -> Analytics:
     """The analytics service."""
     return Analytics.client(rpc)
 
 
-def get_chronology(rpc: RpcDep) -> Chronology:
+async def get_chronology(rpc: RpcDep) -> Chronology:
     """The chronology service."""
     return Chronology.client(rpc)
 
 
-def get_meetings(rpc: RpcDep) -> Meetings:
+async def get_meetings(rpc: RpcDep) -> Meetings:
     """The meetings service."""
     return Meetings.client(rpc)
 
 
-def get_actions(rpc: RpcDep) -> Actions:
+async def get_actions(rpc: RpcDep) -> Actions:
     """The actions service."""
     return Actions.client(rpc)
 

@@ -15,9 +15,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from threading import Lock
+from time import monotonic
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, event, text
 
 from gateway import identity_events
 from gateway.credentials import hash_token, new_token
@@ -148,7 +151,21 @@ class ApiClient:
 @lru_cache
 def identity_engine() -> Engine:
     """The engine of schema `identity`, as its own role."""
-    return create_schema_engine("identity", pool_size=5)
+    engine = create_schema_engine("identity", pool_size=5)
+    # Whatever this process writes to identity may end or change a session: the sessions it remembers are
+    # forgotten as the write commits, and again once it has committed (a lookup racing the commit).
+    event.listen(engine, "commit", lambda connection: SESSIONS.forget_all())
+    event.listen(engine, "commit", lambda connection: connection.info.__setitem__(_COMMITTED, True))
+    event.listen(engine, "checkin", _forget_after_commit)
+    return engine
+
+
+_COMMITTED = "caserev_identity_committed"
+
+
+def _forget_after_commit(dbapi_connection: object, record: Any) -> None:
+    if record.info.pop(_COMMITTED, False):
+        SESSIONS.forget_all()
 
 
 def _begin() -> Connection:
@@ -610,25 +627,104 @@ def session_by_token(token: str) -> Session | None:
     )
 
 
-def session_with_user(token: str) -> tuple[Session, UserAccount | None] | None:
-    """The live (not ended) session of a cookie value and its account (None if gone), in one round trip:
-    every request asks. Expiry is the caller's to judge."""
+@dataclass(frozen=True)
+class SessionCaller:
+    """A live session, its account (None if gone) and what the account's Actor needs: the reviews it is a
+    member of and, for a regional analyst, its region's partnerships."""
+
+    session: Session
+    user: UserAccount | None
+    reviews: frozenset[UUID]
+    region_partnerships: frozenset[UUID]
+
+
+_SESSION_CALLER = text(
+    "SELECT s.id_hash, s.user_id, s.stage, s.link_hash, s.created_at, s.last_seen_at,"
+    f" s.expires_at, u.id IS NOT NULL AS has_account, {_USER_COLUMNS},"
+    " ARRAY(SELECT m.review_id FROM review_membership m WHERE m.user_id = u.id) AS reviews,"
+    " ARRAY(SELECT p.id FROM partnership p WHERE p.region = u.region) AS region_partnerships"
+    " FROM session s LEFT JOIN user_account u ON u.id = s.user_id"
+    " WHERE s.id_hash = :h AND s.ended_at IS NULL"
+)
+
+
+def _session_caller(token_hash: str) -> SessionCaller | None:
+    """The live (not ended) session of a token's hash, its account and the account's memberships, in one
+    statement and one round trip. Expiry is the caller's to judge."""
+    # In a transaction, though one statement needs none: only there does the first statement after a checkout
+    # run again on a fresh connection if the pooled one died (services/kernel/db.py), as after a restart.
     with identity_engine().connect() as connection:
-        row = connection.execute(
-            text(
-                "SELECT s.id_hash, s.user_id, s.stage, s.link_hash, s.created_at, s.last_seen_at,"
-                f" s.expires_at, u.id IS NOT NULL AS has_account, {_USER_COLUMNS}"
-                " FROM session s LEFT JOIN user_account u ON u.id = s.user_id"
-                " WHERE s.id_hash = :h AND s.ended_at IS NULL"
-            ),
-            {"h": hash_token(token)},
-        ).first()
+        row = connection.execute(_SESSION_CALLER, {"h": token_hash}).first()
     if row is None:
         return None
     session = Session(
         row.id_hash, row.user_id, row.stage, row.link_hash, row.created_at, row.last_seen_at, row.expires_at
     )
-    return session, _user(row) if row.has_account else None
+    if not row.has_account:
+        return SessionCaller(session, None, frozenset(), frozenset())
+    return SessionCaller(session, _user(row), frozenset(row.reviews), frozenset(row.region_partnerships))
+
+
+class SessionCache:
+    """The sessions this process looked up in the last `seconds`, by their token's hash.
+
+    Every request is still authenticated: expiry, the account's state, roles and policy are judged on every
+    request from what is remembered. What remembering costs is staleness, bounded: a write to identity made
+    by this process (sign-out, a role or membership changed, an account deactivated) forgets every session
+    as it commits; one made by another process takes effect here within `seconds`."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._found: dict[str, tuple[float, SessionCaller]] = {}
+        self._generation = 0
+        self._lock = Lock()
+
+    def forget_all(self) -> None:
+        """Forget every session (a write to identity has committed, or is committing)."""
+        with self._lock:
+            self._generation += 1
+            self._found.clear()
+
+    def forget(self, token_hash: str) -> None:
+        """Forget one session."""
+        with self._lock:
+            self._found.pop(token_hash, None)
+
+    def remembered(self, token: str, seconds: float) -> SessionCaller | None:
+        """The session of a cookie value if it was looked up in the last `seconds`; None otherwise."""
+        if seconds <= 0:
+            return None
+        remembered = self._found.get(hash_token(token))
+        if remembered is not None and monotonic() - remembered[0] < seconds:
+            return remembered[1]
+        return None
+
+    def lookup(self, token: str, seconds: float) -> tuple[SessionCaller | None, bool]:
+        """The session of a cookie value, and whether it was remembered rather than looked up now."""
+        remembered = self.remembered(token, seconds)
+        if remembered is not None:
+            return remembered, True
+        token_hash = hash_token(token)
+        generation, looked_up_at = self._generation, monotonic()
+        found = _session_caller(token_hash)
+        if found is not None and seconds > 0:
+            with self._lock:
+                # A write committed while the lookup ran may not be in what it read: not remembered.
+                if generation == self._generation:
+                    if len(self._found) >= self.limit:
+                        self._found.clear()
+                    self._found[token_hash] = (looked_up_at, found)
+        return found, False
+
+
+SESSIONS = SessionCache()
+
+
+def session_caller(token: str, *, remembered_for: float = 0) -> tuple[SessionCaller | None, bool]:
+    """The live (not ended) session of a cookie value, its account and the account's memberships, and
+    whether it comes from what this process looked up in the last `remembered_for` seconds (SessionCache)
+    rather than from the database now. Expiry is the caller's to judge."""
+    return SESSIONS.lookup(token, remembered_for)
 
 
 def touch_session(id_hash: str, now: datetime) -> None:
@@ -690,18 +786,26 @@ class LiveSession:
     current: bool
 
 
+_LIVE_SESSIONS = text(
+    "SELECT id_hash, handle, device, address, created_at, last_seen_at FROM session"
+    " WHERE user_id = :u AND stage = 'full' AND ended_at IS NULL AND expires_at > :now"
+    " AND last_seen_at > :idle_since ORDER BY id_hash = :current DESC, last_seen_at DESC"
+)
+
+
 def sessions_of(user_id: UUID, current: str, now: datetime, idle: timedelta) -> list[LiveSession]:
     """A person's sessions that are neither ended nor timed out: the one asking (its hash is `current`)
     first, then the others by latest activity."""
     with identity_engine().connect() as connection:
-        rows = connection.execute(
-            text(
-                "SELECT id_hash, handle, device, address, created_at, last_seen_at FROM session"
-                " WHERE user_id = :u AND stage = 'full' AND ended_at IS NULL AND expires_at > :now"
-                " AND last_seen_at > :idle_since ORDER BY id_hash = :current DESC, last_seen_at DESC"
-            ),
-            {"u": user_id, "now": now, "idle_since": now - idle, "current": current},
-        ).all()
+        return _live_sessions(connection, user_id, current, now, idle)
+
+
+def _live_sessions(
+    connection: Connection, user_id: UUID, current: str, now: datetime, idle: timedelta
+) -> list[LiveSession]:
+    rows = connection.execute(
+        _LIVE_SESSIONS, {"u": user_id, "now": now, "idle_since": now - idle, "current": current}
+    ).all()
     return [
         LiveSession(
             row.handle,
@@ -713,6 +817,32 @@ def sessions_of(user_id: UUID, current: str, now: datetime, idle: timedelta) -> 
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class AccountOverview:
+    """What a person's account page shows from identity beside the account itself."""
+
+    partnership: str
+    agency: str
+    sessions: list[LiveSession]
+    recovery_codes_left: int
+
+
+def account_overview(user: UserAccount, current: str, now: datetime, idle: timedelta) -> AccountOverview:
+    """The names of the person's partnership and agency, their unused recovery codes and their live sessions
+    (as `sessions_of`): two reads on one connection."""
+    with identity_engine().connect() as connection:
+        names = connection.execute(
+            text(
+                "SELECT (SELECT name FROM partnership WHERE id = :p) AS partnership,"
+                " (SELECT name FROM agency WHERE id = :a) AS agency,"
+                " (SELECT count(*) FROM recovery_code WHERE user_id = :u AND used_at IS NULL) AS codes"
+            ),
+            {"p": user.partnership_id, "a": user.agency_id, "u": user.id},
+        ).one()
+        sessions = _live_sessions(connection, user.id, current, now, idle)
+    return AccountOverview(names.partnership or "", names.agency or "", sessions, int(names.codes))
 
 
 def end_session_by_handle(user_id: UUID, handle: UUID, keep: str, now: datetime) -> bool:

@@ -8,7 +8,6 @@ import re
 from functools import lru_cache
 
 from fastapi.responses import JSONResponse
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kernel.config import gateway_settings
@@ -183,8 +182,26 @@ class ClientAddress:
         await self.app(scope, receive, send)
 
 
+# Every answer's headers, encoded once; Strict-Transport-Security over HTTPS, Cache-Control unless static.
+_ALWAYS = tuple(
+    (name.lower().encode("latin-1"), value.encode("latin-1"))
+    for name, value in (
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    )
+)
+_HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+# Pages and answers may carry case data or people's details: no browser or proxy keeps them.
+_NO_STORE = (b"cache-control", b"no-store")
+
+
 class SecurityHeaders:
-    """ASGI middleware: CSP (no inline script), framing, referrer and sniffing headers on every answer."""
+    """ASGI middleware: CSP (no inline script), framing, referrer and sniffing headers on every answer, in
+    place of any the app set."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -193,23 +210,17 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        https = scope.get("scheme") == "https"
-        # Pages and answers may carry case data or people's details: no browser or proxy keeps them.
-        keep = str(scope.get("path", "")).startswith("/static/")
+        added = list(_ALWAYS)
+        if scope.get("scheme") == "https":
+            added.append(_HSTS)
+        if not str(scope.get("path", "")).startswith("/static/"):
+            added.append(_NO_STORE)
+        names = {name for name, _ in added}
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "same-origin"
-                headers["X-Frame-Options"] = "DENY"
-                headers["Cross-Origin-Opener-Policy"] = "same-origin"
-                headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-                if https:
-                    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-                if not keep:
-                    headers["Cache-Control"] = "no-store"
+                kept = [header for header in message.get("headers", ()) if header[0].lower() not in names]
+                message["headers"] = kept + added
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

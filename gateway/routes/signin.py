@@ -500,6 +500,10 @@ async def _own_sessions(caller: Caller) -> list[dict[str, object]]:
     sessions = await run_in_threadpool(
         identity.sessions_of, caller.user.id, caller.session.id_hash, utcnow(), idle
     )
+    return _sessions_shown(sessions)
+
+
+def _sessions_shown(sessions: list[identity.LiveSession]) -> list[dict[str, object]]:
     return [
         {
             "handle": str(s.handle) if s.handle else "",
@@ -559,24 +563,20 @@ async def _account_page(
     request: Request, caller: Caller, errors: list[dict[str, str]], notice: str = "", status_code: int = 200
 ) -> Response:
     user = caller.user
-    assert user is not None
-    partnership = (
-        await run_in_threadpool(identity.get_partnership, user.partnership_id)
-        if user.partnership_id
-        else None
-    )
-    agency = await run_in_threadpool(identity.get_agency, user.agency_id) if user.agency_id else None
+    assert user is not None and caller.session is not None
+    idle = timedelta(minutes=gateway_settings().session_idle_minutes)
+    facts = await run_in_threadpool(identity.account_overview, user, caller.session.id_hash, utcnow(), idle)
     return render(
         request,
         "account/account.html",
         {
             "nav": "account",
             "user": user,
-            "partnership": partnership.name if partnership else "",
-            "agency": agency.name if agency else "",
+            "partnership": facts.partnership,
+            "agency": facts.agency,
             "roles": [GRANTABLE_ROLES.get(role, role) for role in sorted(user.roles)],
-            "sessions": await _own_sessions(caller),
-            "recovery_codes_left": await run_in_threadpool(identity.recovery_codes_left, user.id),
+            "sessions": _sessions_shown(facts.sessions),
+            "recovery_codes_left": facts.recovery_codes_left,
             "errors": errors,
             "notice": notice,
         },

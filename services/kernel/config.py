@@ -107,6 +107,10 @@ class GatewaySettings(AccountLinkSettings):
     session_idle_minutes: int = 20
     session_absolute_hours: int = 8
     session_warning_seconds: int = 120
+    # How long this process may answer a request from a session it looked up already (0: every request looks
+    # it up). Any write to identity in this process (sign-out, roles, memberships) forgets every one at once;
+    # a session ended by another process is refused here at most this long after (docs/performance.md).
+    session_cache_seconds: float = 2.0
     # Cookies are Secure and named __Host-...; only local development over plain HTTP goes without (unset:
     # decided from environment and public_url).
     secure_cookies: bool | None = None

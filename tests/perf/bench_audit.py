@@ -1,6 +1,6 @@
 """Benchmark of the audit log: what the hash chain costs an audited request, and how fast it verifies.
 
-Every read of case data appends one entry, under one advisory lock (the chain is a single line), so the
+Every read of case data appends one entry, under the head's row lock (the chain is a single line), so the
 append rate caps the rate of audited requests. The baseline is a plain INSERT of the same row into a
 table of the same shape without chain, lock or head, on the same database in the same run.
 

@@ -72,6 +72,19 @@ def test_every_answer_carries_the_security_headers(path: str, cached: bool) -> N
     assert "strict-transport-security" not in response.headers, "HSTS only over HTTPS"
 
 
+def test_the_security_headers_replace_any_the_app_set_and_keep_the_rest() -> None:
+    app = FastAPI()
+    app.add_middleware(SecurityHeaders)
+    app.get("/page")(
+        lambda: PlainTextResponse("x", headers={"Cache-Control": "max-age=600", "X-Frame-Options": "ALLOW"})
+    )
+    response = TestClient(app, base_url="https://testserver").get("/page")
+    assert response.headers.get_list("cache-control") == ["no-store"], "a page's own caching survived"
+    assert response.headers.get_list("x-frame-options") == ["DENY"]
+    assert response.headers["content-type"].startswith("text/plain"), "the app's other headers are kept"
+    assert response.headers["strict-transport-security"].startswith("max-age=31536000")
+
+
 def test_a_request_keeps_a_well_formed_id_it_came_with_and_gets_one_otherwise() -> None:
     seen: list[str | None] = []
     app = FastAPI()

@@ -545,7 +545,10 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ),
     ("GET", _VERSION + "/sign-off"): Policy("signed_in", SIGN_OFF_READERS, audit="report_sign_off"),
     ("POST", _VERSION + "/sign-off"): Policy("signed_in", SIGNERS, audit="report_sign_off", action="sign"),
-    # comments on a report's sections (gateway/routes/report_comments.py)
+    # comments on a report's sections (gateway/routes/report_comments.py); a section's panel is fetched live
+    ("GET", _REPORT + "/sections/{section_id}/comments"): Policy(
+        "signed_in", REPORT_PEOPLE, audit="report_comment", action="list"
+    ),
     ("POST", _REPORT + "/sections/{section_id}/comments"): Policy(
         "signed_in", REPORT_PEOPLE, audit="report_comment", action="create"
     ),

@@ -606,6 +606,7 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("POST", _REPORT + "/versions/{version_id}/family"): touches_a_document_nobody_has,
     ("GET", _REPORT + "/versions/{version_id}/sign-off"): touches_a_document_nobody_has,
     ("POST", _REPORT + "/versions/{version_id}/sign-off"): touches_a_document_nobody_has,
+    ("GET", _REPORT + "/sections/{section_id}/comments"): touches_a_document_nobody_has,
     ("POST", _REPORT + "/sections/{section_id}/comments"): touches_a_document_nobody_has,
     ("POST", _REPORT + "/comments/{comment_id}/replies"): touches_a_document_nobody_has,
     ("POST", _REPORT + "/comments/{comment_id}/resolution"): touches_a_document_nobody_has,

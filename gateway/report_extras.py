@@ -16,7 +16,14 @@ from gateway.rpc import RemoteError, RpcClient, RpcUnavailable
 from services.actions.contract import Actions
 from services.chronology.contract import Chronology, ChronologyQuery
 from services.kernel.identity import Actor
-from services.reports.contract import CommentView, DocumentDetail, PersonOption, Reports, SignOffStanding
+from services.reports.contract import (
+    CommentView,
+    DocumentComments,
+    DocumentDetail,
+    PersonOption,
+    Reports,
+    SignOffStanding,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +70,13 @@ async def comments_by_section(
     reports: Reports, actor: Actor, document: DocumentDetail
 ) -> dict[UUID, SectionComments]:
     """Each readable section's comments (an unanswered call leaves the sections without any, not the page)."""
-    found = {section.id: SectionComments() for section in document.sections}
     listed = await _quietly(reports.comments_of_document(actor, document.id), "comments")
+    return by_section(document, listed)
+
+
+def by_section(document: DocumentDetail, listed: DocumentComments | None) -> dict[UUID, SectionComments]:
+    """The document's comments sorted to their sections, open and resolved (none where `listed` is None)."""
+    found = {section.id: SectionComments() for section in document.sections}
     if listed is None:
         return found
     for comment in listed.comments:

@@ -76,7 +76,7 @@ def test_the_partner_finds_signs_off_and_the_manager_sees_the_count(
         expect(partner.page.get_by_role("alert")).to_contain_text("You have signed this version off.")
         partner.check("06-partner-signed")
         partner.page.get_by_role("link", name=re.compile("Back to the partners' sign-off")).click()
-        expect(partner.page.locator("main")).to_contain_text("Your partner agency has signed it off")
+        expect(partner.page.locator("main")).to_contain_text("You have signed it off.")
         expect(partner.page.get_by_role("button", name=re.compile("Read and sign off"))).to_have_count(0)
 
         # The manager's report page counts the signature.

@@ -489,12 +489,16 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", _VERSIONS + "/{version_id}/delete"): Policy(
         "signed_in", REPORT_MANAGERS, audit="report_version", action="delete"
     ),
-    ("POST", _VERSIONS + "/{version_id}/lock"): Policy(
-        "signed_in", REPORT_MANAGERS, audit="report_version", action="lock"
-    ),
     # -- publication (gateway/routes/report_publication.py) --
     ("GET", _REPORT + "/export.docx"): Policy("signed_in", REPORT_PEOPLE, audit="report", action="export"),
     ("GET", _REPORT + "/export.pdf"): Policy("signed_in", REPORT_PEOPLE, audit="report", action="export"),
+    # a named version downloads for whoever may read it (the reports service decides, as for reading it)
+    ("GET", _VERSIONS + "/{version_id}/export.docx"): Policy(
+        "signed_in", REPORT_PEOPLE, audit="report_version", action="export"
+    ),
+    ("GET", _VERSIONS + "/{version_id}/export.pdf"): Policy(
+        "signed_in", REPORT_PEOPLE, audit="report_version", action="export"
+    ),
     ("GET", _COPY): Policy("signed_in", REPORT_MANAGERS, audit="report_publication"),
     ("POST", _COPY): Policy("signed_in", REPORT_MANAGERS, audit="report_publication", action="create"),
     ("POST", _COPY + "/check"): Policy(
@@ -536,9 +540,15 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", _VERSION + "/family"): Policy(
         "signed_in", REPORT_MANAGERS, audit="report_family_comments", action="create"
     ),
+    ("GET", "/reviews/{review_id}/sign-off"): Policy(
+        "signed_in", SIGN_OFF_READERS, audit="report_sign_off", action="list"
+    ),
     ("GET", _VERSION + "/sign-off"): Policy("signed_in", SIGN_OFF_READERS, audit="report_sign_off"),
     ("POST", _VERSION + "/sign-off"): Policy("signed_in", SIGNERS, audit="report_sign_off", action="sign"),
-    # comments on a report's sections (gateway/routes/report_comments.py)
+    # comments on a report's sections (gateway/routes/report_comments.py); a section's panel is fetched live
+    ("GET", _REPORT + "/sections/{section_id}/comments"): Policy(
+        "signed_in", REPORT_PEOPLE, audit="report_comment", action="list"
+    ),
     ("POST", _REPORT + "/sections/{section_id}/comments"): Policy(
         "signed_in", REPORT_PEOPLE, audit="report_comment", action="create"
     ),

@@ -1,7 +1,8 @@
 """What a report's page shows beside its sections: the comments on each section the caller may read (with whom
-they may mention), and what the caller may insert into a section they write: the review's key practice
-episodes, extracts of its merged chronology and its recommendations, asked of the chronology and actions
-services with the caller's own rights (what either refuses is left out, not shown empty by mistake).
+they may mention), where the partners' sign-off stands (for its managers), and what the caller may insert into
+a section they write: the review's key practice episodes, extracts of its merged chronology and its
+recommendations, asked of the chronology and actions services with the caller's own rights (what either
+refuses is left out, not shown empty by mistake).
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from gateway.rpc import RemoteError, RpcClient, RpcUnavailable
 from services.actions.contract import Actions
 from services.chronology.contract import Chronology, ChronologyQuery
 from services.kernel.identity import Actor
-from services.reports.contract import CommentView, DocumentDetail, PersonOption, Reports
+from services.reports.contract import (
+    CommentView,
+    DocumentComments,
+    DocumentDetail,
+    PersonOption,
+    Reports,
+    SignOffStanding,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +70,13 @@ async def comments_by_section(
     reports: Reports, actor: Actor, document: DocumentDetail
 ) -> dict[UUID, SectionComments]:
     """Each readable section's comments (an unanswered call leaves the sections without any, not the page)."""
-    found = {section.id: SectionComments() for section in document.sections}
     listed = await _quietly(reports.comments_of_document(actor, document.id), "comments")
+    return by_section(document, listed)
+
+
+def by_section(document: DocumentDetail, listed: DocumentComments | None) -> dict[UUID, SectionComments]:
+    """The document's comments sorted to their sections, open and resolved (none where `listed` is None)."""
+    found = {section.id: SectionComments() for section in document.sections}
     if listed is None:
         return found
     for comment in listed.comments:
@@ -109,10 +122,24 @@ async def insertables(rpc: RpcClient, actor: Actor, review_id: UUID) -> Insertab
     )
 
 
+async def sign_off_standing(
+    reports: Reports, actor: Actor, document: DocumentDetail
+) -> SignOffStanding | None:
+    """Where the partners' sign-off of the document stands, for its managers (None: no version yet, or the
+    service did not answer; agencies are not shown it)."""
+    if not document.may_manage:
+        return None
+    standings = await _quietly(reports.sign_offs_of_review(actor, document.review_id), "sign-off") or []
+    return next((s for s in standings if s.document_id == document.id), None)
+
+
 async def page_extras(rpc: RpcClient, actor: Actor, document: DocumentDetail) -> dict[str, Any]:
-    """The comments for every page; what to insert only for a caller who writes some section."""
+    """The comments for every page; what to insert only for a caller who writes some section; where the
+    partners' sign-off stands for the document's managers."""
     writes = any(section.access == "edit" for section in document.sections)
+    reports = Reports.client(rpc)
     return {
-        "comments": await comments_by_section(Reports.client(rpc), actor, document),
+        "comments": await comments_by_section(reports, actor, document),
         "insertables": await insertables(rpc, actor, document.review_id) if writes else None,
+        "sign_off": await sign_off_standing(reports, actor, document),
     }

@@ -16,6 +16,9 @@ room's document (what the editors have sent, merged), and what the reports servi
   process publishes meanwhile is not missed. Yjs updates are idempotent and commute: a repeat does no harm.
 - Readers (a section shared with their agency) receive everything and change nothing: what they send other
   than their sync request and their caret is dropped.
+- A comment added, answered, resolved or reopened on a section is announced to its pages the same way
+  (message type 101, which carries nothing of the comment), and each page fetches the section's comments
+  again with its own rights.
 
 Authorisation happens before the websocket is accepted (gateway/routes/reports.py): nothing of a section
 reaches a caller the reports service did not grant it to.
@@ -56,6 +59,9 @@ log = logging.getLogger(__name__)
 EXCHANGE = "reports.live"
 # The message a page is told what the reports service has kept by (not one of y-protocols' own types).
 SAVED = 100
+# The message that tells a page the section's comments changed (one byte, nothing of them): the page asks for
+# the section's comment panel again, with its own rights (gateway/routes/report_comments.py).
+COMMENTS = 101
 # An update that changes nothing (what a client's sync answer holds when the server lacks nothing).
 NOTHING = b"\x00\x00"
 CONNECTION_NAME = "gateway: live reports"
@@ -326,6 +332,16 @@ class LiveSections:
             # Only this editor's page waits on these updates ("Saving…" is of its own changes), so only it
             # is told: with twenty editors typing, telling every page of every save was most of the traffic.
             await editor.send(room.saved_message())
+
+    # -- comments --
+
+    async def comments_changed(self, section_id: UUID) -> None:
+        """Tell every page open on the section, in this process and the others, that its comments changed."""
+        message = bytes([COMMENTS])
+        room = self.rooms.get(section_id)
+        if room is not None:
+            await room.broadcast(message)
+        await self.relay.announce(section_id, message)
 
     # -- versions --
 

@@ -8,7 +8,9 @@
 // section's Yjs document, so it moves with the text as others edit; the thread is kept by the reports service
 // and drawn by the server beside the section (reports/_comments.html). Only anchors of comments the panel
 // lists are highlighted (a decoration), so a mark whose comment was never sent shows nothing. The panel's
-// forms post as they would without the script; the answer's panel replaces this one.
+// forms post as they would without the script; the answer's panel replaces this one. When anyone changes a
+// section's comments, the gateway tells its pages (message 101, nothing of the comment) and each fetches the
+// panel again, unless its reader is writing in it: then once they have finished.
 import { Editor, Extension, Mark } from '@tiptap/core'
 import { Plugin, PluginKey } from '@tiptap/pm/state'
 import { Decoration, DecorationSet } from '@tiptap/pm/view'
@@ -21,6 +23,8 @@ import * as decoding from 'lib0/decoding'
 
 // The gateway's own message: the state vector of what the reports service has kept (report_sync.SAVED).
 const MESSAGE_SAVED = 100
+// The gateway's own message: the section's comments changed (report_sync.COMMENTS).
+const MESSAGE_COMMENTS = 101
 // Colours with at least 4.5:1 contrast against white text (the caret's name label).
 const COLOURS = ['#1d70b8', '#00703c', '#d4351c', '#4c2c92', '#b58840', '#912b88', '#005a30', '#0b0c0c']
 
@@ -155,6 +159,7 @@ function startSection (container, page) {
     kept = Y.decodeStateVector(decoding.readVarUint8Array(decoder))
     tell()
   }
+  provider.messageHandlers[MESSAGE_COMMENTS] = () => { refreshComments(sectionId, `${container.dataset.sync}/comments`) }
   provider.on('status', tell)
   provider.on('closed', () => saysStatus(status, 'You can no longer open this section. Refresh the page.'))
   doc.on('update', tell)
@@ -210,6 +215,67 @@ function panelSays (panel, words) {
   const status = panel && panel.querySelector('[data-comment-status]')
   if (status) status.textContent = words
 }
+
+// What the panel's threads say (to leave a panel alone when a fetch brings nothing new).
+function threadsOf (panel) {
+  return Array.from(panel.querySelectorAll('li.report-comment'), (li) => `${li.id}:${li.dataset.resolved}:${li.textContent}`).join('|')
+}
+
+// Whether the reader is writing in the panel (a comment or a reply begun, or the caret in one of its fields).
+function composing (panel) {
+  if (panel.contains(document.activeElement) && document.activeElement.matches('textarea, input, button')) return true
+  return Array.from(panel.querySelectorAll('textarea')).some((box) => box.value.trim() !== '')
+}
+
+const refreshing = new Map()
+
+// Fetch a section's comment panel again and put it in place of this one, unless its reader is writing in it:
+// then the panel is marked stale and fetched once the caret leaves it.
+async function refreshComments (sectionId, address) {
+  const panel = panelOf(sectionId)
+  if (!panel) return
+  panel.dataset.commentsAddress = address
+  if (composing(panel)) {
+    panel.dataset.stale = 'true'
+    return
+  }
+  if (refreshing.get(sectionId)) {
+    refreshing.set(sectionId, 'again')
+    return
+  }
+  refreshing.set(sectionId, 'fetching')
+  try {
+    const response = await fetch(address, { credentials: 'same-origin', headers: { Accept: 'text/html' } })
+    if (!response.ok) return
+    const fresh = new DOMParser().parseFromString(await response.text(), 'text/html').getElementById(`comments-${sectionId}`)
+    const current = panelOf(sectionId)
+    if (!fresh || !current || composing(current)) {
+      if (current) current.dataset.stale = 'true'
+      return
+    }
+    if (threadsOf(fresh) === threadsOf(current)) return
+    current.replaceWith(fresh)
+    learnAnchors(editors.get(sectionId))
+    panelSays(fresh, 'Comments updated.')
+  } catch (error) {
+    // Offline: the next change (or a reload) brings the comments.
+  } finally {
+    const again = refreshing.get(sectionId) === 'again'
+    refreshing.delete(sectionId)
+    if (again) refreshComments(sectionId, address)
+  }
+}
+
+document.addEventListener('focusout', () => {
+  // After the focus has moved: a stale panel the reader has left is fetched again.
+  setTimeout(() => {
+    for (const panel of document.querySelectorAll('.report-comments[data-stale="true"]')) {
+      if (composing(panel) || !panel.dataset.commentsAddress) continue
+      delete panel.dataset.stale
+      refreshComments(panel.dataset.section, panel.dataset.commentsAddress)
+    }
+  }, 0)
+})
 
 function dropPending (form) {
   const anchorId = form.elements.anchor_id.value

@@ -1,7 +1,8 @@
 """Factual accuracy of a named version: the round's page (the manager's board of who has confirmed, disputed
 or not answered, overdue marked; an agency's sections to check and its answer), opening and closing a round,
 an agency's answer; the family's comments on a version; the partners' sign-off, which locks the version once
-every partner needed has signed. Every page works without JavaScript.
+every partner needed has signed, and the review's page of where each report's sign-off stands. Every page
+works without JavaScript.
 
 Who may do what is the reports service's rule (services/reports/policy.py), asked on every call; here the
 page checks only that the version is the one its address names.
@@ -333,6 +334,18 @@ async def record_family(
 
 
 # -- the partners' sign-off ----------------------------------------------------------------------------------
+
+
+@router.get("/reviews/{review_id}/sign-off", response_class=HTMLResponse, include_in_schema=False)
+async def review_sign_offs(request: Request, review_id: UUID, forms: FormsDep, caller: Caller) -> Response:
+    """Where the partners' sign-off of each of the review's reports stands, the way to each version to sign:
+    the partners' way in (they read no drafts, so the reports' own pages are not theirs)."""
+    review = await forms.get_review(caller.actor, review_id)
+    if review.partnership_id != caller.actor.partnership_id:
+        raise HTTPException(404)  # a review shared with the caller's partnership is signed off by its own
+    standings = await _reports(request).sign_offs_of_review(caller.actor, review_id)
+    context = {"review": review, "standings": standings, "in_words": in_words}
+    return render(request, "reports/sign_offs.html", context)
 
 
 @router.get(VERSION + "/sign-off", response_class=HTMLResponse, include_in_schema=False)

@@ -1,5 +1,6 @@
-"""A document's downloads (Word, PDF) and its publication copy: built from the document with the review's
-people register, checked, edited block by block, checked again and marked ready (gateway/templates/reports/).
+"""A document's downloads (Word, PDF: its current text or any named version) and its publication copy: built
+from the document with the review's people register, checked, edited block by block, checked again and marked
+ready (gateway/templates/reports/).
 
 The register (real names, dates of birth, addresses, schools, record numbers) is the chronology service's: it
 is asked here, on the caller's behalf, for each build and check, and handed to the reports service, which uses
@@ -11,6 +12,7 @@ carry no personal data.) Both services decide again who may: the register's keep
 from __future__ import annotations
 
 import base64
+import logging
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -38,10 +40,13 @@ from services.reports.contract import (
     TextBlock,
 )
 
+log = logging.getLogger(__name__)
+
 router = APIRouter()
 
 _REPORT = "/reviews/{review_id}/reports/{document_id}"
 _COPY = _REPORT + "/publication"
+_VERSION = _REPORT + "/versions/{version_id}"
 MAX_TITLE = 200  # a copy's title, as a document's
 
 
@@ -106,18 +111,32 @@ async def _export(
     kind: str,
     *,
     copy: bool = False,
+    version_id: UUID | None = None,
 ) -> Response:
-    """The document's current text (or, with `copy`, its publication copy) as a download of `kind`."""
+    """The document's current text (with `copy`, its publication copy; with `version_id`, that named version)
+    as a download of `kind`."""
     review = await forms.get_review(caller.actor, review_id)
     await _document(request, caller, review_id, document_id)
     reports = _reports(request)
-    export = reports.export_publication_copy if copy else reports.export_document
-    built = await export(
-        caller.actor,
-        document_id,
-        kind,  # type: ignore[arg-type]
-        await _partnership_name(review),
-    )
+    partnership = await _partnership_name(review)
+    file_format: Any = kind
+    try:
+        if version_id is not None:
+            built = await reports.export_version(
+                caller.actor, document_id, version_id, file_format, partnership
+            )
+        elif copy:
+            built = await reports.export_publication_copy(caller.actor, document_id, file_format, partnership)
+        else:
+            built = await reports.export_document(caller.actor, document_id, file_format, partnership)
+    except RemoteError as exc:
+        if exc.exc_type != "MissingFont":
+            raise
+        log.error("report download: %s", exc.message)
+        raise HTTPException(
+            503,
+            "PDF downloads cannot be made: this server lacks the fonts they need. Tell your administrator.",
+        ) from None
     return _download(built)
 
 
@@ -135,6 +154,22 @@ async def export_pdf(
 ) -> Response:
     """The document's current text (the sections the caller may read) as PDF."""
     return await _export(request, review_id, document_id, forms, caller, "pdf")
+
+
+@router.get(_VERSION + "/export.docx", include_in_schema=False, response_model=None)
+async def export_version_docx(
+    request: Request, review_id: UUID, document_id: UUID, version_id: UUID, forms: FormsDep, caller: Caller
+) -> Response:
+    """A named version's text (the sections the caller may read, as they were then) as Word."""
+    return await _export(request, review_id, document_id, forms, caller, "docx", version_id=version_id)
+
+
+@router.get(_VERSION + "/export.pdf", include_in_schema=False, response_model=None)
+async def export_version_pdf(
+    request: Request, review_id: UUID, document_id: UUID, version_id: UUID, forms: FormsDep, caller: Caller
+) -> Response:
+    """A named version's text (the sections the caller may read, as they were then) as PDF."""
+    return await _export(request, review_id, document_id, forms, caller, "pdf", version_id=version_id)
 
 
 # -- the publication copy ------------------------------------------------------------------------------------

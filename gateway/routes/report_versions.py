@@ -1,7 +1,7 @@
 """Named versions of a review's documents: the list and naming the current text, reading a version, choosing
 two versions (or a version and the current text) and seeing what changed, restoring a version (whose updates
-are then sent to every page open on the document, gateway/report_sync.py), and renaming, deleting and locking
-one. Every page works without JavaScript.
+are then sent to every page open on the document, gateway/report_sync.py), and renaming and deleting one (the
+partners' sign-off locks a version: gateway/routes/report_accuracy.py). Every page works without JavaScript.
 
 Who may do what is the reports service's rule (services/reports/policy.py), asked on every call; here the
 page checks only that the document and version are the ones its address names.
@@ -166,8 +166,8 @@ async def compare_versions(
 async def version_page(
     request: Request, review_id: UUID, document_id: UUID, version_id: UUID, forms: FormsDep, caller: Caller
 ) -> Response:
-    """A version's text (the sections the caller may read), and for those who may, restoring, renaming,
-    deleting and locking it."""
+    """A version's text (the sections the caller may read), its downloads, and for those who may, restoring,
+    renaming and deleting it."""
     review = await forms.get_review(caller.actor, review_id)
     document = await _document(request, caller, review_id, document_id)
     version = await _version(request, caller, document, version_id)
@@ -276,13 +276,3 @@ async def delete_version(
     await _managed(request, caller, review_id, document_id, version_id)
     await _reports(request).delete_version(caller.actor, version_id)
     return RedirectResponse(_versions_page(review_id, document_id, deleted="1"), status_code=303)
-
-
-@router.post(VERSIONS + "/{version_id}/lock", include_in_schema=False)
-async def lock_version(
-    request: Request, review_id: UUID, document_id: UUID, version_id: UUID, caller: Caller
-) -> Response:
-    """Lock a version: the partners have signed it off."""
-    await _managed(request, caller, review_id, document_id, version_id)
-    await _reports(request).lock_version(caller.actor, version_id)
-    return RedirectResponse(_versions_page(review_id, document_id) + f"/{version_id}", status_code=303)

@@ -267,6 +267,7 @@ async def _review_page(
         "documents": lifecycle.documents_for(review, caller),
         "chronology": lifecycle.may_reach(caller, "GET", "/reviews/{review_id}/chronology"),
         "plan": lifecycle.may_reach(caller, "GET", "/reviews/{review_id}/plan"),
+        "sign_off": lifecycle.may_reach(caller, "GET", "/reviews/{review_id}/sign-off"),
         "opened": opened,
         "manage": manage,
         "errors": errors or [],

@@ -35,6 +35,7 @@ from services.reports.contract import (
     PartnerSignOff,
     SectionText,
     SignOffPage,
+    SignOffStanding,
     VersionLocked,
     VersionSignedOff,
     VersionSignOffRecorded,
@@ -460,6 +461,46 @@ def sign_off_of_version(
     version, document = _version(stores, version_id)
     policy.check_sees_sign_off(actor, document)
     return _sign_off_page(actor, stores, version, document)
+
+
+def sign_offs_of_review(
+    uow: Any,
+    actor: Actor,
+    review_id: UUID,
+    store: ReportStore | None = None,
+    kept: VersionStore | None = None,
+    checks: AccuracyStore | None = None,
+) -> list[SignOffStanding]:
+    """Each document's newest version and how far its sign-off has gone, for whoever sees sign-off (the same
+    rule as the sign-off page), in the review's order; a document without a version is left out."""
+    stores = Stores(uow, store, kept, checks)
+    found = []
+    key = accuracy.partner_key(actor.user_id, actor.agency_id)
+    for document in stores.reports.of_review(review_id):
+        partner = policy.signs_off(actor, document.partnership_id)
+        if not (partner or policy.writes_all(actor, document.review_id, document.partnership_id)):
+            continue
+        named = stores.versions.of_document(document.id)
+        if not named:
+            continue
+        newest = named[0]
+        signatures = stores.accuracy.sign_offs_of(newest.id)
+        signed = any(s.partner_key == key for s in signatures)
+        people = stores.reports.people(document.partnership_id)
+        locked = next((v for v in named if v.locked), None)
+        found.append(
+            SignOffStanding(
+                document_id=document.id,
+                document_title=document.title,
+                version=_summary(newest, people),
+                signatures=len({s.partner_key for s in signatures}),
+                required=accuracy.PARTNERS_NEEDED,
+                may_sign=partner and not signed and not newest.locked,
+                signed_by_caller=signed,
+                last_locked=_summary(locked, people) if locked else None,
+            )
+        )
+    return found
 
 
 def sign_off_version(

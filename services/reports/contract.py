@@ -640,12 +640,6 @@ class Reports(RemoteService):
         Emits reports.version_deleted."""
         raise NotImplementedError
 
-    async def lock_version(self, actor: Actor, version_id: VersionId) -> VersionSummary:
-        """Lock a version, recording the partners' sign-off of it (manager or reviewer): from then on it
-        cannot be renamed or deleted. Locking a locked version changes nothing. Emits reports.version_locked
-        once."""
-        raise NotImplementedError
-
     # -- publication --
 
     async def build_publication_copy(
@@ -709,6 +703,19 @@ class Reports(RemoteService):
         """The document's publication copy as Word or PDF (its business manager or independent reviewer)."""
         raise NotImplementedError
 
+    async def export_version(
+        self,
+        actor: Actor,
+        document_id: DocumentId,
+        version_id: VersionId,
+        file_format: ExportFormat,
+        partnership_name: PartnershipName,
+    ) -> ExportedFile:
+        """A named version's text, as it was when it was named, as Word or PDF: the sections the caller may
+        read (whoever may read the version, as version_text), headed by the document's title and the review's
+        partnership, the file named after the version. NotFound for a version of another document."""
+        raise NotImplementedError
+
     # -- factual accuracy --
 
     async def open_accuracy_round(
@@ -753,6 +760,12 @@ class Reports(RemoteService):
     async def sign_off_of_version(self, actor: Actor, version_id: VersionId) -> SignOffPage:
         """The partners' sign-off of a version: who signed and when, how many are needed, and for a
         safeguarding partner of the partnership the version's whole text to sign. NotFound otherwise."""
+        raise NotImplementedError
+
+    async def sign_offs_of_review(self, actor: Actor, review_id: ReviewId) -> list[SignOffStanding]:
+        """For each document of the review that has a named version, where its partners' sign-off stands
+        (SignOffStanding), for those who see sign-off: the review's business manager and independent reviewer,
+        and the partnership's safeguarding partners. Empty for anyone else."""
         raise NotImplementedError
 
     async def sign_off_version(self, actor: Actor, version_id: VersionId) -> SignOffPage:
@@ -1053,6 +1066,21 @@ class SignOffPage(BaseModel):
     may_sign: bool
     signed_by_caller: bool
     sections: list[SectionText] = Field(default_factory=list)
+
+
+class SignOffStanding(BaseModel):
+    """Where the partners' sign-off of a document stands, for its report page and the review's list: its
+    newest version, how many partners have signed that version off of how many needed, whether the caller may
+    sign it now or has signed it, and the version last locked by sign-off (which may be an older one)."""
+
+    document_id: UUID
+    document_title: str
+    version: VersionSummary
+    signatures: int
+    required: int
+    may_sign: bool
+    signed_by_caller: bool
+    last_locked: VersionSummary | None = None
 
 
 class FamilyComments(BaseModel):

@@ -1,5 +1,6 @@
-"""A document's text as a file to download: Word (python-docx) or PDF (fpdf2). Pure: each writer takes a
-`DocumentText` (the current text, a publication copy's, or a named version's alike) and returns the bytes.
+"""A document's text as a file to download: Word (python-docx) or PDF (fpdf2, with the Unicode fonts of
+fonts.py). Each writer takes a `DocumentText` (the current text, a publication copy's, or a named version's
+alike) and returns the bytes.
 
 The file opens with the document's title and the review's partnership; each section is a heading, and its
 blocks keep their kind (headings, paragraphs, items of lists, quotations). Every page is marked
@@ -11,7 +12,6 @@ from __future__ import annotations
 import base64
 import io
 import re
-import unicodedata
 
 from docx import Document
 from docx.document import Document as WordDocument
@@ -19,6 +19,8 @@ from docx.shared import Pt
 from fpdf import FPDF
 
 from services.reports.contract import DocumentText, ExportedFile, ExportFormat, TextBlock
+from services.reports.fonts import PdfFonts, pdf_fonts
+from services.reports.settings import reports_settings
 
 MARKING = "OFFICIAL-SENSITIVE"
 MEDIA_TYPES: dict[str, str] = {
@@ -27,45 +29,14 @@ MEDIA_TYPES: dict[str, str] = {
 }
 # Characters XML 1.0 (and so a .docx) cannot hold.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-# What the PDF's core font (Latin-1) lacks, spelled plainly.
-_PLAINLY = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2026": "...",
-        "\u2022": "-",
-        "\u00a0": " ",
-        "\u0141": "L",
-        "\u0142": "l",
-        "\u0110": "D",
-        "\u0111": "d",
-    }
-)
+# The PDF's font families, each a Unicode TrueType font (fonts.py).
+SANS = "sans"
+MONO = "mono"
+QUOTE_GREY = (70, 70, 70)
 
 
 def _xml(text: str) -> str:
     return _NOT_XML.sub("", text)
-
-
-def _latin1(text: str) -> str:
-    """Text the core font can draw: letters with an accent Latin-1 lacks without it, anything else as "?"."""
-    plain = text.translate(_PLAINLY)
-    if all(ord(ch) < 256 for ch in plain):
-        return plain
-    out = []
-    for ch in plain:
-        if ord(ch) < 256:
-            out.append(ch)
-            continue
-        spelled = "".join(
-            p for p in unicodedata.normalize("NFKD", ch) if ord(p) < 256 and not unicodedata.combining(p)
-        )
-        out.append(spelled or ("" if unicodedata.category(ch) in ("Mn", "Me", "Cf") else "?"))
-    return "".join(out)
 
 
 def file_name(text: DocumentText, file_format: ExportFormat, suffix: str = "") -> str:
@@ -111,54 +82,71 @@ def _docx_block(document: WordDocument, block: TextBlock) -> None:
 
 
 class _Pdf(FPDF):
+    def __init__(self, fonts: PdfFonts) -> None:
+        super().__init__(format="A4")
+        self.add_font(SANS, "", fonts.regular)
+        self.add_font(SANS, "B", fonts.bold)
+        self.mono = fonts.mono
+
+    def set_mono(self, size: float) -> None:
+        """The monospaced font, read only for a document with code in it (reading a font is most of the
+        cost of a short PDF)."""
+        if MONO not in self.fonts:
+            self.add_font(MONO, "", self.mono)
+        self.set_font(MONO, "", size)
+
     def header(self) -> None:
-        self.set_font("Helvetica", "B", 8)
+        self.set_font(SANS, "B", 8)
         self.cell(0, 5, MARKING, align="R", new_x="LMARGIN", new_y="NEXT")
 
     def footer(self) -> None:
         self.set_y(-12)
-        self.set_font("Helvetica", "", 8)
+        self.set_font(SANS, "", 8)
         self.cell(0, 5, f"Page {self.page_no()}", align="C")
 
 
-def write_pdf(text: DocumentText, partnership: str) -> bytes:
-    """The document as a PDF (A4 portrait, the core Helvetica font): the same shape as the Word file."""
-    pdf = _Pdf(format="A4")
-    pdf.set_title(_latin1(text.title))
+def write_pdf(text: DocumentText, partnership: str, fonts: PdfFonts | None = None) -> bytes:
+    """The document as a PDF (A4 portrait, DejaVu Sans, so any European text is drawn as written): the same
+    shape as the Word file. Without `fonts`, those of the settings' folder (MissingFont when absent)."""
+    pdf = _Pdf(fonts or pdf_fonts(reports_settings().pdf_font_dir))
+    pdf.set_title(text.title)
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 18)
-    pdf.multi_cell(0, 9, _latin1(text.title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 11)
-    pdf.multi_cell(0, 6, _latin1(partnership), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(SANS, "B", 18)
+    pdf.multi_cell(0, 9, text.title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(SANS, "", 11)
+    pdf.multi_cell(0, 6, partnership, new_x="LMARGIN", new_y="NEXT")
     for section in text.sections:
         pdf.ln(4)
-        pdf.set_font("Helvetica", "B", 14)
-        pdf.multi_cell(0, 7, _latin1(section.title), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(SANS, "B", 14)
+        pdf.multi_cell(0, 7, section.title, new_x="LMARGIN", new_y="NEXT")
         for block in section.blocks:
             _pdf_block(pdf, block)
     return bytes(pdf.output())
 
 
-def _pdf_block(pdf: FPDF, block: TextBlock) -> None:
-    body = _latin1(block.text)
+def _pdf_block(pdf: _Pdf, block: TextBlock) -> None:
+    body = block.text
     if block.kind == "heading":
         pdf.ln(1)
-        pdf.set_font("Helvetica", "B", 12 if (block.level or 2) <= 2 else 11)
+        pdf.set_font(SANS, "B", 12 if (block.level or 2) <= 2 else 11)
         pdf.multi_cell(0, 6, body, new_x="LMARGIN", new_y="NEXT")
     elif block.kind == "list_item":
-        pdf.set_font("Helvetica", "", 10)
+        pdf.set_font(SANS, "", 10)
         pdf.set_x(pdf.l_margin + 4)
-        pdf.multi_cell(0, 5, f"- {body}", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, f"\u2022 {body}", new_x="LMARGIN", new_y="NEXT")
     elif block.kind == "quote":
-        pdf.set_font("Helvetica", "I", 10)
+        # Set in from the margin and in grey (the fonts hold no italic).
+        pdf.set_font(SANS, "", 10)
+        pdf.set_text_color(*QUOTE_GREY)
         pdf.set_x(pdf.l_margin + 8)
         pdf.multi_cell(0, 5, body, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0, 0, 0)
     elif block.kind == "code":
-        pdf.set_font("Courier", "", 9)
+        pdf.set_mono(9)
         pdf.multi_cell(0, 4.5, body, new_x="LMARGIN", new_y="NEXT")
     else:
-        pdf.set_font("Helvetica", "", 10)
+        pdf.set_font(SANS, "", 10)
         pdf.multi_cell(0, 5, body, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1.5)
 

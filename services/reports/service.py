@@ -46,6 +46,7 @@ from services.reports.contract import (
     SectionGrant,
     SectionId,
     SignOffPage,
+    SignOffStanding,
     UpdatesCommand,
     VersionChoice,
     VersionComparison,
@@ -174,11 +175,6 @@ class ReportsService(ServiceBase):
         """Delete a version that is not locked."""
         version_handlers.delete_version(self.uow, actor, version_id)
 
-    @rpc(command=True)
-    def lock_version(self, actor: Actor, version_id: VersionId) -> VersionSummary:
-        """Lock a version (the partners' sign-off)."""
-        return version_handlers.lock_version(self.uow, actor, version_id)
-
     # -- publication --
 
     @rpc(command=True)
@@ -241,6 +237,20 @@ class ReportsService(ServiceBase):
         """The publication copy as Word or PDF."""
         return publishing.export_publication_copy(self.uow, actor, document_id, file_format, partnership_name)
 
+    @rpc
+    def export_version(
+        self,
+        actor: Actor,
+        document_id: DocumentId,
+        version_id: VersionId,
+        file_format: ExportFormat,
+        partnership_name: PartnershipName,
+    ) -> ExportedFile:
+        """A named version's text as Word or PDF."""
+        return version_handlers.export_version(
+            self.uow, actor, document_id, version_id, file_format, partnership_name
+        )
+
     # -- factual accuracy --
 
     @rpc
@@ -280,6 +290,11 @@ class ReportsService(ServiceBase):
     def sign_off_of_version(self, actor: Actor, version_id: VersionId) -> SignOffPage:
         """The partners' sign-off of a version."""
         return accuracy_handlers.sign_off_of_version(self.uow, actor, version_id)
+
+    @rpc
+    def sign_offs_of_review(self, actor: Actor, review_id: ReviewId) -> list[SignOffStanding]:
+        """Where each document's partners' sign-off stands."""
+        return accuracy_handlers.sign_offs_of_review(self.uow, actor, review_id)
 
     @rpc(command=True)
     def sign_off_version(self, actor: Actor, version_id: VersionId) -> SignOffPage:

@@ -1,7 +1,8 @@
-"""The use cases of named versions: naming the current state of a document, listing, reading and comparing
-versions, restoring one as a new edit, renaming, deleting and locking. Each takes the worker's unit of work,
-the typed arguments and, last, the stores (the tables unless a test hands in fakes); each checks the policy
-(services/reports/policy.py) against the version's document, asks the domain, stores and emits."""
+"""The use cases of named versions: naming the current state of a document, listing, reading, comparing and
+exporting versions, restoring one as a new edit, renaming and deleting (a version is locked by the partners'
+sign-off: accuracy_handlers.py). Each takes the worker's unit of work, the typed arguments and, last, the
+stores (the tables unless a test hands in fakes); each checks the policy (services/reports/policy.py) against
+the version's document, asks the domain, stores and emits."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from uuid import UUID
 
 from services.kernel.errors import NotFound
 from services.kernel.identity import Actor
-from services.reports import difference, policy, versions, yjs_restore, yjs_text
+from services.reports import difference, export, policy, versions, yjs_restore, yjs_text
 from services.reports.contract import (
+    ExportedFile,
+    ExportFormat,
     NameVersion,
     RestoredSection,
     RestoredVersion,
@@ -22,7 +25,6 @@ from services.reports.contract import (
     TextBlock,
     VersionComparison,
     VersionDeleted,
-    VersionLocked,
     VersionNamed,
     VersionRenamed,
     VersionRestored,
@@ -131,6 +133,24 @@ def version_text(
         ],
         version=_summary(version, store.people(document.partnership_id)),
     )
+
+
+def export_version(
+    uow: Any,
+    actor: Actor,
+    document_id: UUID,
+    version_id: UUID,
+    file_format: ExportFormat,
+    partnership_name: str,
+    store: ReportStore | None = None,
+    kept: VersionStore | None = None,
+) -> ExportedFile:
+    """The version's text of the sections the caller may read, as a file named after the version (the same
+    rule as reading it: version_text)."""
+    text = version_text(uow, actor, version_id, store, kept)
+    if text.document_id != document_id:
+        raise NotFound("No such version")
+    return export.exported(text, partnership_name, file_format, text.version.name)
 
 
 def compare_versions(
@@ -329,25 +349,3 @@ def delete_version(
         version,
         actor,
     )
-
-
-def lock_version(
-    uow: Any,
-    actor: Actor,
-    version_id: UUID,
-    store: ReportStore | None = None,
-    kept: VersionStore | None = None,
-) -> VersionSummary:
-    """Lock a version (the partners' sign-off); emits reports.version_locked the first time only."""
-    store, kept = _stores(uow, store, kept)
-    version, document = _version(actor, store, kept, version_id, lock=True)
-    policy.check_names_versions(actor, document, "lock a version")
-    if versions.lock(version, by=actor.user_id, now=_now()):
-        kept.save(version)
-        _emit(
-            uow,
-            VersionLocked(version_id=version.id, document_id=document.id, review_id=document.review_id),
-            version,
-            actor,
-        )
-    return _summary(version, store.people(document.partnership_id))

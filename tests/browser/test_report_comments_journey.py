@@ -5,8 +5,9 @@ resolves the comment (the highlight goes), and inserts one of the review's key p
 of another section, which is kept as typing is. The reviewer is told of the mention; a page without JavaScript
 shows the comment and its reply.
 
-Screenshots: tests/browser/screenshots/report-comments-NN-*.png; each checked with axe-core and for CSP
-errors (but the page without JavaScript, where axe-core cannot run).
+Screenshots: tests/browser/screenshots/report-comments-NN-*.png (and report-comments-live-NN-*.png, where
+another person's comment and reply appear without reloading); each checked with axe-core and for CSP errors
+(but the page without JavaScript, where axe-core cannot run).
 """
 
 from __future__ import annotations
@@ -146,3 +147,79 @@ def test_a_comment_with_a_mention_a_reply_resolving_and_inserting_an_episode(
             plain.close()
     finally:
         context.close()
+
+
+def test_another_persons_comment_and_reply_appear_without_reloading(
+    browser: Browser, system: SystemEnv, signed_in_state: Callable[[str], dict[str, Any]]
+) -> None:
+    """The manager and the reviewer have one learning brief open: the manager's comment appears in the
+    reviewer's panel, highlighted in the reviewer's editor, and the reviewer's reply in the manager's, neither
+    page reloaded; a reply the manager is writing meanwhile is left alone until it is sent."""
+    contexts = [
+        new_context(browser, viewport=DESKTOP, storage_state=signed_in_state(email))
+        for email in (BUSINESS_MANAGER, REVIEWER)
+    ]
+    try:
+        manager, reviewer = (
+            Pages(context.new_page(), system.gateway_url, prefix="report-comments-live-")
+            for context in contexts
+        )
+        page = manager.page
+        manager.goto("/reviews")
+        page.get_by_role("link", name=re.compile("NB-2026-014")).first.click()
+        page.get_by_role("link", name="Reports written together").click()
+        page.get_by_label("Learning brief").check()
+        page.get_by_role("button", name="Begin the document").click()
+        first = page.locator("[data-report-section]").first.get_attribute("data-report-section")
+        assert first
+        document_path = page.url.removeprefix(system.gateway_url)
+        editor = page.locator(f'[data-report-section="{first}"] .report-editor')
+        expect(editor).to_be_visible(timeout=20_000)
+        editor.click()
+        page.keyboard.type("The school nurse saw the child twice in May")
+        expect(page.locator(f"#section-{first}-status")).to_have_text("All changes saved")
+
+        reviewer.goto(document_path)
+        theirs = reviewer.page.locator(f"#comments-{first}")
+        their_editor = reviewer.page.locator(f'[data-report-section="{first}"] .report-editor')
+        expect(their_editor).to_contain_text("twice in May", timeout=20_000)
+        expect(theirs).to_contain_text("No open comments.")
+        marker = reviewer.page.evaluate("() => { window.__notReloaded = true; return true }")
+        assert marker
+
+        for _ in range(len("in May")):
+            page.keyboard.press("Shift+ArrowLeft")
+        page.get_by_role("button", name="Comment on the selected text").first.click()
+        panel = page.locator(f"#comments-{first}")
+        panel.get_by_label("Comment", exact=True).fill("Which dates in May?")
+        panel.get_by_role("button", name="Add comment").click()
+        expect(panel.locator("li.report-comment")).to_contain_text("Which dates in May?")
+
+        # The reviewer's panel shows it without reloading, and the commented words are highlighted.
+        thread = theirs.locator("li.report-comment").first
+        expect(thread).to_contain_text("Which dates in May?")
+        expect(thread).to_contain_text("Alex Demo-Manager")
+        expect(their_editor.locator(".report-comment-anchor")).to_have_text("in May")
+        assert reviewer.page.evaluate("() => window.__notReloaded === true"), "the page was not reloaded"
+        reviewer.check("01-a-comment-arrives")
+
+        # The manager begins a reply; the reviewer's reply arrives meanwhile without wiping it.
+        mine = page.locator(f"#comments-{first} li.report-comment").first
+        mine.get_by_label(re.compile("^Reply")).fill("Half-written")
+        thread.get_by_label(re.compile("^Reply")).fill("The 3rd and the 17th.")
+        thread.get_by_role("button", name=re.compile("^Reply")).click()
+        expect(theirs.locator(".report-comment__reply")).to_contain_text("The 3rd and the 17th.")
+        # The announcement reached the manager's page, which keeps the panel until the reply is sent.
+        expect(page.locator(f"#comments-{first}")).to_have_attribute("data-stale", "true")
+        expect(mine.get_by_label(re.compile("^Reply"))).to_have_value("Half-written")
+        mine.get_by_label(re.compile("^Reply")).fill("Thank you.")
+        mine.get_by_role("button", name=re.compile("^Reply")).click()
+        replies = page.locator(f"#comments-{first} .report-comment__reply")
+        expect(replies).to_have_count(2)
+        expect(replies.first).to_contain_text("The 3rd and the 17th.")
+        # ... and the manager's reply reaches the reviewer, as theirs reached the manager.
+        expect(theirs.locator(".report-comment__reply")).to_have_count(2)
+        manager.check("02-replies-both-ways")
+    finally:
+        for context in contexts:
+            context.close()

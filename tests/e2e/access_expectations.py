@@ -401,6 +401,16 @@ def begins_reports(caller: Caller, target: Target) -> bool:
     return caller.is_person_in(Role.INDEPENDENT_REVIEWER) and target.review in caller.reviews
 
 
+def sees_sign_off(caller: Caller, target: Target) -> bool:
+    """Where the partners' sign-off of a review's reports stands: its partnership's safeguarding partners (who
+    sign off, DOMAIN.md), its business manager, and its independent reviewer."""
+    if target.partnership is None or caller.partnership != target.partnership:
+        return False
+    if caller.is_person_in(Role.BUSINESS_MANAGER, Role.SAFEGUARDING_PARTNER):
+        return True
+    return caller.is_person_in(Role.INDEPENDENT_REVIEWER) and target.review in caller.reviews
+
+
 def touches_a_document_nobody_has(caller: Caller, target: Target) -> bool:
     """One document (its page, a section's assignment, a section's live websocket): the matrix asks about an
     id nobody has, so nobody reaches it (the allowed cases are tests/e2e/test_reports.py's)."""
@@ -572,11 +582,12 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("POST", _REPORT + "/versions/{version_id}/restore"): touches_a_document_nobody_has,
     ("POST", _REPORT + "/versions/{version_id}/name"): touches_a_document_nobody_has,
     ("POST", _REPORT + "/versions/{version_id}/delete"): touches_a_document_nobody_has,
-    ("POST", _REPORT + "/versions/{version_id}/lock"): touches_a_document_nobody_has,
     # -- a document's downloads and publication copy (gateway/routes/report_publication.py); the allowed
     # cases are tests/e2e/test_report_publication.py's --
     ("GET", _REPORT + "/export.docx"): touches_a_document_nobody_has,
     ("GET", _REPORT + "/export.pdf"): touches_a_document_nobody_has,
+    ("GET", _REPORT + "/versions/{version_id}/export.docx"): touches_a_document_nobody_has,
+    ("GET", _REPORT + "/versions/{version_id}/export.pdf"): touches_a_document_nobody_has,
     ("GET", _REPORT + "/publication"): touches_a_document_nobody_has,
     ("POST", _REPORT + "/publication"): touches_a_document_nobody_has,
     ("POST", _REPORT + "/publication/check"): touches_a_document_nobody_has,
@@ -595,9 +606,11 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("POST", _REPORT + "/versions/{version_id}/family"): touches_a_document_nobody_has,
     ("GET", _REPORT + "/versions/{version_id}/sign-off"): touches_a_document_nobody_has,
     ("POST", _REPORT + "/versions/{version_id}/sign-off"): touches_a_document_nobody_has,
+    ("GET", _REPORT + "/sections/{section_id}/comments"): touches_a_document_nobody_has,
     ("POST", _REPORT + "/sections/{section_id}/comments"): touches_a_document_nobody_has,
     ("POST", _REPORT + "/comments/{comment_id}/replies"): touches_a_document_nobody_has,
     ("POST", _REPORT + "/comments/{comment_id}/resolution"): touches_a_document_nobody_has,
+    ("GET", "/reviews/{review_id}/sign-off"): sees_sign_off,
     ("GET", "/reviews/{review_id}/family-contacts"): keeps_family_contacts,
     ("POST", "/reviews/{review_id}/family-contacts"): keeps_family_contacts,
     # -- chronologies (gateway/routes/chronology.py) --

@@ -7,7 +7,6 @@ signature locks the version and closes the round."""
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
 import uuid
@@ -17,40 +16,16 @@ from typing import Any
 import pytest
 
 from caserev.smtp_catcher import caught_messages
-from gateway.rpc import RemoteError, RpcClient
+from gateway.rpc import RemoteError
 from services.kernel.calendar import today_in_england
 from tests.e2e.helpers import DEMO, Database, sign_in
+from tests.e2e.signing_off import NORTHBRIDGE, PARTNER, call, partner
 from tests.e2e.test_agency_returns import HEALTH, HEALTH_LEAD, MANAGER, POLICE, POLICE_LEAD, agency_id
 from tests.e2e.test_report_versions import name
 from tests.e2e.test_reports import EASTMOOR_MANAGER, SUBGROUP, Report
 from tests.support.system import SystemEnv, wait_for
 
-PARTNER = "partner@northbridge.example"
-NORTHBRIDGE = DEMO.partnership("NBSCP")
 DISPUTE = "The second strategy meeting was on 14 March, not 12 March."
-
-
-def call(system: SystemEnv, method: str, actor: dict[str, Any], *args: Any) -> Any:
-    """reports.`method`(actor sealed for it, *args), over the real broker."""
-
-    async def go() -> Any:
-        client = RpcClient(system.amqp_uri, timeout=20)
-        try:
-            return await client.call("reports", method, system.sealed(actor, f"reports.{method}"), *args)
-        finally:
-            await client.close()
-
-    return asyncio.run(go())
-
-
-def partner(agency: str) -> dict[str, Any]:
-    """A safeguarding partner of an agency of Northbridge, as the gateway would seal them."""
-    return {
-        "user_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"partner:{agency}")),
-        "partnership_id": str(NORTHBRIDGE.id),
-        "agency_id": str(agency_id(agency)),
-        "roles": ["safeguarding_partner"],
-    }
 
 
 @pytest.fixture(scope="module")

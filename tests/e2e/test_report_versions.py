@@ -3,15 +3,19 @@ infant review's rapid review report, gives its first section to the police (shar
 names versions of it. What changed between two texts is drawn for a page without JavaScript, with words
 inserted and deleted marked; restoring a version reaches a police editor's open websocket at once and the page
 then reads as the version; an agency, another partnership and a member of the review with no section are
-refused what is not theirs; a locked version is neither renamed nor deleted."""
+refused what is not theirs; a version the partners signed off is locked, neither renamed nor deleted; a
+version downloads as Word and PDF with its own text, for whoever may read it and nobody else."""
 
 from __future__ import annotations
 
 import html
+import io
 import re
 import uuid
 from collections.abc import Iterator
 
+import docx
+import pypdf
 import pytest
 from pycrdt import (
     Doc,
@@ -25,6 +29,7 @@ from websockets.sync.client import ClientConnection
 
 from services.reports import yjs_text
 from tests.e2e.helpers import Database, SignedIn, sign_in
+from tests.e2e.signing_off import PARTNER, call, partner
 from tests.e2e.test_agency_returns import HEALTH, HEALTH_LEAD, MANAGER, POLICE, POLICE_LEAD, agency_id
 from tests.e2e.test_reports import EASTMOOR_MANAGER, SUBGROUP, Report, open_socket
 from tests.support.system import SystemEnv, wait_for
@@ -204,11 +209,10 @@ def test_agencies_read_versions_of_their_sections_only_and_change_none(
             agency.post_form(versions_of(report), {"name": "Agency's own"}).status_code,
             agency.client.get(f"{versions_of(report)}/{version}/restore").status_code,
             agency.post_form(f"{versions_of(report)}/{version}/restore").status_code,
-            agency.post_form(f"{versions_of(report)}/{version}/lock").status_code,
             agency.post_form(f"{versions_of(report)}/{version}/delete").status_code,
             agency.post_form(f"{versions_of(report)}/{version}/name", {"name": "Renamed"}).status_code,
         ]
-        assert refused == [403] * 6, f"{agency.email}: {refused}"
+        assert refused == [403] * 5, f"{agency.email}: {refused}"
 
 
 @pytest.mark.parametrize("who", [SUBGROUP, EASTMOOR_MANAGER])
@@ -234,8 +238,12 @@ def test_a_name_is_needed_once_and_a_locked_version_stays(system: SystemEnv, rep
     assert again.status_code == 422 and "Another version of this document has this name" in html.unescape(
         again.text
     )
-    locked = reviewer.post_form(f"{versions_of(report)}/{version}/lock")
-    assert locked.status_code == 303
+    # No manual lock: the three partners' sign-off locks the version.
+    assert reviewer.post_form(f"{versions_of(report)}/{version}/lock").status_code in (404, 405)
+    assert "Not yet" in reviewer.client.get(f"{versions_of(report)}/{version}").text
+    assert sign_in(system, PARTNER).post_form(f"{versions_of(report)}/{version}/sign-off").status_code == 303
+    call(system, "sign_off_version", partner(POLICE), version)
+    call(system, "sign_off_version", partner(HEALTH), version)
     page = html.unescape(reviewer.client.get(f"{versions_of(report)}/{version}").text)
     assert "Locked" in page and "cannot be renamed or deleted" in page
     assert reviewer.post_form(f"{versions_of(report)}/{version}/delete").status_code == 409
@@ -244,3 +252,68 @@ def test_a_name_is_needed_once_and_a_locked_version_stays(system: SystemEnv, rep
     deleted = reviewer.post_form(f"{versions_of(report)}/{spare}/delete")
     assert deleted.status_code == 303
     assert reviewer.client.get(f"{versions_of(report)}/{spare}").status_code == 404
+
+
+def _pdf_text(content: bytes) -> str:
+    return " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(content)).pages)
+
+
+def test_an_older_version_downloads_with_its_own_text_for_its_readers_only(
+    system: SystemEnv, report: Report, db: Database
+) -> None:
+    manager, police = sign_in(system, MANAGER), sign_in(system, POLICE_LEAD)
+    # Beyond Latin-1 (curly quotes, a dash, Polish and Welsh letters): kept in the PDF as written.
+    then = f"Officers visited “Mrs Wałęsa’s” flat on Stryd Llŷr — twice ({uuid.uuid4().hex[:6]})."  # noqa: RUF001
+    since = f"Written after the version was named ({uuid.uuid4().hex[:6]})."
+    with open_socket(system, police, report.sync(0)) as socket:
+        editor = Editor(socket)
+        editor.read()
+        editor.write(then)
+        wait_for(lambda: shows(manager, report, then), timeout=20, message="the police's words kept")
+        version = name(manager, report, f"Sent to the Panel {uuid.uuid4().hex[:6]}")
+        editor.write(since)
+        wait_for(lambda: shows(manager, report, since), timeout=20, message="the later words kept")
+
+    file = f"{versions_of(report)}/{version}/export"
+    listing = manager.client.get(versions_of(report)).text
+    assert f'href="{file}.docx"' in listing and f'href="{file}.pdf"' in listing, "each version's downloads"
+    assert f'href="{file}.pdf"' in manager.client.get(f"{versions_of(report)}/{version}").text
+
+    word = manager.client.get(file + ".docx")
+    assert word.status_code == 200, word.text[:2000]
+    assert word.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "sent-to-the-panel" in word.headers["content-disposition"], "named after the version"
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(word.content)).paragraphs]
+    assert then in paragraphs, "the version's text"
+    assert since not in paragraphs, "not what was written after it was named"
+    assert "Northbridge" in paragraphs[1], "headed by the review's partnership"
+
+    pdf = manager.client.get(file + ".pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = _pdf_text(pdf.content)
+    assert then in text and since not in text
+
+    # The police read their own section of the version (and only it); health, with it shared, reads it too.
+    police_pdf = _pdf_text(police.client.get(file + ".pdf").content)
+    assert then in police_pdf and "The incident" not in police_pdf
+    # Whoever may not read the version may not download it.
+    for who in (SUBGROUP, EASTMOOR_MANAGER):
+        outsider = sign_in(system, who)
+        statuses = [
+            outsider.client.get(file + ".docx").status_code,
+            outsider.client.get(file + ".pdf").status_code,
+        ]
+        assert set(statuses) <= {403, 404}, f"{who}: {statuses}"
+    # A version of another document is not found under this one.
+    other = manager.post_form(
+        f"/reviews/{report.review}/reports", {"kind": "rapid_review_report", "title": "x"}
+    )
+    elsewhere = other.headers["location"]
+    assert manager.client.get(f"{elsewhere}/versions/{version}/export.docx").status_code == 404
+
+    rows = db.rows(
+        "SELECT action, outcome FROM audit.audit_entry WHERE record_type = 'report_version' "
+        "AND record_id = %s AND action = 'export'",
+        (report.document,),
+    )
+    assert ("export", "allowed") in rows and ("export", "denied") in rows, rows

@@ -1,6 +1,7 @@
 """Named versions on the real broker and database, through the reports service's RPCs as the gateway calls
 them: a version named once under a repeated key, the text compacted after it, restored as one new update, and
-read back equal to the version; a locked version refuses deletion; a stranger finds none of it."""
+read back equal to the version; a version the partners signed off is locked and refuses deletion; a stranger
+finds none of it."""
 
 from __future__ import annotations
 
@@ -50,7 +51,9 @@ def test_a_version_named_then_restored_over_a_compacted_section_reads_as_it_was(
         after = await reports.compare_versions(manager, created.id, named.id, None)
         grant = await reports.open_section(manager, section)
         listed = await reports.versions_of_document(manager, created.id)
-        await reports.lock_version(manager, named.id)
+        for number in range(3):  # the three partners' sign-off locks the version
+            signer = person(f"p{number}", "safeguarding_partner", agency=uuid.uuid4())
+            await reports.sign_off_version(signer, named.id)
         refused = []
         for call in (
             reports.delete_version(manager, named.id),
@@ -105,5 +108,7 @@ def test_a_version_named_then_restored_over_a_compacted_section_reads_as_it_was(
     assert [e[0] for e in events] == [
         "reports.version_named",
         "reports.version_restored",
+        *["reports.version_sign_off_recorded"] * 3,
         "reports.version_locked",
+        "reports.version_signed_off",
     ]

@@ -5,15 +5,26 @@ restores a version as a new edit (yjs_restore.py), the rules of naming, renaming
 from __future__ import annotations
 
 import base64
+import io
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import docx
 import pytest
 from pycrdt import Doc, XmlFragment
 
 from services.kernel.errors import Conflict, Forbidden, InvalidRequest, NotFound
-from services.reports import difference, handlers, version_handlers, versions, yjs_restore, yjs_text
+from services.reports import (
+    accuracy,
+    accuracy_handlers,
+    difference,
+    handlers,
+    version_handlers,
+    versions,
+    yjs_restore,
+    yjs_text,
+)
 from services.reports.contract import Assignment, NameVersion, NewDocument, TextBlock
 from services.reports.domain import Document
 from services.reports.versions import Version
@@ -296,11 +307,7 @@ def test_only_the_manager_and_reviewer_name_or_restore(
     )
     with pytest.raises(refusal):
         version_handlers.name_version(unit, who, document.id, NameVersion(name="v2"), None, store, kept)
-    for act in (
-        version_handlers.restore_version,
-        version_handlers.lock_version,
-        version_handlers.delete_version,
-    ):
+    for act in (version_handlers.restore_version, version_handlers.delete_version):
         with pytest.raises(refusal):
             act(unit, who, named.id, store=store, kept=kept)  # type: ignore[operator]
 
@@ -329,6 +336,30 @@ def test_a_stranger_sees_no_version_and_an_agency_reads_only_its_sections_of_one
     )
     whole = version_handlers.version_text(unit, MANAGER, named.id, store, kept)
     assert len(whole.sections) == len(document.sections)
+
+
+def test_a_version_exports_its_own_text_of_the_readable_sections_named_after_it(begun: Begun) -> None:
+    _, store, document = begun
+    unit, kept = IdempotentUnit(), FakeVersions()
+    _write(store, document.sections[0].id, "Police words then.")
+    _write(store, document.sections[1].id, "Manager words then.")
+    named = version_handlers.name_version(
+        unit, MANAGER, document.id, NameVersion(name="For factual accuracy"), None, store, kept
+    )
+    _write(store, document.sections[0].id, "Police words later.")
+    police = version_handlers.export_version(
+        unit, POLICE_LEAD, document.id, named.id, "docx", "Northbridge", store, kept
+    )
+    assert police.file_name.endswith("-for-factual-accuracy.docx")
+    word = docx.Document(io.BytesIO(base64.b64decode(police.content_base64)))
+    paragraphs = [p.text for p in word.paragraphs]
+    assert "Police words then." in paragraphs, "the version's text"
+    assert "Police words later." not in paragraphs, "not the text written since"
+    assert "Manager words then." not in paragraphs, "only the sections the police may read"
+    with pytest.raises(NotFound):
+        version_handlers.export_version(unit, STRANGER, document.id, named.id, "pdf", "N", store, kept)
+    with pytest.raises(NotFound):
+        version_handlers.export_version(unit, MANAGER, UUID(int=7), named.id, "pdf", "N", store, kept)
 
 
 def test_restoring_appends_a_new_edit_that_reads_as_the_version_and_compares_equal(begun: Begun) -> None:
@@ -371,7 +402,7 @@ def test_a_version_of_another_document_is_not_compared_with_this_one(begun: Begu
         version_handlers.compare_versions(unit, MANAGER, other.id, named.id, None, store, kept)
 
 
-def test_renaming_deleting_and_locking(begun: Begun) -> None:
+def test_renaming_and_deleting_until_the_version_is_locked(begun: Begun) -> None:
     _, store, document = begun
     unit, kept = IdempotentUnit(), FakeVersions()
     first = version_handlers.name_version(
@@ -386,11 +417,10 @@ def test_renaming_deleting_and_locking(begun: Begun) -> None:
         unit, MANAGER, second.id, NameVersion(name="Final"), store, kept
     )
     assert renamed.name == "Final"
-    locked = version_handlers.lock_version(unit, REVIEWER, second.id, store, kept)
-    assert locked.locked and locked.locked_by == "ir"
-    emitted = len(unit.emitted)
-    version_handlers.lock_version(unit, MANAGER, second.id, store, kept)
-    assert len(unit.emitted) == emitted, "locking again emits nothing"
+    # The partners' last signature locks a version (accuracy_handlers.sign_off_version), as here.
+    locked = kept.versions[second.id]
+    assert versions.lock(locked, by="jo", now=NOW)
+    kept.save(locked)
     with pytest.raises(Conflict):
         version_handlers.delete_version(unit, MANAGER, second.id, store, kept)
     with pytest.raises(Conflict):
@@ -400,3 +430,59 @@ def test_renaming_deleting_and_locking(begun: Begun) -> None:
         v.name for v in version_handlers.versions_of_document(unit, MANAGER, document.id, store, kept)
     ] == ["Final"]
     assert [e.event_type for e in unit.emitted][-1] == "reports.version_deleted"
+
+
+# -- where the partners' sign-off stands (accuracy_handlers.sign_offs_of_review) -----------------------------
+
+
+class FakeSignOffs:
+    """The accuracy store's sign-offs only (what sign_offs_of_review reads)."""
+
+    def __init__(self) -> None:
+        self.signed: dict[UUID, list[accuracy.SignOff]] = {}
+
+    def sign_offs_of(self, version_id: UUID) -> list[accuracy.SignOff]:
+        return list(self.signed.get(version_id, []))
+
+    def sign(self, version: Version, user: str, agency: UUID | None) -> None:
+        kept = self.signed.setdefault(version.id, [])
+        kept.append(
+            accuracy.sign(
+                kept, version_id=version.id, version_locked=False, user_id=user, agency_id=agency, now=NOW
+            )
+        )
+
+
+PARTNER = person("safeguarding_partner", user="jo", agency=POLICE, reviews=())
+
+
+def test_the_sign_off_standing_shows_the_newest_version_to_managers_and_partners_only(begun: Begun) -> None:
+    _, store, document = begun
+    unit, kept, signed = IdempotentUnit(), FakeVersions(), FakeSignOffs()
+    assert accuracy_handlers.sign_offs_of_review(unit, MANAGER, REVIEW, store, kept, signed) == [], (
+        "a document without a version has no sign-off to show"
+    )
+    first = version_handlers.name_version(
+        unit, MANAGER, document.id, NameVersion(name="v1"), None, store, kept
+    )
+    kept.versions[first.id] = kept.versions[first.id].model_copy(update={"named_at": NOW})
+    second = version_handlers.name_version(
+        unit, MANAGER, document.id, NameVersion(name="v2"), None, store, kept
+    )
+    signed.sign(kept.versions[second.id], "jo", POLICE)
+
+    (partner,) = accuracy_handlers.sign_offs_of_review(unit, PARTNER, REVIEW, store, kept, signed)
+    assert (partner.version.id, partner.signatures, partner.required) == (second.id, 1, 3)
+    assert partner.signed_by_caller and not partner.may_sign, "Jo has signed the newest version"
+    other_partner = person("safeguarding_partner", user="sam", agency=HEALTH, reviews=())
+    (standing,) = accuracy_handlers.sign_offs_of_review(unit, other_partner, REVIEW, store, kept, signed)
+    assert standing.may_sign and not standing.signed_by_caller
+    (managed,) = accuracy_handlers.sign_offs_of_review(unit, MANAGER, REVIEW, store, kept, signed)
+    assert not managed.may_sign and managed.last_locked is None, "a manager never signs"
+    for nobody in (
+        POLICE_LEAD,
+        HEALTH_LEAD,
+        STRANGER,
+        person("safeguarding_partner", partnership=UUID(int=5)),
+    ):
+        assert accuracy_handlers.sign_offs_of_review(unit, nobody, REVIEW, store, kept, signed) == [], nobody

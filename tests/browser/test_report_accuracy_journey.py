@@ -42,7 +42,7 @@ def test_the_manager_sees_who_has_answered_and_an_agency_disputes_with_a_comment
         page.get_by_role("link", name="Reports written together").click()
         page.get_by_role("link", name="Rapid review report: NB-2026-014").click()
         page.get_by_role("link", name="Versions of this document").click()
-        page.get_by_role("link", name="For factual accuracy").click()
+        page.get_by_role("link", name="For factual accuracy", exact=True).click()
         page.get_by_role("link", name="Factual accuracy").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Factual accuracy")
         board = page.locator("table").first

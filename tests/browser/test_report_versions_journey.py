@@ -96,7 +96,7 @@ def test_name_a_version_change_the_text_compare_and_restore_it_live(
 
         # Restore the version, asked first.
         manager.goto(document_path + "/versions")
-        page.get_by_role("link", name="For factual accuracy").click()
+        page.get_by_role("link", name="For factual accuracy", exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_have_text("For factual accuracy")
         manager.check("04-version")
         page.get_by_role("button", name="Restore this version").click()

@@ -26,7 +26,6 @@ import os
 import platform
 import re
 import statistics
-import subprocess
 import sys
 import time
 import typing
@@ -46,7 +45,7 @@ import psycopg2  # noqa: E402
 
 from services.analytics.contract import DashboardCode  # noqa: E402
 from tests.e2e.helpers import sign_in  # noqa: E402
-from tests.perf.figures import percentile  # noqa: E402
+from tests.perf.figures import percentile, say, uptime  # noqa: E402
 from tests.support.infra import PrivateRabbit, database_dsn, free_port, isolated_database  # noqa: E402
 from tests.support.system import SystemEnv, caserev, running_system, system_env  # noqa: E402
 
@@ -153,17 +152,6 @@ BASELINE_SQL: dict[str, str] = {
          GROUP BY 2, 3
     """,
 }
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
-    except OSError:
-        return "load average: " + ", ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

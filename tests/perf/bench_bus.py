@@ -24,7 +24,6 @@ import argparse
 import contextlib
 import os
 import platform
-import subprocess
 import sys
 import time
 import uuid
@@ -37,7 +36,7 @@ if str(ROOT) not in sys.path:
 
 from services.kernel.config import get_settings  # noqa: E402
 from tests.perf import cpu  # noqa: E402
-from tests.perf.figures import Row, table  # noqa: E402
+from tests.perf.figures import Row, say, table, uptime  # noqa: E402
 from tests.perf.kombu_baseline import KombuBaseline  # noqa: E402
 from tests.perf.system_bus import RunningSystem, review_opened  # noqa: E402
 from tests.support.infra import PrivateRabbit, isolated_vhost  # noqa: E402
@@ -53,17 +52,6 @@ def rabbit_vhost(rabbit: PrivateRabbit, name: str) -> str:
         if done.returncode != 0:
             raise RuntimeError(f"rabbitmqctl {' '.join(args)}: {done.stderr.strip()}")
     return rabbit.amqp_uri.rstrip("/") + "/" + name
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
-    except OSError:
-        return "load average: " + ", ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

@@ -72,6 +72,7 @@ from tests.perf.chronology_files import (  # noqa: E402
     write_files,
 )
 from tests.perf.cpu import CpuMeter, broker_pids  # noqa: E402
+from tests.perf.figures import say  # noqa: E402
 from tests.support.infra import database_dsn, isolated_database, isolated_vhost  # noqa: E402
 from tests.support.system import SystemEnv, running_system, system_env  # noqa: E402
 
@@ -109,10 +110,6 @@ COLUMNS = (
 FILTER_FROM, FILTER_TO = date(2020, 1, 1), date(2021, 12, 31)
 FILTERED_AGENCY = "Northbridge Health ICB"
 PAGE = 50
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def load_average() -> str:

@@ -43,7 +43,7 @@ import httpx  # noqa: E402
 
 from gateway.rpc import RpcClient  # noqa: E402
 from tests.e2e.helpers import DEMO, sign_in  # noqa: E402
-from tests.perf.figures import percentile  # noqa: E402
+from tests.perf.figures import percentile, say  # noqa: E402
 from tests.support.infra import PrivateRabbit, free_port, isolated_database, isolated_vhost  # noqa: E402
 from tests.support.system import BIN, SystemEnv, running_system, system_env, wait_for  # noqa: E402
 
@@ -57,10 +57,6 @@ UVICORN_FLAGS = [
     "--log-config",
     "deploy/gateway-logging.yml",
 ]
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 @dataclass

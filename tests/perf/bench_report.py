@@ -58,7 +58,7 @@ from tests.e2e.helpers import SignedIn, sign_in  # noqa: E402
 from tests.perf import cpu  # noqa: E402
 from tests.perf.bench_analytics import managed  # noqa: E402
 from tests.perf.cpu import CpuMeter, broker_pids, cpu_seconds  # noqa: E402
-from tests.perf.figures import percentile  # noqa: E402
+from tests.perf.figures import percentile, say, uptime  # noqa: E402
 from tests.perf.report_editors import Arrivals, Editor, Server  # noqa: E402
 from tests.support.infra import (  # noqa: E402
     PrivateRabbit,
@@ -93,17 +93,6 @@ VOCABULARY = " ".join(
         "the a of and to in on for with was were by at from after before during",
     )
 ).split()
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
-    except OSError:
-        return "load average: " + ", ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def rss_mb(pid: int, field_name: str = "VmRSS") -> float:

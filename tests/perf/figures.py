@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
 import statistics
+import subprocess
+import sys
 from dataclasses import dataclass, field
 
 
@@ -81,3 +84,16 @@ def table(rows: list[Row]) -> str:
             f"| {throughput_ratio} | {median_ratio} |"
         )
     return "\n".join(lines)
+
+
+def say(message: str) -> None:
+    """A benchmark's progress, on stderr, so stdout holds only its figures."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def uptime() -> str:
+    """The machine's load, as `uptime` prints it: every run's figures say how busy the machine was."""
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        return "load average: " + ", ".join(f"{load:.2f}" for load in os.getloadavg())
